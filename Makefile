@@ -1,0 +1,51 @@
+# Cloister: the two commands a new machine needs are `make run` and
+# `make test`; each installs what is missing first (scripts/bootstrap).
+
+BUILD      ?= build
+TEST_BUILD ?= build-test
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+VECTORS    ?= $(CURDIR)/../shared/vectors
+FUZZ_SECONDS ?= 600
+
+.PHONY: all run test bench fuzz lint format clean bootstrap build
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release \
+	    -DCLOISTER_VECTORS=$(VECTORS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Until the gateway exists, the main job is the verifier on a real quote.
+run: build
+	@scripts/demo $(BUILD)/cloister $(VECTORS)
+
+test: bootstrap
+	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug \
+	    -DCLOISTER_SANITIZE=ON -DCLOISTER_VECTORS=$(VECTORS) >/dev/null
+	@cmake --build $(TEST_BUILD) -j $(JOBS)
+	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@scripts/bootstrap --bench
+	@bench/run $(BUILD) $(VECTORS)
+
+fuzz:
+	@scripts/bootstrap --fuzz
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DCLOISTER_FUZZ=ON -DCLOISTER_VECTORS=$(VECTORS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@tests/fuzz/run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(VECTORS)
+
+lint:
+	@scripts/lint
+
+format:
+	@clang-format -i lib/*.c lib/*.h cli/*.c include/cloister/*.h
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,42 @@
+/*
+ * Thin layer over OpenSSL 3 for digests and ECDSA.  OpenSSL types never
+ * leave crypto.c and x509.c; callers hold opaque handles.
+ */
+#ifndef CLOISTER_CRYPTO_H
+#define CLOISTER_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRYPTO_SHA256_LEN	32
+#define CRYPTO_SHA384_LEN	48
+#define CRYPTO_SHA512_LEN	64
+#define CRYPTO_P256_RAW_PUB_LEN	64	/* x || y, big endian */
+#define CRYPTO_P256_RAW_SIG_LEN	64	/* r || s, big endian */
+#define CRYPTO_P384_RAW_SIG_LEN	96
+
+struct ec_pubkey;	/* an EC public key (P-256 or P-384) */
+
+int	crypto_sha256(const void *d, size_t n, uint8_t out[CRYPTO_SHA256_LEN]);
+int	crypto_sha384(const void *d, size_t n, uint8_t out[CRYPTO_SHA384_LEN]);
+int	crypto_sha512(const void *d, size_t n, uint8_t out[CRYPTO_SHA512_LEN]);
+
+/* Import a raw uncompressed P-256 point x || y; CLOISTER_ERR_BAD_KEY if
+ * it is not on the curve. */
+int	crypto_p256_pubkey_from_raw(const uint8_t xy[CRYPTO_P256_RAW_PUB_LEN],
+	    struct ec_pubkey **out);
+/* Raw x || y of a P-256 key (for comparison and pinning). */
+int	crypto_p256_pubkey_raw(const struct ec_pubkey *k,
+	    uint8_t xy[CRYPTO_P256_RAW_PUB_LEN]);
+void	crypto_pubkey_free(struct ec_pubkey *k);
+struct ec_pubkey *crypto_pubkey_ref(struct ec_pubkey *k);  /* +1 ref */
+
+/*
+ * Verify an ECDSA P-256 signature given as raw r || s over SHA-256(msg).
+ * 0 when valid, CLOISTER_ERR_SIGNATURE when not (including r or s out of
+ * range), other negatives on internal failure.
+ */
+int	crypto_ecdsa_p256_verify(const struct ec_pubkey *k, const void *msg,
+	    size_t len, const uint8_t sig[CRYPTO_P256_RAW_SIG_LEN]);
+
+#endif

@@ -1,0 +1,271 @@
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "cloister/error.h"
+#include "util.h"
+
+int
+util_read_file(const char *path, size_t cap, uint8_t **out, size_t *outlen)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t have = 0;
+	ssize_t n;
+	int fd, r = CLOISTER_ERR_IO;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return CLOISTER_ERR_IO;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		goto out;
+	if ((uint64_t)st.st_size > cap) {
+		r = CLOISTER_ERR_TOO_LARGE;
+		goto out;
+	}
+	/* Size from fstat is a hint; read until EOF but never past cap. */
+	if ((buf = malloc(cap + 1)) == NULL) {
+		r = CLOISTER_ERR_ALLOC;
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, buf + have, cap + 1 - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have > cap) {
+			r = CLOISTER_ERR_TOO_LARGE;
+			goto out;
+		}
+	}
+	buf[have] = '\0';
+	*out = buf;
+	*outlen = have;
+	buf = NULL;
+	r = 0;
+ out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+util_hex_decode(const char *s, size_t slen, uint8_t *out, size_t outcap,
+    size_t *outlen)
+{
+	size_t i;
+	int hi, lo;
+
+	if (outlen != NULL)
+		*outlen = 0;
+	if (slen % 2 != 0)
+		return CLOISTER_ERR_BAD_HEX;
+	if (slen / 2 > outcap)
+		return CLOISTER_ERR_TOO_LARGE;
+	for (i = 0; i < slen; i += 2) {
+		hi = hexval((unsigned char)s[i]);
+		lo = hexval((unsigned char)s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return CLOISTER_ERR_BAD_HEX;
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	if (outlen != NULL)
+		*outlen = slen / 2;
+	return 0;
+}
+
+int
+util_hex_decode_exact(const char *s, size_t slen, uint8_t *out, size_t n)
+{
+	if (slen != 2 * n)
+		return CLOISTER_ERR_BAD_LENGTH;
+	return util_hex_decode(s, slen, out, n, NULL);
+}
+
+void
+util_hex_encode(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+is_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int
+util_maybe_hex(const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen)
+{
+	uint8_t *dst = NULL;
+	size_t i = 0, n = 0;
+	int hi = -1, v;
+
+	*out = NULL;
+	*outlen = 0;
+	while (i < len && is_space(buf[i]))
+		i++;
+	if (len - i >= 2 && buf[i] == '0' && (buf[i + 1] == 'x' ||
+	    buf[i + 1] == 'X'))
+		i += 2;
+	/* Decide first: every remaining byte must be hex or space. */
+	for (size_t j = i; j < len; j++)
+		if (hexval(buf[j]) < 0 && !is_space(buf[j]))
+			return 0;
+	if (i == len)
+		return 0;
+	if ((dst = malloc(len / 2 + 1)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	for (; i < len; i++) {
+		if (is_space(buf[i]))
+			continue;
+		v = hexval(buf[i]);
+		if (hi < 0) {
+			hi = v;
+			continue;
+		}
+		dst[n++] = (uint8_t)(hi << 4 | v);
+		hi = -1;
+	}
+	if (hi >= 0 || n == 0) {
+		free(dst);
+		return CLOISTER_ERR_BAD_HEX;
+	}
+	*out = dst;
+	*outlen = n;
+	return 1;
+}
+
+void
+util_wipe(void *p, size_t n)
+{
+	if (p != NULL && n > 0)
+		OPENSSL_cleanse(p, n);
+}
+
+int
+util_ct_eq(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+int
+util_is_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint8_t acc = 0;
+
+	for (size_t i = 0; i < n; i++)
+		acc |= b[i];
+	return acc == 0;
+}
+
+static int
+digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's method). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int
+util_parse_time(const char *s, size_t len, int64_t *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int y, mo, d, h, mi, sec;
+	size_t i;
+
+	*out = 0;
+	/* YYYY-MM-DDTHH:MM:SS[.fff]Z */
+	if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' &&
+	    s[10] != 't') || s[13] != ':' || s[16] != ':')
+		return CLOISTER_ERR_BAD_TIME;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) ||
+	    digits(s + 17, 2, &sec))
+		return CLOISTER_ERR_BAD_TIME;
+	i = 19;
+	if (s[i] == '.') {
+		i++;
+		if (i >= len || s[i] < '0' || s[i] > '9')
+			return CLOISTER_ERR_BAD_TIME;
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i + 1 != len || (s[i] != 'Z' && s[i] != 'z'))
+		return CLOISTER_ERR_BAD_TIME;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+	    mi > 59 || sec > 60)
+		return CLOISTER_ERR_BAD_TIME;
+	if (mo == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) ||
+	    y % 400 == 0))
+		return CLOISTER_ERR_BAD_TIME;
+	if (sec == 60)
+		sec = 59;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	return 0;
+}
+
+void
+util_format_time(int64_t t, char out[UTIL_TIME_STR_LEN])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, UTIL_TIME_STR_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, UTIL_TIME_STR_LEN, "invalid-time");
+}

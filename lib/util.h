@@ -1,0 +1,54 @@
+/*
+ * Small helpers shared by every module: hex, files with a size cap,
+ * wiping, constant-time comparison and RFC 3339 UTC times.
+ */
+#ifndef CLOISTER_UTIL_H
+#define CLOISTER_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Caps on what we read from disk; inputs are evidence, never bulk data. */
+#define UTIL_FILE_MAX		(4u * 1024 * 1024)
+#define UTIL_TIME_STR_LEN	21	/* "YYYY-MM-DDTHH:MM:SSZ" + NUL */
+
+/*
+ * Read a whole regular file of at most cap bytes.  *out is malloc'd, NUL
+ * terminated one byte past *outlen, and owned by the caller (free()).
+ * CLOISTER_ERR_TOO_LARGE past cap, CLOISTER_ERR_IO otherwise.
+ */
+int	util_read_file(const char *path, size_t cap, uint8_t **out,
+	    size_t *outlen);
+
+/*
+ * Hex decode exactly slen characters (upper or lower case, no separators)
+ * into out, which holds outcap bytes.  CLOISTER_ERR_BAD_HEX on an odd
+ * length or a non-hex character, CLOISTER_ERR_TOO_LARGE if it does not fit.
+ */
+int	util_hex_decode(const char *s, size_t slen, uint8_t *out, size_t outcap,
+	    size_t *outlen);
+/* Decode s into exactly n bytes; CLOISTER_ERR_BAD_LENGTH otherwise. */
+int	util_hex_decode_exact(const char *s, size_t slen, uint8_t *out,
+	    size_t n);
+/* Lower-case hex of n bytes into out, which holds 2n + 1 chars. */
+void	util_hex_encode(const uint8_t *in, size_t n, char *out);
+
+/*
+ * If buf looks like hex text (optional "0x", hex digits, whitespace), decode
+ * it into a new malloc'd buffer and return 1; return 0 if it is not text
+ * (the caller treats it as binary); negative on a decoding error.
+ */
+int	util_maybe_hex(const uint8_t *buf, size_t len, uint8_t **out,
+	    size_t *outlen);
+
+void	util_wipe(void *p, size_t n);
+/* 1 when equal; runs in time independent of the contents. */
+int	util_ct_eq(const void *a, const void *b, size_t n);
+int	util_is_zero(const void *p, size_t n);
+
+/* "2025-06-19T10:16:03Z" (fractional seconds allowed) to Unix seconds. */
+int	util_parse_time(const char *s, size_t len, int64_t *out);
+/* Unix seconds to "YYYY-MM-DDTHH:MM:SSZ". */
+void	util_format_time(int64_t t, char out[UTIL_TIME_STR_LEN]);
+
+#endif

@@ -98,7 +98,7 @@ void	qe_identity_free(struct qe_identity *qe);
 /*
  * Find the exact bytes of the value of top-level key `key` in the JSON
  * object doc (e.g. "tcbInfo" in a PCS response), validating the whole
- * document's syntax on the way (depth-capped).  *start/*vlen delimit the
+ * document's syntax on the way (depth-capped).  *start and *vlen delimit the
  * value inside doc.  CLOISTER_ERR_BAD_JSON on bad syntax, duplicate
  * top-level keys, or a missing key.
  */

@@ -18,7 +18,7 @@ util_read_file(const char *path, size_t cap, uint8_t **out, size_t *outlen)
 {
 	struct stat st;
 	uint8_t *buf = NULL;
-	size_t have = 0;
+	size_t have = 0, want;
 	ssize_t n;
 	int fd, r = CLOISTER_ERR_IO;
 
@@ -32,13 +32,14 @@ util_read_file(const char *path, size_t cap, uint8_t **out, size_t *outlen)
 		r = CLOISTER_ERR_TOO_LARGE;
 		goto out;
 	}
-	/* Size from fstat is a hint; read until EOF but never past cap. */
-	if ((buf = malloc(cap + 1)) == NULL) {
+	/* Read one byte past the size to notice a file that grew. */
+	want = (size_t)st.st_size;
+	if ((buf = malloc(want + 1)) == NULL) {
 		r = CLOISTER_ERR_ALLOC;
 		goto out;
 	}
 	for (;;) {
-		n = read(fd, buf + have, cap + 1 - have);
+		n = read(fd, buf + have, want + 1 - have);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -46,10 +47,8 @@ util_read_file(const char *path, size_t cap, uint8_t **out, size_t *outlen)
 		if (n == 0)
 			break;
 		have += (size_t)n;
-		if (have > cap) {
-			r = CLOISTER_ERR_TOO_LARGE;
-			goto out;
-		}
+		if (have > want)
+			goto out;	/* changed under us */
 	}
 	buf[have] = '\0';
 	*out = buf;

@@ -1,0 +1,141 @@
+/* Hex, times and file reading. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cloister/error.h"
+#include "testutil.h"
+#include "util.h"
+
+static void
+test_hex(void **state)
+{
+	uint8_t out[4];
+	char s[9];
+	size_t n;
+
+	assert_int_equal(util_hex_decode("00fFa1", 6, out, 4, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(out[1], 0xff);
+	util_hex_encode(out, 3, s);
+	assert_string_equal(s, "00ffa1");
+	assert_int_equal(util_hex_decode("0", 1, out, 4, &n),
+	    CLOISTER_ERR_BAD_HEX);
+	assert_int_equal(util_hex_decode("0g", 2, out, 4, &n),
+	    CLOISTER_ERR_BAD_HEX);
+	assert_int_equal(util_hex_decode("0011223344", 10, out, 4, &n),
+	    CLOISTER_ERR_TOO_LARGE);
+	assert_int_equal(util_hex_decode_exact("0011", 4, out, 3),
+	    CLOISTER_ERR_BAD_LENGTH);
+}
+
+static void
+test_maybe_hex(void **state)
+{
+	static const uint8_t bin[] = { 0x04, 0x00, 0x02, 0x00 };
+	static const char txt[] = "  0x0400\n0200 \n";
+	uint8_t *out;
+	size_t n;
+
+	assert_int_equal(util_maybe_hex(bin, sizeof(bin), &out, &n), 0);
+	assert_null(out);
+	assert_int_equal(util_maybe_hex((const uint8_t *)txt, strlen(txt),
+	    &out, &n), 1);
+	assert_int_equal(n, 4);
+	assert_memory_equal(out, bin, 4);
+	free(out);
+	assert_true(util_maybe_hex((const uint8_t *)"abc", 3, &out, &n) < 0);
+	assert_int_equal(util_maybe_hex((const uint8_t *)"  ", 2, &out, &n), 0);
+}
+
+static void
+test_time(void **state)
+{
+	int64_t t;
+	char buf[UTIL_TIME_STR_LEN];
+
+	assert_int_equal(util_parse_time("2025-07-19T10:00:34Z", 20, &t), 0);
+	assert_true(t == 1752919234);
+	util_format_time(t, buf);
+	assert_string_equal(buf, "2025-07-19T10:00:34Z");
+	assert_int_equal(util_parse_time("2024-02-29T00:00:00.123Z", 24, &t),
+	    0);
+	assert_true(t == 1709164800);
+	assert_int_equal(util_parse_time("2023-02-29T00:00:00Z", 20, &t),
+	    CLOISTER_ERR_BAD_TIME);
+	assert_int_equal(util_parse_time("2025-13-01T00:00:00Z", 20, &t),
+	    CLOISTER_ERR_BAD_TIME);
+	assert_int_equal(util_parse_time("2025-01-01 00:00:00Z", 20, &t),
+	    CLOISTER_ERR_BAD_TIME);
+	assert_int_equal(util_parse_time("2025-01-01T00:00:00", 19, &t),
+	    CLOISTER_ERR_BAD_TIME);
+	assert_int_equal(util_parse_time("2025-01-01T00:00:00+01:00", 25, &t),
+	    CLOISTER_ERR_BAD_TIME);
+	assert_int_equal(util_parse_time("1970-01-01T00:00:00Z", 20, &t), 0);
+	assert_true(t == 0);
+}
+
+static void
+test_read_file(void **state)
+{
+	char path[] = "/tmp/cloister-test-XXXXXX";
+	uint8_t *buf;
+	size_t n;
+	int fd;
+
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "hello", 5), 5);
+	close(fd);
+	assert_int_equal(util_read_file(path, 5, &buf, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(buf[5], '\0');
+	free(buf);
+	assert_int_equal(util_read_file(path, 4, &buf, &n),
+	    CLOISTER_ERR_TOO_LARGE);
+	assert_null(buf);
+	unlink(path);
+	assert_int_equal(util_read_file(path, 4, &buf, &n), CLOISTER_ERR_IO);
+	assert_int_equal(util_read_file("/tmp", 4, &buf, &n), CLOISTER_ERR_IO);
+}
+
+static void
+test_ct(void **state)
+{
+	assert_true(util_ct_eq("abc", "abc", 3));
+	assert_false(util_ct_eq("abc", "abd", 3));
+	assert_true(util_is_zero("\0\0\0", 3));
+	assert_false(util_is_zero("\0\1\0", 3));
+}
+
+static void
+test_errors_named(void **state)
+{
+	assert_string_equal(cloister_errname(CLOISTER_ERR_TRUNCATED),
+	    "TRUNCATED");
+	assert_string_equal(cloister_errname(CLOISTER_ERR_TCB_NOT_SUPPORTED),
+	    "TCB_NOT_SUPPORTED");
+	assert_string_equal(cloister_errname(12345), "UNKNOWN");
+	/* Every code in the enum's range has a distinct name. */
+	for (int a = -120; a <= 0; a++)
+		for (int b = a + 1; b <= 0; b++)
+			if (strcmp(cloister_errname(a), "UNKNOWN") != 0)
+				assert_string_not_equal(cloister_errname(a),
+				    cloister_errname(b));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_maybe_hex),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_ct),
+		cmocka_unit_test(test_errors_named),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -9,18 +9,18 @@
 #define CLOISTER_VERSION "0.1.0"
 
 struct command {
-	const char	*name;
-	int		(*fn)(int argc, char **argv);
-	const char	*help;
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
 };
 
 static int cmd_version(int, char **);
 static int cmd_help(int, char **);
 
 static const struct command commands[] = {
-	{ "verify", cmd_verify, "verify evidence offline (quote)" },
-	{ "version", cmd_version, "print the version" },
-	{ "help", cmd_help, "show this help" },
+    {"verify", cmd_verify, "verify evidence offline (quote)"},
+    {"version", cmd_version, "print the version"},
+    {"help", cmd_help, "show this help"},
 };
 
 static int

@@ -1,0 +1,228 @@
+/*
+ * Verification results, for people (every step with a mark and its
+ * reason) and for scripts (one JSON object; docs/FORMATS.md).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "cloister/error.h"
+#include "util.h"
+
+#define HEX_MAX (2 * 64 + 1)
+
+static const char *
+tee_name(enum cloister_tee t)
+{
+	return t == CLOISTER_TEE_TDX   ? "tdx"
+	       : t == CLOISTER_TEE_SGX ? "sgx"
+	                               : "unknown";
+}
+
+static void
+print_hex(const char *label, const uint8_t *b, size_t n)
+{
+	char hex[HEX_MAX];
+
+	util_hex_encode(b, n, hex);
+	printf("    %-14s %s\n", label, hex);
+}
+
+static void
+print_measurements(const struct cloister_quote_result *res)
+{
+	static const char *rtmr[] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+
+	printf("  measurements:\n");
+	if (res->tee == CLOISTER_TEE_SGX) {
+		print_hex("mrenclave", res->mrenclave, 32);
+		print_hex("mrsigner", res->mrsigner, 32);
+		printf("    %-14s %u\n    %-14s %u\n", "isvprodid",
+		    res->isvprodid, "isvsvn", res->isvsvn);
+		print_hex("attributes", res->sgx_attributes, 16);
+		print_hex("report_data", res->report_data, 64);
+		return;
+	}
+	print_hex("mrtd", res->mrtd, 48);
+	for (size_t i = 0; i < 4; i++)
+		print_hex(rtmr[i], res->rtmr[i], 48);
+	print_hex("mrconfigid", res->mrconfigid, 48);
+	print_hex("mrowner", res->mrowner, 48);
+	print_hex("mrseam", res->mrseam, 48);
+	print_hex("td_attributes", res->td_attributes, 8);
+	print_hex("tee_tcb_svn", res->tee_tcb_svn, 16);
+	if (res->body_type == 3) {
+		print_hex("tee_tcb_svn2", res->tee_tcb_svn2, 16);
+		print_hex("mrservicetd", res->mrservicetd, 48);
+	}
+	print_hex("report_data", res->report_data, 64);
+}
+
+void
+output_quote_human(
+    const char *name, int64_t at, const struct cloister_quote_result *res)
+{
+	char t[UTIL_TIME_STR_LEN];
+
+	util_format_time(at, t);
+	if (res->simulated)
+		printf("*** SIMULATED evidence: produced by Cloister's "
+		       "simulated TEE, not by Intel hardware ***\n");
+	printf("%s (verified at %s)\n", name, t);
+	for (size_t i = 0; i < res->nsteps; i++)
+		printf("  %s %-24s %s\n",
+		    res->steps[i].ok ? "\u2713" : "\u2717", res->steps[i].name,
+		    res->steps[i].detail);
+	if (res->parsed)
+		print_measurements(res);
+	if (res->status != CLOISTER_TCB_UNKNOWN) {
+		printf("  tcb status:    %s\n",
+		    cloister_tcb_status_name(res->status));
+		printf("  advisories:    ");
+		for (size_t i = 0; i < res->nadvisories; i++)
+			printf("%s%s", i > 0 ? ", " : "", res->advisory_ids[i]);
+		printf("%s\n", res->nadvisories == 0 ? "none" : "");
+	}
+	if (res->accepted)
+		printf("ACCEPTED%s: genuine, TCB %s, policy satisfied\n",
+		    res->simulated ? " (SIMULATED)" : "",
+		    cloister_tcb_status_name(res->status));
+	else if (res->verified)
+		printf("NOT ACCEPTED: genuine (TCB %s) but %s\n",
+		    cloister_tcb_status_name(res->status), res->message);
+	else
+		printf("NOT VERIFIED: %s [%s]\n", res->message,
+		    cloister_errname(res->code));
+}
+
+static int
+set_hex(json_t *o, const char *key, const uint8_t *b, size_t n)
+{
+	char hex[HEX_MAX];
+
+	util_hex_encode(b, n, hex);
+	return json_object_set_new(o, key, json_string(hex));
+}
+
+static json_t *
+measurements_json(const struct cloister_quote_result *res)
+{
+	static const char *rtmr[] = {"rtmr0", "rtmr1", "rtmr2", "rtmr3"};
+	json_t *m = json_object();
+
+	if (m == NULL)
+		return NULL;
+	if (res->tee == CLOISTER_TEE_SGX) {
+		set_hex(m, "mrenclave", res->mrenclave, 32);
+		set_hex(m, "mrsigner", res->mrsigner, 32);
+		json_object_set_new(
+		    m, "isvprodid", json_integer(res->isvprodid));
+		json_object_set_new(m, "isvsvn", json_integer(res->isvsvn));
+		set_hex(m, "attributes", res->sgx_attributes, 16);
+		set_hex(m, "report_data", res->report_data, 64);
+		return m;
+	}
+	set_hex(m, "mrtd", res->mrtd, 48);
+	for (size_t i = 0; i < 4; i++)
+		set_hex(m, rtmr[i], res->rtmr[i], 48);
+	set_hex(m, "mrconfigid", res->mrconfigid, 48);
+	set_hex(m, "mrowner", res->mrowner, 48);
+	set_hex(m, "mrownerconfig", res->mrownerconfig, 48);
+	set_hex(m, "mrservicetd", res->mrservicetd, 48);
+	set_hex(m, "mrseam", res->mrseam, 48);
+	set_hex(m, "mrsignerseam", res->mrsignerseam, 48);
+	set_hex(m, "seam_attributes", res->seam_attributes, 8);
+	set_hex(m, "td_attributes", res->td_attributes, 8);
+	set_hex(m, "xfam", res->xfam, 8);
+	set_hex(m, "tee_tcb_svn", res->tee_tcb_svn, 16);
+	if (res->body_type == 3)
+		set_hex(m, "tee_tcb_svn2", res->tee_tcb_svn2, 16);
+	set_hex(m, "report_data", res->report_data, 64);
+	return m;
+}
+
+static json_t *
+status_json(enum cloister_tcb_status s)
+{
+	return s == CLOISTER_TCB_UNKNOWN
+	           ? json_null()
+	           : json_string(cloister_tcb_status_name(s));
+}
+
+static json_t *
+time_json(int64_t t)
+{
+	char buf[UTIL_TIME_STR_LEN];
+
+	if (t == INT64_MIN || t == INT64_MAX || t == 0)
+		return json_null();
+	util_format_time(t, buf);
+	return json_string(buf);
+}
+
+int
+output_quote_json(int64_t at, const struct cloister_quote_result *res)
+{
+	json_t *o, *steps, *adv, *err;
+	char *s;
+	int r = -1;
+
+	if ((o = json_object()) == NULL)
+		return -1;
+	json_object_set_new(o, "verified", json_boolean(res->verified));
+	json_object_set_new(o, "accepted", json_boolean(res->accepted));
+	json_object_set_new(o, "simulated", json_boolean(res->simulated));
+	json_object_set_new(o, "status", status_json(res->status));
+	json_object_set_new(
+	    o, "platform_status", status_json(res->platform_status));
+	json_object_set_new(
+	    o, "tdx_module_status", status_json(res->module_status));
+	json_object_set_new(o, "qe_status", status_json(res->qe_status));
+	adv = json_array();
+	for (size_t i = 0; i < res->nadvisories; i++)
+		json_array_append_new(adv, json_string(res->advisory_ids[i]));
+	json_object_set_new(o, "advisory_ids", adv);
+	json_object_set_new(o, "tee", json_string(tee_name(res->tee)));
+	json_object_set_new(o, "quote_version",
+	    res->parsed ? json_integer(res->quote_version) : json_null());
+	json_object_set_new(o, "body_type",
+	    res->parsed ? json_integer(res->body_type) : json_null());
+	json_object_set_new(
+	    o, "quote_bytes", json_integer((json_int_t)res->quote_len));
+	json_object_set_new(
+	    o, "trailing_bytes", json_integer((json_int_t)res->trailing_len));
+	json_object_set_new(o, "at", json_integer(at));
+	json_object_set_new(o, "tcb_date", time_json(res->tcb_date));
+	if (res->parsed)
+		json_object_set_new(o, "measurements", measurements_json(res));
+	if (res->verified) {
+		set_hex(o, "fmspc", res->fmspc, 6);
+		json_object_set_new(o, "collateral",
+		    json_pack("{s:o,s:o,s:o}", "not_before",
+		        time_json(res->collateral_not_before), "not_after",
+		        time_json(res->collateral_not_after), "oldest_issue",
+		        time_json(res->collateral_oldest_issue)));
+	}
+	steps = json_array();
+	for (size_t i = 0; i < res->nsteps; i++)
+		json_array_append_new(steps,
+		    json_pack("{s:s,s:b,s:s}", "name", res->steps[i].name, "ok",
+		        res->steps[i].ok, "detail", res->steps[i].detail));
+	json_object_set_new(o, "steps", steps);
+	if (!res->accepted) {
+		err = json_pack("{s:s,s:s,s:s?}", "code",
+		    cloister_errname(res->code), "message", res->message,
+		    "step", res->failed_step);
+		json_object_set_new(o, "error", err);
+	}
+	if ((s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) != NULL) {
+		puts(s);
+		free(s);
+		r = 0;
+	}
+	json_decref(o);
+	return r;
+}

@@ -32,6 +32,7 @@ struct signed_doc {
 	int		 memo_ok;
 	int64_t		 memo_from, memo_to;
 	int64_t		 memo_oldest;
+	uint8_t		 memo_anchor[CRYPTO_SHA256_LEN];	/* proven under */
 };
 
 struct tcb_info_doc {
@@ -67,6 +68,8 @@ struct cloister_collateral {
 	/* A PCK certificate chain supplied beside the quote (dcap-qvl's
 	 * optional pck_certificate_chain); NULL normally. */
 	struct x509_chain *pck_chain;
+	/* Set by the verifier on first use (never reused): memo key. */
+	uint64_t	 serial;
 };
 
 /*

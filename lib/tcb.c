@@ -13,9 +13,9 @@
 #include "tcb.h"
 #include "util.h"
 
-#define TDX_MODULE_MINOR	0	/* tee_tcb_svn[0]: module ISVSVN */
-#define TDX_MODULE_MAJOR	1	/* tee_tcb_svn[1]: module version */
-#define TDX_LATE_UCODE		2
+#define TDX_MODULE_MINOR 0 /* tee_tcb_svn[0]: module ISVSVN */
+#define TDX_MODULE_MAJOR 1 /* tee_tcb_svn[1]: module version */
+#define TDX_LATE_UCODE 2
 
 static int failf(int, char *, size_t, const char *, ...)
     __attribute__((format(printf, 4, 5)));
@@ -96,7 +96,7 @@ tcb_match_qe(const struct qe_identity *qe, const struct sgx_report *rep,
 		    "QE MISCSELECT %08x does not match %08x under mask %08x",
 		    rep->miscselect, qe->miscselect, qe->miscselect_mask);
 	if (!masked_eq(rep->attributes, qe->attributes, qe->attributes_mask,
-	    sizeof(qe->attributes)))
+	        sizeof(qe->attributes)))
 		return failf(CLOISTER_ERR_QE_IDENTITY_MISMATCH, why, whylen,
 		    "QE ATTRIBUTES do not match identity %s under its mask",
 		    qe->id);
@@ -117,8 +117,8 @@ find_module(const struct tcb_info *ti, uint8_t version)
 }
 
 int
-tcb_check_tdx_module(const struct tcb_info *ti, const struct quote *q,
-    char *why, size_t whylen)
+tcb_check_tdx_module(
+    const struct tcb_info *ti, const struct quote *q, char *why, size_t whylen)
 {
 	const struct tdx_module_identity *m;
 	const uint8_t *mrsigner, *attr, *mask;
@@ -127,8 +127,10 @@ tcb_check_tdx_module(const struct tcb_info *ti, const struct quote *q,
 	if (version > 0 && ti->nmodules > 0) {
 		if ((m = find_module(ti, version)) == NULL)
 			return failf(CLOISTER_ERR_TDX_MODULE_MISMATCH, why,
-			    whylen, "TCB info lists no identity TDX_%02X for "
-			    "the quote's TDX module", version);
+			    whylen,
+			    "TCB info lists no identity TDX_%02X for "
+			    "the quote's TDX module",
+			    version);
 		mrsigner = m->mrsigner;
 		attr = m->attributes;
 		mask = m->attributes_mask;
@@ -162,9 +164,9 @@ static int
 is_config(enum cloister_tcb_status s)
 {
 	return s == CLOISTER_TCB_CONFIGURATION_NEEDED ||
-	    s == CLOISTER_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED ||
-	    s == CLOISTER_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED ||
-	    s == CLOISTER_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED;
+	       s == CLOISTER_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED ||
+	       s == CLOISTER_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED ||
+	       s == CLOISTER_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED;
 }
 
 /* A component (module or QE) that is OutOfDate or Revoked drags the
@@ -178,7 +180,7 @@ converge(enum cloister_tcb_status platform, enum cloister_tcb_status comp)
 			return CLOISTER_TCB_OUT_OF_DATE;
 		if (platform == CLOISTER_TCB_CONFIGURATION_NEEDED ||
 		    platform ==
-		    CLOISTER_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED)
+		        CLOISTER_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED)
 			return CLOISTER_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED;
 	}
 	if (comp == CLOISTER_TCB_REVOKED)
@@ -237,29 +239,31 @@ relaunch_check(const struct tcb_info *ti, const struct tcb_level *highest,
 	    ev->sgx != CLOISTER_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED)
 		return tdx_status;
 	if ((tdx_status != CLOISTER_TCB_OUT_OF_DATE &&
-	    tdx_status != CLOISTER_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) ||
+	        tdx_status != CLOISTER_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) ||
 	    ev->module != CLOISTER_TCB_OUT_OF_DATE)
 		return tdx_status;
 	if (svn2[TDX_MODULE_MAJOR] == 0) {
-		latest = svn2[TDX_MODULE_MINOR] >=
-		    highest->tdx_comp[TDX_MODULE_MINOR] &&
+		latest =
+		    svn2[TDX_MODULE_MINOR] >=
+		        highest->tdx_comp[TDX_MODULE_MINOR] &&
 		    svn2[TDX_LATE_UCODE] >= highest->tdx_comp[TDX_LATE_UCODE];
 	} else if ((m = find_module(ti, svn2[TDX_MODULE_MAJOR])) != NULL &&
-	    m->nlevels > 0) {
+	           m->nlevels > 0) {
 		top = match_isvsvn(m->levels, m->nlevels, UINT16_MAX);
-		latest = top != NULL && svn2[TDX_MODULE_MINOR] >= top->isvsvn &&
+		latest =
+		    top != NULL && svn2[TDX_MODULE_MINOR] >= top->isvsvn &&
 		    svn2[TDX_LATE_UCODE] >= highest->tdx_comp[TDX_LATE_UCODE];
 	}
 	if (!latest)
 		return tdx_status;
-	return is_config(ev->sgx) || is_config(tdx_status) ?
-	    CLOISTER_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED :
-	    CLOISTER_TCB_TD_RELAUNCH_ADVISED;
+	return is_config(ev->sgx) || is_config(tdx_status)
+	           ? CLOISTER_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED
+	           : CLOISTER_TCB_TD_RELAUNCH_ADVISED;
 }
 
 static int
-finish(struct tcb_eval *ev, enum cloister_tcb_status s, char *why,
-    size_t whylen)
+finish(
+    struct tcb_eval *ev, enum cloister_tcb_status s, char *why, size_t whylen)
 {
 	ev->status = s;
 	if (s == CLOISTER_TCB_REVOKED)
@@ -315,7 +319,8 @@ tcb_evaluate(const struct tcb_info *ti, const struct pck_ext *pck,
 	if (sgx == NULL)
 		return failf(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
 		    "the PCK certificate's SGX TCB (components and PCESVN) "
-		    "is below every TCB level of FMSPC %02x%02x%02x%02x%02x%02x",
+		    "is below every TCB level of FMSPC "
+		    "%02x%02x%02x%02x%02x%02x",
 		    ti->fmspc[0], ti->fmspc[1], ti->fmspc[2], ti->fmspc[3],
 		    ti->fmspc[4], ti->fmspc[5]);
 	if (tdx == NULL)
@@ -324,8 +329,8 @@ tcb_evaluate(const struct tcb_info *ti, const struct pck_ext *pck,
 	ev->sgx = sgx->status;
 	ev->platform = tdx->status;
 	ev->module = CLOISTER_TCB_UNKNOWN;
-	ev->qe = qe_level != NULL ? qe_level->status :
-	    CLOISTER_TCB_NOT_SUPPORTED;
+	ev->qe =
+	    qe_level != NULL ? qe_level->status : CLOISTER_TCB_NOT_SUPPORTED;
 	take_date(ev, tdx->tcb_date);
 	add_advisories(ev, &tdx->advisories);
 	s = tdx->status;
@@ -335,13 +340,13 @@ tcb_evaluate(const struct tcb_info *ti, const struct pck_ext *pck,
 			return failf(CLOISTER_ERR_TDX_MODULE_MISMATCH, why,
 			    whylen, "TCB info lists no identity TDX_%02X",
 			    svn[TDX_MODULE_MAJOR]);
-		ml = match_isvsvn(m->levels, m->nlevels,
-		    svn[TDX_MODULE_MINOR]);
+		ml = match_isvsvn(m->levels, m->nlevels, svn[TDX_MODULE_MINOR]);
 		if (ml == NULL)
 			return failf(CLOISTER_ERR_TCB_NOT_SUPPORTED, why,
-			    whylen, "TDX module %s ISVSVN %u is below every "
-			    "level of its identity", m->id,
-			    svn[TDX_MODULE_MINOR]);
+			    whylen,
+			    "TDX module %s ISVSVN %u is below every "
+			    "level of its identity",
+			    m->id, svn[TDX_MODULE_MINOR]);
 		ev->module = ml->status;
 		take_date(ev, ml->tcb_date);
 		s = converge(s, ml->status);

@@ -1,2 +1,620 @@
-/* placeholder: being written */
+/*
+ * Appraisal policy: YAML in, checks out.  The document is small and its
+ * shape fixed, so it is loaded with libyaml's document API and walked
+ * against a table of known keys; anything unknown is an error.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
 #include "cloister/error.h"
+#include "policy.h"
+#include "util.h"
+
+#define TD_DEBUG_BIT		0x01	/* TDATTRIBUTES byte 0 bit 0 */
+#define TD_SEPT_VE_BYTE		3	/* bit 28: byte 3, bit 4 */
+#define TD_SEPT_VE_BIT		0x10
+#define SGX_DEBUG_BIT		0x02	/* ATTRIBUTES byte 0 bit 1 */
+#define DETAIL_MAX		CLOISTER_DETAIL_MAX
+
+struct pctx {
+	yaml_document_t	*doc;
+	struct cloister_policy *p;
+	char		*why;
+	size_t		 whylen;
+};
+
+static int bad(struct pctx *, yaml_node_t *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+bad(struct pctx *c, yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->why != NULL && c->whylen > 0)
+		snprintf(c->why, c->whylen, "line %zu: %s",
+		    n != NULL ? n->start_mark.line + 1 : 0, msg);
+	return CLOISTER_ERR_BAD_YAML;
+}
+
+static const char *
+scalar(yaml_node_t *n, size_t *len)
+{
+	*len = n->data.scalar.length;
+	return (const char *)n->data.scalar.value;
+}
+
+static int
+get_bool(struct pctx *c, yaml_node_t *n, const char *key, int *out)
+{
+	size_t len;
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return bad(c, n, "%s: expected true or false", key);
+	s = scalar(n, &len);
+	if ((len == 4 && memcmp(s, "true", 4) == 0) ||
+	    (len == 3 && memcmp(s, "yes", 3) == 0))
+		*out = 1;
+	else if ((len == 5 && memcmp(s, "false", 5) == 0) ||
+	    (len == 2 && memcmp(s, "no", 2) == 0))
+		*out = 0;
+	else
+		return bad(c, n, "%s: expected true or false", key);
+	return 0;
+}
+
+static int
+get_uint(struct pctx *c, yaml_node_t *n, const char *key, uint64_t max,
+    uint64_t *out)
+{
+	const char *s;
+	uint64_t v = 0;
+	size_t len;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return bad(c, n, "%s: expected a number", key);
+	s = scalar(n, &len);
+	if (len == 0 || len > 19)
+		return bad(c, n, "%s: expected a number", key);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return bad(c, n, "%s: expected a number", key);
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > max)
+		return bad(c, n, "%s: %llu is too large", key,
+		    (unsigned long long)v);
+	*out = v;
+	return 0;
+}
+
+/* "3600", "90s", "30m", "12h", "30d" into seconds. */
+static int
+get_duration(struct pctx *c, yaml_node_t *n, const char *key, int64_t *out)
+{
+	static const struct {
+		char	 suffix;
+		int64_t	 mul;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	const char *s;
+	int64_t mul = 1, v = 0;
+	size_t len;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return bad(c, n, "%s: expected a duration", key);
+	s = scalar(n, &len);
+	if (len > 0)
+		for (size_t u = 0; u < 4; u++)
+			if (s[len - 1] == units[u].suffix) {
+				mul = units[u].mul;
+				len--;
+			}
+	if (len == 0 || len > 9)
+		return bad(c, n, "%s: expected a duration such as 7d, 12h, "
+		    "3600", key);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return bad(c, n, "%s: expected a duration such as 7d, "
+			    "12h, 3600", key);
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v == 0)
+		return bad(c, n, "%s: must be positive", key);
+	*out = v * mul;
+	return 0;
+}
+
+/* A scalar or a sequence of scalars; fn is called for each. */
+typedef int item_fn(struct pctx *, yaml_node_t *, const char *, void *);
+
+static int
+each(struct pctx *c, yaml_node_t *n, const char *key, item_fn *fn, void *arg)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *v;
+	int rc;
+
+	if (n->type == YAML_SCALAR_NODE)
+		return fn(c, n, key, arg);
+	if (n->type != YAML_SEQUENCE_NODE)
+		return bad(c, n, "%s: expected a value or a list", key);
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		if ((v = yaml_document_get_node(c->doc, *it)) == NULL ||
+		    v->type != YAML_SCALAR_NODE)
+			return bad(c, n, "%s: list items must be plain values",
+			    key);
+		if ((rc = fn(c, v, key, arg)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+add_value(struct pctx *c, yaml_node_t *n, const char *key, void *arg)
+{
+	struct policy_values *pv = arg;
+	const char *s;
+	size_t len;
+
+	s = scalar(n, &len);
+	if (pv->n == POLICY_VALUES_MAX)
+		return bad(c, n, "%s: more than %d values", key,
+		    POLICY_VALUES_MAX);
+	if (util_hex_decode_exact(s, len, pv->v[pv->n], pv->size) != 0)
+		return bad(c, n, "%s: expected %zu hex characters", key,
+		    2 * pv->size);
+	pv->n++;
+	return 0;
+}
+
+static int
+values(struct pctx *c, yaml_node_t *n, const char *key,
+    struct policy_values *pv, size_t size)
+{
+	pv->n = 0;
+	pv->size = size;
+	return each(c, n, key, add_value, pv);
+}
+
+static int
+add_status(struct pctx *c, yaml_node_t *n, const char *key, void *arg)
+{
+	enum cloister_tcb_status s;
+	unsigned *mask = arg;
+	const char *v;
+	size_t len;
+
+	v = scalar(n, &len);
+	s = cloister_tcb_status_from_name(v, len);
+	if (s == CLOISTER_TCB_UNKNOWN || s == CLOISTER_TCB_REVOKED ||
+	    s == CLOISTER_TCB_NOT_SUPPORTED)
+		return bad(c, n, "%s: \"%.*s\" is not an acceptable TCB status",
+		    key, (int)(len > 60 ? 60 : len), v);
+	*mask |= 1u << s;
+	return 0;
+}
+
+static int
+add_advisory(struct pctx *c, yaml_node_t *n, const char *key, void *arg)
+{
+	struct cloister_policy *p = arg;
+	const char *v;
+	size_t len;
+
+	v = scalar(n, &len);
+	if (p->nreject_advisories == POLICY_VALUES_MAX)
+		return bad(c, n, "%s: more than %d advisories", key,
+		    POLICY_VALUES_MAX);
+	if (len == 0 || len >= CLOISTER_ADVISORY_LEN)
+		return bad(c, n, "%s: advisory IDs are short strings", key);
+	memcpy(p->reject_advisories[p->nreject_advisories], v, len);
+	p->reject_advisories[p->nreject_advisories++][len] = '\0';
+	return 0;
+}
+
+enum section { SEC_TCB, SEC_TD, SEC_SGX };
+
+static int
+key_is(yaml_node_t *k, const char *name)
+{
+	return k->data.scalar.length == strlen(name) &&
+	    memcmp(k->data.scalar.value, name, k->data.scalar.length) == 0;
+}
+
+static int
+set_key(struct pctx *c, enum section sec, yaml_node_t *k, yaml_node_t *v)
+{
+	static const char *const rtmr[] = { "rtmr0", "rtmr1", "rtmr2",
+	    "rtmr3" };
+	struct cloister_policy *p = c->p;
+	const char *key = (const char *)k->data.scalar.value;
+	uint64_t u;
+	int rc;
+
+	if (sec == SEC_TCB) {
+		if (key_is(k, "accept")) {
+			p->accept_status = 0;
+			return each(c, v, key, add_status, &p->accept_status);
+		}
+		if (key_is(k, "reject_advisories"))
+			return each(c, v, key, add_advisory, p);
+		if (key_is(k, "max_collateral_age"))
+			return get_duration(c, v, key, &p->max_collateral_age);
+	} else if (sec == SEC_TD) {
+		if (key_is(k, "allow_debug"))
+			return get_bool(c, v, key, &p->allow_debug);
+		if (key_is(k, "require_sept_ve_disable"))
+			return get_bool(c, v, key, &p->require_sept_ve_disable);
+		if (key_is(k, "mrservicetd"))
+			return values(c, v, key, &p->mrservicetd, 48);
+		if (key_is(k, "mrtd"))
+			return values(c, v, key, &p->mrtd, 48);
+		for (size_t i = 0; i < 4; i++)
+			if (key_is(k, rtmr[i]))
+				return values(c, v, key, &p->rtmr[i], 48);
+		if (key_is(k, "mrconfigid"))
+			return values(c, v, key, &p->mrconfigid, 48);
+		if (key_is(k, "mrowner"))
+			return values(c, v, key, &p->mrowner, 48);
+		if (key_is(k, "mrseam"))
+			return values(c, v, key, &p->mrseam, 48);
+		if (key_is(k, "report_data"))
+			return values(c, v, key, &p->report_data, 64);
+	} else {
+		if (key_is(k, "allow_debug"))
+			return get_bool(c, v, key, &p->allow_debug);
+		if (key_is(k, "mrenclave"))
+			return values(c, v, key, &p->mrenclave, 32);
+		if (key_is(k, "mrsigner"))
+			return values(c, v, key, &p->mrsigner, 32);
+		if (key_is(k, "report_data"))
+			return values(c, v, key, &p->report_data, 64);
+		if (key_is(k, "isvprodid")) {
+			if ((rc = get_uint(c, v, key, 65535, &u)) != 0)
+				return rc;
+			p->has_isvprodid = 1;
+			p->isvprodid = (uint16_t)u;
+			return 0;
+		}
+		if (key_is(k, "min_isvsvn")) {
+			if ((rc = get_uint(c, v, key, 65535, &u)) != 0)
+				return rc;
+			p->has_min_isvsvn = 1;
+			p->min_isvsvn = (uint16_t)u;
+			return 0;
+		}
+	}
+	return bad(c, k, "unknown key \"%.60s\"", key);
+}
+
+/* Walk a mapping: scalar keys only, no duplicates. */
+static int
+mapping(struct pctx *c, yaml_node_t *m, int top)
+{
+	static const char *const sections[] = { "tcb", "td", "sgx" };
+	yaml_node_pair_t *pr, *q;
+	yaml_node_t *k, *v, *k2;
+	int rc;
+
+	if (m->type != YAML_MAPPING_NODE)
+		return bad(c, m, "expected a mapping of keys to values");
+	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top;
+	    pr++) {
+		k = yaml_document_get_node(c->doc, pr->key);
+		v = yaml_document_get_node(c->doc, pr->value);
+		if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE)
+			return bad(c, m, "keys must be plain words");
+		for (q = m->data.mapping.pairs.start; q < pr; q++) {
+			k2 = yaml_document_get_node(c->doc, q->key);
+			if (k2 != NULL && k2->type == YAML_SCALAR_NODE &&
+			    k2->data.scalar.length == k->data.scalar.length &&
+			    memcmp(k2->data.scalar.value, k->data.scalar.value,
+			    k->data.scalar.length) == 0)
+				return bad(c, k, "duplicate key \"%.60s\"",
+				    (const char *)k->data.scalar.value);
+		}
+		if (top < 0) {
+			size_t s;
+
+			for (s = 0; s < 3; s++)
+				if (key_is(k, sections[s]))
+					break;
+			if (s == 3)
+				return bad(c, k, "unknown section \"%.60s\" "
+				    "(known: tcb, td, sgx)",
+				    (const char *)k->data.scalar.value);
+			if (v->type == YAML_SCALAR_NODE &&
+			    v->data.scalar.length == 0)
+				continue;	/* "td:" with nothing under it */
+			if ((rc = mapping(c, v, (int)s)) != 0)
+				return rc;
+			continue;
+		}
+		if ((rc = set_key(c, (enum section)top, k, v)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+policy_default(struct cloister_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->accept_status = 1u << CLOISTER_TCB_UP_TO_DATE |
+	    1u << CLOISTER_TCB_SW_HARDENING_NEEDED;
+	p->require_sept_ve_disable = 1;
+}
+
+int
+policy_parse(const char *yaml, size_t len, struct cloister_policy *p,
+    char *why, size_t whylen)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	struct pctx c = { &doc, p, why, whylen };
+	int rc;
+
+	policy_default(p);
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (len > POLICY_DOC_MAX)
+		return CLOISTER_ERR_TOO_LARGE;
+	if (!yaml_parser_initialize(&parser))
+		return CLOISTER_ERR_ALLOC;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		if (why != NULL && whylen > 0)
+			snprintf(why, whylen, "line %zu: %s",
+			    parser.problem_mark.line + 1, parser.problem != NULL ?
+			    parser.problem : "malformed YAML");
+		yaml_parser_delete(&parser);
+		return CLOISTER_ERR_BAD_YAML;
+	}
+	root = yaml_document_get_root_node(&doc);
+	if (root == NULL)
+		rc = 0;		/* an empty document: the defaults */
+	else
+		rc = mapping(&c, root, -1);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (rc != 0)
+		policy_default(p);
+	return rc;
+}
+
+int
+cloister_policy_load(const char *path, struct cloister_policy **out,
+    char *why, size_t whylen)
+{
+	struct cloister_policy *p;
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+
+	*out = NULL;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if ((rc = util_read_file(path, POLICY_DOC_MAX, &buf, &len)) != 0)
+		return rc;
+	if ((p = malloc(sizeof(*p))) == NULL) {
+		free(buf);
+		return CLOISTER_ERR_ALLOC;
+	}
+	rc = policy_parse((const char *)buf, len, p, why, whylen);
+	free(buf);
+	if (rc != 0) {
+		free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void
+cloister_policy_free(struct cloister_policy *p)
+{
+	free(p);
+}
+
+/* ------------------------------------------------------------------ */
+
+struct apply {
+	policy_step_fn	*step;
+	void		*ctx;
+	int		 failed;
+};
+
+static void report(struct apply *, const char *, int, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+report(struct apply *a, const char *name, int ok, const char *fmt, ...)
+{
+	char detail[DETAIL_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (!ok)
+		a->failed = 1;
+	a->step(a->ctx, name, ok, detail);
+}
+
+static void
+short_hex(const uint8_t *v, size_t n, char out[20])
+{
+	char h[9], t[9];
+
+	util_hex_encode(v, 4, h);
+	util_hex_encode(v + n - 4, 4, t);
+	snprintf(out, 20, "%s…%s", h, t);
+}
+
+static void
+check_values(struct apply *a, const char *name, const char *label,
+    const struct policy_values *pv, const uint8_t *have)
+{
+	char hx[20];
+
+	if (pv->n == 0)
+		return;
+	for (size_t i = 0; i < pv->n; i++)
+		if (util_ct_eq(pv->v[i], have, pv->size)) {
+			report(a, name, 1, "%s is one of the %zu expected "
+			    "values", label, pv->n);
+			return;
+		}
+	short_hex(have, pv->size, hx);
+	report(a, name, 0, "%s %s is not one of the %zu expected values",
+	    label, hx, pv->n);
+}
+
+static void
+check_status(struct apply *a, const struct cloister_policy *p,
+    const struct cloister_quote_result *res)
+{
+	char list[256] = "";
+	size_t off = 0;
+
+	for (int s = 1; s < CLOISTER_TCB_STATUS_COUNT; s++)
+		if (p->accept_status & (1u << s))
+			off += (size_t)snprintf(list + off, sizeof(list) - off,
+			    "%s%s", off > 0 ? ", " : "",
+			    cloister_tcb_status_name(s));
+	report(a, "policy.tcb_status", (p->accept_status &
+	    (1u << res->status)) != 0, "status %s is %saccepted "
+	    "(accepted: %s)", cloister_tcb_status_name(res->status),
+	    (p->accept_status & (1u << res->status)) ? "" : "not ", list);
+}
+
+static void
+check_advisories(struct apply *a, const struct cloister_policy *p,
+    const struct cloister_quote_result *res)
+{
+	if (p->nreject_advisories == 0)
+		return;
+	for (size_t i = 0; i < res->nadvisories; i++)
+		for (size_t j = 0; j < p->nreject_advisories; j++)
+			if (strcmp(res->advisory_ids[i],
+			    p->reject_advisories[j]) == 0) {
+				report(a, "policy.advisories", 0, "the "
+				    "platform is affected by %s, which the "
+				    "policy rejects", res->advisory_ids[i]);
+				return;
+			}
+	report(a, "policy.advisories", 1, "none of the %zu rejected "
+	    "advisories applies", p->nreject_advisories);
+}
+
+static void
+check_age(struct apply *a, const struct cloister_policy *p,
+    const struct cloister_quote_result *res, int64_t at)
+{
+	int64_t age;
+
+	if (p->max_collateral_age == 0)
+		return;
+	age = at - res->collateral_oldest_issue;
+	report(a, "policy.collateral_age", res->collateral_oldest_issue > 0 &&
+	    age <= p->max_collateral_age, "oldest collateral was issued "
+	    "%lld s before the verification time (at most %lld allowed)",
+	    (long long)age, (long long)p->max_collateral_age);
+}
+
+static void
+check_td(struct apply *a, const struct cloister_policy *p,
+    const struct cloister_quote_result *res)
+{
+	static const char *const rtmr[] = { "policy.rtmr0", "policy.rtmr1",
+	    "policy.rtmr2", "policy.rtmr3" };
+	static const char *const rlabel[] = { "RTMR0", "RTMR1", "RTMR2",
+	    "RTMR3" };
+	int debug = (res->td_attributes[0] & TD_DEBUG_BIT) != 0;
+	int sept = (res->td_attributes[TD_SEPT_VE_BYTE] & TD_SEPT_VE_BIT) != 0;
+	char hx[20];
+
+	report(a, "policy.debug", !debug || p->allow_debug, "%s",
+	    !debug ? "not a debug TD" : p->allow_debug ?
+	    "debug TD, allowed by the policy" :
+	    "debug TD (TDATTRIBUTES.DEBUG set): its memory is readable by "
+	    "the host");
+	if (p->require_sept_ve_disable)
+		report(a, "policy.sept_ve_disable", sept, "%s", sept ?
+		    "SEPT_VE_DISABLE is set" : "SEPT_VE_DISABLE is clear: the "
+		    "host can inject #VE on EPT violations");
+	if (!util_is_zero(res->mrservicetd, 48)) {
+		int ok = 0;
+
+		for (size_t i = 0; i < p->mrservicetd.n; i++)
+			ok |= util_ct_eq(p->mrservicetd.v[i], res->mrservicetd,
+			    48);
+		short_hex(res->mrservicetd, 48, hx);
+		report(a, "policy.mrservicetd", ok, "bound to service TD %s, "
+		    "%s", hx, ok ? "which the policy lists" :
+		    "which the policy does not list");
+	}
+	check_values(a, "policy.mrtd", "MRTD", &p->mrtd, res->mrtd);
+	for (size_t i = 0; i < 4; i++)
+		check_values(a, rtmr[i], rlabel[i], &p->rtmr[i], res->rtmr[i]);
+	check_values(a, "policy.mrconfigid", "MRCONFIGID", &p->mrconfigid,
+	    res->mrconfigid);
+	check_values(a, "policy.mrowner", "MROWNER", &p->mrowner,
+	    res->mrowner);
+	check_values(a, "policy.mrseam", "MRSEAM", &p->mrseam, res->mrseam);
+	check_values(a, "policy.report_data", "REPORTDATA", &p->report_data,
+	    res->report_data);
+}
+
+static void
+check_sgx(struct apply *a, const struct cloister_policy *p,
+    const struct cloister_quote_result *res)
+{
+	int debug = (res->sgx_attributes[0] & SGX_DEBUG_BIT) != 0;
+
+	report(a, "policy.debug", !debug || p->allow_debug, "%s", !debug ?
+	    "not a debug enclave" : p->allow_debug ?
+	    "debug enclave, allowed by the policy" : "debug enclave");
+	check_values(a, "policy.mrenclave", "MRENCLAVE", &p->mrenclave,
+	    res->mrenclave);
+	check_values(a, "policy.mrsigner", "MRSIGNER", &p->mrsigner,
+	    res->mrsigner);
+	if (p->has_isvprodid)
+		report(a, "policy.isvprodid", res->isvprodid == p->isvprodid,
+		    "ISVPRODID %u, expected %u", res->isvprodid,
+		    p->isvprodid);
+	if (p->has_min_isvsvn)
+		report(a, "policy.isvsvn", res->isvsvn >= p->min_isvsvn,
+		    "ISVSVN %u, at least %u required", res->isvsvn,
+		    p->min_isvsvn);
+	check_values(a, "policy.report_data", "REPORTDATA", &p->report_data,
+	    res->report_data);
+}
+
+int
+policy_apply(const struct cloister_policy *p,
+    const struct cloister_quote_result *res, int64_t at,
+    policy_step_fn *step, void *ctx)
+{
+	struct apply a = { step, ctx, 0 };
+
+	check_status(&a, p, res);
+	check_advisories(&a, p, res);
+	check_age(&a, p, res, at);
+	if (res->tee == CLOISTER_TEE_TDX)
+		check_td(&a, p, res);
+	else
+		check_sgx(&a, p, res);
+	return a.failed ? CLOISTER_ERR_POLICY : 0;
+}

@@ -1,2 +1,1112 @@
-/* placeholder: being written */
+/*
+ * The simulated Intel DCAP PKI (sim_pki.h): keys, certificates, CRLs,
+ * signed JSON envelopes and quotes, over OpenSSL 3.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "cloister/error.h"
+#include "sim_pki.h"
+
+#define P256_SCALAR_LEN		32
+#define P256_POINT_LEN		65	/* 04 || x || y */
+#define ECDSA_DER_MAX		80
+#define SHA256_LEN		32
+#define SKI_LEN_MAX		EVP_MAX_MD_SIZE
+
+#define SGX_EXT_OID		"1.2.840.113741.1.13.1"
+#define SGX_EXT_DER_MAX		1024
+
+#define SIM_CRL_URL_ROOT \
+	"https://simulated.cloister.invalid/sgx/SIMULATEDSGXRootCA.der"
+#define SIM_CRL_URL_PLATFORM \
+	"https://simulated.cloister.invalid/sgx/certification/v4/pckcrl" \
+	"?ca=platform&encoding=der"
+#define SIM_CRL_URL_PROCESSOR \
+	"https://simulated.cloister.invalid/sgx/certification/v4/pckcrl" \
+	"?ca=processor&encoding=der"
+
+struct sim_key {
+	EVP_PKEY	*pkey;
+};
+
+struct sim_cert {
+	X509		*x509;
+	struct sim_key	 key;	/* holds its own reference */
+};
+
+/* ---- keys ---------------------------------------------------------- */
+
+static EVP_PKEY *
+root_pkey(void)
+{
+	uint8_t d[SHA256_LEN], pub[P256_POINT_LEN];
+	BIGNUM *priv = NULL;
+	EC_GROUP *g = NULL;
+	EC_POINT *pt = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL, *pp;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *pk = NULL;
+
+	if (EVP_Digest(SIM_PKI_ROOT_KEY_SEED, strlen(SIM_PKI_ROOT_KEY_SEED),
+	    d, NULL, EVP_sha256(), NULL) != 1 ||
+	    (priv = BN_secure_new()) == NULL ||
+	    BN_bin2bn(d, sizeof(d), priv) == NULL ||
+	    (g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)) == NULL)
+		goto out;
+	/* The seed is fixed, so this holds; check it anyway. */
+	if (BN_is_zero(priv) || BN_cmp(priv, EC_GROUP_get0_order(g)) >= 0)
+		goto out;
+	if ((pt = EC_POINT_new(g)) == NULL ||
+	    EC_POINT_mul(g, pt, priv, NULL, NULL, NULL) != 1 ||
+	    EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, pub,
+	    sizeof(pub), NULL) != sizeof(pub))
+		goto out;
+	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	    SN_X9_62_prime256v1, 0) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) ||
+	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+	    pub, sizeof(pub)) ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params) != 1)
+		pk = NULL;
+ out:
+	if (params != NULL &&
+	    (pp = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_PRIV_KEY)) != NULL)
+		OPENSSL_cleanse(pp->data, pp->data_size);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	EVP_PKEY_CTX_free(ctx);
+	EC_POINT_free(pt);
+	EC_GROUP_free(g);
+	BN_clear_free(priv);
+	OPENSSL_cleanse(d, sizeof(d));
+	return pk;
+}
+
+static int
+wrap_pkey(EVP_PKEY *pk, struct sim_key **out)
+{
+	struct sim_key *k;
+
+	if (pk == NULL)
+		return CLOISTER_ERR_INTERNAL;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		EVP_PKEY_free(pk);
+		return CLOISTER_ERR_ALLOC;
+	}
+	k->pkey = pk;
+	*out = k;
+	return 0;
+}
+
+int
+sim_key_root(struct sim_key **out)
+{
+	*out = NULL;
+	return wrap_pkey(root_pkey(), out);
+}
+
+int
+sim_key_new(struct sim_key **out)
+{
+	*out = NULL;
+	return wrap_pkey(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), out);
+}
+
+void
+sim_key_free(struct sim_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);	/* clears the private scalar */
+	free(k);
+}
+
+static int
+pkey_pub_raw(const EVP_PKEY *pk, uint8_t xy[SIM_PKI_RAW_PUB_LEN])
+{
+	BIGNUM *x = NULL, *y = NULL;
+	int r = CLOISTER_ERR_INTERNAL;
+
+	if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &x) == 1 &&
+	    EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 1 &&
+	    BN_bn2binpad(x, xy, P256_SCALAR_LEN) == P256_SCALAR_LEN &&
+	    BN_bn2binpad(y, xy + P256_SCALAR_LEN, P256_SCALAR_LEN) ==
+	    P256_SCALAR_LEN)
+		r = 0;
+	BN_free(x);
+	BN_free(y);
+	return r;
+}
+
+int
+sim_key_pub_raw(const struct sim_key *k, uint8_t xy[SIM_PKI_RAW_PUB_LEN])
+{
+	return pkey_pub_raw(k->pkey, xy);
+}
+
+int
+sim_pki_root_pubkey(uint8_t xy[SIM_PKI_RAW_PUB_LEN])
+{
+	EVP_PKEY *pk;
+	int r;
+
+	memset(xy, 0, SIM_PKI_RAW_PUB_LEN);
+	if ((pk = root_pkey()) == NULL)
+		return CLOISTER_ERR_INTERNAL;
+	r = pkey_pub_raw(pk, xy);
+	EVP_PKEY_free(pk);
+	return r;
+}
+
+int
+sim_sign(const struct sim_key *k, const void *msg, size_t len,
+    uint8_t sig[SIM_PKI_RAW_SIG_LEN])
+{
+	uint8_t der[ECDSA_DER_MAX];
+	const uint8_t *p = der;
+	size_t derlen = sizeof(der);
+	EVP_MD_CTX *md = NULL;
+	ECDSA_SIG *es = NULL;
+	const BIGNUM *r, *s;
+	int rc = CLOISTER_ERR_INTERNAL;
+
+	memset(sig, 0, SIM_PKI_RAW_SIG_LEN);
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
+	    EVP_DigestSign(md, der, &derlen, msg, len) != 1 ||
+	    (es = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL)
+		goto out;
+	ECDSA_SIG_get0(es, &r, &s);
+	if (BN_bn2binpad(r, sig, P256_SCALAR_LEN) != P256_SCALAR_LEN ||
+	    BN_bn2binpad(s, sig + P256_SCALAR_LEN, P256_SCALAR_LEN) !=
+	    P256_SCALAR_LEN)
+		goto out;
+	rc = 0;
+ out:
+	ECDSA_SIG_free(es);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* ---- DER for the SGX extension ------------------------------------- */
+
+struct der {
+	uint8_t	b[SGX_EXT_DER_MAX];
+	size_t	n;
+	int	err;
+};
+
+static void
+der_put(struct der *d, const void *p, size_t n)
+{
+	if (d->err || n > sizeof(d->b) - d->n) {
+		d->err = 1;
+		return;
+	}
+	memcpy(d->b + d->n, p, n);
+	d->n += n;
+}
+
+static void
+der_tlv(struct der *d, uint8_t tag, const uint8_t *v, size_t n)
+{
+	uint8_t h[4] = { tag };
+	size_t hl = 2;
+
+	if (n < 0x80) {
+		h[1] = (uint8_t)n;
+	} else if (n <= 0xff) {
+		h[1] = 0x81;
+		h[2] = (uint8_t)n;
+		hl = 3;
+	} else {
+		h[1] = 0x82;
+		h[2] = (uint8_t)(n >> 8);
+		h[3] = (uint8_t)n;
+		hl = 4;
+	}
+	der_put(d, h, hl);
+	der_put(d, v, n);
+}
+
+/* SEQUENCE { OID 1.2.840.113741.1.13.1.arc[.sub], <tag> value }. */
+static void
+der_entry(struct der *d, uint8_t arc, uint8_t sub, uint8_t tag,
+    const uint8_t *v, size_t n)
+{
+	static const uint8_t base[] = { 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d,
+	    0x01, 0x0d, 0x01 };
+	uint8_t oid[sizeof(base) + 2];
+	size_t on = sizeof(base);
+	struct der e = { .n = 0 };
+
+	memcpy(oid, base, sizeof(base));
+	oid[on++] = arc;
+	if (sub != 0)
+		oid[on++] = sub;
+	der_tlv(&e, 0x06, oid, on);
+	der_tlv(&e, tag, v, n);
+	if (e.err)
+		d->err = 1;
+	der_tlv(d, 0x30, e.b, e.n);
+}
+
+/* An unsigned INTEGER entry, minimal two's complement. */
+static void
+der_uint_entry(struct der *d, uint8_t arc, uint8_t sub, unsigned v)
+{
+	uint8_t b[3];
+	size_t n = 0;
+
+	if (v > 0xff)
+		b[n++] = (uint8_t)(v >> 8);
+	b[n++] = (uint8_t)v;
+	if (b[0] & 0x80) {
+		memmove(b + 1, b, n);
+		b[0] = 0;
+		n++;
+	}
+	der_entry(d, arc, sub, 0x02, b, n);
+}
+
+#define SGX_ARC_PPID		1
+#define SGX_ARC_TCB		2
+#define SGX_ARC_PCEID		3
+#define SGX_ARC_FMSPC		4
+#define SGX_ARC_TYPE		5
+#define SGX_ARC_INSTANCE	6
+#define SGX_ARC_CONFIG		7
+#define SGX_TCB_PCESVN		17
+#define SGX_TCB_CPUSVN		18
+
+static int
+sgx_ext_der(const struct sim_pck_info *in, enum sim_pck_ca kind,
+    struct der *out)
+{
+	static const uint8_t yes = 0xff;
+	struct der tcb = { .n = 0 }, cfg = { .n = 0 }, all = { .n = 0 };
+	uint8_t type = in->sgx_type;
+
+	for (uint8_t i = 0; i < 16; i++)
+		der_uint_entry(&tcb, SGX_ARC_TCB, i + 1, in->comp_svn[i]);
+	der_uint_entry(&tcb, SGX_ARC_TCB, SGX_TCB_PCESVN, in->pcesvn);
+	der_entry(&tcb, SGX_ARC_TCB, SGX_TCB_CPUSVN, 0x04, in->cpusvn, 16);
+
+	der_entry(&all, SGX_ARC_PPID, 0, 0x04, in->ppid, 16);
+	der_entry(&all, SGX_ARC_TCB, 0, 0x30, tcb.b, tcb.n);
+	der_entry(&all, SGX_ARC_PCEID, 0, 0x04, in->pceid, 2);
+	der_entry(&all, SGX_ARC_FMSPC, 0, 0x04, in->fmspc, 6);
+	der_entry(&all, SGX_ARC_TYPE, 0, 0x0a, &type, 1);
+	if (kind == SIM_PCK_PLATFORM) {
+		/* Platform CA leaves also carry the platform instance and
+		 * its configuration (dynamic platform, cached keys, SMT). */
+		for (uint8_t i = 1; i <= 3; i++)
+			der_entry(&cfg, SGX_ARC_CONFIG, i, 0x01, &yes, 1);
+		der_entry(&all, SGX_ARC_INSTANCE, 0, 0x04,
+		    in->platform_instance, 16);
+		der_entry(&all, SGX_ARC_CONFIG, 0, 0x30, cfg.b, cfg.n);
+	}
+	der_tlv(out, 0x30, all.b, all.n);
+	return tcb.err || cfg.err || all.err || out->err ?
+	    CLOISTER_ERR_TOO_LARGE : 0;
+}
+
+/* ---- certificates -------------------------------------------------- */
+
+enum profile {
+	PROFILE_ROOT,
+	PROFILE_PCK_CA,
+	PROFILE_LEAF,		/* PCK certificate, TCB signing */
+};
+
+static int
+random_serial(X509 *x)
+{
+	uint8_t b[SIM_PKI_SERIAL_MAX];
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+	int ok;
+
+	/* 20 bytes wide like Intel's, positive, no leading zero byte. */
+	ok = RAND_bytes(b, sizeof(b)) == 1;
+	b[0] = (uint8_t)((b[0] & 0x7f) | 0x40);
+	ok = ok && (bn = BN_bin2bn(b, sizeof(b), NULL)) != NULL &&
+	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) != NULL &&
+	    X509_set_serialNumber(x, ai) == 1;
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	return ok ? 0 : CLOISTER_ERR_INTERNAL;
+}
+
+static int
+set_name(X509_NAME *n, const char *cn)
+{
+	return X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0) == 1 &&
+	    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
+	    (const unsigned char *)SIM_PKI_ORG, -1, -1, 0) == 1 ? 0 :
+	    CLOISTER_ERR_INTERNAL;
+}
+
+static int
+add_conf_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value)
+{
+	X509_EXTENSION *e;
+	int ok;
+
+	if ((e = X509V3_EXT_nconf_nid(NULL, ctx, nid, value)) == NULL)
+		return CLOISTER_ERR_INTERNAL;
+	ok = X509_add_ext(x, e, -1) == 1;
+	X509_EXTENSION_free(e);
+	return ok ? 0 : CLOISTER_ERR_INTERNAL;
+}
+
+static AUTHORITY_KEYID *
+akid_of(const ASN1_OCTET_STRING *ski)
+{
+	AUTHORITY_KEYID *a;
+
+	if (ski == NULL || (a = AUTHORITY_KEYID_new()) == NULL)
+		return NULL;
+	if ((a->keyid = ASN1_OCTET_STRING_dup(ski)) == NULL) {
+		AUTHORITY_KEYID_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* AKI, CRL DP, SKI, key usage, basic constraints: Intel's order. */
+static int
+add_extensions(X509 *x, X509 *issuer, enum profile p, const char *crl_url)
+{
+	uint8_t md[SKI_LEN_MAX];
+	unsigned mdlen = 0;
+	ASN1_OCTET_STRING *ski = NULL;
+	AUTHORITY_KEYID *akid = NULL;
+	X509V3_CTX ctx;
+	char dp[256];
+	int r = CLOISTER_ERR_INTERNAL;
+
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	snprintf(dp, sizeof(dp), "URI:%s", crl_url);
+	/* RFC 5280 method 1: SHA-1 of the subject public key bits. */
+	if (X509_pubkey_digest(x, EVP_sha1(), md, &mdlen) != 1 ||
+	    (ski = ASN1_OCTET_STRING_new()) == NULL ||
+	    ASN1_OCTET_STRING_set(ski, md, (int)mdlen) != 1 ||
+	    (akid = akid_of(p == PROFILE_ROOT ? ski :
+	    X509_get0_subject_key_id(issuer))) == NULL)
+		goto out;
+	if (X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0,
+	    X509V3_ADD_APPEND) != 1 ||
+	    add_conf_ext(x, &ctx, NID_crl_distribution_points, dp) != 0 ||
+	    X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0,
+	    X509V3_ADD_APPEND) != 1 ||
+	    add_conf_ext(x, &ctx, NID_key_usage, p == PROFILE_LEAF ?
+	    "critical,digitalSignature,nonRepudiation" :
+	    "critical,keyCertSign,cRLSign") != 0 ||
+	    add_conf_ext(x, &ctx, NID_basic_constraints,
+	    p == PROFILE_ROOT ? "critical,CA:TRUE,pathlen:1" :
+	    p == PROFILE_PCK_CA ? "critical,CA:TRUE,pathlen:0" :
+	    "critical,CA:FALSE") != 0)
+		goto out;
+	r = 0;
+ out:
+	AUTHORITY_KEYID_free(akid);
+	ASN1_OCTET_STRING_free(ski);
+	return r;
+}
+
+static int
+add_sgx_ext(X509 *x, const struct sim_pck_info *info, enum sim_pck_ca kind)
+{
+	struct der d = { .n = 0 };
+	ASN1_OBJECT *obj = NULL;
+	ASN1_OCTET_STRING *os = NULL;
+	X509_EXTENSION *e = NULL;
+	int r;
+
+	if ((r = sgx_ext_der(info, kind, &d)) != 0)
+		return r;
+	r = CLOISTER_ERR_INTERNAL;
+	if ((obj = OBJ_txt2obj(SGX_EXT_OID, 1)) != NULL &&
+	    (os = ASN1_OCTET_STRING_new()) != NULL &&
+	    ASN1_OCTET_STRING_set(os, d.b, (int)d.n) == 1 &&
+	    (e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) != NULL &&
+	    X509_add_ext(x, e, -1) == 1)
+		r = 0;
+	X509_EXTENSION_free(e);
+	ASN1_OCTET_STRING_free(os);
+	ASN1_OBJECT_free(obj);
+	return r;
+}
+
+struct issue_req {
+	const struct sim_cert	*issuer;	/* NULL: self-signed */
+	enum profile		 profile;
+	const char		*cn;
+	const char		*crl_url;
+	const struct sim_pck_info *pck;		/* PCK leaf only */
+	enum sim_pck_ca		 pck_kind;
+};
+
+static int
+issue(const struct issue_req *q, const struct sim_cert_opts *o,
+    struct sim_cert **out)
+{
+	struct sim_cert *c = NULL;
+	struct sim_key *fresh = NULL;
+	EVP_PKEY *pk, *signer;
+	X509 *issuer_x;
+	int r;
+
+	*out = NULL;
+	if (o == NULL || o->not_after < o->not_before)
+		return CLOISTER_ERR_INVALID_ARG;
+	if (o->key == NULL && (r = sim_key_new(&fresh)) != 0)
+		return r;
+	pk = o->key != NULL ? o->key->pkey : fresh->pkey;
+	r = CLOISTER_ERR_ALLOC;
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->x509 = X509_new()) == NULL || EVP_PKEY_up_ref(pk) != 1)
+		goto out;
+	c->key.pkey = pk;
+	issuer_x = q->issuer != NULL ? q->issuer->x509 : c->x509;
+	signer = q->issuer != NULL ? q->issuer->key.pkey : pk;
+	r = CLOISTER_ERR_INTERNAL;
+	if (X509_set_version(c->x509, X509_VERSION_3) != 1 ||
+	    random_serial(c->x509) != 0 ||
+	    set_name(X509_get_subject_name(c->x509),
+	    o->cn != NULL ? o->cn : q->cn) != 0 ||
+	    X509_set_issuer_name(c->x509,
+	    X509_get_subject_name(issuer_x)) != 1 ||
+	    ASN1_TIME_set(X509_getm_notBefore(c->x509),
+	    (time_t)o->not_before) == NULL ||
+	    ASN1_TIME_set(X509_getm_notAfter(c->x509),
+	    (time_t)o->not_after) == NULL ||
+	    X509_set_pubkey(c->x509, pk) != 1 ||
+	    add_extensions(c->x509, issuer_x, q->profile, q->crl_url) != 0)
+		goto out;
+	if (q->pck != NULL &&
+	    (r = add_sgx_ext(c->x509, q->pck, q->pck_kind)) != 0)
+		goto out;
+	r = CLOISTER_ERR_INTERNAL;
+	if (X509_sign(c->x509, signer, EVP_sha256()) <= 0)
+		goto out;
+	*out = c;
+	c = NULL;
+	r = 0;
+ out:
+	sim_cert_free(c);
+	sim_key_free(fresh);
+	return r;
+}
+
+int
+sim_cert_root(const struct sim_cert_opts *o, struct sim_cert **out)
+{
+	struct issue_req q = { .profile = PROFILE_ROOT, .cn = SIM_PKI_ROOT_CN,
+	    .crl_url = SIM_CRL_URL_ROOT };
+
+	return issue(&q, o, out);
+}
+
+int
+sim_cert_pck_ca(const struct sim_cert *root, enum sim_pck_ca kind,
+    const struct sim_cert_opts *o, struct sim_cert **out)
+{
+	struct issue_req q = { .issuer = root, .profile = PROFILE_PCK_CA,
+	    .cn = kind == SIM_PCK_PROCESSOR ? SIM_PKI_PROCESSOR_CA_CN :
+	    SIM_PKI_PLATFORM_CA_CN, .crl_url = SIM_CRL_URL_ROOT };
+
+	*out = NULL;
+	if (root == NULL ||
+	    (kind != SIM_PCK_PLATFORM && kind != SIM_PCK_PROCESSOR))
+		return CLOISTER_ERR_INVALID_ARG;
+	return issue(&q, o, out);
+}
+
+/* Which kind of PCK CA issued ca, from its CN (as verifiers decide). */
+static enum sim_pck_ca
+ca_kind(const struct sim_cert *ca)
+{
+	char cn[256];
+
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(ca->x509),
+	    NID_commonName, cn, sizeof(cn)) > 0 &&
+	    strstr(cn, "PCK Processor CA") != NULL)
+		return SIM_PCK_PROCESSOR;
+	return SIM_PCK_PLATFORM;
+}
+
+int
+sim_cert_pck_leaf(const struct sim_cert *ca, const struct sim_pck_info *info,
+    const struct sim_cert_opts *o, struct sim_cert **out)
+{
+	struct issue_req q = { .issuer = ca, .profile = PROFILE_LEAF,
+	    .cn = SIM_PKI_PCK_CN, .pck = info };
+
+	*out = NULL;
+	if (ca == NULL || info == NULL)
+		return CLOISTER_ERR_INVALID_ARG;
+	q.pck_kind = ca_kind(ca);
+	q.crl_url = q.pck_kind == SIM_PCK_PROCESSOR ? SIM_CRL_URL_PROCESSOR :
+	    SIM_CRL_URL_PLATFORM;
+	return issue(&q, o, out);
+}
+
+int
+sim_cert_tcb_signing(const struct sim_cert *root,
+    const struct sim_cert_opts *o, struct sim_cert **out)
+{
+	struct issue_req q = { .issuer = root, .profile = PROFILE_LEAF,
+	    .cn = SIM_PKI_TCB_SIGNING_CN, .crl_url = SIM_CRL_URL_ROOT };
+
+	*out = NULL;
+	if (root == NULL)
+		return CLOISTER_ERR_INVALID_ARG;
+	return issue(&q, o, out);
+}
+
+void
+sim_cert_free(struct sim_cert *c)
+{
+	if (c == NULL)
+		return;
+	X509_free(c->x509);
+	EVP_PKEY_free(c->key.pkey);
+	free(c);
+}
+
+const struct sim_key *
+sim_cert_key(const struct sim_cert *c)
+{
+	return &c->key;
+}
+
+int
+sim_cert_serial(const struct sim_cert *c, struct sim_serial *out)
+{
+	BIGNUM *bn;
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(c->x509),
+	    NULL)) == NULL)
+		return CLOISTER_ERR_INTERNAL;
+	n = BN_num_bytes(bn);
+	if (n <= 0 || n > SIM_PKI_SERIAL_MAX) {
+		BN_free(bn);
+		return CLOISTER_ERR_TOO_LARGE;
+	}
+	out->len = (size_t)BN_bn2bin(bn, out->b);
+	BN_free(bn);
+	return 0;
+}
+
+/* Copy a memory BIO's content to a malloc'd NUL-terminated buffer. */
+static int
+bio_take(BIO *b, char **out, size_t *len)
+{
+	char *p;
+	long n = BIO_get_mem_data(b, &p);
+
+	if (n < 0 || (*out = malloc((size_t)n + 1)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	memcpy(*out, p, (size_t)n);
+	(*out)[n] = '\0';
+	*len = (size_t)n;
+	return 0;
+}
+
+int
+sim_chain_pem(const struct sim_cert *const *certs, size_t n, char **out,
+    size_t *len)
+{
+	BIO *b;
+	int r = CLOISTER_ERR_INTERNAL;
+
+	*out = NULL;
+	*len = 0;
+	if ((b = BIO_new(BIO_s_mem())) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	for (size_t i = 0; i < n; i++)
+		if (PEM_write_bio_X509(b, certs[i]->x509) != 1)
+			goto out;
+	r = bio_take(b, out, len);
+ out:
+	BIO_free(b);
+	return r;
+}
+
+int
+sim_cert_pem(const struct sim_cert *c, char **out, size_t *len)
+{
+	return sim_chain_pem(&c, 1, out, len);
+}
+
+int
+sim_cert_der(const struct sim_cert *c, uint8_t **out, size_t *len)
+{
+	unsigned char *p = NULL;
+	int n;
+
+	*out = NULL;
+	*len = 0;
+	if ((n = i2d_X509(c->x509, &p)) <= 0)
+		return CLOISTER_ERR_INTERNAL;
+	if ((*out = malloc((size_t)n)) == NULL) {
+		OPENSSL_free(p);
+		return CLOISTER_ERR_ALLOC;
+	}
+	memcpy(*out, p, (size_t)n);
+	*len = (size_t)n;
+	OPENSSL_free(p);
+	return 0;
+}
+
+/* ---- CRLs ---------------------------------------------------------- */
+
+static int
+crl_add_revoked(X509_CRL *crl, const struct sim_serial *s,
+    const ASN1_TIME *when)
+{
+	X509_REVOKED *rv = NULL;
+	BIGNUM *bn = NULL;
+	ASN1_INTEGER *ai = NULL;
+	ASN1_ENUMERATED *reason = NULL;
+	int ok;
+
+	ok = s->len > 0 && s->len <= SIM_PKI_SERIAL_MAX &&
+	    (rv = X509_REVOKED_new()) != NULL &&
+	    (bn = BN_bin2bn(s->b, (int)s->len, NULL)) != NULL &&
+	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) != NULL &&
+	    X509_REVOKED_set_serialNumber(rv, ai) == 1 &&
+	    X509_REVOKED_set_revocationDate(rv, (ASN1_TIME *)when) == 1 &&
+	    (reason = ASN1_ENUMERATED_new()) != NULL &&
+	    ASN1_ENUMERATED_set(reason, CRL_REASON_KEY_COMPROMISE) == 1 &&
+	    X509_REVOKED_add1_ext_i2d(rv, NID_crl_reason, reason, 0, 0) == 1 &&
+	    X509_CRL_add0_revoked(crl, rv) == 1;
+	if (ok)
+		rv = NULL;	/* owned by the CRL now */
+	ASN1_ENUMERATED_free(reason);
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	X509_REVOKED_free(rv);
+	return ok ? 0 : CLOISTER_ERR_INTERNAL;
+}
+
+int
+sim_crl(const struct sim_cert *issuer, int64_t this_update,
+    int64_t next_update, const struct sim_serial *revoked, size_t nrevoked,
+    uint8_t **out, size_t *len)
+{
+	X509_CRL *crl = NULL;
+	ASN1_TIME *t0 = NULL, *t1 = NULL;
+	ASN1_INTEGER *num = NULL;
+	AUTHORITY_KEYID *akid = NULL;
+	unsigned char *der = NULL;
+	int n, r = CLOISTER_ERR_INTERNAL;
+
+	*out = NULL;
+	*len = 0;
+	if ((crl = X509_CRL_new()) == NULL ||
+	    X509_CRL_set_version(crl, X509_CRL_VERSION_2) != 1 ||
+	    X509_CRL_set_issuer_name(crl,
+	    X509_get_subject_name(issuer->x509)) != 1 ||
+	    (t0 = ASN1_TIME_set(NULL, (time_t)this_update)) == NULL ||
+	    (t1 = ASN1_TIME_set(NULL, (time_t)next_update)) == NULL ||
+	    X509_CRL_set1_lastUpdate(crl, t0) != 1 ||
+	    X509_CRL_set1_nextUpdate(crl, t1) != 1)
+		goto out;
+	for (size_t i = 0; i < nrevoked; i++)
+		if (crl_add_revoked(crl, &revoked[i], t0) != 0)
+			goto out;
+	if ((num = ASN1_INTEGER_new()) == NULL ||
+	    ASN1_INTEGER_set(num, 1) != 1 ||
+	    X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, 0, 0) != 1 ||
+	    (akid = akid_of(X509_get0_subject_key_id(issuer->x509))) == NULL ||
+	    X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0,
+	    0) != 1 ||
+	    X509_CRL_sort(crl) != 1 ||
+	    X509_CRL_sign(crl, issuer->key.pkey, EVP_sha256()) <= 0 ||
+	    (n = i2d_X509_CRL(crl, &der)) <= 0)
+		goto out;
+	r = CLOISTER_ERR_ALLOC;
+	if ((*out = malloc((size_t)n)) == NULL)
+		goto out;
+	memcpy(*out, der, (size_t)n);
+	*len = (size_t)n;
+	r = 0;
+ out:
+	OPENSSL_free(der);
+	AUTHORITY_KEYID_free(akid);
+	ASN1_INTEGER_free(num);
+	ASN1_TIME_free(t0);
+	ASN1_TIME_free(t1);
+	X509_CRL_free(crl);
+	return r;
+}
+
+/* ---- signed JSON ---------------------------------------------------- */
+
+int
+sim_json_envelope(const char *name, const char *body, size_t len,
+    const uint8_t sig[SIM_PKI_RAW_SIG_LEN], char **out, size_t *outlen)
+{
+	static const char hexd[] = "0123456789abcdef";
+	char hex[2 * SIM_PKI_RAW_SIG_LEN + 1];
+	size_t cap;
+	int n;
+
+	*out = NULL;
+	*outlen = 0;
+	for (size_t i = 0; i < SIM_PKI_RAW_SIG_LEN; i++) {
+		hex[2 * i] = hexd[sig[i] >> 4];
+		hex[2 * i + 1] = hexd[sig[i] & 0xf];
+	}
+	hex[sizeof(hex) - 1] = '\0';
+	if (len > INT32_MAX)
+		return CLOISTER_ERR_TOO_LARGE;
+	cap = len + strlen(name) + sizeof(hex) + 32;
+	if ((*out = malloc(cap)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	n = snprintf(*out, cap, "{\"%s\":%.*s,\"signature\":\"%s\"}", name,
+	    (int)len, body, hex);
+	if (n < 0 || (size_t)n >= cap) {
+		free(*out);
+		*out = NULL;
+		return CLOISTER_ERR_INTERNAL;
+	}
+	*outlen = (size_t)n;
+	return 0;
+}
+
+/* ---- quotes ---------------------------------------------------------- */
+
+/* Sizes of the quote layout (see quote.h for the parser's names). */
+#define Q_HEADER_LEN		48
+#define Q_DESC_LEN		6
+#define Q_SGX_REPORT_LEN	384
+#define Q_TD10_LEN		584
+#define Q_TD15_LEN		648
+#define Q_ATT_KEY_TYPE		2
+#define Q_CERT_PCK_CHAIN	5
+#define Q_CERT_QE_REPORT	6
+#define Q_BODY_SGX		1
+#define Q_BODY_TD10		2
+#define Q_BODY_TD15		3
+#define Q_TEE_TDX		0x81u
+
+static const uint8_t intel_qe_vendor[16] = { 0x93, 0x9a, 0x72, 0x33, 0xf7,
+    0x9c, 0x4c, 0xa9, 0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07 };
+
+/* A writer into a buffer sized in advance; overflow is a bug, caught. */
+struct wbuf {
+	uint8_t	*p;
+	size_t	 n;
+	size_t	 cap;
+	int	 err;
+};
+
+static void
+put(struct wbuf *w, const void *v, size_t n)
+{
+	if (w->err || n > w->cap - w->n) {
+		w->err = 1;
+		return;
+	}
+	if (n > 0)
+		memcpy(w->p + w->n, v, n);
+	w->n += n;
+}
+
+static void
+put_zero(struct wbuf *w, size_t n)
+{
+	if (w->err || n > w->cap - w->n) {
+		w->err = 1;
+		return;
+	}
+	memset(w->p + w->n, 0, n);
+	w->n += n;
+}
+
+static void
+put_u16(struct wbuf *w, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+
+	put(w, b, sizeof(b));
+}
+
+static void
+put_u32(struct wbuf *w, uint32_t v)
+{
+	uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16),
+	    (uint8_t)(v >> 24) };
+
+	put(w, b, sizeof(b));
+}
+
+/* The 384-byte SGX report body; unused fields (ISVEXTPRODID, CONFIGID,
+ * CONFIGSVN, ISVFAMILYID, reserved) are zero. */
+static void
+put_sgx_report(struct wbuf *w, const struct sim_sgx_report *r)
+{
+	put(w, r->cpusvn, 16);
+	put_u32(w, r->miscselect);
+	put_zero(w, 12 + 16);		/* reserved, ISVEXTPRODID */
+	put(w, r->attributes, 16);
+	put(w, r->mrenclave, 32);
+	put_zero(w, 32);
+	put(w, r->mrsigner, 32);
+	put_zero(w, 32 + 64);		/* reserved, CONFIGID */
+	put_u16(w, r->isvprodid);
+	put_u16(w, r->isvsvn);
+	put_zero(w, 2 + 42 + 16);	/* CONFIGSVN, reserved, ISVFAMILYID */
+	put(w, r->report_data, 64);
+}
+
+static void
+put_td_report(struct wbuf *w, const struct sim_td_report *t, int td15)
+{
+	put(w, t->tee_tcb_svn, 16);
+	put(w, t->mrseam, 48);
+	put(w, t->mrsignerseam, 48);
+	put(w, t->seam_attributes, 8);
+	put(w, t->td_attributes, 8);
+	put(w, t->xfam, 8);
+	put(w, t->mrtd, 48);
+	put(w, t->mrconfigid, 48);
+	put(w, t->mrowner, 48);
+	put(w, t->mrownerconfig, 48);
+	put(w, t->rtmr, sizeof(t->rtmr));
+	put(w, t->report_data, 64);
+	if (td15) {
+		put(w, t->tee_tcb_svn2, 16);
+		put(w, t->mrservicetd, 48);
+	}
+}
+
+static size_t
+body_len(uint16_t body_type)
+{
+	return body_type == Q_BODY_SGX ? Q_SGX_REPORT_LEN :
+	    body_type == Q_BODY_TD10 ? Q_TD10_LEN :
+	    body_type == Q_BODY_TD15 ? Q_TD15_LEN : 0;
+}
+
+/* The QE report with its binding to the attestation key. */
+static int
+qe_report_bytes(const struct sim_quote *q, const uint8_t att[64],
+    uint8_t out[Q_SGX_REPORT_LEN])
+{
+	struct sim_sgx_report rep = q->qe;
+	uint8_t msg[SIM_PKI_RAW_PUB_LEN + SIM_PKI_QE_AUTH_LEN];
+	struct wbuf w = { .p = out, .cap = Q_SGX_REPORT_LEN };
+
+	memcpy(msg, att, SIM_PKI_RAW_PUB_LEN);
+	memcpy(msg + SIM_PKI_RAW_PUB_LEN, q->qe_auth, SIM_PKI_QE_AUTH_LEN);
+	memset(rep.report_data, 0, sizeof(rep.report_data));
+	if (EVP_Digest(msg, sizeof(msg), rep.report_data, NULL, EVP_sha256(),
+	    NULL) != 1)
+		return CLOISTER_ERR_INTERNAL;
+	if (q->flags & SIM_QUOTE_BAD_BINDING)
+		rep.report_data[0] ^= 0x01;
+	put_sgx_report(&w, &rep);
+	return w.err || w.n != Q_SGX_REPORT_LEN ? CLOISTER_ERR_INTERNAL : 0;
+}
+
+/* Everything after the quote signature: key and certification data. */
+static void
+put_cert_data(struct wbuf *w, const struct sim_quote *q, const uint8_t *att,
+    const uint8_t *qe, const uint8_t *qe_sig, const char *chain,
+    size_t chain_len)
+{
+	size_t inner = Q_SGX_REPORT_LEN + SIM_PKI_RAW_SIG_LEN + 2 +
+	    SIM_PKI_QE_AUTH_LEN + 2 + 4 + chain_len;
+
+	put(w, att, SIM_PKI_RAW_PUB_LEN);
+	if (q->version != 3) {
+		put_u16(w, Q_CERT_QE_REPORT);
+		put_u32(w, (uint32_t)inner);
+	}
+	put(w, qe, Q_SGX_REPORT_LEN);
+	put(w, qe_sig, SIM_PKI_RAW_SIG_LEN);
+	put_u16(w, SIM_PKI_QE_AUTH_LEN);
+	put(w, q->qe_auth, SIM_PKI_QE_AUTH_LEN);
+	put_u16(w, Q_CERT_PCK_CHAIN);
+	put_u32(w, (uint32_t)chain_len);
+	put(w, chain, chain_len);
+}
+
+/* Header, v5 body descriptor and body: what the quote signature covers. */
+static void
+put_signed_part(struct wbuf *w, const struct sim_quote *q, uint16_t bt,
+    size_t blen)
+{
+	put_u16(w, q->version);
+	put_u16(w, Q_ATT_KEY_TYPE);
+	put_u32(w, q->tee_type);
+	put_u16(w, q->version == 3 ? q->qe_svn : 0);
+	put_u16(w, q->version == 3 ? q->pce_svn : 0);
+	put(w, q->qe_vendor_id, sizeof(q->qe_vendor_id));
+	put(w, q->user_data, sizeof(q->user_data));
+	if (q->version == 5) {
+		put_u16(w, bt);
+		put_u32(w, (uint32_t)blen);
+	}
+	if (bt == Q_BODY_SGX)
+		put_sgx_report(w, &q->sgx);
+	else
+		put_td_report(w, &q->td, bt == Q_BODY_TD15);
+}
+
+static int
+quote_shape(const struct sim_quote *q, uint16_t *body_type)
+{
+	*body_type = q->version == 3 ? Q_BODY_SGX :
+	    q->version == 4 ? Q_BODY_TD10 : q->body_type;
+	if (q->version < 3 || q->version > 5 || body_len(*body_type) == 0 ||
+	    q->pck_leaf == NULL || q->pck_ca == NULL || q->root == NULL)
+		return CLOISTER_ERR_INVALID_ARG;
+	return 0;
+}
+
+int
+sim_quote_build(const struct sim_quote *q, uint8_t **out, size_t *outlen)
+{
+	const struct sim_cert *chain_certs[3] = { q->pck_leaf, q->pck_ca,
+	    q->root };
+	struct sim_key *fresh = NULL;
+	const struct sim_key *att_key, *qe_signer, *quote_signer;
+	uint8_t att[SIM_PKI_RAW_PUB_LEN], qe[Q_SGX_REPORT_LEN];
+	uint8_t qe_sig[SIM_PKI_RAW_SIG_LEN], sig[SIM_PKI_RAW_SIG_LEN];
+	struct wbuf w = { .p = NULL };
+	char *chain = NULL;
+	size_t chain_len = 0, blen, signed_len, sig_data;
+	uint16_t bt;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((r = quote_shape(q, &bt)) != 0)
+		return r;
+	if (q->att_key == NULL && (r = sim_key_new(&fresh)) != 0)
+		return r;
+	att_key = q->att_key != NULL ? q->att_key : fresh;
+	qe_signer = q->qe_signer != NULL ? q->qe_signer :
+	    sim_cert_key(q->pck_leaf);
+	quote_signer = q->quote_signer != NULL ? q->quote_signer : att_key;
+	if ((r = sim_chain_pem(chain_certs, 3, &chain, &chain_len)) != 0 ||
+	    (r = sim_key_pub_raw(att_key, att)) != 0 ||
+	    (r = qe_report_bytes(q, att, qe)) != 0 ||
+	    (r = sim_sign(qe_signer, qe, sizeof(qe), qe_sig)) != 0)
+		goto out;
+	if (!(q->flags & SIM_QUOTE_NO_NUL))
+		chain_len++;		/* real quotes end the chain in NUL */
+	blen = body_len(bt);
+	signed_len = Q_HEADER_LEN + (q->version == 5 ? Q_DESC_LEN : 0) + blen;
+	sig_data = SIM_PKI_RAW_SIG_LEN + SIM_PKI_RAW_PUB_LEN +
+	    (q->version != 3 ? 2 + 4 : 0) + Q_SGX_REPORT_LEN +
+	    SIM_PKI_RAW_SIG_LEN + 2 + SIM_PKI_QE_AUTH_LEN + 2 + 4 + chain_len;
+	w.cap = signed_len + 4 + sig_data + q->trailing_zeros;
+	r = CLOISTER_ERR_ALLOC;
+	if ((w.p = malloc(w.cap)) == NULL)
+		goto out;
+
+	put_signed_part(&w, q, bt, blen);
+	r = CLOISTER_ERR_INTERNAL;
+	if (w.err || w.n != signed_len ||
+	    sim_sign(quote_signer, w.p, signed_len, sig) != 0)
+		goto out;
+	put_u32(&w, (uint32_t)sig_data);
+	put(&w, sig, sizeof(sig));
+	put_cert_data(&w, q, att, qe, qe_sig, chain, chain_len);
+	put_zero(&w, q->trailing_zeros);
+	if (w.err || w.n != w.cap)
+		goto out;
+	*out = w.p;
+	*outlen = w.n;
+	w.p = NULL;
+	r = 0;
+ out:
+	free(w.p);
+	free(chain);
+	sim_key_free(fresh);
+	return r;
+}
+
+/* Intel's quoting enclaves as their identities describe them. */
+static const uint8_t td_qe_mrsigner[32] = { 0xdc, 0x9e, 0x2a, 0x7c, 0x6f,
+    0x94, 0x8f, 0x17, 0x47, 0x4e, 0x34, 0xa7, 0xfc, 0x43, 0xed, 0x03, 0x0f,
+    0x7c, 0x15, 0x63, 0xf1, 0xba, 0xbd, 0xdf, 0x63, 0x40, 0xc8, 0x2e, 0x0e,
+    0x54, 0xa8, 0xc5 };
+static const uint8_t sgx_qe_mrsigner[32] = { 0x8c, 0x4f, 0x57, 0x75, 0xd7,
+    0x96, 0x50, 0x3e, 0x96, 0x13, 0x7f, 0x77, 0xc6, 0x8a, 0x82, 0x9a, 0x00,
+    0x56, 0xac, 0x8d, 0xed, 0x70, 0x14, 0x0b, 0x08, 0x1b, 0x09, 0x44, 0x90,
+    0xc5, 0x7b, 0xff };
+
+#define TD_QE_ISVPRODID		2
+#define SGX_QE_ISVPRODID	1
+#define TD_ATTR_SEPT_VE_DISABLE_BYTE	3	/* bit 28, little endian */
+
+void
+sim_quote_defaults(struct sim_quote *q, uint16_t version)
+{
+	static const uint8_t qe_attr[16] = { 0x15, 0, 0, 0, 0, 0, 0, 0, 0xe7 };
+	static const uint8_t xfam[8] = { 0xe7, 0x02, 0x06 };
+	static const uint8_t tcb_svn[16] = { 6, 1, 3 };
+	static const uint8_t cpusvn[16] = { 3, 3, 2, 2, 4, 1, 0, 5 };
+	static const char user[] = "Cloister SIMULATED";
+	int tdx = version != 3;
+
+	memset(q, 0, sizeof(*q));
+	q->version = version;
+	q->body_type = version == 5 ? Q_BODY_TD15 :
+	    version == 4 ? Q_BODY_TD10 : Q_BODY_SGX;
+	q->tee_type = tdx ? Q_TEE_TDX : 0;
+	memcpy(q->qe_vendor_id, intel_qe_vendor, sizeof(q->qe_vendor_id));
+	memcpy(q->user_data, user, sizeof(user) - 1);
+
+	memcpy(q->td.tee_tcb_svn, tcb_svn, 16);
+	memcpy(q->td.tee_tcb_svn2, tcb_svn, 16);
+	memset(q->td.mrseam, 0x5e, sizeof(q->td.mrseam));
+	memset(q->td.mrtd, 0x7d, sizeof(q->td.mrtd));
+	q->td.td_attributes[TD_ATTR_SEPT_VE_DISABLE_BYTE] = 0x10;
+	memcpy(q->td.xfam, xfam, sizeof(xfam));
+
+	memcpy(q->sgx.cpusvn, cpusvn, 16);
+	q->sgx.attributes[0] = 0x05;	/* INIT | MODE64BIT, not DEBUG */
+	q->sgx.attributes[8] = 0x03;
+	memset(q->sgx.mrenclave, 0xe1, sizeof(q->sgx.mrenclave));
+	memset(q->sgx.mrsigner, 0x51, sizeof(q->sgx.mrsigner));
+
+	memcpy(q->qe.cpusvn, cpusvn, 16);
+	memcpy(q->qe.attributes, qe_attr, 16);
+	memset(q->qe.mrenclave, 0x9e, sizeof(q->qe.mrenclave));
+	memcpy(q->qe.mrsigner, tdx ? td_qe_mrsigner : sgx_qe_mrsigner, 32);
+	q->qe.isvprodid = tdx ? TD_QE_ISVPRODID : SGX_QE_ISVPRODID;
+	q->qe.isvsvn = tdx ? 4 : 8;
+	for (size_t i = 0; i < sizeof(q->qe_auth); i++)
+		q->qe_auth[i] = (uint8_t)i;	/* as Intel's QE sends */
+	q->qe_svn = q->qe.isvsvn;
+	q->pce_svn = 13;
+}

@@ -1,2 +1,807 @@
-/* placeholder: being written */
+/*
+ * Certificates, chains, CRLs and the Intel SGX PCK extension.
+ *
+ * Chains are verified by a plain walk rather than X509_verify_cert(): the
+ * DCAP rules are narrow (one anchor, every non-anchor certificate covered
+ * by a CRL from its issuer, everything at one given time) and each failure
+ * must name the certificate and the reason.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include "cloister/error.h"
+#include "crypto_int.h"
+#include "reader.h"
+#include "util.h"
+#include "x509.h"
+
+#define PEM_CERT_BEGIN	"-----BEGIN CERTIFICATE-----"
+#define PEM_CERT_END	"-----END CERTIFICATE-----"
+#define PEM_CRL_BEGIN	"-----BEGIN X509 CRL-----"
+#define CRL_MAX		(1024u * 1024)
+#define CERT_MAX	(64u * 1024)
+
+struct x509_cert {
+	X509	*x;
+	int	 refs;
+};
+
+struct x509_chain {
+	size_t		  n;
+	struct x509_cert *c[X509_CHAIN_MAX];
+};
+
+struct x509_crl {
+	X509_CRL	*crl;
+};
+
+static int whyf(int, char *, size_t, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+whyf(int code, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static struct x509_cert *
+cert_wrap(X509 *x)
+{
+	struct x509_cert *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->x = x;
+	c->refs = 1;
+	return c;
+}
+
+struct x509_cert *
+x509_cert_ref(struct x509_cert *c)
+{
+	if (c != NULL)
+		c->refs++;
+	return c;
+}
+
+void
+x509_cert_free(struct x509_cert *c)
+{
+	if (c == NULL || --c->refs > 0)
+		return;
+	X509_free(c->x);
+	free(c);
+}
+
+static int
+starts_with(const uint8_t *buf, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	return len >= n && memcmp(buf, s, n) == 0;
+}
+
+/* One PEM block (exactly) into an X509. */
+static X509 *
+pem_cert(const uint8_t *buf, size_t len)
+{
+	BIO *b;
+	X509 *x;
+
+	if (len > INT32_MAX || (b = BIO_new_mem_buf(buf, (int)len)) == NULL)
+		return NULL;
+	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+	BIO_free(b);
+	return x;
+}
+
+static X509 *
+der_cert(const uint8_t *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	X509 *x;
+
+	if (len > CERT_MAX)
+		return NULL;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x != NULL && p != buf + len) {	/* bytes after the DER */
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+static int
+is_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0';
+}
+
+int
+x509_cert_parse(const uint8_t *buf, size_t len, struct x509_cert **out)
+{
+	X509 *x;
+	size_t i = 0;
+
+	*out = NULL;
+	if (buf == NULL || len == 0 || len > CERT_MAX)
+		return CLOISTER_ERR_BAD_CERT;
+	while (i < len && is_space(buf[i]))
+		i++;
+	if (starts_with(buf + i, len - i, PEM_CERT_BEGIN)) {
+		struct x509_chain *ch = NULL;
+		int r;
+
+		if ((r = x509_chain_parse_pem(buf, len, &ch)) != 0)
+			return r;
+		if (ch->n != 1) {
+			x509_chain_free(ch);
+			return CLOISTER_ERR_BAD_PEM;
+		}
+		*out = x509_cert_ref(ch->c[0]);
+		x509_chain_free(ch);
+		return 0;
+	}
+	if ((x = der_cert(buf, len)) == NULL)
+		return CLOISTER_ERR_BAD_CERT;
+	if ((*out = cert_wrap(x)) == NULL) {
+		X509_free(x);
+		return CLOISTER_ERR_ALLOC;
+	}
+	return 0;
+}
+
+static const uint8_t *
+find(const uint8_t *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(hay + i, needle, n) == 0)
+			return hay + i;
+	return NULL;
+}
+
+int
+x509_chain_parse_pem(const uint8_t *buf, size_t len, struct x509_chain **out)
+{
+	struct x509_chain *ch;
+	const uint8_t *end;
+	size_t i = 0, blk;
+	X509 *x;
+	int r = CLOISTER_ERR_BAD_PEM;
+
+	*out = NULL;
+	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	for (;;) {
+		while (i < len && is_space(buf[i]))
+			i++;
+		if (i == len)
+			break;
+		if (!starts_with(buf + i, len - i, PEM_CERT_BEGIN))
+			goto out;	/* something other than a certificate */
+		end = find(buf + i, len - i, PEM_CERT_END);
+		if (end == NULL)
+			goto out;
+		blk = (size_t)(end - (buf + i)) + strlen(PEM_CERT_END);
+		if (ch->n == X509_CHAIN_MAX) {
+			r = CLOISTER_ERR_TOO_LARGE;
+			goto out;
+		}
+		if ((x = pem_cert(buf + i, blk)) == NULL) {
+			r = CLOISTER_ERR_BAD_CERT;
+			goto out;
+		}
+		if ((ch->c[ch->n] = cert_wrap(x)) == NULL) {
+			X509_free(x);
+			r = CLOISTER_ERR_ALLOC;
+			goto out;
+		}
+		ch->n++;
+		i += blk;
+	}
+	if (ch->n == 0)
+		goto out;
+	*out = ch;
+	ch = NULL;
+	r = 0;
+ out:
+	x509_chain_free(ch);
+	return r;
+}
+
+void
+x509_chain_free(struct x509_chain *ch)
+{
+	if (ch == NULL)
+		return;
+	for (size_t i = 0; i < ch->n; i++)
+		x509_cert_free(ch->c[i]);
+	free(ch);
+}
+
+size_t
+x509_chain_len(const struct x509_chain *ch)
+{
+	return ch == NULL ? 0 : ch->n;
+}
+
+const struct x509_cert *
+x509_chain_get(const struct x509_chain *ch, size_t i)
+{
+	return ch == NULL || i >= ch->n ? NULL : ch->c[i];
+}
+
+int
+x509_crl_parse(const uint8_t *buf, size_t len, struct x509_crl **out)
+{
+	struct x509_crl *c = NULL;
+	const uint8_t *p;
+	uint8_t *bin = NULL;
+	X509_CRL *crl = NULL;
+	size_t i = 0, binlen;
+	BIO *b;
+	int r = CLOISTER_ERR_BAD_CRL, h;
+
+	*out = NULL;
+	if (buf == NULL || len == 0 || len > CRL_MAX)
+		return len > CRL_MAX ? CLOISTER_ERR_TOO_LARGE :
+		    CLOISTER_ERR_BAD_CRL;
+	while (i < len && is_space(buf[i]))
+		i++;
+	if (starts_with(buf + i, len - i, PEM_CRL_BEGIN)) {
+		if ((b = BIO_new_mem_buf(buf, (int)len)) == NULL)
+			return CLOISTER_ERR_ALLOC;
+		crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
+		BIO_free(b);
+	} else {
+		/* PCCS serves CRLs as hex text of the DER. */
+		if ((h = util_maybe_hex(buf, len, &bin, &binlen)) < 0)
+			return CLOISTER_ERR_BAD_CRL;
+		if (h == 0) {
+			bin = NULL;
+			binlen = len;
+		}
+		p = bin != NULL ? bin : buf;
+		crl = d2i_X509_CRL(NULL, &p, (long)binlen);
+		if (crl != NULL && p != (bin != NULL ? bin : buf) + binlen) {
+			X509_CRL_free(crl);
+			crl = NULL;
+		}
+		free(bin);
+	}
+	if (crl == NULL)
+		goto out;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		r = CLOISTER_ERR_ALLOC;
+		goto out;
+	}
+	c->crl = crl;
+	crl = NULL;
+	*out = c;
+	r = 0;
+ out:
+	X509_CRL_free(crl);
+	return r;
+}
+
+void
+x509_crl_free(struct x509_crl *crl)
+{
+	if (crl == NULL)
+		return;
+	X509_CRL_free(crl->crl);
+	free(crl);
+}
+
+static int
+name_cn(const X509_NAME *name, char *buf, size_t len)
+{
+	const X509_NAME_ENTRY *e;
+	unsigned char *utf8 = NULL;
+	int i, n;
+
+	if (len == 0)
+		return CLOISTER_ERR_INVALID_ARG;
+	buf[0] = '\0';
+	if (name == NULL ||
+	    (i = X509_NAME_get_index_by_NID(name, NID_commonName, -1)) < 0 ||
+	    (e = X509_NAME_get_entry(name, i)) == NULL ||
+	    (n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e))) < 0)
+		return CLOISTER_ERR_BAD_CERT;
+	/* Keep it printable: it ends up in messages. */
+	for (int j = 0; j < n; j++)
+		if (utf8[j] < 0x20 || utf8[j] == 0x7f)
+			utf8[j] = '?';
+	snprintf(buf, len, "%.*s", n, (const char *)utf8);
+	OPENSSL_free(utf8);
+	return 0;
+}
+
+int
+x509_cert_subject_cn(const struct x509_cert *c, char *buf, size_t len)
+{
+	return name_cn(X509_get_subject_name(c->x), buf, len);
+}
+
+int
+x509_cert_issuer_cn(const struct x509_cert *c, char *buf, size_t len)
+{
+	return name_cn(X509_get_issuer_name(c->x), buf, len);
+}
+
+int
+x509_crl_issuer_cn(const struct x509_crl *crl, char *buf, size_t len)
+{
+	return name_cn(X509_CRL_get_issuer(crl->crl), buf, len);
+}
+
+/* ASN1_TIME to Unix seconds; INT64_MIN when absent or malformed. */
+static int64_t
+asn1_seconds(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return INT64_MIN;
+	return (int64_t)timegm(&tm);
+}
+
+int64_t
+x509_cert_not_before(const struct x509_cert *c)
+{
+	return asn1_seconds(X509_get0_notBefore(c->x));
+}
+
+int64_t
+x509_cert_not_after(const struct x509_cert *c)
+{
+	return asn1_seconds(X509_get0_notAfter(c->x));
+}
+
+int64_t
+x509_crl_this_update(const struct x509_crl *crl)
+{
+	return asn1_seconds(X509_CRL_get0_lastUpdate(crl->crl));
+}
+
+int64_t
+x509_crl_next_update(const struct x509_crl *crl)
+{
+	return asn1_seconds(X509_CRL_get0_nextUpdate(crl->crl));
+}
+
+int
+x509_cert_pubkey(const struct x509_cert *c, struct ec_pubkey **out)
+{
+	EVP_PKEY *pk;
+
+	*out = NULL;
+	if ((pk = X509_get0_pubkey(c->x)) == NULL ||
+	    EVP_PKEY_get_base_id(pk) != EVP_PKEY_EC)
+		return CLOISTER_ERR_BAD_KEY;
+	if (EVP_PKEY_up_ref(pk) != 1)
+		return CLOISTER_ERR_INTERNAL;
+	if ((*out = crypto_pubkey_wrap(pk)) == NULL) {
+		EVP_PKEY_free(pk);
+		return CLOISTER_ERR_ALLOC;
+	}
+	return 0;
+}
+
+int
+x509_cert_same_key(const struct x509_cert *a, const struct x509_cert *b)
+{
+	EVP_PKEY *ka = X509_get0_pubkey(a->x), *kb = X509_get0_pubkey(b->x);
+
+	return ka != NULL && kb != NULL && EVP_PKEY_eq(ka, kb) == 1 &&
+	    X509_NAME_cmp(X509_get_subject_name(a->x),
+	    X509_get_subject_name(b->x)) == 0;
+}
+
+int
+x509_cert_fingerprint(const struct x509_cert *c,
+    uint8_t out[CRYPTO_SHA256_LEN])
+{
+	unsigned len = 0;
+
+	if (X509_digest(c->x, EVP_sha256(), out, &len) != 1 ||
+	    len != CRYPTO_SHA256_LEN)
+		return CLOISTER_ERR_INTERNAL;
+	return 0;
+}
+
+int
+x509_crl_verify_signature(const struct x509_crl *crl,
+    const struct x509_cert *issuer)
+{
+	EVP_PKEY *k = X509_get0_pubkey(issuer->x);
+
+	if (k == NULL)
+		return CLOISTER_ERR_BAD_KEY;
+	return X509_CRL_verify(crl->crl, k) == 1 ? 0 :
+	    CLOISTER_ERR_CRL_SIGNATURE;
+}
+
+static void
+fmt_time(int64_t t, char out[UTIL_TIME_STR_LEN])
+{
+	util_format_time(t, out);
+}
+
+static int
+check_times(const struct x509_cert *c, const char *cn, int64_t at, char *why,
+    size_t whylen)
+{
+	char t[UTIL_TIME_STR_LEN];
+	int64_t nb = x509_cert_not_before(c), na = x509_cert_not_after(c);
+
+	if (nb == INT64_MIN || na == INT64_MIN)
+		return whyf(CLOISTER_ERR_BAD_CERT, why, whylen,
+		    "certificate \"%s\" has an unreadable validity", cn);
+	if (at < nb) {
+		fmt_time(nb, t);
+		return whyf(CLOISTER_ERR_CERT_NOT_YET_VALID, why, whylen,
+		    "certificate \"%s\" is not valid before %s", cn, t);
+	}
+	if (at > na) {
+		fmt_time(na, t);
+		return whyf(CLOISTER_ERR_CERT_EXPIRED, why, whylen,
+		    "certificate \"%s\" expired at %s", cn, t);
+	}
+	return 0;
+}
+
+/*
+ * Every CRL from the certificate's issuer must be signed by the issuer
+ * and current; the certificate must be in none of them; at least one must
+ * exist.
+ */
+static int
+check_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
+    const char *cn, const struct x509_crl *const *crls, size_t ncrls,
+    int64_t at, char *why, size_t whylen)
+{
+	const X509_NAME *iname = X509_get_issuer_name(c->x);
+	char icn[X509_CN_MAX], t[UTIL_TIME_STR_LEN];
+	X509_REVOKED *rev;
+	size_t found = 0;
+
+	x509_cert_subject_cn(issuer, icn, sizeof(icn));
+	for (size_t i = 0; i < ncrls; i++) {
+		X509_CRL *crl = crls[i]->crl;
+		int64_t tu, nu;
+
+		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), iname) != 0)
+			continue;
+		found++;
+		if (x509_crl_verify_signature(crls[i], issuer) != 0)
+			return whyf(CLOISTER_ERR_CRL_SIGNATURE, why, whylen,
+			    "the CRL of \"%s\" is not signed by its key", icn);
+		tu = x509_crl_this_update(crls[i]);
+		nu = x509_crl_next_update(crls[i]);
+		if (tu == INT64_MIN || at < tu) {
+			fmt_time(tu, t);
+			return whyf(CLOISTER_ERR_CRL_NOT_YET_VALID, why,
+			    whylen, "the CRL of \"%s\" is not valid before %s",
+			    icn, t);
+		}
+		if (nu == INT64_MIN || at > nu) {
+			fmt_time(nu, t);
+			return whyf(CLOISTER_ERR_CRL_EXPIRED, why, whylen,
+			    "the CRL of \"%s\" expired at %s", icn, t);
+		}
+		if (X509_CRL_get0_by_serial(crl, &rev,
+		    X509_get0_serialNumber(c->x)) == 1)
+			return whyf(CLOISTER_ERR_CERT_REVOKED, why, whylen,
+			    "certificate \"%s\" is revoked by \"%s\"", cn, icn);
+	}
+	if (found == 0)
+		return whyf(CLOISTER_ERR_COLLATERAL_MISSING, why, whylen,
+		    "no CRL from \"%s\" to check \"%s\" against", icn, cn);
+	return 0;
+}
+
+int
+x509_chain_verify(const struct x509_chain *chain,
+    const struct x509_cert *root, const struct x509_crl *const *crls,
+    size_t ncrls, int64_t at, char *why, size_t whylen)
+{
+	const struct x509_cert *c, *issuer;
+	char cn[X509_CN_MAX], icn[X509_CN_MAX];
+	size_t m;
+	int r;
+
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if (chain == NULL || chain->n == 0 || root == NULL)
+		return whyf(CLOISTER_ERR_CHAIN, why, whylen, "empty chain");
+	/*
+	 * The chain normally ends with its own copy of the root; only its key
+	 * and name count.  A chain that stops one short (a bare signing
+	 * certificate) is completed with the anchor if the anchor issued it.
+	 */
+	m = chain->n;
+	if (x509_cert_same_key(chain->c[m - 1], root)) {
+		m--;
+	} else if (X509_check_issued(root->x, chain->c[m - 1]->x) !=
+	    X509_V_OK) {
+		x509_cert_subject_cn(chain->c[m - 1], cn, sizeof(cn));
+		x509_cert_subject_cn(root, icn, sizeof(icn));
+		return whyf(CLOISTER_ERR_UNTRUSTED_ROOT, why, whylen,
+		    "chain ends at \"%s\", which is not \"%s\" nor issued by "
+		    "it", cn, icn);
+	}
+	x509_cert_subject_cn(root, icn, sizeof(icn));
+	if ((r = check_times(root, icn, at, why, whylen)) != 0)
+		return r;
+	for (size_t i = 0; i < m; i++) {
+		c = chain->c[i];
+		issuer = i + 1 < m ? chain->c[i + 1] : root;
+		x509_cert_subject_cn(c, cn, sizeof(cn));
+		x509_cert_subject_cn(issuer, icn, sizeof(icn));
+		if (X509_check_issued(issuer->x, c->x) != X509_V_OK)
+			return whyf(CLOISTER_ERR_CHAIN, why, whylen,
+			    "certificate \"%s\" is not issued by \"%s\"", cn,
+			    icn);
+		if (X509_check_ca(issuer->x) < 1)
+			return whyf(CLOISTER_ERR_CHAIN, why, whylen,
+			    "\"%s\" is not a CA but issues \"%s\"", icn, cn);
+		if (X509_verify(c->x, X509_get0_pubkey(issuer->x)) != 1)
+			return whyf(CLOISTER_ERR_SIGNATURE, why, whylen,
+			    "the signature of \"%s\" does not verify with the "
+			    "key of \"%s\"", cn, icn);
+		if ((r = check_times(c, cn, at, why, whylen)) != 0 ||
+		    (r = check_revocation(c, issuer, cn, crls, ncrls, at, why,
+		    whylen)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The SGX extension: DER walked with the bounded reader.              */
+
+#define DER_SEQUENCE	0x30
+#define DER_INTEGER	0x02
+#define DER_OCTETS	0x04
+#define DER_OID		0x06
+#define DER_ENUMERATED	0x0a
+#define SGX_OID_LEN	9	/* 1.2.840.113741.1.13.1 */
+
+static const uint8_t sgx_oid[SGX_OID_LEN] = {
+	0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01,
+};
+
+/* One TLV with a definite, minimally encoded length. */
+static int
+der_tlv(struct reader *r, uint8_t want, struct reader *val)
+{
+	uint8_t tag, b;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = reader_u8(r, &tag)) != 0)
+		return rc;
+	if (tag != want)
+		return CLOISTER_ERR_BAD_PCK_EXT;
+	if ((rc = reader_u8(r, &b)) != 0)
+		return rc;
+	if (b < 0x80) {
+		len = b;
+	} else {
+		size_t nb = b & 0x7f;
+
+		if (nb == 0 || nb > 3)	/* indefinite or absurd */
+			return CLOISTER_ERR_BAD_PCK_EXT;
+		for (size_t i = 0; i < nb; i++) {
+			if ((rc = reader_u8(r, &b)) != 0)
+				return rc;
+			if (i == 0 && b == 0)
+				return CLOISTER_ERR_BAD_PCK_EXT;
+			len = len << 8 | b;
+		}
+		if (len < 0x80)
+			return CLOISTER_ERR_BAD_PCK_EXT;
+	}
+	return reader_sub(r, len, val);
+}
+
+/* A non-negative DER INTEGER no larger than max. */
+static int
+der_uint(struct reader *r, uint8_t tag, unsigned max, unsigned *out)
+{
+	struct reader v;
+	uint8_t b;
+	unsigned x = 0;
+	size_t n;
+	int rc;
+
+	*out = 0;
+	if ((rc = der_tlv(r, tag, &v)) != 0)
+		return rc;
+	n = reader_left(&v);
+	if (n == 0 || n > 3)
+		return CLOISTER_ERR_BAD_PCK_EXT;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = reader_u8(&v, &b)) != 0)
+			return rc;
+		if (i == 0 && (b & 0x80))
+			return CLOISTER_ERR_BAD_PCK_EXT;	/* negative */
+		if (i == 0 && b == 0 && n > 1 && (v.p[v.off] & 0x80) == 0)
+			return CLOISTER_ERR_BAD_PCK_EXT;	/* not minimal */
+		x = x << 8 | b;
+	}
+	if (x > max)
+		return CLOISTER_ERR_BAD_PCK_EXT;
+	*out = x;
+	return 0;
+}
+
+static int
+der_octets(struct reader *r, uint8_t *out, size_t n)
+{
+	struct reader v;
+	int rc;
+
+	if ((rc = der_tlv(r, DER_OCTETS, &v)) != 0)
+		return rc;
+	if (reader_left(&v) != n)
+		return CLOISTER_ERR_BAD_PCK_EXT;
+	return reader_copy(&v, out, n);
+}
+
+/* The last arc of an OID under the SGX OID (plus a prefix arc). */
+static int
+sgx_arc(struct reader *oid, const uint8_t *prefix, size_t plen,
+    unsigned *arc)
+{
+	const uint8_t *p;
+	size_t n = reader_left(oid);
+
+	*arc = 0;
+	if (n != SGX_OID_LEN + plen + 1 ||
+	    reader_bytes(oid, n, &p) != 0 ||
+	    memcmp(p, sgx_oid, SGX_OID_LEN) != 0 ||
+	    (plen > 0 && memcmp(p + SGX_OID_LEN, prefix, plen) != 0) ||
+	    p[n - 1] == 0 || p[n - 1] >= 0x80)
+		return 0;
+	*arc = p[n - 1];
+	return 1;
+}
+
+static int
+parse_tcb(struct reader *r, struct pck_ext *out)
+{
+	static const uint8_t tcb_prefix[] = { 0x02 };
+	struct reader seq, item, oid;
+	uint32_t seen = 0;
+	unsigned arc, v;
+	int rc;
+
+	if ((rc = der_tlv(r, DER_SEQUENCE, &seq)) != 0)
+		return rc;
+	while (reader_left(&seq) > 0) {
+		if ((rc = der_tlv(&seq, DER_SEQUENCE, &item)) != 0 ||
+		    (rc = der_tlv(&item, DER_OID, &oid)) != 0)
+			return rc;
+		if (!sgx_arc(&oid, tcb_prefix, sizeof(tcb_prefix), &arc) ||
+		    arc > 18 || (seen & (1u << arc)))
+			return CLOISTER_ERR_BAD_PCK_EXT;
+		seen |= 1u << arc;
+		if (arc <= 16) {
+			if ((rc = der_uint(&item, DER_INTEGER, 255, &v)) != 0)
+				return rc;
+			out->comp_svn[arc - 1] = (uint8_t)v;
+		} else if (arc == 17) {
+			if ((rc = der_uint(&item, DER_INTEGER, 65535, &v)) != 0)
+				return rc;
+			out->pcesvn = (uint16_t)v;
+		} else if ((rc = der_octets(&item, out->cpusvn, 16)) != 0) {
+			return rc;
+		}
+		if ((rc = reader_expect_end(&item)) != 0)
+			return CLOISTER_ERR_BAD_PCK_EXT;
+	}
+	return seen == 0x7fffeu ? 0 : CLOISTER_ERR_BAD_PCK_EXT;
+}
+
+int
+x509_pck_ext_parse(const uint8_t *der, size_t len, struct pck_ext *out)
+{
+	struct reader r, seq, item, oid;
+	uint32_t seen = 0;
+	unsigned arc, v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	reader_init(&r, der, len);
+	if ((rc = der_tlv(&r, DER_SEQUENCE, &seq)) != 0 ||
+	    (rc = reader_expect_end(&r)) != 0)
+		goto bad;
+	while (reader_left(&seq) > 0) {
+		if ((rc = der_tlv(&seq, DER_SEQUENCE, &item)) != 0 ||
+		    (rc = der_tlv(&item, DER_OID, &oid)) != 0)
+			goto bad;
+		if (!sgx_arc(&oid, NULL, 0, &arc) || arc > 31 ||
+		    (seen & (1u << arc)))
+			goto bad;
+		seen |= 1u << arc;
+		switch (arc) {
+		case 1:
+			rc = der_octets(&item, out->ppid, sizeof(out->ppid));
+			break;
+		case 2:
+			rc = parse_tcb(&item, out);
+			break;
+		case 3:
+			rc = der_octets(&item, out->pceid, sizeof(out->pceid));
+			break;
+		case 4:
+			rc = der_octets(&item, out->fmspc, sizeof(out->fmspc));
+			break;
+		case 5:
+			rc = der_uint(&item, DER_ENUMERATED, 255, &v);
+			out->sgx_type = (int)v;
+			break;
+		default:	/* platform instance, configuration, ... */
+			rc = reader_skip(&item, reader_left(&item));
+			break;
+		}
+		if (rc != 0 || reader_expect_end(&item) != 0)
+			goto bad;
+	}
+	if ((seen & 0x3e) != 0x3e)	/* .1 to .5 */
+		goto bad;
+	return 0;
+ bad:
+	memset(out, 0, sizeof(*out));
+	return CLOISTER_ERR_BAD_PCK_EXT;
+}
+
+int
+x509_pck_ext(const struct x509_cert *leaf, struct pck_ext *out)
+{
+	const ASN1_OCTET_STRING *data;
+	X509_EXTENSION *ext;
+	ASN1_OBJECT *obj;
+	char icn[X509_CN_MAX];
+	int i, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((obj = OBJ_txt2obj("1.2.840.113741.1.13.1", 1)) == NULL)
+		return CLOISTER_ERR_INTERNAL;
+	i = X509_get_ext_by_OBJ(leaf->x, obj, -1);
+	ASN1_OBJECT_free(obj);
+	if (i < 0 || (ext = X509_get_ext(leaf->x, i)) == NULL ||
+	    (data = X509_EXTENSION_get_data(ext)) == NULL)
+		return CLOISTER_ERR_BAD_PCK_EXT;
+	if ((rc = x509_pck_ext_parse(ASN1_STRING_get0_data(data),
+	    (size_t)ASN1_STRING_length(data), out)) != 0)
+		return rc;
+	if (x509_cert_issuer_cn(leaf, icn, sizeof(icn)) == 0) {
+		if (strstr(icn, "PCK Platform CA") != NULL)
+			out->ca = PCK_CA_PLATFORM;
+		else if (strstr(icn, "PCK Processor CA") != NULL)
+			out->ca = PCK_CA_PROCESSOR;
+	}
+	return 0;
+}

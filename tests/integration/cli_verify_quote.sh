@@ -51,9 +51,11 @@ expect_exit 0 "$bin" verify quote $V1
 grep -q "✓ quote.signature" "$tmp/out" && ok || bad "human output lacks ✓ quote.signature"
 grep -q "^ACCEPTED" "$tmp/out" && ok || bad "human output lacks ACCEPTED"
 
-expect_exit 0 "$bin" verify quote "$P/tdx-quote.hex" --collateral \
+# The same quote as hex text, with a 0x prefix and line breaks.
+{ printf '0x'; od -An -v -tx1 "$P/tdx_quote.bin" | tr -d ' '; } >"$tmp/q.hex"
+expect_exit 0 "$bin" verify quote "$tmp/q.hex" --collateral \
     "$P/tdx_quote_collateral.json" --at 1752919234 --json
-jcheck '.accepted == true'
+jcheck '.accepted == true and .quote_bytes == 5006'
 
 expect_exit 1 "$bin" verify quote "$P/tdx_quote_outdated.bin" --collateral \
     "$P/tdx_quote_outdated_collateral.json" --at 1774003274 --json

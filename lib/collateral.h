@@ -31,7 +31,6 @@ struct signed_doc {
 	/* Verifier memo: the window in which signature + chain hold. */
 	int		 memo_ok;
 	int64_t		 memo_from, memo_to;
-	int64_t		 memo_oldest;
 	uint8_t		 memo_anchor[CRYPTO_SHA256_LEN];	/* proven under */
 };
 

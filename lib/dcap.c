@@ -41,7 +41,13 @@ struct pck_entry {
 	/* Memo of the chain check against one collateral's CRLs. */
 	uint64_t col_serial;
 	int64_t from, to;
-	int64_t oldest;
+};
+
+/* Attestation keys are per quoting enclave, so a verifier that sees the
+ * same instance again (a proxy, a server) reuses the imported key. */
+struct att_key {
+	uint8_t		 raw[CRYPTO_P256_RAW_PUB_LEN];
+	struct ec_pubkey *key;
 };
 
 struct cloister_verifier {
@@ -50,6 +56,8 @@ struct cloister_verifier {
 	uint8_t sim_pub[CRYPTO_P256_RAW_PUB_LEN];
 	size_t next; /* round-robin replacement */
 	struct pck_entry pck[DCAP_PCK_CACHE_MAX];
+	size_t next_ak;
+	struct att_key ak[DCAP_ATT_KEY_CACHE_MAX];
 };
 
 /* One verification in progress. */
@@ -165,6 +173,8 @@ cloister_verifier_free(struct cloister_verifier *v)
 		return;
 	for (size_t i = 0; i < DCAP_PCK_CACHE_MAX; i++)
 		pck_entry_clear(&v->pck[i]);
+	for (size_t i = 0; i < DCAP_ATT_KEY_CACHE_MAX; i++)
+		crypto_pubkey_free(v->ak[i].key);
 	x509_cert_free(v->intel_root);
 	x509_cert_free(v->custom_root);
 	free(v);
@@ -357,11 +367,10 @@ crl_list(const struct cloister_collateral *col,
 static void
 chain_window(const struct x509_chain *ch, const struct x509_cert *anchor,
     const struct x509_crl *const *crls, size_t ncrls, int64_t *from,
-    int64_t *to, int64_t *oldest)
+    int64_t *to)
 {
 	int64_t f = x509_cert_not_before(anchor),
 	        t = x509_cert_not_after(anchor);
-	int64_t o = TIME_MAX;
 
 	for (size_t i = 0; i + 1 < x509_chain_len(ch); i++) {
 		const struct x509_cert *c = x509_chain_get(ch, i);
@@ -377,12 +386,9 @@ chain_window(const struct x509_chain *ch, const struct x509_cert *anchor,
 			f = x509_crl_this_update(crls[i]);
 		if (x509_crl_next_update(crls[i]) < t)
 			t = x509_crl_next_update(crls[i]);
-		if (x509_crl_this_update(crls[i]) < o)
-			o = x509_crl_this_update(crls[i]);
 	}
 	*from = f;
 	*to = t;
-	*oldest = o;
 }
 
 static int
@@ -406,13 +412,11 @@ check_pck_chain(struct run *r)
 		if ((rc = x509_chain_verify(e->chain, r->anchor, crls, ncrls,
 		         r->at, r->why, sizeof(r->why))) != 0)
 			return fail_step(r, STEP_PCK_CHAIN, rc);
-		chain_window(e->chain, r->anchor, crls, ncrls, &e->from, &e->to,
-		    &e->oldest);
+		chain_window(e->chain, r->anchor, crls, ncrls, &e->from,
+		    &e->to);
 		e->col_serial = r->col->serial;
 	}
 	window(r->res, e->from, e->to);
-	if (e->oldest < r->res->collateral_oldest_issue)
-		r->res->collateral_oldest_issue = e->oldest;
 	step(r->res, STEP_PCK_CHAIN, 1, 0,
 	    "%zu certificates valid and not "
 	    "revoked (%zu CRLs checked)",
@@ -453,7 +457,7 @@ check_doc(struct run *r, struct signed_doc *d, int64_t issue, int64_t next,
 	struct ec_pubkey *k = NULL;
 	char a[UTIL_TIME_STR_LEN], b[UTIL_TIME_STR_LEN];
 	size_t ncrls = crl_list(r->col, crls);
-	int64_t from, to, oldest;
+	int64_t from, to;
 	int rc;
 
 	if (!d->memo_ok || d->memo_from > r->at || d->memo_to < r->at ||
@@ -481,10 +485,9 @@ check_doc(struct run *r, struct signed_doc *d, int64_t issue, int64_t next,
 			    what, d->source);
 		if (rc != 0)
 			return fail_step(r, sig_step, rc);
-		chain_window(ch, r->anchor, crls, ncrls, &from, &to, &oldest);
+		chain_window(ch, r->anchor, crls, ncrls, &from, &to);
 		d->memo_from = from;
 		d->memo_to = to;
-		d->memo_oldest = oldest;
 		memcpy(d->memo_anchor, r->anchor_fp, sizeof(r->anchor_fp));
 		d->memo_ok = 1;
 	}
@@ -512,10 +515,10 @@ check_doc(struct run *r, struct signed_doc *d, int64_t issue, int64_t next,
 		return fail_step(r, time_step, CLOISTER_ERR_COLLATERAL_EXPIRED);
 	}
 	window(r->res, issue, next);
+	/* Age is that of Intel's TCB evaluation, not of the CRLs (the root
+	 * CA CRL is reissued about once a year). */
 	if (issue < r->res->collateral_oldest_issue)
 		r->res->collateral_oldest_issue = issue;
-	if (d->memo_oldest < r->res->collateral_oldest_issue)
-		r->res->collateral_oldest_issue = d->memo_oldest;
 	step(r->res, time_step, 1, 0, "issued %s, next update %s", a, b);
 	return 0;
 }
@@ -631,6 +634,33 @@ pick_qe_identity(struct run *r)
 	return best;
 }
 
+/* The quote's attestation key, imported once per distinct key. */
+static int
+att_key(struct run *r, struct ec_pubkey **out)
+{
+	struct cloister_verifier *v = r->v;
+	struct att_key *a;
+	int rc;
+
+	*out = NULL;
+	for (size_t i = 0; i < DCAP_ATT_KEY_CACHE_MAX; i++) {
+		if (v->ak[i].key != NULL && memcmp(v->ak[i].raw, r->q.att_key,
+		    CRYPTO_P256_RAW_PUB_LEN) == 0) {
+			*out = v->ak[i].key;
+			return 0;
+		}
+	}
+	a = &v->ak[v->next_ak];
+	v->next_ak = (v->next_ak + 1) % DCAP_ATT_KEY_CACHE_MAX;
+	crypto_pubkey_free(a->key);
+	a->key = NULL;
+	if ((rc = crypto_p256_pubkey_from_raw(r->q.att_key, &a->key)) != 0)
+		return rc;
+	memcpy(a->raw, r->q.att_key, CRYPTO_P256_RAW_PUB_LEN);
+	*out = a->key;
+	return 0;
+}
+
 /* Checks that need only the quote and the (cached) PCK leaf key. */
 static int
 check_quote_signatures(struct run *r)
@@ -673,10 +703,9 @@ check_quote_signatures(struct run *r)
 	    "QE report binds the "
 	    "attestation key");
 
-	if ((rc = crypto_p256_pubkey_from_raw(r->q.att_key, &ak)) == 0)
-		rc = crypto_ecdsa_p256_verify(
-		    ak, r->q.raw, r->q.signed_len, r->q.signature);
-	crypto_pubkey_free(ak);
+	if ((rc = att_key(r, &ak)) == 0)
+		rc = crypto_ecdsa_p256_verify(ak, r->q.raw, r->q.signed_len,
+		    r->q.signature);
 	if (rc != 0) {
 		snprintf(r->why, sizeof(r->why),
 		    "the quote (header and %s) "

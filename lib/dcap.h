@@ -22,5 +22,6 @@
 #define STEP_TCB_STATUS		"tcb.status"
 
 #define DCAP_PCK_CACHE_MAX	32
+#define DCAP_ATT_KEY_CACHE_MAX	16
 
 #endif

@@ -108,6 +108,7 @@ get_int(struct ctx *c, json_t *o, const char *path, const char *key,
 	json_t *v;
 	int rc = 0;
 
+	*out = 0;
 	if ((v = member(c, o, path, key, JSON_INTEGER, &rc)) == NULL)
 		return rc;
 	*out = json_integer_value(v);

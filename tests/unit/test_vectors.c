@@ -63,6 +63,13 @@ static const struct vcase vcases[] = {
 	    CLOISTER_ERR_TCB_NOT_SUPPORTED, STEP_TCB_STATUS },
 	{ "V9 zkdcap 8000-byte buffer", ZK "quote_tdx_00806f050000.dat",
 	    { ZK "quote_tdx_00806f050000.dcapqvl-collateral.json" },
+	    1737467060, 1, CLOISTER_TCB_OUT_OF_DATE,
+	    "INTEL-SA-00960,INTEL-SA-00982,INTEL-SA-00986", 0, NULL },
+	{ "V9 raw files with a bare signing certificate",
+	    ZK "quote_tdx_00806f050000.dat",
+	    { ZK "tcbinfov3_00806f050000.json", ZK "qeidentityv2_tdx.json",
+	    ZK "tcb_signing_cert.pem", ZK "pck_platform_crl.der",
+	    ZK "intel_root_ca_crl.der" },
 	    1737467060, 1, CLOISTER_TCB_OUT_OF_DATE, NULL, 0, NULL },
 };
 

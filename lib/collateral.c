@@ -6,7 +6,6 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,22 +25,6 @@
 /* Not collateral at all: skipped inside a directory, an error by name. */
 #define NOT_COLLATERAL	1
 
-static int failf(int, char *, size_t, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-failf(int code, char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 static const char *
 base(const char *path)
 {
@@ -58,7 +41,7 @@ add_chain(struct cloister_collateral *c, const char *name, const uint8_t *pem,
 	int rc;
 
 	if ((rc = x509_chain_parse_pem(pem, len, &ch)) != 0)
-		return failf(rc, why, whylen, "%s: certificate chain: %s", name,
+		return util_fail(rc, why, whylen, "%s: certificate chain: %s", name,
 		    cloister_strerror(rc));
 	if (attach != NULL) {
 		x509_chain_free(*attach);
@@ -67,7 +50,7 @@ add_chain(struct cloister_collateral *c, const char *name, const uint8_t *pem,
 	}
 	if (c->nchains == COLLATERAL_ITEMS_MAX) {
 		x509_chain_free(ch);
-		return failf(CLOISTER_ERR_TOO_LARGE, why, whylen, "%s: more "
+		return util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen, "%s: more "
 		    "than %d certificate chains", name, COLLATERAL_ITEMS_MAX);
 	}
 	c->chains[c->nchains++] = ch;
@@ -83,11 +66,11 @@ add_crl(struct cloister_collateral *c, const char *name, const uint8_t *buf,
 	int rc;
 
 	if ((rc = x509_crl_parse(buf, len, &crl)) != 0)
-		return failf(rc, why, whylen, "%s: CRL: %s", name,
+		return util_fail(rc, why, whylen, "%s: CRL: %s", name,
 		    cloister_strerror(rc));
 	if (c->ncrl == COLLATERAL_ITEMS_MAX) {
 		x509_crl_free(crl);
-		return failf(CLOISTER_ERR_TOO_LARGE, why, whylen, "%s: more "
+		return util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen, "%s: more "
 		    "than %d CRLs", name, COLLATERAL_ITEMS_MAX);
 	}
 	it = &c->crl[c->ncrl++];
@@ -103,7 +86,7 @@ fill_doc(struct signed_doc *d, const char *name, const char *body,
     size_t len, const char *sighex, size_t siglen, char *why, size_t whylen)
 {
 	if (util_hex_decode_exact(sighex, siglen, d->sig, sizeof(d->sig)) != 0)
-		return failf(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: "
+		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: "
 		    "signature: expected %zu hex characters", name,
 		    2 * sizeof(d->sig));
 	if ((d->body = malloc(len + 1)) == NULL)
@@ -133,12 +116,12 @@ add_tcb_info(struct cloister_collateral *c, const char *name,
 	int rc;
 
 	if (c->ntcb == COLLATERAL_ITEMS_MAX)
-		return failf(CLOISTER_ERR_TOO_LARGE, why, whylen, "%s: more "
+		return util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen, "%s: more "
 		    "than %d TCB infos", name, COLLATERAL_ITEMS_MAX);
 	t = &c->tcb[c->ntcb];
 	if ((rc = tcb_info_parse(body, len, &t->info, inner,
 	    sizeof(inner))) != 0)
-		return failf(rc, why, whylen, "%s: TCB info: %s", name, inner);
+		return util_fail(rc, why, whylen, "%s: TCB info: %s", name, inner);
 	if ((rc = fill_doc(&t->doc, name, body, len, sig, siglen, why,
 	    whylen)) != 0) {
 		tcb_info_free(t->info);
@@ -164,12 +147,12 @@ add_qe_identity(struct cloister_collateral *c, const char *name,
 	int rc;
 
 	if (c->nqe == COLLATERAL_ITEMS_MAX)
-		return failf(CLOISTER_ERR_TOO_LARGE, why, whylen, "%s: more "
+		return util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen, "%s: more "
 		    "than %d QE identities", name, COLLATERAL_ITEMS_MAX);
 	q = &c->qe[c->nqe];
 	if ((rc = qe_identity_parse(body, len, &q->qe, inner,
 	    sizeof(inner))) != 0)
-		return failf(rc, why, whylen, "%s: QE identity: %s", name,
+		return util_fail(rc, why, whylen, "%s: QE identity: %s", name,
 		    inner);
 	if ((rc = fill_doc(&q->doc, name, body, len, sig, siglen, why,
 	    whylen)) != 0) {
@@ -196,10 +179,10 @@ add_pcs(struct cloister_collateral *c, const char *name, const char *doc,
 	int rc;
 
 	if (!json_is_string(sig))
-		return failf(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: "
+		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: "
 		    "\"signature\" missing or not a string", name);
 	if ((rc = json_top_value(doc, len, key, &start, &vlen)) != 0)
-		return failf(rc, why, whylen, "%s: cannot delimit \"%s\"",
+		return util_fail(rc, why, whylen, "%s: cannot delimit \"%s\"",
 		    name, key);
 	if (strcmp(key, "tcbInfo") == 0)
 		return add_tcb_info(c, name, doc + start, vlen,
@@ -238,12 +221,12 @@ add_bundle(struct cloister_collateral *c, const char *name, json_t *root,
 
 	if ((v = str(root, "format", &n)) != NULL &&
 	    strcmp(v, BUNDLE_FORMAT) != 0)
-		return failf(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: format "
+		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: format "
 		    "\"%.40s\" (this version reads %s)", name, v,
 		    BUNDLE_FORMAT);
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (str(root, required[i], &n) == NULL)
-			return failf(CLOISTER_ERR_BAD_FIELD, why, whylen,
+			return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 			    "%s: \"%s\" missing or not a string", name,
 			    required[i]);
 #define FIELD(k) (snprintf(src, sizeof(src), "%s:%s", name, k), src)
@@ -297,7 +280,7 @@ add_json(struct cloister_collateral *c, const char *name, const char *doc,
 
 	root = json_loadb(doc, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL)
-		return failf(CLOISTER_ERR_BAD_JSON, why, whylen, "%s: JSON line "
+		return util_fail(CLOISTER_ERR_BAD_JSON, why, whylen, "%s: JSON line "
 		    "%d column %d: %s", name, err.line, err.column, err.text);
 	if (!json_is_object(root))
 		rc = NOT_COLLATERAL;
@@ -347,7 +330,7 @@ collateral_add_buffer(struct cloister_collateral *c, const char *name,
 	int rc = classify(c, name, buf, len, why, whylen);
 
 	if (rc == NOT_COLLATERAL)
-		return failf(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: not "
+		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: not "
 		    "collateral (expected TCB info, QE identity, a certificate "
 		    "chain, a CRL or a collateral bundle)", name);
 	return rc;
@@ -364,7 +347,7 @@ add_file(struct cloister_collateral *c, const char *path, int in_dir,
 	if ((rc = util_read_file(path, UTIL_FILE_MAX, &buf, &len)) != 0) {
 		if (in_dir && rc == CLOISTER_ERR_TOO_LARGE)
 			return 0;	/* not collateral-sized: skip */
-		return failf(rc, why, whylen, "%s: %s", path,
+		return util_fail(rc, why, whylen, "%s: %s", path,
 		    cloister_strerror(rc));
 	}
 	rc = classify(c, base(path), buf, len, why, whylen);
@@ -372,7 +355,7 @@ add_file(struct cloister_collateral *c, const char *path, int in_dir,
 	if (rc == NOT_COLLATERAL) {
 		if (in_dir)
 			return 0;
-		return failf(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: not "
+		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: not "
 		    "collateral (expected TCB info, QE identity, a certificate "
 		    "chain, a CRL or a collateral bundle)", path);
 	}
@@ -398,12 +381,12 @@ collateral_add_path(struct cloister_collateral *c, const char *path,
 	int rc = 0;
 
 	if (stat(path, &st) != 0)
-		return failf(CLOISTER_ERR_IO, why, whylen, "%s: cannot read",
+		return util_fail(CLOISTER_ERR_IO, why, whylen, "%s: cannot read",
 		    path);
 	if (!S_ISDIR(st.st_mode))
 		return add_file(c, path, 0, why, whylen);
 	if ((d = opendir(path)) == NULL)
-		return failf(CLOISTER_ERR_IO, why, whylen, "%s: cannot read "
+		return util_fail(CLOISTER_ERR_IO, why, whylen, "%s: cannot read "
 		    "directory", path);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
@@ -412,7 +395,7 @@ collateral_add_path(struct cloister_collateral *c, const char *path,
 		if (stat(full, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (n == COLLATERAL_FILES_MAX) {
-			rc = failf(CLOISTER_ERR_TOO_LARGE, why, whylen, "%s: "
+			rc = util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen, "%s: "
 			    "more than %d files", path, COLLATERAL_FILES_MAX);
 			break;
 		}
@@ -472,7 +455,7 @@ cloister_collateral_load(const char *const *paths, size_t npaths,
 		rc = collateral_add_path(c, paths[i], why, whylen);
 	if (rc == 0 && c->ntcb == 0 && c->nqe == 0 && c->ncrl == 0 &&
 	    c->nchains == 0)
-		rc = failf(CLOISTER_ERR_COLLATERAL_MISSING, why, whylen,
+		rc = util_fail(CLOISTER_ERR_COLLATERAL_MISSING, why, whylen,
 		    "no collateral found");
 	if (rc != 0) {
 		cloister_collateral_free(c);

@@ -2,13 +2,13 @@
  * DCAP quote parser.  Layout: Intel's "Intel TDX DCAP Quoting Library API"
  * (quote v4, v5) and the SGX ECDSA quote v3; see docs/FORMATS.md.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cloister/error.h"
 #include "quote.h"
 #include "reader.h"
+#include "util.h"
 
 const uint8_t quote_intel_qe_vendor_id[QUOTE_QE_VENDOR_LEN] = {
     0x93,
@@ -55,22 +55,6 @@ const uint8_t quote_intel_qe_vendor_id[QUOTE_QE_VENDOR_LEN] = {
 #define TD_OFF_REPORT_DATA 520
 #define TD_OFF_TEE_TCB_SVN2 584
 #define TD_OFF_MRSERVICETD 600
-
-static int failf(int, char *, size_t, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-failf(int code, char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 /* p holds QUOTE_SGX_REPORT_LEN bytes (checked by the caller). */
 static void
@@ -124,34 +108,34 @@ parse_header(struct reader *r, struct quote *q, char *why, size_t whylen)
 	    (rc = reader_bytes(r, QUOTE_QE_VENDOR_LEN, &q->qe_vendor_id)) !=
 	        0 ||
 	    (rc = reader_bytes(r, QUOTE_USER_DATA_LEN, &q->user_data)) != 0)
-		return failf(rc, why, whylen,
+		return util_fail(rc, why, whylen,
 		    "header: %lu-byte header incomplete",
 		    (unsigned long)(QUOTE_HEADER_LEN));
 	if (q->version < 3 || q->version > 5)
-		return failf(CLOISTER_ERR_BAD_VERSION, why, whylen,
+		return util_fail(CLOISTER_ERR_BAD_VERSION, why, whylen,
 		    "header: version %lu (supported: 3, 4, 5)",
 		    (unsigned long)(q->version));
 	if (q->att_key_type != QUOTE_ATT_KEY_ECDSA_P256)
-		return failf(CLOISTER_ERR_BAD_KEY_TYPE, why, whylen,
+		return util_fail(CLOISTER_ERR_BAD_KEY_TYPE, why, whylen,
 		    "header: attestation key type %lu (supported: 2, "
 		    "ECDSA-256-with-P-256)",
 		    (unsigned long)(q->att_key_type));
 	if (q->tee_type != QUOTE_TEE_SGX && q->tee_type != QUOTE_TEE_TDX)
-		return failf(CLOISTER_ERR_BAD_TEE_TYPE, why, whylen,
+		return util_fail(CLOISTER_ERR_BAD_TEE_TYPE, why, whylen,
 		    "header: TEE type 0x%lx (supported: 0x0 SGX, 0x81 TDX)",
 		    (unsigned long)(q->tee_type));
 	if (q->version == 3 && q->tee_type != QUOTE_TEE_SGX)
-		return failf(CLOISTER_ERR_BAD_TEE_TYPE, why, whylen,
+		return util_fail(CLOISTER_ERR_BAD_TEE_TYPE, why, whylen,
 		    "header: version 3 quotes carry SGX enclaves, TEE type "
 		    "0x%lx",
 		    (unsigned long)(q->tee_type));
 	if (q->version == 4 && q->tee_type != QUOTE_TEE_TDX)
-		return failf(CLOISTER_ERR_BAD_TEE_TYPE, why, whylen,
+		return util_fail(CLOISTER_ERR_BAD_TEE_TYPE, why, whylen,
 		    "header: version 4 quotes carry TDs, TEE type 0x%lx",
 		    (unsigned long)(q->tee_type));
 	if (memcmp(q->qe_vendor_id, quote_intel_qe_vendor_id,
 	        QUOTE_QE_VENDOR_LEN) != 0)
-		return failf(CLOISTER_ERR_BAD_QE_VENDOR, why, whylen,
+		return util_fail(CLOISTER_ERR_BAD_QE_VENDOR, why, whylen,
 		    "header: QE vendor ID is not Intel's (939a7233...0607)");
 	return 0;
 }
@@ -167,7 +151,7 @@ parse_body(struct reader *r, struct quote *q, char *why, size_t whylen)
 	if (q->version == 5) {
 		if ((rc = reader_u16le(r, &q->body_type)) != 0 ||
 		    (rc = reader_u32le(r, &size)) != 0)
-			return failf(
+			return util_fail(
 			    rc, why, whylen, "body: body descriptor truncated");
 		switch (q->body_type) {
 		case QUOTE_BODY_SGX:
@@ -180,18 +164,18 @@ parse_body(struct reader *r, struct quote *q, char *why, size_t whylen)
 			want = QUOTE_TD15_BODY_LEN;
 			break;
 		default:
-			return failf(CLOISTER_ERR_BAD_BODY_TYPE, why, whylen,
+			return util_fail(CLOISTER_ERR_BAD_BODY_TYPE, why, whylen,
 			    "body: body type %lu (supported: 1 SGX, 2 TD 1.0, "
 			    "3 TD 1.5)",
 			    (unsigned long)(q->body_type));
 		}
 		if ((q->body_type == QUOTE_BODY_SGX) !=
 		    (q->tee_type == QUOTE_TEE_SGX))
-			return failf(CLOISTER_ERR_BAD_BODY_TYPE, why, whylen,
+			return util_fail(CLOISTER_ERR_BAD_BODY_TYPE, why, whylen,
 			    "body: body type %lu does not match the TEE type",
 			    (unsigned long)(q->body_type));
 		if (size != want)
-			return failf(CLOISTER_ERR_BAD_LENGTH, why, whylen,
+			return util_fail(CLOISTER_ERR_BAD_LENGTH, why, whylen,
 			    "body: body size %lu does not match its type",
 			    (unsigned long)(size));
 	} else if (q->tee_type == QUOTE_TEE_SGX) {
@@ -203,7 +187,7 @@ parse_body(struct reader *r, struct quote *q, char *why, size_t whylen)
 	}
 	q->body_off = reader_offset(r);
 	if ((rc = reader_bytes(r, want, &body)) != 0)
-		return failf(rc, why, whylen,
+		return util_fail(rc, why, whylen,
 		    "body: %lu-byte report body truncated",
 		    (unsigned long)(want));
 	q->body_len = want;
@@ -228,28 +212,28 @@ parse_qe_section(struct reader *r, struct quote *q, char *why, size_t whylen)
 
 	if ((rc = reader_bytes(r, QUOTE_SGX_REPORT_LEN, &rep)) != 0 ||
 	    (rc = reader_bytes(r, QUOTE_SIG_LEN, &q->qe_report_sig)) != 0)
-		return failf(rc, why, whylen,
+		return util_fail(rc, why, whylen,
 		    "signature data: QE report or its signature truncated");
 	sgx_report_view(rep, &q->qe_report);
 	if ((rc = reader_u16le(r, &q->qe_auth_len)) != 0 ||
 	    (rc = reader_bytes(r, q->qe_auth_len, &q->qe_auth)) != 0)
-		return failf(rc, why, whylen,
+		return util_fail(rc, why, whylen,
 		    "signature data: QE authentication data truncated");
 	if ((rc = reader_u16le(r, &type)) != 0 ||
 	    (rc = reader_u32le(r, &q->pck_chain_len)) != 0)
-		return failf(rc, why, whylen,
+		return util_fail(rc, why, whylen,
 		    "signature data: certification data header truncated");
 	if (type != QUOTE_CERT_PCK_CHAIN)
-		return failf(CLOISTER_ERR_BAD_CERT_DATA_TYPE, why, whylen,
+		return util_fail(CLOISTER_ERR_BAD_CERT_DATA_TYPE, why, whylen,
 		    "signature data: certification data type %lu (only 5, the "
 		    "PCK certificate chain, can be verified offline)",
 		    (unsigned long)(type));
 	if (q->pck_chain_len == 0 || q->pck_chain_len > QUOTE_CERT_DATA_MAX)
-		return failf(CLOISTER_ERR_BAD_LENGTH, why, whylen,
+		return util_fail(CLOISTER_ERR_BAD_LENGTH, why, whylen,
 		    "signature data: PCK chain of %lu bytes",
 		    (unsigned long)(q->pck_chain_len));
 	if ((rc = reader_bytes(r, q->pck_chain_len, &q->pck_chain)) != 0)
-		return failf(rc, why, whylen,
+		return util_fail(rc, why, whylen,
 		    "signature data: PCK chain of %lu bytes truncated",
 		    (unsigned long)(q->pck_chain_len));
 	return 0;
@@ -264,14 +248,14 @@ parse_signature_data(
 	int rc;
 
 	if ((rc = reader_u32le(r, &q->sig_data_len)) != 0)
-		return failf(rc, why, whylen, "signature data: length missing");
+		return util_fail(rc, why, whylen, "signature data: length missing");
 	if ((rc = reader_sub(r, q->sig_data_len, &sd)) != 0)
-		return failf(rc, why, whylen,
+		return util_fail(rc, why, whylen,
 		    "signature data: %lu bytes announced, fewer present",
 		    (unsigned long)(q->sig_data_len));
 	if ((rc = reader_bytes(&sd, QUOTE_SIG_LEN, &q->signature)) != 0 ||
 	    (rc = reader_bytes(&sd, QUOTE_ATT_KEY_LEN, &q->att_key)) != 0)
-		return failf(rc, why, whylen,
+		return util_fail(rc, why, whylen,
 		    "signature data: signature or attestation key truncated");
 	if (q->version == 3) {
 		if ((rc = parse_qe_section(&sd, q, why, whylen)) != 0)
@@ -279,29 +263,29 @@ parse_signature_data(
 	} else {
 		if ((rc = reader_u16le(&sd, &type)) != 0 ||
 		    (rc = reader_u32le(&sd, &q->outer_cert_len)) != 0)
-			return failf(rc, why, whylen,
+			return util_fail(rc, why, whylen,
 			    "signature data: certification data header "
 			    "truncated");
 		if (type != QUOTE_CERT_QE_REPORT)
-			return failf(CLOISTER_ERR_BAD_CERT_DATA_TYPE, why,
+			return util_fail(CLOISTER_ERR_BAD_CERT_DATA_TYPE, why,
 			    whylen, "signature data: certification data type "
 			    "%u (expected 6, QE report certification data)",
 			    type);
 		if ((rc = reader_sub(&sd, q->outer_cert_len, &cd)) != 0)
-			return failf(rc, why, whylen,
+			return util_fail(rc, why, whylen,
 			    "signature data: certification data of %lu bytes "
 			    "truncated",
 			    (unsigned long)(q->outer_cert_len));
 		if ((rc = parse_qe_section(&cd, q, why, whylen)) != 0)
 			return rc;
 		if ((rc = reader_expect_end(&cd)) != 0)
-			return failf(rc, why, whylen,
+			return util_fail(rc, why, whylen,
 			    "signature data: %lu unexplained bytes inside the "
 			    "QE report certification data",
 			    (unsigned long)(reader_left(&cd)));
 	}
 	if ((rc = reader_expect_end(&sd)) != 0)
-		return failf(rc, why, whylen,
+		return util_fail(rc, why, whylen,
 		    "signature data: %lu unexplained bytes inside the "
 		    "signature data",
 		    (unsigned long)(reader_left(&sd)));

@@ -4,7 +4,6 @@
  * Intel's order, not the document's: descending by SGX component SVNs,
  * then PCESVN, then TDX component SVNs.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +15,6 @@
 #define TDX_MODULE_MINOR 0 /* tee_tcb_svn[0]: module ISVSVN */
 #define TDX_MODULE_MAJOR 1 /* tee_tcb_svn[1]: module version */
 #define TDX_LATE_UCODE 2
-
-static int failf(int, char *, size_t, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-failf(int code, char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static int
 cmp_bytes_desc(const uint8_t *a, const uint8_t *b, size_t n)
@@ -85,19 +68,19 @@ tcb_match_qe(const struct qe_identity *qe, const struct sgx_report *rep,
 {
 	*level = NULL;
 	if (memcmp(rep->mrsigner, qe->mrsigner, sizeof(qe->mrsigner)) != 0)
-		return failf(CLOISTER_ERR_QE_IDENTITY_MISMATCH, why, whylen,
+		return util_fail(CLOISTER_ERR_QE_IDENTITY_MISMATCH, why, whylen,
 		    "QE MRSIGNER differs from %s identity's", qe->id);
 	if (rep->isvprodid != qe->isvprodid)
-		return failf(CLOISTER_ERR_QE_IDENTITY_MISMATCH, why, whylen,
+		return util_fail(CLOISTER_ERR_QE_IDENTITY_MISMATCH, why, whylen,
 		    "QE ISVPRODID %u, identity %s expects %u", rep->isvprodid,
 		    qe->id, qe->isvprodid);
 	if (((rep->miscselect ^ qe->miscselect) & qe->miscselect_mask) != 0)
-		return failf(CLOISTER_ERR_QE_IDENTITY_MISMATCH, why, whylen,
+		return util_fail(CLOISTER_ERR_QE_IDENTITY_MISMATCH, why, whylen,
 		    "QE MISCSELECT %08x does not match %08x under mask %08x",
 		    rep->miscselect, qe->miscselect, qe->miscselect_mask);
 	if (!masked_eq(rep->attributes, qe->attributes, qe->attributes_mask,
 	        sizeof(qe->attributes)))
-		return failf(CLOISTER_ERR_QE_IDENTITY_MISMATCH, why, whylen,
+		return util_fail(CLOISTER_ERR_QE_IDENTITY_MISMATCH, why, whylen,
 		    "QE ATTRIBUTES do not match identity %s under its mask",
 		    qe->id);
 	*level = match_isvsvn(qe->levels, qe->nlevels, rep->isvsvn);
@@ -126,7 +109,7 @@ tcb_check_tdx_module(
 
 	if (version > 0 && ti->nmodules > 0) {
 		if ((m = find_module(ti, version)) == NULL)
-			return failf(CLOISTER_ERR_TDX_MODULE_MISMATCH, why,
+			return util_fail(CLOISTER_ERR_TDX_MODULE_MISMATCH, why,
 			    whylen,
 			    "TCB info lists no identity TDX_%02X for "
 			    "the quote's TDX module",
@@ -139,14 +122,14 @@ tcb_check_tdx_module(
 		attr = ti->module_attributes;
 		mask = ti->module_attributes_mask;
 	} else {
-		return failf(CLOISTER_ERR_TDX_MODULE_MISMATCH, why, whylen,
+		return util_fail(CLOISTER_ERR_TDX_MODULE_MISMATCH, why, whylen,
 		    "TDX TCB info has no TDX module identity");
 	}
 	if (memcmp(q->td.mrsignerseam, mrsigner, 48) != 0)
-		return failf(CLOISTER_ERR_TDX_MODULE_MISMATCH, why, whylen,
+		return util_fail(CLOISTER_ERR_TDX_MODULE_MISMATCH, why, whylen,
 		    "MRSIGNERSEAM differs from the TDX module identity's");
 	if (!masked_eq(q->td.seam_attributes, attr, mask, 8))
-		return failf(CLOISTER_ERR_TDX_MODULE_MISMATCH, why, whylen,
+		return util_fail(CLOISTER_ERR_TDX_MODULE_MISMATCH, why, whylen,
 		    "SEAMATTRIBUTES differ from the TDX module identity's");
 	return 0;
 }
@@ -267,13 +250,13 @@ finish(
 {
 	ev->status = s;
 	if (s == CLOISTER_TCB_REVOKED)
-		return failf(CLOISTER_ERR_TCB_REVOKED, why, whylen,
+		return util_fail(CLOISTER_ERR_TCB_REVOKED, why, whylen,
 		    "TCB status is Revoked (platform %s, module %s, QE %s)",
 		    cloister_tcb_status_name(ev->platform),
 		    cloister_tcb_status_name(ev->module),
 		    cloister_tcb_status_name(ev->qe));
 	if (s == CLOISTER_TCB_NOT_SUPPORTED)
-		return failf(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
+		return util_fail(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
 		    "the quoting enclave's ISVSVN is below every level of "
 		    "its identity");
 	return 0;
@@ -296,7 +279,7 @@ tcb_evaluate(const struct tcb_info *ti, const struct pck_ext *pck,
 	memset(ev, 0, sizeof(*ev));
 	ev->status = CLOISTER_TCB_NOT_SUPPORTED;
 	if (n == 0 || n > TCB_LEVELS_MAX)
-		return failf(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
+		return util_fail(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
 		    "TCB info has %zu levels", n);
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = &ti->levels[i];
@@ -317,14 +300,14 @@ tcb_evaluate(const struct tcb_info *ti, const struct pck_ext *pck,
 			tdx = l;
 	}
 	if (sgx == NULL)
-		return failf(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
+		return util_fail(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
 		    "the PCK certificate's SGX TCB (components and PCESVN) "
 		    "is below every TCB level of FMSPC "
 		    "%02x%02x%02x%02x%02x%02x",
 		    ti->fmspc[0], ti->fmspc[1], ti->fmspc[2], ti->fmspc[3],
 		    ti->fmspc[4], ti->fmspc[5]);
 	if (tdx == NULL)
-		return failf(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
+		return util_fail(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
 		    "the TD's TEE_TCB_SVN is below every TDX TCB level");
 	ev->sgx = sgx->status;
 	ev->platform = tdx->status;
@@ -337,12 +320,12 @@ tcb_evaluate(const struct tcb_info *ti, const struct pck_ext *pck,
 
 	if (is_tdx && svn[TDX_MODULE_MAJOR] > 0) {
 		if ((m = find_module(ti, svn[TDX_MODULE_MAJOR])) == NULL)
-			return failf(CLOISTER_ERR_TDX_MODULE_MISMATCH, why,
+			return util_fail(CLOISTER_ERR_TDX_MODULE_MISMATCH, why,
 			    whylen, "TCB info lists no identity TDX_%02X",
 			    svn[TDX_MODULE_MAJOR]);
 		ml = match_isvsvn(m->levels, m->nlevels, svn[TDX_MODULE_MINOR]);
 		if (ml == NULL)
-			return failf(CLOISTER_ERR_TCB_NOT_SUPPORTED, why,
+			return util_fail(CLOISTER_ERR_TCB_NOT_SUPPORTED, why,
 			    whylen,
 			    "TDX module %s ISVSVN %u is below every "
 			    "level of its identity",

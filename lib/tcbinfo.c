@@ -478,13 +478,18 @@ tcb_info_free(struct tcb_info *ti)
 	free(ti);
 }
 
-int
-tcb_info_parse(const char *json, size_t len, struct tcb_info **out,
-    char *why, size_t whylen)
+/*
+ * Load json, allocate size bytes, fill them with parse(); on failure free
+ * them with release().  Shared by both document kinds.
+ */
+static int
+parse_document(const char *json, size_t len, size_t size,
+    int (*parse)(struct ctx *, json_t *, void *), void (*release)(void *),
+    void **out, char *why, size_t whylen)
 {
 	struct ctx c = { why, whylen };
-	struct tcb_info *ti;
 	json_t *root;
+	void *obj;
 	int rc;
 
 	*out = NULL;
@@ -492,18 +497,43 @@ tcb_info_parse(const char *json, size_t len, struct tcb_info **out,
 		why[0] = '\0';
 	if ((root = load(&c, json, len, &rc)) == NULL)
 		return rc;
-	if ((ti = calloc(1, sizeof(*ti))) == NULL) {
+	if ((obj = calloc(1, size)) == NULL) {
 		json_decref(root);
 		return CLOISTER_ERR_ALLOC;
 	}
-	rc = parse_tcb_info(&c, root, ti);
+	rc = parse(&c, root, obj);
 	json_decref(root);
 	if (rc != 0) {
-		tcb_info_free(ti);
+		release(obj);
 		return rc;
 	}
-	*out = ti;
+	*out = obj;
 	return 0;
+}
+
+static int
+parse_tcb_info_any(struct ctx *c, json_t *root, void *obj)
+{
+	return parse_tcb_info(c, root, obj);
+}
+
+static void
+tcb_info_release(void *obj)
+{
+	tcb_info_free(obj);
+}
+
+int
+tcb_info_parse(const char *json, size_t len, struct tcb_info **out,
+    char *why, size_t whylen)
+{
+	void *obj = NULL;
+	int rc;
+
+	rc = parse_document(json, len, sizeof(**out), parse_tcb_info_any,
+	    tcb_info_release, &obj, why, whylen);
+	*out = obj;
+	return rc;
 }
 
 void
@@ -568,30 +598,27 @@ parse_qe(struct ctx *c, json_t *root, struct qe_identity *qe)
 	    &qe->levels, &qe->nlevels);
 }
 
+static int
+parse_qe_any(struct ctx *c, json_t *root, void *obj)
+{
+	return parse_qe(c, root, obj);
+}
+
+static void
+qe_identity_release(void *obj)
+{
+	qe_identity_free(obj);
+}
+
 int
 qe_identity_parse(const char *json, size_t len, struct qe_identity **out,
     char *why, size_t whylen)
 {
-	struct ctx c = { why, whylen };
-	struct qe_identity *qe;
-	json_t *root;
+	void *obj = NULL;
 	int rc;
 
-	*out = NULL;
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
-	if ((root = load(&c, json, len, &rc)) == NULL)
-		return rc;
-	if ((qe = calloc(1, sizeof(*qe))) == NULL) {
-		json_decref(root);
-		return CLOISTER_ERR_ALLOC;
-	}
-	rc = parse_qe(&c, root, qe);
-	json_decref(root);
-	if (rc != 0) {
-		qe_identity_free(qe);
-		return rc;
-	}
-	*out = qe;
-	return 0;
+	rc = parse_document(json, len, sizeof(**out), parse_qe_any,
+	    qe_identity_release, &obj, why, whylen);
+	*out = obj;
+	return rc;
 }

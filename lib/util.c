@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,6 +166,19 @@ util_maybe_hex(const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen)
 	*out = dst;
 	*outlen = n;
 	return 1;
+}
+
+int
+util_fail(int code, char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && whylen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }
 
 void

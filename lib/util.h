@@ -41,6 +41,13 @@ void	util_hex_encode(const uint8_t *in, size_t n, char *out);
 int	util_maybe_hex(const uint8_t *buf, size_t len, uint8_t **out,
 	    size_t *outlen);
 
+/*
+ * Write a reason into why (which may be NULL) and return code: the one way
+ * every module reports a specific failure.
+ */
+int	util_fail(int code, char *why, size_t whylen, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+
 void	util_wipe(void *p, size_t n);
 /* 1 when equal; runs in time independent of the contents. */
 int	util_ct_eq(const void *a, const void *b, size_t n);

@@ -6,7 +6,6 @@
  * by a CRL from its issuer, everything at one given time) and each failure
  * must name the certificate and the reason.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,22 +43,6 @@ struct x509_chain {
 struct x509_crl {
 	X509_CRL	*crl;
 };
-
-static int whyf(int, char *, size_t, const char *, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-whyf(int code, char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static struct x509_cert *
 cert_wrap(X509 *x)
@@ -455,16 +438,16 @@ check_times(const struct x509_cert *c, const char *cn, int64_t at, char *why,
 	int64_t nb = x509_cert_not_before(c), na = x509_cert_not_after(c);
 
 	if (nb == INT64_MIN || na == INT64_MIN)
-		return whyf(CLOISTER_ERR_BAD_CERT, why, whylen,
+		return util_fail(CLOISTER_ERR_BAD_CERT, why, whylen,
 		    "certificate \"%s\" has an unreadable validity", cn);
 	if (at < nb) {
 		fmt_time(nb, t);
-		return whyf(CLOISTER_ERR_CERT_NOT_YET_VALID, why, whylen,
+		return util_fail(CLOISTER_ERR_CERT_NOT_YET_VALID, why, whylen,
 		    "certificate \"%s\" is not valid before %s", cn, t);
 	}
 	if (at > na) {
 		fmt_time(na, t);
-		return whyf(CLOISTER_ERR_CERT_EXPIRED, why, whylen,
+		return util_fail(CLOISTER_ERR_CERT_EXPIRED, why, whylen,
 		    "certificate \"%s\" expired at %s", cn, t);
 	}
 	return 0;
@@ -494,28 +477,28 @@ check_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
 			continue;
 		found++;
 		if (x509_crl_verify_signature(crls[i], issuer) != 0)
-			return whyf(CLOISTER_ERR_CRL_SIGNATURE, why, whylen,
+			return util_fail(CLOISTER_ERR_CRL_SIGNATURE, why, whylen,
 			    "the CRL of \"%s\" is not signed by its key", icn);
 		tu = x509_crl_this_update(crls[i]);
 		nu = x509_crl_next_update(crls[i]);
 		if (tu == INT64_MIN || at < tu) {
 			fmt_time(tu, t);
-			return whyf(CLOISTER_ERR_CRL_NOT_YET_VALID, why,
+			return util_fail(CLOISTER_ERR_CRL_NOT_YET_VALID, why,
 			    whylen, "the CRL of \"%s\" is not valid before %s",
 			    icn, t);
 		}
 		if (nu == INT64_MIN || at > nu) {
 			fmt_time(nu, t);
-			return whyf(CLOISTER_ERR_CRL_EXPIRED, why, whylen,
+			return util_fail(CLOISTER_ERR_CRL_EXPIRED, why, whylen,
 			    "the CRL of \"%s\" expired at %s", icn, t);
 		}
 		if (X509_CRL_get0_by_serial(crl, &rev,
 		    X509_get0_serialNumber(c->x)) == 1)
-			return whyf(CLOISTER_ERR_CERT_REVOKED, why, whylen,
+			return util_fail(CLOISTER_ERR_CERT_REVOKED, why, whylen,
 			    "certificate \"%s\" is revoked by \"%s\"", cn, icn);
 	}
 	if (found == 0)
-		return whyf(CLOISTER_ERR_COLLATERAL_MISSING, why, whylen,
+		return util_fail(CLOISTER_ERR_COLLATERAL_MISSING, why, whylen,
 		    "no CRL from \"%s\" to check \"%s\" against", icn, cn);
 	return 0;
 }
@@ -533,7 +516,7 @@ x509_chain_verify(const struct x509_chain *chain,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (chain == NULL || chain->n == 0 || root == NULL)
-		return whyf(CLOISTER_ERR_CHAIN, why, whylen, "empty chain");
+		return util_fail(CLOISTER_ERR_CHAIN, why, whylen, "empty chain");
 	/*
 	 * The chain normally ends with its own copy of the root; only its key
 	 * and name count.  A chain that stops one short (a bare signing
@@ -546,7 +529,7 @@ x509_chain_verify(const struct x509_chain *chain,
 	    X509_V_OK) {
 		x509_cert_subject_cn(chain->c[m - 1], cn, sizeof(cn));
 		x509_cert_subject_cn(root, icn, sizeof(icn));
-		return whyf(CLOISTER_ERR_UNTRUSTED_ROOT, why, whylen,
+		return util_fail(CLOISTER_ERR_UNTRUSTED_ROOT, why, whylen,
 		    "chain ends at \"%s\", which is not \"%s\" nor issued by "
 		    "it", cn, icn);
 	}
@@ -559,14 +542,14 @@ x509_chain_verify(const struct x509_chain *chain,
 		x509_cert_subject_cn(c, cn, sizeof(cn));
 		x509_cert_subject_cn(issuer, icn, sizeof(icn));
 		if (X509_check_issued(issuer->x, c->x) != X509_V_OK)
-			return whyf(CLOISTER_ERR_CHAIN, why, whylen,
+			return util_fail(CLOISTER_ERR_CHAIN, why, whylen,
 			    "certificate \"%s\" is not issued by \"%s\"", cn,
 			    icn);
 		if (X509_check_ca(issuer->x) < 1)
-			return whyf(CLOISTER_ERR_CHAIN, why, whylen,
+			return util_fail(CLOISTER_ERR_CHAIN, why, whylen,
 			    "\"%s\" is not a CA but issues \"%s\"", icn, cn);
 		if (X509_verify(c->x, X509_get0_pubkey(issuer->x)) != 1)
-			return whyf(CLOISTER_ERR_SIGNATURE, why, whylen,
+			return util_fail(CLOISTER_ERR_SIGNATURE, why, whylen,
 			    "the signature of \"%s\" does not verify with the "
 			    "key of \"%s\"", cn, icn);
 		if ((r = check_times(c, cn, at, why, whylen)) != 0 ||

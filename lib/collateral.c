@@ -260,9 +260,6 @@ add_bundle(struct cloister_collateral *c, const char *name, json_t *root,
 	if ((rc = add_qe_identity(c, FIELD("qe_identity"), v, n, sig, slen,
 	    &qchain, why, whylen)) != 0)
 		goto out;
-	if ((v = str(root, "pck_certificate_chain", &n)) != NULL)
-		rc = add_chain(c, FIELD("pck_certificate_chain"),
-		    (const uint8_t *)v, n, &c->pck_chain, why, whylen);
 #undef FIELD
  out:
 	x509_chain_free(tchain);
@@ -435,7 +432,6 @@ cloister_collateral_free(struct cloister_collateral *c)
 		x509_crl_free(c->crl[i].crl);
 	for (size_t i = 0; i < c->nchains; i++)
 		x509_chain_free(c->chains[i]);
-	x509_chain_free(c->pck_chain);
 	free(c);
 }
 

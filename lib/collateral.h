@@ -64,9 +64,6 @@ struct cloister_collateral {
 	 */
 	size_t		 nchains;
 	struct x509_chain *chains[COLLATERAL_ITEMS_MAX];
-	/* A PCK certificate chain supplied beside the quote (dcap-qvl's
-	 * optional pck_certificate_chain); NULL normally. */
-	struct x509_chain *pck_chain;
 	/* Set by the verifier on first use (never reused): memo key. */
 	uint64_t	 serial;
 };

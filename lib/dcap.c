@@ -37,7 +37,6 @@ struct pck_entry {
 	struct x509_chain *chain;
 	struct ec_pubkey *leaf_key;
 	struct pck_ext ext;
-	int simulated;
 	/* Memo of the chain check against one collateral's CRLs. */
 	uint64_t col_serial;
 	int64_t from, to;

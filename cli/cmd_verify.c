@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cloister/error.h"
@@ -25,7 +26,8 @@ verify_usage(FILE *f)
 	    "           [--at UNIX_SECONDS] [--policy FILE] [--root FILE]\n"
 	    "           [--allow-simulated] [--json]\n"
 	    "\n"
-	    "Verify an Intel TDX or SGX DCAP quote (binary or hex) offline.\n"
+	    "Verify an Intel TDX or SGX DCAP quote (binary or hex; - reads\n"
+	    "standard input) offline.\n"
 	    "  --collateral PATH   Intel PCS/PCCS files, a directory of them,\n"
 	    "                      dcap-qvl QuoteCollateralV3 JSON or a\n"
 	    "                      Cloister bundle (repeatable)\n"
@@ -64,7 +66,10 @@ read_quote(const char *path, uint8_t **out, size_t *outlen)
 
 	*out = NULL;
 	*outlen = 0;
-	if ((r = util_read_file(path, QUOTE_FILE_MAX, &raw, &len)) != 0) {
+	r = strcmp(path, "-") == 0 ?
+	    util_read_fd(STDIN_FILENO, QUOTE_FILE_MAX, &raw, &len) :
+	    util_read_file(path, QUOTE_FILE_MAX, &raw, &len);
+	if (r != 0) {
 		fprintf(
 		    stderr, "cloister: %s: %s\n", path, cloister_strerror(r));
 		return r;

@@ -62,6 +62,49 @@ util_read_file(const char *path, size_t cap, uint8_t **out, size_t *outlen)
 	return r;
 }
 
+int
+util_read_fd(int fd, size_t cap, uint8_t **out, size_t *outlen)
+{
+	uint8_t *buf = NULL, *nb;
+	size_t have = 0, size = 0;
+	ssize_t n;
+
+	*out = NULL;
+	*outlen = 0;
+	for (;;) {
+		if (have == size) {
+			if (size > cap) {
+				free(buf);
+				return CLOISTER_ERR_TOO_LARGE;
+			}
+			size = size == 0 ? 4096 : size * 2;
+			if ((nb = realloc(buf, size + 1)) == NULL) {
+				free(buf);
+				return CLOISTER_ERR_ALLOC;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + have, size - have);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return CLOISTER_ERR_IO;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	if (have > cap) {
+		free(buf);
+		return CLOISTER_ERR_TOO_LARGE;
+	}
+	buf[have] = '\0';
+	*out = buf;
+	*outlen = have;
+	return 0;
+}
+
 static int
 hexval(int c)
 {

@@ -19,6 +19,8 @@
  */
 int	util_read_file(const char *path, size_t cap, uint8_t **out,
 	    size_t *outlen);
+/* The same for an open descriptor read to its end (a pipe, stdin). */
+int	util_read_fd(int fd, size_t cap, uint8_t **out, size_t *outlen);
 
 /*
  * Hex decode exactly slen characters (upper or lower case, no separators)

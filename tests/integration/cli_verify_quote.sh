@@ -56,6 +56,10 @@ grep -q "^ACCEPTED" "$tmp/out" && ok || bad "human output lacks ACCEPTED"
 expect_exit 0 "$bin" verify quote "$tmp/q.hex" --collateral \
     "$P/tdx_quote_collateral.json" --at 1752919234 --json
 jcheck '.accepted == true and .quote_bytes == 5006'
+"$bin" verify quote - --collateral "$P/tdx_quote_collateral.json" \
+    --at 1752919234 --json <"$P/tdx_quote.bin" >"$tmp/out" 2>&1 && ok ||
+    bad "quote from standard input"
+jcheck '.accepted == true'
 
 expect_exit 1 "$bin" verify quote "$P/tdx_quote_outdated.bin" --collateral \
     "$P/tdx_quote_outdated_collateral.json" --at 1774003274 --json

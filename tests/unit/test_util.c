@@ -101,6 +101,31 @@ test_read_file(void **state)
 }
 
 static void
+test_read_fd(void **state)
+{
+	uint8_t big[10000], *buf;
+	size_t n;
+	int fds[2];
+
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], big, sizeof(big)), sizeof(big));
+	close(fds[1]);
+	assert_int_equal(util_read_fd(fds[0], sizeof(big), &buf, &n), 0);
+	assert_int_equal(n, sizeof(big));
+	assert_int_equal(buf[n], '\0');
+	free(buf);
+	close(fds[0]);
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], big, sizeof(big)), sizeof(big));
+	close(fds[1]);
+	assert_int_equal(util_read_fd(fds[0], sizeof(big) - 1, &buf, &n),
+	    CLOISTER_ERR_TOO_LARGE);
+	assert_null(buf);
+	close(fds[0]);
+}
+
+static void
 test_ct(void **state)
 {
 	assert_true(util_ct_eq("abc", "abc", 3));
@@ -133,6 +158,7 @@ main(void)
 		cmocka_unit_test(test_maybe_hex),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_read_fd),
 		cmocka_unit_test(test_ct),
 		cmocka_unit_test(test_errors_named),
 	};

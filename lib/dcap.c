@@ -589,6 +589,13 @@ check_tcb_info_match(struct run *r, const struct tcb_info *ti)
 		return fail_step(
 		    r, STEP_TCB_INFO_MATCH, CLOISTER_ERR_TCB_INFO_MISMATCH);
 	}
+	/* Type 0, component-wise comparison, is the only one defined. */
+	if (ti->tcb_type != 0) {
+		snprintf(r->why, sizeof(r->why), "TCB info of type %d (only "
+		    "type 0 is defined)", ti->tcb_type);
+		return fail_step(r, STEP_TCB_INFO_MATCH,
+		    CLOISTER_ERR_TCB_INFO_MISMATCH);
+	}
 	if (memcmp(ti->pceid, x->pceid, 2) != 0) {
 		snprintf(r->why, sizeof(r->why),
 		    "PCE ID %02x%02x in the PCK "

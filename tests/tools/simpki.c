@@ -138,6 +138,7 @@ static const struct isv_level sgx_qe_levels[] = {
 #define F_VENDOR		(1u << 27)
 #define F_TD10			(1u << 28)
 #define F_FOREIGN_SERIAL	(1u << 29)	/* see make_pki() */
+#define F_TCB_TYPE		(1u << 30)
 /* Never known to chain to the simulated root. */
 #define F_NOT_SIMULATED		(F_IMPOSTOR_ROOT | F_VENDOR)
 /* DCAP-valid, but the default appraisal policy refuses them. */
@@ -286,6 +287,9 @@ static const struct case_def cases[] = {
 	{ .name = "pceid_mismatch", .version = 4, .flags = F_PCEID,
 	    .code = "PCEID_MISMATCH",
 	    .desc = "TCB info pceId 0001, PCK certificate 0000" },
+	{ .name = "tcb_type_unknown", .version = 4, .flags = F_TCB_TYPE,
+	    .code = "TCB_INFO_MISMATCH",
+	    .desc = "TCB info of tcbType 1, which no verifier can interpret" },
 	{ .name = "tcb_info_tampered", .version = 4, .flags = F_TCB_TAMPER,
 	    .code = "SIGNATURE", .desc = "a tcbStatus changed after signing" },
 	{ .name = "tcb_info_wrong_signer", .version = 4,
@@ -588,7 +592,8 @@ tcb_info_json(const struct build *b, struct sb *s)
 	sb_hex(s, b->tcb_fmspc, 6);
 	sb_add(s, "\",\"pceId\":\"");
 	sb_hex(s, b->tcb_pceid, 2);
-	sb_add(s, "\",\"tcbType\":0,\"tcbEvaluationDataNumber\":17,");
+	sb_add(s, "\",\"tcbType\":%d,\"tcbEvaluationDataNumber\":17,",
+	    (b->flags & F_TCB_TYPE) ? 1 : 0);
 	if (tdx) {
 		sb_add(s, "\"tdxModule\":{");
 		sb_module(s, NULL);

@@ -20,6 +20,7 @@
 #include "collateral.h"
 #include "crypto.h"
 #include "dcap.h"
+#include "dcap_int.h"
 #include "policy.h"
 #include "quote.h"
 #include "roots.h"
@@ -31,55 +32,10 @@
 #define TIME_MIN INT64_MIN
 #define TIME_MAX INT64_MAX
 
-struct pck_entry {
-	int used;
-	uint8_t hash[CRYPTO_SHA256_LEN];
-	struct x509_chain *chain;
-	struct ec_pubkey *leaf_key;
-	struct pck_ext ext;
-	/* Memo of the chain check against one collateral's CRLs. */
-	uint64_t col_serial;
-	int64_t from, to;
-};
-
-/* Attestation keys are per quoting enclave, so a verifier that sees the
- * same instance again (a proxy, a server) reuses the imported key. */
-struct att_key {
-	uint8_t		 raw[CRYPTO_P256_RAW_PUB_LEN];
-	struct ec_pubkey *key;
-};
-
-struct cloister_verifier {
-	struct x509_cert *intel_root;
-	struct x509_cert *custom_root; /* replaces Intel's when set */
-	uint8_t sim_pub[CRYPTO_P256_RAW_PUB_LEN];
-	size_t next; /* round-robin replacement */
-	struct pck_entry pck[DCAP_PCK_CACHE_MAX];
-	size_t next_ak;
-	struct att_key ak[DCAP_ATT_KEY_CACHE_MAX];
-};
-
-/* One verification in progress. */
-struct run {
-	struct cloister_verifier *v;
-	struct cloister_collateral *col;
-	struct cloister_quote_result *res;
-	int64_t at;
-	unsigned flags;
-	struct quote q;
-	struct pck_entry *pck;
-	const struct x509_cert *anchor;
-	uint8_t anchor_fp[CRYPTO_SHA256_LEN];
-	char why[CLOISTER_DETAIL_MAX];
-};
-
 static uint64_t collateral_serials;
 
-static void step(struct cloister_quote_result *, const char *, int, int,
-    const char *, ...) __attribute__((format(printf, 5, 6)));
-
-static void
-step(struct cloister_quote_result *res, const char *name, int ok, int code,
+void
+dcap_step(struct cloister_quote_result *res, const char *name, int ok, int code,
     const char *fmt, ...)
 {
 	struct cloister_step *s;
@@ -103,17 +59,17 @@ step(struct cloister_quote_result *res, const char *name, int ok, int code,
 }
 
 /* Record a failed step whose reason is in r->why (or the code's text). */
-static int
-fail_step(struct run *r, const char *name, int code)
+int
+dcap_fail(struct run *r, const char *name, int code)
 {
-	step(r->res, name, 0, code, "%s",
+	dcap_step(r->res, name, 0, code, "%s",
 	    r->why[0] != '\0' ? r->why : cloister_strerror(code));
 	r->why[0] = '\0';
 	return code;
 }
 
-static void
-window(struct cloister_quote_result *res, int64_t from, int64_t to)
+void
+dcap_window(struct cloister_quote_result *res, int64_t from, int64_t to)
 {
 	if (from > res->collateral_not_before)
 		res->collateral_not_before = from;
@@ -247,7 +203,7 @@ pck_lookup(struct run *r)
 	int rc;
 
 	if ((rc = crypto_sha256(r->q.pck_chain, r->q.pck_chain_len, hash)) != 0)
-		return fail_step(r, STEP_PCK_PARSE, rc);
+		return dcap_fail(r, STEP_PCK_PARSE, rc);
 	for (size_t i = 0; i < DCAP_PCK_CACHE_MAX; i++) {
 		if (v->pck[i].used &&
 		    memcmp(v->pck[i].hash, hash, sizeof(hash)) == 0) {
@@ -300,7 +256,7 @@ pck_lookup(struct run *r)
 	return 0;
 bad:
 	pck_entry_clear(e);
-	return fail_step(r, STEP_PCK_PARSE, rc);
+	return dcap_fail(r, STEP_PCK_PARSE, rc);
 }
 
 /* Which anchor the chain ends at: Intel's (or the custom one), or the
@@ -348,298 +304,6 @@ pick_anchor(struct run *r, const struct x509_chain *chain, const char *what)
 	return x509_cert_fingerprint(last, r->anchor_fp);
 }
 
-/* The collateral's CRLs as a plain array for x509_chain_verify. */
-static size_t
-crl_list(const struct cloister_collateral *col,
-    const struct x509_crl *out[COLLATERAL_ITEMS_MAX])
-{
-	size_t n = 0;
-
-	if (col == NULL)
-		return 0;
-	for (size_t i = 0; i < col->ncrl && n < COLLATERAL_ITEMS_MAX; i++)
-		out[n++] = col->crl[i].crl;
-	return n;
-}
-
-/* Validity window of a chain and of the CRLs that cover it. */
-static void
-chain_window(const struct x509_chain *ch, const struct x509_cert *anchor,
-    const struct x509_crl *const *crls, size_t ncrls, int64_t *from,
-    int64_t *to)
-{
-	int64_t f = x509_cert_not_before(anchor),
-	        t = x509_cert_not_after(anchor);
-
-	for (size_t i = 0; i + 1 < x509_chain_len(ch); i++) {
-		const struct x509_cert *c = x509_chain_get(ch, i);
-
-		if (x509_cert_not_before(c) > f)
-			f = x509_cert_not_before(c);
-		if (x509_cert_not_after(c) < t)
-			t = x509_cert_not_after(c);
-	}
-	/* Every CRL given narrows the window: conservative and simple. */
-	for (size_t i = 0; i < ncrls; i++) {
-		if (x509_crl_this_update(crls[i]) > f)
-			f = x509_crl_this_update(crls[i]);
-		if (x509_crl_next_update(crls[i]) < t)
-			t = x509_crl_next_update(crls[i]);
-	}
-	*from = f;
-	*to = t;
-}
-
-static int
-check_pck_chain(struct run *r)
-{
-	const struct x509_crl *crls[COLLATERAL_ITEMS_MAX];
-	struct pck_entry *e = r->pck;
-	size_t ncrls = crl_list(r->col, crls);
-	int rc;
-
-	if (r->col == NULL) {
-		snprintf(r->why, sizeof(r->why),
-		    "no collateral given: CRLs, "
-		    "TCB info and QE identity are needed (--collateral)");
-		return fail_step(
-		    r, STEP_COLLATERAL, CLOISTER_ERR_COLLATERAL_MISSING);
-	}
-	if (e->col_serial != r->col->serial || r->at < e->from ||
-	    r->at > e->to) {
-		e->col_serial = 0;
-		if ((rc = x509_chain_verify(e->chain, r->anchor, crls, ncrls,
-		         r->at, r->why, sizeof(r->why))) != 0)
-			return fail_step(r, STEP_PCK_CHAIN, rc);
-		chain_window(e->chain, r->anchor, crls, ncrls, &e->from,
-		    &e->to);
-		e->col_serial = r->col->serial;
-	}
-	window(r->res, e->from, e->to);
-	step(r->res, STEP_PCK_CHAIN, 1, 0,
-	    "%zu certificates valid and not "
-	    "revoked (%zu CRLs checked)",
-	    x509_chain_len(e->chain), ncrls);
-	return 0;
-}
-
-/* The issuer chain of a signed document: its own, or a loose chain whose
- * leaf is a TCB signing certificate. */
-static const struct x509_chain *
-doc_chain(const struct cloister_collateral *col, const struct signed_doc *d)
-{
-	char cn[X509_CN_MAX];
-
-	if (d->chain != NULL)
-		return d->chain;
-	for (size_t i = 0; i < col->nchains; i++) {
-		if (x509_chain_len(col->chains[i]) == 0 ||
-		    x509_cert_subject_cn(
-		        x509_chain_get(col->chains[i], 0), cn, sizeof(cn)) != 0)
-			continue;
-		if (strstr(cn, "TCB Signing") != NULL)
-			return col->chains[i];
-	}
-	return NULL;
-}
-
-/*
- * Chain, signature and issue/next-update window of a TCB Info or QE
- * identity document, memoised in the document.
- */
-static int
-check_doc(struct run *r, struct signed_doc *d, int64_t issue, int64_t next,
-    const char *sig_step, const char *time_step, const char *what)
-{
-	const struct x509_crl *crls[COLLATERAL_ITEMS_MAX];
-	const struct x509_chain *ch;
-	struct ec_pubkey *k = NULL;
-	char a[UTIL_TIME_STR_LEN], b[UTIL_TIME_STR_LEN];
-	size_t ncrls = crl_list(r->col, crls);
-	int64_t from, to;
-	int rc;
-
-	if (!d->memo_ok || d->memo_from > r->at || d->memo_to < r->at ||
-	    memcmp(d->memo_anchor, r->anchor_fp, sizeof(r->anchor_fp)) != 0) {
-		d->memo_ok = 0;
-		if ((ch = doc_chain(r->col, d)) == NULL) {
-			snprintf(r->why, sizeof(r->why),
-			    "%s (%s) has no "
-			    "issuer chain",
-			    what, d->source);
-			return fail_step(
-			    r, sig_step, CLOISTER_ERR_COLLATERAL_MISSING);
-		}
-		rc = x509_chain_verify(
-		    ch, r->anchor, crls, ncrls, r->at, r->why, sizeof(r->why));
-		if (rc == 0 &&
-		    (rc = x509_cert_pubkey(x509_chain_get(ch, 0), &k)) == 0)
-			rc = crypto_ecdsa_p256_verify(
-			    k, d->body, d->len, d->sig);
-		crypto_pubkey_free(k);
-		if (rc == CLOISTER_ERR_SIGNATURE)
-			snprintf(r->why, sizeof(r->why),
-			    "%s signature does "
-			    "not verify with the TCB signing key (%s)",
-			    what, d->source);
-		if (rc != 0)
-			return fail_step(r, sig_step, rc);
-		chain_window(ch, r->anchor, crls, ncrls, &from, &to);
-		d->memo_from = from;
-		d->memo_to = to;
-		memcpy(d->memo_anchor, r->anchor_fp, sizeof(r->anchor_fp));
-		d->memo_ok = 1;
-	}
-	window(r->res, d->memo_from, d->memo_to);
-	step(r->res, sig_step, 1, 0,
-	    "signed by the TCB signing key, chain "
-	    "valid (%s)",
-	    d->source);
-
-	util_format_time(issue, a);
-	util_format_time(next, b);
-	if (r->at < issue) {
-		snprintf(r->why, sizeof(r->why),
-		    "%s issued %s, after the "
-		    "verification time",
-		    what, a);
-		return fail_step(
-		    r, time_step, CLOISTER_ERR_COLLATERAL_NOT_YET_VALID);
-	}
-	if (r->at > next) {
-		snprintf(r->why, sizeof(r->why),
-		    "%s expired: next update was "
-		    "due %s",
-		    what, b);
-		return fail_step(r, time_step, CLOISTER_ERR_COLLATERAL_EXPIRED);
-	}
-	window(r->res, issue, next);
-	/* Age is that of Intel's TCB evaluation, not of the CRLs (the root
-	 * CA CRL is reissued about once a year). */
-	if (issue < r->res->collateral_oldest_issue)
-		r->res->collateral_oldest_issue = issue;
-	step(r->res, time_step, 1, 0, "issued %s, next update %s", a, b);
-	return 0;
-}
-
-static void
-hex6(const uint8_t *b, char out[13])
-{
-	util_hex_encode(b, 6, out);
-}
-
-/* The TCB Info for this platform: right TEE, FMSPC and PCE ID. */
-static int
-pick_tcb_info(struct run *r, struct tcb_info_doc **out)
-{
-	const struct pck_ext *x = &r->pck->ext;
-	struct tcb_info_doc *best = NULL, *other = NULL;
-	int tdx = r->q.tee_type == QUOTE_TEE_TDX;
-	char want[13], got[13];
-
-	*out = NULL;
-	for (size_t i = 0; i < r->col->ntcb; i++) {
-		struct tcb_info_doc *d = &r->col->tcb[i];
-
-		if (d->info->is_tdx != tdx)
-			continue;
-		if (memcmp(d->info->fmspc, x->fmspc, 6) != 0) {
-			other = d;
-			continue;
-		}
-		if (best == NULL ||
-		    d->info->tcb_eval_num > best->info->tcb_eval_num ||
-		    (d->info->tcb_eval_num == best->info->tcb_eval_num &&
-		        d->info->issue_date > best->info->issue_date))
-			best = d;
-	}
-	hex6(x->fmspc, want);
-	if (best == NULL && other != NULL) {
-		hex6(other->info->fmspc, got);
-		snprintf(r->why, sizeof(r->why),
-		    "the PCK certificate says "
-		    "FMSPC %s, the TCB info (%s) is for %s",
-		    want, other->doc.source, got);
-		return fail_step(
-		    r, STEP_TCB_INFO_MATCH, CLOISTER_ERR_FMSPC_MISMATCH);
-	}
-	if (best == NULL) {
-		snprintf(r->why, sizeof(r->why),
-		    "no %s TCB info in the "
-		    "collateral (FMSPC %s)",
-		    tdx ? "TDX" : "SGX", want);
-		return fail_step(
-		    r, STEP_COLLATERAL, CLOISTER_ERR_COLLATERAL_MISSING);
-	}
-	*out = best;
-	return 0;
-}
-
-static int
-check_tcb_info_match(struct run *r, const struct tcb_info *ti)
-{
-	const struct pck_ext *x = &r->pck->ext;
-	char fm[13];
-
-	if (r->q.tee_type == QUOTE_TEE_TDX && ti->version < 3) {
-		snprintf(r->why, sizeof(r->why),
-		    "TDX quotes need TCB info "
-		    "version 3, got %d",
-		    ti->version);
-		return fail_step(
-		    r, STEP_TCB_INFO_MATCH, CLOISTER_ERR_TCB_INFO_MISMATCH);
-	}
-	/* Type 0, component-wise comparison, is the only one defined. */
-	if (ti->tcb_type != 0) {
-		snprintf(r->why, sizeof(r->why), "TCB info of type %d (only "
-		    "type 0 is defined)", ti->tcb_type);
-		return fail_step(r, STEP_TCB_INFO_MATCH,
-		    CLOISTER_ERR_TCB_INFO_MISMATCH);
-	}
-	if (memcmp(ti->pceid, x->pceid, 2) != 0) {
-		snprintf(r->why, sizeof(r->why),
-		    "PCE ID %02x%02x in the PCK "
-		    "certificate, %02x%02x in the TCB info",
-		    x->pceid[0], x->pceid[1], ti->pceid[0], ti->pceid[1]);
-		return fail_step(
-		    r, STEP_TCB_INFO_MATCH, CLOISTER_ERR_PCEID_MISMATCH);
-	}
-	hex6(ti->fmspc, fm);
-	memcpy(r->res->fmspc, x->fmspc, 6);
-	memcpy(r->res->pceid, x->pceid, 2);
-	step(r->res, STEP_TCB_INFO_MATCH, 1, 0,
-	    "%s TCB info v%d for FMSPC %s, "
-	    "PCE ID %02x%02x, evaluation data number %d",
-	    ti->is_tdx ? "TDX" : "SGX", ti->version, fm, ti->pceid[0],
-	    ti->pceid[1], ti->tcb_eval_num);
-	return 0;
-}
-
-static struct qe_identity_doc *
-pick_qe_identity(struct run *r)
-{
-	const char *want = r->q.tee_type == QUOTE_TEE_TDX ? "TD_QE" : "QE";
-	struct qe_identity_doc *best = NULL;
-
-	for (size_t i = 0; i < r->col->nqe; i++) {
-		struct qe_identity_doc *d = &r->col->qe[i];
-
-		if (strcmp(d->qe->id, want) != 0)
-			continue;
-		if (best == NULL ||
-		    d->qe->tcb_eval_num > best->qe->tcb_eval_num ||
-		    (d->qe->tcb_eval_num == best->qe->tcb_eval_num &&
-		        d->qe->issue_date > best->qe->issue_date))
-			best = d;
-	}
-	if (best == NULL)
-		snprintf(r->why, sizeof(r->why),
-		    "no %s identity in the "
-		    "collateral",
-		    want);
-	return best;
-}
-
 /* The quote's attestation key, imported once per distinct key. */
 static int
 att_key(struct run *r, struct ec_pubkey **out)
@@ -683,29 +347,29 @@ check_quote_signatures(struct run *r)
 		snprintf(r->why, sizeof(r->why),
 		    "the QE report is not signed "
 		    "by the PCK certificate's key");
-		return fail_step(r, STEP_QE_REPORT_SIG, rc);
+		return dcap_fail(r, STEP_QE_REPORT_SIG, rc);
 	}
-	step(r->res, STEP_QE_REPORT_SIG, 1, 0,
+	dcap_step(r->res, STEP_QE_REPORT_SIG, 1, 0,
 	    "QE report signed by the PCK "
 	    "key");
 
 	if ((buf = malloc(n)) == NULL)
-		return fail_step(r, STEP_QE_REPORT_BIND, CLOISTER_ERR_ALLOC);
+		return dcap_fail(r, STEP_QE_REPORT_BIND, CLOISTER_ERR_ALLOC);
 	memcpy(buf, r->q.att_key, QUOTE_ATT_KEY_LEN);
 	if (r->q.qe_auth_len > 0)
 		memcpy(buf + QUOTE_ATT_KEY_LEN, r->q.qe_auth, r->q.qe_auth_len);
 	rc = crypto_sha256(buf, n, bind);
 	free(buf);
 	if (rc != 0)
-		return fail_step(r, STEP_QE_REPORT_BIND, rc);
+		return dcap_fail(r, STEP_QE_REPORT_BIND, rc);
 	if (!util_ct_eq(bind, r->q.qe_report.report_data, sizeof(bind))) {
 		snprintf(r->why, sizeof(r->why),
 		    "QE report data is not "
 		    "SHA-256(attestation key || QE authentication data)");
-		return fail_step(
+		return dcap_fail(
 		    r, STEP_QE_REPORT_BIND, CLOISTER_ERR_QE_REPORT_DATA);
 	}
-	step(r->res, STEP_QE_REPORT_BIND, 1, 0,
+	dcap_step(r->res, STEP_QE_REPORT_BIND, 1, 0,
 	    "QE report binds the "
 	    "attestation key");
 
@@ -717,9 +381,9 @@ check_quote_signatures(struct run *r)
 		    "the quote (header and %s) "
 		    "is not signed by its attestation key",
 		    body_name(r->q.body_type));
-		return fail_step(r, STEP_QUOTE_SIG, rc);
+		return dcap_fail(r, STEP_QUOTE_SIG, rc);
 	}
-	step(r->res, STEP_QUOTE_SIG, 1, 0,
+	dcap_step(r->res, STEP_QUOTE_SIG, 1, 0,
 	    "header and body signed by the "
 	    "attestation key");
 	return 0;
@@ -747,25 +411,25 @@ verify_with_collateral(struct run *r)
 	char date[UTIL_TIME_STR_LEN];
 	int rc;
 
-	if ((rc = pick_tcb_info(r, &ti)) != 0)
+	if ((rc = dcap_pick_tcb_info(r, &ti)) != 0)
 		return rc;
-	if ((rc = check_doc(r, &ti->doc, ti->info->issue_date,
+	if ((rc = dcap_check_doc(r, &ti->doc, ti->info->issue_date,
 	         ti->info->next_update, STEP_TCB_INFO_SIG, STEP_TCB_INFO_TIME,
 	         "TCB info")) != 0 ||
-	    (rc = check_tcb_info_match(r, ti->info)) != 0)
+	    (rc = dcap_check_tcb_info_match(r, ti->info)) != 0)
 		return rc;
-	if ((qe = pick_qe_identity(r)) == NULL)
-		return fail_step(
+	if ((qe = dcap_pick_qe_identity(r)) == NULL)
+		return dcap_fail(
 		    r, STEP_COLLATERAL, CLOISTER_ERR_COLLATERAL_MISSING);
-	if ((rc = check_doc(r, &qe->doc, qe->qe->issue_date,
+	if ((rc = dcap_check_doc(r, &qe->doc, qe->qe->issue_date,
 	         qe->qe->next_update, STEP_QE_ID_SIG, STEP_QE_ID_TIME,
 	         "QE identity")) != 0)
 		return rc;
 	if (r->q.tee_type == QUOTE_TEE_TDX) {
 		if ((rc = tcb_check_tdx_module(
 		         ti->info, &r->q, r->why, sizeof(r->why))) != 0)
-			return fail_step(r, STEP_TDX_MODULE, rc);
-		step(r->res, STEP_TDX_MODULE, 1, 0,
+			return dcap_fail(r, STEP_TDX_MODULE, rc);
+		dcap_step(r->res, STEP_TDX_MODULE, 1, 0,
 		    "MRSIGNERSEAM and "
 		    "SEAMATTRIBUTES match TDX module %u's identity",
 		    r->q.td.tee_tcb_svn[1]);
@@ -774,8 +438,8 @@ verify_with_collateral(struct run *r)
 		return rc;
 	if ((rc = tcb_match_qe(
 	         qe->qe, &r->q.qe_report, &qel, r->why, sizeof(r->why))) != 0)
-		return fail_step(r, STEP_QE_ID_MATCH, rc);
-	step(r->res, STEP_QE_ID_MATCH, 1, 0,
+		return dcap_fail(r, STEP_QE_ID_MATCH, rc);
+	dcap_step(r->res, STEP_QE_ID_MATCH, 1, 0,
 	    "QE matches %s identity, ISVSVN "
 	    "%u is %s",
 	    qe->qe->id, r->q.qe_report.isvsvn,
@@ -789,10 +453,10 @@ verify_with_collateral(struct run *r)
 		r->res->status = rc == CLOISTER_ERR_TCB_REVOKED
 		                     ? CLOISTER_TCB_REVOKED
 		                     : CLOISTER_TCB_NOT_SUPPORTED;
-		return fail_step(r, STEP_TCB_STATUS, rc);
+		return dcap_fail(r, STEP_TCB_STATUS, rc);
 	}
 	util_format_time(ev.tcb_date, date);
-	step(r->res, STEP_TCB_STATUS, 1, 0,
+	dcap_step(r->res, STEP_TCB_STATUS, 1, 0,
 	    "%s (platform %s%s%s, QE %s), TCB "
 	    "date %s, %zu advisories",
 	    cloister_tcb_status_name(ev.status),
@@ -808,7 +472,7 @@ verify_with_collateral(struct run *r)
 static void
 policy_step(void *ctx, const char *name, int ok, const char *detail)
 {
-	step(ctx, name, ok, ok ? 0 : CLOISTER_ERR_POLICY, "%s", detail);
+	dcap_step(ctx, name, ok, ok ? 0 : CLOISTER_ERR_POLICY, "%s", detail);
 }
 
 static int
@@ -820,10 +484,10 @@ verify(struct run *r, const uint8_t *quote, size_t len,
 	int rc;
 
 	if ((rc = quote_parse(quote, len, &r->q, r->why, sizeof(r->why))) != 0)
-		return fail_step(r, STEP_QUOTE_PARSE, rc);
+		return dcap_fail(r, STEP_QUOTE_PARSE, rc);
 	res->parsed = 1;
 	fill_measurements(&r->q, res);
-	step(res, STEP_QUOTE_PARSE, 1, 0, "v%u %s quote, %s, %zu bytes%s",
+	dcap_step(res, STEP_QUOTE_PARSE, 1, 0, "v%u %s quote, %s, %zu bytes%s",
 	    r->q.version, r->q.tee_type == QUOTE_TEE_TDX ? "TDX" : "SGX",
 	    body_name(r->q.body_type), len,
 	    r->q.trailing == 0   ? ""
@@ -835,10 +499,10 @@ verify(struct run *r, const uint8_t *quote, size_t len,
 	{
 		char fm[13];
 
-		hex6(r->pck->ext.fmspc, fm);
+		dcap_hex6(r->pck->ext.fmspc, fm);
 		memcpy(res->fmspc, r->pck->ext.fmspc, 6);
 		memcpy(res->pceid, r->pck->ext.pceid, 2);
-		step(res, STEP_PCK_PARSE, 1, 0,
+		dcap_step(res, STEP_PCK_PARSE, 1, 0,
 		    "%zu certificates, FMSPC %s, "
 		    "PCE ID %02x%02x, %s CA",
 		    x509_chain_len(r->pck->chain), fm, r->pck->ext.pceid[0],
@@ -847,8 +511,8 @@ verify(struct run *r, const uint8_t *quote, size_t len,
 		                                       : "platform");
 	}
 	if ((rc = pick_anchor(r, r->pck->chain, "PCK chain")) != 0)
-		return fail_step(r, STEP_ROOT, rc);
-	step(res, STEP_ROOT, 1, 0, "%s",
+		return dcap_fail(r, STEP_ROOT, rc);
+	dcap_step(res, STEP_ROOT, 1, 0, "%s",
 	    res->simulated
 	        ? "SIMULATED root (accepted because simulation is allowed)"
 	    : r->v->custom_root != NULL ? "custom root given with --root"
@@ -857,9 +521,9 @@ verify(struct run *r, const uint8_t *quote, size_t len,
 		/* Without collateral, prove what the quote alone can. */
 		if ((rc = check_quote_signatures(r)) != 0)
 			return rc;
-		return check_pck_chain(r);
+		return dcap_check_pck_chain(r);
 	}
-	if ((rc = check_pck_chain(r)) != 0 ||
+	if ((rc = dcap_check_pck_chain(r)) != 0 ||
 	    (rc = verify_with_collateral(r)) != 0)
 		return rc;
 	res->verified = 1;

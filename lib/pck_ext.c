@@ -1,0 +1,209 @@
+/*
+ * The Intel SGX extension of PCK certificates (OID 1.2.840.113741.1.13.1),
+ * walked as DER with the bounded reader: definite minimal lengths, every
+ * entry at most once, the five mandatory entries and all 18 TCB entries
+ * required.  No OpenSSL here: x509_pck_ext() in x509.c finds the bytes.
+ */
+#include <string.h>
+
+#include "cloister/error.h"
+#include "reader.h"
+#include "x509.h"
+
+#define DER_SEQUENCE	0x30
+#define DER_INTEGER	0x02
+#define DER_OCTETS	0x04
+#define DER_OID		0x06
+#define DER_ENUMERATED	0x0a
+#define SGX_OID_LEN	9	/* 1.2.840.113741.1.13.1 */
+
+static const uint8_t sgx_oid[SGX_OID_LEN] = {
+	0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01,
+};
+
+/* One TLV with a definite, minimally encoded length. */
+static int
+der_tlv(struct reader *r, uint8_t want, struct reader *val)
+{
+	uint8_t tag, b;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = reader_u8(r, &tag)) != 0)
+		return rc;
+	if (tag != want)
+		return CLOISTER_ERR_BAD_PCK_EXT;
+	if ((rc = reader_u8(r, &b)) != 0)
+		return rc;
+	if (b < 0x80) {
+		len = b;
+	} else {
+		size_t nb = b & 0x7f;
+
+		if (nb == 0 || nb > 3)	/* indefinite or absurd */
+			return CLOISTER_ERR_BAD_PCK_EXT;
+		for (size_t i = 0; i < nb; i++) {
+			if ((rc = reader_u8(r, &b)) != 0)
+				return rc;
+			if (i == 0 && b == 0)
+				return CLOISTER_ERR_BAD_PCK_EXT;
+			len = len << 8 | b;
+		}
+		if (len < 0x80)
+			return CLOISTER_ERR_BAD_PCK_EXT;
+	}
+	return reader_sub(r, len, val);
+}
+
+/* A non-negative DER INTEGER no larger than max. */
+static int
+der_uint(struct reader *r, uint8_t tag, unsigned max, unsigned *out)
+{
+	struct reader v;
+	uint8_t b;
+	unsigned x = 0;
+	size_t n;
+	int rc;
+
+	*out = 0;
+	if ((rc = der_tlv(r, tag, &v)) != 0)
+		return rc;
+	n = reader_left(&v);
+	if (n == 0 || n > 3)
+		return CLOISTER_ERR_BAD_PCK_EXT;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = reader_u8(&v, &b)) != 0)
+			return rc;
+		if (i == 0 && (b & 0x80))
+			return CLOISTER_ERR_BAD_PCK_EXT;	/* negative */
+		if (i == 0 && b == 0 && n > 1 && (v.p[v.off] & 0x80) == 0)
+			return CLOISTER_ERR_BAD_PCK_EXT;	/* not minimal */
+		x = x << 8 | b;
+	}
+	if (x > max)
+		return CLOISTER_ERR_BAD_PCK_EXT;
+	*out = x;
+	return 0;
+}
+
+static int
+der_octets(struct reader *r, uint8_t *out, size_t n)
+{
+	struct reader v;
+	int rc;
+
+	if ((rc = der_tlv(r, DER_OCTETS, &v)) != 0)
+		return rc;
+	if (reader_left(&v) != n)
+		return CLOISTER_ERR_BAD_PCK_EXT;
+	return reader_copy(&v, out, n);
+}
+
+/* The last arc of an OID under the SGX OID (plus a prefix arc). */
+static int
+sgx_arc(struct reader *oid, const uint8_t *prefix, size_t plen,
+    unsigned *arc)
+{
+	const uint8_t *p;
+	size_t n = reader_left(oid);
+
+	*arc = 0;
+	if (n != SGX_OID_LEN + plen + 1 ||
+	    reader_bytes(oid, n, &p) != 0 ||
+	    memcmp(p, sgx_oid, SGX_OID_LEN) != 0 ||
+	    (plen > 0 && memcmp(p + SGX_OID_LEN, prefix, plen) != 0) ||
+	    p[n - 1] == 0 || p[n - 1] >= 0x80)
+		return 0;
+	*arc = p[n - 1];
+	return 1;
+}
+
+static int
+parse_tcb(struct reader *r, struct pck_ext *out)
+{
+	static const uint8_t tcb_prefix[] = { 0x02 };
+	struct reader seq, item, oid;
+	uint32_t seen = 0;
+	unsigned arc, v;
+	int rc;
+
+	if ((rc = der_tlv(r, DER_SEQUENCE, &seq)) != 0)
+		return rc;
+	while (reader_left(&seq) > 0) {
+		if ((rc = der_tlv(&seq, DER_SEQUENCE, &item)) != 0 ||
+		    (rc = der_tlv(&item, DER_OID, &oid)) != 0)
+			return rc;
+		if (!sgx_arc(&oid, tcb_prefix, sizeof(tcb_prefix), &arc) ||
+		    arc > 18 || (seen & (1u << arc)))
+			return CLOISTER_ERR_BAD_PCK_EXT;
+		seen |= 1u << arc;
+		if (arc <= 16) {
+			if ((rc = der_uint(&item, DER_INTEGER, 255, &v)) != 0)
+				return rc;
+			out->comp_svn[arc - 1] = (uint8_t)v;
+		} else if (arc == 17) {
+			if ((rc = der_uint(&item, DER_INTEGER, 65535, &v)) != 0)
+				return rc;
+			out->pcesvn = (uint16_t)v;
+		} else if ((rc = der_octets(&item, out->cpusvn, 16)) != 0) {
+			return rc;
+		}
+		if ((rc = reader_expect_end(&item)) != 0)
+			return CLOISTER_ERR_BAD_PCK_EXT;
+	}
+	return seen == 0x7fffeu ? 0 : CLOISTER_ERR_BAD_PCK_EXT;
+}
+
+int
+x509_pck_ext_parse(const uint8_t *der, size_t len, struct pck_ext *out)
+{
+	struct reader r, seq, item, oid;
+	uint32_t seen = 0;
+	unsigned arc, v;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	reader_init(&r, der, len);
+	if ((rc = der_tlv(&r, DER_SEQUENCE, &seq)) != 0 ||
+	    (rc = reader_expect_end(&r)) != 0)
+		goto bad;
+	while (reader_left(&seq) > 0) {
+		if ((rc = der_tlv(&seq, DER_SEQUENCE, &item)) != 0 ||
+		    (rc = der_tlv(&item, DER_OID, &oid)) != 0)
+			goto bad;
+		if (!sgx_arc(&oid, NULL, 0, &arc) || arc > 31 ||
+		    (seen & (1u << arc)))
+			goto bad;
+		seen |= 1u << arc;
+		switch (arc) {
+		case 1:
+			rc = der_octets(&item, out->ppid, sizeof(out->ppid));
+			break;
+		case 2:
+			rc = parse_tcb(&item, out);
+			break;
+		case 3:
+			rc = der_octets(&item, out->pceid, sizeof(out->pceid));
+			break;
+		case 4:
+			rc = der_octets(&item, out->fmspc, sizeof(out->fmspc));
+			break;
+		case 5:
+			rc = der_uint(&item, DER_ENUMERATED, 255, &v);
+			out->sgx_type = (int)v;
+			break;
+		default:	/* platform instance, configuration, ... */
+			rc = reader_skip(&item, reader_left(&item));
+			break;
+		}
+		if (rc != 0 || reader_expect_end(&item) != 0)
+			goto bad;
+	}
+	if ((seen & 0x3e) != 0x3e)	/* .1 to .5 */
+		goto bad;
+	return 0;
+ bad:
+	memset(out, 0, sizeof(*out));
+	return CLOISTER_ERR_BAD_PCK_EXT;
+}
+

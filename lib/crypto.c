@@ -16,7 +16,8 @@
 #include "crypto_int.h"
 
 #define P256_COORD_LEN	32
-#define DER_SIG_MAX	(2 + 2 * (2 + 1 + P256_COORD_LEN))
+#define P384_COORD_LEN	48
+#define DER_SIG_MAX	(3 + 2 * (2 + 1 + P384_COORD_LEN))
 
 static int
 digest(const char *name, const void *d, size_t n, uint8_t *out,
@@ -135,15 +136,15 @@ crypto_p256_pubkey_raw(const struct ec_pubkey *k,
 	return 0;
 }
 
-/* DER INTEGER of a 32-byte big-endian unsigned value. */
+/* DER INTEGER of an n-byte big-endian unsigned value (n <= 48). */
 static size_t
-der_integer(const uint8_t *v, uint8_t *out)
+der_integer(const uint8_t *v, size_t n, uint8_t *out)
 {
 	size_t skip = 0, len;
 
-	while (skip < P256_COORD_LEN - 1 && v[skip] == 0)
+	while (skip < n - 1 && v[skip] == 0)
 		skip++;
-	len = P256_COORD_LEN - skip;
+	len = n - skip;
 	out[0] = 0x02;
 	if (v[skip] & 0x80) {
 		out[1] = (uint8_t)(len + 1);
@@ -156,37 +157,76 @@ der_integer(const uint8_t *v, uint8_t *out)
 	return len + 2;
 }
 
-int
-crypto_ecdsa_p256_verify(const struct ec_pubkey *k, const void *msg,
-    size_t len, const uint8_t sig[CRYPTO_P256_RAW_SIG_LEN])
+/*
+ * Verify raw r || s (2 * coord bytes) over digest md (already computed)
+ * with the key's cached verify context, made on first use for that
+ * digest.  1 valid, 0 invalid, < 0 malformed all map to our codes.
+ */
+static int
+verify_raw(struct ec_pubkey *key, const EVP_MD *md, const uint8_t *digest,
+    size_t dlen, const uint8_t *sig, size_t coord)
 {
-	struct ec_pubkey *key = (struct ec_pubkey *)k;	/* cache only */
-	uint8_t der[DER_SIG_MAX], md[CRYPTO_SHA256_LEN];
-	size_t n = 2, rc;
-	int v;
+	uint8_t der[DER_SIG_MAX];
+	size_t n, body;
 
-	if (k == NULL)
-		return CLOISTER_ERR_INVALID_ARG;
-	if ((v = crypto_sha256(msg, len, md)) != 0)
-		return v;
-	n += der_integer(sig, der + n);
-	n += der_integer(sig + P256_COORD_LEN, der + n);
-	der[0] = 0x30;
-	der[1] = (uint8_t)(n - 2);
-	/* The verify context is kept with the key: keys are reused (PCK leaf,
-	 * collateral signers) and creating a context costs more than a hash. */
-	if (key->vctx == NULL) {
+	body = der_integer(sig, coord, der + 3);
+	body += der_integer(sig + coord, coord, der + 3 + body);
+	/* SEQUENCE header: short form below 128 bytes, else 0x81 len. */
+	if (body < 0x80) {
+		der[1] = 0x30;
+		der[2] = (uint8_t)body;
+		n = 1;
+	} else {
+		der[0] = 0x30;
+		der[1] = 0x81;
+		der[2] = (uint8_t)body;
+		n = 0;
+	}
+	if (key->vctx == NULL || key->vmd != md) {
+		EVP_PKEY_CTX_free(key->vctx);
+		key->vmd = md;
 		if ((key->vctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey,
 		    NULL)) == NULL)
 			return CLOISTER_ERR_ALLOC;
 		if (EVP_PKEY_verify_init(key->vctx) != 1 ||
-		    EVP_PKEY_CTX_set_signature_md(key->vctx, EVP_sha256()) != 1) {
+		    EVP_PKEY_CTX_set_signature_md(key->vctx, md) != 1) {
 			EVP_PKEY_CTX_free(key->vctx);
 			key->vctx = NULL;
 			return CLOISTER_ERR_BAD_KEY;
 		}
 	}
-	/* 1 valid, 0 invalid, < 0 malformed (r or s zero, out of range). */
-	rc = (size_t)(EVP_PKEY_verify(key->vctx, der, n, md, sizeof(md)) == 1);
-	return rc ? 0 : CLOISTER_ERR_SIGNATURE;
+	return EVP_PKEY_verify(key->vctx, der + n, 3 + body - n, digest,
+	    dlen) == 1 ? 0 : CLOISTER_ERR_SIGNATURE;
+}
+
+int
+crypto_ecdsa_p256_verify(const struct ec_pubkey *k, const void *msg,
+    size_t len, const uint8_t sig[CRYPTO_P256_RAW_SIG_LEN])
+{
+	uint8_t md[CRYPTO_SHA256_LEN];
+	int r;
+
+	if (k == NULL)
+		return CLOISTER_ERR_INVALID_ARG;
+	if ((r = crypto_sha256(msg, len, md)) != 0)
+		return r;
+	/* The verify context is cached in the key (keys are reused: the PCK
+	 * leaf, collateral signers); it is not shared across threads. */
+	return verify_raw((struct ec_pubkey *)k, EVP_sha256(), md, sizeof(md),
+	    sig, P256_COORD_LEN);
+}
+
+int
+crypto_ecdsa_p384_verify(const struct ec_pubkey *k, const void *msg,
+    size_t len, const uint8_t sig[CRYPTO_P384_RAW_SIG_LEN])
+{
+	uint8_t md[CRYPTO_SHA384_LEN];
+	int r;
+
+	if (k == NULL)
+		return CLOISTER_ERR_INVALID_ARG;
+	if ((r = crypto_sha384(msg, len, md)) != 0)
+		return r;
+	return verify_raw((struct ec_pubkey *)k, EVP_sha384(), md, sizeof(md),
+	    sig, P384_COORD_LEN);
 }

@@ -39,4 +39,9 @@ struct ec_pubkey *crypto_pubkey_ref(struct ec_pubkey *k);  /* +1 ref */
 int	crypto_ecdsa_p256_verify(const struct ec_pubkey *k, const void *msg,
 	    size_t len, const uint8_t sig[CRYPTO_P256_RAW_SIG_LEN]);
 
+/* The same for P-384 over SHA-384 with raw r || s of 96 bytes (NVIDIA
+ * GPU attestation reports). */
+int	crypto_ecdsa_p384_verify(const struct ec_pubkey *k, const void *msg,
+	    size_t len, const uint8_t sig[CRYPTO_P384_RAW_SIG_LEN]);
+
 #endif

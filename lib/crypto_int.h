@@ -12,6 +12,7 @@
 struct ec_pubkey {
 	EVP_PKEY	*pkey;
 	EVP_PKEY_CTX	*vctx;	/* verify context, made on first use */
+	const EVP_MD	*vmd;	/* the digest vctx was made for */
 	int		 refs;
 };
 

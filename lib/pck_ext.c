@@ -7,97 +7,15 @@
 #include <string.h>
 
 #include "cloister/error.h"
+#include "der.h"
 #include "reader.h"
 #include "x509.h"
 
-#define DER_SEQUENCE	0x30
-#define DER_INTEGER	0x02
-#define DER_OCTETS	0x04
-#define DER_OID		0x06
-#define DER_ENUMERATED	0x0a
 #define SGX_OID_LEN	9	/* 1.2.840.113741.1.13.1 */
 
 static const uint8_t sgx_oid[SGX_OID_LEN] = {
 	0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d, 0x01, 0x0d, 0x01,
 };
-
-/* One TLV with a definite, minimally encoded length. */
-static int
-der_tlv(struct reader *r, uint8_t want, struct reader *val)
-{
-	uint8_t tag, b;
-	size_t len = 0;
-	int rc;
-
-	if ((rc = reader_u8(r, &tag)) != 0)
-		return rc;
-	if (tag != want)
-		return CLOISTER_ERR_BAD_PCK_EXT;
-	if ((rc = reader_u8(r, &b)) != 0)
-		return rc;
-	if (b < 0x80) {
-		len = b;
-	} else {
-		size_t nb = b & 0x7f;
-
-		if (nb == 0 || nb > 3)	/* indefinite or absurd */
-			return CLOISTER_ERR_BAD_PCK_EXT;
-		for (size_t i = 0; i < nb; i++) {
-			if ((rc = reader_u8(r, &b)) != 0)
-				return rc;
-			if (i == 0 && b == 0)
-				return CLOISTER_ERR_BAD_PCK_EXT;
-			len = len << 8 | b;
-		}
-		if (len < 0x80)
-			return CLOISTER_ERR_BAD_PCK_EXT;
-	}
-	return reader_sub(r, len, val);
-}
-
-/* A non-negative DER INTEGER no larger than max. */
-static int
-der_uint(struct reader *r, uint8_t tag, unsigned max, unsigned *out)
-{
-	struct reader v;
-	uint8_t b;
-	unsigned x = 0;
-	size_t n;
-	int rc;
-
-	*out = 0;
-	if ((rc = der_tlv(r, tag, &v)) != 0)
-		return rc;
-	n = reader_left(&v);
-	if (n == 0 || n > 3)
-		return CLOISTER_ERR_BAD_PCK_EXT;
-	for (size_t i = 0; i < n; i++) {
-		if ((rc = reader_u8(&v, &b)) != 0)
-			return rc;
-		if (i == 0 && (b & 0x80))
-			return CLOISTER_ERR_BAD_PCK_EXT;	/* negative */
-		if (i == 0 && b == 0 && n > 1 && (v.p[v.off] & 0x80) == 0)
-			return CLOISTER_ERR_BAD_PCK_EXT;	/* not minimal */
-		x = x << 8 | b;
-	}
-	if (x > max)
-		return CLOISTER_ERR_BAD_PCK_EXT;
-	*out = x;
-	return 0;
-}
-
-static int
-der_octets(struct reader *r, uint8_t *out, size_t n)
-{
-	struct reader v;
-	int rc;
-
-	if ((rc = der_tlv(r, DER_OCTETS, &v)) != 0)
-		return rc;
-	if (reader_left(&v) != n)
-		return CLOISTER_ERR_BAD_PCK_EXT;
-	return reader_copy(&v, out, n);
-}
 
 /* The last arc of an OID under the SGX OID (plus a prefix arc). */
 static int

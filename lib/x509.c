@@ -560,24 +560,41 @@ x509_chain_verify(const struct x509_chain *chain,
 }
 
 int
-x509_pck_ext(const struct x509_cert *leaf, struct pck_ext *out)
+x509_cert_extension(const struct x509_cert *c, const char *oid,
+    const uint8_t **der, size_t *len)
 {
 	const ASN1_OCTET_STRING *data;
 	X509_EXTENSION *ext;
 	ASN1_OBJECT *obj;
+	int i;
+
+	*der = NULL;
+	*len = 0;
+	if ((obj = OBJ_txt2obj(oid, 1)) == NULL)
+		return CLOISTER_ERR_INTERNAL;
+	i = X509_get_ext_by_OBJ(c->x, obj, -1);
+	ASN1_OBJECT_free(obj);
+	if (i < 0 || (ext = X509_get_ext(c->x, i)) == NULL ||
+	    (data = X509_EXTENSION_get_data(ext)) == NULL)
+		return CLOISTER_ERR_BAD_FIELD;
+	*der = ASN1_STRING_get0_data(data);
+	*len = (size_t)ASN1_STRING_length(data);
+	return 0;
+}
+
+int
+x509_pck_ext(const struct x509_cert *leaf, struct pck_ext *out)
+{
+	const uint8_t *der;
 	char icn[X509_CN_MAX];
-	int i, rc;
+	size_t len;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((obj = OBJ_txt2obj("1.2.840.113741.1.13.1", 1)) == NULL)
-		return CLOISTER_ERR_INTERNAL;
-	i = X509_get_ext_by_OBJ(leaf->x, obj, -1);
-	ASN1_OBJECT_free(obj);
-	if (i < 0 || (ext = X509_get_ext(leaf->x, i)) == NULL ||
-	    (data = X509_EXTENSION_get_data(ext)) == NULL)
+	if (x509_cert_extension(leaf, "1.2.840.113741.1.13.1", &der,
+	    &len) != 0)
 		return CLOISTER_ERR_BAD_PCK_EXT;
-	if ((rc = x509_pck_ext_parse(ASN1_STRING_get0_data(data),
-	    (size_t)ASN1_STRING_length(data), out)) != 0)
+	if ((rc = x509_pck_ext_parse(der, len, out)) != 0)
 		return rc;
 	if (x509_cert_issuer_cn(leaf, icn, sizeof(icn)) == 0) {
 		if (strstr(icn, "PCK Platform CA") != NULL)

@@ -76,6 +76,11 @@ int	x509_chain_verify(const struct x509_chain *chain,
 	    const struct x509_cert *root, const struct x509_crl *const *crls,
 	    size_t ncrls, int64_t at, char *why, size_t whylen);
 
+/* The value bytes of the extension with this dotted OID (a view into the
+ * certificate); CLOISTER_ERR_BAD_FIELD when absent. */
+int	x509_cert_extension(const struct x509_cert *c, const char *oid,
+	    const uint8_t **der, size_t *len);
+
 /* Verify that crl is signed by issuer (no time check). */
 int	x509_crl_verify_signature(const struct x509_crl *crl,
 	    const struct x509_cert *issuer);

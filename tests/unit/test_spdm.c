@@ -9,6 +9,7 @@
 
 #include "cloister/error.h"
 #include "crypto.h"
+#include "nvcert.h"
 #include "spdm.h"
 #include "testutil.h"
 #include "util.h"
@@ -56,8 +57,9 @@ report(const char *dir, size_t *len)
 	return bin;
 }
 
+/* The leaf's key, and its FWID in fwid (zero if it has none). */
 static struct ec_pubkey *
-leaf_key(const char *dir)
+leaf_key_fwid(const char *dir, uint8_t fwid[NVCERT_FWID_LEN])
 {
 	struct x509_chain *ch = NULL;
 	struct ec_pubkey *k = NULL;
@@ -70,9 +72,18 @@ leaf_key(const char *dir)
 	assert_int_equal(x509_chain_parse_pem(pem, n, &ch), 0);
 	assert_int_equal(x509_chain_len(ch), 5);
 	assert_int_equal(x509_cert_pubkey(x509_chain_get(ch, 0), &k), 0);
+	nvcert_fwid(x509_chain_get(ch, 0), fwid);
 	x509_chain_free(ch);
 	free(pem);
 	return k;
+}
+
+static struct ec_pubkey *
+leaf_key(const char *dir)
+{
+	uint8_t fwid[NVCERT_FWID_LEN];
+
+	return leaf_key_fwid(dir, fwid);
 }
 
 static void
@@ -113,7 +124,19 @@ test_vectors(void **state)
 		assert_int_equal(spdm_field(m, SPDM_NV_FWID) != NULL,
 		    c->has_fwid);
 		assert_int_equal(spdm_block(m, 1)->len, 48);
-		k = leaf_key(c->dir);
+		{
+			uint8_t fw[NVCERT_FWID_LEN];
+
+			k = leaf_key_fwid(c->dir, fw);
+			f = spdm_field(m, SPDM_NV_FWID);
+			/* The report's FWID is the one the leaf certifies,
+			 * except in the vector whose chain is another GPU's. */
+			if (f != NULL) {
+				assert_int_equal(f->len, NVCERT_FWID_LEN);
+				assert_int_equal(memcmp(f->value, fw,
+				    NVCERT_FWID_LEN) == 0, c->sig_ok);
+			}
+		}
 		rc = crypto_ecdsa_p384_verify(k, b, m->signed_len, m->signature);
 		if (rc != (c->sig_ok ? 0 : CLOISTER_ERR_SIGNATURE))
 			fail_msg("%s: signature %s", c->dir,
@@ -189,6 +212,28 @@ test_malformed(void **state)
 	free(m);
 }
 
+static void
+test_fwid_extension_strict(void **state)
+{
+	/* {1, SEQUENCE {}, {sha384, 48 bytes}} and variants. */
+	uint8_t der[80] = { 0x30, 0x3f + 2, 0x02, 0x01, 0x01, 0x30, 0x00,
+	    0x30, 0x3d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04,
+	    0x02, 0x02, 0x04, 0x30 };
+	uint8_t out[NVCERT_FWID_LEN];
+	size_t len = 22 + 48;
+
+	der[1] = (uint8_t)(len - 2);
+	memset(der + 22, 0xab, 48);
+	assert_int_equal(nvcert_fwid_parse_hopper(der, len, out), 0);
+	assert_int_equal(out[0], 0xab);
+	for (size_t n = 0; n < len; n++)
+		assert_int_equal(nvcert_fwid_parse_hopper(der, n, out),
+		    CLOISTER_ERR_BAD_FIELD);
+	der[19] = 0x01;		/* SHA-256's OID: not accepted */
+	assert_int_equal(nvcert_fwid_parse_hopper(der, len, out),
+	    CLOISTER_ERR_BAD_FIELD);
+}
+
 int
 main(void)
 {
@@ -196,6 +241,7 @@ main(void)
 		cmocka_unit_test(test_vectors),
 		cmocka_unit_test(test_g1_truncation_and_flips),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_fwid_extension_strict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

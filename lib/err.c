@@ -57,6 +57,8 @@ static const struct errdesc errs[] = {
 	{ CLOISTER_ERR_BAD_KEY, "BAD_KEY", "invalid public key" },
 	{ CLOISTER_ERR_BAD_PCK_EXT, "BAD_PCK_EXT",
 	    "PCK certificate SGX extension is missing or malformed" },
+	{ CLOISTER_ERR_OCSP, "OCSP",
+	    "OCSP response is invalid or does not vouch for the certificate" },
 	{ CLOISTER_ERR_COLLATERAL_MISSING, "COLLATERAL_MISSING",
 	    "required collateral is missing" },
 	{ CLOISTER_ERR_COLLATERAL_EXPIRED, "COLLATERAL_EXPIRED",

@@ -20,6 +20,7 @@
 
 #include "cloister/error.h"
 #include "crypto_int.h"
+#include "x509_int.h"
 #include "util.h"
 #include "x509.h"
 
@@ -28,20 +29,6 @@
 #define PEM_CRL_BEGIN	"-----BEGIN X509 CRL-----"
 #define CRL_MAX		(1024u * 1024)
 #define CERT_MAX	(64u * 1024)
-
-struct x509_cert {
-	X509	*x;
-	int	 refs;
-};
-
-struct x509_chain {
-	size_t		  n;
-	struct x509_cert *c[X509_CHAIN_MAX];
-};
-
-struct x509_crl {
-	X509_CRL	*crl;
-};
 
 static struct x509_cert *
 cert_wrap(X509 *x)
@@ -336,9 +323,8 @@ x509_crl_issuer_cn(const struct x509_crl *crl, char *buf, size_t len)
 	return name_cn(X509_CRL_get_issuer(crl->crl), buf, len);
 }
 
-/* ASN1_TIME to Unix seconds; INT64_MIN when absent or malformed. */
-static int64_t
-asn1_seconds(const ASN1_TIME *t)
+int64_t
+x509_asn1_seconds(const ASN1_TIME *t)
 {
 	struct tm tm;
 
@@ -350,25 +336,25 @@ asn1_seconds(const ASN1_TIME *t)
 int64_t
 x509_cert_not_before(const struct x509_cert *c)
 {
-	return asn1_seconds(X509_get0_notBefore(c->x));
+	return x509_asn1_seconds(X509_get0_notBefore(c->x));
 }
 
 int64_t
 x509_cert_not_after(const struct x509_cert *c)
 {
-	return asn1_seconds(X509_get0_notAfter(c->x));
+	return x509_asn1_seconds(X509_get0_notAfter(c->x));
 }
 
 int64_t
 x509_crl_this_update(const struct x509_crl *crl)
 {
-	return asn1_seconds(X509_CRL_get0_lastUpdate(crl->crl));
+	return x509_asn1_seconds(X509_CRL_get0_lastUpdate(crl->crl));
 }
 
 int64_t
 x509_crl_next_update(const struct x509_crl *crl)
 {
-	return asn1_seconds(X509_CRL_get0_nextUpdate(crl->crl));
+	return x509_asn1_seconds(X509_CRL_get0_nextUpdate(crl->crl));
 }
 
 int

@@ -81,6 +81,19 @@ int	x509_chain_verify(const struct x509_chain *chain,
 int	x509_cert_extension(const struct x509_cert *c, const char *oid,
 	    const uint8_t **der, size_t *len);
 
+/*
+ * Check a DER OCSP response about cert (issued by issuer) at time `at`
+ * (ocsp.c): successful; signed by the issuer or by a responder the issuer
+ * delegated to (OCSPSigning usage, valid at `at`); a single response for
+ * cert under the response's own CertID hash; thisUpdate <= at <=
+ * nextUpdate (a response without nextUpdate is refused).  0 when good,
+ * CLOISTER_ERR_CERT_REVOKED, _COLLATERAL_EXPIRED, _COLLATERAL_NOT_YET_VALID,
+ * _SIGNATURE or _OCSP otherwise, with a reason in why.
+ */
+int	x509_ocsp_check(const uint8_t *der, size_t len,
+	    const struct x509_cert *cert, const struct x509_cert *issuer,
+	    int64_t at, char *why, size_t whylen);
+
 /* Verify that crl is signed by issuer (no time check). */
 int	x509_crl_verify_signature(const struct x509_crl *crl,
 	    const struct x509_cert *issuer);

@@ -304,6 +304,61 @@ test_ecdsa_raw(void **state)
 	fx_close(&f);
 }
 
+/* NVIDIA's device chain (G1) has no CRLs: OCSP responses vouch for it. */
+static void
+test_ocsp_g1(void **state)
+{
+	static const char *resp[] = { "test_gpu_certificate_l4.ocsp.der",
+	    "test_gpu_certificate_l3.ocsp.der",
+	    "test_gpu_certificate_l2.ocsp.der" };
+	const char *dir = "nvgpu/G1-nvtrust-h100-550.90.07/";
+	const int64_t at = 1755777600;	/* MANIFEST: 2025-08-21T12:00Z */
+	struct x509_chain *ch = NULL;
+	char rel[256], why[256];
+	uint8_t *pem, *der;
+	size_t n, dn;
+
+	snprintf(rel, sizeof(rel), "%scert-chain.pem", dir);
+	pem = tu_read(tu_vector(rel), &n);
+	assert_int_equal(x509_chain_parse_pem(pem, n, &ch), 0);
+	assert_int_equal(x509_chain_len(ch), 5);
+	/* Certificates 1, 2, 3 (BROM, provisioner ICA, identity), each
+	 * checked with its issuer, the next certificate. */
+	for (size_t i = 0; i < 3; i++) {
+		const struct x509_cert *c = x509_chain_get(ch, i + 1);
+		const struct x509_cert *is = x509_chain_get(ch, i + 2);
+		int rc;
+
+		snprintf(rel, sizeof(rel), "%socsp/%s", dir, resp[i]);
+		der = tu_read(tu_vector(rel), &dn);
+		rc = x509_ocsp_check(der, dn, c, is, at, why, sizeof(why));
+		if (rc != 0)
+			fail_msg("%s: %s (%s)", resp[i], cloister_errname(rc),
+			    why);
+		/* A day and a half later the response is stale. */
+		assert_int_equal(x509_ocsp_check(der, dn, c, is, at + 129600,
+		    why, sizeof(why)), CLOISTER_ERR_COLLATERAL_EXPIRED);
+		assert_int_equal(x509_ocsp_check(der, dn, c, is, at - 86400,
+		    why, sizeof(why)), CLOISTER_ERR_COLLATERAL_NOT_YET_VALID);
+		/* About another certificate, it proves nothing. */
+		assert_int_equal(x509_ocsp_check(der, dn,
+		    x509_chain_get(ch, 0), c, at, why, sizeof(why)),
+		    CLOISTER_ERR_OCSP);
+		/* The last byte is in the responder's certificate, which
+		 * then no longer verifies under the issuer. */
+		der[dn - 1] ^= 0x01;
+		rc = x509_ocsp_check(der, dn, c, is, at, why, sizeof(why));
+		assert_int_equal(rc, CLOISTER_ERR_OCSP);
+		assert_non_null(strstr(why, "responder"));
+		free(der);
+	}
+	assert_int_equal(x509_ocsp_check((const uint8_t *)"\x30\x00", 2,
+	    x509_chain_get(ch, 1), x509_chain_get(ch, 2), at, why,
+	    sizeof(why)), CLOISTER_ERR_BAD_FIELD);
+	x509_chain_free(ch);
+	free(pem);
+}
+
 int
 main(void)
 {
@@ -315,6 +370,7 @@ main(void)
 		cmocka_unit_test(test_pck_extension),
 		cmocka_unit_test(test_pck_extension_truncation),
 		cmocka_unit_test(test_ecdsa_raw),
+		cmocka_unit_test(test_ocsp_g1),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

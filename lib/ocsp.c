@@ -106,9 +106,11 @@ check_single(OCSP_SINGLERESP *s, const char *cn, int64_t at, char *why,
 	return 0;
 }
 
-int
-x509_ocsp_check(const uint8_t *der, size_t len, const struct x509_cert *cert,
-    const struct x509_cert *issuer, int64_t at, char *why, size_t whylen)
+/* *about is set when the response concerns cert at all. */
+static int
+check_response(const uint8_t *der, size_t len, const struct x509_cert *cert,
+    const struct x509_cert *issuer, int64_t at, int *about, char *why,
+    size_t whylen)
 {
 	const uint8_t *p = der;
 	OCSP_RESPONSE *resp = NULL;
@@ -140,6 +142,7 @@ x509_ocsp_check(const uint8_t *der, size_t len, const struct x509_cert *cert,
 		    "response is not about \"%s\"", cn);
 		goto out;
 	}
+	*about = 1;
 	/* The signer: a certificate in the response, or the issuer. */
 	if ((extra = sk_X509_new_null()) == NULL ||
 	    !sk_X509_push(extra, issuer->x))
@@ -164,4 +167,53 @@ x509_ocsp_check(const uint8_t *der, size_t len, const struct x509_cert *cert,
 	OCSP_BASICRESP_free(bs);
 	OCSP_RESPONSE_free(resp);
 	return r;
+}
+
+int
+x509_ocsp_check(const uint8_t *der, size_t len, const struct x509_cert *cert,
+    const struct x509_cert *issuer, int64_t at, char *why, size_t whylen)
+{
+	int about = 0;
+
+	return check_response(der, len, cert, issuer, at, &about, why, whylen);
+}
+
+struct ocsp_ctx {
+	const struct x509_ocsp *responses;
+	size_t		 n;
+	size_t		 from;
+};
+
+/* Certificates from `from` on need a good response; the first response
+ * about the certificate decides. */
+static int
+ocsp_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
+    size_t index, const char *cn, int64_t at, void *arg, char *why,
+    size_t whylen)
+{
+	const struct ocsp_ctx *k = arg;
+	int r, about;
+
+	if (index < k->from)
+		return 0;
+	for (size_t i = 0; i < k->n; i++) {
+		about = 0;
+		r = check_response(k->responses[i].der, k->responses[i].len,
+		    c, issuer, at, &about, why, whylen);
+		if (about)
+			return r;
+	}
+	return util_fail(CLOISTER_ERR_COLLATERAL_MISSING, why, whylen,
+	    "no OCSP response about \"%s\"", cn);
+}
+
+int
+x509_chain_verify_ocsp(const struct x509_chain *chain,
+    const struct x509_cert *root, const struct x509_ocsp *responses,
+    size_t n, size_t from, int64_t at, char *why, size_t whylen)
+{
+	struct ocsp_ctx k = { responses, n, from };
+
+	return x509_chain_walk(chain, root, at, ocsp_revocation, &k, why,
+	    whylen);
 }

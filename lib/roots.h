@@ -10,4 +10,9 @@ extern const uint8_t roots_intel_sgx_root_der[];
 extern const size_t roots_intel_sgx_root_der_len;
 extern const uint8_t roots_intel_sgx_root_sha256[32];
 
+extern const uint8_t roots_nvidia_device_root_der[];
+extern const size_t roots_nvidia_device_root_der_len;
+extern const uint8_t roots_nvidia_rim_root_der[];
+extern const size_t roots_nvidia_rim_root_der_len;
+
 #endif

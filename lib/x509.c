@@ -488,10 +488,37 @@ check_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
 	return 0;
 }
 
+struct crl_ctx {
+	const struct x509_crl *const *crls;
+	size_t ncrls;
+};
+
+static int
+crl_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
+    size_t index, const char *cn, int64_t at, void *arg, char *why,
+    size_t whylen)
+{
+	const struct crl_ctx *k = arg;
+
+	return check_revocation(c, issuer, cn, k->crls, k->ncrls, at, why,
+	    whylen);
+}
+
 int
 x509_chain_verify(const struct x509_chain *chain,
     const struct x509_cert *root, const struct x509_crl *const *crls,
     size_t ncrls, int64_t at, char *why, size_t whylen)
+{
+	struct crl_ctx k = { crls, ncrls };
+
+	return x509_chain_walk(chain, root, at, crl_revocation, &k, why,
+	    whylen);
+}
+
+int
+x509_chain_walk(const struct x509_chain *chain, const struct x509_cert *root,
+    int64_t at, x509_revocation_fn *revoked, void *arg, char *why,
+    size_t whylen)
 {
 	const struct x509_cert *c, *issuer;
 	char cn[X509_CN_MAX], icn[X509_CN_MAX];
@@ -519,6 +546,9 @@ x509_chain_verify(const struct x509_chain *chain,
 		    "it", cn, icn);
 	}
 	x509_cert_subject_cn(root, icn, sizeof(icn));
+	if (m == 0)
+		return util_fail(CLOISTER_ERR_CHAIN, why, whylen, "the chain "
+		    "holds only the root \"%s\": nothing it vouches for", icn);
 	if ((r = check_times(root, icn, at, why, whylen)) != 0)
 		return r;
 	for (size_t i = 0; i < m; i++) {
@@ -538,8 +568,7 @@ x509_chain_verify(const struct x509_chain *chain,
 			    "the signature of \"%s\" does not verify with the "
 			    "key of \"%s\"", cn, icn);
 		if ((r = check_times(c, cn, at, why, whylen)) != 0 ||
-		    (r = check_revocation(c, issuer, cn, crls, ncrls, at, why,
-		    whylen)) != 0)
+		    (r = revoked(c, issuer, i, cn, at, arg, why, whylen)) != 0)
 			return r;
 	}
 	return 0;

@@ -94,6 +94,22 @@ int	x509_ocsp_check(const uint8_t *der, size_t len,
 	    const struct x509_cert *cert, const struct x509_cert *issuer,
 	    int64_t at, char *why, size_t whylen);
 
+/* A saved OCSP response (borrowed bytes). */
+struct x509_ocsp {
+	const uint8_t	*der;
+	size_t		 len;
+};
+
+/*
+ * x509_chain_verify for chains whose revocation evidence is OCSP (NVIDIA
+ * device and RIM chains): every certificate from index `from` (0 is the
+ * leaf) up to, not including, the anchor needs a good response among
+ * `responses`; a certificate with none is CLOISTER_ERR_COLLATERAL_MISSING.
+ */
+int	x509_chain_verify_ocsp(const struct x509_chain *chain,
+	    const struct x509_cert *root, const struct x509_ocsp *responses,
+	    size_t n, size_t from, int64_t at, char *why, size_t whylen);
+
 /* Verify that crl is signed by issuer (no time check). */
 int	x509_crl_verify_signature(const struct x509_crl *crl,
 	    const struct x509_cert *issuer);

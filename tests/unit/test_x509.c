@@ -359,6 +359,84 @@ test_ocsp_g1(void **state)
 	free(pem);
 }
 
+static struct x509_chain *
+nv_chain(const char *rel)
+{
+	struct x509_chain *ch = NULL;
+	uint8_t *pem;
+	size_t n;
+	int rc;
+
+	pem = tu_read(tu_vector(rel), &n);
+	rc = x509_chain_parse_pem(pem, n, &ch);
+	free(pem);
+	return rc == 0 ? ch : NULL;
+}
+
+/* The whole G1 device chain against the pinned NVIDIA root, revocation by
+ * its three OCSP responses (the leaf has none by design). */
+static void
+test_nvidia_chain_with_ocsp(void **state)
+{
+	static const char *names[] = { "test_gpu_certificate_l4.ocsp.der",
+	    "test_gpu_certificate_l3.ocsp.der",
+	    "test_gpu_certificate_l2.ocsp.der" };
+	static const char *bad[] = { "nvgpu/negative/chain-root-only.pem",
+	    "nvgpu/negative/chain-missing-intermediate.pem",
+	    "nvgpu/G2-h100-545.00-test-no-gpu/invalid-cert-chain.pem" };
+	const int64_t at = 1755777600;
+	struct x509_ocsp resp[3];
+	struct x509_cert *root = NULL;
+	struct x509_chain *ch;
+	uint8_t *der[3];
+	char rel[256], why[256];
+	int rc;
+
+	assert_int_equal(x509_cert_parse(roots_nvidia_device_root_der,
+	    roots_nvidia_device_root_der_len, &root), 0);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(rel, sizeof(rel), "nvgpu/G1-nvtrust-h100-550.90.07/"
+		    "ocsp/%s", names[i]);
+		der[i] = tu_read(tu_vector(rel), &resp[i].len);
+		resp[i].der = der[i];
+	}
+	ch = nv_chain("nvgpu/G1-nvtrust-h100-550.90.07/cert-chain.pem");
+	assert_non_null(ch);
+	rc = x509_chain_verify_ocsp(ch, root, resp, 3, 1, at, why,
+	    sizeof(why));
+	if (rc != 0)
+		fail_msg("G1 chain: %s (%s)", cloister_errname(rc), why);
+	/* In any order; without one of them, the gap is named. */
+	assert_int_equal(x509_chain_verify_ocsp(ch, root, resp + 1, 2, 1, at,
+	    why, sizeof(why)), CLOISTER_ERR_COLLATERAL_MISSING);
+	assert_non_null(strstr(why, "no OCSP response"));
+	/* The leaf too, if asked: there is no response for it. */
+	assert_int_equal(x509_chain_verify_ocsp(ch, root, resp, 3, 0, at, why,
+	    sizeof(why)), CLOISTER_ERR_COLLATERAL_MISSING);
+	/* Under Intel's root it is nobody's chain. */
+	{
+		struct x509_cert *intel = NULL;
+
+		assert_int_equal(x509_cert_parse(roots_intel_sgx_root_der,
+		    roots_intel_sgx_root_der_len, &intel), 0);
+		assert_int_equal(x509_chain_verify_ocsp(ch, intel, resp, 3, 1,
+		    at, why, sizeof(why)), CLOISTER_ERR_UNTRUSTED_ROOT);
+		x509_cert_free(intel);
+	}
+	x509_chain_free(ch);
+	for (size_t i = 0; i < 3; i++) {
+		ch = nv_chain(bad[i]);
+		if (ch == NULL)
+			continue;	/* refused while parsing: also fine */
+		assert_true(x509_chain_verify_ocsp(ch, root, resp, 3, 1, at,
+		    why, sizeof(why)) != 0);
+		x509_chain_free(ch);
+	}
+	for (size_t i = 0; i < 3; i++)
+		free(der[i]);
+	x509_cert_free(root);
+}
+
 int
 main(void)
 {
@@ -371,6 +449,7 @@ main(void)
 		cmocka_unit_test(test_pck_extension_truncation),
 		cmocka_unit_test(test_ecdsa_raw),
 		cmocka_unit_test(test_ocsp_g1),
+		cmocka_unit_test(test_nvidia_chain_with_ocsp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

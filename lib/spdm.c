@@ -2,6 +2,7 @@
  * SPDM 1.1 GET_MEASUREMENTS transcript parser (see spdm.h).  Layout: DMTF
  * DSP0274 1.1 §10.11 and NVIDIA's opaque data TLVs.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cloister/error.h"
@@ -194,4 +195,102 @@ spdm_block(const struct spdm_measurements *m, uint8_t index)
 		if (m->blocks[i].index == index)
 			return &m->blocks[i];
 	return NULL;
+}
+
+/* A NUL-padded ASCII field up to its first NUL, all of it in `allowed`. */
+static int
+ascii_field(const struct spdm_measurements *m, uint16_t type,
+    const char *allowed, char *out, size_t cap)
+{
+	const struct spdm_field *f = spdm_field(m, type);
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (f == NULL)
+		return CLOISTER_ERR_BAD_FIELD;
+	while (n < f->len && f->value[n] != '\0')
+		n++;
+	if (n == 0 || n >= cap)
+		return CLOISTER_ERR_BAD_FIELD;
+	for (size_t i = 0; i < n; i++)
+		if (strchr(allowed, f->value[i]) == NULL)
+			return CLOISTER_ERR_BAD_FIELD;
+	/* Only NULs may follow. */
+	for (size_t i = n; i < f->len; i++)
+		if (f->value[i] != '\0')
+			return CLOISTER_ERR_BAD_FIELD;
+	memcpy(out, f->value, n);
+	out[n] = '\0';
+	return 0;
+}
+
+#define ALNUM "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+int
+spdm_nv_driver_version(const struct spdm_measurements *m,
+    char out[SPDM_NV_VERSION_MAX])
+{
+	return ascii_field(m, SPDM_NV_DRIVER_VERSION, "0123456789.", out,
+	    SPDM_NV_VERSION_MAX);
+}
+
+int
+spdm_nv_vbios_version(const struct spdm_measurements *m,
+    char out[SPDM_NV_VERSION_MAX])
+{
+	const struct spdm_field *f = spdm_field(m, SPDM_NV_VBIOS_VERSION);
+	uint8_t v[8];
+
+	out[0] = '\0';
+	if (f == NULL || f->len != sizeof(v))
+		return CLOISTER_ERR_BAD_FIELD;
+	/* Little-endian u64 0x0000000196009f00 (raw 00 9f 00 96 01 00 00 00)
+	 * reads 96.00.9F.00.01: bytes 3, 2, 1, 0 of the low word, then
+	 * byte 4. */
+	for (size_t i = 0; i < 8; i++)
+		v[i] = f->value[7 - i];
+	snprintf(out, SPDM_NV_VERSION_MAX, "%02X.%02X.%02X.%02X.%02X", v[4],
+	    v[5], v[6], v[7], v[3]);
+	return 0;
+}
+
+int
+spdm_nv_rim_ids(const struct spdm_measurements *m, enum spdm_nv_arch arch,
+    char driver[SPDM_NV_RIM_ID_MAX], char vbios[SPDM_NV_RIM_ID_MAX])
+{
+	char ver[SPDM_NV_VERSION_MAX], bios[SPDM_NV_VERSION_MAX], nodots[16];
+	char chip[32] = "GB100", project[16], psku[16], csku[16];
+	size_t k = 0;
+	int rc;
+
+	driver[0] = vbios[0] = '\0';
+	if ((rc = spdm_nv_driver_version(m, ver)) != 0 ||
+	    (rc = spdm_nv_vbios_version(m, bios)) != 0 ||
+	    (rc = ascii_field(m, SPDM_NV_PROJECT, ALNUM, project,
+	    sizeof(project))) != 0 ||
+	    (rc = ascii_field(m, SPDM_NV_PROJECT_SKU, ALNUM, psku,
+	    sizeof(psku))) != 0 ||
+	    (rc = ascii_field(m, SPDM_NV_CHIP_SKU, ALNUM, csku,
+	    sizeof(csku))) != 0)
+		return rc;
+	for (const char *p = bios; *p != '\0' && k + 1 < sizeof(nodots); p++)
+		if (*p != '.')
+			nodots[k++] = *p;
+	nodots[k] = '\0';
+	if (arch == SPDM_NV_HOPPER) {
+		snprintf(driver, SPDM_NV_RIM_ID_MAX, "NV_GPU_DRIVER_GH100_%s",
+		    ver);
+	} else if (arch == SPDM_NV_BLACKWELL) {
+		if (spdm_field(m, SPDM_NV_CHIP_INFO) != NULL &&
+		    (rc = ascii_field(m, SPDM_NV_CHIP_INFO, ALNUM, chip,
+		    sizeof(chip))) != 0)
+			return rc;
+		snprintf(driver, SPDM_NV_RIM_ID_MAX, "NV_GPU_CC_DRIVER_%s_%s",
+		    chip, ver);
+	} else {
+		return CLOISTER_ERR_INVALID_ARG;
+	}
+	snprintf(vbios, SPDM_NV_RIM_ID_MAX, "NV_GPU_VBIOS_%s_%s_%s_%s",
+	    project, psku, csku, nodots);
+	return 0;
 }

@@ -91,6 +91,32 @@ struct spdm_measurements {
 
 int	spdm_parse(const uint8_t *buf, size_t len, struct spdm_measurements *m,
 	    char *why, size_t whylen);
+
+enum spdm_nv_arch {
+	SPDM_NV_HOPPER = 9,	/* NVML's architecture numbers */
+	SPDM_NV_BLACKWELL = 10,
+};
+
+#define SPDM_NV_VERSION_MAX	32
+#define SPDM_NV_RIM_ID_MAX	96
+
+/* "96.00.9F.00.01" from the 8-byte VBIOS_VERSION field. */
+int	spdm_nv_vbios_version(const struct spdm_measurements *m,
+	    char out[SPDM_NV_VERSION_MAX]);
+/* The driver version field ("550.90.07"), checked to be digits and dots. */
+int	spdm_nv_driver_version(const struct spdm_measurements *m,
+	    char out[SPDM_NV_VERSION_MAX]);
+/*
+ * The IDs under which NVIDIA publishes the reference manifests for this
+ * report: NV_GPU_DRIVER_GH100_<driver> (Hopper) or
+ * NV_GPU_CC_DRIVER_<CHIP_INFO, else GB100>_<driver> (Blackwell), and
+ * NV_GPU_VBIOS_<PROJECT>_<PROJECT_SKU>_<CHIP_SKU>_<VBIOS without dots>.
+ * Every part must be plain alphanumeric (they end up in file names and
+ * URLs).
+ */
+int	spdm_nv_rim_ids(const struct spdm_measurements *m,
+	    enum spdm_nv_arch arch, char driver[SPDM_NV_RIM_ID_MAX],
+	    char vbios[SPDM_NV_RIM_ID_MAX]);
 /* The opaque field of a type, or NULL. */
 const struct spdm_field *spdm_field(const struct spdm_measurements *m,
 	    uint16_t type);

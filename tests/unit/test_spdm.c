@@ -234,6 +234,48 @@ test_fwid_extension_strict(void **state)
 	    CLOISTER_ERR_BAD_FIELD);
 }
 
+static void
+test_versions_and_rim_ids(void **state)
+{
+	static const struct {
+		const char *dir, *vbios, *driver_rim, *vbios_rim;
+		enum spdm_nv_arch arch;
+	} c[] = {
+		{ "G1-nvtrust-h100-550.90.07", "96.00.9F.00.01",
+		    "NV_GPU_DRIVER_GH100_550.90.07",
+		    "NV_GPU_VBIOS_1010_0200_882_96009F0001", SPDM_NV_HOPPER },
+		{ "G3-h100-580.159.03", "96.00.74.00.20",
+		    "NV_GPU_DRIVER_GH100_580.159.03",
+		    "NV_GPU_VBIOS_1010_0205_862_9600740020", SPDM_NV_HOPPER },
+		{ "G5-h100-535.86.09-measurement-mismatch", "96.00.5E.00.01",
+		    "NV_GPU_DRIVER_GH100_535.86.09",
+		    "NV_GPU_VBIOS_1010_0200_882_96005E0001", SPDM_NV_HOPPER },
+		{ "G10-blackwell-575.32", "97.00.88.00.0F",
+		    "NV_GPU_CC_DRIVER_GB100_575.32",
+		    "NV_GPU_VBIOS_G525_0220_886_970088000F",
+		    SPDM_NV_BLACKWELL },
+	};
+	struct spdm_measurements *m = calloc(1, sizeof(*m));
+	char v[SPDM_NV_VERSION_MAX], d[SPDM_NV_RIM_ID_MAX];
+	char b[SPDM_NV_RIM_ID_MAX];
+
+	assert_non_null(m);
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		uint8_t *r;
+		size_t len;
+
+		r = report(c[i].dir, &len);
+		assert_int_equal(spdm_parse(r, len, m, NULL, 0), 0);
+		assert_int_equal(spdm_nv_vbios_version(m, v), 0);
+		assert_string_equal(v, c[i].vbios);
+		assert_int_equal(spdm_nv_rim_ids(m, c[i].arch, d, b), 0);
+		assert_string_equal(d, c[i].driver_rim);
+		assert_string_equal(b, c[i].vbios_rim);
+		free(r);
+	}
+	free(m);
+}
+
 int
 main(void)
 {
@@ -242,6 +284,7 @@ main(void)
 		cmocka_unit_test(test_g1_truncation_and_flips),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_fwid_extension_strict),
+		cmocka_unit_test(test_versions_and_rim_ids),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

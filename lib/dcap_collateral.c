@@ -160,23 +160,13 @@ dcap_check_doc(struct run *r, struct signed_doc *d, int64_t issue, int64_t next,
 	    "valid (%s)",
 	    d->source);
 
+	if ((rc = util_check_window(r->at, issue, next,
+	    CLOISTER_ERR_COLLATERAL_NOT_YET_VALID,
+	    CLOISTER_ERR_COLLATERAL_EXPIRED, what, r->why,
+	    sizeof(r->why))) != 0)
+		return dcap_fail(r, time_step, rc);
 	util_format_time(issue, a);
 	util_format_time(next, b);
-	if (r->at < issue) {
-		snprintf(r->why, sizeof(r->why),
-		    "%s issued %s, after the "
-		    "verification time",
-		    what, a);
-		return dcap_fail(
-		    r, time_step, CLOISTER_ERR_COLLATERAL_NOT_YET_VALID);
-	}
-	if (r->at > next) {
-		snprintf(r->why, sizeof(r->why),
-		    "%s expired: next update was "
-		    "due %s",
-		    what, b);
-		return dcap_fail(r, time_step, CLOISTER_ERR_COLLATERAL_EXPIRED);
-	}
 	dcap_window(r->res, issue, next);
 	/* Age is that of Intel's TCB evaluation, not of the CRLs (the root
 	 * CA CRL is reissued about once a year). */

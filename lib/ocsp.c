@@ -77,25 +77,16 @@ check_single(OCSP_SINGLERESP *s, const char *cn, int64_t at, char *why,
     size_t whylen)
 {
 	ASN1_GENERALIZEDTIME *rev = NULL, *thisupd = NULL, *nextupd = NULL;
-	char t[UTIL_TIME_STR_LEN];
-	int reason = -1, status;
-	int64_t tu, nu;
+	char what[X509_CN_MAX + 32];
+	int reason = -1, status, r;
 
 	status = OCSP_single_get0_status(s, &reason, &rev, &thisupd, &nextupd);
-	tu = x509_asn1_seconds(thisupd);
-	nu = x509_asn1_seconds(nextupd);
-	if (tu == INT64_MIN || at < tu) {
-		util_format_time(tu, t);
-		return util_fail(CLOISTER_ERR_COLLATERAL_NOT_YET_VALID, why,
-		    whylen, "OCSP response for \"%s\" is not valid before %s",
-		    cn, t);
-	}
 	/* A response without nextUpdate never expires: refuse it offline. */
-	if (nu == INT64_MIN || at > nu) {
-		util_format_time(nu, t);
-		return util_fail(CLOISTER_ERR_COLLATERAL_EXPIRED, why, whylen,
-		    "OCSP response for \"%s\" expired at %s", cn, t);
-	}
+	snprintf(what, sizeof(what), "the OCSP response for \"%s\"", cn);
+	if ((r = util_check_window(at, x509_asn1_seconds(thisupd),
+	    x509_asn1_seconds(nextupd), CLOISTER_ERR_COLLATERAL_NOT_YET_VALID,
+	    CLOISTER_ERR_COLLATERAL_EXPIRED, what, why, whylen)) != 0)
+		return r;
 	if (status == V_OCSP_CERTSTATUS_REVOKED)
 		return util_fail(CLOISTER_ERR_CERT_REVOKED, why, whylen,
 		    "certificate \"%s\" is revoked (%s)", cn, reason >= 0 ?

@@ -224,6 +224,25 @@ util_fail(int code, char *why, size_t whylen, const char *fmt, ...)
 	return code;
 }
 
+int
+util_check_window(int64_t at, int64_t from, int64_t to, int early, int late,
+    const char *what, char *why, size_t whylen)
+{
+	char t[UTIL_TIME_STR_LEN];
+
+	if (from == INT64_MIN || at < from) {
+		util_format_time(from, t);
+		return util_fail(early, why, whylen, "%s is not valid before %s",
+		    what, t);
+	}
+	if (to == INT64_MIN || at > to) {
+		util_format_time(to, t);
+		return util_fail(late, why, whylen, "%s expired at %s", what,
+		    t);
+	}
+	return 0;
+}
+
 void
 util_wipe(void *p, size_t n)
 {

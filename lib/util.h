@@ -50,6 +50,14 @@ int	util_maybe_hex(const uint8_t *buf, size_t len, uint8_t **out,
 int	util_fail(int code, char *why, size_t whylen, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
 
+/*
+ * Whether `at` falls in [from, to] (either may be INT64_MIN: unreadable,
+ * which fails).  Returns 0, or early / late with "<what> is not valid
+ * before T" / "<what> expired at T" in why.
+ */
+int	util_check_window(int64_t at, int64_t from, int64_t to, int early,
+	    int late, const char *what, char *why, size_t whylen);
+
 void	util_wipe(void *p, size_t n);
 /* 1 when equal; runs in time independent of the contents. */
 int	util_ct_eq(const void *a, const void *b, size_t n);

@@ -409,33 +409,19 @@ x509_crl_verify_signature(const struct x509_crl *crl,
 	    CLOISTER_ERR_CRL_SIGNATURE;
 }
 
-static void
-fmt_time(int64_t t, char out[UTIL_TIME_STR_LEN])
-{
-	util_format_time(t, out);
-}
-
 static int
 check_times(const struct x509_cert *c, const char *cn, int64_t at, char *why,
     size_t whylen)
 {
-	char t[UTIL_TIME_STR_LEN];
 	int64_t nb = x509_cert_not_before(c), na = x509_cert_not_after(c);
+	char what[X509_CN_MAX + 16];
 
 	if (nb == INT64_MIN || na == INT64_MIN)
 		return util_fail(CLOISTER_ERR_BAD_CERT, why, whylen,
 		    "certificate \"%s\" has an unreadable validity", cn);
-	if (at < nb) {
-		fmt_time(nb, t);
-		return util_fail(CLOISTER_ERR_CERT_NOT_YET_VALID, why, whylen,
-		    "certificate \"%s\" is not valid before %s", cn, t);
-	}
-	if (at > na) {
-		fmt_time(na, t);
-		return util_fail(CLOISTER_ERR_CERT_EXPIRED, why, whylen,
-		    "certificate \"%s\" expired at %s", cn, t);
-	}
-	return 0;
+	snprintf(what, sizeof(what), "certificate \"%s\"", cn);
+	return util_check_window(at, nb, na, CLOISTER_ERR_CERT_NOT_YET_VALID,
+	    CLOISTER_ERR_CERT_EXPIRED, what, why, whylen);
 }
 
 /*
@@ -449,14 +435,14 @@ check_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
     int64_t at, char *why, size_t whylen)
 {
 	const X509_NAME *iname = X509_get_issuer_name(c->x);
-	char icn[X509_CN_MAX], t[UTIL_TIME_STR_LEN];
+	char icn[X509_CN_MAX], what[X509_CN_MAX + 16];
 	X509_REVOKED *rev;
 	size_t found = 0;
+	int r;
 
 	x509_cert_subject_cn(issuer, icn, sizeof(icn));
 	for (size_t i = 0; i < ncrls; i++) {
 		X509_CRL *crl = crls[i]->crl;
-		int64_t tu, nu;
 
 		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), iname) != 0)
 			continue;
@@ -464,19 +450,12 @@ check_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
 		if (x509_crl_verify_signature(crls[i], issuer) != 0)
 			return util_fail(CLOISTER_ERR_CRL_SIGNATURE, why, whylen,
 			    "the CRL of \"%s\" is not signed by its key", icn);
-		tu = x509_crl_this_update(crls[i]);
-		nu = x509_crl_next_update(crls[i]);
-		if (tu == INT64_MIN || at < tu) {
-			fmt_time(tu, t);
-			return util_fail(CLOISTER_ERR_CRL_NOT_YET_VALID, why,
-			    whylen, "the CRL of \"%s\" is not valid before %s",
-			    icn, t);
-		}
-		if (nu == INT64_MIN || at > nu) {
-			fmt_time(nu, t);
-			return util_fail(CLOISTER_ERR_CRL_EXPIRED, why, whylen,
-			    "the CRL of \"%s\" expired at %s", icn, t);
-		}
+		snprintf(what, sizeof(what), "the CRL of \"%s\"", icn);
+		if ((r = util_check_window(at, x509_crl_this_update(crls[i]),
+		    x509_crl_next_update(crls[i]),
+		    CLOISTER_ERR_CRL_NOT_YET_VALID, CLOISTER_ERR_CRL_EXPIRED,
+		    what, why, whylen)) != 0)
+			return r;
 		if (X509_CRL_get0_by_serial(crl, &rev,
 		    X509_get0_serialNumber(c->x)) == 1)
 			return util_fail(CLOISTER_ERR_CERT_REVOKED, why, whylen,

@@ -112,12 +112,14 @@ get_duration(struct pctx *c, yaml_node_t *n, const char *key, int64_t *out)
 	if (n->type != YAML_SCALAR_NODE)
 		return bad(c, n, "%s: expected a duration", key);
 	s = scalar(n, &len);
-	if (len > 0)
-		for (size_t u = 0; u < 4; u++)
-			if (s[len - 1] == units[u].suffix) {
-				mul = units[u].mul;
-				len--;
-			}
+	/* At most one unit suffix, and only after at least one digit. */
+	for (size_t u = 0; len > 0 && u < 4; u++) {
+		if (s[len - 1] == units[u].suffix) {
+			mul = units[u].mul;
+			len--;
+			break;
+		}
+	}
 	if (len == 0 || len > 9)
 		return bad(c, n, "%s: expected a duration such as 7d, 12h, "
 		    "3600", key);

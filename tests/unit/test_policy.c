@@ -99,6 +99,9 @@ test_errors(void **state)
 		{ "tcb:\n  accept: [Revoked]\n", "not an acceptable" },
 		{ "tcb:\n  max_collateral_age: 3w\n", "duration" },
 		{ "tcb:\n  max_collateral_age: 0\n", "positive" },
+		/* Found by fuzz_policy: a bare unit read before the string. */
+		{ "tcb:\n  max_collateral_age: m\n", "duration" },
+		{ "tcb:\n  max_collateral_age: 5hm\n", "duration" },
 		{ "td:\n  allow_debug: true\n  allow_debug: false\n",
 		    "duplicate" },
 		{ "sgx:\n  isvprodid: 70000\n", "too large" },

@@ -259,8 +259,6 @@ dcap_check_tcb_info_match(struct run *r, const struct tcb_info *ti)
 		    r, STEP_TCB_INFO_MATCH, CLOISTER_ERR_PCEID_MISMATCH);
 	}
 	dcap_hex6(ti->fmspc, fm);
-	memcpy(r->res->fmspc, x->fmspc, 6);
-	memcpy(r->res->pceid, x->pceid, 2);
 	dcap_step(r->res, STEP_TCB_INFO_MATCH, 1, 0,
 	    "%s TCB info v%d for FMSPC %s, "
 	    "PCE ID %02x%02x, evaluation data number %d",

@@ -126,22 +126,53 @@ read_quote(const char *rel, size_t *len)
 	return raw;
 }
 
+/* One vector opened: its quote, a fresh verifier, its collateral. */
+struct vrun {
+	struct cloister_quote_result *res;
+	struct cloister_verifier *v;
+	struct cloister_collateral *col;
+	uint8_t *q;
+	size_t len;
+};
+
+static void
+vrun_open(struct vrun *r, const struct vcase *c)
+{
+	memset(r, 0, sizeof(*r));
+	r->res = calloc(1, sizeof(*r->res));
+	assert_non_null(r->res);
+	r->q = read_quote(c->quote, &r->len);
+	assert_int_equal(cloister_verifier_new(&r->v), 0);
+	load(c, &r->col);
+}
+
+static int
+vrun_verify(struct vrun *r, int64_t at)
+{
+	return cloister_verify_quote(r->v, r->q, r->len, r->col, at, NULL, 0,
+	    r->res);
+}
+
+static void
+vrun_close(struct vrun *r)
+{
+	cloister_collateral_free(r->col);
+	cloister_verifier_free(r->v);
+	free(r->q);
+	free(r->res);
+}
+
 static void
 test_full_vectors(void **state)
 {
 	for (size_t i = 0; i < sizeof(vcases) / sizeof(vcases[0]); i++) {
 		const struct vcase *c = &vcases[i];
-		struct cloister_quote_result *res = calloc(1, sizeof(*res));
-		struct cloister_collateral *col = NULL;
-		struct cloister_verifier *v = NULL;
-		uint8_t *q;
-		size_t len;
+		struct cloister_quote_result *res;
+		struct vrun r;
 
-		assert_non_null(res);
-		q = read_quote(c->quote, &len);
-		assert_int_equal(cloister_verifier_new(&v), 0);
-		load(c, &col);
-		cloister_verify_quote(v, q, len, col, c->at, NULL, 0, res);
+		vrun_open(&r, c);
+		res = r.res;
+		vrun_verify(&r, c->at);
 		if (res->verified != c->verified || res->status != c->status)
 			fail_msg("%s: verified=%d status=%s, expected %d %s: %s",
 			    c->id, res->verified,
@@ -162,18 +193,15 @@ test_full_vectors(void **state)
 			    calloc(1, sizeof(*again));
 
 			assert_non_null(again);
-			cloister_verify_quote(v, q, len, col, c->at, NULL, 0,
-			    again);
+			cloister_verify_quote(r.v, r.q, r.len, r.col, c->at,
+			    NULL, 0, again);
 			assert_int_equal(again->verified, res->verified);
 			assert_int_equal(again->status, res->status);
 			assert_int_equal(again->code, res->code);
 			assert_int_equal(again->nsteps, res->nsteps);
 			free(again);
 		}
-		cloister_collateral_free(col);
-		cloister_verifier_free(v);
-		free(q);
-		free(res);
+		vrun_close(&r);
 	}
 }
 
@@ -181,18 +209,12 @@ test_full_vectors(void **state)
 static void
 test_v1_result_fields(void **state)
 {
-	struct cloister_quote_result *res = calloc(1, sizeof(*res));
-	struct cloister_collateral *col = NULL;
-	struct cloister_verifier *v = NULL;
-	uint8_t *q;
-	size_t len;
+	struct cloister_quote_result *res;
+	struct vrun r;
 
-	assert_non_null(res);
-	q = read_quote(PHALA "tdx_quote.bin", &len);
-	assert_int_equal(cloister_verifier_new(&v), 0);
-	load(&vcases[0], &col);
-	assert_int_equal(cloister_verify_quote(v, q, len, col, 1752919234,
-	    NULL, 0, res), 0);
+	vrun_open(&r, &vcases[0]);
+	res = r.res;
+	assert_int_equal(vrun_verify(&r, 1752919234), 0);
 	assert_true(res->accepted);
 	assert_int_equal(res->tee, CLOISTER_TEE_TDX);
 	assert_int_equal(res->quote_version, 4);
@@ -212,10 +234,7 @@ test_v1_result_fields(void **state)
 	for (size_t i = 0; i < res->nsteps; i++)
 		assert_true(res->steps[i].ok);
 	assert_true(res->nsteps >= 15);
-	cloister_collateral_free(col);
-	cloister_verifier_free(v);
-	free(q);
-	free(res);
+	vrun_close(&r);
 }
 
 /* One second past the V1 collateral window fails on a named expiry. */
@@ -224,23 +243,16 @@ test_v1_outside_window(void **state)
 {
 	static const int64_t times[] = { 1752919234 + 86400 * 40,
 	    1752919234 - 86400 * 40, 4102444800 };
-	struct cloister_collateral *col = NULL;
-	struct cloister_verifier *v = NULL;
-	uint8_t *q;
-	size_t len;
+	struct cloister_quote_result *res;
+	struct vrun r;
 
-	q = read_quote(PHALA "tdx_quote.bin", &len);
-	assert_int_equal(cloister_verifier_new(&v), 0);
-	load(&vcases[0], &col);
+	vrun_open(&r, &vcases[0]);
+	res = r.res;
 	for (size_t i = 0; i < 3; i++) {
-		struct cloister_quote_result *res = calloc(1, sizeof(*res));
-
-		assert_non_null(res);
 		/* Prime the caches at the good time first. */
-		cloister_verify_quote(v, q, len, col, 1752919234, NULL, 0,
-		    res);
+		vrun_verify(&r, 1752919234);
 		assert_true(res->verified);
-		cloister_verify_quote(v, q, len, col, times[i], NULL, 0, res);
+		vrun_verify(&r, times[i]);
 		assert_false(res->verified);
 		if (res->code != CLOISTER_ERR_CRL_EXPIRED &&
 		    res->code != CLOISTER_ERR_CERT_EXPIRED &&
@@ -251,51 +263,39 @@ test_v1_outside_window(void **state)
 			fail_msg("at %lld: %s (%s)", (long long)times[i],
 			    cloister_errname(res->code), res->message);
 		assert_non_null(res->failed_step);
-		free(res);
 	}
-	cloister_collateral_free(col);
-	cloister_verifier_free(v);
-	free(q);
+	vrun_close(&r);
 }
 
 /* V6's collateral is not time-consistent (MANIFEST): it must fail. */
 static void
 test_v6_inconsistent_collateral(void **state)
 {
-	struct cloister_quote_result *res = calloc(1, sizeof(*res));
 	static const struct vcase c = { "V6", GOOGLE "quote_v5_sample.dat",
 	    { GOOGLE "quote_v5_sample.dcapqvl-collateral.json" }, 1770080400,
 	    0, 0, NULL, 0, NULL };
-	struct cloister_collateral *col = NULL;
-	struct cloister_verifier *v = NULL;
-	uint8_t *q;
-	size_t len;
+	struct cloister_quote_result *res;
+	struct vrun r;
 
-	assert_non_null(res);
-	q = read_quote(c.quote, &len);
-	assert_int_equal(cloister_verifier_new(&v), 0);
-	load(&c, &col);
-	cloister_verify_quote(v, q, len, col, c.at, NULL, 0, res);
+	vrun_open(&r, &c);
+	res = r.res;
+	vrun_verify(&r, c.at);
 	assert_false(res->verified);
 	assert_true(res->code == CLOISTER_ERR_CRL_EXPIRED ||
 	    res->code == CLOISTER_ERR_CERT_EXPIRED ||
 	    res->code == CLOISTER_ERR_COLLATERAL_EXPIRED);
 	/* The quote's own signatures are fine without collateral. */
-	cloister_verify_quote(v, q, len, NULL, c.at, NULL, 0, res);
+	cloister_verify_quote(r.v, r.q, r.len, NULL, c.at, NULL, 0, res);
 	assert_int_equal(res->code, CLOISTER_ERR_COLLATERAL_MISSING);
 	for (size_t i = 0; i + 1 < res->nsteps; i++)
 		assert_true(res->steps[i].ok);
-	cloister_collateral_free(col);
-	cloister_verifier_free(v);
-	free(q);
-	free(res);
+	vrun_close(&r);
 }
 
 /* Collateral of another platform names the FMSPC mismatch. */
 static void
 test_fmspc_mismatch(void **state)
 {
-	struct cloister_quote_result *res = calloc(1, sizeof(*res));
 	static const struct vcase c = { "V1 with V9's collateral",
 	    PHALA "tdx_quote.bin",
 	    { PHALA "tdx_quote.pck_crl.der", PHALA "tdx_quote.root_ca_crl.der",
@@ -303,24 +303,17 @@ test_fmspc_mismatch(void **state)
 	    PHALA "tdx_quote.tcb_info_issuer_chain.pem",
 	    ZK "tcbinfov3_00806f050000.json" },
 	    1752919234, 0, 0, NULL, 0, NULL };
-	struct cloister_collateral *col = NULL;
-	struct cloister_verifier *v = NULL;
-	uint8_t *q;
-	size_t len;
+	struct cloister_quote_result *res;
+	struct vrun r;
 
-	assert_non_null(res);
-	q = read_quote(c.quote, &len);
-	assert_int_equal(cloister_verifier_new(&v), 0);
-	load(&c, &col);
-	cloister_verify_quote(v, q, len, col, c.at, NULL, 0, res);
+	vrun_open(&r, &c);
+	res = r.res;
+	vrun_verify(&r, c.at);
 	assert_false(res->verified);
 	assert_int_equal(res->code, CLOISTER_ERR_FMSPC_MISMATCH);
 	assert_string_equal(res->failed_step, STEP_TCB_INFO_MATCH);
 	assert_non_null(strstr(res->message, "b0c06f000000"));
-	cloister_collateral_free(col);
-	cloister_verifier_free(v);
-	free(q);
-	free(res);
+	vrun_close(&r);
 }
 
 static void

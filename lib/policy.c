@@ -20,11 +20,20 @@
 #define SGX_DEBUG_BIT		0x02	/* ATTRIBUTES byte 0 bit 1 */
 #define DETAIL_MAX		CLOISTER_DETAIL_MAX
 
+/*
+ * td.allow_debug / sgx.allow_debug and td.report_data / sgx.report_data
+ * land in one field each; when a document gives both, they must agree,
+ * so that allowing a debug enclave never silently allows a debug TD.
+ */
+#define SHARED_DEBUG		0x1u
+#define SHARED_REPORT_DATA	0x2u
+
 struct pctx {
 	yaml_document_t	*doc;
 	struct cloister_policy *p;
 	char		*why;
 	size_t		 whylen;
+	unsigned	 shared;	/* SHARED_* keys seen so far */
 };
 
 static int bad(struct pctx *, yaml_node_t *, const char *, ...)
@@ -233,70 +242,144 @@ key_is(yaml_node_t *k, const char *name)
 	    memcmp(k->data.scalar.value, name, k->data.scalar.length) == 0;
 }
 
+/*
+ * allow_debug and report_data are one setting each for td and sgx; when
+ * both sections give one, they must agree.
+ */
 static int
-set_key(struct pctx *c, enum section sec, yaml_node_t *k, yaml_node_t *v)
+shared_bool(struct pctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	int b = 0, rc;
+
+	if ((rc = get_bool(c, v, key, &b)) != 0)
+		return rc;
+	if ((c->shared & SHARED_DEBUG) && b != c->p->allow_debug)
+		return bad(c, k, "td.%s and sgx.%s are one setting and must "
+		    "agree", key, key);
+	c->shared |= SHARED_DEBUG;
+	c->p->allow_debug = b;
+	return 0;
+}
+
+static int
+shared_report_data(struct pctx *c, yaml_node_t *k, yaml_node_t *v,
+    const char *key)
+{
+	struct policy_values pv;	/* 4 KiB */
+	int rc;
+
+	memset(&pv, 0, sizeof(pv));
+	if ((rc = values(c, v, key, &pv, 64)) != 0)
+		return rc;
+	if ((c->shared & SHARED_REPORT_DATA) &&
+	    (pv.n != c->p->report_data.n ||
+	    memcmp(pv.v, c->p->report_data.v, sizeof(pv.v)) != 0))
+		return bad(c, k, "td.%s and sgx.%s are one setting and must "
+		    "agree", key, key);
+	c->shared |= SHARED_REPORT_DATA;
+	c->p->report_data = pv;
+	return 0;
+}
+
+static int
+set_u16(struct pctx *c, yaml_node_t *v, const char *key, int *has,
+    uint16_t *out)
+{
+	uint64_t u = 0;
+	int rc;
+
+	if ((rc = get_uint(c, v, key, UINT16_MAX, &u)) != 0)
+		return rc;
+	*has = 1;
+	*out = (uint16_t)u;
+	return 0;
+}
+
+static int
+set_tcb(struct pctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct cloister_policy *p = c->p;
+
+	if (key_is(k, "accept")) {
+		p->accept_status = 0;
+		return each(c, v, key, add_status, &p->accept_status);
+	}
+	if (key_is(k, "reject_advisories")) {
+		p->nreject_advisories = 0;
+		return each(c, v, key, add_advisory, p);
+	}
+	if (key_is(k, "max_collateral_age"))
+		return get_duration(c, v, key, &p->max_collateral_age);
+	return 1;
+}
+
+static int
+set_td(struct pctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
 {
 	static const char *const rtmr[] = { "rtmr0", "rtmr1", "rtmr2",
 	    "rtmr3" };
 	struct cloister_policy *p = c->p;
+
+	if (key_is(k, "allow_debug"))
+		return shared_bool(c, k, v, key);
+	if (key_is(k, "require_sept_ve_disable"))
+		return get_bool(c, v, key, &p->require_sept_ve_disable);
+	if (key_is(k, "mrservicetd"))
+		return values(c, v, key, &p->mrservicetd, 48);
+	if (key_is(k, "mrtd"))
+		return values(c, v, key, &p->mrtd, 48);
+	for (size_t i = 0; i < 4; i++)
+		if (key_is(k, rtmr[i]))
+			return values(c, v, key, &p->rtmr[i], 48);
+	if (key_is(k, "mrconfigid"))
+		return values(c, v, key, &p->mrconfigid, 48);
+	if (key_is(k, "mrowner"))
+		return values(c, v, key, &p->mrowner, 48);
+	if (key_is(k, "mrseam"))
+		return values(c, v, key, &p->mrseam, 48);
+	if (key_is(k, "report_data"))
+		return shared_report_data(c, k, v, key);
+	return 1;
+}
+
+static int
+set_sgx(struct pctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct cloister_policy *p = c->p;
+
+	if (key_is(k, "allow_debug"))
+		return shared_bool(c, k, v, key);
+	if (key_is(k, "mrenclave"))
+		return values(c, v, key, &p->mrenclave, 32);
+	if (key_is(k, "mrsigner"))
+		return values(c, v, key, &p->mrsigner, 32);
+	if (key_is(k, "report_data"))
+		return shared_report_data(c, k, v, key);
+	if (key_is(k, "isvprodid"))
+		return set_u16(c, v, key, &p->has_isvprodid, &p->isvprodid);
+	if (key_is(k, "min_isvsvn"))
+		return set_u16(c, v, key, &p->has_min_isvsvn, &p->min_isvsvn);
+	return 1;
+}
+
+/* Returns 0, a negative error, or (from set_*) 1 for an unknown key. */
+static int
+set_key(struct pctx *c, enum section sec, yaml_node_t *k, yaml_node_t *v)
+{
+	static const char *const names[] = { "tcb", "td", "sgx" };
 	const char *key = (const char *)k->data.scalar.value;
-	uint64_t u;
 	int rc;
 
-	if (sec == SEC_TCB) {
-		if (key_is(k, "accept")) {
-			p->accept_status = 0;
-			return each(c, v, key, add_status, &p->accept_status);
-		}
-		if (key_is(k, "reject_advisories"))
-			return each(c, v, key, add_advisory, p);
-		if (key_is(k, "max_collateral_age"))
-			return get_duration(c, v, key, &p->max_collateral_age);
-	} else if (sec == SEC_TD) {
-		if (key_is(k, "allow_debug"))
-			return get_bool(c, v, key, &p->allow_debug);
-		if (key_is(k, "require_sept_ve_disable"))
-			return get_bool(c, v, key, &p->require_sept_ve_disable);
-		if (key_is(k, "mrservicetd"))
-			return values(c, v, key, &p->mrservicetd, 48);
-		if (key_is(k, "mrtd"))
-			return values(c, v, key, &p->mrtd, 48);
-		for (size_t i = 0; i < 4; i++)
-			if (key_is(k, rtmr[i]))
-				return values(c, v, key, &p->rtmr[i], 48);
-		if (key_is(k, "mrconfigid"))
-			return values(c, v, key, &p->mrconfigid, 48);
-		if (key_is(k, "mrowner"))
-			return values(c, v, key, &p->mrowner, 48);
-		if (key_is(k, "mrseam"))
-			return values(c, v, key, &p->mrseam, 48);
-		if (key_is(k, "report_data"))
-			return values(c, v, key, &p->report_data, 64);
-	} else {
-		if (key_is(k, "allow_debug"))
-			return get_bool(c, v, key, &p->allow_debug);
-		if (key_is(k, "mrenclave"))
-			return values(c, v, key, &p->mrenclave, 32);
-		if (key_is(k, "mrsigner"))
-			return values(c, v, key, &p->mrsigner, 32);
-		if (key_is(k, "report_data"))
-			return values(c, v, key, &p->report_data, 64);
-		if (key_is(k, "isvprodid")) {
-			if ((rc = get_uint(c, v, key, 65535, &u)) != 0)
-				return rc;
-			p->has_isvprodid = 1;
-			p->isvprodid = (uint16_t)u;
-			return 0;
-		}
-		if (key_is(k, "min_isvsvn")) {
-			if ((rc = get_uint(c, v, key, 65535, &u)) != 0)
-				return rc;
-			p->has_min_isvsvn = 1;
-			p->min_isvsvn = (uint16_t)u;
-			return 0;
-		}
-	}
-	return bad(c, k, "unknown key \"%.60s\"", key);
+	if (sec == SEC_TCB)
+		rc = set_tcb(c, k, v, key);
+	else if (sec == SEC_TD)
+		rc = set_td(c, k, v, key);
+	else
+		rc = set_sgx(c, k, v, key);
+	if (rc > 0)
+		return bad(c, k, "unknown key \"%.60s\" in %s", key,
+		    names[sec]);
+	return rc;
 }
 
 /* Walk a mapping: scalar keys only, no duplicates. */
@@ -357,6 +440,73 @@ policy_default(struct cloister_policy *p)
 	p->require_sept_ve_disable = 1;
 }
 
+static int
+syntax_error(yaml_parser_t *parser, char *why, size_t whylen)
+{
+	if (why != NULL && whylen > 0)
+		snprintf(why, whylen, "line %zu: %s",
+		    parser->problem_mark.line + 1, parser->problem != NULL ?
+		    parser->problem : "malformed YAML");
+	return CLOISTER_ERR_BAD_YAML;
+}
+
+/*
+ * A first pass over the events, before anything is built: at most
+ * POLICY_DEPTH_MAX levels of nesting, one document, no aliases (a policy
+ * has no use for them, and a value must be read where it is written).
+ */
+static int
+prescan(const char *yaml, size_t len, char *why, size_t whylen)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	size_t depth = 0, docs = 0;
+	int rc = 0, done = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return CLOISTER_ERR_ALLOC;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
+	while (rc == 0 && !done) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			rc = syntax_error(&parser, why, whylen);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT:
+			if (++depth > POLICY_DEPTH_MAX)
+				rc = util_fail(CLOISTER_ERR_BAD_YAML, why,
+				    whylen, "line %zu: nested deeper than %d "
+				    "levels", ev.start_mark.line + 1,
+				    POLICY_DEPTH_MAX);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			depth--;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++docs > 1)
+				rc = util_fail(CLOISTER_ERR_BAD_YAML, why,
+				    whylen, "line %zu: a policy is one YAML "
+				    "document", ev.start_mark.line + 1);
+			break;
+		case YAML_ALIAS_EVENT:
+			rc = util_fail(CLOISTER_ERR_BAD_YAML, why, whylen,
+			    "line %zu: aliases (*name) are not allowed in a "
+			    "policy", ev.start_mark.line + 1);
+			break;
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 int
 policy_parse(const char *yaml, size_t len, struct cloister_policy *p,
     char *why, size_t whylen)
@@ -364,34 +514,37 @@ policy_parse(const char *yaml, size_t len, struct cloister_policy *p,
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	struct pctx c = { &doc, p, why, whylen };
+	struct pctx c = { &doc, p, why, whylen, 0 };
 	int rc;
 
 	policy_default(p);
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (len > POLICY_DOC_MAX)
-		return CLOISTER_ERR_TOO_LARGE;
+		return util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen,
+		    "policy is %zu bytes, at most %u allowed", len,
+		    POLICY_DOC_MAX);
+	if ((rc = prescan(yaml, len, why, whylen)) != 0)
+		return rc;
 	if (!yaml_parser_initialize(&parser))
 		return CLOISTER_ERR_ALLOC;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		if (why != NULL && whylen > 0)
-			snprintf(why, whylen, "line %zu: %s",
-			    parser.problem_mark.line + 1, parser.problem != NULL ?
-			    parser.problem : "malformed YAML");
+		rc = syntax_error(&parser, why, whylen);
 		yaml_parser_delete(&parser);
-		return CLOISTER_ERR_BAD_YAML;
+		return rc;
 	}
 	root = yaml_document_get_root_node(&doc);
-	if (root == NULL)
+	if (root == NULL || (root->type == YAML_SCALAR_NODE &&
+	    root->data.scalar.length == 0 &&
+	    root->data.scalar.style == YAML_PLAIN_SCALAR_STYLE))
 		rc = 0;		/* an empty document: the defaults */
 	else
 		rc = mapping(&c, root, -1);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (rc != 0)
-		policy_default(p);
+		policy_default(p);	/* never half a policy */
 	return rc;
 }
 
@@ -408,7 +561,9 @@ cloister_policy_load(const char *path, struct cloister_policy **out,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if ((rc = util_read_file(path, POLICY_DOC_MAX, &buf, &len)) != 0)
-		return rc;
+		return util_fail(rc, why, whylen, "%s", rc ==
+		    CLOISTER_ERR_TOO_LARGE ? "larger than the policy size "
+		    "limit" : "cannot read the file");
 	if ((p = malloc(sizeof(*p))) == NULL) {
 		free(buf);
 		return CLOISTER_ERR_ALLOC;
@@ -487,18 +642,21 @@ static void
 check_status(struct apply *a, const struct cloister_policy *p,
     const struct cloister_quote_result *res)
 {
-	char list[256] = "";
+	char list[DETAIL_MAX] = "";
 	size_t off = 0;
+	int ok;
 
 	for (int s = 1; s < CLOISTER_TCB_STATUS_COUNT; s++)
-		if (p->accept_status & (1u << s))
+		if ((p->accept_status & (1u << s)) && off < sizeof(list))
 			off += (size_t)snprintf(list + off, sizeof(list) - off,
 			    "%s%s", off > 0 ? ", " : "",
 			    cloister_tcb_status_name(s));
-	report(a, "policy.tcb_status", (p->accept_status &
-	    (1u << res->status)) != 0, "status %s is %saccepted "
+	ok = res->status > CLOISTER_TCB_UNKNOWN &&
+	    res->status < CLOISTER_TCB_STATUS_COUNT &&
+	    (p->accept_status & (1u << res->status)) != 0;
+	report(a, "policy.tcb_status", ok, "status %s is %saccepted "
 	    "(accepted: %s)", cloister_tcb_status_name(res->status),
-	    (p->accept_status & (1u << res->status)) ? "" : "not ", list);
+	    ok ? "" : "not ", off > 0 ? list : "none");
 }
 
 static void
@@ -520,19 +678,24 @@ check_advisories(struct apply *a, const struct cloister_policy *p,
 	    "advisories applies", p->nreject_advisories);
 }
 
+/* Fails closed when the result does not say how old its collateral is. */
 static void
 check_age(struct apply *a, const struct cloister_policy *p,
     const struct cloister_quote_result *res, int64_t at)
 {
-	int64_t age;
+	int64_t issued = res->collateral_oldest_issue;
 
 	if (p->max_collateral_age == 0)
 		return;
-	age = at - res->collateral_oldest_issue;
-	report(a, "policy.collateral_age", res->collateral_oldest_issue > 0 &&
-	    age <= p->max_collateral_age, "oldest collateral was issued "
-	    "%lld s before the verification time (at most %lld allowed)",
-	    (long long)age, (long long)p->max_collateral_age);
+	if (issued <= 0 || issued == INT64_MAX || issued > at) {
+		report(a, "policy.collateral_age", 0, "the issue date of the "
+		    "collateral is unknown or after the verification time");
+		return;
+	}
+	report(a, "policy.collateral_age", at - issued <=
+	    p->max_collateral_age, "oldest collateral was issued %lld s "
+	    "before the verification time (at most %lld allowed)",
+	    (long long)(at - issued), (long long)p->max_collateral_age);
 }
 
 static void

@@ -9,10 +9,22 @@
 
 #include "crypto.h"
 
+enum ec_curve {
+	EC_CURVE_OTHER = 0,	/* any other key: verifies nothing */
+	EC_CURVE_P256,
+	EC_CURVE_P384,
+};
+
+/*
+ * Not thread-safe: the reference count and the verify context (made on
+ * first use and reused, which saves a provider fetch per verification)
+ * are unsynchronised.  A key belongs to one thread at a time, like the
+ * verifier that holds it.
+ */
 struct ec_pubkey {
 	EVP_PKEY	*pkey;
 	EVP_PKEY_CTX	*vctx;	/* verify context, made on first use */
-	const EVP_MD	*vmd;	/* the digest vctx was made for */
+	enum ec_curve	 curve;
 	int		 refs;
 };
 

@@ -1,7 +1,9 @@
 /*
  * TCB Info and Enclave Identity, parsed from the exact signed JSON with
- * jansson.  Strict where it matters (sizes, hex lengths, status names,
- * dates), tolerant of keys Intel may add.
+ * jansson.  Strict where it matters (duplicate keys, sizes, hex lengths,
+ * status names, dates), tolerant of keys Intel may add.  Every error
+ * names the key as a path ("tcbLevels[3].tcb.sgxtcbcomponents: expected
+ * 16 entries, got 15").
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +16,9 @@
 #include "tcbinfo.h"
 #include "util.h"
 
-#define PATH_MAX_LEN	96
+#define PATH_MAX_LEN	96	/* "tdxModuleIdentities[31].tcbLevels[255]..." */
+#define MSG_MAX		160
+#define TCB_COMPONENTS	16
 
 static const char *const status_names[CLOISTER_TCB_STATUS_COUNT] = {
 	[CLOISTER_TCB_UNKNOWN] = "Unknown",
@@ -44,6 +48,8 @@ cloister_tcb_status_name(enum cloister_tcb_status s)
 enum cloister_tcb_status
 cloister_tcb_status_from_name(const char *name, size_t len)
 {
+	if (name == NULL)
+		return CLOISTER_TCB_UNKNOWN;
 	for (int i = 1; i < CLOISTER_TCB_STATUS_COUNT; i++)
 		if (strlen(status_names[i]) == len &&
 		    memcmp(status_names[i], name, len) == 0)
@@ -51,7 +57,10 @@ cloister_tcb_status_from_name(const char *name, size_t len)
 	return CLOISTER_TCB_UNKNOWN;
 }
 
-/* Statuses each kind of level may carry (Intel QVL's lists). */
+/*
+ * The statuses each kind of level may carry, as Intel's PCS documents
+ * them: TDRelaunchAdvised and NotSupported are verdicts, never levels.
+ */
 #define ST(x) (1u << CLOISTER_TCB_##x)
 #define PLATFORM_STATUSES (ST(UP_TO_DATE) | ST(SW_HARDENING_NEEDED) | \
     ST(CONFIGURATION_NEEDED) | ST(CONFIGURATION_AND_SW_HARDENING_NEEDED) | \
@@ -66,39 +75,90 @@ struct ctx {
 	size_t	 whylen;
 };
 
-static int bad(struct ctx *, const char *, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-bad(struct ctx *c, const char *path, const char *fmt, ...)
+/* "path.key", or "key" at the top. */
+static void
+join(char *out, const char *path, const char *key)
 {
-	char msg[160];
+	snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "", key);
+}
+
+/* "path.key[i]" */
+static void
+join_index(char *out, const char *path, const char *key, size_t i)
+{
+	snprintf(out, PATH_MAX_LEN, "%s%s%s[%zu]", path, *path ? "." : "",
+	    key, i);
+}
+
+static int bad(struct ctx *, int, const char *, const char *, const char *,
+    ...) __attribute__((format(printf, 5, 6)));
+
+/* Report "<path.key>: <message>" and return code. */
+static int
+bad(struct ctx *c, int code, const char *path, const char *key,
+    const char *fmt, ...)
+{
+	char where[PATH_MAX_LEN], msg[MSG_MAX];
 	va_list ap;
 
+	if (key != NULL)
+		join(where, path, key);
+	else
+		snprintf(where, sizeof(where), "%s", *path ? path : "(top)");
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (c->why != NULL && c->whylen > 0)
-		snprintf(c->why, c->whylen, "%s: %s", path, msg);
-	return CLOISTER_ERR_BAD_FIELD;
+	return util_fail(code, c->why, c->whylen, "%s: %s", where, msg);
 }
 
-static json_t *
-member(struct ctx *c, json_t *o, const char *path, const char *key,
-    json_type type, int *rc)
+static const char *
+type_name(json_type t)
 {
-	json_t *v = json_object_get(o, key);
+	switch (t) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	default:
+		return "a number, boolean or null";
+	}
+}
 
-	if (v == NULL) {
-		*rc = bad(c, path, "missing \"%s\"", key);
-		return NULL;
+/* At most 40 characters of an untrusted string, safe to print. */
+static const char *
+shown(json_t *v, char out[44])
+{
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v), i;
+
+	for (i = 0; i < n && i < 40; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	if (n > 40) {
+		memcpy(out + i, "...", 3);
+		i += 3;
 	}
-	if (json_typeof(v) != type &&
-	    !(type == JSON_INTEGER && json_typeof(v) == JSON_INTEGER)) {
-		*rc = bad(c, path, "\"%s\" has the wrong type", key);
-		return NULL;
+	out[i] = '\0';
+	return out;
+}
+
+/* The member key of o, which must exist and have type t. */
+static int
+get(struct ctx *c, json_t *o, const char *path, const char *key,
+    json_type t, json_t **out)
+{
+	*out = json_object_get(o, key);
+	if (*out == NULL)
+		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key, "missing");
+	if (json_typeof(*out) != t) {
+		*out = NULL;
+		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
+		    "expected %s", type_name(t));
 	}
-	return v;
+	return 0;
 }
 
 static int
@@ -106,15 +166,17 @@ get_int(struct ctx *c, json_t *o, const char *path, const char *key,
     json_int_t min, json_int_t max, json_int_t *out)
 {
 	json_t *v;
-	int rc = 0;
+	int rc;
 
 	*out = 0;
-	if ((v = member(c, o, path, key, JSON_INTEGER, &rc)) == NULL)
+	if ((rc = get(c, o, path, key, JSON_INTEGER, &v)) != 0)
 		return rc;
+	if (json_integer_value(v) < min || json_integer_value(v) > max)
+		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
+		    "%lld is out of range (%lld to %lld)",
+		    (long long)json_integer_value(v), (long long)min,
+		    (long long)max);
 	*out = json_integer_value(v);
-	if (*out < min || *out > max)
-		return bad(c, path, "\"%s\" = %lld is out of range", key,
-		    (long long)*out);
 	return 0;
 }
 
@@ -123,14 +185,30 @@ get_hex(struct ctx *c, json_t *o, const char *path, const char *key,
     uint8_t *out, size_t n)
 {
 	json_t *v;
-	int rc = 0;
+	int rc;
 
-	if ((v = member(c, o, path, key, JSON_STRING, &rc)) == NULL)
+	if ((rc = get(c, o, path, key, JSON_STRING, &v)) != 0)
 		return rc;
 	if (util_hex_decode_exact(json_string_value(v), json_string_length(v),
 	    out, n) != 0)
-		return bad(c, path, "\"%s\" must be %zu hex characters", key,
-		    2 * n);
+		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
+		    "expected %zu hex characters", 2 * n);
+	return 0;
+}
+
+/* A 4-byte hex field printed most significant byte first (MISCSELECT). */
+static int
+get_hex32(struct ctx *c, json_t *o, const char *path, const char *key,
+    uint32_t *out)
+{
+	uint8_t b[4];
+	int rc;
+
+	*out = 0;
+	if ((rc = get_hex(c, o, path, key, b, sizeof(b))) != 0)
+		return rc;
+	*out = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
 	return 0;
 }
 
@@ -138,14 +216,16 @@ static int
 get_time(struct ctx *c, json_t *o, const char *path, const char *key,
     int64_t *out)
 {
+	char buf[44];
 	json_t *v;
-	int rc = 0;
+	int rc;
 
-	if ((v = member(c, o, path, key, JSON_STRING, &rc)) == NULL)
+	if ((rc = get(c, o, path, key, JSON_STRING, &v)) != 0)
 		return rc;
 	if (util_parse_time(json_string_value(v), json_string_length(v),
 	    out) != 0)
-		return bad(c, path, "\"%s\" is not an RFC 3339 UTC time", key);
+		return bad(c, CLOISTER_ERR_BAD_TIME, path, key,
+		    "\"%s\" is not an RFC 3339 UTC time", shown(v, buf));
 	return 0;
 }
 
@@ -153,16 +233,37 @@ static int
 get_status(struct ctx *c, json_t *o, const char *path, unsigned allowed,
     enum cloister_tcb_status *out)
 {
+	char buf[44];
 	json_t *v;
-	int rc = 0;
+	int rc;
 
-	if ((v = member(c, o, path, "tcbStatus", JSON_STRING, &rc)) == NULL)
+	if ((rc = get(c, o, path, "tcbStatus", JSON_STRING, &v)) != 0)
 		return rc;
 	*out = cloister_tcb_status_from_name(json_string_value(v),
 	    json_string_length(v));
-	if (*out == CLOISTER_TCB_UNKNOWN || !(allowed & (1u << *out)))
-		return bad(c, path, "tcbStatus \"%.40s\" is not allowed here",
-		    json_string_value(v));
+	if (*out == CLOISTER_TCB_UNKNOWN)
+		return bad(c, CLOISTER_ERR_BAD_FIELD, path, "tcbStatus",
+		    "unknown status \"%s\"", shown(v, buf));
+	if (!(allowed & (1u << *out)))
+		return bad(c, CLOISTER_ERR_BAD_FIELD, path, "tcbStatus",
+		    "\"%s\" is not a status this kind of level may have",
+		    cloister_tcb_status_name(*out));
+	return 0;
+}
+
+/* An array member of 1..max entries (or 0..max when optional). */
+static int
+get_array(struct ctx *c, json_t *o, const char *path, const char *key,
+    size_t min, size_t max, json_t **out)
+{
+	int rc;
+
+	if ((rc = get(c, o, path, key, JSON_ARRAY, out)) != 0)
+		return rc;
+	if (json_array_size(*out) < min || json_array_size(*out) > max)
+		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
+		    "%zu entries (%zu to %zu allowed)",
+		    json_array_size(*out), min, max);
 	return 0;
 }
 
@@ -170,52 +271,53 @@ static int
 get_advisories(struct ctx *c, json_t *o, const char *path,
     struct advisory_list *l)
 {
-	json_t *a = json_object_get(o, "advisoryIDs"), *v;
+	char p[PATH_MAX_LEN];
+	json_t *a, *v;
 	size_t i;
+	int rc;
 
-	l->n = 0;
-	l->ids = NULL;
-	if (a == NULL)
+	if (json_object_get(o, "advisoryIDs") == NULL)
 		return 0;
-	if (!json_is_array(a))
-		return bad(c, path, "\"advisoryIDs\" is not an array");
-	if (json_array_size(a) > TCB_ADVISORY_MAX)
-		return bad(c, path, "more than %d advisory IDs",
-		    TCB_ADVISORY_MAX);
-	if (json_array_size(a) == 0)
-		return 0;
+	if ((rc = get_array(c, o, path, "advisoryIDs", 0, TCB_ADVISORY_MAX,
+	    &a)) != 0 || json_array_size(a) == 0)
+		return rc;
 	if ((l->ids = calloc(json_array_size(a), sizeof(*l->ids))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	json_array_foreach(a, i, v) {
+		join_index(p, path, "advisoryIDs", i);
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) >= CLOISTER_ADVISORY_LEN)
-			return bad(c, path, "advisoryIDs[%zu] is not a short "
-			    "string", i);
+			return bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
+			    "expected a string of 1 to %d characters",
+			    CLOISTER_ADVISORY_LEN - 1);
 		memcpy(l->ids[i], json_string_value(v), json_string_length(v));
 		l->n++;
 	}
 	return 0;
 }
 
+/* v3: "sgxtcbcomponents": [{"svn": N, ...} x 16] */
 static int
 get_components(struct ctx *c, json_t *tcb, const char *path, const char *key,
-    uint8_t out[16])
+    uint8_t out[TCB_COMPONENTS])
 {
-	json_t *a, *v;
-	json_int_t svn;
 	char p[PATH_MAX_LEN];
+	json_int_t svn;
+	json_t *a, *v;
 	size_t i;
-	int rc = 0;
+	int rc;
 
-	if ((a = member(c, tcb, path, key, JSON_ARRAY, &rc)) == NULL)
+	if ((rc = get(c, tcb, path, key, JSON_ARRAY, &a)) != 0)
 		return rc;
-	if (json_array_size(a) != 16)
-		return bad(c, path, "\"%s\": expected 16 entries, got %zu",
-		    key, json_array_size(a));
+	if (json_array_size(a) != TCB_COMPONENTS)
+		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
+		    "expected %d entries, got %zu", TCB_COMPONENTS,
+		    json_array_size(a));
 	json_array_foreach(a, i, v) {
-		snprintf(p, sizeof(p), "%s.%s[%zu]", path, key, i);
+		join_index(p, path, key, i);
 		if (!json_is_object(v))
-			return bad(c, p, "not an object");
+			return bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
+			    "expected an object");
 		if ((rc = get_int(c, v, p, "svn", 0, 255, &svn)) != 0)
 			return rc;
 		out[i] = (uint8_t)svn;
@@ -223,44 +325,69 @@ get_components(struct ctx *c, json_t *tcb, const char *path, const char *key,
 	return 0;
 }
 
+/* v2: "sgxtcbcomp01svn" .. "sgxtcbcomp16svn" */
 static int
-parse_level(struct ctx *c, json_t *lv, const char *path, int version,
-    int is_tdx, struct tcb_level *l)
+get_components_v2(struct ctx *c, json_t *tcb, const char *path,
+    uint8_t out[TCB_COMPONENTS])
 {
-	char p[PATH_MAX_LEN], key[20];
+	char key[24];
 	json_int_t v;
-	json_t *tcb;
-	int rc = 0;
+	int rc;
 
-	if (!json_is_object(lv))
-		return bad(c, path, "not an object");
-	snprintf(p, sizeof(p), "%s.tcb", path);
-	if ((tcb = member(c, lv, path, "tcb", JSON_OBJECT, &rc)) == NULL)
-		return rc;
-	if (version >= 3) {
-		if ((rc = get_components(c, tcb, p, "sgxtcbcomponents",
-		    l->sgx_comp)) != 0)
+	for (int i = 0; i < TCB_COMPONENTS; i++) {
+		snprintf(key, sizeof(key), "sgxtcbcomp%02dsvn", i + 1);
+		if ((rc = get_int(c, tcb, path, key, 0, 255, &v)) != 0)
 			return rc;
-		if (is_tdx && (rc = get_components(c, tcb, p,
-		    "tdxtcbcomponents", l->tdx_comp)) != 0)
-			return rc;
-	} else {
-		for (int i = 0; i < 16; i++) {
-			snprintf(key, sizeof(key), "sgxtcbcomp%02dsvn", i + 1);
-			if ((rc = get_int(c, tcb, p, key, 0, 255, &v)) != 0)
-				return rc;
-			l->sgx_comp[i] = (uint8_t)v;
-		}
+		out[i] = (uint8_t)v;
 	}
-	if ((rc = get_int(c, tcb, p, "pcesvn", 0, 65535, &v)) != 0)
-		return rc;
-	l->pcesvn = (uint16_t)v;
-	if ((rc = get_time(c, lv, path, "tcbDate", &l->tcb_date)) != 0 ||
-	    (rc = get_status(c, lv, path, PLATFORM_STATUSES, &l->status)) != 0)
-		return rc;
-	return get_advisories(c, lv, path, &l->advisories);
+	return 0;
 }
 
+/* tcbDate, tcbStatus and advisoryIDs, common to every kind of level. */
+static int
+level_common(struct ctx *c, json_t *lv, const char *path, unsigned allowed,
+    int64_t *date, enum cloister_tcb_status *status,
+    struct advisory_list *adv)
+{
+	int rc;
+
+	if ((rc = get_time(c, lv, path, "tcbDate", date)) != 0 ||
+	    (rc = get_status(c, lv, path, allowed, status)) != 0)
+		return rc;
+	return get_advisories(c, lv, path, adv);
+}
+
+static int
+parse_level(struct ctx *c, json_t *lv, const char *path,
+    const struct tcb_info *ti, struct tcb_level *l)
+{
+	char p[PATH_MAX_LEN];
+	json_int_t v;
+	json_t *tcb;
+	int rc;
+
+	if (!json_is_object(lv))
+		return bad(c, CLOISTER_ERR_BAD_FIELD, path, NULL,
+		    "expected an object");
+	if ((rc = get(c, lv, path, "tcb", JSON_OBJECT, &tcb)) != 0)
+		return rc;
+	join(p, path, "tcb");
+	if (ti->version >= 3)
+		rc = get_components(c, tcb, p, "sgxtcbcomponents",
+		    l->sgx_comp);
+	else
+		rc = get_components_v2(c, tcb, p, l->sgx_comp);
+	if (rc != 0 || (ti->is_tdx && (rc = get_components(c, tcb, p,
+	    "tdxtcbcomponents", l->tdx_comp)) != 0))
+		return rc;
+	if ((rc = get_int(c, tcb, p, "pcesvn", 0, UINT16_MAX, &v)) != 0)
+		return rc;
+	l->pcesvn = (uint16_t)v;
+	return level_common(c, lv, path, PLATFORM_STATUSES, &l->tcb_date,
+	    &l->status, &l->advisories);
+}
+
+/* "tcbLevels": [{"tcb": {"isvsvn": N}, ...}] of a module or an enclave. */
 static int
 parse_isv_levels(struct ctx *c, json_t *o, const char *path,
     unsigned allowed, struct isvsvn_level **out, size_t *nout)
@@ -269,30 +396,29 @@ parse_isv_levels(struct ctx *c, json_t *o, const char *path,
 	json_t *a, *lv, *tcb;
 	json_int_t svn;
 	size_t i;
-	int rc = 0;
+	int rc;
 
-	if ((a = member(c, o, path, "tcbLevels", JSON_ARRAY, &rc)) == NULL)
+	if ((rc = get_array(c, o, path, "tcbLevels", 1, TCB_LEVELS_MAX,
+	    &a)) != 0)
 		return rc;
-	if (json_array_size(a) == 0 || json_array_size(a) > TCB_LEVELS_MAX)
-		return bad(c, path, "tcbLevels: %zu levels (1 to %d allowed)",
-		    json_array_size(a), TCB_LEVELS_MAX);
 	if ((*out = calloc(json_array_size(a), sizeof(**out))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	json_array_foreach(a, i, lv) {
 		struct isvsvn_level *l = &(*out)[i];
 
-		snprintf(p, sizeof(p), "%s.tcbLevels[%zu]", path, i);
-		snprintf(pt, sizeof(pt), "%s.tcb", p);
+		(*nout)++;	/* counted first: *_free releases it */
+		join_index(p, path, "tcbLevels", i);
+		join(pt, p, "tcb");
 		if (!json_is_object(lv))
-			return bad(c, p, "not an object");
-		if ((tcb = member(c, lv, p, "tcb", JSON_OBJECT, &rc)) == NULL ||
-		    (rc = get_int(c, tcb, pt, "isvsvn", 0, 65535, &svn)) != 0)
-			return rc != 0 ? rc : CLOISTER_ERR_BAD_FIELD;
+			return bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
+			    "expected an object");
+		if ((rc = get(c, lv, p, "tcb", JSON_OBJECT, &tcb)) != 0 ||
+		    (rc = get_int(c, tcb, pt, "isvsvn", 0, UINT16_MAX,
+		    &svn)) != 0)
+			return rc;
 		l->isvsvn = (uint16_t)svn;
-		(*nout)++;
-		if ((rc = get_time(c, lv, p, "tcbDate", &l->tcb_date)) != 0 ||
-		    (rc = get_status(c, lv, p, allowed, &l->status)) != 0 ||
-		    (rc = get_advisories(c, lv, p, &l->advisories)) != 0)
+		if ((rc = level_common(c, lv, p, allowed, &l->tcb_date,
+		    &l->status, &l->advisories)) != 0)
 			return rc;
 	}
 	return 0;
@@ -302,51 +428,62 @@ static int
 parse_id(struct ctx *c, json_t *o, const char *path, char *out, size_t n)
 {
 	json_t *v;
-	int rc = 0;
+	int rc;
 
-	if ((v = member(c, o, path, "id", JSON_STRING, &rc)) == NULL)
+	if ((rc = get(c, o, path, "id", JSON_STRING, &v)) != 0)
 		return rc;
 	if (json_string_length(v) == 0 || json_string_length(v) >= n)
-		return bad(c, path, "\"id\" is empty or too long");
-	memcpy(out, json_string_value(v), json_string_length(v));
-	out[json_string_length(v)] = '\0';
+		return bad(c, CLOISTER_ERR_BAD_FIELD, path, "id",
+		    "expected 1 to %zu characters", n - 1);
+	for (size_t i = 0; i < json_string_length(v); i++)
+		if (json_string_value(v)[i] <= 0x20 ||
+		    json_string_value(v)[i] >= 0x7f)
+			return bad(c, CLOISTER_ERR_BAD_FIELD, path, "id",
+			    "expected printable ASCII");
+	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return 0;
+}
+
+/* mrsigner, attributes, attributesMask of "tdxModule" or an identity. */
+static int
+parse_module_keys(struct ctx *c, json_t *m, const char *path,
+    uint8_t mrsigner[48], uint8_t attributes[8], uint8_t mask[8])
+{
+	int rc;
+
+	if ((rc = get_hex(c, m, path, "mrsigner", mrsigner, 48)) != 0 ||
+	    (rc = get_hex(c, m, path, "attributes", attributes, 8)) != 0)
+		return rc;
+	return get_hex(c, m, path, "attributesMask", mask, 8);
 }
 
 static int
 parse_modules(struct ctx *c, json_t *root, struct tcb_info *ti)
 {
-	json_t *a = json_object_get(root, "tdxModuleIdentities"), *m;
 	char p[PATH_MAX_LEN];
+	json_t *a, *m;
 	size_t i;
 	int rc;
 
-	if (a == NULL)
+	if (json_object_get(root, "tdxModuleIdentities") == NULL)
 		return 0;
-	if (!json_is_array(a))
-		return bad(c, "tcbInfo", "\"tdxModuleIdentities\" is not an "
-		    "array");
-	if (json_array_size(a) > TCB_MODULES_MAX)
-		return bad(c, "tcbInfo", "more than %d TDX module identities",
-		    TCB_MODULES_MAX);
-	if (json_array_size(a) == 0)
-		return 0;
+	if ((rc = get_array(c, root, "", "tdxModuleIdentities", 0,
+	    TCB_MODULES_MAX, &a)) != 0 || json_array_size(a) == 0)
+		return rc;
 	if ((ti->modules = calloc(json_array_size(a),
 	    sizeof(*ti->modules))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	json_array_foreach(a, i, m) {
 		struct tdx_module_identity *id = &ti->modules[i];
 
-		snprintf(p, sizeof(p), "tdxModuleIdentities[%zu]", i);
+		ti->nmodules++;	/* counted first: tcb_info_free releases it */
+		join_index(p, "", "tdxModuleIdentities", i);
 		if (!json_is_object(m))
-			return bad(c, p, "not an object");
-		ti->nmodules++;
+			return bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
+			    "expected an object");
 		if ((rc = parse_id(c, m, p, id->id, sizeof(id->id))) != 0 ||
-		    (rc = get_hex(c, m, p, "mrsigner", id->mrsigner, 48)) != 0 ||
-		    (rc = get_hex(c, m, p, "attributes", id->attributes,
-		    8)) != 0 ||
-		    (rc = get_hex(c, m, p, "attributesMask",
-		    id->attributes_mask, 8)) != 0 ||
+		    (rc = parse_module_keys(c, m, p, id->mrsigner,
+		    id->attributes, id->attributes_mask)) != 0 ||
 		    (rc = parse_isv_levels(c, m, p, MODULE_STATUSES,
 		    &id->levels, &id->nlevels)) != 0)
 			return rc;
@@ -354,103 +491,125 @@ parse_modules(struct ctx *c, json_t *root, struct tcb_info *ti)
 	return 0;
 }
 
+/* issueDate <= nextUpdate, both present: shared by both documents. */
+static int
+parse_dates(struct ctx *c, json_t *root, int64_t *issue, int64_t *next)
+{
+	int rc;
+
+	if ((rc = get_time(c, root, "", "issueDate", issue)) != 0 ||
+	    (rc = get_time(c, root, "", "nextUpdate", next)) != 0)
+		return rc;
+	if (*next < *issue)
+		return bad(c, CLOISTER_ERR_BAD_TIME, "", "nextUpdate",
+		    "before issueDate");
+	return 0;
+}
+
+/* version, id (absent in v2: SGX) and the combinations Intel issues. */
+static int
+parse_kind(struct ctx *c, json_t *root, struct tcb_info *ti)
+{
+	char id[TCB_ID_MAX] = "SGX";
+	json_int_t v;
+	int rc;
+
+	if ((rc = get_int(c, root, "", "version", 2, 3, &v)) != 0)
+		return rc;
+	ti->version = (int)v;
+	if ((ti->version >= 3 || json_object_get(root, "id") != NULL) &&
+	    (rc = parse_id(c, root, "", id, sizeof(id))) != 0)
+		return rc;
+	if (strcmp(id, "TDX") == 0)
+		ti->is_tdx = 1;
+	else if (strcmp(id, "SGX") != 0)
+		return bad(c, CLOISTER_ERR_BAD_FIELD, "", "id",
+		    "\"%s\" (expected SGX or TDX)", id);
+	if (ti->is_tdx && ti->version < 3)
+		return bad(c, CLOISTER_ERR_BAD_FIELD, "", "version",
+		    "TDX TCB Info must be version 3");
+	return 0;
+}
+
 static int
 parse_tcb_info(struct ctx *c, json_t *root, struct tcb_info *ti)
 {
-	char idbuf[TCB_ID_MAX] = "SGX", p[PATH_MAX_LEN];
+	char p[PATH_MAX_LEN];
 	json_t *a, *lv, *m;
 	json_int_t v;
 	size_t i;
-	int rc = 0;
+	int rc;
 
-	if (!json_is_object(root))
-		return bad(c, "tcbInfo", "not an object");
-	if ((rc = get_int(c, root, "tcbInfo", "version", 2, 3, &v)) != 0)
-		return rc;
-	ti->version = (int)v;
-	if (json_object_get(root, "id") != NULL &&
-	    (rc = parse_id(c, root, "tcbInfo", idbuf, sizeof(idbuf))) != 0)
-		return rc;
-	if (strcmp(idbuf, "TDX") == 0)
-		ti->is_tdx = 1;
-	else if (strcmp(idbuf, "SGX") != 0)
-		return bad(c, "tcbInfo", "id \"%s\" (expected SGX or TDX)",
-		    idbuf);
-	if (ti->version == 3 && json_object_get(root, "id") == NULL)
-		return bad(c, "tcbInfo", "version 3 needs an \"id\"");
-	if (ti->is_tdx && ti->version < 3)
-		return bad(c, "tcbInfo", "TDX TCB info must be version 3");
-	if ((rc = get_time(c, root, "tcbInfo", "issueDate",
-	    &ti->issue_date)) != 0 ||
-	    (rc = get_time(c, root, "tcbInfo", "nextUpdate",
+	if ((rc = parse_kind(c, root, ti)) != 0 ||
+	    (rc = parse_dates(c, root, &ti->issue_date,
 	    &ti->next_update)) != 0 ||
-	    (rc = get_hex(c, root, "tcbInfo", "fmspc", ti->fmspc, 6)) != 0 ||
-	    (rc = get_hex(c, root, "tcbInfo", "pceId", ti->pceid, 2)) != 0)
-		return rc;
-	if ((rc = get_int(c, root, "tcbInfo", "tcbType", 0, 255, &v)) != 0)
+	    (rc = get_hex(c, root, "", "fmspc", ti->fmspc, 6)) != 0 ||
+	    (rc = get_hex(c, root, "", "pceId", ti->pceid, 2)) != 0 ||
+	    (rc = get_int(c, root, "", "tcbType", 0, 255, &v)) != 0)
 		return rc;
 	ti->tcb_type = (int)v;
-	if ((rc = get_int(c, root, "tcbInfo", "tcbEvaluationDataNumber", 0,
+	if ((rc = get_int(c, root, "", "tcbEvaluationDataNumber", 0,
 	    INT32_MAX, &v)) != 0)
 		return rc;
 	ti->tcb_eval_num = (int)v;
-	if ((m = json_object_get(root, "tdxModule")) != NULL) {
-		if (!json_is_object(m))
-			return bad(c, "tcbInfo", "\"tdxModule\" is not an "
-			    "object");
-		if ((rc = get_hex(c, m, "tdxModule", "mrsigner",
-		    ti->module_mrsigner, 48)) != 0 ||
-		    (rc = get_hex(c, m, "tdxModule", "attributes",
-		    ti->module_attributes, 8)) != 0 ||
-		    (rc = get_hex(c, m, "tdxModule", "attributesMask",
-		    ti->module_attributes_mask, 8)) != 0)
+	if (json_object_get(root, "tdxModule") != NULL) {
+		if ((rc = get(c, root, "", "tdxModule", JSON_OBJECT, &m)) != 0 ||
+		    (rc = parse_module_keys(c, m, "tdxModule",
+		    ti->module_mrsigner, ti->module_attributes,
+		    ti->module_attributes_mask)) != 0)
 			return rc;
 		ti->has_tdx_module = 1;
 	}
-	if ((rc = parse_modules(c, root, ti)) != 0)
+	if ((rc = parse_modules(c, root, ti)) != 0 ||
+	    (rc = get_array(c, root, "", "tcbLevels", 1, TCB_LEVELS_MAX,
+	    &a)) != 0)
 		return rc;
-	if ((a = member(c, root, "tcbInfo", "tcbLevels", JSON_ARRAY,
-	    &rc)) == NULL)
-		return rc;
-	if (json_array_size(a) == 0 || json_array_size(a) > TCB_LEVELS_MAX)
-		return bad(c, "tcbInfo", "tcbLevels: %zu levels (1 to %d "
-		    "allowed)", json_array_size(a), TCB_LEVELS_MAX);
 	if ((ti->levels = calloc(json_array_size(a),
 	    sizeof(*ti->levels))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	json_array_foreach(a, i, lv) {
-		snprintf(p, sizeof(p), "tcbLevels[%zu]", i);
-		ti->nlevels++;
-		if ((rc = parse_level(c, lv, p, ti->version, ti->is_tdx,
-		    &ti->levels[i])) != 0)
+		ti->nlevels++;	/* counted first: tcb_info_free releases it */
+		join_index(p, "", "tcbLevels", i);
+		if ((rc = parse_level(c, lv, p, ti, &ti->levels[i])) != 0)
 			return rc;
 	}
 	return 0;
 }
 
-static json_t *
-load(struct ctx *c, const char *json, size_t len, int *rc)
+static int
+parse_qe(struct ctx *c, json_t *root, struct qe_identity *qe)
 {
-	json_error_t err;
-	json_t *root;
+	json_int_t v;
+	int rc;
 
-	*rc = 0;
-	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
-	if (root == NULL) {
-		if (c->why != NULL && c->whylen > 0)
-			snprintf(c->why, c->whylen, "JSON line %d column %d: "
-			    "%s", err.line, err.column, err.text);
-		*rc = CLOISTER_ERR_BAD_JSON;
-	}
-	return root;
-}
-
-static void
-free_advisories(struct advisory_list *l)
-{
-	free(l->ids);
-	l->ids = NULL;
-	l->n = 0;
+	if ((rc = parse_id(c, root, "", qe->id, sizeof(qe->id))) != 0)
+		return rc;
+	if (strcmp(qe->id, "QE") != 0 && strcmp(qe->id, "TD_QE") != 0 &&
+	    strcmp(qe->id, "QVE") != 0)
+		return bad(c, CLOISTER_ERR_BAD_FIELD, "", "id",
+		    "\"%s\" (expected QE, TD_QE or QVE)", qe->id);
+	if ((rc = get_int(c, root, "", "version", 2, 2, &v)) != 0)
+		return rc;
+	qe->version = (int)v;
+	if ((rc = parse_dates(c, root, &qe->issue_date,
+	    &qe->next_update)) != 0 ||
+	    (rc = get_int(c, root, "", "tcbEvaluationDataNumber", 0,
+	    INT32_MAX, &v)) != 0)
+		return rc;
+	qe->tcb_eval_num = (int)v;
+	if ((rc = get_hex32(c, root, "", "miscselect", &qe->miscselect)) != 0 ||
+	    (rc = get_hex32(c, root, "", "miscselectMask",
+	    &qe->miscselect_mask)) != 0 ||
+	    (rc = get_hex(c, root, "", "attributes", qe->attributes,
+	    16)) != 0 ||
+	    (rc = get_hex(c, root, "", "attributesMask", qe->attributes_mask,
+	    16)) != 0 ||
+	    (rc = get_hex(c, root, "", "mrsigner", qe->mrsigner, 32)) != 0 ||
+	    (rc = get_int(c, root, "", "isvprodid", 0, UINT16_MAX, &v)) != 0)
+		return rc;
+	qe->isvprodid = (uint16_t)v;
+	return parse_isv_levels(c, root, "", QE_STATUSES, &qe->levels,
+	    &qe->nlevels);
 }
 
 static void
@@ -459,7 +618,7 @@ free_isv_levels(struct isvsvn_level *l, size_t n)
 	if (l == NULL)
 		return;
 	for (size_t i = 0; i < n; i++)
-		free_advisories(&l[i].advisories);
+		free(l[i].advisories.ids);
 	free(l);
 }
 
@@ -468,72 +627,16 @@ tcb_info_free(struct tcb_info *ti)
 {
 	if (ti == NULL)
 		return;
-	for (size_t i = 0; i < ti->nlevels; i++)
-		free_advisories(&ti->levels[i].advisories);
+	if (ti->levels != NULL)
+		for (size_t i = 0; i < ti->nlevels; i++)
+			free(ti->levels[i].advisories.ids);
 	free(ti->levels);
-	for (size_t i = 0; i < ti->nmodules; i++)
-		free_isv_levels(ti->modules[i].levels,
-		    ti->modules[i].nlevels);
+	if (ti->modules != NULL)
+		for (size_t i = 0; i < ti->nmodules; i++)
+			free_isv_levels(ti->modules[i].levels,
+			    ti->modules[i].nlevels);
 	free(ti->modules);
 	free(ti);
-}
-
-/*
- * Load json, allocate size bytes, fill them with parse(); on failure free
- * them with release().  Shared by both document kinds.
- */
-static int
-parse_document(const char *json, size_t len, size_t size,
-    int (*parse)(struct ctx *, json_t *, void *), void (*release)(void *),
-    void **out, char *why, size_t whylen)
-{
-	struct ctx c = { why, whylen };
-	json_t *root;
-	void *obj;
-	int rc;
-
-	*out = NULL;
-	if (why != NULL && whylen > 0)
-		why[0] = '\0';
-	if ((root = load(&c, json, len, &rc)) == NULL)
-		return rc;
-	if ((obj = calloc(1, size)) == NULL) {
-		json_decref(root);
-		return CLOISTER_ERR_ALLOC;
-	}
-	rc = parse(&c, root, obj);
-	json_decref(root);
-	if (rc != 0) {
-		release(obj);
-		return rc;
-	}
-	*out = obj;
-	return 0;
-}
-
-static int
-parse_tcb_info_any(struct ctx *c, json_t *root, void *obj)
-{
-	return parse_tcb_info(c, root, obj);
-}
-
-static void
-tcb_info_release(void *obj)
-{
-	tcb_info_free(obj);
-}
-
-int
-tcb_info_parse(const char *json, size_t len, struct tcb_info **out,
-    char *why, size_t whylen)
-{
-	void *obj = NULL;
-	int rc;
-
-	rc = parse_document(json, len, sizeof(**out), parse_tcb_info_any,
-	    tcb_info_release, &obj, why, whylen);
-	*out = obj;
-	return rc;
 }
 
 void
@@ -545,80 +648,86 @@ qe_identity_free(struct qe_identity *qe)
 	free(qe);
 }
 
+/*
+ * The document as a jansson object: syntax errors are BAD_JSON with the
+ * position, duplicate keys at any depth are refused (two "tcbStatus" in
+ * one level must not let a reader pick the one it likes).
+ */
 static int
-parse_qe(struct ctx *c, json_t *root, struct qe_identity *qe)
+load(struct ctx *c, const char *json, size_t len, json_t **root)
 {
-	uint8_t b4[4];
-	json_int_t v;
-	int rc;
+	json_error_t err;
 
-	if (!json_is_object(root))
-		return bad(c, "enclaveIdentity", "not an object");
-	if ((rc = parse_id(c, root, "enclaveIdentity", qe->id,
-	    sizeof(qe->id))) != 0)
-		return rc;
-	if (strcmp(qe->id, "QE") != 0 && strcmp(qe->id, "TD_QE") != 0 &&
-	    strcmp(qe->id, "QVE") != 0)
-		return bad(c, "enclaveIdentity", "id \"%s\" (expected QE, "
-		    "TD_QE or QVE)", qe->id);
-	if ((rc = get_int(c, root, "enclaveIdentity", "version", 2, 2,
-	    &v)) != 0)
-		return rc;
-	qe->version = (int)v;
-	if ((rc = get_time(c, root, "enclaveIdentity", "issueDate",
-	    &qe->issue_date)) != 0 ||
-	    (rc = get_time(c, root, "enclaveIdentity", "nextUpdate",
-	    &qe->next_update)) != 0 ||
-	    (rc = get_int(c, root, "enclaveIdentity",
-	    "tcbEvaluationDataNumber", 0, INT32_MAX, &v)) != 0)
-		return rc;
-	qe->tcb_eval_num = (int)v;
-	/* MISCSELECT is printed as a number: most significant byte first. */
-	if ((rc = get_hex(c, root, "enclaveIdentity", "miscselect", b4,
-	    4)) != 0)
-		return rc;
-	qe->miscselect = (uint32_t)b4[0] << 24 | (uint32_t)b4[1] << 16 |
-	    (uint32_t)b4[2] << 8 | b4[3];
-	if ((rc = get_hex(c, root, "enclaveIdentity", "miscselectMask", b4,
-	    4)) != 0)
-		return rc;
-	qe->miscselect_mask = (uint32_t)b4[0] << 24 | (uint32_t)b4[1] << 16 |
-	    (uint32_t)b4[2] << 8 | b4[3];
-	if ((rc = get_hex(c, root, "enclaveIdentity", "attributes",
-	    qe->attributes, 16)) != 0 ||
-	    (rc = get_hex(c, root, "enclaveIdentity", "attributesMask",
-	    qe->attributes_mask, 16)) != 0 ||
-	    (rc = get_hex(c, root, "enclaveIdentity", "mrsigner",
-	    qe->mrsigner, 32)) != 0 ||
-	    (rc = get_int(c, root, "enclaveIdentity", "isvprodid", 0, 65535,
-	    &v)) != 0)
-		return rc;
-	qe->isvprodid = (uint16_t)v;
-	return parse_isv_levels(c, root, "enclaveIdentity", QE_STATUSES,
-	    &qe->levels, &qe->nlevels);
+	*root = NULL;
+	if (json == NULL)
+		return util_fail(CLOISTER_ERR_BAD_JSON, c->why, c->whylen,
+		    "no document");
+	*root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+	if (*root == NULL)
+		return util_fail(CLOISTER_ERR_BAD_JSON, c->why, c->whylen,
+		    "JSON line %d column %d: %s", err.line, err.column,
+		    err.text);
+	if (!json_is_object(*root)) {
+		json_decref(*root);
+		*root = NULL;
+		return util_fail(CLOISTER_ERR_BAD_FIELD, c->why, c->whylen,
+		    "expected a JSON object");
+	}
+	return 0;
 }
 
-static int
-parse_qe_any(struct ctx *c, json_t *root, void *obj)
+int
+tcb_info_parse(const char *json, size_t len, struct tcb_info **out,
+    char *why, size_t whylen)
 {
-	return parse_qe(c, root, obj);
-}
+	struct ctx c = { why, whylen };
+	struct tcb_info *ti = NULL;
+	json_t *root = NULL;
+	int r;
 
-static void
-qe_identity_release(void *obj)
-{
-	qe_identity_free(obj);
+	*out = NULL;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if ((r = load(&c, json, len, &root)) != 0)
+		goto out;
+	if ((ti = calloc(1, sizeof(*ti))) == NULL) {
+		r = CLOISTER_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = parse_tcb_info(&c, root, ti)) != 0)
+		goto out;
+	*out = ti;
+	ti = NULL;
+ out:
+	tcb_info_free(ti);
+	json_decref(root);
+	return r;
 }
 
 int
 qe_identity_parse(const char *json, size_t len, struct qe_identity **out,
     char *why, size_t whylen)
 {
-	void *obj = NULL;
-	int rc;
+	struct ctx c = { why, whylen };
+	struct qe_identity *qe = NULL;
+	json_t *root = NULL;
+	int r;
 
-	rc = parse_document(json, len, sizeof(**out), parse_qe_any,
-	    qe_identity_release, &obj, why, whylen);
-	*out = obj;
-	return rc;
+	*out = NULL;
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	if ((r = load(&c, json, len, &root)) != 0)
+		goto out;
+	if ((qe = calloc(1, sizeof(*qe))) == NULL) {
+		r = CLOISTER_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = parse_qe(&c, root, qe)) != 0)
+		goto out;
+	*out = qe;
+	qe = NULL;
+ out:
+	qe_identity_free(qe);
+	json_decref(root);
+	return r;
 }

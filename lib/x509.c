@@ -1,34 +1,39 @@
 /*
- * Certificates, chains, CRLs and the Intel SGX PCK extension.
+ * Certificates, chains and CRLs: parsing (DER, strict PEM, hex text) and
+ * the DCAP chain check.
  *
  * Chains are verified by a plain walk rather than X509_verify_cert(): the
- * DCAP rules are narrow (one anchor, every non-anchor certificate covered
- * by a CRL from its issuer, everything at one given time) and each failure
- * must name the certificate and the reason.
+ * DCAP rules are narrow (one caller-given anchor, every certificate below
+ * it covered by a CRL from its issuer, everything at one given time), each
+ * failure must name the certificate and the reason, and a walk states
+ * every rule where it can be read (docs/internals/x509.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "cloister/error.h"
 #include "crypto_int.h"
-#include "x509_int.h"
 #include "util.h"
 #include "x509.h"
+#include "x509_int.h"
 
 #define PEM_CERT_BEGIN	"-----BEGIN CERTIFICATE-----"
 #define PEM_CERT_END	"-----END CERTIFICATE-----"
 #define PEM_CRL_BEGIN	"-----BEGIN X509 CRL-----"
-#define CRL_MAX		(1024u * 1024)
-#define CERT_MAX	(64u * 1024)
+#define PEM_CRL_END	"-----END X509 CRL-----"
+#define CERT_MAX	(64u * 1024)	/* one DER certificate */
+#define CRL_MAX		(1024u * 1024)	/* one CRL in any encoding */
+/* A PEM chain: X509_CHAIN_MAX certificates as base64 with line breaks. */
+#define PEM_CHAIN_MAX	(X509_CHAIN_MAX * 2 * CERT_MAX)
+#define MIN_SIG_BITS	112	/* refuse SHA-1 and weaker signatures */
+#define SGX_EXT_OID	"1.2.840.113741.1.13.1"
 
 static struct x509_cert *
 cert_wrap(X509 *x)
@@ -67,76 +72,6 @@ starts_with(const uint8_t *buf, size_t len, const char *s)
 	return len >= n && memcmp(buf, s, n) == 0;
 }
 
-/* One PEM block (exactly) into an X509. */
-static X509 *
-pem_cert(const uint8_t *buf, size_t len)
-{
-	BIO *b;
-	X509 *x;
-
-	if (len > INT32_MAX || (b = BIO_new_mem_buf(buf, (int)len)) == NULL)
-		return NULL;
-	x = PEM_read_bio_X509(b, NULL, NULL, NULL);
-	BIO_free(b);
-	return x;
-}
-
-static X509 *
-der_cert(const uint8_t *buf, size_t len)
-{
-	const uint8_t *p = buf;
-	X509 *x;
-
-	if (len > CERT_MAX)
-		return NULL;
-	x = d2i_X509(NULL, &p, (long)len);
-	if (x != NULL && p != buf + len) {	/* bytes after the DER */
-		X509_free(x);
-		return NULL;
-	}
-	return x;
-}
-
-static int
-is_space(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0';
-}
-
-int
-x509_cert_parse(const uint8_t *buf, size_t len, struct x509_cert **out)
-{
-	X509 *x;
-	size_t i = 0;
-
-	*out = NULL;
-	if (buf == NULL || len == 0 || len > CERT_MAX)
-		return CLOISTER_ERR_BAD_CERT;
-	while (i < len && is_space(buf[i]))
-		i++;
-	if (starts_with(buf + i, len - i, PEM_CERT_BEGIN)) {
-		struct x509_chain *ch = NULL;
-		int r;
-
-		if ((r = x509_chain_parse_pem(buf, len, &ch)) != 0)
-			return r;
-		if (ch->n != 1) {
-			x509_chain_free(ch);
-			return CLOISTER_ERR_BAD_PEM;
-		}
-		*out = x509_cert_ref(ch->c[0]);
-		x509_chain_free(ch);
-		return 0;
-	}
-	if ((x = der_cert(buf, len)) == NULL)
-		return CLOISTER_ERR_BAD_CERT;
-	if ((*out = cert_wrap(x)) == NULL) {
-		X509_free(x);
-		return CLOISTER_ERR_ALLOC;
-	}
-	return 0;
-}
-
 static const uint8_t *
 find(const uint8_t *hay, size_t len, const char *needle)
 {
@@ -148,16 +83,208 @@ find(const uint8_t *hay, size_t len, const char *needle)
 	return NULL;
 }
 
+/* Whitespace allowed around PEM blocks and hex text (not NUL). */
+static int
+is_space(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Only NULs and whitespace from i to the end (quotes pad with NULs). */
+static int
+only_padding(const uint8_t *buf, size_t len, size_t i)
+{
+	for (; i < len; i++)
+		if (buf[i] != '\0' && !is_space(buf[i]))
+			return 0;
+	return 1;
+}
+
+static int
+b64_value(uint8_t c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * Strict base64 of a PEM body: the alphabet and line breaks only, '='
+ * padding to a whole quantum and only at the end, unused bits zero.  At
+ * most cap bytes come out into a new buffer (the caller frees it).
+ */
+static int
+b64_decode(const uint8_t *s, size_t len, size_t cap, uint8_t **out,
+    size_t *outlen)
+{
+	uint8_t *buf;
+	uint32_t acc = 0;
+	size_t n = 0, chars = 0, pad = 0;
+	int v, nbits = 0, r = CLOISTER_ERR_BAD_PEM;
+
+	*out = NULL;
+	*outlen = 0;
+	if ((buf = malloc(len / 4 * 3 + 3)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\r' || s[i] == '\n')
+			continue;
+		if (s[i] == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || (v = b64_value(s[i])) < 0)
+			goto out;	/* data after padding, or not base64 */
+		chars++;
+		acc = acc << 6 | (uint32_t)v;
+		if ((nbits += 6) >= 8) {
+			nbits -= 8;
+			buf[n++] = (uint8_t)(acc >> nbits);
+		}
+	}
+	/* 4k chars, or 4k+2 and "==", or 4k+3 and "=". */
+	if ((chars + pad) % 4 != 0 || pad > 2 || chars % 4 == 1 ||
+	    (acc & ((1u << nbits) - 1)) != 0 || n == 0)
+		goto out;
+	if (n > cap) {
+		r = CLOISTER_ERR_TOO_LARGE;
+		goto out;
+	}
+	*out = buf;
+	*outlen = n;
+	buf = NULL;
+	r = 0;
+ out:
+	free(buf);
+	return r;
+}
+
+/*
+ * The PEM block starting at buf[*off] with the given armour lines; no
+ * headers and nothing but base64 and line breaks inside.  *off moves
+ * past the END line.  The DER comes out in a new buffer of at most cap.
+ */
+static int
+pem_block(const uint8_t *buf, size_t len, size_t *off, const char *begin,
+    const char *end, size_t cap, uint8_t **der, size_t *derlen)
+{
+	const uint8_t *body, *stop;
+	size_t blen = strlen(begin);
+	int r;
+
+	if (!starts_with(buf + *off, len - *off, begin))
+		return CLOISTER_ERR_BAD_PEM;
+	body = buf + *off + blen;
+	if ((stop = find(body, len - *off - blen, end)) == NULL)
+		return CLOISTER_ERR_BAD_PEM;
+	if ((r = b64_decode(body, (size_t)(stop - body), cap, der,
+	    derlen)) != 0)
+		return r;
+	*off = (size_t)(stop - buf) + strlen(end);
+	return 0;
+}
+
+/* Exactly one DER certificate, every byte of it. */
+static X509 *
+der_cert(const uint8_t *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	X509 *x;
+
+	if (len == 0 || len > CERT_MAX)
+		return NULL;
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x != NULL && (p != buf + len ||
+	    (X509_get_extension_flags(x) & EXFLAG_INVALID))) {
+		/* Bytes after the DER, or extensions OpenSSL cannot read
+		 * (duplicates, malformed basic constraints, ...). */
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+int
+x509_cert_parse(const uint8_t *buf, size_t len, struct x509_cert **out)
+{
+	struct x509_chain *ch = NULL;
+	X509 *x;
+	size_t i = 0;
+	int r;
+
+	*out = NULL;
+	if (buf == NULL || len == 0)
+		return CLOISTER_ERR_BAD_CERT;
+	while (i < len && is_space(buf[i]))
+		i++;
+	if (starts_with(buf + i, len - i, PEM_CERT_BEGIN)) {
+		if ((r = x509_chain_parse_pem(buf, len, &ch)) != 0)
+			return r;
+		r = CLOISTER_ERR_BAD_PEM;
+		if (ch->n == 1) {
+			*out = x509_cert_ref(ch->c[0]);
+			r = 0;
+		}
+		x509_chain_free(ch);
+		return r;
+	}
+	if (len > CERT_MAX)
+		return CLOISTER_ERR_TOO_LARGE;
+	if ((x = der_cert(buf, len)) == NULL)
+		return CLOISTER_ERR_BAD_CERT;
+	if ((*out = cert_wrap(x)) == NULL) {
+		X509_free(x);
+		return CLOISTER_ERR_ALLOC;
+	}
+	return 0;
+}
+
+/* One PEM certificate at buf[*off] appended to the chain. */
+static int
+chain_add_pem(struct x509_chain *ch, const uint8_t *buf, size_t len,
+    size_t *off)
+{
+	uint8_t *der = NULL;
+	size_t derlen;
+	X509 *x = NULL;
+	int r;
+
+	if (ch->n == X509_CHAIN_MAX)
+		return CLOISTER_ERR_TOO_LARGE;
+	if ((r = pem_block(buf, len, off, PEM_CERT_BEGIN, PEM_CERT_END,
+	    CERT_MAX, &der, &derlen)) != 0)
+		return r;
+	r = CLOISTER_ERR_BAD_CERT;
+	if ((x = der_cert(der, derlen)) == NULL)
+		goto out;
+	r = CLOISTER_ERR_ALLOC;
+	if ((ch->c[ch->n] = cert_wrap(x)) == NULL)
+		goto out;
+	x = NULL;
+	ch->n++;
+	r = 0;
+ out:
+	X509_free(x);
+	free(der);
+	return r;
+}
+
 int
 x509_chain_parse_pem(const uint8_t *buf, size_t len, struct x509_chain **out)
 {
 	struct x509_chain *ch;
-	const uint8_t *end;
-	size_t i = 0, blk;
-	X509 *x;
+	size_t i = 0;
 	int r = CLOISTER_ERR_BAD_PEM;
 
 	*out = NULL;
+	if (buf == NULL)
+		return CLOISTER_ERR_BAD_PEM;
+	if (len > PEM_CHAIN_MAX)
+		return CLOISTER_ERR_TOO_LARGE;
 	if ((ch = calloc(1, sizeof(*ch))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	for (;;) {
@@ -165,28 +292,17 @@ x509_chain_parse_pem(const uint8_t *buf, size_t len, struct x509_chain **out)
 			i++;
 		if (i == len)
 			break;
-		if (!starts_with(buf + i, len - i, PEM_CERT_BEGIN))
-			goto out;	/* something other than a certificate */
-		end = find(buf + i, len - i, PEM_CERT_END);
-		if (end == NULL)
-			goto out;
-		blk = (size_t)(end - (buf + i)) + strlen(PEM_CERT_END);
-		if (ch->n == X509_CHAIN_MAX) {
-			r = CLOISTER_ERR_TOO_LARGE;
-			goto out;
+		if (buf[i] == '\0') {	/* the quote's terminator: the end */
+			if (!only_padding(buf, len, i)) {
+				r = CLOISTER_ERR_BAD_PEM;
+				goto out;
+			}
+			break;
 		}
-		if ((x = pem_cert(buf + i, blk)) == NULL) {
-			r = CLOISTER_ERR_BAD_CERT;
+		if ((r = chain_add_pem(ch, buf, len, &i)) != 0)
 			goto out;
-		}
-		if ((ch->c[ch->n] = cert_wrap(x)) == NULL) {
-			X509_free(x);
-			r = CLOISTER_ERR_ALLOC;
-			goto out;
-		}
-		ch->n++;
-		i += blk;
 	}
+	r = CLOISTER_ERR_BAD_PEM;
 	if (ch->n == 0)
 		goto out;
 	*out = ch;
@@ -219,56 +335,103 @@ x509_chain_get(const struct x509_chain *ch, size_t i)
 	return ch == NULL || i >= ch->n ? NULL : ch->c[i];
 }
 
-int
-x509_crl_parse(const uint8_t *buf, size_t len, struct x509_crl **out)
+/*
+ * What this verifier can read a CRL as: a complete list from its issuer.
+ * A delta CRL, a partitioned one (issuing distribution point) or any
+ * critical extension, on the CRL or on an entry (an indirect CRL's
+ * certificate issuer), would change what absence from the list means.
+ */
+static int
+crl_is_plain(X509_CRL *crl)
 {
-	struct x509_crl *c = NULL;
-	const uint8_t *p;
-	uint8_t *bin = NULL;
-	X509_CRL *crl = NULL;
-	size_t i = 0, binlen;
-	BIO *b;
-	int r = CLOISTER_ERR_BAD_CRL, h;
+	const STACK_OF(X509_EXTENSION) *exts = X509_CRL_get0_extensions(crl);
+	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
 
-	*out = NULL;
-	if (buf == NULL || len == 0 || len > CRL_MAX)
-		return len > CRL_MAX ? CLOISTER_ERR_TOO_LARGE :
-		    CLOISTER_ERR_BAD_CRL;
+	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(e));
+
+		if (X509_EXTENSION_get_critical(e) || nid == NID_delta_crl ||
+		    nid == NID_issuing_distribution_point)
+			return 0;
+	}
+	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
+		exts = X509_REVOKED_get0_extensions(
+		    sk_X509_REVOKED_value(revs, i));
+		for (int j = 0; j < sk_X509_EXTENSION_num(exts); j++)
+			if (X509_EXTENSION_get_critical(
+			    sk_X509_EXTENSION_value(exts, j)))
+				return 0;
+	}
+	return 1;
+}
+
+/* The DER of a CRL given as PEM, hex text or DER; when it had to be
+ * decoded, *bin holds it (the caller frees it). */
+static int
+crl_der(const uint8_t *buf, size_t len, uint8_t **bin, const uint8_t **der,
+    size_t *derlen)
+{
+	size_t i = 0;
+	int r;
+
+	*bin = NULL;
+	*der = buf;
+	*derlen = len;
 	while (i < len && is_space(buf[i]))
 		i++;
 	if (starts_with(buf + i, len - i, PEM_CRL_BEGIN)) {
-		if ((b = BIO_new_mem_buf(buf, (int)len)) == NULL)
-			return CLOISTER_ERR_ALLOC;
-		crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL);
-		BIO_free(b);
-	} else {
-		/* PCCS serves CRLs as hex text of the DER. */
-		if ((h = util_maybe_hex(buf, len, &bin, &binlen)) < 0)
-			return CLOISTER_ERR_BAD_CRL;
-		if (h == 0) {
-			bin = NULL;
-			binlen = len;
-		}
-		p = bin != NULL ? bin : buf;
-		crl = d2i_X509_CRL(NULL, &p, (long)binlen);
-		if (crl != NULL && p != (bin != NULL ? bin : buf) + binlen) {
-			X509_CRL_free(crl);
-			crl = NULL;
-		}
-		free(bin);
+		if ((r = pem_block(buf, len, &i, PEM_CRL_BEGIN, PEM_CRL_END,
+		    CRL_MAX, bin, derlen)) != 0)
+			return r;
+		*der = *bin;
+		return only_padding(buf, len, i) ? 0 : CLOISTER_ERR_BAD_PEM;
 	}
-	if (crl == NULL)
-		goto out;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		r = CLOISTER_ERR_ALLOC;
+	/* PCCS serves hex text; DER starts with 30 8x, never all hex. */
+	if ((r = util_maybe_hex(buf, len, bin, derlen)) < 0)
+		return r;
+	if (r == 1)
+		*der = *bin;
+	else
+		*derlen = len;
+	return 0;
+}
+
+int
+x509_crl_parse(const uint8_t *buf, size_t len, struct x509_crl **out)
+{
+	struct x509_crl *c;
+	const uint8_t *der, *p;
+	uint8_t *bin = NULL;
+	X509_CRL *crl = NULL;
+	size_t derlen;
+	int r;
+
+	*out = NULL;
+	if (buf == NULL || len == 0)
+		return CLOISTER_ERR_BAD_CRL;
+	if (len > CRL_MAX)
+		return CLOISTER_ERR_TOO_LARGE;
+	if ((r = crl_der(buf, len, &bin, &der, &derlen)) != 0) {
+		if (r != CLOISTER_ERR_ALLOC)
+			r = CLOISTER_ERR_BAD_CRL;
 		goto out;
 	}
+	r = CLOISTER_ERR_BAD_CRL;
+	p = der;
+	if (derlen == 0 || (crl = d2i_X509_CRL(NULL, &p, (long)derlen)) ==
+	    NULL || p != der + derlen || !crl_is_plain(crl))
+		goto out;
+	r = CLOISTER_ERR_ALLOC;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		goto out;
 	c->crl = crl;
 	crl = NULL;
 	*out = c;
 	r = 0;
  out:
 	X509_CRL_free(crl);
+	free(bin);
 	return r;
 }
 
@@ -288,7 +451,7 @@ name_cn(const X509_NAME *name, char *buf, size_t len)
 	unsigned char *utf8 = NULL;
 	int i, n;
 
-	if (len == 0)
+	if (buf == NULL || len == 0)
 		return CLOISTER_ERR_INVALID_ARG;
 	buf[0] = '\0';
 	if (name == NULL ||
@@ -425,9 +588,70 @@ check_times(const struct x509_cert *c, const char *cn, int64_t at, char *why,
 }
 
 /*
- * Every CRL from the certificate's issuer must be signed by the issuer
- * and current; the certificate must be in none of them; at least one must
- * exist.
+ * Whether the CRL's authority key identifier, when it has one, names the
+ * issuer's key: a same-named CA with another key is another CA.
+ */
+static int
+crl_aki_matches(X509_CRL *crl, const struct x509_cert *issuer)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(issuer->x);
+	AUTHORITY_KEYID *akid;
+	int ok = 1;
+
+	akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL,
+	    NULL);
+	if (akid != NULL && akid->keyid != NULL && ski != NULL)
+		ok = ASN1_OCTET_STRING_cmp(akid->keyid, ski) == 0;
+	AUTHORITY_KEYID_free(akid);
+	return ok;
+}
+
+/* One CRL from the certificate's issuer: its issuer, signature, window,
+ * and whether it lists the certificate. */
+static int
+check_one_crl(const struct x509_crl *crl, const struct x509_cert *c,
+    const struct x509_cert *issuer, const char *cn, const char *icn,
+    int64_t at, char *why, size_t whylen)
+{
+	char what[2 * X509_CN_MAX + 32];
+	X509_REVOKED *rev;
+	int r;
+
+	if (!crl_aki_matches(crl->crl, issuer))
+		return util_fail(CLOISTER_ERR_CRL_ISSUER, why, whylen, "a CRL "
+		    "names \"%s\" as its issuer but another key (checking "
+		    "\"%s\")", icn, cn);
+	if ((X509_get_extension_flags(issuer->x) & EXFLAG_KUSAGE) &&
+	    !(X509_get_key_usage(issuer->x) & KU_CRL_SIGN))
+		return util_fail(CLOISTER_ERR_CRL_ISSUER, why, whylen, "\"%s\" "
+		    "may not sign CRLs (key usage), yet a CRL for \"%s\" names "
+		    "it", icn, cn);
+	if (x509_crl_verify_signature(crl, issuer) != 0)
+		return util_fail(CLOISTER_ERR_CRL_SIGNATURE, why, whylen, "the "
+		    "CRL of \"%s\" (checking \"%s\") is not signed by its key",
+		    icn, cn);
+	if (X509_CRL_get0_nextUpdate(crl->crl) == NULL)
+		return util_fail(CLOISTER_ERR_CRL_EXPIRED, why, whylen, "the "
+		    "CRL of \"%s\" (checking \"%s\") has no nextUpdate", icn,
+		    cn);
+	snprintf(what, sizeof(what), "the CRL of \"%s\" (checking \"%s\")",
+	    icn, cn);
+	if ((r = util_check_window(at, x509_crl_this_update(crl),
+	    x509_crl_next_update(crl), CLOISTER_ERR_CRL_NOT_YET_VALID,
+	    CLOISTER_ERR_CRL_EXPIRED, what, why, whylen)) != 0)
+		return r;
+	if (X509_CRL_get0_by_serial(crl->crl, &rev,
+	    X509_get0_serialNumber(c->x)) == 1)
+		return util_fail(CLOISTER_ERR_CERT_REVOKED, why, whylen,
+		    "certificate \"%s\" is revoked by the CRL of \"%s\"", cn,
+		    icn);
+	return 0;
+}
+
+/*
+ * Every CRL naming the certificate's issuer must be from that issuer,
+ * signed by it and current, and must not list the certificate; at least
+ * one must exist.  CRLs from other issuers are not this certificate's.
  */
 static int
 check_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
@@ -435,31 +659,19 @@ check_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
     int64_t at, char *why, size_t whylen)
 {
 	const X509_NAME *iname = X509_get_issuer_name(c->x);
-	char icn[X509_CN_MAX], what[X509_CN_MAX + 16];
-	X509_REVOKED *rev;
+	char icn[X509_CN_MAX];
 	size_t found = 0;
 	int r;
 
 	x509_cert_subject_cn(issuer, icn, sizeof(icn));
 	for (size_t i = 0; i < ncrls; i++) {
-		X509_CRL *crl = crls[i]->crl;
-
-		if (X509_NAME_cmp(X509_CRL_get_issuer(crl), iname) != 0)
+		if (crls[i] == NULL || X509_NAME_cmp(
+		    X509_CRL_get_issuer(crls[i]->crl), iname) != 0)
 			continue;
 		found++;
-		if (x509_crl_verify_signature(crls[i], issuer) != 0)
-			return util_fail(CLOISTER_ERR_CRL_SIGNATURE, why, whylen,
-			    "the CRL of \"%s\" is not signed by its key", icn);
-		snprintf(what, sizeof(what), "the CRL of \"%s\"", icn);
-		if ((r = util_check_window(at, x509_crl_this_update(crls[i]),
-		    x509_crl_next_update(crls[i]),
-		    CLOISTER_ERR_CRL_NOT_YET_VALID, CLOISTER_ERR_CRL_EXPIRED,
-		    what, why, whylen)) != 0)
+		if ((r = check_one_crl(crls[i], c, issuer, cn, icn, at, why,
+		    whylen)) != 0)
 			return r;
-		if (X509_CRL_get0_by_serial(crl, &rev,
-		    X509_get0_serialNumber(c->x)) == 1)
-			return util_fail(CLOISTER_ERR_CERT_REVOKED, why, whylen,
-			    "certificate \"%s\" is revoked by \"%s\"", cn, icn);
 	}
 	if (found == 0)
 		return util_fail(CLOISTER_ERR_COLLATERAL_MISSING, why, whylen,
@@ -490,8 +702,103 @@ x509_chain_verify(const struct x509_chain *chain,
 {
 	struct crl_ctx k = { crls, ncrls };
 
+	if (crls == NULL && ncrls > 0)
+		return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
+		    "no CRL list");
 	return x509_chain_walk(chain, root, at, crl_revocation, &k, why,
 	    whylen);
+}
+
+/* Critical extensions this walk (with OpenSSL's issuance checks) acts on;
+ * any other critical extension is a rule it would silently skip. */
+static int
+unknown_critical(X509 *x)
+{
+	static const int known[] = { NID_basic_constraints, NID_key_usage,
+	    NID_ext_key_usage, NID_subject_alt_name,
+	    NID_subject_key_identifier, NID_authority_key_identifier };
+
+	for (int i = 0; i < X509_get_ext_count(x); i++) {
+		X509_EXTENSION *e = X509_get_ext(x, i);
+		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(e)), ok = 0;
+
+		if (!X509_EXTENSION_get_critical(e))
+			continue;
+		for (size_t j = 0; j < sizeof(known) / sizeof(known[0]); j++)
+			ok |= nid == known[j];
+		if (!ok)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Certificate i of m below the anchor, issued by `issuer`: named and key
+ * identified by it, the issuer a CA (basic constraints) whose path length
+ * allows the i CAs below it, the signature strong and valid, no critical
+ * extension we would ignore.
+ */
+static int
+check_issued(const struct x509_cert *c, const struct x509_cert *issuer,
+    size_t i, const char *cn, const char *icn, char *why, size_t whylen)
+{
+	long pathlen;
+	int secbits = 0;
+	uint32_t flags = 0;
+
+	if (X509_check_issued(issuer->x, c->x) != X509_V_OK)
+		return util_fail(CLOISTER_ERR_CHAIN, why, whylen, "certificate "
+		    "\"%s\" is not issued by \"%s\"", cn, icn);
+	if (X509_check_ca(issuer->x) != 1)
+		return util_fail(CLOISTER_ERR_CHAIN, why, whylen, "\"%s\" is "
+		    "not a CA (basic constraints) but issues \"%s\"", icn, cn);
+	pathlen = X509_get_pathlen(issuer->x);
+	if (pathlen >= 0 && (long)i > pathlen)
+		return util_fail(CLOISTER_ERR_CHAIN, why, whylen, "\"%s\" "
+		    "allows %ld CAs below it, the chain has %zu", icn, pathlen,
+		    i);
+	if (unknown_critical(c->x))
+		return util_fail(CLOISTER_ERR_CHAIN, why, whylen, "certificate "
+		    "\"%s\" has a critical extension this verifier does not "
+		    "process", cn);
+	if (X509_get_signature_info(c->x, NULL, NULL, &secbits, &flags) != 1 ||
+	    !(flags & X509_SIG_INFO_VALID) || secbits < MIN_SIG_BITS)
+		return util_fail(CLOISTER_ERR_SIGNATURE, why, whylen, "the "
+		    "signature algorithm of \"%s\" is too weak or unknown", cn);
+	if (X509_verify(c->x, X509_get0_pubkey(issuer->x)) != 1)
+		return util_fail(CLOISTER_ERR_SIGNATURE, why, whylen, "the "
+		    "signature of \"%s\" does not verify with the key of "
+		    "\"%s\"", cn, icn);
+	return 0;
+}
+
+/*
+ * How many of the chain's certificates lie below the anchor: all but the
+ * last when the last is the anchor (same key and name: its own copy is
+ * not used), all when the last was issued by the anchor (a bare signing
+ * certificate, as some tools save it).  Anything else is another root.
+ */
+static int
+below_anchor(const struct x509_chain *chain, const struct x509_cert *root,
+    size_t *m, char *why, size_t whylen)
+{
+	const struct x509_cert *last = chain->c[chain->n - 1];
+	char cn[X509_CN_MAX], rcn[X509_CN_MAX];
+
+	*m = chain->n;
+	if (x509_cert_same_key(last, root)) {
+		(*m)--;
+		return 0;
+	}
+	if (X509_NAME_cmp(X509_get_subject_name(last->x),
+	    X509_get_issuer_name(last->x)) != 0 &&
+	    X509_check_issued(root->x, last->x) == X509_V_OK)
+		return 0;
+	x509_cert_subject_cn(last, cn, sizeof(cn));
+	x509_cert_subject_cn(root, rcn, sizeof(rcn));
+	return util_fail(CLOISTER_ERR_UNTRUSTED_ROOT, why, whylen, "chain ends "
+	    "at \"%s\", which is neither \"%s\" (same key and name) nor "
+	    "issued by it", cn, rcn);
 }
 
 int
@@ -507,23 +814,10 @@ x509_chain_walk(const struct x509_chain *chain, const struct x509_cert *root,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (chain == NULL || chain->n == 0 || root == NULL)
-		return util_fail(CLOISTER_ERR_CHAIN, why, whylen, "empty chain");
-	/*
-	 * The chain normally ends with its own copy of the root; only its key
-	 * and name count.  A chain that stops one short (a bare signing
-	 * certificate) is completed with the anchor if the anchor issued it.
-	 */
-	m = chain->n;
-	if (x509_cert_same_key(chain->c[m - 1], root)) {
-		m--;
-	} else if (X509_check_issued(root->x, chain->c[m - 1]->x) !=
-	    X509_V_OK) {
-		x509_cert_subject_cn(chain->c[m - 1], cn, sizeof(cn));
-		x509_cert_subject_cn(root, icn, sizeof(icn));
-		return util_fail(CLOISTER_ERR_UNTRUSTED_ROOT, why, whylen,
-		    "chain ends at \"%s\", which is not \"%s\" nor issued by "
-		    "it", cn, icn);
-	}
+		return util_fail(CLOISTER_ERR_CHAIN, why, whylen,
+		    "empty chain");
+	if ((r = below_anchor(chain, root, &m, why, whylen)) != 0)
+		return r;
 	x509_cert_subject_cn(root, icn, sizeof(icn));
 	if (m == 0)
 		return util_fail(CLOISTER_ERR_CHAIN, why, whylen, "the chain "
@@ -535,18 +829,9 @@ x509_chain_walk(const struct x509_chain *chain, const struct x509_cert *root,
 		issuer = i + 1 < m ? chain->c[i + 1] : root;
 		x509_cert_subject_cn(c, cn, sizeof(cn));
 		x509_cert_subject_cn(issuer, icn, sizeof(icn));
-		if (X509_check_issued(issuer->x, c->x) != X509_V_OK)
-			return util_fail(CLOISTER_ERR_CHAIN, why, whylen,
-			    "certificate \"%s\" is not issued by \"%s\"", cn,
-			    icn);
-		if (X509_check_ca(issuer->x) < 1)
-			return util_fail(CLOISTER_ERR_CHAIN, why, whylen,
-			    "\"%s\" is not a CA but issues \"%s\"", icn, cn);
-		if (X509_verify(c->x, X509_get0_pubkey(issuer->x)) != 1)
-			return util_fail(CLOISTER_ERR_SIGNATURE, why, whylen,
-			    "the signature of \"%s\" does not verify with the "
-			    "key of \"%s\"", cn, icn);
-		if ((r = check_times(c, cn, at, why, whylen)) != 0 ||
+		if ((r = check_issued(c, issuer, i, cn, icn, why,
+		    whylen)) != 0 ||
+		    (r = check_times(c, cn, at, why, whylen)) != 0 ||
 		    (r = revoked(c, issuer, i, cn, at, arg, why, whylen)) != 0)
 			return r;
 	}
@@ -560,15 +845,17 @@ x509_cert_extension(const struct x509_cert *c, const char *oid,
 	const ASN1_OCTET_STRING *data;
 	X509_EXTENSION *ext;
 	ASN1_OBJECT *obj;
-	int i;
+	int i, again;
 
 	*der = NULL;
 	*len = 0;
 	if ((obj = OBJ_txt2obj(oid, 1)) == NULL)
 		return CLOISTER_ERR_INTERNAL;
 	i = X509_get_ext_by_OBJ(c->x, obj, -1);
+	again = i < 0 ? -1 : X509_get_ext_by_OBJ(c->x, obj, i);
 	ASN1_OBJECT_free(obj);
-	if (i < 0 || (ext = X509_get_ext(c->x, i)) == NULL ||
+	/* Absent, or present twice (which one would count?). */
+	if (i < 0 || again >= 0 || (ext = X509_get_ext(c->x, i)) == NULL ||
 	    (data = X509_EXTENSION_get_data(ext)) == NULL)
 		return CLOISTER_ERR_BAD_FIELD;
 	*der = ASN1_STRING_get0_data(data);
@@ -585,11 +872,12 @@ x509_pck_ext(const struct x509_cert *leaf, struct pck_ext *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (x509_cert_extension(leaf, "1.2.840.113741.1.13.1", &der,
-	    &len) != 0)
+	if (x509_cert_extension(leaf, SGX_EXT_OID, &der, &len) != 0)
 		return CLOISTER_ERR_BAD_PCK_EXT;
 	if ((rc = x509_pck_ext_parse(der, len, out)) != 0)
 		return rc;
+	/* Intel's "Intel SGX PCK Platform CA" / "... Processor CA", or a
+	 * simulated PKI's CA with the same words in its name. */
 	if (x509_cert_issuer_cn(leaf, icn, sizeof(icn)) == 0) {
 		if (strstr(icn, "PCK Platform CA") != NULL)
 			out->ca = PCK_CA_PLATFORM;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "nvcert.h"
+#include "util.h"
 #include "x509.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -14,7 +15,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t fwid[NVCERT_FWID_LEN];
 	struct pck_ext e;
 
-	x509_pck_ext_parse(data, size, &e);
+	/* A failed parse leaves nothing half-filled behind. */
+	if (x509_pck_ext_parse(data, size, &e) != 0 &&
+	    !util_is_zero(&e, sizeof(e)))
+		abort();
 	nvcert_fwid_parse_hopper(data, size, fwid);
 	nvcert_fwid_parse_tcbinfo(data, size, fwid);
 	return 0;

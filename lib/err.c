@@ -85,6 +85,21 @@ static const struct errdesc errs[] = {
 	{ CLOISTER_ERR_SIMULATED, "SIMULATED",
 	    "evidence is SIMULATED and simulation is not allowed" },
 	{ CLOISTER_ERR_POLICY, "POLICY", "appraisal policy not satisfied" },
+	{ CLOISTER_ERR_BAD_XML, "BAD_XML", "malformed or unsafe XML" },
+	{ CLOISTER_ERR_NONCE_MISMATCH, "NONCE_MISMATCH",
+	    "evidence does not carry the expected nonce" },
+	{ CLOISTER_ERR_FWID_MISMATCH, "FWID_MISMATCH",
+	    "firmware ID differs between certificate and report" },
+	{ CLOISTER_ERR_RIM_MISMATCH, "RIM_MISMATCH",
+	    "reference manifest is not for this evidence" },
+	{ CLOISTER_ERR_MEASUREMENT_MISMATCH, "MEASUREMENT_MISMATCH",
+	    "measurements differ from the reference values" },
+	{ CLOISTER_ERR_MEASUREMENT_CONFLICT, "MEASUREMENT_CONFLICT",
+	    "reference manifests claim the same measurement" },
+	{ CLOISTER_ERR_BINDING, "BINDING",
+	    "evidence does not commit to what it claims" },
+	{ CLOISTER_ERR_NOT_AVAILABLE, "NOT_AVAILABLE",
+	    "the hardware or service is not available" },
 };
 
 static const struct errdesc *

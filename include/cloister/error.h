@@ -73,6 +73,16 @@ enum cloister_err {
 
 	/* Appraisal policy. */
 	CLOISTER_ERR_POLICY = -110,
+
+	/* GPU evidence and instance identity. */
+	CLOISTER_ERR_BAD_XML = -120,
+	CLOISTER_ERR_NONCE_MISMATCH = -121,
+	CLOISTER_ERR_FWID_MISMATCH = -122,
+	CLOISTER_ERR_RIM_MISMATCH = -123,
+	CLOISTER_ERR_MEASUREMENT_MISMATCH = -124,
+	CLOISTER_ERR_MEASUREMENT_CONFLICT = -125,
+	CLOISTER_ERR_BINDING = -126,
+	CLOISTER_ERR_NOT_AVAILABLE = -127,
 };
 
 /* A short English description of code; never NULL. */

@@ -33,6 +33,7 @@ test: bootstrap
 bench: build
 	@scripts/bootstrap --bench
 	@bench/run $(BUILD) $(VECTORS)
+	@bench/run-gpu $(BUILD) $(VECTORS)
 
 fuzz:
 	@scripts/bootstrap --fuzz

@@ -4,6 +4,9 @@
 
 #include <stdint.h>
 
+#include <stddef.h>
+
+#include "cloister/gpu.h"
 #include "cloister/verify.h"
 
 #define CLI_EXIT_OK		0	/* accepted / success */
@@ -11,10 +14,21 @@
 #define CLI_EXIT_USAGE		2	/* bad usage or unreadable input */
 
 int	cmd_verify(int argc, char **argv);
+int	cmd_verify_gpu(int argc, char **argv);
+
+/* Unix seconds from decimal text; -1 when it is not. */
+int	cli_parse_time(const char *s, int64_t *out);
+/* A whole file or "-" (stdin); hex text is decoded.  *out is malloc'd;
+ * errors are printed. */
+int	cli_read_input(const char *path, uint8_t **out, size_t *outlen);
 
 /* output.c: the verification result for people and for scripts. */
 void	output_quote_human(const char *name, int64_t at,
 	    const struct cloister_quote_result *res);
 int	output_quote_json(int64_t at, const struct cloister_quote_result *res);
+void	output_gpu_human(const char *name, int64_t at, int64_t rim_at,
+	    const struct cloister_gpu_result *res);
+int	output_gpu_json(int64_t at, int64_t rim_at,
+	    const struct cloister_gpu_result *res);
 
 #endif

@@ -22,7 +22,8 @@ static void
 verify_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: cloister verify quote QUOTE [--collateral PATH]...\n"
+	    "usage: cloister verify gpu REPORT ... (cloister verify gpu --help)\n"
+	    "       cloister verify quote QUOTE [--collateral PATH]...\n"
 	    "           [--at UNIX_SECONDS] [--policy FILE] [--root FILE]\n"
 	    "           [--allow-simulated] [--json]\n"
 	    "\n"
@@ -42,8 +43,8 @@ verify_usage(FILE *f)
 	    "unreadable input.\n");
 }
 
-static int
-parse_time(const char *s, int64_t *out)
+int
+cli_parse_time(const char *s, int64_t *out)
 {
 	char *end;
 	long long v;
@@ -57,8 +58,8 @@ parse_time(const char *s, int64_t *out)
 }
 
 /* Read a quote file; hex text is decoded.  *out is malloc'd. */
-static int
-read_quote(const char *path, uint8_t **out, size_t *outlen)
+int
+cli_read_input(const char *path, uint8_t **out, size_t *outlen)
 {
 	uint8_t *raw = NULL, *bin = NULL;
 	size_t len, binlen;
@@ -134,7 +135,7 @@ verify_quote(int argc, char **argv)
 			cpaths[ncpaths++] = optarg;
 			break;
 		case 't':
-			if (parse_time(optarg, &at) != 0) {
+			if (cli_parse_time(optarg, &at) != 0) {
 				fprintf(stderr,
 				    "cloister: --at wants Unix "
 				    "seconds, got '%s'\n",
@@ -166,7 +167,7 @@ verify_quote(int argc, char **argv)
 		verify_usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if (read_quote(argv[optind], &quote, &qlen) != 0)
+	if (cli_read_input(argv[optind], &quote, &qlen) != 0)
 		goto out;
 	if ((r = cloister_verifier_new(&v)) != 0) {
 		fprintf(stderr, "cloister: %s\n", cloister_strerror(r));
@@ -223,7 +224,10 @@ cmd_verify(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "quote") == 0)
 		return verify_quote(argc - 1, argv + 1);
-	fprintf(stderr, "cloister verify: unknown kind '%s' (known: quote)\n",
+	if (strcmp(argv[1], "gpu") == 0)
+		return cmd_verify_gpu(argc - 1, argv + 1);
+	fprintf(stderr, "cloister verify: unknown kind '%s' (known: quote, "
+	    "gpu)\n",
 	    argv[1]);
 	return CLI_EXIT_USAGE;
 }

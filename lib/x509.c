@@ -886,3 +886,23 @@ x509_pck_ext(const struct x509_cert *leaf, struct pck_ext *out)
 	}
 	return 0;
 }
+
+int
+x509_cert_serial_decimal(const struct x509_cert *c, char *buf, size_t len)
+{
+	BIGNUM *bn;
+	char *dec = NULL;
+	int r = CLOISTER_ERR_BAD_CERT;
+
+	buf[0] = '\0';
+	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(c->x),
+	    NULL)) == NULL)
+		return r;
+	if ((dec = BN_bn2dec(bn)) != NULL && strlen(dec) < len) {
+		memcpy(buf, dec, strlen(dec) + 1);
+		r = 0;
+	}
+	OPENSSL_free(dec);
+	BN_free(bn);
+	return r;
+}

@@ -110,6 +110,16 @@ int	x509_chain_verify_ocsp(const struct x509_chain *chain,
 	    const struct x509_cert *root, const struct x509_ocsp *responses,
 	    size_t n, size_t from, int64_t at, char *why, size_t whylen);
 
+/*
+ * The chain walk alone (anchor, signatures, CA flags, validity at `at`):
+ * for callers that report revocation as a separate step, or not at all.
+ */
+int	x509_chain_verify_norevocation(const struct x509_chain *chain,
+	    const struct x509_cert *root, int64_t at, char *why, size_t whylen);
+/* The serial number in decimal (NVIDIA's "ueid" claim). */
+int	x509_cert_serial_decimal(const struct x509_cert *c, char *buf,
+	    size_t len);
+
 /* Verify that crl is signed by issuer (no time check). */
 int	x509_crl_verify_signature(const struct x509_crl *crl,
 	    const struct x509_cert *issuer);

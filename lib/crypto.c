@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
@@ -343,4 +345,83 @@ crypto_ecdsa_p384_verify(const struct ec_pubkey *k, const void *msg,
 		return r;
 	return verify_raw((struct ec_pubkey *)k, s->md[MD_SHA384], md,
 	    sizeof(md), sig, P384_COORD_LEN);
+}
+
+struct ec_privkey {
+	EVP_PKEY	*pkey;
+};
+
+int
+crypto_p256_generate(struct ec_privkey **out)
+{
+	struct ec_privkey *k;
+
+	*out = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if ((k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL) {
+		free(k);
+		return CLOISTER_ERR_INTERNAL;
+	}
+	*out = k;
+	return 0;
+}
+
+void
+crypto_privkey_free(struct ec_privkey *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);	/* OpenSSL clears the scalar */
+	free(k);
+}
+
+int
+crypto_p256_privkey_pub_raw(const struct ec_privkey *k,
+    uint8_t xy[CRYPTO_P256_RAW_PUB_LEN])
+{
+	uint8_t pt[1 + CRYPTO_P256_RAW_PUB_LEN];
+	size_t len = 0;
+
+	if (EVP_PKEY_get_octet_string_param(k->pkey,
+	    OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof(pt), &len) != 1 ||
+	    len != sizeof(pt) || pt[0] != 0x04)
+		return CLOISTER_ERR_INTERNAL;
+	memcpy(xy, pt + 1, CRYPTO_P256_RAW_PUB_LEN);
+	return 0;
+}
+
+/* DER ECDSA-Sig-Value to raw r || s of n bytes each. */
+static int
+der_to_raw(const uint8_t *der, size_t len, uint8_t *raw, int n)
+{
+	const unsigned char *p = der;
+	const BIGNUM *r, *s;
+	ECDSA_SIG *sig;
+	int ok;
+
+	if ((sig = d2i_ECDSA_SIG(NULL, &p, (long)len)) == NULL)
+		return CLOISTER_ERR_INTERNAL;
+	ECDSA_SIG_get0(sig, &r, &s);
+	ok = BN_bn2binpad(r, raw, n) == n && BN_bn2binpad(s, raw + n, n) == n;
+	ECDSA_SIG_free(sig);
+	return ok ? 0 : CLOISTER_ERR_INTERNAL;
+}
+
+int
+crypto_ecdsa_p256_sign(const struct ec_privkey *k, const void *msg,
+    size_t len, uint8_t sig[CRYPTO_P256_RAW_SIG_LEN])
+{
+	uint8_t der[DER_SIG_MAX];
+	size_t dlen = sizeof(der);
+	EVP_MD_CTX *ctx;
+	int r = CLOISTER_ERR_INTERNAL;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if (EVP_DigestSignInit_ex(ctx, NULL, "SHA256", NULL, NULL, k->pkey,
+	    NULL) == 1 && EVP_DigestSign(ctx, der, &dlen, msg, len) == 1)
+		r = der_to_raw(der, dlen, sig, P256_COORD_LEN);
+	EVP_MD_CTX_free(ctx);
+	return r;
 }

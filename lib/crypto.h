@@ -44,4 +44,18 @@ int	crypto_ecdsa_p256_verify(const struct ec_pubkey *k, const void *msg,
 int	crypto_ecdsa_p384_verify(const struct ec_pubkey *k, const void *msg,
 	    size_t len, const uint8_t sig[CRYPTO_P384_RAW_SIG_LEN]);
 
+/*
+ * A P-256 private key held in memory only (the instance identity).  Made
+ * from the system's random source; the scalar is cleared when freed.
+ */
+struct ec_privkey;
+
+int	crypto_p256_generate(struct ec_privkey **out);
+void	crypto_privkey_free(struct ec_privkey *k);
+int	crypto_p256_privkey_pub_raw(const struct ec_privkey *k,
+	    uint8_t xy[CRYPTO_P256_RAW_PUB_LEN]);
+/* ECDSA P-256 over SHA-256(msg), raw r || s. */
+int	crypto_ecdsa_p256_sign(const struct ec_privkey *k, const void *msg,
+	    size_t len, uint8_t sig[CRYPTO_P256_RAW_SIG_LEN]);
+
 #endif

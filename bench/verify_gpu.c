@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "cloister/error.h"
+#include "stats.h"
 #include "cloister/gpu.h"
 
 #define WARMUP		50
@@ -63,31 +64,6 @@ slurp(const char *dir, const char *rel, size_t *len)
 	return buf;
 }
 
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-quantile(double *v, size_t n, double p)
-{
-	size_t i = (size_t)(p * (double)n);
-
-	return v[i < n ? i : n - 1];
-}
-
 static struct cloister_gpu_refs *
 refs_load(const struct input *in)
 {
@@ -111,11 +87,11 @@ static double
 one(struct cloister_gpu_verifier *v, struct cloister_gpu_refs *refs,
     const struct input *in, struct cloister_gpu_result *res)
 {
-	double t0 = now_us(), t;
+	double t0 = stats_now_us(), t;
 
 	cloister_verify_gpu(v, in->report, in->report_len, in->chain,
 	    in->chain_len, nonce, refs, DEVICE_AT, RIM_AT, 0, res);
-	t = now_us() - t0;
+	t = stats_now_us() - t0;
 	if (!res->verified || res->ncompared != 32) {
 		fprintf(stderr, "bench_verify_gpu: not verified: %s\n",
 		    res->message);
@@ -129,7 +105,7 @@ cold(const struct input *in, struct cloister_gpu_result *res)
 {
 	struct cloister_gpu_verifier *v = NULL;
 	struct cloister_gpu_refs *refs;
-	double t0 = now_us(), t;
+	double t0 = stats_now_us(), t;
 
 	refs = refs_load(in);
 	if (cloister_gpu_verifier_new(&v) != 0)
@@ -138,7 +114,7 @@ cold(const struct input *in, struct cloister_gpu_result *res)
 	    in->chain_len, nonce, refs, DEVICE_AT, RIM_AT, 0, res);
 	cloister_gpu_verifier_free(v);
 	cloister_gpu_refs_free(refs);
-	t = now_us() - t0;
+	t = stats_now_us() - t0;
 	if (!res->verified)
 		exit(1);
 	return t;
@@ -178,17 +154,15 @@ main(int argc, char **argv)
 		one(v, refs, &in, res);
 	for (size_t k = 0; k < runs; k++)
 		t[k] = one(v, refs, &in, res);
-	qsort(t, runs, sizeof(double), cmp_double);
-	m = quantile(t, runs, 0.5);
-	p90 = quantile(t, runs, 0.9);
+	m = stats_quantile(t, runs, 0.5);
+	p90 = stats_quantile(t, runs, 0.9);
 	printf("  G1 H100 550.90.07  cached median %.1f us  p90 %.1f us", m,
 	    p90);
 	for (size_t k = 0; k < ncold; k++)
 		t[k] = cold(&in, res);
-	qsort(t, ncold, sizeof(double), cmp_double);
-	printf("  cold median %.1f us\n", quantile(t, ncold, 0.5));
+	printf("  cold median %.1f us\n", stats_quantile(t, ncold, 0.5));
 	printf("ours median_us=%.1f p90_us=%.1f cold_median_us=%.1f\n", m, p90,
-	    quantile(t, ncold, 0.5));
+	    stats_quantile(t, ncold, 0.5));
 	cloister_gpu_verifier_free(v);
 	cloister_gpu_refs_free(refs);
 	free(in.report);

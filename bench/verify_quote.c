@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cloister/error.h"
+#include "stats.h"
 #include "cloister/verify.h"
 
 #define WARMUP		50
@@ -64,31 +65,6 @@ read_quote(const char *path, size_t *len)
 	return buf;
 }
 
-static double
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-quantile(double *v, size_t n, double p)
-{
-	size_t i = (size_t)(p * (double)n);
-
-	return v[i < n ? i : n - 1];
-}
-
 /* Abort loudly: a benchmark of a failing path measures nothing. */
 static void
 check(const struct vec *v, const struct cloister_quote_result *res)
@@ -106,10 +82,10 @@ one(struct cloister_verifier *ver, struct cloister_collateral *col,
     const uint8_t *q, size_t len, const struct vec *v,
     struct cloister_quote_result *res)
 {
-	double t0 = now_us(), t;
+	double t0 = stats_now_us(), t;
 
 	cloister_verify_quote(ver, q, len, col, v->at, NULL, 0, res);
-	t = now_us() - t0;
+	t = stats_now_us() - t0;
 	check(v, res);		/* every call, outside the timed region */
 	return t;
 }
@@ -120,7 +96,7 @@ cold(const char *cpath, const uint8_t *q, size_t len, const struct vec *v,
 {
 	struct cloister_verifier *ver = NULL;
 	struct cloister_collateral *col = NULL;
-	double t0 = now_us(), t;
+	double t0 = stats_now_us(), t;
 
 	char why[CLOISTER_DETAIL_MAX] = "";
 
@@ -132,7 +108,7 @@ cold(const char *cpath, const uint8_t *q, size_t len, const struct vec *v,
 	cloister_verify_quote(ver, q, len, col, v->at, NULL, 0, res);
 	cloister_collateral_free(col);
 	cloister_verifier_free(ver);
-	t = now_us() - t0;
+	t = stats_now_us() - t0;
 	check(v, res);
 	return t;
 }
@@ -187,26 +163,22 @@ main(int argc, char **argv)
 			t[k] = one(ver, col, q, len, v, res);
 			all[ai++] = t[k];
 		}
-		qsort(t, runs, sizeof(double), cmp_double);
 		printf("  %-18s %-34s cached median %.1f us  p90 %.1f us",
 		    v->name, cloister_tcb_status_name(res->status),
-		    quantile(t, runs, 0.5), quantile(t, runs, 0.9));
+		    stats_quantile(t, runs, 0.5), stats_quantile(t, runs, 0.9));
 		for (size_t k = 0; k < ncold; k++) {
 			t[k] = cold(cpath, q, len, v, res);
 			allc[ci++] = t[k];
 		}
-		qsort(t, ncold, sizeof(double), cmp_double);
-		printf("  cold median %.1f us\n", quantile(t, ncold, 0.5));
+		printf("  cold median %.1f us\n", stats_quantile(t, ncold, 0.5));
 		cloister_collateral_free(col);
 		cloister_verifier_free(ver);
 		free(q);
 	}
-	qsort(all, ai, sizeof(double), cmp_double);
-	qsort(allc, ci, sizeof(double), cmp_double);
 	printf("ours median_us=%.1f p90_us=%.1f cold_median_us=%.1f "
-	    "cold_p90_us=%.1f\n", quantile(all, ai, 0.5),
-	    quantile(all, ai, 0.9), quantile(allc, ci, 0.5),
-	    quantile(allc, ci, 0.9));
+	    "cold_p90_us=%.1f\n", stats_quantile(all, ai, 0.5),
+	    stats_quantile(all, ai, 0.9), stats_quantile(allc, ci, 0.5),
+	    stats_quantile(allc, ci, 0.9));
 	free(t);
 	free(all);
 	free(allc);

@@ -18,6 +18,7 @@
 #include "nvcert.h"
 #include "nvgpu_int.h"
 #include "roots.h"
+#include "steps.h"
 #include "util.h"
 
 #define NV_CHAIN_LEN	5	/* leaf, BROM, provisioner, identity, root */
@@ -49,24 +50,13 @@ void
 gpu_step(struct cloister_gpu_result *res, const char *name, int ok, int code,
     const char *fmt, ...)
 {
-	struct cloister_step *s;
+	const struct steps_sink sink = { res->steps, &res->nsteps, &res->code,
+		&res->failed_step, res->message };
 	va_list ap;
 
-	if (res->nsteps == CLOISTER_STEPS_MAX)
-		return;
-	s = &res->steps[res->nsteps++];
-	s->name = name;
-	s->ok = ok;
-	s->code = code;
 	va_start(ap, fmt);
-	vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
+	steps_vadd(&sink, name, ok, code, fmt, ap);
 	va_end(ap);
-	if (!ok && res->code == 0) {
-		res->code = code != 0 ? code : CLOISTER_ERR_INTERNAL;
-		res->failed_step = name;
-		snprintf(res->message, sizeof(res->message), "%s: %s", name,
-		    s->detail);
-	}
 }
 
 int

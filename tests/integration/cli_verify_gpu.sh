@@ -6,30 +6,7 @@
 set -u
 bin=$1
 vec=$2/nvgpu
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-expect_exit() {
-	want=$1
-	shift
-	"$@" >"$tmp/out" 2>"$tmp/err"
-	got=$?
-	if [ "$got" -eq "$want" ]; then ok; else
-		bad "exit $got, want $want: $*"
-		sed 's/^/  | /' "$tmp/err" | head -5
-	fi
-}
-
-jcheck() {
-	if jq -e "$1" "$tmp/out" >/dev/null 2>&1; then ok; else
-		bad "jq '$1' on: $(head -c 300 "$tmp/out")"
-	fi
-}
+. "$(dirname "$0")/common.sh"
 
 G1=$vec/G1-nvtrust-h100-550.90.07
 N=931d8dd0add203ac3d8b4fbde75e115278eefcdceac5b87671a748f32364dfcb

@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -21,7 +22,9 @@
 
 #define P256_SCALAR_LEN		32
 #define P256_POINT_LEN		65	/* 04 || x || y */
-#define ECDSA_DER_MAX		80
+#define P384_SCALAR_LEN		48
+#define P384_POINT_LEN		97
+#define ECDSA_P384_DER_MAX	110
 #define SHA256_LEN		32
 #define SKI_LEN_MAX		EVP_MAX_MD_SIZE
 
@@ -48,10 +51,20 @@ struct sim_cert {
 
 /* ---- keys ---------------------------------------------------------- */
 
+/*
+ * A key pair whose private scalar is a hash of seed (SHA-256 for P-256,
+ * SHA-384 for P-384): anyone can recompute it, which is the point of a
+ * simulated root, and why nothing it signs is ever accepted as real.
+ */
 static EVP_PKEY *
-root_pkey(void)
+derived_pkey(const char *curve, const char *seed)
 {
-	uint8_t d[SHA256_LEN], pub[P256_POINT_LEN];
+	int p384 = strcmp(curve, "P-384") == 0;
+	const EVP_MD *md = p384 ? EVP_sha384() : EVP_sha256();
+	int nid = p384 ? NID_secp384r1 : NID_X9_62_prime256v1;
+	uint8_t d[EVP_MAX_MD_SIZE], pub[P384_POINT_LEN];
+	size_t publen = p384 ? P384_POINT_LEN : P256_POINT_LEN;
+	unsigned dlen = 0;
 	BIGNUM *priv = NULL;
 	EC_GROUP *g = NULL;
 	EC_POINT *pt = NULL;
@@ -60,26 +73,27 @@ root_pkey(void)
 	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pk = NULL;
 
-	if (EVP_Digest(SIM_PKI_ROOT_KEY_SEED, strlen(SIM_PKI_ROOT_KEY_SEED),
-	    d, NULL, EVP_sha256(), NULL) != 1 ||
+	if (!p384 && strcmp(curve, "P-256") != 0)
+		return NULL;
+	if (EVP_Digest(seed, strlen(seed), d, &dlen, md, NULL) != 1 ||
 	    (priv = BN_secure_new()) == NULL ||
-	    BN_bin2bn(d, sizeof(d), priv) == NULL ||
-	    (g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1)) == NULL)
+	    BN_bin2bn(d, (int)dlen, priv) == NULL ||
+	    (g = EC_GROUP_new_by_curve_name(nid)) == NULL)
 		goto out;
-	/* The seed is fixed, so this holds; check it anyway. */
+	/* The seeds are fixed, so this holds; check it anyway. */
 	if (BN_is_zero(priv) || BN_cmp(priv, EC_GROUP_get0_order(g)) >= 0)
 		goto out;
 	if ((pt = EC_POINT_new(g)) == NULL ||
 	    EC_POINT_mul(g, pt, priv, NULL, NULL, NULL) != 1 ||
 	    EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, pub,
-	    sizeof(pub), NULL) != sizeof(pub))
+	    publen, NULL) != publen)
 		goto out;
 	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
 	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-	    SN_X9_62_prime256v1, 0) ||
+	    OBJ_nid2sn(nid), 0) ||
 	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) ||
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-	    pub, sizeof(pub)) ||
+	    pub, publen) ||
 	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
 	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
 	    EVP_PKEY_fromdata_init(ctx) != 1 ||
@@ -119,7 +133,25 @@ int
 sim_key_root(struct sim_key **out)
 {
 	*out = NULL;
-	return wrap_pkey(root_pkey(), out);
+	return wrap_pkey(derived_pkey("P-256", SIM_PKI_ROOT_KEY_SEED), out);
+}
+
+int
+sim_key_derive(const char *curve, const char *seed, struct sim_key **out)
+{
+	*out = NULL;
+	if (curve == NULL || seed == NULL)
+		return CLOISTER_ERR_INVALID_ARG;
+	return wrap_pkey(derived_pkey(curve, seed), out);
+}
+
+int
+sim_key_new_curve(const char *curve, struct sim_key **out)
+{
+	*out = NULL;
+	if (strcmp(curve, "P-256") != 0 && strcmp(curve, "P-384") != 0)
+		return CLOISTER_ERR_INVALID_ARG;
+	return wrap_pkey(EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve), out);
 }
 
 int
@@ -168,18 +200,19 @@ sim_pki_root_pubkey(uint8_t xy[SIM_PKI_RAW_PUB_LEN])
 	int r;
 
 	memset(xy, 0, SIM_PKI_RAW_PUB_LEN);
-	if ((pk = root_pkey()) == NULL)
+	if ((pk = derived_pkey("P-256", SIM_PKI_ROOT_KEY_SEED)) == NULL)
 		return CLOISTER_ERR_INTERNAL;
 	r = pkey_pub_raw(pk, xy);
 	EVP_PKEY_free(pk);
 	return r;
 }
 
-int
-sim_sign(const struct sim_key *k, const void *msg, size_t len,
-    uint8_t sig[SIM_PKI_RAW_SIG_LEN])
+/* ECDSA over md(msg) as raw r || s, each n bytes. */
+static int
+sign_raw(const struct sim_key *k, const EVP_MD *mdt, size_t n,
+    const void *msg, size_t len, uint8_t *sig)
 {
-	uint8_t der[ECDSA_DER_MAX];
+	uint8_t der[ECDSA_P384_DER_MAX];
 	const uint8_t *p = der;
 	size_t derlen = sizeof(der);
 	EVP_MD_CTX *md = NULL;
@@ -187,22 +220,53 @@ sim_sign(const struct sim_key *k, const void *msg, size_t len,
 	const BIGNUM *r, *s;
 	int rc = CLOISTER_ERR_INTERNAL;
 
-	memset(sig, 0, SIM_PKI_RAW_SIG_LEN);
+	memset(sig, 0, 2 * n);
 	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, k->pkey) != 1 ||
+	    EVP_DigestSignInit(md, NULL, mdt, NULL, k->pkey) != 1 ||
 	    EVP_DigestSign(md, der, &derlen, msg, len) != 1 ||
 	    (es = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL)
 		goto out;
 	ECDSA_SIG_get0(es, &r, &s);
-	if (BN_bn2binpad(r, sig, P256_SCALAR_LEN) != P256_SCALAR_LEN ||
-	    BN_bn2binpad(s, sig + P256_SCALAR_LEN, P256_SCALAR_LEN) !=
-	    P256_SCALAR_LEN)
+	if (BN_bn2binpad(r, sig, (int)n) != (int)n ||
+	    BN_bn2binpad(s, sig + n, (int)n) != (int)n)
 		goto out;
 	rc = 0;
  out:
 	ECDSA_SIG_free(es);
 	EVP_MD_CTX_free(md);
 	return rc;
+}
+
+int
+sim_sign(const struct sim_key *k, const void *msg, size_t len,
+    uint8_t sig[SIM_PKI_RAW_SIG_LEN])
+{
+	return sign_raw(k, EVP_sha256(), P256_SCALAR_LEN, msg, len, sig);
+}
+
+int
+sim_sign_p384(const struct sim_key *k, const void *msg, size_t len,
+    uint8_t sig[SIM_PKI_RAW_SIG384_LEN])
+{
+	return sign_raw(k, EVP_sha384(), P384_SCALAR_LEN, msg, len, sig);
+}
+
+int
+sim_key_private_der(const struct sim_key *k, uint8_t **out, size_t *len)
+{
+	unsigned char *p = NULL;
+	int n;
+
+	*out = NULL;
+	*len = 0;
+	if ((n = i2d_PrivateKey(k->pkey, &p)) <= 0)
+		return CLOISTER_ERR_INTERNAL;
+	if ((*out = malloc((size_t)n)) != NULL) {
+		memcpy(*out, p, (size_t)n);
+		*len = (size_t)n;
+	}
+	OPENSSL_clear_free(p, (size_t)n);
+	return *out != NULL ? 0 : CLOISTER_ERR_ALLOC;
 }
 
 /* ---- DER for the SGX extension ------------------------------------- */
@@ -332,7 +396,7 @@ sgx_ext_der(const struct sim_pck_info *in, enum sim_pck_ca kind,
 
 enum profile {
 	PROFILE_ROOT,
-	PROFILE_PCK_CA,
+	PROFILE_CA,		/* PCK CA (pathlen 0) */
 	PROFILE_LEAF,		/* PCK certificate, TCB signing */
 };
 
@@ -353,16 +417,6 @@ random_serial(X509 *x)
 	ASN1_INTEGER_free(ai);
 	BN_free(bn);
 	return ok ? 0 : CLOISTER_ERR_INTERNAL;
-}
-
-static int
-set_name(X509_NAME *n, const char *cn)
-{
-	return X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-	    (const unsigned char *)cn, -1, -1, 0) == 1 &&
-	    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
-	    (const unsigned char *)SIM_PKI_ORG, -1, -1, 0) == 1 ? 0 :
-	    CLOISTER_ERR_INTERNAL;
 }
 
 static int
@@ -392,39 +446,66 @@ akid_of(const ASN1_OCTET_STRING *ski)
 	return a;
 }
 
+struct issue_req {
+	const struct sim_cert	*issuer;	/* NULL: self-signed */
+	enum profile		 profile;
+	int			 pathlen;	/* CAs; -1 none */
+	const char		*cn;
+	const char		*org;		/* NULL: SIM_PKI_ORG */
+	const char		*crl_url;	/* NULL: no CRL DP */
+	const EVP_MD		*md;		/* NULL: SHA-256 */
+	int			 ocsp_signing;	/* leaf: OCSPSigning EKU */
+	const struct sim_pck_info *pck;		/* PCK leaf only */
+	enum sim_pck_ca		 pck_kind;
+	const char		*ext_oid;	/* one more extension */
+	const uint8_t		*ext_der;
+	size_t			 ext_len;
+};
+
 /* AKI, CRL DP, SKI, key usage, basic constraints: Intel's order. */
 static int
-add_extensions(X509 *x, X509 *issuer, enum profile p, const char *crl_url)
+add_extensions(X509 *x, X509 *issuer, const struct issue_req *q)
 {
 	uint8_t md[SKI_LEN_MAX];
 	unsigned mdlen = 0;
 	ASN1_OCTET_STRING *ski = NULL;
 	AUTHORITY_KEYID *akid = NULL;
 	X509V3_CTX ctx;
-	char dp[256];
+	char dp[256], bc[64];
 	int r = CLOISTER_ERR_INTERNAL;
 
 	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-	snprintf(dp, sizeof(dp), "URI:%s", crl_url);
+	if (q->profile == PROFILE_LEAF)
+		snprintf(bc, sizeof(bc), "critical,CA:FALSE");
+	else if (q->pathlen < 0)
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE");
+	else
+		snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d",
+		    q->pathlen);
 	/* RFC 5280 method 1: SHA-1 of the subject public key bits. */
 	if (X509_pubkey_digest(x, EVP_sha1(), md, &mdlen) != 1 ||
 	    (ski = ASN1_OCTET_STRING_new()) == NULL ||
 	    ASN1_OCTET_STRING_set(ski, md, (int)mdlen) != 1 ||
-	    (akid = akid_of(p == PROFILE_ROOT ? ski :
+	    (akid = akid_of(q->profile == PROFILE_ROOT ? ski :
 	    X509_get0_subject_key_id(issuer))) == NULL)
 		goto out;
 	if (X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0,
+	    X509V3_ADD_APPEND) != 1)
+		goto out;
+	if (q->crl_url != NULL) {
+		snprintf(dp, sizeof(dp), "URI:%s", q->crl_url);
+		if (add_conf_ext(x, &ctx, NID_crl_distribution_points,
+		    dp) != 0)
+			goto out;
+	}
+	if (X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0,
 	    X509V3_ADD_APPEND) != 1 ||
-	    add_conf_ext(x, &ctx, NID_crl_distribution_points, dp) != 0 ||
-	    X509_add1_ext_i2d(x, NID_subject_key_identifier, ski, 0,
-	    X509V3_ADD_APPEND) != 1 ||
-	    add_conf_ext(x, &ctx, NID_key_usage, p == PROFILE_LEAF ?
+	    add_conf_ext(x, &ctx, NID_key_usage, q->profile == PROFILE_LEAF ?
 	    "critical,digitalSignature,nonRepudiation" :
 	    "critical,keyCertSign,cRLSign") != 0 ||
-	    add_conf_ext(x, &ctx, NID_basic_constraints,
-	    p == PROFILE_ROOT ? "critical,CA:TRUE,pathlen:1" :
-	    p == PROFILE_PCK_CA ? "critical,CA:TRUE,pathlen:0" :
-	    "critical,CA:FALSE") != 0)
+	    add_conf_ext(x, &ctx, NID_basic_constraints, bc) != 0 ||
+	    (q->ocsp_signing &&
+	    add_conf_ext(x, &ctx, NID_ext_key_usage, "OCSPSigning") != 0))
 		goto out;
 	r = 0;
  out:
@@ -433,21 +514,18 @@ add_extensions(X509 *x, X509 *issuer, enum profile p, const char *crl_url)
 	return r;
 }
 
+/* A non-critical extension with DER content der. */
 static int
-add_sgx_ext(X509 *x, const struct sim_pck_info *info, enum sim_pck_ca kind)
+add_raw_ext(X509 *x, const char *oid, const uint8_t *der, size_t len)
 {
-	struct der d = { .n = 0 };
 	ASN1_OBJECT *obj = NULL;
 	ASN1_OCTET_STRING *os = NULL;
 	X509_EXTENSION *e = NULL;
-	int r;
+	int r = CLOISTER_ERR_INTERNAL;
 
-	if ((r = sgx_ext_der(info, kind, &d)) != 0)
-		return r;
-	r = CLOISTER_ERR_INTERNAL;
-	if ((obj = OBJ_txt2obj(SGX_EXT_OID, 1)) != NULL &&
+	if ((obj = OBJ_txt2obj(oid, 1)) != NULL &&
 	    (os = ASN1_OCTET_STRING_new()) != NULL &&
-	    ASN1_OCTET_STRING_set(os, d.b, (int)d.n) == 1 &&
+	    ASN1_OCTET_STRING_set(os, der, (int)len) == 1 &&
 	    (e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, os)) != NULL &&
 	    X509_add_ext(x, e, -1) == 1)
 		r = 0;
@@ -457,14 +535,33 @@ add_sgx_ext(X509 *x, const struct sim_pck_info *info, enum sim_pck_ca kind)
 	return r;
 }
 
-struct issue_req {
-	const struct sim_cert	*issuer;	/* NULL: self-signed */
-	enum profile		 profile;
-	const char		*cn;
-	const char		*crl_url;
-	const struct sim_pck_info *pck;		/* PCK leaf only */
-	enum sim_pck_ca		 pck_kind;
-};
+static int
+add_sgx_ext(X509 *x, const struct sim_pck_info *info, enum sim_pck_ca kind)
+{
+	struct der d = { .n = 0 };
+	int r;
+
+	if ((r = sgx_ext_der(info, kind, &d)) != 0)
+		return r;
+	return add_raw_ext(x, SGX_EXT_OID, d.b, d.n);
+}
+
+static int
+set_names(X509 *x, X509 *issuer_x, const struct issue_req *q,
+    const struct sim_cert_opts *o)
+{
+	X509_NAME *n = X509_get_subject_name(x);
+	const char *cn = o->cn != NULL ? o->cn : q->cn;
+	const char *org = q->org != NULL ? q->org : SIM_PKI_ORG;
+
+	if (X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+	    (const unsigned char *)cn, -1, -1, 0) != 1 ||
+	    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
+	    (const unsigned char *)org, -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(x, X509_get_subject_name(issuer_x)) != 1)
+		return CLOISTER_ERR_INTERNAL;
+	return 0;
+}
 
 static int
 issue(const struct issue_req *q, const struct sim_cert_opts *o,
@@ -492,22 +589,23 @@ issue(const struct issue_req *q, const struct sim_cert_opts *o,
 	r = CLOISTER_ERR_INTERNAL;
 	if (X509_set_version(c->x509, X509_VERSION_3) != 1 ||
 	    random_serial(c->x509) != 0 ||
-	    set_name(X509_get_subject_name(c->x509),
-	    o->cn != NULL ? o->cn : q->cn) != 0 ||
-	    X509_set_issuer_name(c->x509,
-	    X509_get_subject_name(issuer_x)) != 1 ||
+	    set_names(c->x509, issuer_x, q, o) != 0 ||
 	    ASN1_TIME_set(X509_getm_notBefore(c->x509),
 	    (time_t)o->not_before) == NULL ||
 	    ASN1_TIME_set(X509_getm_notAfter(c->x509),
 	    (time_t)o->not_after) == NULL ||
 	    X509_set_pubkey(c->x509, pk) != 1 ||
-	    add_extensions(c->x509, issuer_x, q->profile, q->crl_url) != 0)
+	    add_extensions(c->x509, issuer_x, q) != 0)
 		goto out;
 	if (q->pck != NULL &&
 	    (r = add_sgx_ext(c->x509, q->pck, q->pck_kind)) != 0)
 		goto out;
+	if (q->ext_oid != NULL &&
+	    (r = add_raw_ext(c->x509, q->ext_oid, q->ext_der, q->ext_len)) != 0)
+		goto out;
 	r = CLOISTER_ERR_INTERNAL;
-	if (X509_sign(c->x509, signer, EVP_sha256()) <= 0)
+	if (X509_sign(c->x509, signer, q->md != NULL ? q->md :
+	    EVP_sha256()) <= 0)
 		goto out;
 	*out = c;
 	c = NULL;
@@ -521,8 +619,8 @@ issue(const struct issue_req *q, const struct sim_cert_opts *o,
 int
 sim_cert_root(const struct sim_cert_opts *o, struct sim_cert **out)
 {
-	struct issue_req q = { .profile = PROFILE_ROOT, .cn = SIM_PKI_ROOT_CN,
-	    .crl_url = SIM_CRL_URL_ROOT };
+	struct issue_req q = { .profile = PROFILE_ROOT, .pathlen = 1,
+	    .cn = SIM_PKI_ROOT_CN, .crl_url = SIM_CRL_URL_ROOT };
 
 	return issue(&q, o, out);
 }
@@ -531,7 +629,7 @@ int
 sim_cert_pck_ca(const struct sim_cert *root, enum sim_pck_ca kind,
     const struct sim_cert_opts *o, struct sim_cert **out)
 {
-	struct issue_req q = { .issuer = root, .profile = PROFILE_PCK_CA,
+	struct issue_req q = { .issuer = root, .profile = PROFILE_CA,
 	    .cn = kind == SIM_PCK_PROCESSOR ? SIM_PKI_PROCESSOR_CA_CN :
 	    SIM_PKI_PLATFORM_CA_CN, .crl_url = SIM_CRL_URL_ROOT };
 
@@ -581,6 +679,24 @@ sim_cert_tcb_signing(const struct sim_cert *root,
 	*out = NULL;
 	if (root == NULL)
 		return CLOISTER_ERR_INVALID_ARG;
+	return issue(&q, o, out);
+}
+
+int
+sim_cert_issue(const struct sim_cert_spec *sp, const struct sim_cert_opts *o,
+    struct sim_cert **out)
+{
+	struct issue_req q = { .issuer = sp->issuer, .cn = sp->cn,
+	    .org = sp->org, .pathlen = sp->pathlen,
+	    .md = sp->sha384 ? EVP_sha384() : EVP_sha256(),
+	    .ocsp_signing = sp->ocsp_signing, .ext_oid = sp->ext_oid,
+	    .ext_der = sp->ext_der, .ext_len = sp->ext_len };
+
+	*out = NULL;
+	if (sp->cn == NULL || (sp->issuer == NULL && !sp->ca))
+		return CLOISTER_ERR_INVALID_ARG;
+	q.profile = sp->issuer == NULL ? PROFILE_ROOT : sp->ca ? PROFILE_CA :
+	    PROFILE_LEAF;
 	return issue(&q, o, out);
 }
 
@@ -796,4 +912,48 @@ sim_json_envelope(const char *name, const char *body, size_t len,
 	}
 	*outlen = (size_t)n;
 	return 0;
+}
+
+/* ---- OCSP ----------------------------------------------------------- */
+
+int
+sim_ocsp_good(const struct sim_cert *cert, const struct sim_cert *issuer,
+    int64_t this_update, int64_t next_update, uint8_t **out, size_t *len)
+{
+	OCSP_CERTID *id = NULL;
+	OCSP_BASICRESP *bs = NULL;
+	OCSP_RESPONSE *resp = NULL;
+	ASN1_TIME *t0 = NULL, *t1 = NULL;
+	unsigned char *der = NULL;
+	int n, r = CLOISTER_ERR_INTERNAL;
+
+	*out = NULL;
+	*len = 0;
+	if ((id = OCSP_cert_to_id(EVP_sha384(), cert->x509,
+	    issuer->x509)) == NULL ||
+	    (bs = OCSP_BASICRESP_new()) == NULL ||
+	    (t0 = ASN1_TIME_set(NULL, (time_t)this_update)) == NULL ||
+	    (t1 = ASN1_TIME_set(NULL, (time_t)next_update)) == NULL ||
+	    OCSP_basic_add1_status(bs, id, V_OCSP_CERTSTATUS_GOOD, 0, NULL,
+	    t0, t1) == NULL ||
+	    OCSP_basic_sign(bs, issuer->x509, issuer->key.pkey, EVP_sha384(),
+	    NULL, 0) != 1 ||
+	    (resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL,
+	    bs)) == NULL ||
+	    (n = i2d_OCSP_RESPONSE(resp, &der)) <= 0)
+		goto out;
+	r = CLOISTER_ERR_ALLOC;
+	if ((*out = malloc((size_t)n)) == NULL)
+		goto out;
+	memcpy(*out, der, (size_t)n);
+	*len = (size_t)n;
+	r = 0;
+ out:
+	OPENSSL_free(der);
+	OCSP_RESPONSE_free(resp);
+	ASN1_TIME_free(t0);
+	ASN1_TIME_free(t1);
+	OCSP_BASICRESP_free(bs);
+	OCSP_CERTID_free(id);
+	return r;
 }

@@ -31,6 +31,7 @@
 
 #define SIM_PKI_RAW_PUB_LEN	64	/* x || y */
 #define SIM_PKI_RAW_SIG_LEN	64	/* r || s */
+#define SIM_PKI_RAW_SIG384_LEN	96	/* P-384 r || s */
 #define SIM_PKI_SERIAL_MAX	20	/* RFC 5280 cap */
 #define SIM_PKI_QE_AUTH_LEN	32
 
@@ -44,6 +45,14 @@ int	sim_pki_root_pubkey(uint8_t xy[SIM_PKI_RAW_PUB_LEN]);
 int	sim_key_root(struct sim_key **out);
 /* A fresh random P-256 key pair. */
 int	sim_key_new(struct sim_key **out);
+/* Other simulated roots (the GPU's): curve "P-256" or "P-384", scalar =
+ * SHA-256 or SHA-384 of seed; and fresh keys on either curve. */
+int	sim_key_derive(const char *curve, const char *seed,
+	    struct sim_key **out);
+int	sim_key_new_curve(const char *curve, struct sim_key **out);
+/* The private key as DER (for XML signing); malloc'd, wipe after use. */
+int	sim_key_private_der(const struct sim_key *k, uint8_t **out,
+	    size_t *len);
 int	sim_key_pub_raw(const struct sim_key *k,
 	    uint8_t xy[SIM_PKI_RAW_PUB_LEN]);
 void	sim_key_free(struct sim_key *k);
@@ -52,6 +61,10 @@ void	sim_key_free(struct sim_key *k);
  * signatures). */
 int	sim_sign(const struct sim_key *k, const void *msg, size_t len,
 	    uint8_t sig[SIM_PKI_RAW_SIG_LEN]);
+
+/* ECDSA P-384 over SHA-384(msg), raw r || s (SPDM signatures). */
+int	sim_sign_p384(const struct sim_key *k, const void *msg, size_t len,
+	    uint8_t sig[SIM_PKI_RAW_SIG384_LEN]);
 
 struct sim_serial {
 	uint8_t	b[SIM_PKI_SERIAL_MAX];
@@ -97,6 +110,28 @@ int	sim_cert_pck_leaf(const struct sim_cert *ca,
 int	sim_cert_tcb_signing(const struct sim_cert *root,
 	    const struct sim_cert_opts *o, struct sim_cert **out);
 void	sim_cert_free(struct sim_cert *c);
+
+/* A certificate of another simulated PKI (the GPU's). */
+struct sim_cert_spec {
+	const struct sim_cert *issuer;	/* NULL: self-signed root */
+	const char	*cn;
+	const char	*org;		/* NULL: SIM_PKI_ORG */
+	int		 ca;		/* a CA (roots always are) */
+	int		 pathlen;	/* CAs: -1 unlimited */
+	int		 sha384;	/* signed with SHA-384, else SHA-256 */
+	int		 ocsp_signing;	/* leaf: OCSPSigning EKU */
+	const char	*ext_oid;	/* NULL, or one extra non-critical */
+	const uint8_t	*ext_der;	/* extension's DER value */
+	size_t		 ext_len;
+};
+int	sim_cert_issue(const struct sim_cert_spec *s,
+	    const struct sim_cert_opts *o, struct sim_cert **out);
+
+/* A successful OCSP response (DER, malloc'd) saying cert is good, signed
+ * by its issuer with SHA-384, CertID hashed with SHA-384. */
+int	sim_ocsp_good(const struct sim_cert *cert, const struct sim_cert *issuer,
+	    int64_t this_update, int64_t next_update, uint8_t **out,
+	    size_t *len);
 
 /* Borrowed; lives as long as the certificate. */
 const struct sim_key *sim_cert_key(const struct sim_cert *c);

@@ -17,7 +17,6 @@
  * case proves.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,75 +31,12 @@
 #define CERT_NB		1735689600	/* 2025-01-01 */
 #define CERT_NA		2051222400	/* 2035-01-01 */
 #define VALID_DAYS	30
-#define JSON_MAX	(64u * 1024)
 #define PATH_LEN	4096
 
 /* ---- the collateral every case shares ------------------------------- */
 
 static const uint8_t tdx_fmspc[6] = { 0x00, 0x90, 0x6e, 0xd5, 0x00, 0x00 };
 static const uint8_t sgx_fmspc[6] = { 0x00, 0xa0, 0x67, 0x11, 0x00, 0x00 };
-
-struct level {
-	uint8_t		 lead;		/* SGX components 0 and 1 */
-	uint8_t		 tdx[3];	/* TDX components 0..2 */
-	const char	*date;
-	const char	*status;
-	const char	*adv;		/* JSON array body, "" for none */
-};
-
-/*
- * SGX components are {lead, lead, 3, 3, 5, 1, 0, 6, 0...}, PCESVN 13.
- * In Intel's descending order, so document order and sorted order agree.
- */
-static const struct level tdx_levels[] = {
-	{ 8, { 6, 0, 5 }, "2025-11-12", "UpToDate", "" },
-	{ 8, { 4, 0, 4 }, "2025-05-14", "OutOfDate", "\"INTEL-SA-01073\"" },
-	{ 7, { 4, 0, 4 }, "2025-05-14", "SWHardeningNeeded",
-	    "\"INTEL-SA-00615\"" },
-	{ 6, { 4, 0, 4 }, "2025-05-14", "ConfigurationNeeded",
-	    "\"INTEL-SA-00289\"" },
-	{ 5, { 4, 0, 4 }, "2025-05-14", "ConfigurationAndSWHardeningNeeded",
-	    "\"INTEL-SA-00289\",\"INTEL-SA-00615\"" },
-	{ 4, { 4, 0, 4 }, "2024-03-13", "OutOfDate",
-	    "\"INTEL-SA-00837\",\"INTEL-SA-00615\"" },
-	{ 3, { 4, 0, 4 }, "2024-03-13", "OutOfDateConfigurationNeeded",
-	    "\"INTEL-SA-00837\",\"INTEL-SA-00289\",\"INTEL-SA-00615\"" },
-	{ 2, { 4, 0, 4 }, "2018-01-04", "Revoked",
-	    "\"INTEL-SA-00106\",\"INTEL-SA-00837\"" },
-};
-
-static const struct level sgx_levels[] = {
-	{ 8, { 0 }, "2025-11-12", "UpToDate", "" },
-	{ 7, { 0 }, "2025-05-14", "SWHardeningNeeded", "\"INTEL-SA-00615\"" },
-	{ 4, { 0 }, "2024-03-13", "OutOfDate",
-	    "\"INTEL-SA-00837\",\"INTEL-SA-00615\"" },
-	{ 2, { 0 }, "2018-01-04", "Revoked", "\"INTEL-SA-00106\"" },
-};
-
-struct isv_level {
-	unsigned	 isvsvn;
-	const char	*date;
-	const char	*status;
-	const char	*adv;
-};
-
-static const struct isv_level tdx01_levels[] = {
-	{ 6, "2025-11-12", "UpToDate", "" },
-	{ 4, "2024-11-13", "OutOfDate", "\"INTEL-SA-01036\"" },
-	{ 2, "2023-08-09", "Revoked", "\"INTEL-SA-01036\",\"INTEL-SA-01099\"" },
-};
-static const struct isv_level tdx03_levels[] = {
-	{ 3, "2025-11-12", "UpToDate", "" },
-};
-static const struct isv_level td_qe_levels[] = {
-	{ 4, "2024-03-13", "UpToDate", "" },
-	{ 3, "2023-02-15", "OutOfDate", "\"INTEL-SA-00477\"" },
-	{ 2, "2018-08-15", "Revoked", "\"INTEL-SA-00202\"" },
-};
-static const struct isv_level sgx_qe_levels[] = {
-	{ 8, "2024-03-13", "UpToDate", "" },
-	{ 6, "2021-11-10", "OutOfDate", "\"INTEL-SA-00615\"" },
-};
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -461,180 +397,6 @@ struct sb {
 	int	 err;
 };
 
-static void sb_add(struct sb *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sb_add(struct sb *s, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (s->err)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(s->p + s->n, JSON_MAX - s->n, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= JSON_MAX - s->n)
-		s->err = 1;
-	else
-		s->n += (size_t)n;
-}
-
-static void
-sb_hex(struct sb *s, const uint8_t *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		sb_add(s, "%02X", b[i]);
-}
-
-static void
-sb_time(struct sb *s, const char *key, int64_t t)
-{
-	char buf[UTIL_TIME_STR_LEN];
-
-	util_format_time(t, buf);
-	sb_add(s, "\"%s\":\"%s\"", key, buf);
-}
-
-static void
-sb_isv_levels(struct sb *s, const struct isv_level *l, size_t n)
-{
-	sb_add(s, "\"tcbLevels\":[");
-	for (size_t i = 0; i < n; i++) {
-		sb_add(s, "%s{\"tcb\":{\"isvsvn\":%u},\"tcbDate\":"
-		    "\"%sT00:00:00Z\",\"tcbStatus\":\"%s\"", i ? "," : "",
-		    l[i].isvsvn, l[i].date, l[i].status);
-		if (l[i].adv[0] != '\0')
-			sb_add(s, ",\"advisoryIDs\":[%s]", l[i].adv);
-		sb_add(s, "}");
-	}
-	sb_add(s, "]");
-}
-
-static void
-sb_module(struct sb *s, const char *id)
-{
-	static const uint8_t zero[48];
-
-	if (id != NULL)
-		sb_add(s, "\"id\":\"%s\",", id);
-	sb_add(s, "\"mrsigner\":\"");
-	sb_hex(s, zero, sizeof(zero));
-	sb_add(s, "\",\"attributes\":\"0000000000000000\","
-	    "\"attributesMask\":\"FFFFFFFFFFFFFFFF\"");
-}
-
-/* Intel's component names, for the look of a real TCB Info. */
-static void
-sb_components(struct sb *s, const uint8_t *svn, int tdx)
-{
-	static const char *const sgx_names[8] = {
-	    ",\"category\":\"BIOS\",\"type\":\"Early Microcode Update\"",
-	    ",\"category\":\"OS/VMM\",\"type\":\"SGX Late Microcode Update\"",
-	    ",\"category\":\"OS/VMM\",\"type\":\"TXT SINIT\"",
-	    ",\"category\":\"BIOS\"", ",\"category\":\"BIOS\"",
-	    ",\"category\":\"BIOS\"", "",
-	    ",\"category\":\"OS/VMM\",\"type\":\"SEAMLDR ACM\"" };
-	static const char *const tdx_names[3] = {
-	    ",\"category\":\"OS/VMM\",\"type\":\"TDX Module\"",
-	    ",\"category\":\"OS/VMM\",\"type\":\"TDX Module\"",
-	    ",\"category\":\"OS/VMM\",\"type\":\"TDX Late Microcode Update\"" };
-
-	sb_add(s, "[");
-	for (size_t i = 0; i < 16; i++) {
-		const char *name = "";
-
-		if (tdx == 1 && i < 3)
-			name = tdx_names[i];
-		else if (tdx == 0 && i < 8)
-			name = sgx_names[i];
-		sb_add(s, "%s{\"svn\":%u%s}", i ? "," : "", svn[i], name);
-	}
-	sb_add(s, "]");
-}
-
-static void
-sb_tcb_levels(struct sb *s, const struct level *l, size_t n, int tdx)
-{
-	sb_add(s, "\"tcbLevels\":[");
-	for (size_t i = 0; i < n; i++) {
-		uint8_t sgx[16] = { l[i].lead, l[i].lead, 3, 3, 5, 1, 0, 6 };
-		uint8_t tc[16] = { l[i].tdx[0], l[i].tdx[1], l[i].tdx[2] };
-
-		sb_add(s, "%s{\"tcb\":{\"sgxtcbcomponents\":", i ? "," : "");
-		/* Intel's SGX TCB Info lists bare SVNs; TDX names them. */
-		sb_components(s, sgx, tdx ? 0 : -1);
-		sb_add(s, ",\"pcesvn\":13");
-		if (tdx) {
-			sb_add(s, ",\"tdxtcbcomponents\":");
-			sb_components(s, tc, 1);
-		}
-		sb_add(s, "},\"tcbDate\":\"%sT00:00:00Z\",\"tcbStatus\":\"%s\"",
-		    l[i].date, l[i].status);
-		if (l[i].adv[0] != '\0')
-			sb_add(s, ",\"advisoryIDs\":[%s]", l[i].adv);
-		sb_add(s, "}");
-	}
-	sb_add(s, "]");
-}
-
-static void
-tcb_info_json(const struct build *b, struct sb *s)
-{
-	int tdx = !b->sgx;
-
-	sb_add(s, "{\"id\":\"%s\",\"version\":3,", tdx ? "TDX" : "SGX");
-	sb_time(s, "issueDate", b->tcb_from);
-	sb_add(s, ",");
-	sb_time(s, "nextUpdate", b->tcb_to);
-	sb_add(s, ",\"fmspc\":\"");
-	sb_hex(s, b->tcb_fmspc, 6);
-	sb_add(s, "\",\"pceId\":\"");
-	sb_hex(s, b->tcb_pceid, 2);
-	sb_add(s, "\",\"tcbType\":%d,\"tcbEvaluationDataNumber\":17,",
-	    (b->flags & F_TCB_TYPE) ? 1 : 0);
-	if (tdx) {
-		sb_add(s, "\"tdxModule\":{");
-		sb_module(s, NULL);
-		sb_add(s, "},\"tdxModuleIdentities\":[{");
-		sb_module(s, "TDX_03");
-		sb_add(s, ",");
-		sb_isv_levels(s, tdx03_levels, NELEM(tdx03_levels));
-		sb_add(s, "},{");
-		sb_module(s, "TDX_01");
-		sb_add(s, ",");
-		sb_isv_levels(s, tdx01_levels, NELEM(tdx01_levels));
-		sb_add(s, "}],");
-		sb_tcb_levels(s, tdx_levels, NELEM(tdx_levels), 1);
-	} else {
-		sb_tcb_levels(s, sgx_levels, NELEM(sgx_levels), 0);
-	}
-	sb_add(s, "}");
-}
-
-static void
-qe_identity_json(const struct build *b, struct sb *s)
-{
-	int tdx = !b->sgx;
-
-	sb_add(s, "{\"id\":\"%s\",\"version\":2,", tdx ? "TD_QE" : "QE");
-	sb_time(s, "issueDate", b->qe_from);
-	sb_add(s, ",");
-	sb_time(s, "nextUpdate", b->qe_to);
-	sb_add(s, ",\"tcbEvaluationDataNumber\":17,\"miscselect\":"
-	    "\"00000000\",\"miscselectMask\":\"FFFFFFFF\",\"attributes\":"
-	    "\"11000000000000000000000000000000\",\"attributesMask\":"
-	    "\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"");
-	sb_hex(s, b->qe_mrsigner, 32);
-	sb_add(s, "\",\"isvprodid\":%u,", tdx ? 2u : 1u);
-	if (tdx)
-		sb_isv_levels(s, td_qe_levels, NELEM(td_qe_levels));
-	else
-		sb_isv_levels(s, sgx_qe_levels, NELEM(sgx_qe_levels));
-	sb_add(s, "}");
-}
-
 /* Replace the first `from` in s by `to` (same length or shorter). */
 static int
 tamper(struct sb *s, const char *from, const char *to)
@@ -732,7 +494,6 @@ struct made {
 	struct sim_key	*stranger;	/* signs what it should not */
 	uint8_t		*quote, *pck_crl, *root_crl;
 	size_t		 quote_len, pck_crl_len, root_crl_len;
-	char		*json;
 };
 
 static void
@@ -745,7 +506,6 @@ made_free(struct made *m)
 	free(m->quote);
 	free(m->pck_crl);
 	free(m->root_crl);
-	free(m->json);
 }
 
 static int
@@ -790,24 +550,54 @@ make_pki(const struct world *w, const struct build *b, struct made *m)
 	return 0;
 }
 
+static void
+tcb_params(const struct build *b, struct sim_tcb_params *tp)
+{
+	memset(tp, 0, sizeof(*tp));
+	tp->sgx = b->sgx;
+	tp->tcb_from = b->tcb_from;
+	tp->tcb_to = b->tcb_to;
+	tp->qe_from = b->qe_from;
+	tp->qe_to = b->qe_to;
+	memcpy(tp->fmspc, b->tcb_fmspc, 6);
+	memcpy(tp->pceid, b->tcb_pceid, 2);
+	memcpy(tp->qe_mrsigner, b->qe_mrsigner, 32);
+	tp->tcb_type = (b->flags & F_TCB_TYPE) ? 1 : 0;
+}
+
+static int
+write_doc(const char *dir, const char *file, const char *name,
+    int (*make)(const struct sim_tcb_params *, char **, size_t *),
+    const struct sim_tcb_params *tp, const struct sim_key *signer,
+    const char *from, const char *to)
+{
+	struct sb doc = { .p = NULL };
+	int r;
+
+	if ((r = make(tp, &doc.p, &doc.n)) != 0)
+		return r;
+	r = write_signed(dir, file, name, &doc, signer, from, to);
+	free(doc.p);
+	return r;
+}
+
 static int
 write_collateral(const struct world *w, const struct build *b,
     struct made *m, const char *dir)
 {
 	const struct sim_key *tcb_key = sim_cert_key(m->tcb);
-	struct sb doc = { .p = m->json };
+	struct sim_tcb_params tp;
 	int r;
 
-	tcb_info_json(b, &doc);
-	if ((r = write_signed(dir, "tcb_info.json", "tcbInfo", &doc,
+	tcb_params(b, &tp);
+	if ((r = write_doc(dir, "tcb_info.json", "tcbInfo",
+	    sim_tcb_info_json, &tp,
 	    b->flags & F_TCB_WRONG_SIGNER ? m->stranger : tcb_key,
 	    b->flags & F_TCB_TAMPER ? "\"tcbStatus\":\"OutOfDate\"" : NULL,
-	    "\"tcbStatus\":\"UpToDate\"")) != 0)
-		return r;
-	doc.n = 0;
-	qe_identity_json(b, &doc);
-	if ((r = write_signed(dir, "qe_identity.json", "enclaveIdentity", &doc,
-	    tcb_key, b->flags & F_QE_ID_TAMPER ? "\"isvprodid\":2" : NULL,
+	    "\"tcbStatus\":\"UpToDate\"")) != 0 ||
+	    (r = write_doc(dir, "qe_identity.json", "enclaveIdentity",
+	    sim_qe_identity_json, &tp, tcb_key,
+	    b->flags & F_QE_ID_TAMPER ? "\"isvprodid\":2" : NULL,
 	    "\"isvprodid\":3")) != 0)
 		return r;
 	if ((r = write_chain(dir, "tcb_info_issuer_chain.pem", m->tcb,
@@ -866,9 +656,6 @@ make_case(const struct world *w, const struct case_def *c)
 	    sizeof(dir) || (size_t)snprintf(coll, sizeof(coll),
 	    "%s/collateral", dir) >= sizeof(coll))
 		return CLOISTER_ERR_TOO_LARGE;
-	r = CLOISTER_ERR_ALLOC;
-	if ((m.json = malloc(JSON_MAX)) == NULL)
-		goto out;
 	if ((r = make_dir(dir)) != 0 || (r = make_dir(coll)) != 0 ||
 	    (r = make_pki(w, &b, &m)) != 0)
 		goto out;

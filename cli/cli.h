@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "cloister/gpu.h"
 #include "cloister/verify.h"
 
@@ -30,5 +32,11 @@ void	output_gpu_human(const char *name, int64_t at, int64_t rim_at,
 	    const struct cloister_gpu_result *res);
 int	output_gpu_json(int64_t at, int64_t rim_at,
 	    const struct cloister_gpu_result *res);
+/* The same as JSON objects (new references), and how they are printed
+ * (takes the reference; -1 when o is NULL or cannot be written). */
+json_t	*output_quote_obj(int64_t at, const struct cloister_quote_result *res);
+json_t	*output_gpu_obj(int64_t at, int64_t rim_at,
+	    const struct cloister_gpu_result *res);
+int	output_json_print(json_t *o);
 
 #endif

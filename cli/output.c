@@ -164,14 +164,29 @@ time_json(int64_t t)
 }
 
 int
-output_quote_json(int64_t at, const struct cloister_quote_result *res)
+output_json_print(json_t *o)
 {
-	json_t *o, *steps, *adv, *err;
 	char *s;
 	int r = -1;
 
-	if ((o = json_object()) == NULL)
+	if (o == NULL)
 		return -1;
+	if ((s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) != NULL) {
+		puts(s);
+		free(s);
+		r = 0;
+	}
+	json_decref(o);
+	return r;
+}
+
+json_t *
+output_quote_obj(int64_t at, const struct cloister_quote_result *res)
+{
+	json_t *o, *steps, *adv, *err;
+
+	if ((o = json_object()) == NULL)
+		return NULL;
 	json_object_set_new(o, "verified", json_boolean(res->verified));
 	json_object_set_new(o, "accepted", json_boolean(res->accepted));
 	json_object_set_new(o, "simulated", json_boolean(res->simulated));
@@ -218,11 +233,11 @@ output_quote_json(int64_t at, const struct cloister_quote_result *res)
 		    "step", res->failed_step);
 		json_object_set_new(o, "error", err);
 	}
-	if ((s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) != NULL) {
-		puts(s);
-		free(s);
-		r = 0;
-	}
-	json_decref(o);
-	return r;
+	return o;
+}
+
+int
+output_quote_json(int64_t at, const struct cloister_quote_result *res)
+{
+	return output_json_print(output_quote_obj(at, res));
 }

@@ -124,16 +124,14 @@ claims_json(json_t *o, const struct cloister_gpu_result *res)
 	json_object_set_new(o, "mismatches", mismatches_json(res));
 }
 
-int
-output_gpu_json(int64_t at, int64_t rim_at,
+json_t *
+output_gpu_obj(int64_t at, int64_t rim_at,
     const struct cloister_gpu_result *res)
 {
 	json_t *o, *steps;
-	char *s;
-	int r = -1;
 
 	if ((o = json_object()) == NULL)
-		return -1;
+		return NULL;
 	json_object_set_new(o, "verified", json_boolean(res->verified));
 	json_object_set_new(o, "simulated", json_boolean(res->simulated));
 	json_object_set_new(o, "revocation_checked",
@@ -153,11 +151,12 @@ output_gpu_json(int64_t at, int64_t rim_at,
 		json_object_set_new(o, "error", json_pack("{s:s,s:s,s:s?}",
 		    "code", cloister_errname(res->code), "message",
 		    res->message, "step", res->failed_step));
-	if ((s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) != NULL) {
-		puts(s);
-		free(s);
-		r = 0;
-	}
-	json_decref(o);
-	return r;
+	return o;
+}
+
+int
+output_gpu_json(int64_t at, int64_t rim_at,
+    const struct cloister_gpu_result *res)
+{
+	return output_json_print(output_gpu_obj(at, rim_at, res));
 }

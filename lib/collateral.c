@@ -693,6 +693,22 @@ cloister_collateral_free(struct cloister_collateral *c)
 }
 
 int
+cloister_collateral_new(struct cloister_collateral **out)
+{
+	*out = calloc(1, sizeof(**out));
+	return *out != NULL ? 0 : CLOISTER_ERR_ALLOC;
+}
+
+int
+cloister_collateral_add(struct cloister_collateral *c, const char *name,
+    const uint8_t *buf, size_t len, char *why, size_t whylen)
+{
+	if (why != NULL && whylen > 0)
+		why[0] = '\0';
+	return collateral_add_buffer(c, name, buf, len, why, whylen);
+}
+
+int
 cloister_collateral_load(const char *const *paths, size_t npaths,
     struct cloister_collateral **out, char *why, size_t whylen)
 {

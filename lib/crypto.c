@@ -19,6 +19,7 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/params.h>
 
 #include "cloister/error.h"
@@ -117,6 +118,13 @@ digest(enum md_index which, const void *d, size_t n, uint8_t *out,
 	    len != want)
 		return CLOISTER_ERR_INTERNAL;
 	return 0;
+}
+
+int
+crypto_random(void *buf, size_t n)
+{
+	return n <= INT32_MAX && RAND_bytes(buf, (int)n) == 1 ? 0 :
+	    CLOISTER_ERR_INTERNAL;
 }
 
 int

@@ -17,6 +17,8 @@
 
 struct ec_pubkey;	/* an EC public key (P-256 or P-384) */
 
+/* n bytes from the system's random source (OpenSSL's DRBG). */
+int	crypto_random(void *buf, size_t n);
 int	crypto_sha256(const void *d, size_t n, uint8_t out[CRYPTO_SHA256_LEN]);
 int	crypto_sha384(const void *d, size_t n, uint8_t out[CRYPTO_SHA384_LEN]);
 int	crypto_sha512(const void *d, size_t n, uint8_t out[CRYPTO_SHA512_LEN]);

@@ -66,6 +66,19 @@ xmlsec_init(void)
 	xmlsec_ready = 1;
 }
 
+int
+rim_xmlsec_init(void)
+{
+	pthread_once(&xmlsec_once, xmlsec_init);
+	return xmlsec_ready ? 0 : CLOISTER_ERR_INTERNAL;
+}
+
+const char *
+rim_xmlsec_last(void)
+{
+	return xmlsec_last;
+}
+
 static int
 attr_eq(const xmlNode *n, const char *name, const char *ns, const char *want)
 {

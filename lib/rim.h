@@ -58,6 +58,10 @@ struct rim {
 int	rim_parse(const uint8_t *xml, size_t len, struct rim **out, char *why,
 	    size_t whylen);
 void	rim_free(struct rim *r);
+/* libxml2 and xmlsec set up once per process (also for signing RIMs, in
+ * sim_gpu.c); the last xmlsec error of this thread, for messages. */
+int	rim_xmlsec_init(void);
+const char *rim_xmlsec_last(void);
 
 /* The measurement with this 0-based index, or NULL. */
 const struct rim_measurement *rim_find(const struct rim *r, unsigned index);

@@ -137,6 +137,12 @@ void	cloister_verifier_free(struct cloister_verifier *v);
  */
 int	cloister_collateral_load(const char *const *paths, size_t npaths,
 	    struct cloister_collateral **out, char *why, size_t whylen);
+/* The same from memory: an empty set, then one document at a time
+ * (name is for messages). */
+int	cloister_collateral_new(struct cloister_collateral **out);
+int	cloister_collateral_add(struct cloister_collateral *c,
+	    const char *name, const uint8_t *buf, size_t len, char *why,
+	    size_t whylen);
 void	cloister_collateral_free(struct cloister_collateral *c);
 
 /* NULL policy means the defaults (see docs/FORMATS.md). */

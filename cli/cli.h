@@ -17,6 +17,8 @@
 
 int	cmd_verify(int argc, char **argv);
 int	cmd_verify_gpu(int argc, char **argv);
+int	cmd_verify_evidence(int argc, char **argv);
+int	cmd_evidence(int argc, char **argv);
 
 /* Unix seconds from decimal text; -1 when it is not. */
 int	cli_parse_time(const char *s, int64_t *out);

@@ -22,7 +22,9 @@ static void
 verify_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: cloister verify gpu REPORT ... (cloister verify gpu --help)\n"
+	    "usage: cloister verify evidence BUNDLE ... (cloister verify "
+	    "evidence --help)\n"
+	    "       cloister verify gpu REPORT ... (cloister verify gpu --help)\n"
 	    "       cloister verify quote QUOTE [--collateral PATH]...\n"
 	    "           [--at UNIX_SECONDS] [--policy FILE] [--root FILE]\n"
 	    "           [--allow-simulated] [--json]\n"
@@ -226,8 +228,9 @@ cmd_verify(int argc, char **argv)
 		return verify_quote(argc - 1, argv + 1);
 	if (strcmp(argv[1], "gpu") == 0)
 		return cmd_verify_gpu(argc - 1, argv + 1);
+	if (strcmp(argv[1], "evidence") == 0)
+		return cmd_verify_evidence(argc - 1, argv + 1);
 	fprintf(stderr, "cloister verify: unknown kind '%s' (known: quote, "
-	    "gpu)\n",
-	    argv[1]);
+	    "gpu, evidence)\n", argv[1]);
 	return CLI_EXIT_USAGE;
 }

@@ -18,7 +18,8 @@ static int cmd_version(int, char **);
 static int cmd_help(int, char **);
 
 static const struct command commands[] = {
-    {"verify", cmd_verify, "verify evidence offline (quote)"},
+    {"evidence", cmd_evidence, "collect evidence bound to an instance key"},
+    {"verify", cmd_verify, "verify evidence offline (quote, gpu, evidence)"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help"},
 };

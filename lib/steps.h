@@ -21,6 +21,7 @@ struct steps_sink {
 };
 
 void	steps_vadd(const struct steps_sink *s, const char *name, int ok,
-	    int code, const char *fmt, va_list ap);
+	    int code, const char *fmt, va_list ap)
+	    __attribute__((format(printf, 5, 0)));
 
 #endif

@@ -105,6 +105,103 @@ util_read_fd(int fd, size_t cap, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+int
+util_file_exists(const char *path)
+{
+	struct stat st;
+
+	return path != NULL && stat(path, &st) == 0;
+}
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int
+util_base64_encode(const uint8_t *in, size_t n, char **out, size_t *outlen)
+{
+	size_t o = 0;
+	uint32_t v;
+	char *p;
+
+	*out = NULL;
+	*outlen = 0;
+	if (n > (SIZE_MAX - 1) / 4 * 3 - 3 ||
+	    (p = malloc((n + 2) / 3 * 4 + 1)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	for (size_t i = 0; i < n; i += 3) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		p[o++] = b64_alphabet[v >> 18];
+		p[o++] = b64_alphabet[(v >> 12) & 63];
+		p[o++] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
+		p[o++] = i + 2 < n ? b64_alphabet[v & 63] : '=';
+	}
+	p[o] = '\0';
+	*out = p;
+	*outlen = o;
+	return 0;
+}
+
+static int
+b64_value(char c)
+{
+	const char *p;
+
+	if (c == '\0' || (p = strchr(b64_alphabet, c)) == NULL)
+		return -1;
+	return (int)(p - b64_alphabet);
+}
+
+int
+util_base64_decode(const char *s, size_t slen, uint8_t **out, size_t *outlen)
+{
+	size_t pad = 0, o = 0;
+	uint8_t *p;
+	int v[4];
+
+	*out = NULL;
+	*outlen = 0;
+	if (slen % 4 != 0)
+		return CLOISTER_ERR_BAD_BASE64;
+	if (slen > 0 && s[slen - 1] == '=')
+		pad = slen > 1 && s[slen - 2] == '=' ? 2 : 1;
+	if ((p = malloc(slen / 4 * 3 + 1)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	for (size_t i = 0; i < slen; i += 4) {
+		int last = i + 4 == slen;
+
+		for (size_t k = 0; k < 4; k++) {
+			v[k] = b64_value(s[i + k]);
+			if (last && k >= 4 - pad && s[i + k] == '=')
+				v[k] = 0;
+			else if (v[k] < 0)
+				goto bad;
+		}
+		p[o++] = (uint8_t)(v[0] << 2 | v[1] >> 4);
+		if (last && pad == 2) {
+			if (v[1] & 0xf)
+				goto bad;	/* non-zero unused bits */
+			break;
+		}
+		p[o++] = (uint8_t)((v[1] & 0xf) << 4 | v[2] >> 2);
+		if (last && pad == 1) {
+			if (v[2] & 0x3)
+				goto bad;
+			break;
+		}
+		p[o++] = (uint8_t)((v[2] & 0x3) << 6 | v[3]);
+	}
+	*out = p;
+	*outlen = o;
+	return 0;
+ bad:
+	free(p);
+	return CLOISTER_ERR_BAD_BASE64;
+}
+
 static int
 hexval(int c)
 {

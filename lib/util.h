@@ -19,6 +19,8 @@
  */
 int	util_read_file(const char *path, size_t cap, uint8_t **out,
 	    size_t *outlen);
+/* Whether path names something (a file, a device, a directory). */
+int	util_file_exists(const char *path);
 /* The same for an open descriptor read to its end (a pipe, stdin). */
 int	util_read_fd(int fd, size_t cap, uint8_t **out, size_t *outlen);
 
@@ -34,6 +36,19 @@ int	util_hex_decode_exact(const char *s, size_t slen, uint8_t *out,
 	    size_t n);
 /* Lower-case hex of n bytes into out, which holds 2n + 1 chars. */
 void	util_hex_encode(const uint8_t *in, size_t n, char *out);
+
+/* Standard base64 with padding, no line breaks: *out malloc'd, NUL
+ * terminated, *outlen without the NUL. */
+int	util_base64_encode(const uint8_t *in, size_t n, char **out,
+	    size_t *outlen);
+/*
+ * Strict base64: the standard alphabet, length a multiple of 4, '=' only
+ * as the final padding, unused bits zero (one encoding per value).
+ * CLOISTER_ERR_BAD_BASE64 otherwise; *out malloc'd (non-NULL even when
+ * empty).
+ */
+int	util_base64_decode(const char *s, size_t slen, uint8_t **out,
+	    size_t *outlen);
 
 /*
  * If buf looks like hex text (optional "0x", hex digits, whitespace), decode

@@ -1,0 +1,201 @@
+/*
+ * cloister evidence collect [--nonce HEX] [--provider P] [--gpu G]
+ *     [--config FILE] [-o FILE]
+ *
+ * A fresh instance key is made in memory, bound into new evidence and
+ * used to sign the bundle; this command then forgets it.  A running
+ * gateway does the same with its own key and serves the bundle at
+ * /v1/attestation.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cloister/error.h"
+#include "cloister/evidence.h"
+#include "crypto.h"
+#include "identity.h"
+#include "util.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: cloister evidence collect [--nonce HEX] [--provider P]\n"
+	    "           [--gpu G] [--config FILE] [-o FILE]\n"
+	    "\n"
+	    "Collect hardware evidence bound to a fresh instance key and print\n"
+	    "the bundle (JSON) for 'cloister verify evidence'.\n"
+	    "  --nonce HEX      up to 64 bytes the evidence must answer\n"
+	    "  --provider P     auto (default: TDX when present, else the\n"
+	    "                   SIMULATED TEE, with a warning), tdx, sim\n"
+	    "  --gpu G          auto (default), none, nvgpu, sim\n"
+	    "  --config FILE    the configuration whose SHA-256 is bound\n"
+	    "                   (default: the empty configuration)\n"
+	    "  -o FILE          write the bundle to FILE instead of stdout\n"
+	    "Environment (for tests): CLOISTER_TSM_ROOT, CLOISTER_TDX_DEV,\n"
+	    "CLOISTER_NVML_LIB replace the system's interfaces.\n"
+	    "Exit status: 0 collected, 1 the TEE or GPU failed, 2 bad usage.\n");
+}
+
+struct collect_args {
+	const char	*nonce_hex;
+	const char	*config;
+	const char	*out;
+};
+
+static int
+sign_cb(void *ctx, const void *msg, size_t len, uint8_t sig[64])
+{
+	return identity_sign(ctx, msg, len, sig);
+}
+
+static int
+parse_args(int argc, char **argv, struct collect_args *a,
+    struct cloister_collect_opts *o)
+{
+	static const struct option opts[] = {
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "provider", required_argument, NULL, 'p' },
+		{ "gpu", required_argument, NULL, 'g' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:p:g:c:o:h", opts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			a->nonce_hex = optarg;
+			break;
+		case 'p':
+			o->provider = optarg;
+			break;
+		case 'g':
+			o->gpu = optarg;
+			break;
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'o':
+			a->out = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int
+config_hash(const char *path, uint8_t out[32])
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (path != NULL && (r = util_read_file(path, UTIL_FILE_MAX, &buf,
+	    &len)) != 0) {
+		fprintf(stderr, "cloister: %s: %s\n", path,
+		    cloister_strerror(r));
+		return r;
+	}
+	r = crypto_sha256(buf != NULL ? buf : (const uint8_t *)"", len, out);
+	free(buf);
+	return r;
+}
+
+static int
+write_out(const char *path, const char *json, size_t len)
+{
+	FILE *f = path != NULL ? fopen(path, "w") : stdout;
+	int ok;
+
+	if (f == NULL) {
+		fprintf(stderr, "cloister: %s: cannot write\n", path);
+		return CLI_EXIT_USAGE;
+	}
+	ok = fwrite(json, 1, len, f) == len;
+	ok = (f == stdout ? fflush(f) == 0 : fclose(f) == 0) && ok;
+	return ok ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+static int
+collect(int argc, char **argv)
+{
+	struct cloister_collect_opts o;
+	struct collect_args a = { NULL };
+	struct identity *id = NULL;
+	uint8_t nonce[CLOISTER_EVIDENCE_NONCE_MAX];
+	char warn[CLOISTER_EVIDENCE_WARN_MAX], why[512], *json = NULL;
+	size_t nlen = 0, len;
+	int r, ret = CLI_EXIT_USAGE;
+
+	memset(&o, 0, sizeof(o));
+	if ((r = parse_args(argc, argv, &a, &o)) != 0)
+		return r < 0 ? CLI_EXIT_OK : r;
+	if (a.nonce_hex != NULL && util_hex_decode(a.nonce_hex,
+	    strlen(a.nonce_hex), nonce, sizeof(nonce), &nlen) != 0) {
+		fprintf(stderr, "cloister: --nonce wants up to 128 hex "
+		    "digits\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (config_hash(a.config, o.config_sha256) != 0)
+		return CLI_EXIT_USAGE;
+	if (identity_new(&id) != 0) {
+		fprintf(stderr, "cloister: cannot make an instance key\n");
+		return CLI_EXIT_REJECTED;
+	}
+	identity_public(id, o.public_key);
+	o.sign = sign_cb;
+	o.sign_ctx = id;
+	o.nonce = a.nonce_hex != NULL ? nonce : NULL;
+	o.nonce_len = nlen;
+	o.now = (int64_t)time(NULL);
+	o.tsm_root = getenv("CLOISTER_TSM_ROOT");
+	o.tdx_dev = getenv("CLOISTER_TDX_DEV");
+	o.nvml_lib = getenv("CLOISTER_NVML_LIB");
+	r = cloister_evidence_collect(&o, &json, &len, warn, sizeof(warn),
+	    why, sizeof(why));
+	if (warn[0] != '\0')
+		fprintf(stderr, "cloister: %s\n", warn);
+	if (r != 0) {
+		fprintf(stderr, "cloister: evidence: %s\n", why);
+		ret = r == CLOISTER_ERR_INVALID_ARG ? CLI_EXIT_USAGE :
+		    CLI_EXIT_REJECTED;
+	} else
+		ret = write_out(a.out, json, len);
+	free(json);
+	identity_free(id);
+	return ret;
+}
+
+int
+cmd_evidence(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
+	}
+	if (strcmp(argv[1], "collect") == 0)
+		return collect(argc - 1, argv + 1);
+	fprintf(stderr, "cloister: unknown evidence command '%s' (collect)\n",
+	    argv[1]);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,296 @@
+/*
+ * cloister verify evidence BUNDLE [--collateral PATH]... [--gpu-rims DIR]...
+ *     [--ocsp DIR]... [--policy FILE] [--nonce HEX] [--at T]
+ *     [--allow-simulated] [--json]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "cloister/error.h"
+#include "cloister/evidence.h"
+#include "util.h"
+
+#define PATHS_MAX	16
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: cloister verify evidence BUNDLE [--collateral PATH]...\n"
+	    "           [--gpu-rims DIR]... [--ocsp DIR]... [--policy FILE]\n"
+	    "           [--nonce HEX] [--at T] [--allow-simulated] [--json]\n"
+	    "\n"
+	    "Verify an evidence bundle from 'cloister evidence collect' or\n"
+	    "/v1/attestation offline: its signature by the instance key, the\n"
+	    "TDX quote, the GPU report and the binding between them.\n"
+	    "  --collateral PATH   DCAP collateral instead of the bundle's\n"
+	    "  --gpu-rims DIR      GPU RIMs (and OCSP responses) instead of\n"
+	    "                      the bundle's\n"
+	    "  --ocsp DIR          OCSP responses, with --gpu-rims\n"
+	    "  --policy FILE       appraisal policy (YAML)\n"
+	    "  --nonce HEX         the nonce the evidence must answer\n"
+	    "  --at T              verification time (Unix seconds; default "
+	    "now)\n"
+	    "  --allow-simulated   accept Cloister's SIMULATED TEE and GPU\n"
+	    "  --json              one JSON object on standard output\n"
+	    "Exit status: 0 accepted, 1 not accepted, 2 bad usage or "
+	    "unreadable input.\n");
+}
+
+struct ev_args {
+	const char	*bundle;
+	const char	*coll[PATHS_MAX];
+	size_t		 ncoll;
+	const char	*policy;
+	const char	*nonce_hex;
+	int		 json;
+	struct cloister_evidence_opts o;
+	struct cloister_gpu_refs *refs;
+};
+
+static int
+add_refs(struct ev_args *a, const char *dir)
+{
+	char why[512] = "";
+	int r;
+
+	if (a->refs == NULL && cloister_gpu_refs_new(&a->refs) != 0)
+		return CLI_EXIT_USAGE;
+	if ((r = cloister_gpu_refs_load_dir(a->refs, dir, why,
+	    sizeof(why))) != 0) {
+		fprintf(stderr, "cloister: %s: %s\n", dir, why[0] != '\0' ?
+		    why : cloister_strerror(r));
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct ev_args *a)
+{
+	static const struct option opts[] = {
+		{ "collateral", required_argument, NULL, 'c' },
+		{ "gpu-rims", required_argument, NULL, 'r' },
+		{ "ocsp", required_argument, NULL, 'o' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "at", required_argument, NULL, 't' },
+		{ "allow-simulated", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:r:o:p:n:t:sjh", opts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			if (a->ncoll == PATHS_MAX) {
+				fprintf(stderr, "cloister: at most %d "
+				    "--collateral\n", PATHS_MAX);
+				return CLI_EXIT_USAGE;
+			}
+			a->coll[a->ncoll++] = optarg;
+			break;
+		case 'r':
+		case 'o':
+			if (add_refs(a, optarg) != 0)
+				return CLI_EXIT_USAGE;
+			break;
+		case 'p':
+			a->policy = optarg;
+			break;
+		case 'n':
+			a->nonce_hex = optarg;
+			break;
+		case 't':
+			if (cli_parse_time(optarg, &a->o.at) != 0) {
+				fprintf(stderr, "cloister: --at wants Unix "
+				    "seconds, got '%s'\n", optarg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 's':
+			a->o.flags |= CLOISTER_VERIFY_ALLOW_SIMULATED;
+			break;
+		case 'j':
+			a->json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	a->bundle = argv[optind];
+	return 0;
+}
+
+static void
+output_human(const char *name, const struct cloister_evidence_opts *o,
+    const struct cloister_evidence_result *res)
+{
+	char t[UTIL_TIME_STR_LEN], hex[129];
+
+	util_format_time(o->at, t);
+	if (res->simulated)
+		printf("*** SIMULATED evidence: produced by Cloister's "
+		    "simulated TEE, not by Intel or NVIDIA hardware ***\n");
+	printf("%s (verified at %s)\n", name, t);
+	for (size_t i = 0; i < res->nsteps; i++)
+		printf("  %s %-18s %s\n", res->steps[i].ok ? "\u2713" :
+		    "\u2717", res->steps[i].name, res->steps[i].detail);
+	if (res->parsed) {
+		util_hex_encode(res->public_key, 64, hex);
+		printf("  instance key:  %s\n", hex);
+		util_hex_encode(res->config_sha256, 32, hex);
+		printf("  config sha256: %s\n", hex);
+		printf("  gpu:           %s\n", res->gpu_status);
+	}
+	if (res->quote_checked && res->quote.parsed) {
+		util_hex_encode(res->quote.mrtd, 48, hex);
+		printf("  mrtd:          %s\n", hex);
+		for (int i = 0; i < 4; i++) {
+			util_hex_encode(res->quote.rtmr[i], 48, hex);
+			printf("  rtmr%d:         %s\n", i, hex);
+		}
+	}
+	if (res->accepted)
+		printf("ACCEPTED%s: genuine, bound to the instance key, policy "
+		    "satisfied\n", res->simulated ? " (SIMULATED)" : "");
+	else
+		printf("NOT %s: %s [%s]\n", res->verified ? "ACCEPTED" :
+		    "VERIFIED", res->message, cloister_errname(res->code));
+}
+
+static int
+output_json(const struct cloister_evidence_opts *o,
+    const struct cloister_evidence_result *res)
+{
+	json_t *j, *steps;
+	char hex[129], t[UTIL_TIME_STR_LEN];
+
+	if ((j = json_object()) == NULL)
+		return -1;
+	json_object_set_new(j, "verified", json_boolean(res->verified));
+	json_object_set_new(j, "accepted", json_boolean(res->accepted));
+	json_object_set_new(j, "simulated", json_boolean(res->simulated));
+	json_object_set_new(j, "at", json_integer(o->at));
+	if (res->parsed) {
+		json_object_set_new(j, "provider", json_string(res->provider));
+		util_format_time(res->created, t);
+		json_object_set_new(j, "created", json_string(t));
+		util_hex_encode(res->public_key, 64, hex);
+		json_object_set_new(j, "public_key", json_string(hex));
+		util_hex_encode(res->config_sha256, 32, hex);
+		json_object_set_new(j, "config_sha256", json_string(hex));
+		util_hex_encode(res->nonce, res->nonce_len, hex);
+		json_object_set_new(j, "nonce", json_string(hex));
+		json_object_set_new(j, "gpu_status",
+		    json_string(res->gpu_status));
+	}
+	steps = json_array();
+	for (size_t i = 0; i < res->nsteps; i++)
+		json_array_append_new(steps, json_pack("{s:s,s:b,s:s}", "name",
+		    res->steps[i].name, "ok", res->steps[i].ok, "detail",
+		    res->steps[i].detail));
+	json_object_set_new(j, "steps", steps);
+	if (res->quote_checked)
+		json_object_set_new(j, "quote", output_quote_obj(o->at,
+		    &res->quote));
+	if (res->has_gpu)
+		json_object_set_new(j, "gpu", output_gpu_obj(o->at, o->at,
+		    &res->gpu));
+	if (!res->accepted)
+		json_object_set_new(j, "error", json_pack("{s:s,s:s,s:s?}",
+		    "code", cloister_errname(res->code), "message",
+		    res->message, "step", res->failed_step));
+	return output_json_print(j);
+}
+
+static int
+load(struct ev_args *a, struct cloister_collateral **col,
+    struct cloister_policy **pol, uint8_t *nonce)
+{
+	char why[512] = "";
+	int r;
+
+	if (a->nonce_hex != NULL) {
+		if (util_hex_decode(a->nonce_hex, strlen(a->nonce_hex), nonce,
+		    CLOISTER_EVIDENCE_NONCE_MAX, &a->o.nonce_len) != 0) {
+			fprintf(stderr, "cloister: --nonce wants up to 128 hex "
+			    "digits\n");
+			return CLI_EXIT_USAGE;
+		}
+		a->o.nonce = nonce;
+		a->o.nonce_set = 1;
+	}
+	if (a->ncoll > 0 && (r = cloister_collateral_load(a->coll, a->ncoll,
+	    col, why, sizeof(why))) != 0) {
+		fprintf(stderr, "cloister: collateral: %s\n", why);
+		return CLI_EXIT_USAGE;
+	}
+	if (a->policy != NULL && (r = cloister_policy_load(a->policy, pol,
+	    why, sizeof(why))) != 0) {
+		fprintf(stderr, "cloister: %s: %s\n", a->policy, why);
+		return CLI_EXIT_USAGE;
+	}
+	a->o.collateral = *col;
+	a->o.policy = *pol;
+	a->o.gpu_refs = a->refs;
+	return 0;
+}
+
+int
+cmd_verify_evidence(int argc, char **argv)
+{
+	struct ev_args a;
+	struct cloister_collateral *col = NULL;
+	struct cloister_policy *pol = NULL;
+	struct cloister_evidence_result *res = NULL;
+	uint8_t nonce[CLOISTER_EVIDENCE_NONCE_MAX], *buf = NULL;
+	size_t len;
+	int r, ret = CLI_EXIT_USAGE;
+
+	memset(&a, 0, sizeof(a));
+	a.o.at = (int64_t)time(NULL);
+	if ((r = parse_args(argc, argv, &a)) != 0) {
+		ret = r < 0 ? CLI_EXIT_OK : r;
+		goto out;
+	}
+	if (load(&a, &col, &pol, nonce) != 0 ||
+	    (r = util_read_file(a.bundle, UTIL_FILE_MAX, &buf, &len)) != 0) {
+		if (buf == NULL && a.bundle != NULL && r != 0)
+			fprintf(stderr, "cloister: %s: %s\n", a.bundle,
+			    cloister_strerror(r));
+		goto out;
+	}
+	if ((res = malloc(sizeof(*res))) == NULL)
+		goto out;
+	cloister_verify_evidence(buf, len, &a.o, res);
+	if (a.json) {
+		if (output_json(&a.o, res) != 0)
+			goto out;
+	} else
+		output_human(a.bundle, &a.o, res);
+	ret = res->accepted ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+ out:
+	free(res);
+	free(buf);
+	cloister_gpu_refs_free(a.refs);
+	cloister_collateral_free(col);
+	cloister_policy_free(pol);
+	return ret;
+}

@@ -139,7 +139,7 @@ static int
 collect(int argc, char **argv)
 {
 	struct cloister_collect_opts o;
-	struct collect_args a = { NULL };
+	struct collect_args a = { .nonce_hex = NULL };
 	struct identity *id = NULL;
 	uint8_t nonce[CLOISTER_EVIDENCE_NONCE_MAX];
 	char warn[CLOISTER_EVIDENCE_WARN_MAX], why[512], *json = NULL;

@@ -1,0 +1,271 @@
+/*
+ * Evidence bundles end to end in the library: collect (simulated TEE and
+ * GPU) and verify; each part of a bundle changed -- even by someone who
+ * re-signs it with a key of their own -- is caught at a named step.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cloister/error.h"
+#include "cloister/evidence.h"
+#include "identity.h"
+#include "testutil.h"
+#include "util.h"
+
+static const uint8_t nonce[] = { 0xc1, 0x05, 0x7e, 0x12 };
+
+static int
+sign_cb(void *ctx, const void *msg, size_t len, uint8_t sig[64])
+{
+	return identity_sign(ctx, msg, len, sig);
+}
+
+/* A bundle by a fresh key; *idp keeps the key for re-signing. */
+static char *
+collect(struct identity **idp, const char *gpu, size_t *len)
+{
+	struct cloister_collect_opts o;
+	char warn[CLOISTER_EVIDENCE_WARN_MAX], why[256], *json = NULL;
+
+	memset(&o, 0, sizeof(o));
+	assert_int_equal(identity_new(idp), 0);
+	identity_public(*idp, o.public_key);
+	o.sign = sign_cb;
+	o.sign_ctx = *idp;
+	memset(o.config_sha256, 0xcf, sizeof(o.config_sha256));
+	o.nonce = nonce;
+	o.nonce_len = sizeof(nonce);
+	o.now = (int64_t)time(NULL);
+	o.provider = "sim";
+	o.gpu = gpu;
+	assert_int_equal(cloister_evidence_collect(&o, &json, len, warn,
+	    sizeof(warn), why, sizeof(why)), 0);
+	assert_string_equal(warn, "");	/* asked for sim: no warning */
+	return json;
+}
+
+static int
+verify(const char *json, size_t len, unsigned flags, const uint8_t *n,
+    size_t nlen, struct cloister_evidence_result *res)
+{
+	struct cloister_evidence_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.at = (int64_t)time(NULL);
+	o.flags = flags;
+	if (n != NULL) {
+		o.nonce = n;
+		o.nonce_len = nlen;
+		o.nonce_set = 1;
+	}
+	return cloister_verify_evidence((const uint8_t *)json, len, &o, res);
+}
+
+static void
+test_round_trip(void **state)
+{
+	struct cloister_evidence_result *res = malloc(sizeof(*res));
+	struct identity *id;
+	uint8_t pub[64];
+	size_t len;
+	char *json = collect(&id, NULL, &len);
+
+	assert_non_null(res);
+	assert_int_equal(verify(json, len, CLOISTER_VERIFY_ALLOW_SIMULATED,
+	    nonce, sizeof(nonce), res), 0);
+	assert_true(res->accepted);
+	assert_true(res->simulated);
+	assert_true(res->has_gpu);
+	assert_true(res->gpu.verified);
+	assert_true(res->quote.accepted);
+	identity_public(id, pub);
+	assert_memory_equal(res->public_key, pub, 64);
+	assert_string_equal(res->provider, "sim");
+
+	/* Without the flag: refused, saying SIMULATED. */
+	assert_int_equal(verify(json, len, 0, nonce, sizeof(nonce), res),
+	    CLOISTER_ERR_SIMULATED);
+	assert_false(res->accepted);
+	/* Another nonce, or none where one is expected. */
+	assert_int_equal(verify(json, len, CLOISTER_VERIFY_ALLOW_SIMULATED,
+	    nonce, sizeof(nonce) - 1, res), CLOISTER_ERR_NONCE_MISMATCH);
+	assert_string_equal(res->failed_step, "nonce");
+	free(json);
+	identity_free(id);
+	free(res);
+}
+
+static void
+test_no_gpu(void **state)
+{
+	struct cloister_evidence_result *res = malloc(sizeof(*res));
+	struct identity *id;
+	size_t len;
+	char *json = collect(&id, "none", &len);
+
+	assert_non_null(res);
+	assert_int_equal(verify(json, len, CLOISTER_VERIFY_ALLOW_SIMULATED,
+	    NULL, 0, res), 0);
+	assert_false(res->has_gpu);
+	assert_string_equal(res->gpu_status, "not collected (--gpu none)");
+	free(json);
+	identity_free(id);
+	free(res);
+}
+
+/* Rebuild a bundle from a changed evidence object, signed by id. */
+static char *
+resign(json_t *ev, struct identity *id, size_t *len)
+{
+	char *e = json_dumps(ev, JSON_COMPACT), *doc, hex[129];
+	uint8_t sig[64];
+	size_t cap;
+
+	assert_non_null(e);
+	assert_int_equal(identity_sign(id, e, strlen(e), sig), 0);
+	util_hex_encode(sig, sizeof(sig), hex);
+	cap = strlen(e) + 256;
+	doc = malloc(cap);
+	assert_non_null(doc);
+	*len = (size_t)snprintf(doc, cap, "{\"format\":\"%s\",\"evidence\":%s,"
+	    "\"signature\":\"%s\"}", CLOISTER_EVIDENCE_FORMAT, e, hex);
+	free(e);
+	return doc;
+}
+
+static json_t *
+evidence_of(const char *json, size_t len)
+{
+	json_t *root = json_loadb(json, len, 0, NULL), *ev;
+
+	assert_non_null(root);
+	ev = json_incref(json_object_get(root, "evidence"));
+	json_decref(root);
+	return ev;
+}
+
+static void
+expect(const char *json, size_t len, int code, const char *step)
+{
+	struct cloister_evidence_result *res = malloc(sizeof(*res));
+
+	assert_non_null(res);
+	assert_int_equal(verify(json, len, CLOISTER_VERIFY_ALLOW_SIMULATED,
+	    nonce, sizeof(nonce), res), code);
+	assert_string_equal(res->failed_step, step);
+	free(res);
+}
+
+static void
+test_tampering(void **state)
+{
+	struct identity *a, *b;
+	size_t alen, blen, len;
+	char *ja = collect(&a, NULL, &alen), *jb = collect(&b, NULL, &blen);
+	char *doc, *p;
+	json_t *ea = evidence_of(ja, alen), *eb = evidence_of(jb, blen), *x;
+
+	/* Without the key: any byte of the evidence breaks the signature. */
+	doc = strdup(ja);
+	p = strstr(doc, "\"gpu_status\": \"") + strlen("\"gpu_status\": \"");
+	*p ^= 0x20;
+	expect(doc, alen, CLOISTER_ERR_SIGNATURE, "bundle signature");
+	free(doc);
+	/* Re-signed by the right key, the bytes are not what it signed. */
+	doc = strdup(ja);
+	p = strstr(doc, "\"signature\": \"") + strlen("\"signature\": \"");
+	*p = *p == '0' ? '1' : '0';
+	expect(doc, alen, CLOISTER_ERR_SIGNATURE, "bundle signature");
+	free(doc);
+
+	/* B's own evidence around A's genuine quote (and its collateral):
+	 * the quote verifies, but commits to A's key. */
+	x = json_deep_copy(eb);
+	json_object_set(x, "quote", json_object_get(ea, "quote"));
+	json_object_set(x, "collateral", json_object_get(ea, "collateral"));
+	doc = resign(x, b, &len);
+	expect(doc, len, CLOISTER_ERR_BINDING, "binding");
+	free(doc);
+	json_decref(x);
+	/* A's quote and claims, presented under key B. */
+	x = json_deep_copy(ea);
+	json_object_set(x, "public_key", json_object_get(eb, "public_key"));
+	doc = resign(x, b, &len);
+	expect(doc, len, CLOISTER_ERR_BINDING, "binding");
+	free(doc);
+	json_decref(x);
+	/* B's GPU evidence moved into A's bundle (A's key re-signs). */
+	x = json_deep_copy(ea);
+	json_object_set(x, "gpu", json_object_get(eb, "gpu"));
+	doc = resign(x, a, &len);
+	expect(doc, len, CLOISTER_ERR_BINDING, "binding");
+	free(doc);
+	json_decref(x);
+	/* A different config hash claimed. */
+	x = json_deep_copy(ea);
+	json_object_set_new(x, "config_sha256", json_string("0000000000000000"
+	    "000000000000000000000000000000000000000000000000"));
+	doc = resign(x, a, &len);
+	expect(doc, len, CLOISTER_ERR_BINDING, "binding");
+	free(doc);
+	json_decref(x);
+	/* Claiming not to be simulated changes nothing but the verdict. */
+	x = json_deep_copy(ea);
+	json_object_set_new(x, "simulated", json_false());
+	doc = resign(x, a, &len);
+	expect(doc, len, CLOISTER_ERR_BINDING, "binding");
+	free(doc);
+	json_decref(x);
+	/* An unknown key is refused, not ignored. */
+	x = json_deep_copy(ea);
+	json_object_set_new(x, "extra", json_true());
+	doc = resign(x, a, &len);
+	expect(doc, len, CLOISTER_ERR_BAD_FIELD, "bundle");
+	free(doc);
+	json_decref(x);
+
+	json_decref(ea);
+	json_decref(eb);
+	free(ja);
+	free(jb);
+	identity_free(a);
+	identity_free(b);
+}
+
+static void
+test_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"", "[]", "{}", "{\"format\":\"cloister-evidence/2\","
+		"\"evidence\":{},\"signature\":\"00\"}",
+		"{\"format\":\"cloister-evidence/1\",\"evidence\":{},"
+		"\"signature\":\"00\"}",
+		"{\"format\":\"cloister-evidence/1\",\"format\":\"x\"}",
+	};
+	struct cloister_evidence_result *res = malloc(sizeof(*res));
+
+	assert_non_null(res);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_not_equal(verify(bad[i], strlen(bad[i]), 0, NULL, 0,
+		    res), 0);
+		assert_false(res->parsed);
+		assert_string_equal(res->failed_step, "bundle");
+	}
+	free(res);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_no_gpu),
+		cmocka_unit_test(test_tampering),
+		cmocka_unit_test(test_malformed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

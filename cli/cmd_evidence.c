@@ -1,6 +1,7 @@
 /*
  * cloister evidence collect [--nonce HEX] [--provider P] [--gpu G]
  *     [--config FILE] [-o FILE]
+ * cloister evidence probe [--json]
  *
  * A fresh instance key is made in memory, bound into new evidence and
  * used to sign the bundle; this command then forgets it.  A running
@@ -18,6 +19,8 @@
 #include "cloister/evidence.h"
 #include "crypto.h"
 #include "identity.h"
+#include "nvml.h"
+#include "tsm.h"
 #include "util.h"
 
 static void
@@ -26,6 +29,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: cloister evidence collect [--nonce HEX] [--provider P]\n"
 	    "           [--gpu G] [--config FILE] [-o FILE]\n"
+	    "       cloister evidence probe [--json]\n"
 	    "\n"
 	    "Collect hardware evidence bound to a fresh instance key and print\n"
 	    "the bundle (JSON) for 'cloister verify evidence'.\n"
@@ -36,6 +40,8 @@ usage(FILE *f)
 	    "  --config FILE    the configuration whose SHA-256 is bound\n"
 	    "                   (default: the empty configuration)\n"
 	    "  -o FILE          write the bundle to FILE instead of stdout\n"
+	    "probe says what this machine offers (TDX interfaces, GPU and its\n"
+	    "Confidential Computing state) without collecting anything.\n"
 	    "Environment (for tests): CLOISTER_TSM_ROOT, CLOISTER_TDX_DEV,\n"
 	    "CLOISTER_NVML_LIB replace the system's interfaces.\n"
 	    "Exit status: 0 collected, 1 the TEE or GPU failed, 2 bad usage.\n");
@@ -185,6 +191,59 @@ collect(int argc, char **argv)
 	return ret;
 }
 
+static int
+probe(int argc, char **argv)
+{
+	const char *root = getenv("CLOISTER_TSM_ROOT");
+	const char *dev = getenv("CLOISTER_TDX_DEV");
+	struct nvml_evidence e;
+	uint8_t nonce[NVML_NONCE_LEN];
+	json_t *o;
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0, r;
+	struct timespec t0, t1;
+
+	if (argc > 2 || (argc == 2 && !json)) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	root = root != NULL ? root : TSM_REPORT_ROOT;
+	dev = dev != NULL ? dev : TDX_GUEST_DEV;
+	if (crypto_random(nonce, sizeof(nonce)) != 0)
+		return CLI_EXIT_REJECTED;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = nvml_collect(getenv("CLOISTER_NVML_LIB"), 0, nonce, &e);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	o = json_pack("{s:b,s:b,s:b,s:i,s:i,s:i,s:i,s:s,s:s,s:s,s:s,s:i,s:I,"
+	    "s:s,s:f}",
+	    "configfs_tsm", tsm_available(root), "tdx_guest",
+	    util_file_exists(dev), "nvml_loaded", e.loaded, "gpus", e.ngpus,
+	    "cc_feature", e.cc_feature, "devtools", e.devtools,
+	    "ready", e.ready, "arch", e.arch_name, "uuid", e.uuid,
+	    "driver", e.driver, "vbios", e.vbios, "nvml_rc", e.nvml_rc,
+	    "report_bytes", (json_int_t)e.report_len, "gpu", e.state,
+	    "nvml_ms", (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	nvml_evidence_free(&e);
+	if (o == NULL)
+		return CLI_EXIT_REJECTED;
+	if (json)
+		return output_json_print(o) == 0 ? CLI_EXIT_OK :
+		    CLI_EXIT_REJECTED;
+	printf("tdx:  configfs-tsm %s, %s %s\n",
+	    json_is_true(json_object_get(o, "configfs_tsm")) ? "present" :
+	    "absent", dev, json_is_true(json_object_get(o, "tdx_guest")) ?
+	    "present" : "absent");
+	printf("gpu:  %s\n", json_string_value(json_object_get(o, "gpu")));
+	if (json_integer_value(json_object_get(o, "gpus")) > 0)
+		printf("      %s, driver %s, VBIOS %s, NVML %s\n",
+		    json_string_value(json_object_get(o, "arch")),
+		    json_string_value(json_object_get(o, "driver")),
+		    json_string_value(json_object_get(o, "vbios")),
+		    r == 0 ? "gave a report" : "gave no report");
+	json_decref(o);
+	return CLI_EXIT_OK;
+}
+
 int
 cmd_evidence(int argc, char **argv)
 {
@@ -195,7 +254,9 @@ cmd_evidence(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "collect") == 0)
 		return collect(argc - 1, argv + 1);
-	fprintf(stderr, "cloister: unknown evidence command '%s' (collect)\n",
-	    argv[1]);
+	if (strcmp(argv[1], "probe") == 0)
+		return probe(argc - 1, argv + 1);
+	fprintf(stderr, "cloister: unknown evidence command '%s' (collect, "
+	    "probe)\n", argv[1]);
 	return CLI_EXIT_USAGE;
 }

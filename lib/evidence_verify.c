@@ -105,6 +105,8 @@ get_str(json_t *o, const char *key, const char **s, size_t *len, char *why,
 {
 	json_t *v = json_object_get(o, key);
 
+	*s = NULL;
+	*len = 0;
 	if (!json_is_string(v))
 		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 		    "\"%s\" is missing or not a string", key);

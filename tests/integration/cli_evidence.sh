@@ -2,9 +2,10 @@
 # `cloister evidence collect` and `cloister verify evidence` as scripts use
 # them: the simulated round trip, SIMULATED refused without the flag, the
 # nonce, tampering, provider choice and its warning, exit codes.
-#   cli_evidence.sh CLOISTER
+#   cli_evidence.sh CLOISTER FAKE_NVML_LIBRARY
 set -u
 bin=$1
+fake=$2
 . "$(dirname "$0")/common.sh"
 
 N=00112233445566778899aabbccddeeff
@@ -70,6 +71,18 @@ grep -q 'no TDX here' "$tmp/err" && ok || bad "tdx unavailable not said"
 CLOISTER_NVML_LIB=$tmp/no-libnvidia-ml.so.1 \
     expect_exit 1 "$bin" evidence collect --provider sim --gpu nvgpu
 grep -q 'NVIDIA' "$tmp/err" && ok || bad "no NVIDIA driver not said"
+# A GPU with Confidential Computing off (the fake NVML answers 999 as a
+# real H100 does): said plainly, never as an NVML number.
+FAKE_NVML_MODE=cc-off CLOISTER_NVML_LIB=$fake \
+    expect_exit 1 "$bin" evidence collect --provider sim --gpu nvgpu
+grep -q 'GPU present, Confidential Computing mode OFF' "$tmp/err" && ok || bad "CC off not said"
+FAKE_NVML_MODE=cc-off CLOISTER_NVML_LIB=$fake \
+    expect_exit 0 "$bin" evidence probe --json
+jcheck '.gpu == "GPU present, Confidential Computing mode OFF" and .cc_feature == 0 and .gpus == 1'
+CLOISTER_TSM_ROOT=$tmp/no-tsm CLOISTER_TDX_DEV=$tmp/no-dev \
+    CLOISTER_NVML_LIB=$tmp/no-libnvidia-ml.so.1 expect_exit 0 "$bin" evidence probe
+grep -q '^tdx:  configfs-tsm absent' "$tmp/out" && ok || bad "probe tdx line"
+grep -q '^gpu:  no NVIDIA driver' "$tmp/out" && ok || bad "probe gpu line"
 expect_exit 2 "$bin" evidence collect --gpu bogus
 expect_exit 2 "$bin" evidence collect --nonce zz
 expect_exit 2 "$bin" verify evidence

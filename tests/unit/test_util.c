@@ -150,6 +150,40 @@ test_errors_named(void **state)
 				    cloister_errname(b));
 }
 
+/* RFC 4648 test vectors both ways; every non-canonical form refused. */
+static void
+test_base64(void **state)
+{
+	static const char *const plain[] = { "", "f", "fo", "foo", "foob",
+	    "fooba", "foobar" };
+	static const char *const enc[] = { "", "Zg==", "Zm8=", "Zm9v",
+	    "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	static const char *const bad[] = { "Zg=", "Zg", "Zh==", "Zm9=",
+	    "Zm9v\n", "Zm 9", "=Zm9", "Zg==Zg==", "Z===", "Zm-v", "Zm_v",
+	    "Zm9v====" };
+	uint8_t *out;
+	size_t len;
+	char *e;
+
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		assert_int_equal(util_base64_encode((const uint8_t *)plain[i],
+		    strlen(plain[i]), &e, &len), 0);
+		assert_string_equal(e, enc[i]);
+		assert_int_equal(len, strlen(enc[i]));
+		free(e);
+		assert_int_equal(util_base64_decode(enc[i], strlen(enc[i]),
+		    &out, &len), 0);
+		assert_int_equal(len, strlen(plain[i]));
+		assert_memory_equal(out, plain[i], len);
+		free(out);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(util_base64_decode(bad[i], strlen(bad[i]),
+		    &out, &len), CLOISTER_ERR_BAD_BASE64);
+		assert_null(out);
+	}
+}
+
 int
 main(void)
 {
@@ -161,6 +195,7 @@ main(void)
 		cmocka_unit_test(test_read_fd),
 		cmocka_unit_test(test_ct),
 		cmocka_unit_test(test_errors_named),
+		cmocka_unit_test(test_base64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,5 +40,8 @@ json_t	*output_quote_obj(int64_t at, const struct cloister_quote_result *res);
 json_t	*output_gpu_obj(int64_t at, int64_t rim_at,
 	    const struct cloister_gpu_result *res);
 int	output_json_print(json_t *o);
+/* The "steps" array and "error" object every result shares. */
+json_t	*output_steps_json(const struct cloister_step *steps, size_t n);
+json_t	*output_error_json(int code, const char *message, const char *step);
 
 #endif

@@ -179,7 +179,7 @@ static int
 output_json(const struct cloister_evidence_opts *o,
     const struct cloister_evidence_result *res)
 {
-	json_t *j, *steps;
+	json_t *j;
 	char hex[129], t[UTIL_TIME_STR_LEN];
 
 	if ((j = json_object()) == NULL)
@@ -201,12 +201,8 @@ output_json(const struct cloister_evidence_opts *o,
 		json_object_set_new(j, "gpu_status",
 		    json_string(res->gpu_status));
 	}
-	steps = json_array();
-	for (size_t i = 0; i < res->nsteps; i++)
-		json_array_append_new(steps, json_pack("{s:s,s:b,s:s}", "name",
-		    res->steps[i].name, "ok", res->steps[i].ok, "detail",
-		    res->steps[i].detail));
-	json_object_set_new(j, "steps", steps);
+	json_object_set_new(j, "steps", output_steps_json(res->steps,
+	    res->nsteps));
 	if (res->quote_checked)
 		json_object_set_new(j, "quote", output_quote_obj(o->at,
 		    &res->quote));
@@ -214,9 +210,8 @@ output_json(const struct cloister_evidence_opts *o,
 		json_object_set_new(j, "gpu", output_gpu_obj(o->at, o->at,
 		    &res->gpu));
 	if (!res->accepted)
-		json_object_set_new(j, "error", json_pack("{s:s,s:s,s:s?}",
-		    "code", cloister_errname(res->code), "message",
-		    res->message, "step", res->failed_step));
+		json_object_set_new(j, "error", output_error_json(res->code,
+		    res->message, res->failed_step));
 	return output_json_print(j);
 }
 

@@ -163,6 +163,25 @@ time_json(int64_t t)
 	return json_string(buf);
 }
 
+json_t *
+output_steps_json(const struct cloister_step *steps, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:b,s:s}", "name",
+		    steps[i].name, "ok", steps[i].ok, "detail",
+		    steps[i].detail));
+	return a;
+}
+
+json_t *
+output_error_json(int code, const char *message, const char *step)
+{
+	return json_pack("{s:s,s:s,s:s?}", "code", cloister_errname(code),
+	    "message", message, "step", step);
+}
+
 int
 output_json_print(json_t *o)
 {
@@ -183,7 +202,7 @@ output_json_print(json_t *o)
 json_t *
 output_quote_obj(int64_t at, const struct cloister_quote_result *res)
 {
-	json_t *o, *steps, *adv, *err;
+	json_t *o, *adv;
 
 	if ((o = json_object()) == NULL)
 		return NULL;
@@ -221,18 +240,11 @@ output_quote_obj(int64_t at, const struct cloister_quote_result *res)
 		        time_json(res->collateral_not_after), "oldest_issue",
 		        time_json(res->collateral_oldest_issue)));
 	}
-	steps = json_array();
-	for (size_t i = 0; i < res->nsteps; i++)
-		json_array_append_new(steps,
-		    json_pack("{s:s,s:b,s:s}", "name", res->steps[i].name, "ok",
-		        res->steps[i].ok, "detail", res->steps[i].detail));
-	json_object_set_new(o, "steps", steps);
-	if (!res->accepted) {
-		err = json_pack("{s:s,s:s,s:s?}", "code",
-		    cloister_errname(res->code), "message", res->message,
-		    "step", res->failed_step);
-		json_object_set_new(o, "error", err);
-	}
+	json_object_set_new(o, "steps", output_steps_json(res->steps,
+	    res->nsteps));
+	if (!res->accepted)
+		json_object_set_new(o, "error", output_error_json(res->code,
+		    res->message, res->failed_step));
 	return o;
 }
 

@@ -128,7 +128,7 @@ json_t *
 output_gpu_obj(int64_t at, int64_t rim_at,
     const struct cloister_gpu_result *res)
 {
-	json_t *o, *steps;
+	json_t *o;
 
 	if ((o = json_object()) == NULL)
 		return NULL;
@@ -141,16 +141,11 @@ output_gpu_obj(int64_t at, int64_t rim_at,
 	json_object_set_new(o, "report_bytes",
 	    json_integer((json_int_t)res->report_len));
 	claims_json(o, res);
-	steps = json_array();
-	for (size_t i = 0; i < res->nsteps; i++)
-		json_array_append_new(steps, json_pack("{s:s,s:b,s:s}", "name",
-		    res->steps[i].name, "ok", res->steps[i].ok, "detail",
-		    res->steps[i].detail));
-	json_object_set_new(o, "steps", steps);
+	json_object_set_new(o, "steps", output_steps_json(res->steps,
+	    res->nsteps));
 	if (!res->verified)
-		json_object_set_new(o, "error", json_pack("{s:s,s:s,s:s?}",
-		    "code", cloister_errname(res->code), "message",
-		    res->message, "step", res->failed_step));
+		json_object_set_new(o, "error", output_error_json(res->code,
+		    res->message, res->failed_step));
 	return o;
 }
 

@@ -276,8 +276,9 @@ sb_take(struct sb *s, char **out, size_t *len)
 	return 0;
 }
 
-int
-sim_tcb_info_json(const struct sim_tcb_params *p, char **out, size_t *len)
+static int
+build(void (*fn)(const struct sim_tcb_params *, struct sb *),
+    const struct sim_tcb_params *p, char **out, size_t *len)
 {
 	struct sb s = { .p = malloc(JSON_MAX) };
 
@@ -285,20 +286,19 @@ sim_tcb_info_json(const struct sim_tcb_params *p, char **out, size_t *len)
 	*len = 0;
 	if (s.p == NULL)
 		return CLOISTER_ERR_ALLOC;
-	tcb_info_json(p, &s);
+	fn(p, &s);
 	return sb_take(&s, out, len);
+}
+
+int
+sim_tcb_info_json(const struct sim_tcb_params *p, char **out, size_t *len)
+{
+	return build(tcb_info_json, p, out, len);
 }
 
 int
 sim_qe_identity_json(const struct sim_tcb_params *p, char **out,
     size_t *len)
 {
-	struct sb s = { .p = malloc(JSON_MAX) };
-
-	*out = NULL;
-	*len = 0;
-	if (s.p == NULL)
-		return CLOISTER_ERR_ALLOC;
-	qe_identity_json(p, &s);
-	return sb_take(&s, out, len);
+	return build(qe_identity_json, p, out, len);
 }

@@ -269,6 +269,27 @@ sim_key_private_der(const struct sim_key *k, uint8_t **out, size_t *len)
 	return *out != NULL ? 0 : CLOISTER_ERR_ALLOC;
 }
 
+/* Move an OpenSSL-allocated DER encoding of n bytes (n <= 0: the
+ * encoding failed) into a malloc'd *out. */
+static int
+der_take(unsigned char *der, int n, uint8_t **out, size_t *len)
+{
+	int r = CLOISTER_ERR_INTERNAL;
+
+	*out = NULL;
+	*len = 0;
+	if (n > 0) {
+		r = CLOISTER_ERR_ALLOC;
+		if ((*out = malloc((size_t)n)) != NULL) {
+			memcpy(*out, der, (size_t)n);
+			*len = (size_t)n;
+			r = 0;
+		}
+	}
+	OPENSSL_free(der);
+	return r;
+}
+
 /* ---- DER for the SGX extension ------------------------------------- */
 
 struct der {
@@ -781,20 +802,9 @@ int
 sim_cert_der(const struct sim_cert *c, uint8_t **out, size_t *len)
 {
 	unsigned char *p = NULL;
-	int n;
+	int n = i2d_X509(c->x509, &p);
 
-	*out = NULL;
-	*len = 0;
-	if ((n = i2d_X509(c->x509, &p)) <= 0)
-		return CLOISTER_ERR_INTERNAL;
-	if ((*out = malloc((size_t)n)) == NULL) {
-		OPENSSL_free(p);
-		return CLOISTER_ERR_ALLOC;
-	}
-	memcpy(*out, p, (size_t)n);
-	*len = (size_t)n;
-	OPENSSL_free(p);
-	return 0;
+	return der_take(p, n, out, len);
 }
 
 /* ---- CRLs ---------------------------------------------------------- */
@@ -861,17 +871,11 @@ sim_crl(const struct sim_cert *issuer, int64_t this_update,
 	    X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0,
 	    0) != 1 ||
 	    X509_CRL_sort(crl) != 1 ||
-	    X509_CRL_sign(crl, issuer->key.pkey, EVP_sha256()) <= 0 ||
-	    (n = i2d_X509_CRL(crl, &der)) <= 0)
+	    X509_CRL_sign(crl, issuer->key.pkey, EVP_sha256()) <= 0)
 		goto out;
-	r = CLOISTER_ERR_ALLOC;
-	if ((*out = malloc((size_t)n)) == NULL)
-		goto out;
-	memcpy(*out, der, (size_t)n);
-	*len = (size_t)n;
-	r = 0;
+	n = i2d_X509_CRL(crl, &der);
+	r = der_take(der, n, out, len);
  out:
-	OPENSSL_free(der);
 	AUTHORITY_KEYID_free(akid);
 	ASN1_INTEGER_free(num);
 	ASN1_TIME_free(t0);
@@ -939,17 +943,11 @@ sim_ocsp_good(const struct sim_cert *cert, const struct sim_cert *issuer,
 	    OCSP_basic_sign(bs, issuer->x509, issuer->key.pkey, EVP_sha384(),
 	    NULL, 0) != 1 ||
 	    (resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL,
-	    bs)) == NULL ||
-	    (n = i2d_OCSP_RESPONSE(resp, &der)) <= 0)
+	    bs)) == NULL)
 		goto out;
-	r = CLOISTER_ERR_ALLOC;
-	if ((*out = malloc((size_t)n)) == NULL)
-		goto out;
-	memcpy(*out, der, (size_t)n);
-	*len = (size_t)n;
-	r = 0;
+	n = i2d_OCSP_RESPONSE(resp, &der);
+	r = der_take(der, n, out, len);
  out:
-	OPENSSL_free(der);
 	OCSP_RESPONSE_free(resp);
 	ASN1_TIME_free(t0);
 	ASN1_TIME_free(t1);

@@ -159,11 +159,26 @@ expect(const char *json, size_t len, int code, const char *step)
 	free(res);
 }
 
+/* ev (taken) with key set to value (taken), re-signed by id, fails. */
+static void
+changed(json_t *ev, const char *key, json_t *value, struct identity *id,
+    int code, const char *step)
+{
+	size_t len;
+	char *doc;
+
+	json_object_set_new(ev, key, value);
+	doc = resign(ev, id, &len);
+	expect(doc, len, code, step);
+	free(doc);
+	json_decref(ev);
+}
+
 static void
 test_tampering(void **state)
 {
 	struct identity *a, *b;
-	size_t alen, blen, len;
+	size_t alen, blen;
 	char *ja = collect(&a, NULL, &alen), *jb = collect(&b, NULL, &blen);
 	char *doc, *p;
 	json_t *ea = evidence_of(ja, alen), *eb = evidence_of(jb, blen), *x;
@@ -184,48 +199,27 @@ test_tampering(void **state)
 	/* B's own evidence around A's genuine quote (and its collateral):
 	 * the quote verifies, but commits to A's key. */
 	x = json_deep_copy(eb);
-	json_object_set(x, "quote", json_object_get(ea, "quote"));
 	json_object_set(x, "collateral", json_object_get(ea, "collateral"));
-	doc = resign(x, b, &len);
-	expect(doc, len, CLOISTER_ERR_BINDING, "binding");
-	free(doc);
-	json_decref(x);
+	changed(x, "quote", json_incref(json_object_get(ea, "quote")), b,
+	    CLOISTER_ERR_BINDING, "binding");
 	/* A's quote and claims, presented under key B. */
-	x = json_deep_copy(ea);
-	json_object_set(x, "public_key", json_object_get(eb, "public_key"));
-	doc = resign(x, b, &len);
-	expect(doc, len, CLOISTER_ERR_BINDING, "binding");
-	free(doc);
-	json_decref(x);
+	changed(json_deep_copy(ea), "public_key",
+	    json_incref(json_object_get(eb, "public_key")), b,
+	    CLOISTER_ERR_BINDING, "binding");
 	/* B's GPU evidence moved into A's bundle (A's key re-signs). */
-	x = json_deep_copy(ea);
-	json_object_set(x, "gpu", json_object_get(eb, "gpu"));
-	doc = resign(x, a, &len);
-	expect(doc, len, CLOISTER_ERR_BINDING, "binding");
-	free(doc);
-	json_decref(x);
+	changed(json_deep_copy(ea), "gpu",
+	    json_incref(json_object_get(eb, "gpu")), a, CLOISTER_ERR_BINDING,
+	    "binding");
 	/* A different config hash claimed. */
-	x = json_deep_copy(ea);
-	json_object_set_new(x, "config_sha256", json_string("0000000000000000"
-	    "000000000000000000000000000000000000000000000000"));
-	doc = resign(x, a, &len);
-	expect(doc, len, CLOISTER_ERR_BINDING, "binding");
-	free(doc);
-	json_decref(x);
+	changed(json_deep_copy(ea), "config_sha256", json_string("0000000000"
+	    "000000000000000000000000000000000000000000000000000000"), a,
+	    CLOISTER_ERR_BINDING, "binding");
 	/* Claiming not to be simulated changes nothing but the verdict. */
-	x = json_deep_copy(ea);
-	json_object_set_new(x, "simulated", json_false());
-	doc = resign(x, a, &len);
-	expect(doc, len, CLOISTER_ERR_BINDING, "binding");
-	free(doc);
-	json_decref(x);
+	changed(json_deep_copy(ea), "simulated", json_false(), a,
+	    CLOISTER_ERR_BINDING, "binding");
 	/* An unknown key is refused, not ignored. */
-	x = json_deep_copy(ea);
-	json_object_set_new(x, "extra", json_true());
-	doc = resign(x, a, &len);
-	expect(doc, len, CLOISTER_ERR_BAD_FIELD, "bundle");
-	free(doc);
-	json_decref(x);
+	changed(json_deep_copy(ea), "extra", json_true(), a,
+	    CLOISTER_ERR_BAD_FIELD, "bundle");
 
 	json_decref(ea);
 	json_decref(eb);

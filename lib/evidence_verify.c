@@ -80,6 +80,7 @@ static const char *const evidence_keys[] = { "simulated", "tee", "provider",
 	"gpu_sha384", "quote", "collateral", "gpu", "gpu_status", NULL };
 static const char *const gpu_keys[] = { "provider", "nonce", "report",
 	"certificate_chain", "rims", "ocsp", NULL };
+static const char *const rim_keys[] = { "id", "xml", NULL };
 
 static int
 only_keys(json_t *o, const char *const *keys, const char *where, char *why,
@@ -472,11 +473,12 @@ gpu_refs_from_bundle(struct bundle *b, struct cloister_gpu_refs **out,
 	if ((r = cloister_gpu_refs_new(out)) != 0)
 		return r;
 	json_array_foreach(json_object_get(b->gpu, "rims"), i, e) {
-		if (!json_is_object(e)) {
+		if (!json_is_object(e) || !json_is_string(json_object_get(e,
+		    "id")))
 			return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
-			    "gpu: rims[%zu] is not an object", i);
-		}
-		if ((r = get_b64(e, "xml", REPORT_MAX * 4, &der, &len, why,
+			    "gpu: rims[%zu] is not an object with an \"id\"", i);
+		if ((r = only_keys(e, rim_keys, "gpu rims", why, whylen)) != 0 ||
+		    (r = get_b64(e, "xml", REPORT_MAX * 4, &der, &len, why,
 		    whylen)) != 0)
 			return r;
 		r = cloister_gpu_refs_add_rim(*out, der, len, why, whylen);

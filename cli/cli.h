@@ -19,9 +19,14 @@ int	cmd_verify(int argc, char **argv);
 int	cmd_verify_gpu(int argc, char **argv);
 int	cmd_verify_evidence(int argc, char **argv);
 int	cmd_evidence(int argc, char **argv);
+int	cmd_verify_receipt(int argc, char **argv);
+int	cmd_serve(int argc, char **argv);
+int	cmd_keys(int argc, char **argv);
+int	cmd_credits(int argc, char **argv);
 
-/* Unix seconds from decimal text; -1 when it is not. */
-int	cli_parse_time(const char *s, int64_t *out);
+/* A non-negative decimal integer (Unix seconds, credits); -1 when the
+ * text is not one. */
+int	cli_parse_uint(const char *s, int64_t *out);
 /* A whole file or "-" (stdin); hex text is decoded.  *out is malloc'd;
  * errors are printed. */
 int	cli_read_input(const char *path, uint8_t **out, size_t *outlen);

@@ -46,7 +46,7 @@ verify_usage(FILE *f)
 }
 
 int
-cli_parse_time(const char *s, int64_t *out)
+cli_parse_uint(const char *s, int64_t *out)
 {
 	char *end;
 	long long v;
@@ -137,7 +137,7 @@ verify_quote(int argc, char **argv)
 			cpaths[ncpaths++] = optarg;
 			break;
 		case 't':
-			if (cli_parse_time(optarg, &at) != 0) {
+			if (cli_parse_uint(optarg, &at) != 0) {
 				fprintf(stderr,
 				    "cloister: --at wants Unix "
 				    "seconds, got '%s'\n",
@@ -230,7 +230,9 @@ cmd_verify(int argc, char **argv)
 		return cmd_verify_gpu(argc - 1, argv + 1);
 	if (strcmp(argv[1], "evidence") == 0)
 		return cmd_verify_evidence(argc - 1, argv + 1);
+	if (strcmp(argv[1], "receipt") == 0)
+		return cmd_verify_receipt(argc - 1, argv + 1);
 	fprintf(stderr, "cloister verify: unknown kind '%s' (known: quote, "
-	    "gpu, evidence)\n", argv[1]);
+	    "gpu, evidence, receipt)\n", argv[1]);
 	return CLI_EXIT_USAGE;
 }

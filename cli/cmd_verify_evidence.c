@@ -110,7 +110,7 @@ parse_args(int argc, char **argv, struct ev_args *a)
 			a->nonce_hex = optarg;
 			break;
 		case 't':
-			if (cli_parse_time(optarg, &a->o.at) != 0) {
+			if (cli_parse_uint(optarg, &a->o.at) != 0) {
 				fprintf(stderr, "cloister: --at wants Unix "
 				    "seconds, got '%s'\n", optarg);
 				return CLI_EXIT_USAGE;

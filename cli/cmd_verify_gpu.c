@@ -115,7 +115,7 @@ parse_args(int argc, char **argv, struct gpu_args *a,
 			break;
 		case 't':
 		case 'T':
-			if (cli_parse_time(optarg, c == 't' ? &a->at :
+			if (cli_parse_uint(optarg, c == 't' ? &a->at :
 			    &a->rim_at) != 0) {
 				fprintf(stderr, "cloister: --%s wants Unix "
 				    "seconds, got '%s'\n", c == 't' ? "at" :

@@ -18,8 +18,11 @@ static int cmd_version(int, char **);
 static int cmd_help(int, char **);
 
 static const struct command commands[] = {
+    {"serve", cmd_serve, "run the gateway (OpenAI-compatible API)"},
+    {"keys", cmd_keys, "create, list and revoke API keys"},
+    {"credits", cmd_credits, "add and show prepaid credits"},
     {"evidence", cmd_evidence, "collect evidence bound to an instance key"},
-    {"verify", cmd_verify, "verify evidence offline (quote, gpu, evidence)"},
+    {"verify", cmd_verify, "verify offline: quote, gpu, evidence, receipt"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help"},
 };

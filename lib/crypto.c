@@ -120,6 +120,55 @@ digest(enum md_index which, const void *d, size_t n, uint8_t *out,
 	return 0;
 }
 
+struct sha256_ctx {
+	EVP_MD_CTX	*md;
+};
+
+int
+crypto_sha256_begin(struct sha256_ctx **out)
+{
+	const struct prefetched *s;
+	struct sha256_ctx *c;
+
+	*out = NULL;
+	if ((s = prefetch()) == NULL || (c = calloc(1, sizeof(*c))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if ((c->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(c->md, s->md[MD_SHA256], NULL) != 1) {
+		crypto_sha256_abort(c);
+		return CLOISTER_ERR_INTERNAL;
+	}
+	*out = c;
+	return 0;
+}
+
+int
+crypto_sha256_add(struct sha256_ctx *c, const void *d, size_t n)
+{
+	return EVP_DigestUpdate(c->md, d, n) == 1 ? 0 : CLOISTER_ERR_INTERNAL;
+}
+
+int
+crypto_sha256_end(struct sha256_ctx *c, uint8_t out[CRYPTO_SHA256_LEN])
+{
+	unsigned len = 0;
+	int r;
+
+	r = EVP_DigestFinal_ex(c->md, out, &len) == 1 &&
+	    len == CRYPTO_SHA256_LEN ? 0 : CLOISTER_ERR_INTERNAL;
+	crypto_sha256_abort(c);
+	return r;
+}
+
+void
+crypto_sha256_abort(struct sha256_ctx *c)
+{
+	if (c == NULL)
+		return;
+	EVP_MD_CTX_free(c->md);
+	free(c);
+}
+
 int
 crypto_random(void *buf, size_t n)
 {

@@ -17,6 +17,14 @@
 
 struct ec_pubkey;	/* an EC public key (P-256 or P-384) */
 
+/* SHA-256 over data that arrives in pieces (a streamed response). */
+struct sha256_ctx;
+int	crypto_sha256_begin(struct sha256_ctx **out);
+int	crypto_sha256_add(struct sha256_ctx *c, const void *d, size_t n);
+/* The digest; frees c. */
+int	crypto_sha256_end(struct sha256_ctx *c, uint8_t out[CRYPTO_SHA256_LEN]);
+void	crypto_sha256_abort(struct sha256_ctx *c);
+
 /* n bytes from the system's random source (OpenSSL's DRBG). */
 int	crypto_random(void *buf, size_t n);
 int	crypto_sha256(const void *d, size_t n, uint8_t out[CRYPTO_SHA256_LEN]);

@@ -100,6 +100,13 @@ static const struct errdesc errs[] = {
 	    "evidence does not commit to what it claims" },
 	{ CLOISTER_ERR_NOT_AVAILABLE, "NOT_AVAILABLE",
 	    "the hardware or service is not available" },
+	{ CLOISTER_ERR_NOT_FOUND, "NOT_FOUND", "no such key, request or receipt" },
+	{ CLOISTER_ERR_AUTH, "AUTH", "the API key is unknown or revoked" },
+	{ CLOISTER_ERR_CREDITS, "CREDITS",
+	    "the balance cannot cover the request" },
+	{ CLOISTER_ERR_DB, "DB", "the ledger database failed" },
+	{ CLOISTER_ERR_CONFIG, "CONFIG", "the configuration is invalid" },
+	{ CLOISTER_ERR_UPSTREAM, "UPSTREAM", "the upstream failed" },
 };
 
 static const struct errdesc *

@@ -115,12 +115,40 @@ util_file_exists(const char *path)
 
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Encode into p (room for (n + 2) / 3 * 4 + 1); the length written. */
+static size_t
+b64_encode(const char *alpha, int pad, const uint8_t *in, size_t n, char *p)
+{
+	size_t o = 0;
+	uint32_t v;
+
+	for (size_t i = 0; i < n; i += 3) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		p[o++] = alpha[v >> 18];
+		p[o++] = alpha[(v >> 12) & 63];
+		if (i + 1 < n)
+			p[o++] = alpha[(v >> 6) & 63];
+		else if (pad)
+			p[o++] = '=';
+		if (i + 2 < n)
+			p[o++] = alpha[v & 63];
+		else if (pad)
+			p[o++] = '=';
+	}
+	p[o] = '\0';
+	return o;
+}
 
 int
 util_base64_encode(const uint8_t *in, size_t n, char **out, size_t *outlen)
 {
-	size_t o = 0;
-	uint32_t v;
 	char *p;
 
 	*out = NULL;
@@ -128,21 +156,15 @@ util_base64_encode(const uint8_t *in, size_t n, char **out, size_t *outlen)
 	if (n > (SIZE_MAX - 1) / 4 * 3 - 3 ||
 	    (p = malloc((n + 2) / 3 * 4 + 1)) == NULL)
 		return CLOISTER_ERR_ALLOC;
-	for (size_t i = 0; i < n; i += 3) {
-		v = (uint32_t)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		p[o++] = b64_alphabet[v >> 18];
-		p[o++] = b64_alphabet[(v >> 12) & 63];
-		p[o++] = i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=';
-		p[o++] = i + 2 < n ? b64_alphabet[v & 63] : '=';
-	}
-	p[o] = '\0';
+	*outlen = b64_encode(b64_alphabet, 1, in, n, p);
 	*out = p;
-	*outlen = o;
 	return 0;
+}
+
+size_t
+util_base64url_encode(const uint8_t *in, size_t n, char *out)
+{
+	return b64_encode(b64url_alphabet, 0, in, n, out);
 }
 
 static int
@@ -153,6 +175,36 @@ b64_value(char c)
 	if (c == '\0' || (p = strchr(b64_alphabet, c)) == NULL)
 		return -1;
 	return (int)(p - b64_alphabet);
+}
+
+int
+util_base64url_decode(const char *s, size_t slen, uint8_t **out,
+    size_t *outlen)
+{
+	size_t rest = slen % 4, padded = slen + (rest != 0 ? 4 - rest : 0);
+	char *std;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (rest == 1)
+		return CLOISTER_ERR_BAD_BASE64;
+	if ((std = malloc(padded + 1)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	/* The URL alphabet, mapped to the standard one and padded; the
+	 * standard decoder then refuses anything else. */
+	for (size_t i = 0; i < slen; i++) {
+		if (s[i] == '+' || s[i] == '/' || s[i] == '=') {
+			free(std);
+			return CLOISTER_ERR_BAD_BASE64;
+		}
+		std[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+	}
+	for (size_t i = slen; i < padded; i++)
+		std[i] = '=';
+	r = util_base64_decode(std, padded, out, outlen);
+	free(std);
+	return r;
 }
 
 int

@@ -41,6 +41,12 @@ void	util_hex_encode(const uint8_t *in, size_t n, char *out);
  * terminated, *outlen without the NUL. */
 int	util_base64_encode(const uint8_t *in, size_t n, char **out,
 	    size_t *outlen);
+/* base64url without padding (RFC 7515 §2) into out, which holds
+ * (n + 2) / 3 * 4 + 1 chars; returns the length written. */
+size_t	util_base64url_encode(const uint8_t *in, size_t n, char *out);
+/* Strict base64url without padding; *out malloc'd. */
+int	util_base64url_decode(const char *s, size_t slen, uint8_t **out,
+	    size_t *outlen);
 /*
  * Strict base64: the standard alphabet, length a multiple of 4, '=' only
  * as the final padding, unused bits zero (one encoding per value).

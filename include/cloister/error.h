@@ -83,6 +83,14 @@ enum cloister_err {
 	CLOISTER_ERR_MEASUREMENT_CONFLICT = -125,
 	CLOISTER_ERR_BINDING = -126,
 	CLOISTER_ERR_NOT_AVAILABLE = -127,
+
+	/* The gateway: keys, credits, the ledger. */
+	CLOISTER_ERR_NOT_FOUND = -140,
+	CLOISTER_ERR_AUTH = -141,
+	CLOISTER_ERR_CREDITS = -142,
+	CLOISTER_ERR_DB = -143,
+	CLOISTER_ERR_CONFIG = -144,
+	CLOISTER_ERR_UPSTREAM = -145,
 };
 
 /* A short English description of code; never NULL. */

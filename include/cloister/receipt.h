@@ -1,0 +1,63 @@
+/*
+ * Receipts: what `cloister serve` signs for every response (a compact JWS,
+ * ES256, by the instance key) and how anyone checks one offline against
+ * the instance's evidence bundle (docs/FORMATS.md §10).
+ */
+#ifndef CLOISTER_RECEIPT_H
+#define CLOISTER_RECEIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evidence.h"
+
+#define CLOISTER_RECEIPT_TYP	"cloister-receipt+jws"
+#define CLOISTER_RECEIPT_MAX	8192	/* bytes of a compact JWS */
+
+struct cloister_receipt_claims {
+	char		 id[64];		/* the request id */
+	int64_t		 iat;
+	char		 key[65];		/* SHA-256 of the key id, hex */
+	char		 model[128];
+	char		 backend[64];
+	char		 backend_type[32];	/* "mock", "openai-compatible" */
+	int		 confidential;
+	uint8_t		 request_sha256[32];
+	uint8_t		 response_sha256[32];
+	int64_t		 prompt_tokens;
+	int64_t		 completion_tokens;
+	int64_t		 cached_tokens;
+	int64_t		 cost;			/* micro-units */
+	char		 status[16];		/* "ok", "cancelled", ... */
+	char		 evidence[65];		/* SHA-256 of the bundle, hex */
+	char		 nonce[129];		/* the client's Cloister-Nonce */
+};
+
+struct cloister_receipt_result {
+	int		 parsed;
+	int		 verified;
+	int		 simulated;
+	int		 code;
+	char		 message[CLOISTER_DETAIL_MAX];
+	const char	*failed_step;
+	struct cloister_receipt_claims claims;
+	int		 request_checked;
+	int		 response_checked;
+	size_t		 nsteps;
+	struct cloister_step steps[CLOISTER_STEPS_MAX];
+	struct cloister_evidence_result evidence;
+};
+
+/*
+ * Verify jws against the evidence bundle it names; request / response
+ * (may be NULL) are the exact bodies to compare with the receipt's
+ * hashes.  o carries the time, flags (--allow-simulated) and optional
+ * collateral for the bundle.  Returns 0 when verified, else res->code.
+ */
+int	cloister_verify_receipt(const char *jws, size_t len,
+	    const uint8_t *bundle, size_t bundle_len, const uint8_t *request,
+	    size_t request_len, const uint8_t *response, size_t response_len,
+	    const struct cloister_evidence_opts *o,
+	    struct cloister_receipt_result *res);
+
+#endif

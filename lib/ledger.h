@@ -1,0 +1,86 @@
+/*
+ * The ledger: API keys (stored as SHA-256 hashes), prepaid credits and
+ * token metadata of each request, in SQLite (WAL) in the state directory.
+ * It never holds request or response content: a row says who asked which
+ * model, how many tokens, what it cost, how it ended and the hash of its
+ * receipt (docs/internals/ledger.md).
+ *
+ * Credits are integers (micro-units).  A request reserves its worst case
+ * before dispatch and settles on the real usage; the balance can never
+ * go negative because reservation is one conditional UPDATE.  Requests
+ * left reserved by a crash are refunded when the ledger is next opened.
+ * Not thread-safe: one ledger per thread (the gateway has one loop).
+ */
+#ifndef CLOISTER_LEDGER_H
+#define CLOISTER_LEDGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LEDGER_SCHEMA_VERSION	1
+#define LEDGER_KEY_PREFIX	"sk-clo-"
+#define LEDGER_KEY_MAX		64	/* "sk-clo-" + 43 base64url + NUL */
+#define LEDGER_ID_MAX		40	/* "key_" + 16 hex, "req_" + 24 hex */
+#define LEDGER_NAME_MAX		64
+#define LEDGER_SCOPE_MAX	16	/* "user", "admin", "read" */
+#define LEDGER_MODEL_MAX	128
+#define LEDGER_STATUS_MAX	16
+
+struct ledger;
+
+struct ledger_key {
+	char		 id[LEDGER_ID_MAX];
+	char		 name[LEDGER_NAME_MAX];
+	char		 scope[LEDGER_SCOPE_MAX];
+	int64_t		 created;
+	int64_t		 revoked;	/* 0: active */
+	int64_t		 credits;	/* available */
+	int64_t		 reserved;	/* held by requests in flight */
+};
+
+struct ledger_usage {
+	int64_t		 prompt_tokens;
+	int64_t		 completion_tokens;
+	int64_t		 cached_tokens;
+};
+
+/* Open (creating and migrating) the ledger.  The gateway opens it with
+ * LEDGER_RECOVER, refunding requests a crash left reserved; tools that
+ * run beside a live gateway must not.  why gets a reason on failure. */
+#define LEDGER_RECOVER	0x1u
+int	ledger_open(const char *path, unsigned flags, int64_t now,
+	    struct ledger **out, char *why, size_t whylen);
+void	ledger_close(struct ledger *l);
+
+/* A new key: *key (shown once, never stored) and its id. */
+int	ledger_key_create(struct ledger *l, const char *name, const char *scope,
+	    int64_t now, char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX]);
+int	ledger_key_revoke(struct ledger *l, const char *id, int64_t now);
+/* Keys in creation order; *n set to how many (at most max). */
+int	ledger_key_list(struct ledger *l, struct ledger_key *out, size_t max,
+	    size_t *n);
+int	ledger_key_get(struct ledger *l, const char *id, struct ledger_key *out);
+/* The active key with this secret: CLOISTER_ERR_AUTH when unknown or
+ * revoked. */
+int	ledger_key_auth(struct ledger *l, const char *key, size_t len,
+	    struct ledger_key *out);
+
+int	ledger_credits_add(struct ledger *l, const char *id, int64_t amount,
+	    int64_t now);
+
+/* Hold amount of key_id's credits for request req_id (CLOISTER_ERR_CREDITS
+ * when the balance cannot cover it). */
+int	ledger_reserve(struct ledger *l, const char *req_id, const char *key_id,
+	    const char *model, const char *backend, int confidential,
+	    int64_t amount, int64_t now);
+/* Charge cost (at most what was reserved; the rest returns to the
+ * balance), record how the request ended and, in the same transaction,
+ * its receipt (NULL: none) and the receipt's hash. */
+int	ledger_settle(struct ledger *l, const char *req_id,
+	    const struct ledger_usage *u, int64_t cost, const char *status,
+	    const char *receipt, int64_t now);
+/* The receipt of a request made with key_id; *jws malloc'd. */
+int	ledger_receipt_get(struct ledger *l, const char *req_id,
+	    const char *key_id, char **jws);
+
+#endif

@@ -1,0 +1,347 @@
+/*
+ * Receipts as compact JWS (RFC 7515) with ES256 by the instance key:
+ *   BASE64URL({"alg":"ES256","typ":"cloister-receipt+jws","kid":EVID})
+ *   . BASE64URL(claims) . BASE64URL(r || s)
+ * where EVID is the SHA-256 of the evidence bundle that binds the key.
+ * Verification checks the bundle first, so a receipt is worth exactly
+ * what the hardware evidence behind its key is worth.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cloister/error.h"
+#include "cloister/receipt.h"
+#include "crypto.h"
+#include "identity.h"
+#include "receipt_int.h"
+#include "steps.h"
+#include "util.h"
+
+#define SEG_MAX		(CLOISTER_RECEIPT_MAX)
+
+static json_t *
+hex_json(const uint8_t *b, size_t n)
+{
+	char hex[2 * 32 + 1];
+
+	util_hex_encode(b, n, hex);
+	return json_string(hex);
+}
+
+static char *
+claims_json(const struct cloister_receipt_claims *c)
+{
+	json_t *o;
+	char *s;
+
+	o = json_pack("{s:i,s:s,s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,"
+	    "s:{s:I,s:I,s:I},s:I,s:s,s:s}",
+	    "v", 1, "id", c->id, "iat", (json_int_t)c->iat, "key", c->key,
+	    "model", c->model, "backend", c->backend, "backend_type",
+	    c->backend_type, "confidential", c->confidential,
+	    "request_sha256", hex_json(c->request_sha256, 32),
+	    "response_sha256", hex_json(c->response_sha256, 32),
+	    "usage", "prompt_tokens", (json_int_t)c->prompt_tokens,
+	    "completion_tokens", (json_int_t)c->completion_tokens,
+	    "cached_tokens", (json_int_t)c->cached_tokens,
+	    "cost", (json_int_t)c->cost, "status", c->status,
+	    "evidence", c->evidence);
+	if (o == NULL)
+		return NULL;
+	if (c->nonce[0] != '\0')
+		json_object_set_new(o, "nonce", json_string(c->nonce));
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+/* "<b64url(a)>" appended at *off of out (cap bytes). */
+static int
+put_b64url(char *out, size_t cap, size_t *off, const void *a, size_t n)
+{
+	if ((n + 2) / 3 * 4 + 1 > cap - *off)
+		return CLOISTER_ERR_TOO_LARGE;
+	*off += util_base64url_encode(a, n, out + *off);
+	return 0;
+}
+
+int
+receipt_sign(const struct identity *id, const struct cloister_receipt_claims *c,
+    char **out)
+{
+	char header[160], *claims, *jws;
+	uint8_t sig[IDENTITY_SIG_LEN];
+	size_t off = 0;
+	int r;
+
+	*out = NULL;
+	snprintf(header, sizeof(header), "{\"alg\":\"ES256\",\"typ\":\"%s\","
+	    "\"kid\":\"%s\"}", CLOISTER_RECEIPT_TYP, c->evidence);
+	if ((claims = claims_json(c)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if ((jws = malloc(CLOISTER_RECEIPT_MAX)) == NULL) {
+		free(claims);
+		return CLOISTER_ERR_ALLOC;
+	}
+	if ((r = put_b64url(jws, CLOISTER_RECEIPT_MAX, &off, header,
+	    strlen(header))) != 0)
+		goto out;
+	jws[off++] = '.';
+	if ((r = put_b64url(jws, CLOISTER_RECEIPT_MAX, &off, claims,
+	    strlen(claims))) != 0 ||
+	    (r = identity_sign(id, jws, off, sig)) != 0)
+		goto out;
+	jws[off++] = '.';
+	if ((r = put_b64url(jws, CLOISTER_RECEIPT_MAX, &off, sig,
+	    sizeof(sig))) != 0)
+		goto out;
+	*out = jws;
+	jws = NULL;
+ out:
+	free(jws);
+	free(claims);
+	return r;
+}
+
+/* ---- verification ------------------------------------------------------ */
+
+static void rc_step(struct cloister_receipt_result *, const char *, int, int,
+    const char *, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+rc_step(struct cloister_receipt_result *res, const char *name, int ok,
+    int code, const char *fmt, ...)
+{
+	struct steps_sink s = { res->steps, &res->nsteps, &res->code,
+	    &res->failed_step, res->message };
+	va_list ap;
+
+	va_start(ap, fmt);
+	steps_vadd(&s, name, ok, code, fmt, ap);
+	va_end(ap);
+}
+
+struct parsed {
+	const char	*signing_input;	/* header "." payload */
+	size_t		 signing_len;
+	uint8_t		 sig[64];
+	char		 kid[65];
+};
+
+static json_t *
+decode_json(const char *seg, size_t len)
+{
+	uint8_t *raw;
+	size_t n;
+	json_t *j;
+
+	if (util_base64url_decode(seg, len, &raw, &n) != 0)
+		return NULL;
+	j = json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL);
+	free(raw);
+	return j;
+}
+
+static int
+str_into(json_t *o, const char *key, char *out, size_t cap, int required)
+{
+	json_t *v = json_object_get(o, key);
+
+	out[0] = '\0';
+	if (v == NULL && !required)
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) >= cap)
+		return -1;
+	memcpy(out, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static int
+int_into(json_t *o, const char *key, int64_t *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int
+hex_into(json_t *o, const char *key, uint8_t out[32])
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		return -1;
+	return util_hex_decode_exact(json_string_value(v),
+	    json_string_length(v), out, 32) == 0 ? 0 : -1;
+}
+
+static int
+read_claims(json_t *o, struct cloister_receipt_claims *c)
+{
+	json_t *u = json_object_get(o, "usage"), *v = json_object_get(o, "v");
+
+	if (!json_is_integer(v) || json_integer_value(v) != 1 ||
+	    !json_is_object(u) ||
+	    str_into(o, "id", c->id, sizeof(c->id), 1) != 0 ||
+	    int_into(o, "iat", &c->iat) != 0 ||
+	    str_into(o, "key", c->key, sizeof(c->key), 1) != 0 ||
+	    str_into(o, "model", c->model, sizeof(c->model), 1) != 0 ||
+	    str_into(o, "backend", c->backend, sizeof(c->backend), 1) != 0 ||
+	    str_into(o, "backend_type", c->backend_type,
+	    sizeof(c->backend_type), 1) != 0 ||
+	    !json_is_boolean(json_object_get(o, "confidential")) ||
+	    hex_into(o, "request_sha256", c->request_sha256) != 0 ||
+	    hex_into(o, "response_sha256", c->response_sha256) != 0 ||
+	    int_into(u, "prompt_tokens", &c->prompt_tokens) != 0 ||
+	    int_into(u, "completion_tokens", &c->completion_tokens) != 0 ||
+	    int_into(u, "cached_tokens", &c->cached_tokens) != 0 ||
+	    int_into(o, "cost", &c->cost) != 0 ||
+	    str_into(o, "status", c->status, sizeof(c->status), 1) != 0 ||
+	    str_into(o, "evidence", c->evidence, sizeof(c->evidence), 1) != 0 ||
+	    str_into(o, "nonce", c->nonce, sizeof(c->nonce), 0) != 0)
+		return -1;
+	c->confidential = json_is_true(json_object_get(o, "confidential"));
+	return 0;
+}
+
+static int
+parse_jws(const char *jws, size_t len, struct parsed *p,
+    struct cloister_receipt_claims *c, char *why, size_t whylen)
+{
+	const char *d1, *d2;
+	json_t *h = NULL, *pl = NULL;
+	uint8_t *sig = NULL;
+	size_t n;
+	int r = CLOISTER_ERR_BAD_FIELD;
+
+	while (len > 0 && (jws[len - 1] == '\n' || jws[len - 1] == '\r'))
+		len--;
+	if (len == 0 || len > CLOISTER_RECEIPT_MAX ||
+	    (d1 = memchr(jws, '.', len)) == NULL ||
+	    (d2 = memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jws))) == NULL ||
+	    memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - jws)) != NULL)
+		return util_fail(r, why, whylen, "not a compact JWS (three "
+		    "base64url parts)");
+	if ((h = decode_json(jws, (size_t)(d1 - jws))) == NULL ||
+	    (pl = decode_json(d1 + 1, (size_t)(d2 - d1 - 1))) == NULL) {
+		r = util_fail(CLOISTER_ERR_BAD_JSON, why, whylen, "the header "
+		    "or payload is not base64url JSON");
+		goto out;
+	}
+	if (json_object_size(h) != 3 || !json_is_string(json_object_get(h,
+	    "alg")) || strcmp(json_string_value(json_object_get(h, "alg")),
+	    "ES256") != 0 || !json_is_string(json_object_get(h, "typ")) ||
+	    strcmp(json_string_value(json_object_get(h, "typ")),
+	    CLOISTER_RECEIPT_TYP) != 0 ||
+	    str_into(h, "kid", p->kid, sizeof(p->kid), 1) != 0) {
+		r = util_fail(r, why, whylen, "the header is not {alg: ES256, "
+		    "typ: %s, kid}", CLOISTER_RECEIPT_TYP);
+		goto out;
+	}
+	if (read_claims(pl, c) != 0) {
+		r = util_fail(r, why, whylen, "the claims are incomplete or "
+		    "of the wrong types");
+		goto out;
+	}
+	if (util_base64url_decode(d2 + 1, len - (size_t)(d2 + 1 - jws), &sig,
+	    &n) != 0 || n != sizeof(p->sig)) {
+		r = util_fail(CLOISTER_ERR_BAD_LENGTH, why, whylen, "the "
+		    "signature is not 64 bytes of base64url");
+		goto out;
+	}
+	memcpy(p->sig, sig, sizeof(p->sig));
+	p->signing_input = jws;
+	p->signing_len = (size_t)(d2 - jws);
+	r = 0;
+ out:
+	free(sig);
+	json_decref(h);
+	json_decref(pl);
+	return r;
+}
+
+static void
+check_body(struct cloister_receipt_result *res, const char *name,
+    const uint8_t *body, size_t len, const uint8_t want[32], int *checked)
+{
+	uint8_t h[CRYPTO_SHA256_LEN];
+
+	if (body == NULL) {
+		rc_step(res, name, 1, 0, "NOT checked: no body given");
+		return;
+	}
+	*checked = 1;
+	crypto_sha256(body, len, h);
+	if (memcmp(h, want, sizeof(h)) != 0)
+		rc_step(res, name, 0, CLOISTER_ERR_BINDING, "its SHA-256 is "
+		    "not the one the receipt signs");
+	else
+		rc_step(res, name, 1, 0, "SHA-256 of its %zu bytes matches",
+		    len);
+}
+
+int
+cloister_verify_receipt(const char *jws, size_t len, const uint8_t *bundle,
+    size_t bundle_len, const uint8_t *request, size_t request_len,
+    const uint8_t *response, size_t response_len,
+    const struct cloister_evidence_opts *o,
+    struct cloister_receipt_result *res)
+{
+	struct cloister_receipt_claims *c = &res->claims;
+	struct ec_pubkey *k = NULL;
+	struct parsed p;
+	uint8_t bh[CRYPTO_SHA256_LEN];
+	char why[CLOISTER_DETAIL_MAX], evid[65];
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	memset(&p, 0, sizeof(p));
+	if ((r = parse_jws(jws, len, &p, c, why, sizeof(why))) != 0) {
+		rc_step(res, "receipt", 0, r, "%s", why);
+		return res->code;
+	}
+	res->parsed = 1;
+	rc_step(res, "receipt", 1, 0, "request %s, model %s, backend %s (%s)",
+	    c->id, c->model, c->backend, c->confidential ? "confidential" :
+	    "NOT confidential");
+	r = cloister_verify_evidence(bundle, bundle_len, o, &res->evidence);
+	res->simulated = res->evidence.simulated;
+	if (r != 0)
+		rc_step(res, "evidence", 0, r, "%s", res->evidence.message);
+	else
+		rc_step(res, "evidence", 1, 0, "the instance's bundle is "
+		    "accepted%s", res->simulated ? " (SIMULATED)" : "");
+	crypto_sha256(bundle, bundle_len, bh);
+	util_hex_encode(bh, sizeof(bh), evid);
+	if (strcmp(evid, p.kid) != 0 || strcmp(evid, c->evidence) != 0)
+		rc_step(res, "evidence id", 0, CLOISTER_ERR_BINDING, "the "
+		    "receipt names other evidence than this bundle");
+	else
+		rc_step(res, "evidence id", 1, 0, "the receipt names this "
+		    "bundle");
+	if (!res->evidence.parsed ||
+	    crypto_p256_pubkey_from_raw(res->evidence.public_key, &k) != 0)
+		rc_step(res, "receipt signature", 0, CLOISTER_ERR_BAD_KEY,
+		    "no instance key to check it with");
+	else if (crypto_ecdsa_p256_verify(k, p.signing_input, p.signing_len,
+	    p.sig) != 0)
+		rc_step(res, "receipt signature", 0, CLOISTER_ERR_SIGNATURE,
+		    "not signed by the instance key of the bundle");
+	else
+		rc_step(res, "receipt signature", 1, 0, "ES256 by the "
+		    "instance key");
+	crypto_pubkey_free(k);
+	check_body(res, "request body", request, request_len,
+	    c->request_sha256, &res->request_checked);
+	check_body(res, "response body", response, response_len,
+	    c->response_sha256, &res->response_checked);
+	res->verified = res->code == 0;
+	return res->code;
+}

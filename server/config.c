@@ -1,0 +1,445 @@
+/*
+ * The gateway's YAML configuration (config.h), read with libyaml's
+ * document API: one walk over mappings, every key known, every value
+ * checked, the first problem reported with its key and line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "cloister/error.h"
+#include "config.h"
+#include "crypto.h"
+#include "util.h"
+
+#define CONFIG_FILE_MAX	(1024u * 1024)
+
+struct walk {
+	yaml_document_t	 doc;
+	struct gw_config *c;
+	char		*why;
+	size_t		 whylen;
+};
+
+static int fail(struct walk *, const yaml_node_t *, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct walk *w, const yaml_node_t *n, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return util_fail(CLOISTER_ERR_CONFIG, w->why, w->whylen,
+	    "line %lu: %s", n != NULL ? (unsigned long)n->start_mark.line + 1 :
+	    0UL, msg);
+}
+
+static yaml_node_t *
+node(struct walk *w, int id)
+{
+	return yaml_document_get_node(&w->doc, id);
+}
+
+static const char *
+scalar(const yaml_node_t *n)
+{
+	return n != NULL && n->type == YAML_SCALAR_NODE ?
+	    (const char *)n->data.scalar.value : NULL;
+}
+
+static int
+get_str(struct walk *w, const yaml_node_t *n, const char *key, char *out,
+    size_t cap)
+{
+	const char *s = scalar(n);
+
+	if (s == NULL || strlen(s) == 0 || strlen(s) >= cap)
+		return fail(w, n, "\"%s\" wants a non-empty string", key);
+	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+/* Decimal digits only (an optional '-'), within [lo, hi]. */
+static int
+parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || (*s != '-' && (*s < '0' || *s > '9')))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+get_num(struct walk *w, const yaml_node_t *n, const char *key, int64_t lo,
+    int64_t hi, int64_t *out)
+{
+	if (parse_num(scalar(n), lo, hi, out) != 0)
+		return fail(w, n, "\"%s\" wants a number in range", key);
+	return 0;
+}
+
+static int
+get_bool(struct walk *w, const yaml_node_t *n, const char *key, int *out)
+{
+	const char *s = scalar(n);
+
+	if (s != NULL && strcmp(s, "true") == 0)
+		*out = 1;
+	else if (s != NULL && strcmp(s, "false") == 0)
+		*out = 0;
+	else
+		return fail(w, n, "\"%s\" wants true or false", key);
+	return 0;
+}
+
+/* host:port, loopback names allowed as such. */
+static int
+listen_addr(struct walk *w, const yaml_node_t *n)
+{
+	const char *s = scalar(n), *colon;
+	int64_t port;
+	size_t hl;
+
+	if (s == NULL || (colon = strrchr(s, ':')) == NULL ||
+	    (hl = (size_t)(colon - s)) == 0 || hl >= sizeof(w->c->host))
+		return fail(w, n, "\"%s\" wants HOST:PORT", "listen");
+	memcpy(w->c->host, s, hl);
+	w->c->host[hl] = '\0';
+	if (parse_num(colon + 1, 0, 65535, &port) != 0)
+		return fail(w, n, "\"%s\" has no port in 0..65535", "listen");
+	w->c->port = (unsigned)port;
+	return 0;
+}
+
+typedef int (*field_fn)(struct walk *, const char *, yaml_node_t *, void *);
+
+/* Call fn for every key of a mapping. */
+static int
+each(struct walk *w, yaml_node_t *map, const char *what, field_fn fn,
+    void *arg)
+{
+	const char *k;
+	int r;
+
+	if (map == NULL || map->type != YAML_MAPPING_NODE)
+		return fail(w, map, "\"%s\" wants a mapping", what);
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
+	    p < map->data.mapping.pairs.top; p++) {
+		if ((k = scalar(node(w, p->key))) == NULL)
+			return fail(w, node(w, p->key), "a key of \"%s\" is "
+			    "not a string", what);
+		if ((r = fn(w, k, node(w, p->value), arg)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+model_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+{
+	struct gw_model *m = arg;
+	const int64_t price_max = INT64_C(1000000000);	/* no overflow */
+
+	if (strcmp(k, "name") == 0)
+		return get_str(w, v, k, m->name, sizeof(m->name));
+	if (strcmp(k, "input") == 0)
+		return get_num(w, v, k, 0, price_max, &m->input);
+	if (strcmp(k, "output") == 0)
+		return get_num(w, v, k, 0, price_max, &m->output);
+	if (strcmp(k, "cached") == 0)
+		return get_num(w, v, k, 0, price_max, &m->cached);
+	if (strcmp(k, "max_tokens") == 0)
+		return get_num(w, v, k, 1, 1000000, &m->max_tokens);
+	return fail(w, v, "unknown model key \"%s\"", k);
+}
+
+static int
+models(struct walk *w, yaml_node_t *seq, size_t backend)
+{
+	struct gw_config *c = w->c;
+	struct gw_model *m;
+	int r;
+
+	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
+		return fail(w, seq, "\"%s\" wants a list", "models");
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	    it < seq->data.sequence.items.top; it++) {
+		if (c->nmodels == GW_MODELS_MAX)
+			return fail(w, seq, "more than %d models", GW_MODELS_MAX);
+		m = &c->models[c->nmodels];
+		memset(m, 0, sizeof(*m));
+		m->backend = backend;
+		m->max_tokens = 4096;
+		if ((r = each(w, node(w, *it), "model", model_field, m)) != 0)
+			return r;
+		if (m->name[0] == '\0')
+			return fail(w, node(w, *it), "a model needs a name");
+		if (gw_config_model(c, m->name) != NULL)
+			return fail(w, node(w, *it), "model \"%s\" appears "
+			    "twice", m->name);
+		c->nmodels++;
+	}
+	return 0;
+}
+
+struct backend_ctx {
+	struct gw_backend *b;
+	yaml_node_t	*models;
+};
+
+static int
+backend_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+{
+	struct backend_ctx *bc = arg;
+	struct gw_backend *b = bc->b;
+	char type[32];
+	int64_t n;
+	int r;
+
+	if (strcmp(k, "name") == 0)
+		return get_str(w, v, k, b->name, sizeof(b->name));
+	if (strcmp(k, "type") == 0) {
+		if ((r = get_str(w, v, k, type, sizeof(type))) != 0)
+			return r;
+		if (strcmp(type, "mock") == 0)
+			b->type = GW_BACKEND_MOCK;
+		else if (strcmp(type, "openai-compatible") == 0)
+			b->type = GW_BACKEND_OPENAI;
+		else
+			return fail(w, v, "backend type \"%s\" is neither mock "
+			    "nor openai-compatible", type);
+		return 0;
+	}
+	if (strcmp(k, "base_url") == 0)
+		return get_str(w, v, k, b->base_url, sizeof(b->base_url));
+	if (strcmp(k, "api_key_env") == 0)
+		return get_str(w, v, k, b->api_key_env,
+		    sizeof(b->api_key_env));
+	if (strcmp(k, "api_key_file") == 0)
+		return get_str(w, v, k, b->api_key_file,
+		    sizeof(b->api_key_file));
+	if (strcmp(k, "confidential") == 0)
+		return get_bool(w, v, k, &b->confidential);
+	if (strcmp(k, "chunk_delay_ms") == 0) {
+		if ((r = get_num(w, v, k, 0, 10000, &n)) == 0)
+			b->chunk_delay_ms = (unsigned)n;
+		return r;
+	}
+	if (strcmp(k, "models") == 0) {
+		bc->models = v;
+		return 0;
+	}
+	return fail(w, v, "unknown backend key \"%s\"", k);
+}
+
+/* confidential: true only for upstreams in this TD (loopback, vsock). */
+static int
+check_backend(struct walk *w, const yaml_node_t *n, const struct gw_backend *b)
+{
+	static const char *const local[] = { "http://127.0.0.1:",
+	    "http://127.0.0.1/", "http://localhost:", "http://localhost/",
+	    "http://[::1]:", "http://[::1]/", NULL };
+	int ok = 0;
+
+	if (b->name[0] == '\0' || b->type == 0)
+		return fail(w, n, "a backend needs a name and a type");
+	if (b->type == GW_BACKEND_OPENAI && strncmp(b->base_url, "http://",
+	    7) != 0 && strncmp(b->base_url, "https://", 8) != 0)
+		return fail(w, n, "backend \"%s\" needs an http(s) base_url",
+		    b->name);
+	if (b->type == GW_BACKEND_MOCK && b->confidential)
+		return fail(w, n, "backend \"%s\": a mock is never "
+		    "confidential", b->name);
+	for (size_t i = 0; b->confidential && local[i] != NULL; i++)
+		ok |= strncmp(b->base_url, local[i], strlen(local[i])) == 0;
+	if (b->confidential && !ok)
+		return fail(w, n, "backend \"%s\" is marked confidential but "
+		    "its base_url is not loopback (inside this TD)", b->name);
+	return 0;
+}
+
+static int
+backends(struct walk *w, yaml_node_t *seq)
+{
+	struct gw_config *c = w->c;
+	struct backend_ctx bc;
+	int r;
+
+	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
+		return fail(w, seq, "\"%s\" wants a list", "backends");
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	    it < seq->data.sequence.items.top; it++) {
+		if (c->nbackends == GW_BACKENDS_MAX)
+			return fail(w, seq, "more than %d backends",
+			    GW_BACKENDS_MAX);
+		memset(&bc, 0, sizeof(bc));
+		bc.b = &c->backends[c->nbackends];
+		memset(bc.b, 0, sizeof(*bc.b));
+		if ((r = each(w, node(w, *it), "backend", backend_field,
+		    &bc)) != 0 ||
+		    (r = check_backend(w, node(w, *it), bc.b)) != 0)
+			return r;
+		for (size_t i = 0; i < c->nbackends; i++)
+			if (strcmp(c->backends[i].name, bc.b->name) == 0)
+				return fail(w, node(w, *it), "backend \"%s\" "
+				    "appears twice", bc.b->name);
+		if ((r = models(w, bc.models, c->nbackends)) != 0)
+			return r;
+		c->nbackends++;
+	}
+	return 0;
+}
+
+static int
+limits_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+{
+	struct gw_config *c = w->c;
+	int64_t n;
+	int r;
+
+	if (strcmp(k, "max_body") == 0) {
+		if ((r = get_num(w, v, k, 1024, 64 * 1024 * 1024, &n)) == 0)
+			c->max_body = (size_t)n;
+	} else if (strcmp(k, "max_headers") == 0) {
+		if ((r = get_num(w, v, k, 1024, 1024 * 1024, &n)) == 0)
+			c->max_headers = (size_t)n;
+	} else if (strcmp(k, "timeout") == 0) {
+		if ((r = get_num(w, v, k, 1, 3600, &n)) == 0)
+			c->timeout_s = (unsigned)n;
+	} else if (strcmp(k, "max_connections") == 0) {
+		if ((r = get_num(w, v, k, 1, 1000000, &n)) == 0)
+			c->max_connections = (unsigned)n;
+	} else
+		r = fail(w, v, "unknown limits key \"%s\"", k);
+	return r;
+}
+
+static int
+tls_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+{
+	if (strcmp(k, "cert") == 0)
+		return get_str(w, v, k, w->c->tls_cert, sizeof(w->c->tls_cert));
+	if (strcmp(k, "key") == 0)
+		return get_str(w, v, k, w->c->tls_key, sizeof(w->c->tls_key));
+	return fail(w, v, "unknown tls key \"%s\"", k);
+}
+
+static int
+top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+{
+	struct gw_config *c = w->c;
+	int r;
+
+	if (strcmp(k, "listen") == 0)
+		return listen_addr(w, v);
+	if (strcmp(k, "state_dir") == 0)
+		return get_str(w, v, k, c->state_dir, sizeof(c->state_dir));
+	if (strcmp(k, "tee") == 0) {
+		if ((r = get_str(w, v, k, c->tee, sizeof(c->tee))) != 0)
+			return r;
+		if (strcmp(c->tee, "auto") != 0 && strcmp(c->tee, "sim") != 0 &&
+		    strcmp(c->tee, "tdx") != 0)
+			return fail(w, v, "tee \"%s\" is not auto, sim or tdx",
+			    c->tee);
+		return 0;
+	}
+	if (strcmp(k, "tls") == 0)
+		return each(w, v, "tls", tls_field, NULL);
+	if (strcmp(k, "limits") == 0)
+		return each(w, v, "limits", limits_field, NULL);
+	if (strcmp(k, "backends") == 0)
+		return backends(w, v);
+	return fail(w, v, "unknown key \"%s\"", k);
+}
+
+static void
+defaults(struct gw_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->host, sizeof(c->host), "127.0.0.1");
+	c->port = 8080;
+	snprintf(c->state_dir, sizeof(c->state_dir), "state");
+	snprintf(c->tee, sizeof(c->tee), "auto");
+	c->max_body = 1024 * 1024;
+	c->max_headers = 16 * 1024;
+	c->timeout_s = 60;
+	c->max_connections = 1024;
+}
+
+int
+gw_config_parse(const uint8_t *buf, size_t len, struct gw_config *c,
+    char *why, size_t whylen)
+{
+	yaml_parser_t p;
+	struct walk w = { .c = c, .why = why, .whylen = whylen };
+	yaml_node_t *root;
+	int r;
+
+	defaults(c);
+	if (!yaml_parser_initialize(&p))
+		return CLOISTER_ERR_ALLOC;
+	yaml_parser_set_input_string(&p, buf, len);
+	if (!yaml_parser_load(&p, &w.doc)) {
+		r = util_fail(CLOISTER_ERR_BAD_YAML, why, whylen, "line %lu: "
+		    "%s", (unsigned long)p.problem_mark.line + 1,
+		    p.problem != NULL ? p.problem : "not YAML");
+		yaml_parser_delete(&p);
+		return r;
+	}
+	yaml_parser_delete(&p);
+	if ((root = yaml_document_get_root_node(&w.doc)) == NULL)
+		r = util_fail(CLOISTER_ERR_CONFIG, why, whylen, "empty "
+		    "configuration");
+	else
+		r = each(&w, root, "the configuration", top_field, NULL);
+	yaml_document_delete(&w.doc);
+	if (r == 0 && c->nmodels == 0)
+		r = util_fail(CLOISTER_ERR_CONFIG, why, whylen, "no backend "
+		    "offers a model");
+	if (r == 0 && (c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
+		r = util_fail(CLOISTER_ERR_CONFIG, why, whylen, "tls needs "
+		    "both cert and key");
+	if (r == 0)
+		r = crypto_sha256(buf, len, c->sha256);
+	return r;
+}
+
+int
+gw_config_load(const char *path, struct gw_config *c, char *why,
+    size_t whylen)
+{
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	if ((r = util_read_file(path, CONFIG_FILE_MAX, &buf, &len)) != 0)
+		return util_fail(r, why, whylen, "%s: %s", path,
+		    cloister_strerror(r));
+	r = gw_config_parse(buf, len, c, why, whylen);
+	free(buf);
+	return r;
+}
+
+const struct gw_model *
+gw_config_model(const struct gw_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nmodels; i++)
+		if (strcmp(c->models[i].name, name) == 0)
+			return &c->models[i];
+	return NULL;
+}

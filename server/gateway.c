@@ -1,0 +1,489 @@
+/*
+ * The gateway's loop, routes and the endpoints that are not inference
+ * (gateway.h): /healthz, /metrics, /v1/models, /v1/attestation,
+ * /v1/receipts/{id}.  Logs carry request metadata only.
+ */
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+
+#include <jansson.h>
+
+#include "cloister/error.h"
+#include "cloister/evidence.h"
+#include "gateway.h"
+#include "util.h"
+
+#define PATH_LEN	1024
+#define LATENCY_BUCKETS	12
+static const double latency_le[LATENCY_BUCKETS] = { 0.0001, 0.00025, 0.0005,
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10 };
+static const char *const ep_name[GW_EP_COUNT] = { "chat", "completions",
+	"embeddings" };
+
+uint64_t
+gw_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+void
+gw_observe(struct gw *gw, enum gw_endpoint ep, int status, uint64_t t0_ns)
+{
+	double s = (double)(gw_now_ns() - t0_ns) / 1e9;
+	int cls = status / 100;
+
+	gw->m.requests[ep][cls >= 1 && cls <= 5 ? cls : 0]++;
+	gw->m.latency_sum += s;
+	gw->m.latency_count++;
+	for (size_t i = 0; i < LATENCY_BUCKETS; i++)
+		if (s <= latency_le[i])
+			gw->m.latency_bucket[i]++;
+}
+
+/* ---- responses ------------------------------------------------------- */
+
+static void
+send_json(struct evhttp_request *req, int status, json_t *o)
+{
+	struct evbuffer *b = evbuffer_new();
+	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	if (b == NULL || s == NULL) {
+		evbuffer_free(b);
+		free(s);
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add(b, s, strlen(s));
+	free(s);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, status, NULL, b);
+	evbuffer_free(b);
+}
+
+/* An OpenAI-style error object; the message never quotes the request. */
+void
+gw_error(struct evhttp_request *req, int status, const char *type,
+    const char *code, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	send_json(req, status, json_pack("{s:{s:s,s:s,s:n,s:s}}", "error",
+	    "message", msg, "type", type, "param", "code", code));
+}
+
+/* ---- authentication ----------------------------------------------------- */
+
+/* The caller's key from "Authorization: Bearer sk-clo-…"; replies 401
+ * and returns -1 when there is none or it is not active. */
+static int
+authenticate(struct gw *gw, struct evhttp_request *req, struct ledger_key *k)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(
+	    req), "Authorization");
+	int r;
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
+		gw_error(req, 401, "invalid_request_error", "missing_api_key",
+		    "an API key is required (Authorization: Bearer sk-clo-...)");
+		return -1;
+	}
+	if ((r = ledger_key_auth(gw->ledger, h + 7, strlen(h + 7), k)) != 0) {
+		if (r == CLOISTER_ERR_AUTH)
+			gw_error(req, 401, "invalid_request_error",
+			    "invalid_api_key", "the API key is unknown or "
+			    "revoked");
+		else
+			gw_error(req, 500, "server_error", "ledger",
+			    "the ledger is unavailable");
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- endpoints ----------------------------------------------------------- */
+
+static void
+models(struct gw *gw, struct evhttp_request *req)
+{
+	json_t *data = json_array();
+
+	for (size_t i = 0; i < gw->cfg.nmodels; i++)
+		json_array_append_new(data, json_pack("{s:s,s:s,s:i,s:s}", "id",
+		    gw->cfg.models[i].name, "object", "model", "created", 0,
+		    "owned_by", gw->cfg.backends[gw->cfg.models[i].backend].name));
+	send_json(req, 200, json_pack("{s:s,s:o}", "object", "list", "data",
+	    data));
+}
+
+static void
+send_bundle(struct evhttp_request *req, const char *json, size_t len)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add(b, json, len);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, 200, NULL, b);
+	evbuffer_free(b);
+}
+
+static int
+sign_cb(void *ctx, const void *msg, size_t len, uint8_t sig[64])
+{
+	return identity_sign(ctx, msg, len, sig);
+}
+
+/* Evidence for this instance key, with the caller's nonce when given. */
+static int
+collect(struct gw *gw, const uint8_t *nonce, size_t nonce_len, char **json,
+    size_t *len, char *why, size_t whylen)
+{
+	struct cloister_collect_opts o;
+	char warn[CLOISTER_EVIDENCE_WARN_MAX];
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.provider = gw->cfg.tee;
+	identity_public(gw->id, o.public_key);
+	o.sign = sign_cb;
+	o.sign_ctx = gw->id;
+	memcpy(o.config_sha256, gw->cfg.sha256, sizeof(o.config_sha256));
+	o.nonce = nonce;
+	o.nonce_len = nonce_len;
+	o.now = (int64_t)time(NULL);
+	o.tsm_root = getenv("CLOISTER_TSM_ROOT");
+	o.tdx_dev = getenv("CLOISTER_TDX_DEV");
+	o.nvml_lib = getenv("CLOISTER_NVML_LIB");
+	r = cloister_evidence_collect(&o, json, len, warn, sizeof(warn), why,
+	    whylen);
+	if (warn[0] != '\0' && gw->evidence == NULL)
+		fprintf(stderr, "cloister: %s\n", warn);
+	return r;
+}
+
+static void
+attestation(struct gw *gw, struct evhttp_request *req)
+{
+	struct evkeyvalq q;
+	const char *hex;
+	uint8_t nonce[CLOISTER_EVIDENCE_NONCE_MAX];
+	size_t n = 0, len;
+	char why[256], *json;
+
+	if (evhttp_parse_query_str(evhttp_uri_get_query(
+	    evhttp_request_get_evhttp_uri(req)) != NULL ?
+	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) : "",
+	    &q) != 0) {
+		gw_error(req, 400, "invalid_request_error", "bad_query",
+		    "the query string does not parse");
+		return;
+	}
+	hex = evhttp_find_header(&q, "nonce");
+	if (hex == NULL) {
+		evhttp_clear_headers(&q);
+		send_bundle(req, gw->evidence, gw->evidence_len);
+		return;
+	}
+	if (util_hex_decode(hex, strlen(hex), nonce, sizeof(nonce), &n) != 0) {
+		evhttp_clear_headers(&q);
+		gw_error(req, 400, "invalid_request_error", "bad_nonce",
+		    "nonce wants up to 128 hex digits");
+		return;
+	}
+	evhttp_clear_headers(&q);
+	if (collect(gw, nonce, n, &json, &len, why, sizeof(why)) != 0) {
+		gw_error(req, 503, "server_error", "evidence",
+		    "evidence collection failed: %s", why);
+		return;
+	}
+	send_bundle(req, json, len);
+	free(json);
+}
+
+static void
+receipts(struct gw *gw, struct evhttp_request *req, const char *id)
+{
+	struct ledger_key k;
+	struct evbuffer *b;
+	char *jws;
+	int r;
+
+	if (authenticate(gw, req, &k) != 0)
+		return;
+	if ((r = ledger_receipt_get(gw->ledger, id, k.id, &jws)) != 0) {
+		if (r == CLOISTER_ERR_NOT_FOUND)
+			gw_error(req, 404, "invalid_request_error",
+			    "receipt_not_found", "no receipt of yours has "
+			    "this id");
+		else
+			gw_error(req, 500, "server_error", "ledger",
+			    "the ledger is unavailable");
+		return;
+	}
+	if ((b = evbuffer_new()) != NULL) {
+		evbuffer_add(b, jws, strlen(jws));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "application/jose");
+		evhttp_send_reply(req, 200, NULL, b);
+		evbuffer_free(b);
+	} else
+		evhttp_send_error(req, 500, NULL);
+	free(jws);
+}
+
+static void
+metrics(struct gw *gw, struct evhttp_request *req)
+{
+	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx",
+	    "4xx", "5xx" };
+	struct evbuffer *b = evbuffer_new();
+	const struct gw_metrics *m = &gw->m;
+	uint64_t cum = 0;
+
+	if (b == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add_printf(b, "# TYPE cloister_requests_total counter\n");
+	for (int e = 0; e < GW_EP_COUNT; e++)
+		for (int c = 0; c < 6; c++)
+			if (m->requests[e][c] != 0)
+				evbuffer_add_printf(b, "cloister_requests_total"
+				    "{endpoint=\"%s\",status=\"%s\"} %llu\n",
+				    ep_name[e], cls[c],
+				    (unsigned long long)m->requests[e][c]);
+	evbuffer_add_printf(b, "# TYPE cloister_request_seconds histogram\n");
+	for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
+		cum = m->latency_bucket[i];
+		evbuffer_add_printf(b, "cloister_request_seconds_bucket{le=\"%g\""
+		    "} %llu\n", latency_le[i], (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "cloister_request_seconds_bucket{le=\"+Inf\"} "
+	    "%llu\ncloister_request_seconds_sum %.6f\n"
+	    "cloister_request_seconds_count %llu\n",
+	    (unsigned long long)m->latency_count, m->latency_sum,
+	    (unsigned long long)m->latency_count);
+	evbuffer_add_printf(b,
+	    "# TYPE cloister_tokens_total counter\n"
+	    "cloister_tokens_total{kind=\"prompt\"} %llu\n"
+	    "cloister_tokens_total{kind=\"completion\"} %llu\n"
+	    "# TYPE cloister_credits_charged_total counter\n"
+	    "cloister_credits_charged_total %llu\n"
+	    "# TYPE cloister_requests_in_flight gauge\n"
+	    "cloister_requests_in_flight %llu\n"
+	    "# TYPE cloister_requests_cancelled_total counter\n"
+	    "cloister_requests_cancelled_total %llu\n"
+	    "# TYPE cloister_evidence_age_seconds gauge\n"
+	    "cloister_evidence_age_seconds %lld\n"
+	    "# TYPE cloister_simulated gauge\n"
+	    "cloister_simulated %d\n",
+	    (unsigned long long)m->prompt_tokens,
+	    (unsigned long long)m->completion_tokens,
+	    (unsigned long long)m->credits_charged,
+	    (unsigned long long)m->inflight,
+	    (unsigned long long)m->cancelled,
+	    (long long)((int64_t)time(NULL) - gw->evidence_time),
+	    gw->simulated);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, NULL, b);
+	evbuffer_free(b);
+}
+
+/* ---- routing ------------------------------------------------------------- */
+
+static void
+route(struct evhttp_request *req, void *arg)
+{
+	struct gw *gw = arg;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
+	    req));
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct ledger_key k;
+
+	if (path == NULL)
+		path = "";
+	if (cmd == EVHTTP_REQ_GET && strcmp(path, "/healthz") == 0)
+		send_json(req, 200, json_pack("{s:s}", "status", "ok"));
+	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/metrics") == 0)
+		metrics(gw, req);
+	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/attestation") == 0)
+		attestation(gw, req);
+	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/models") == 0) {
+		if (authenticate(gw, req, &k) == 0)
+			models(gw, req);
+	} else if (cmd == EVHTTP_REQ_GET &&
+	    strncmp(path, "/v1/receipts/", 13) == 0 && path[13] != '\0' &&
+	    strchr(path + 13, '/') == NULL)
+		receipts(gw, req, path + 13);
+	else if (cmd == EVHTTP_REQ_POST &&
+	    (strcmp(path, "/v1/chat/completions") == 0 ||
+	    strcmp(path, "/v1/completions") == 0 ||
+	    strcmp(path, "/v1/embeddings") == 0)) {
+		if (authenticate(gw, req, &k) == 0)
+			gw_infer(gw, req, path[4] == 'c' && path[5] == 'h' ?
+			    GW_EP_CHAT : path[4] == 'c' ? GW_EP_COMPLETIONS :
+			    GW_EP_EMBEDDINGS, &k);
+	} else
+		gw_error(req, 404, "invalid_request_error", "not_found",
+		    "no such endpoint");
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+static void
+on_signal(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *gw = arg;
+
+	event_base_loopexit(gw->base, NULL);
+}
+
+/* No core dumps, no ptrace by peers: request content lives in memory. */
+static void
+harden(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+static int
+open_state(struct gw *gw, char *why, size_t whylen)
+{
+	char path[PATH_LEN];
+
+	if (mkdir(gw->cfg.state_dir, 0700) != 0 && errno != EEXIST)
+		return util_fail(CLOISTER_ERR_IO, why, whylen, "state dir %s: "
+		    "%s", gw->cfg.state_dir, strerror(errno));
+	if ((size_t)snprintf(path, sizeof(path), "%s/ledger.db",
+	    gw->cfg.state_dir) >= sizeof(path))
+		return util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen, "state "
+		    "dir path too long");
+	return ledger_open(path, LEDGER_RECOVER, (int64_t)time(NULL),
+	    &gw->ledger, why, whylen);
+}
+
+static int
+start_http(struct gw *gw, char *why, size_t whylen)
+{
+	const struct gw_config *c = &gw->cfg;
+
+	if ((gw->http = evhttp_new(gw->base)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	evhttp_set_max_body_size(gw->http, (ev_ssize_t)c->max_body);
+	evhttp_set_max_headers_size(gw->http, (ev_ssize_t)c->max_headers);
+	evhttp_set_timeout(gw->http, (int)c->timeout_s);
+	evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_gencb(gw->http, route, gw);
+	if (evhttp_bind_socket(gw->http, c->host, (ev_uint16_t)c->port) != 0)
+		return util_fail(CLOISTER_ERR_IO, why, whylen, "cannot listen "
+		    "on %s:%u: %s", c->host, c->port, strerror(errno));
+	return 0;
+}
+
+static int
+loopback(const char *host)
+{
+	return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "localhost") == 0;
+}
+
+static void
+gw_free(struct gw *gw)
+{
+	for (int i = 0; i < 2; i++)
+		if (gw->sig[i] != NULL)
+			event_free(gw->sig[i]);
+	if (gw->http != NULL)
+		evhttp_free(gw->http);
+	if (gw->base != NULL)
+		event_base_free(gw->base);
+	ledger_close(gw->ledger);
+	identity_free(gw->id);
+	free(gw->evidence);
+}
+
+int
+gw_run(const struct gw_config *cfg, const char *config_path)
+{
+	struct gw gw;
+	uint8_t h[CRYPTO_SHA256_LEN];
+	char why[512] = "";
+	int r;
+
+	memset(&gw, 0, sizeof(gw));
+	gw.cfg = *cfg;
+	harden();
+	signal(SIGPIPE, SIG_IGN);
+	if (cfg->tls_cert[0] == '\0' && !loopback(cfg->host)) {
+		fprintf(stderr, "cloister: plain HTTP is allowed on loopback "
+		    "only; configure tls to listen on %s\n", cfg->host);
+		return CLOISTER_ERR_CONFIG;
+	}
+	if (cfg->tls_cert[0] != '\0') {
+		fprintf(stderr, "cloister: TLS termination is not built yet; "
+		    "listen on loopback without tls\n");
+		return CLOISTER_ERR_CONFIG;
+	}
+	if ((r = identity_new(&gw.id)) != 0 ||
+	    (r = open_state(&gw, why, sizeof(why))) != 0 ||
+	    (r = collect(&gw, NULL, 0, &gw.evidence, &gw.evidence_len, why,
+	    sizeof(why))) != 0)
+		goto out;
+	gw.evidence_time = (int64_t)time(NULL);
+	gw.simulated = strstr(gw.evidence, "\"simulated\": true") != NULL;
+	crypto_sha256(gw.evidence, gw.evidence_len, h);
+	util_hex_encode(h, sizeof(h), gw.evidence_id);
+	r = CLOISTER_ERR_ALLOC;
+	if ((gw.base = event_base_new()) == NULL ||
+	    (r = start_http(&gw, why, sizeof(why))) != 0)
+		goto out;
+	gw.sig[0] = evsignal_new(gw.base, SIGINT, on_signal, &gw);
+	gw.sig[1] = evsignal_new(gw.base, SIGTERM, on_signal, &gw);
+	if (gw.sig[0] == NULL || gw.sig[1] == NULL) {
+		r = CLOISTER_ERR_ALLOC;
+		goto out;
+	}
+	event_add(gw.sig[0], NULL);
+	event_add(gw.sig[1], NULL);
+	fprintf(stderr, "cloister: serving http://%s:%u/v1 (config %s, "
+	    "evidence %.16s…%s)\n", cfg->host, cfg->port, config_path,
+	    gw.evidence_id, gw.simulated ? ", SIMULATED TEE" : "");
+	event_base_dispatch(gw.base);
+	fprintf(stderr, "cloister: stopped\n");
+	r = 0;
+ out:
+	if (r != 0)
+		fprintf(stderr, "cloister: serve: %s\n", why[0] != '\0' ? why :
+		    cloister_strerror(r));
+	gw_free(&gw);
+	return r;
+}

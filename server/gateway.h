@@ -1,0 +1,105 @@
+/*
+ * cloister serve: one libevent loop serving the OpenAI-compatible API
+ * (docs/gateway.md).  No thread per request: every request is a struct
+ * gw_req driven by callbacks, streams advance only when the client has
+ * taken the previous chunk, and the ledger is touched twice per request
+ * (reserve, settle).
+ */
+#ifndef CLOISTER_GATEWAY_H
+#define CLOISTER_GATEWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "identity.h"
+#include "ledger.h"
+
+#define GW_NONCE_MAX	128	/* Cloister-Nonce header, printable */
+
+enum gw_endpoint {
+	GW_EP_CHAT = 0,
+	GW_EP_COMPLETIONS,
+	GW_EP_EMBEDDINGS,
+	GW_EP_COUNT
+};
+
+/* Counters for /metrics: metadata only, never content. */
+struct gw_metrics {
+	uint64_t	 requests[GW_EP_COUNT][6];	/* by status class */
+	uint64_t	 prompt_tokens;
+	uint64_t	 completion_tokens;
+	uint64_t	 credits_charged;
+	uint64_t	 latency_bucket[12];		/* see gateway.c */
+	double		 latency_sum;
+	uint64_t	 latency_count;
+	uint64_t	 inflight;
+	uint64_t	 cancelled;
+};
+
+struct gw {
+	struct event_base *base;
+	struct evhttp	*http;
+	struct gw_config cfg;
+	struct ledger	*ledger;
+	struct identity	*id;
+	char		*evidence;	/* the start-up bundle */
+	size_t		 evidence_len;
+	char		 evidence_id[65];
+	int64_t		 evidence_time;
+	int		 simulated;
+	struct gw_metrics m;
+	struct event	*sig[2];
+};
+
+struct gw_req {
+	struct gw	*gw;
+	struct evhttp_request *req;
+	struct evhttp_connection *conn;
+	enum gw_endpoint ep;
+	char		 id[LEDGER_ID_MAX];
+	struct ledger_key key;
+	const struct gw_model *model;
+	const struct gw_backend *backend;
+	uint8_t		*body;		/* the exact request bytes; wiped */
+	size_t		 body_len;
+	uint8_t		 body_sha256[CRYPTO_SHA256_LEN];
+	int		 stream;
+	int		 include_usage;	/* the client asked for it */
+	int64_t		 max_tokens;
+	int64_t		 reserved;
+	struct ledger_usage usage;
+	char		 nonce[GW_NONCE_MAX + 1];
+	struct sha256_ctx *resp_hash;	/* of every byte sent */
+	struct event	*timer;
+	unsigned	 sent;		/* words streamed */
+	unsigned	 total;		/* words to stream */
+	uint32_t	 seed;
+	uint64_t	 t0_ns;
+	int		 done;
+};
+
+/* gateway.c */
+int	gw_run(const struct gw_config *cfg, const char *config_path);
+void	gw_error(struct evhttp_request *req, int status, const char *type,
+	    const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+void	gw_req_free(struct gw_req *r);
+uint64_t gw_now_ns(void);
+void	gw_observe(struct gw *gw, enum gw_endpoint ep, int status,
+	    uint64_t t0_ns);
+
+/* infer.c: the inference endpoints */
+void	gw_infer(struct gw *gw, struct evhttp_request *req,
+	    enum gw_endpoint ep, const struct ledger_key *key);
+
+/* mock.c: the deterministic backend */
+unsigned mock_count_words(const char *s);
+const char *mock_word(uint32_t seed, unsigned i);
+void	mock_embedding(const char *text, size_t len, double out[16]);
+
+#endif

@@ -1,0 +1,698 @@
+/*
+ * The inference endpoints (gateway.h): parse and check the request,
+ * reserve its worst case, answer (the mock backend here), sign the
+ * receipt over the exact bytes, settle.  Request and response content
+ * live in buffers that are wiped when the request ends; nothing of them
+ * reaches a log, the ledger or an error message.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+
+#include <jansson.h>
+
+#include "cloister/error.h"
+#include "cloister/receipt.h"
+#include "gateway.h"
+#include "receipt_int.h"
+#include "util.h"
+
+#define MOCK_WORDS	16	/* a full mock answer */
+#define MAX_TOKENS_CAP	1000000
+#define MILLION		1000000
+
+static const char *const ep_object[GW_EP_COUNT] = { "chat.completion",
+	"text_completion", "list" };
+
+/* ceil(tokens * price / 10^6), prices capped so this cannot overflow. */
+static int64_t
+price(int64_t tokens, int64_t per_million)
+{
+	return (tokens * per_million + MILLION - 1) / MILLION;
+}
+
+/* Copy the body out and wipe libevent's copy. */
+static int
+take_body(struct gw_req *r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
+	size_t len = evbuffer_get_length(in);
+	struct evbuffer_iovec v[16];
+	int n;
+
+	if ((r->body = malloc(len + 1)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if (evbuffer_copyout(in, r->body, len) != (ev_ssize_t)len)
+		return CLOISTER_ERR_IO;
+	r->body[len] = '\0';
+	r->body_len = len;
+	while ((n = evbuffer_peek(in, -1, NULL, v, 16)) > 0) {
+		for (int i = 0; i < n && i < 16; i++)
+			util_wipe(v[i].iov_base, v[i].iov_len);
+		evbuffer_drain(in, evbuffer_get_length(in));
+	}
+	return crypto_sha256(r->body, len, r->body_sha256);
+}
+
+void
+gw_req_free(struct gw_req *r)
+{
+	if (r == NULL)
+		return;
+	if (r->conn != NULL)
+		evhttp_connection_set_closecb(r->conn, NULL, NULL);
+	if (r->timer != NULL)
+		event_free(r->timer);
+	crypto_sha256_abort(r->resp_hash);
+	if (r->body != NULL) {
+		util_wipe(r->body, r->body_len);
+		free(r->body);
+	}
+	if (r->gw->m.inflight > 0)
+		r->gw->m.inflight--;
+	util_wipe(r, sizeof(*r));
+	free(r);
+}
+
+/* ---- request checks ------------------------------------------------------ */
+
+/* Words in a string or in a list of strings / text parts; -1: neither. */
+static long
+words_of(json_t *v)
+{
+	size_t i;
+	json_t *e, *t;
+	long n = 0;
+
+	if (json_is_string(v))
+		return mock_count_words(json_string_value(v));
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return -1;
+	json_array_foreach(v, i, e) {
+		if (json_is_string(e))
+			n += mock_count_words(json_string_value(e));
+		else if (json_is_object(e) && json_is_string(t =
+		    json_object_get(e, "text")))
+			n += mock_count_words(json_string_value(t));
+		else if (!json_is_object(e))
+			return -1;
+	}
+	return n;
+}
+
+static long
+prompt_words(json_t *o, enum gw_endpoint ep)
+{
+	json_t *msgs, *m;
+	size_t i;
+	long n = 0, w;
+
+	if (ep == GW_EP_COMPLETIONS)
+		return words_of(json_object_get(o, "prompt"));
+	if (ep == GW_EP_EMBEDDINGS)
+		return words_of(json_object_get(o, "input"));
+	msgs = json_object_get(o, "messages");
+	if (!json_is_array(msgs) || json_array_size(msgs) == 0)
+		return -1;
+	json_array_foreach(msgs, i, m) {
+		if (!json_is_object(m) ||
+		    !json_is_string(json_object_get(m, "role")))
+			return -1;
+		if (json_is_null(json_object_get(m, "content")))
+			continue;
+		if ((w = words_of(json_object_get(m, "content"))) < 0)
+			return -1;
+		n += w;
+	}
+	return n;
+}
+
+/* Everything but the content: model, limits, stream options, nonce. */
+static int
+check_request(struct gw_req *r, json_t *o, long *words)
+{
+	json_t *v, *so;
+	const char *nonce;
+
+	v = json_object_get(o, "model");
+	if (!json_is_string(v)) {
+		gw_error(r->req, 400, "invalid_request_error", "missing_model",
+		    "\"model\" is required");
+		return -1;
+	}
+	if ((r->model = gw_config_model(&r->gw->cfg,
+	    json_string_value(v))) == NULL) {
+		gw_error(r->req, 404, "invalid_request_error",
+		    "model_not_found", "this gateway offers no such model "
+		    "(GET /v1/models lists them)");
+		return -1;
+	}
+	r->backend = &r->gw->cfg.backends[r->model->backend];
+	if ((*words = prompt_words(o, r->ep)) < 0) {
+		gw_error(r->req, 400, "invalid_request_error", "invalid_input",
+		    "%s", r->ep == GW_EP_CHAT ? "\"messages\" must be a "
+		    "non-empty list of {role, content}" : r->ep ==
+		    GW_EP_COMPLETIONS ? "\"prompt\" must be a string or a list "
+		    "of strings" : "\"input\" must be a string or a list of "
+		    "strings");
+		return -1;
+	}
+	r->max_tokens = r->model->max_tokens;
+	if ((v = json_object_get(o, "max_completion_tokens")) == NULL)
+		v = json_object_get(o, "max_tokens");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > MAX_TOKENS_CAP) {
+			gw_error(r->req, 400, "invalid_request_error",
+			    "invalid_max_tokens", "max_tokens must be an "
+			    "integer in 1..%d", MAX_TOKENS_CAP);
+			return -1;
+		}
+		r->max_tokens = json_integer_value(v);
+	}
+	v = json_object_get(o, "stream");
+	if (v != NULL && !json_is_boolean(v) && !json_is_null(v)) {
+		gw_error(r->req, 400, "invalid_request_error", "invalid_stream",
+		    "\"stream\" must be true or false");
+		return -1;
+	}
+	r->stream = json_is_true(v) && r->ep != GW_EP_EMBEDDINGS;
+	so = json_object_get(o, "stream_options");
+	r->include_usage = json_is_object(so) &&
+	    json_is_true(json_object_get(so, "include_usage"));
+	nonce = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "Cloister-Nonce");
+	if (nonce != NULL) {
+		size_t n = strlen(nonce);
+
+		for (size_t i = 0; i < n; i++)
+			if (nonce[i] < 0x21 || nonce[i] > 0x7e)
+				n = GW_NONCE_MAX + 1;
+		if (n > GW_NONCE_MAX) {
+			gw_error(r->req, 400, "invalid_request_error",
+			    "invalid_nonce", "Cloister-Nonce must be 1 to %d "
+			    "printable characters", GW_NONCE_MAX);
+			return -1;
+		}
+		memcpy(r->nonce, nonce, n + 1);
+	}
+	return 0;
+}
+
+/* ---- receipts and settlement --------------------------------------------- */
+
+static int64_t
+cost_of(const struct gw_req *r)
+{
+	int64_t c = price(r->usage.prompt_tokens, r->model->input) +
+	    price(r->usage.completion_tokens, r->model->output);
+
+	return c < r->reserved ? c : r->reserved;
+}
+
+/* Sign the receipt and settle in one ledger transaction; *jws for the
+ * caller to send. */
+static int
+finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
+    char **jws)
+{
+	struct cloister_receipt_claims c;
+	struct gw *gw = r->gw;
+	uint8_t kh[CRYPTO_SHA256_LEN];
+	int64_t cost = cost_of(r);
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "%s", r->id);
+	c.iat = (int64_t)time(NULL);
+	crypto_sha256(r->key.id, strlen(r->key.id), kh);
+	util_hex_encode(kh, sizeof(kh), c.key);
+	snprintf(c.model, sizeof(c.model), "%s", r->model->name);
+	snprintf(c.backend, sizeof(c.backend), "%s", r->backend->name);
+	snprintf(c.backend_type, sizeof(c.backend_type), "%s",
+	    r->backend->type == GW_BACKEND_MOCK ? "mock" : "openai-compatible");
+	c.confidential = r->backend->confidential;
+	memcpy(c.request_sha256, r->body_sha256, 32);
+	memcpy(c.response_sha256, resp_sha256, 32);
+	c.prompt_tokens = r->usage.prompt_tokens;
+	c.completion_tokens = r->usage.completion_tokens;
+	c.cached_tokens = r->usage.cached_tokens;
+	c.cost = cost;
+	snprintf(c.status, sizeof(c.status), "%s", status);
+	snprintf(c.evidence, sizeof(c.evidence), "%s", gw->evidence_id);
+	snprintf(c.nonce, sizeof(c.nonce), "%s", r->nonce);
+	*jws = NULL;
+	if ((rc = receipt_sign(gw->id, &c, jws)) != 0 ||
+	    (rc = ledger_settle(gw->ledger, r->id, &r->usage, cost, status,
+	    *jws, c.iat)) != 0) {
+		free(*jws);
+		*jws = NULL;
+		return rc;
+	}
+	gw->m.prompt_tokens += (uint64_t)r->usage.prompt_tokens;
+	gw->m.completion_tokens += (uint64_t)r->usage.completion_tokens;
+	gw->m.credits_charged += (uint64_t)cost;
+	fprintf(stderr, "cloister: %s key=%s model=%s backend=%s status=%s "
+	    "tokens=%lld/%lld cost=%lld ms=%.3f\n", r->id, r->key.id,
+	    r->model->name, r->backend->name, status,
+	    (long long)r->usage.prompt_tokens,
+	    (long long)r->usage.completion_tokens, (long long)cost,
+	    (double)(gw_now_ns() - r->t0_ns) / 1e6);
+	return 0;
+}
+
+/* Nothing was produced: release the reservation, charge nothing. */
+static void
+refund(struct gw_req *r, const char *status)
+{
+	memset(&r->usage, 0, sizeof(r->usage));
+	ledger_settle(r->gw->ledger, r->id, &r->usage, 0, status, NULL,
+	    (int64_t)time(NULL));
+}
+
+/* ---- the mock backend: whole answers ---------------------------------------- */
+
+static char *
+mock_text(const struct gw_req *r, unsigned n)
+{
+	char *s;
+	size_t off = 0, cap = (size_t)n * 16 + 1;
+
+	if ((s = malloc(cap)) == NULL)
+		return NULL;
+	s[0] = '\0';
+	for (unsigned i = 0; i < n; i++)
+		off += (size_t)snprintf(s + off, cap - off, "%s%s",
+		    i > 0 ? " " : "", mock_word(r->seed, i));
+	return s;
+}
+
+static json_t *
+usage_json(const struct gw_req *r)
+{
+	return json_pack("{s:I,s:I,s:I}", "prompt_tokens",
+	    (json_int_t)r->usage.prompt_tokens, "completion_tokens",
+	    (json_int_t)r->usage.completion_tokens, "total_tokens",
+	    (json_int_t)(r->usage.prompt_tokens + r->usage.completion_tokens));
+}
+
+static json_t *
+embeddings(struct gw_req *r, json_t *in)
+{
+	json_t *data = json_array(), *vec;
+	double e[16];
+	size_t i, n = json_is_array(in) ? json_array_size(in) : 1;
+
+	for (i = 0; i < n; i++) {
+		json_t *t = json_is_array(in) ? json_array_get(in, i) : in;
+		const char *s = json_is_string(t) ? json_string_value(t) : "";
+
+		mock_embedding(s, strlen(s), e);
+		vec = json_array();
+		for (size_t k = 0; k < 16; k++)
+			json_array_append_new(vec, json_real(e[k]));
+		json_array_append_new(data, json_pack("{s:s,s:I,s:o}",
+		    "object", "embedding", "index", (json_int_t)i,
+		    "embedding", vec));
+	}
+	return json_pack("{s:s,s:o,s:s,s:{s:I,s:I}}", "object", "list",
+	    "data", data, "model", r->model->name, "usage", "prompt_tokens",
+	    (json_int_t)r->usage.prompt_tokens, "total_tokens",
+	    (json_int_t)r->usage.prompt_tokens);
+}
+
+static json_t *
+whole_answer(struct gw_req *r, json_t *req)
+{
+	const char *finish = r->total < MOCK_WORDS ? "length" : "stop";
+	char *text = mock_text(r, r->total);
+	json_t *o = NULL, *choice;
+
+	if (text == NULL)
+		return NULL;
+	if (r->ep == GW_EP_CHAT)
+		choice = json_pack("{s:i,s:{s:s,s:s},s:n,s:s}", "index", 0,
+		    "message", "role", "assistant", "content", text,
+		    "logprobs", "finish_reason", finish);
+	else
+		choice = json_pack("{s:i,s:s,s:n,s:s}", "index", 0, "text",
+		    text, "logprobs", "finish_reason", finish);
+	util_wipe(text, strlen(text));
+	free(text);
+	if (choice != NULL)
+		o = json_pack("{s:s,s:s,s:I,s:s,s:[o],s:o}", "id", r->id,
+		    "object", ep_object[r->ep], "created",
+		    (json_int_t)time(NULL), "model", r->model->name, "choices",
+		    choice, "usage", usage_json(r));
+	return o;
+}
+
+static void
+reply_whole(struct gw_req *r, json_t *req)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	struct evbuffer *b = NULL;
+	uint8_t rh[CRYPTO_SHA256_LEN];
+	json_t *o;
+	char *s = NULL, *jws = NULL;
+
+	o = r->ep == GW_EP_EMBEDDINGS ?
+	    embeddings(r, json_object_get(req, "input")) : whole_answer(r, req);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL ||
+	    crypto_sha256(s, strlen(s), rh) != 0 ||
+	    finish(r, rh, "ok", &jws) != 0 || (b = evbuffer_new()) == NULL) {
+		if (jws == NULL)
+			refund(r, "failed");
+		gw_error(r->req, 500, "server_error", "internal", "the "
+		    "response could not be completed; nothing was charged");
+		gw_observe(r->gw, r->ep, 500, r->t0_ns);
+		goto out;
+	}
+	evbuffer_add(b, s, strlen(s));
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Cloister-Receipt", jws);
+	evhttp_send_reply(r->req, 200, NULL, b);
+	gw_observe(r->gw, r->ep, 200, r->t0_ns);
+ out:
+	evbuffer_free(b);
+	if (s != NULL) {
+		util_wipe(s, strlen(s));
+		free(s);
+	}
+	free(jws);
+	json_decref(o);
+}
+
+/* ---- the mock backend: streams ------------------------------------------ */
+
+static void stream_next(struct gw_req *r);
+
+/* One SSE event: "data: <json>\n\n", hashed as sent. */
+static int
+send_event(struct gw_req *r, const char *data, int with_cb);
+
+static void
+chunk_sent(struct evhttp_connection *c, void *arg)
+{
+	struct gw_req *r = arg;
+	struct timeval tv = { 0, 0 };
+
+	tv.tv_usec = (suseconds_t)r->backend->chunk_delay_ms * 1000;
+	if (r->timer != NULL)
+		event_add(r->timer, &tv);
+}
+
+static int
+send_event(struct gw_req *r, const char *data, int with_cb)
+{
+	struct evbuffer *b = evbuffer_new();
+	size_t n = strlen(data);
+
+	if (b == NULL)
+		return CLOISTER_ERR_ALLOC;
+	evbuffer_add(b, "data: ", 6);
+	evbuffer_add(b, data, n);
+	evbuffer_add(b, "\n\n", 2);
+	crypto_sha256_add(r->resp_hash, "data: ", 6);
+	crypto_sha256_add(r->resp_hash, data, n);
+	crypto_sha256_add(r->resp_hash, "\n\n", 2);
+	if (with_cb)
+		evhttp_send_reply_chunk_with_cb(r->req, b, chunk_sent, r);
+	else
+		evhttp_send_reply_chunk(r->req, b);
+	evbuffer_free(b);
+	return 0;
+}
+
+static char *
+chunk_json(const struct gw_req *r, const char *word, int first,
+    const char *finish, int usage)
+{
+	json_t *o, *delta, *choices;
+	char *s;
+
+	if (usage)
+		choices = json_array();
+	else {
+		if (r->ep == GW_EP_CHAT) {
+			delta = first ? json_pack("{s:s,s:s}", "role",
+			    "assistant", "content", "") : word != NULL ?
+			    json_pack("{s:s}", "content", word) : json_object();
+			choices = json_pack("[{s:i,s:o,s:n,s:s?}]", "index", 0,
+			    "delta", delta, "logprobs", "finish_reason",
+			    finish);
+		} else
+			choices = json_pack("[{s:i,s:s,s:n,s:s?}]", "index", 0,
+			    "text", word != NULL ? word : "", "logprobs",
+			    "finish_reason", finish);
+	}
+	o = json_pack("{s:s,s:s,s:I,s:s,s:o}", "id", r->id, "object",
+	    r->ep == GW_EP_CHAT ? "chat.completion.chunk" : "text_completion",
+	    "created", (json_int_t)time(NULL), "model", r->model->name,
+	    "choices", choices);
+	if (o == NULL)
+		return NULL;
+	if (usage)
+		json_object_set_new(o, "usage", usage_json(r));
+	else if (r->include_usage)
+		json_object_set_new(o, "usage", json_null());
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static void
+stream_end(struct gw_req *r, const char *status)
+{
+	uint8_t rh[CRYPTO_SHA256_LEN];
+	struct evbuffer *b;
+	char *jws = NULL;
+
+	crypto_sha256_end(r->resp_hash, rh);
+	r->resp_hash = NULL;
+	if (finish(r, rh, status, &jws) != 0)
+		refund(r, "failed");
+	if (r->req != NULL) {
+		/* The receipt travels as a final SSE comment. */
+		if (jws != NULL && (b = evbuffer_new()) != NULL) {
+			evbuffer_add_printf(b, ": cloister-receipt %s\n\n", jws);
+			evhttp_send_reply_chunk(r->req, b);
+			evbuffer_free(b);
+		}
+		evhttp_send_reply_end(r->req);
+		gw_observe(r->gw, r->ep, 200, r->t0_ns);
+	} else
+		gw_observe(r->gw, r->ep, 499, r->t0_ns);
+	free(jws);
+	gw_req_free(r);
+}
+
+static void
+stream_next(struct gw_req *r)
+{
+	char *s = NULL, w[32];
+
+	if (r->sent < r->total) {
+		snprintf(w, sizeof(w), "%s%s", r->sent > 0 ? " " : "",
+		    mock_word(r->seed, r->sent));
+		s = chunk_json(r, w, 0, NULL, 0);
+		r->sent++;
+		r->usage.completion_tokens = r->sent;
+		if (s != NULL && send_event(r, s, 1) == 0) {
+			util_wipe(s, strlen(s));
+			free(s);
+			return;
+		}
+		free(s);
+		stream_end(r, "failed");
+		return;
+	}
+	if ((s = chunk_json(r, NULL, 0, r->total < MOCK_WORDS ? "length" :
+	    "stop", 0)) != NULL)
+		send_event(r, s, 0);
+	free(s);
+	/* Usage only when the client asked: it is ours to bill anyway. */
+	if (r->include_usage && (s = chunk_json(r, NULL, 0, NULL, 1)) !=
+	    NULL) {
+		send_event(r, s, 0);
+		free(s);
+	}
+	send_event(r, "[DONE]", 0);
+	stream_end(r, "ok");
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	stream_next(arg);
+}
+
+/* The client went away: stop, charge what was generated. */
+static void
+on_close(struct evhttp_connection *c, void *arg)
+{
+	struct gw_req *r = arg;
+
+	r->req = NULL;
+	r->conn = NULL;
+	r->gw->m.cancelled++;
+	if (r->timer != NULL)
+		event_del(r->timer);
+	stream_end(r, "cancelled");
+}
+
+static void
+reply_stream(struct gw_req *r)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	char *s;
+
+	if (crypto_sha256_begin(&r->resp_hash) != 0 ||
+	    (r->timer = event_new(r->gw->base, -1, 0, on_tick, r)) == NULL) {
+		refund(r, "failed");
+		gw_error(r->req, 500, "server_error", "internal", "the "
+		    "stream could not start; nothing was charged");
+		gw_observe(r->gw, r->ep, 500, r->t0_ns);
+		gw_req_free(r);
+		return;
+	}
+	evhttp_add_header(h, "Content-Type", "text/event-stream");
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	evhttp_send_reply_start(r->req, 200, "OK");
+	r->conn = evhttp_request_get_connection(r->req);
+	evhttp_connection_set_closecb(r->conn, on_close, r);
+	if (r->ep == GW_EP_CHAT && (s = chunk_json(r, NULL, 1, NULL, 0)) !=
+	    NULL) {
+		send_event(r, s, 1);
+		free(s);
+	} else
+		stream_next(r);
+}
+
+/* ---- entry ----------------------------------------------------------------- */
+
+static int
+new_id(char out[LEDGER_ID_MAX])
+{
+	uint8_t b[12];
+	char hex[25];
+	int r;
+
+	if ((r = crypto_random(b, sizeof(b))) != 0)
+		return r;
+	util_hex_encode(b, sizeof(b), hex);
+	snprintf(out, LEDGER_ID_MAX, "req_%s", hex);
+	return 0;
+}
+
+/* The worst case: every body byte a prompt token, max_tokens out. */
+static int64_t
+worst_case(const struct gw_req *r)
+{
+	int64_t c = price((int64_t)r->body_len, r->model->input);
+
+	if (r->ep != GW_EP_EMBEDDINGS)
+		c += price(r->max_tokens, r->model->output);
+	return c;
+}
+
+static int
+reserve(struct gw_req *r)
+{
+	struct gw *gw = r->gw;
+	int rc;
+
+	r->reserved = worst_case(r);
+	rc = ledger_reserve(gw->ledger, r->id, r->key.id, r->model->name,
+	    r->backend->name, r->backend->confidential, r->reserved,
+	    (int64_t)time(NULL));
+	if (rc == CLOISTER_ERR_CREDITS)
+		gw_error(r->req, 402, "insufficient_quota",
+		    "insufficient_credits", "the balance of %s cannot cover "
+		    "this request's worst case of %lld credits (prompt and "
+		    "max_tokens at the model's prices)", r->key.id,
+		    (long long)r->reserved);
+	else if (rc != 0)
+		gw_error(r->req, 500, "server_error", "ledger", "the ledger "
+		    "is unavailable");
+	return rc;
+}
+
+void
+gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
+    const struct ledger_key *key)
+{
+	struct gw_req *r;
+	json_t *o = NULL;
+	long words;
+	int status = 400;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	r->gw = gw;
+	r->req = req;
+	r->ep = ep;
+	r->key = *key;
+	r->t0_ns = gw_now_ns();
+	gw->m.inflight++;
+	if (strcmp(key->scope, "read") == 0) {
+		gw_error(req, 403, "permission_error", "read_only_key",
+		    "this key may read, not run inference");
+		status = 403;
+		goto done;
+	}
+	if (take_body(r) != 0 || new_id(r->id) != 0) {
+		gw_error(req, 500, "server_error", "internal", "out of memory");
+		status = 500;
+		goto done;
+	}
+	if ((o = json_loadb((const char *)r->body, r->body_len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(o)) {
+		gw_error(req, 400, "invalid_request_error", "invalid_json",
+		    "the body is not a JSON object");
+		goto done;
+	}
+	if (check_request(r, o, &words) != 0) {
+		status = r->model == NULL && json_is_string(json_object_get(o,
+		    "model")) ? 404 : 400;
+		goto done;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cloister-Request-Id", r->id);
+	if (reserve(r) != 0) {
+		status = 402;
+		goto done;
+	}
+	if (r->backend->type != GW_BACKEND_MOCK) {
+		refund(r, "failed");
+		gw_error(req, 502, "server_error", "upstream_unavailable",
+		    "backend %s: openai-compatible upstreams are not built "
+		    "into this version yet", r->backend->name);
+		status = 502;
+		goto done;
+	}
+	r->usage.prompt_tokens = words;
+	r->seed = (uint32_t)r->body_sha256[0] << 8 | r->body_sha256[1];
+	r->total = ep == GW_EP_EMBEDDINGS ? 0 : (unsigned)(r->max_tokens <
+	    MOCK_WORDS ? r->max_tokens : MOCK_WORDS);
+	if (r->stream) {
+		json_decref(o);
+		reply_stream(r);
+		return;
+	}
+	r->usage.completion_tokens = r->total;
+	reply_whole(r, o);
+	json_decref(o);
+	gw_req_free(r);
+	return;
+ done:
+	gw_observe(gw, ep, status, r->t0_ns);
+	json_decref(o);
+	gw_req_free(r);
+}

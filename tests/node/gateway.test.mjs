@@ -1,0 +1,251 @@
+// The official openai npm client against `cloister serve` (mock backend):
+// what coding tools see.  Every receipt is checked with
+// `cloister verify receipt` against the instance's evidence and the exact
+// bytes that crossed the wire.  Ends with "N passed, N failed".
+//   node gateway.test.mjs  (env: BASE_URL KEY KEY_EMPTY KEY_EXACT
+//                           KEY_EXACT_ID CLOISTER WORK STATE_DB CANARY)
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import OpenAI from 'openai';
+
+const { BASE_URL, KEY, KEY_EMPTY, CLOISTER, WORK, STATE_DB, CANARY } =
+    process.env;
+let passed = 0, failed = 0, seq = 0;
+
+function ok(cond, what) {
+	if (cond) passed++;
+	else { failed++; console.log(`FAIL: ${what}`); }
+}
+
+// A fetch that keeps the exact request and response bytes for receipts.
+const wire = [];
+async function recordingFetch(url, init) {
+	const res = await fetch(url, init);
+	const entry = { url: String(url), request: init?.body ?? null,
+	    status: res.status, headers: res.headers };
+	wire.push(entry);
+	const copy = res.clone();
+	entry.done = copy.arrayBuffer().then((b) => { entry.response =
+	    Buffer.from(b); }, () => { entry.response = null; });
+	return res;
+}
+
+const client = new OpenAI({ baseURL: `${BASE_URL}/v1`, apiKey: KEY,
+    fetch: recordingFetch, maxRetries: 0 });
+
+const evidence = `${WORK}/evidence.json`;
+writeFileSync(evidence, Buffer.from(await (await fetch(
+    `${BASE_URL}/v1/attestation`)).arrayBuffer()));
+
+// Verify a receipt with the CLI; response bytes exclude the SSE comment.
+function verifyReceipt(jws, request, response, what) {
+	const n = seq++;
+	const files = [`${WORK}/r${n}.jws`, `${WORK}/q${n}.json`,
+	    `${WORK}/s${n}.bin`];
+	writeFileSync(files[0], jws);
+	writeFileSync(files[1], request);
+	writeFileSync(files[2], response);
+	try {
+		const out = execFileSync(CLOISTER, ['verify', 'receipt', files[0],
+		    '--evidence', evidence, '--request', files[1], '--response',
+		    files[2], '--allow-simulated', '--json']);
+		const j = JSON.parse(out);
+		ok(j.verified === true && j.steps.every((s) => s.ok),
+		    `${what}: receipt verifies`);
+		return j.claims;
+	} catch (e) {
+		ok(false, `${what}: verify receipt failed: ${e.stdout ?? e}`);
+		return null;
+	}
+}
+
+function splitReceipt(buf) {
+	const marker = Buffer.from(': cloister-receipt ');
+	const i = buf.indexOf(marker);
+	if (i < 0) return [buf, null];
+	return [buf.subarray(0, i),
+	    buf.subarray(i + marker.length).toString().trim()];
+}
+
+async function lastWire() {
+	const e = wire[wire.length - 1];
+	await e.done;
+	return e;
+}
+
+// ---- models --------------------------------------------------------------
+{
+	const models = await client.models.list();
+	ok(models.data.some((m) => m.id === 'mock-small'), 'models lists mock-small');
+}
+
+// ---- chat, not streamed ------------------------------------------------------
+{
+	const { data, response } = await client.chat.completions.create({
+	    model: 'mock-small', max_tokens: 8,
+	    messages: [{ role: 'user', content: `hello ${CANARY} world` }],
+	}).withResponse();
+	ok(typeof data.choices[0].message.content === 'string' &&
+	    data.choices[0].message.content.split(' ').length === 8,
+	    'chat: 8 words');
+	ok(data.usage.prompt_tokens === 3 && data.usage.completion_tokens === 8,
+	    'chat: usage counts words');
+	ok(data.choices[0].finish_reason === 'length', 'chat: finish length');
+	ok(/^req_[0-9a-f]{24}$/.test(response.headers.get('cloister-request-id')),
+	    'chat: Cloister-Request-Id');
+	const e = await lastWire();
+	const c = verifyReceipt(response.headers.get('cloister-receipt'),
+	    e.request, e.response, 'chat');
+	ok(c && c.id === data.id && c.usage.completion_tokens === 8 &&
+	    c.cost === 3 + 16 && c.backend_type === 'mock' &&
+	    c.confidential === false, 'chat: receipt claims');
+	// The receipt can be fetched again, by its owner only.
+	const r = await fetch(`${BASE_URL}/v1/receipts/${data.id}`,
+	    { headers: { Authorization: `Bearer ${KEY}` } });
+	ok(r.status === 200 && (await r.text()) ===
+	    response.headers.get('cloister-receipt'), 'receipts/{id}');
+	const r2 = await fetch(`${BASE_URL}/v1/receipts/${data.id}`,
+	    { headers: { Authorization: `Bearer ${KEY_EMPTY}` } });
+	ok(r2.status === 404, 'receipts/{id}: not another key\'s');
+}
+
+// ---- chat, streamed, with and without usage ----------------------------------
+for (const includeUsage of [false, true]) {
+	const what = `stream (include_usage ${includeUsage})`;
+	const stream = await client.chat.completions.create({
+	    model: 'mock-small', stream: true, max_tokens: 5,
+	    ...(includeUsage ? { stream_options: { include_usage: true } } : {}),
+	    messages: [{ role: 'system', content: 'be brief' },
+	        { role: 'user', content: `tell me ${CANARY}` }],
+	});
+	let text = '', usage = null, finish = null;
+	for await (const chunk of stream) {
+		if (chunk.choices.length > 0) {
+			text += chunk.choices[0].delta.content ?? '';
+			finish = chunk.choices[0].finish_reason ?? finish;
+		}
+		if (chunk.usage) usage = chunk.usage;
+	}
+	ok(text.split(' ').length === 5 && finish === 'length', `${what}: text`);
+	ok(includeUsage ? usage?.completion_tokens === 5 && usage?.prompt_tokens === 5
+	    : usage === null, `${what}: usage only when asked`);
+	const e = await lastWire();
+	const [body, jws] = splitReceipt(e.response);
+	ok(jws !== null, `${what}: receipt comment`);
+	const c = verifyReceipt(jws ?? '', e.request, body, what);
+	ok(c && c.usage.completion_tokens === 5 && c.status === 'ok',
+	    `${what}: receipt claims`);
+}
+
+// ---- completions and embeddings -------------------------------------------
+{
+	const { data, response } = await client.completions.create({
+	    model: 'mock-small', prompt: `one two ${CANARY}`, max_tokens: 3,
+	}).withResponse();
+	ok(data.object === 'text_completion' &&
+	    data.choices[0].text.split(' ').length === 3, 'completions');
+	const e = await lastWire();
+	verifyReceipt(response.headers.get('cloister-receipt'), e.request,
+	    e.response, 'completions');
+}
+{
+	const { data, response } = await client.embeddings.create({
+	    model: 'mock-embed', input: [`alpha ${CANARY}`, 'beta'],
+	    encoding_format: 'float',
+	}).withResponse();
+	ok(data.data.length === 2 && data.data[0].embedding.length === 16,
+	    'embeddings: two vectors of 16');
+	ok(data.usage.prompt_tokens === 3, 'embeddings: usage');
+	const e = await lastWire();
+	verifyReceipt(response.headers.get('cloister-receipt'), e.request,
+	    e.response, 'embeddings');
+}
+
+// ---- errors: OpenAI-shaped, and nothing charged -------------------------------
+async function expectError(fn, status, what) {
+	try {
+		await fn();
+		ok(false, `${what}: no error`);
+	} catch (e) {
+		ok(e.status === status && typeof e.error?.message === 'string',
+		    `${what}: ${e.status} (want ${status})`);
+	}
+}
+const bad = new OpenAI({ baseURL: `${BASE_URL}/v1`, apiKey: 'sk-clo-nope',
+    maxRetries: 0 });
+await expectError(() => bad.models.list(), 401, 'unknown key');
+await expectError(() => client.chat.completions.create({ model: 'gpt-9',
+    messages: [{ role: 'user', content: 'x' }] }), 404, 'unknown model');
+await expectError(() => client.chat.completions.create({ model: 'mock-small',
+    messages: [] }), 400, 'empty messages');
+await expectError(() => client.chat.completions.create({ model: 'mock-small',
+    max_tokens: 0, messages: [{ role: 'user', content: 'x' }] }), 400,
+    'max_tokens 0');
+const empty = new OpenAI({ baseURL: `${BASE_URL}/v1`, apiKey: KEY_EMPTY,
+    maxRetries: 0 });
+await expectError(() => empty.chat.completions.create({ model: 'mock-small',
+    messages: [{ role: 'user', content: 'x' }] }), 402, 'no credits');
+{
+	const r = await fetch(`${BASE_URL}/v1/chat/completions`, { method: 'POST',
+	    headers: { Authorization: `Bearer ${KEY}` }, body: '{"model":' });
+	const j = await r.json();
+	ok(r.status === 400 && j.error.code === 'invalid_json', 'malformed JSON');
+	const big = 'x'.repeat(2 * 1024 * 1024);
+	const r2 = await fetch(`${BASE_URL}/v1/chat/completions`, {
+	    method: 'POST', headers: { Authorization: `Bearer ${KEY}` },
+	    body: big }).catch(() => ({ status: 413 }));
+	ok(r2.status === 413, `oversized body: ${r2.status}`);
+	const r3 = await fetch(`${BASE_URL}/v1/nowhere`);
+	ok(r3.status === 404, 'unknown endpoint');
+}
+
+// ---- a client that leaves mid-stream pays for what was generated ------------
+{
+	const ac = new AbortController();
+	const stream = await client.chat.completions.create({ model: 'mock-slow',
+	    stream: true, max_tokens: 16, messages: [{ role: 'user',
+	    content: 'long answer please' }] }, { signal: ac.signal });
+	let n = 0, id = null;
+	try {
+		for await (const chunk of stream) {
+			id = chunk.id;
+			if (++n === 4) ac.abort();
+		}
+	} catch { /* aborted */ }
+	await new Promise((r) => setTimeout(r, 500));
+	const row = execFileSync('sqlite3', [STATE_DB, `SELECT status || ' ' || ` +
+	    `completion_tokens || ' ' || cost FROM requests WHERE id = '${id}'`])
+	    .toString().trim().split(' ');
+	const tokens = Number(row[1]);
+	ok(row[0] === 'cancelled' && tokens >= 3 && tokens < 16 &&
+	    Number(row[2]) === 3 + tokens, `disconnect: charged ${row.join(' ')}`);
+}
+
+// ---- credits under concurrency: 200 at once against exactly 50 -------------
+{
+	const exact = new OpenAI({ baseURL: `${BASE_URL}/v1`,
+	    apiKey: process.env.KEY_EXACT, maxRetries: 0 });
+	const results = await Promise.allSettled(Array.from({ length: 200 },
+	    () => exact.chat.completions.create({ model: 'mock-exact',
+	    max_tokens: 10, messages: [{ role: 'user', content: 'go' }] })));
+	const won = results.filter((r) => r.status === 'fulfilled').length;
+	const paid = results.filter((r) => r.status === 'rejected' &&
+	    r.reason?.status === 402).length;
+	ok(won === 50 && paid === 150, `concurrency: ${won} succeeded, ${paid} ` +
+	    'refused with 402 (want 50 and 150)');
+	const bal = execFileSync('sqlite3', [STATE_DB, 'SELECT credits || " " || ' +
+	    `reserved FROM keys WHERE id = '${process.env.KEY_EXACT_ID}'`])
+	    .toString().trim();
+	ok(bal === '0 0', `concurrency: balance ends at 0, none reserved (${bal})`);
+}
+
+// ---- metrics: counts, never content -----------------------------------------
+{
+	const m = await (await fetch(`${BASE_URL}/metrics`)).text();
+	ok(/cloister_requests_total\{endpoint="chat",status="2xx"\} \d+/.test(m),
+	    'metrics: request counter');
+	ok(!m.includes(CANARY), 'metrics: no content');
+}
+
+console.log(`gateway (openai client): ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

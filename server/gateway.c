@@ -425,6 +425,8 @@ gw_free(struct gw *gw)
 	if (gw->http != NULL)
 		evhttp_free(gw->http);
 	if (gw->base != NULL)
+		gw_upstream_free(gw);
+	if (gw->base != NULL)
 		event_base_free(gw->base);
 	ledger_close(gw->ledger);
 	identity_free(gw->id);
@@ -464,6 +466,7 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	util_hex_encode(h, sizeof(h), gw.evidence_id);
 	r = CLOISTER_ERR_ALLOC;
 	if ((gw.base = event_base_new()) == NULL ||
+	    (r = gw_upstream_init(&gw, why, sizeof(why))) != 0 ||
 	    (r = start_http(&gw, why, sizeof(why))) != 0)
 		goto out;
 	gw.sig[0] = evsignal_new(gw.base, SIGINT, on_signal, &gw);

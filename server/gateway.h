@@ -54,6 +54,9 @@ struct gw {
 	int		 simulated;
 	struct gw_metrics m;
 	struct event	*sig[2];
+	void		*multi;		/* CURLM * */
+	struct event	*curl_timer;
+	char		*api_keys[GW_BACKENDS_MAX];
 };
 
 struct gw_req {
@@ -81,6 +84,16 @@ struct gw_req {
 	uint32_t	 seed;
 	uint64_t	 t0_ns;
 	int		 done;
+	/* openai-compatible upstreams (upstream.c) */
+	void		*easy;		/* CURL * */
+	struct curl_slist *up_headers;
+	char		*up_body;
+	size_t		 up_len;
+	struct evbuffer	*up_buf;	/* response bytes not yet handled */
+	long		 up_status;
+	int		 up_paused;
+	int		 up_usage;	/* the upstream reported usage */
+	int		 started;	/* stream headers sent */
 };
 
 /* gateway.c */
@@ -96,6 +109,24 @@ void	gw_observe(struct gw *gw, enum gw_endpoint ep, int status,
 /* infer.c: the inference endpoints */
 void	gw_infer(struct gw *gw, struct evhttp_request *req,
 	    enum gw_endpoint ep, const struct ledger_key *key);
+
+/* infer.c, for the backends */
+int	gw_finish(struct gw_req *r, const uint8_t resp_sha256[32],
+	    const char *status, char **jws);
+void	gw_refund(struct gw_req *r, const char *status);
+void	gw_stream_start(struct gw_req *r);
+int	gw_stream_send(struct gw_req *r, const void *data, size_t len,
+	    void (*cb)(struct evhttp_connection *, void *));
+void	gw_stream_end(struct gw_req *r, const char *status);
+void	gw_reply_whole(struct gw_req *r, int status, const char *body,
+	    size_t len, const char *outcome);
+
+/* upstream.c: openai-compatible backends through libcurl's multi API */
+struct json_t;
+int	gw_upstream_init(struct gw *gw, char *why, size_t whylen);
+void	gw_upstream_free(struct gw *gw);
+void	gw_upstream_start(struct gw_req *r, struct json_t *req);
+void	gw_upstream_cancel(struct gw_req *r);
 
 /* mock.c: the deterministic backend */
 unsigned mock_count_words(const char *s);

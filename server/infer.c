@@ -208,7 +208,10 @@ check_request(struct gw_req *r, json_t *o, long *words)
 static int64_t
 cost_of(const struct gw_req *r)
 {
-	int64_t c = price(r->usage.prompt_tokens, r->model->input) +
+	int64_t cached = r->usage.cached_tokens < r->usage.prompt_tokens ?
+	    r->usage.cached_tokens : r->usage.prompt_tokens;
+	int64_t c = price(r->usage.prompt_tokens - cached, r->model->input) +
+	    price(cached, r->model->cached) +
 	    price(r->usage.completion_tokens, r->model->output);
 
 	return c < r->reserved ? c : r->reserved;
@@ -216,8 +219,8 @@ cost_of(const struct gw_req *r)
 
 /* Sign the receipt and settle in one ledger transaction; *jws for the
  * caller to send. */
-static int
-finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
+int
+gw_finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
     char **jws)
 {
 	struct cloister_receipt_claims c;
@@ -266,8 +269,8 @@ finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
 }
 
 /* Nothing was produced: release the reservation, charge nothing. */
-static void
-refund(struct gw_req *r, const char *status)
+void
+gw_refund(struct gw_req *r, const char *status)
 {
 	memset(&r->usage, 0, sizeof(r->usage));
 	ledger_settle(r->gw->ledger, r->id, &r->usage, 0, status, NULL,
@@ -351,39 +354,55 @@ whole_answer(struct gw_req *r, json_t *req)
 	return o;
 }
 
-static void
-reply_whole(struct gw_req *r, json_t *req)
+/* A whole answer: its receipt covers exactly these bytes. */
+void
+gw_reply_whole(struct gw_req *r, int status, const char *body, size_t len,
+    const char *outcome)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
 	struct evbuffer *b = NULL;
 	uint8_t rh[CRYPTO_SHA256_LEN];
-	json_t *o;
-	char *s = NULL, *jws = NULL;
+	char *jws = NULL;
 
-	o = r->ep == GW_EP_EMBEDDINGS ?
-	    embeddings(r, json_object_get(req, "input")) : whole_answer(r, req);
-	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL ||
-	    crypto_sha256(s, strlen(s), rh) != 0 ||
-	    finish(r, rh, "ok", &jws) != 0 || (b = evbuffer_new()) == NULL) {
+	if (crypto_sha256(body, len, rh) != 0 ||
+	    gw_finish(r, rh, outcome, &jws) != 0 ||
+	    (b = evbuffer_new()) == NULL) {
 		if (jws == NULL)
-			refund(r, "failed");
+			gw_refund(r, "failed");
 		gw_error(r->req, 500, "server_error", "internal", "the "
 		    "response could not be completed; nothing was charged");
 		gw_observe(r->gw, r->ep, 500, r->t0_ns);
 		goto out;
 	}
-	evbuffer_add(b, s, strlen(s));
+	evbuffer_add(b, body, len);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Cloister-Receipt", jws);
-	evhttp_send_reply(r->req, 200, NULL, b);
-	gw_observe(r->gw, r->ep, 200, r->t0_ns);
+	evhttp_send_reply(r->req, status, NULL, b);
+	gw_observe(r->gw, r->ep, status, r->t0_ns);
  out:
 	evbuffer_free(b);
+	free(jws);
+}
+
+static void
+reply_mock(struct gw_req *r, json_t *req)
+{
+	json_t *o;
+	char *s = NULL;
+
+	o = r->ep == GW_EP_EMBEDDINGS ?
+	    embeddings(r, json_object_get(req, "input")) : whole_answer(r, req);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
+		gw_refund(r, "failed");
+		gw_error(r->req, 500, "server_error", "internal", "out of "
+		    "memory; nothing was charged");
+		gw_observe(r->gw, r->ep, 500, r->t0_ns);
+	} else
+		gw_reply_whole(r, 200, s, strlen(s), "ok");
 	if (s != NULL) {
 		util_wipe(s, strlen(s));
 		free(s);
 	}
-	free(jws);
 	json_decref(o);
 }
 
@@ -406,26 +425,41 @@ chunk_sent(struct evhttp_connection *c, void *arg)
 		event_add(r->timer, &tv);
 }
 
-static int
-send_event(struct gw_req *r, const char *data, int with_cb)
+/* Bytes of the stream, hashed as sent; cb runs when they are out. */
+int
+gw_stream_send(struct gw_req *r, const void *data, size_t len,
+    void (*cb)(struct evhttp_connection *, void *))
 {
 	struct evbuffer *b = evbuffer_new();
-	size_t n = strlen(data);
 
 	if (b == NULL)
 		return CLOISTER_ERR_ALLOC;
-	evbuffer_add(b, "data: ", 6);
-	evbuffer_add(b, data, n);
-	evbuffer_add(b, "\n\n", 2);
-	crypto_sha256_add(r->resp_hash, "data: ", 6);
-	crypto_sha256_add(r->resp_hash, data, n);
-	crypto_sha256_add(r->resp_hash, "\n\n", 2);
-	if (with_cb)
-		evhttp_send_reply_chunk_with_cb(r->req, b, chunk_sent, r);
+	evbuffer_add(b, data, len);
+	crypto_sha256_add(r->resp_hash, data, len);
+	if (cb != NULL)
+		evhttp_send_reply_chunk_with_cb(r->req, b, cb, r);
 	else
 		evhttp_send_reply_chunk(r->req, b);
 	evbuffer_free(b);
 	return 0;
+}
+
+static int
+send_event(struct gw_req *r, const char *data, int with_cb)
+{
+	size_t n = strlen(data);
+	char *e;
+	int rc;
+
+	if ((e = malloc(n + 9)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	memcpy(e, "data: ", 6);
+	memcpy(e + 6, data, n);
+	memcpy(e + 6 + n, "\n\n", 3);
+	rc = gw_stream_send(r, e, n + 8, with_cb ? chunk_sent : NULL);
+	util_wipe(e, n + 8);
+	free(e);
+	return rc;
 }
 
 static char *
@@ -465,8 +499,8 @@ chunk_json(const struct gw_req *r, const char *word, int first,
 	return s;
 }
 
-static void
-stream_end(struct gw_req *r, const char *status)
+void
+gw_stream_end(struct gw_req *r, const char *status)
 {
 	uint8_t rh[CRYPTO_SHA256_LEN];
 	struct evbuffer *b;
@@ -474,8 +508,8 @@ stream_end(struct gw_req *r, const char *status)
 
 	crypto_sha256_end(r->resp_hash, rh);
 	r->resp_hash = NULL;
-	if (finish(r, rh, status, &jws) != 0)
-		refund(r, "failed");
+	if (gw_finish(r, rh, status, &jws) != 0)
+		gw_refund(r, "failed");
 	if (r->req != NULL) {
 		/* The receipt travels as a final SSE comment. */
 		if (jws != NULL && (b = evbuffer_new()) != NULL) {
@@ -508,7 +542,7 @@ stream_next(struct gw_req *r)
 			return;
 		}
 		free(s);
-		stream_end(r, "failed");
+		gw_stream_end(r, "failed");
 		return;
 	}
 	if ((s = chunk_json(r, NULL, 0, r->total < MOCK_WORDS ? "length" :
@@ -522,7 +556,7 @@ stream_next(struct gw_req *r)
 		free(s);
 	}
 	send_event(r, "[DONE]", 0);
-	stream_end(r, "ok");
+	gw_stream_end(r, "ok");
 }
 
 static void
@@ -542,29 +576,42 @@ on_close(struct evhttp_connection *c, void *arg)
 	r->gw->m.cancelled++;
 	if (r->timer != NULL)
 		event_del(r->timer);
-	stream_end(r, "cancelled");
+	if (r->backend->type == GW_BACKEND_OPENAI) {
+		gw_upstream_cancel(r);
+		if (!r->up_usage)
+			r->usage.completion_tokens = r->sent;
+	}
+	gw_stream_end(r, "cancelled");
+}
+
+/* Reply headers of a stream; from now on a closed connection cancels. */
+void
+gw_stream_start(struct gw_req *r)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+
+	evhttp_add_header(h, "Content-Type", "text/event-stream");
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	evhttp_send_reply_start(r->req, 200, "OK");
+	r->conn = evhttp_request_get_connection(r->req);
+	evhttp_connection_set_closecb(r->conn, on_close, r);
 }
 
 static void
 reply_stream(struct gw_req *r)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
 	char *s;
 
 	if (crypto_sha256_begin(&r->resp_hash) != 0 ||
 	    (r->timer = event_new(r->gw->base, -1, 0, on_tick, r)) == NULL) {
-		refund(r, "failed");
+		gw_refund(r, "failed");
 		gw_error(r->req, 500, "server_error", "internal", "the "
 		    "stream could not start; nothing was charged");
 		gw_observe(r->gw, r->ep, 500, r->t0_ns);
 		gw_req_free(r);
 		return;
 	}
-	evhttp_add_header(h, "Content-Type", "text/event-stream");
-	evhttp_add_header(h, "Cache-Control", "no-cache");
-	evhttp_send_reply_start(r->req, 200, "OK");
-	r->conn = evhttp_request_get_connection(r->req);
-	evhttp_connection_set_closecb(r->conn, on_close, r);
+	gw_stream_start(r);
 	if (r->ep == GW_EP_CHAT && (s = chunk_json(r, NULL, 1, NULL, 0)) !=
 	    NULL) {
 		send_event(r, s, 1);
@@ -669,13 +716,12 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 		status = 402;
 		goto done;
 	}
-	if (r->backend->type != GW_BACKEND_MOCK) {
-		refund(r, "failed");
-		gw_error(req, 502, "server_error", "upstream_unavailable",
-		    "backend %s: openai-compatible upstreams are not built "
-		    "into this version yet", r->backend->name);
-		status = 502;
-		goto done;
+	if (r->backend->type == GW_BACKEND_OPENAI) {
+		/* Until the upstream counts: words, for a cancellation. */
+		r->usage.prompt_tokens = words;
+		gw_upstream_start(r, o);
+		json_decref(o);
+		return;
 	}
 	r->usage.prompt_tokens = words;
 	r->seed = (uint32_t)r->body_sha256[0] << 8 | r->body_sha256[1];
@@ -687,7 +733,7 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 		return;
 	}
 	r->usage.completion_tokens = r->total;
-	reply_whole(r, o);
+	reply_mock(r, o);
 	json_decref(o);
 	gw_req_free(r);
 	return;

@@ -16,7 +16,15 @@ command -v sqlite3 >/dev/null || { echo "gateway: sqlite3 missing"; exit 1; }
 
 start_marker=$tmp/start
 touch "$start_marker"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(freeport)
+deadport=$(freeport)
+# The scripted OpenAI-compatible upstream, on loopback.
+export UP_KEY="upkey-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+node "$node_dir/upstream.mjs" >"$tmp/up.port" 2>"$tmp/up.err" &
+uppid=$!
+for _ in $(seq 1 50); do [ -s "$tmp/up.port" ] && break; sleep 0.1; done
+upport=$(cat "$tmp/up.port")
 state=$tmp/state
 work=$tmp/client
 mkdir -p "$work"
@@ -38,6 +46,22 @@ backends:
     chunk_delay_ms: 40
     models:
       - { name: mock-slow, input: 1000000, output: 1000000 }
+  - name: up
+    type: openai-compatible
+    base_url: http://127.0.0.1:$upport/v1
+    api_key_env: UP_KEY
+    confidential: true
+    models:
+      - { name: up-echo, input: 1000000, output: 1000000, cached: 500000 }
+      - { name: up-slow, input: 1000000, output: 1000000 }
+      - { name: up-400, input: 1000000, output: 1000000 }
+      - { name: up-500, input: 1000000, output: 1000000 }
+      - { name: up-embed, input: 1000000 }
+  - name: down
+    type: openai-compatible
+    base_url: http://127.0.0.1:$deadport/v1
+    models:
+      - { name: down-model, input: 1000000, output: 1000000 }
 YAML
 
 pid=
@@ -51,7 +75,7 @@ start() {
 	echo "gateway: did not start"; cat "$tmp/serve.err"; return 1
 }
 stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
-trap 'stop; rm -rf "$tmp"' EXIT
+trap 'stop; kill "$uppid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 start || exit 1
 key() {	# key NAME CREDITS: prints the key, its id in $tmp/NAME.id
@@ -68,22 +92,25 @@ KX=$(key exact 500)
 # The openai client suite (it prints its own summary; count it as one).
 BASE_URL=http://127.0.0.1:$port KEY=$K KEY_EMPTY=$KE KEY_EXACT=$KX \
     KEY_EXACT_ID=$(cat "$tmp/exact.id") CLOISTER=$bin WORK=$work \
-    STATE_DB=$state/ledger.db CANARY=$canary \
+    STATE_DB=$state/ledger.db CANARY=$canary UP_URL=http://127.0.0.1:$upport \
     node "$node_dir/gateway.test.mjs" && ok || bad "openai client suite"
 
 # kill -9 under load, restart: the ledger is consistent and every
 # acknowledged request is there with its receipt.
 MAINID=$(cat "$tmp/main.id")
+curls=
 for i in $(seq 1 40); do
 	curl -s -o /dev/null -D "$tmp/h$i" "http://127.0.0.1:$port/v1/chat/completions" \
 	    -H "Authorization: Bearer $K" \
 	    -d "{\"model\":\"mock-slow\",\"stream\":$( [ $((i % 2)) -eq 0 ] && echo true || echo false),\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"load $canary\"}]}" &
+	curls="$curls $!"
 done
 sleep 0.5
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 pid=
-wait 2>/dev/null
+# shellcheck disable=SC2086
+wait $curls 2>/dev/null
 start || exit 1
 acked=0
 missing=0

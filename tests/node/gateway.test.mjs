@@ -239,6 +239,89 @@ await expectError(() => empty.chat.completions.create({ model: 'mock-small',
 	ok(bal === '0 0', `concurrency: balance ends at 0, none reserved (${bal})`);
 }
 
+// ---- an openai-compatible upstream (scripted, on loopback) -----------------
+function balance() {
+	return Number(execFileSync('sqlite3', [STATE_DB, 'SELECT credits FROM ' +
+	    `keys WHERE id = (SELECT key_id FROM requests ORDER BY started ` +
+	    'DESC LIMIT 1)']).toString().trim());
+}
+async function seen() {
+	return (await fetch(`${process.env.UP_URL}/seen`)).json();
+}
+{
+	const { data, response } = await client.chat.completions.create({
+	    model: 'up-echo', messages: [{ role: 'user', content: `hi ${CANARY}` }],
+	}).withResponse();
+	ok(data.choices[0].message.content === 'upstream says hello from loopback',
+	    'upstream: answer relayed');
+	const e = await lastWire();
+	const c = verifyReceipt(response.headers.get('cloister-receipt'),
+	    e.request, e.response, 'upstream');
+	// 5 uncached + 2 cached at half price + 5 out.
+	ok(c && c.backend_type === 'openai-compatible' && c.confidential === true &&
+	    c.usage.prompt_tokens === 7 && c.usage.cached_tokens === 2 &&
+	    c.cost === 5 + 1 + 5, `upstream: billed on its usage (${c?.cost})`);
+}
+for (const includeUsage of [false, true]) {
+	const what = `upstream stream (include_usage ${includeUsage})`;
+	const stream = await client.chat.completions.create({ model: 'up-echo',
+	    stream: true, messages: [{ role: 'user', content: 'go' }],
+	    ...(includeUsage ? { stream_options: { include_usage: true } } : {}) });
+	let text = '', usage = null;
+	for await (const chunk of stream) {
+		if (chunk.choices.length > 0)
+			text += chunk.choices[0].delta.content ?? '';
+		if (chunk.usage) usage = chunk.usage;
+	}
+	ok(text === 'upstream says hello from loopback', `${what}: text`);
+	ok(includeUsage === (usage !== null), `${what}: usage only when asked`);
+	ok((await seen()).body.stream_options?.include_usage === true,
+	    `${what}: usage always asked of the upstream`);
+	const e = await lastWire();
+	const [body, jws] = splitReceipt(e.response);
+	const c = verifyReceipt(jws ?? '', e.request, body, what);
+	ok(c && c.usage.completion_tokens === 5 && c.cost === 11,
+	    `${what}: billed on the upstream's usage`);
+}
+{
+	// The last stream settles when its upstream transfer ends.
+	await new Promise((r) => setTimeout(r, 300));
+	const before = balance();
+	await expectError(() => client.chat.completions.create({ model: 'up-400',
+	    messages: [{ role: 'user', content: 'x' }] }), 400,
+	    'upstream 400 relayed');
+	await expectError(() => client.chat.completions.create({ model: 'up-500',
+	    messages: [{ role: 'user', content: 'x' }] }), 502, 'upstream 500');
+	await expectError(() => client.chat.completions.create({
+	    model: 'down-model', messages: [{ role: 'user', content: 'x' }] }),
+	    502, 'upstream down');
+	ok(balance() === before, 'upstream failures charge nothing');
+	const emb = await client.embeddings.create({ model: 'up-embed',
+	    input: 'x', encoding_format: 'float' });
+	ok(emb.data[0].embedding.length === 2 && emb.usage.prompt_tokens === 4,
+	    'upstream embeddings');
+}
+{
+	const ac = new AbortController();
+	const stream = await client.chat.completions.create({ model: 'up-slow',
+	    stream: true, messages: [{ role: 'user', content: 'a b c' }] },
+	    { signal: ac.signal });
+	let n = 0, id = null;
+	try {
+		for await (const chunk of stream) {
+			id = chunk.id;
+			if (++n === 5) ac.abort();
+		}
+	} catch { /* aborted */ }
+	await new Promise((r) => setTimeout(r, 500));
+	const rows = execFileSync('sqlite3', [STATE_DB, 'SELECT status || " " || ' +
+	    'completion_tokens || " " || cost FROM requests ORDER BY started ' +
+	    'DESC, rowid DESC LIMIT 1']).toString().trim().split(' ');
+	const t = Number(rows[1]);
+	ok(rows[0] === 'cancelled' && t >= 4 && t < 20 && Number(rows[2]) === 3 + t,
+	    `upstream disconnect: charged ${rows.join(' ')} (id ${id})`);
+}
+
 // ---- metrics: counts, never content -----------------------------------------
 {
 	const m = await (await fetch(`${BASE_URL}/metrics`)).text();

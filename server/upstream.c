@@ -1,0 +1,513 @@
+/*
+ * openai-compatible upstreams through libcurl's multi interface on the
+ * gateway's libevent loop (gateway.h): curl tells us which sockets to
+ * watch and when to wake it; no thread, no blocking call.
+ *
+ * Streams are relayed event by event ("data: …\n\n"): the upstream is
+ * always asked for usage (stream_options.include_usage) so the bill is
+ * the upstream's own count, and the usage event is dropped again when the
+ * client did not ask for it.  When the client's socket has more than
+ * RELAY_HIGH bytes waiting, the transfer is paused until they are sent.
+ * An upstream failure charges nothing; a client that leaves cancels the
+ * transfer and pays for the content events already relayed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
+
+#include <jansson.h>
+
+#include "cloister/error.h"
+#include "gateway.h"
+#include "util.h"
+
+#define RESPONSE_MAX	(16u * 1024 * 1024)
+#define EVENT_MAX	(1024u * 1024)
+#define RELAY_HIGH	(256u * 1024)
+#define KEY_FILE_MAX	4096
+
+static const char *const ep_path[GW_EP_COUNT] = { "/chat/completions",
+	"/completions", "/embeddings" };
+
+struct sock {
+	struct event	*ev;
+	struct gw	*gw;
+};
+
+static void check_done(struct gw *gw);
+
+/* ---- curl on libevent ----------------------------------------------------- */
+
+static void
+on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *gw = arg;
+	int running, flags = (what & EV_READ ? CURL_CSELECT_IN : 0) |
+	    (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+
+	curl_multi_socket_action(gw->multi, fd, flags, &running);
+	check_done(gw);
+}
+
+static int
+on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
+{
+	struct gw *gw = userp;
+	struct sock *s = sockp;
+	short kind;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (s != NULL) {
+			event_free(s->ev);
+			free(s);
+		}
+		curl_multi_assign(gw->multi, fd, NULL);
+		return 0;
+	}
+	kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) |
+	    (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST);
+	if (s == NULL) {
+		if ((s = calloc(1, sizeof(*s))) == NULL)
+			return -1;
+		s->gw = gw;
+		curl_multi_assign(gw->multi, fd, s);
+	} else
+		event_free(s->ev);
+	if ((s->ev = event_new(gw->base, fd, kind, on_socket_event, gw)) ==
+	    NULL)
+		return -1;
+	return event_add(s->ev, NULL);
+}
+
+static void
+on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *gw = arg;
+	int running;
+
+	curl_multi_socket_action(gw->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(gw);
+}
+
+static int
+on_timer(CURLM *m, long ms, void *userp)
+{
+	struct gw *gw = userp;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (ms < 0)
+		return evtimer_del(gw->curl_timer);
+	return evtimer_add(gw->curl_timer, &tv);
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+static char *
+load_key(const struct gw_backend *b, char *why, size_t whylen)
+{
+	const char *env;
+	uint8_t *buf;
+	size_t len;
+	char *k;
+
+	if (b->api_key_env[0] != '\0') {
+		if ((env = getenv(b->api_key_env)) == NULL || *env == '\0') {
+			util_fail(CLOISTER_ERR_CONFIG, why, whylen, "backend "
+			    "%s: %s is not set", b->name, b->api_key_env);
+			return NULL;
+		}
+		return strdup(env);
+	}
+	if (b->api_key_file[0] == '\0')
+		return strdup("");
+	if (util_read_file(b->api_key_file, KEY_FILE_MAX, &buf, &len) != 0) {
+		util_fail(CLOISTER_ERR_CONFIG, why, whylen, "backend %s: "
+		    "cannot read %s", b->name, b->api_key_file);
+		return NULL;
+	}
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	if ((k = malloc(len + 1)) != NULL) {
+		memcpy(k, buf, len);
+		k[len] = '\0';
+	}
+	util_wipe(buf, len);
+	free(buf);
+	return k;
+}
+
+int
+gw_upstream_init(struct gw *gw, char *why, size_t whylen)
+{
+	for (size_t i = 0; i < gw->cfg.nbackends; i++)
+		if (gw->cfg.backends[i].type == GW_BACKEND_OPENAI &&
+		    (gw->api_keys[i] = load_key(&gw->cfg.backends[i], why,
+		    whylen)) == NULL)
+			return CLOISTER_ERR_CONFIG;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    (gw->multi = curl_multi_init()) == NULL ||
+	    (gw->curl_timer = evtimer_new(gw->base, on_timeout, gw)) == NULL)
+		return util_fail(CLOISTER_ERR_ALLOC, why, whylen, "libcurl "
+		    "cannot start");
+	curl_multi_setopt(gw->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(gw->multi, CURLMOPT_SOCKETDATA, gw);
+	curl_multi_setopt(gw->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(gw->multi, CURLMOPT_TIMERDATA, gw);
+	return 0;
+}
+
+void
+gw_upstream_free(struct gw *gw)
+{
+	for (size_t i = 0; i < GW_BACKENDS_MAX; i++)
+		if (gw->api_keys[i] != NULL) {
+			util_wipe(gw->api_keys[i], strlen(gw->api_keys[i]));
+			free(gw->api_keys[i]);
+		}
+	if (gw->curl_timer != NULL)
+		event_free(gw->curl_timer);
+	if (gw->multi != NULL)
+		curl_multi_cleanup(gw->multi);
+	curl_global_cleanup();
+}
+
+/* ---- one transfer -------------------------------------------------------- */
+
+static void
+xfer_free(struct gw_req *r)
+{
+	if (r->easy != NULL) {
+		curl_multi_remove_handle(r->gw->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+		r->easy = NULL;
+	}
+	curl_slist_free_all(r->up_headers);
+	r->up_headers = NULL;
+	if (r->up_body != NULL) {
+		util_wipe(r->up_body, r->up_len);
+		free(r->up_body);
+		r->up_body = NULL;
+	}
+	if (r->up_buf != NULL) {
+		struct evbuffer_iovec v[8];
+		int n;
+
+		while ((n = evbuffer_peek(r->up_buf, -1, NULL, v, 8)) > 0) {
+			for (int i = 0; i < n && i < 8; i++)
+				util_wipe(v[i].iov_base, v[i].iov_len);
+			evbuffer_drain(r->up_buf,
+			    evbuffer_get_length(r->up_buf));
+		}
+		evbuffer_free(r->up_buf);
+		r->up_buf = NULL;
+	}
+}
+
+void
+gw_upstream_cancel(struct gw_req *r)
+{
+	xfer_free(r);
+}
+
+static void
+read_usage(struct gw_req *r, json_t *u)
+{
+	json_t *d;
+
+	if (!json_is_object(u))
+		return;
+	r->usage.prompt_tokens = json_integer_value(json_object_get(u,
+	    "prompt_tokens"));
+	r->usage.completion_tokens = json_integer_value(json_object_get(u,
+	    "completion_tokens"));
+	d = json_object_get(u, "prompt_tokens_details");
+	r->usage.cached_tokens = json_integer_value(json_object_get(d,
+	    "cached_tokens"));
+	if (r->usage.prompt_tokens < 0 || r->usage.completion_tokens < 0 ||
+	    r->usage.cached_tokens < 0)
+		memset(&r->usage, 0, sizeof(r->usage));
+	else
+		r->up_usage = 1;
+}
+
+/* The upstream did not count: bill the reservation, the worst case. */
+static void
+no_usage(struct gw_req *r)
+{
+	r->usage.prompt_tokens = (int64_t)r->body_len;
+	r->usage.completion_tokens = r->ep == GW_EP_EMBEDDINGS ? 0 :
+	    r->max_tokens;
+}
+
+static void
+drained(struct evhttp_connection *c, void *arg)
+{
+	struct gw_req *r = arg;
+
+	if (r->up_paused && r->easy != NULL) {
+		r->up_paused = 0;
+		curl_easy_pause(r->easy, CURLPAUSE_CONT);
+	}
+}
+
+static size_t
+client_backlog(struct gw_req *r)
+{
+	struct bufferevent *bev;
+
+	if (r->conn == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(r->conn)) == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(bev));
+}
+
+/* One SSE event from the upstream: note usage, drop what the client did
+ * not ask for, relay the rest byte for byte. */
+static int
+relay_event(struct gw_req *r, const char *ev, size_t len)
+{
+	json_t *o, *ch;
+	int drop = 0;
+
+	if (len > 6 && memcmp(ev, "data: ", 6) == 0 &&
+	    (o = json_loadb(ev + 6, len - 6, 0, NULL)) != NULL) {
+		read_usage(r, json_object_get(o, "usage"));
+		ch = json_object_get(o, "choices");
+		drop = !r->include_usage && json_is_array(ch) &&
+		    json_array_size(ch) == 0 &&
+		    json_is_object(json_object_get(o, "usage"));
+		if (json_array_size(ch) > 0)
+			r->sent++;	/* content events, for cancellations */
+		json_decref(o);
+	}
+	if (drop)
+		return 0;
+	return gw_stream_send(r, ev, len, drained);
+}
+
+/* Complete events ("\n\n"-terminated) out of the buffer. */
+static int
+relay_events(struct gw_req *r)
+{
+	struct evbuffer_ptr p;
+	size_t n;
+	char *ev;
+	int rc = 0;
+
+	for (;;) {
+		p = evbuffer_search(r->up_buf, "\n\n", 2, NULL);
+		if (p.pos < 0)
+			break;
+		n = (size_t)p.pos + 2;
+		if ((ev = malloc(n)) == NULL)
+			return CLOISTER_ERR_ALLOC;
+		evbuffer_remove(r->up_buf, ev, n);
+		rc = relay_event(r, ev, n);
+		util_wipe(ev, n);
+		free(ev);
+		if (rc != 0)
+			return rc;
+	}
+	if (evbuffer_get_length(r->up_buf) > EVENT_MAX)
+		return CLOISTER_ERR_TOO_LARGE;
+	return 0;
+}
+
+static size_t
+on_data(char *data, size_t size, size_t n, void *arg)
+{
+	struct gw_req *r = arg;
+	size_t len = size * n;
+
+	if (r->up_status == 0)
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
+		    &r->up_status);
+	if (r->stream && r->up_status == 200) {
+		if (r->req == NULL)
+			return 0;
+		if (client_backlog(r) > RELAY_HIGH) {
+			r->up_paused = 1;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		if (!r->started) {
+			gw_stream_start(r);
+			r->started = 1;
+		}
+		if (evbuffer_add(r->up_buf, data, len) != 0 ||
+		    relay_events(r) != 0)
+			return 0;
+		return len;
+	}
+	if (evbuffer_get_length(r->up_buf) + len > RESPONSE_MAX)
+		return 0;
+	return evbuffer_add(r->up_buf, data, len) == 0 ? len : 0;
+}
+
+/* A whole answer: relay it byte for byte, billed on its usage. */
+static void
+done_whole(struct gw_req *r)
+{
+	size_t len = evbuffer_get_length(r->up_buf);
+	char *body = (char *)evbuffer_pullup(r->up_buf, (ev_ssize_t)len);
+	json_t *o;
+
+	if (r->up_status < 200 || r->up_status > 299) {
+		gw_refund(r, "failed");
+		if (r->up_status >= 400 && r->up_status < 500 && body != NULL &&
+		    (o = json_loadb(body, len, 0, NULL)) != NULL &&
+		    json_is_object(json_object_get(o, "error"))) {
+			/* The upstream's own complaint, for the client. */
+			json_decref(o);
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    r->req), "Content-Type", "application/json");
+			evhttp_send_reply(r->req, (int)r->up_status, NULL,
+			    r->up_buf);
+		} else
+			gw_error(r->req, 502, "server_error", "upstream_error",
+			    "backend %s answered HTTP %ld; nothing was charged",
+			    r->backend->name, r->up_status);
+		gw_observe(r->gw, r->ep, r->up_status >= 400 &&
+		    r->up_status < 500 ? (int)r->up_status : 502, r->t0_ns);
+		return;
+	}
+	if (body != NULL && (o = json_loadb(body, len, 0, NULL)) != NULL) {
+		read_usage(r, json_object_get(o, "usage"));
+		json_decref(o);
+	}
+	if (!r->up_usage)
+		no_usage(r);
+	gw_reply_whole(r, 200, body != NULL ? body : "", len,
+	    r->up_usage ? "ok" : "no_usage");
+}
+
+static void
+done(struct gw_req *r, CURLcode cc)
+{
+	if (r->stream && r->started) {
+		/* Headers went out: finish the stream either way. */
+		if (cc != CURLE_OK) {
+			memset(&r->usage, 0, sizeof(r->usage));
+			xfer_free(r);
+			gw_stream_end(r, "failed");
+			return;
+		}
+		if (!r->up_usage)
+			no_usage(r);
+		xfer_free(r);
+		gw_stream_end(r, r->up_usage ? "ok" : "no_usage");
+		return;
+	}
+	if (cc != CURLE_OK) {
+		gw_refund(r, "failed");
+		gw_error(r->req, 502, "server_error", "upstream_unavailable",
+		    "backend %s: %s; nothing was charged", r->backend->name,
+		    curl_easy_strerror(cc));
+		gw_observe(r->gw, r->ep, 502, r->t0_ns);
+	} else
+		done_whole(r);
+	xfer_free(r);
+	gw_req_free(r);
+}
+
+static void
+check_done(struct gw *gw)
+{
+	struct gw_req *r;
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(gw->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		r = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &r);
+		if (r != NULL)
+			done(r, m->data.result);
+	}
+}
+
+/* The client's request, with usage always asked of a stream. */
+static char *
+upstream_body(struct gw_req *r, json_t *req)
+{
+	json_t *o = json_deep_copy(req), *so;
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	if (r->stream) {
+		so = json_object_get(o, "stream_options");
+		if (!json_is_object(so)) {
+			so = json_object();
+			json_object_set_new(o, "stream_options", so);
+		}
+		json_object_set_new(so, "include_usage", json_true());
+	}
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static int
+setup(struct gw_req *r, json_t *req)
+{
+	const struct gw_backend *b = r->backend;
+	const char *key = r->gw->api_keys[r->model->backend];
+	char url[GW_PATH_MAX + 32], auth[KEY_FILE_MAX + 32];
+	CURL *e;
+
+	snprintf(url, sizeof(url), "%s%s", b->base_url, ep_path[r->ep]);
+	if ((r->up_body = upstream_body(r, req)) == NULL ||
+	    (r->up_buf = evbuffer_new()) == NULL ||
+	    (r->stream && crypto_sha256_begin(&r->resp_hash) != 0) ||
+	    (r->easy = e = curl_easy_init()) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	r->up_len = strlen(r->up_body);
+	r->up_headers = curl_slist_append(NULL,
+	    "Content-Type: application/json");
+	if (key != NULL && *key != '\0') {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+		r->up_headers = curl_slist_append(r->up_headers, auth);
+		util_wipe(auth, sizeof(auth));
+	}
+	if (r->up_headers == NULL)
+		return CLOISTER_ERR_ALLOC;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->up_headers);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->up_body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)r->up_len);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
+	/* A stalled upstream: less than a byte a second for the timeout. */
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+	    (long)r->gw->cfg.timeout_s);
+	if (curl_multi_add_handle(r->gw->multi, e) != CURLM_OK)
+		return CLOISTER_ERR_UPSTREAM;
+	return 0;
+}
+
+void
+gw_upstream_start(struct gw_req *r, json_t *req)
+{
+	if (setup(r, req) != 0) {
+		xfer_free(r);
+		gw_refund(r, "failed");
+		gw_error(r->req, 502, "server_error", "upstream_unavailable",
+		    "backend %s cannot be reached; nothing was charged",
+		    r->backend->name);
+		gw_observe(r->gw, r->ep, 502, r->t0_ns);
+		gw_req_free(r);
+	}
+}

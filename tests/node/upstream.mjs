@@ -1,0 +1,81 @@
+// A scripted OpenAI-compatible upstream for the gateway's tests: fixed
+// answers and usage, chosen by model name.  Listens on 127.0.0.1 only and
+// prints its port.  GET /seen returns what it was last asked.
+//   node upstream.mjs   (env: UP_KEY, the bearer token it requires)
+import http from 'node:http';
+
+let seen = null;
+const words = ['upstream', 'says', 'hello', 'from', 'loopback'];
+
+function json(res, status, o) {
+	res.writeHead(status, { 'content-type': 'application/json' });
+	res.end(JSON.stringify(o));
+}
+
+function usage(req) {
+	return { prompt_tokens: 7, completion_tokens: req.model === 'up-slow' ?
+	    20 : words.length, total_tokens: 12,
+	    prompt_tokens_details: { cached_tokens: 2 } };
+}
+
+function stream(res, req) {
+	res.writeHead(200, { 'content-type': 'text/event-stream' });
+	const n = req.model === 'up-slow' ? 20 : words.length;
+	const delay = req.model === 'up-slow' ? 100 : 0;
+	const base = { id: 'chatcmpl-up', object: 'chat.completion.chunk',
+	    created: 1, model: req.model };
+	let i = 0;
+	const tick = () => {
+		if (res.destroyed) return;
+		if (i < n) {
+			res.write(`data: ${JSON.stringify({ ...base, choices: [{
+			    index: 0, delta: { content: (i ? ' ' : '') +
+			    words[i % words.length] }, finish_reason: null }] })}\n\n`);
+			i++;
+			setTimeout(tick, delay);
+			return;
+		}
+		res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0,
+		    delta: {}, finish_reason: 'stop' }] })}\n\n`);
+		if (req.stream_options?.include_usage)
+			res.write(`data: ${JSON.stringify({ ...base, choices: [],
+			    usage: usage(req) })}\n\n`);
+		res.end('data: [DONE]\n\n');
+	};
+	tick();
+}
+
+const server = http.createServer((hreq, res) => {
+	if (hreq.method === 'GET' && hreq.url === '/seen')
+		return json(res, 200, seen ?? {});
+	let body = '';
+	hreq.on('data', (c) => { body += c; });
+	hreq.on('end', () => {
+		if (hreq.headers.authorization !== `Bearer ${process.env.UP_KEY}`)
+			return json(res, 401, { error: { message: 'bad upstream key',
+			    type: 'invalid_request_error' } });
+		let req;
+		try { req = JSON.parse(body); } catch {
+			return json(res, 400, { error: { message: 'bad json' } });
+		}
+		seen = { path: hreq.url, body: req };
+		if (req.model === 'up-400')
+			return json(res, 400, { error: { message: 'upstream refuses ' +
+			    'this request', type: 'invalid_request_error',
+			    code: 'upstream_says_no' } });
+		if (req.model === 'up-500')
+			return json(res, 500, { error: { message: 'boom' } });
+		if (hreq.url === '/v1/embeddings')
+			return json(res, 200, { object: 'list', model: req.model,
+			    data: [{ object: 'embedding', index: 0,
+			    embedding: [0.1, 0.2] }],
+			    usage: { prompt_tokens: 4, total_tokens: 4 } });
+		if (req.stream)
+			return stream(res, req);
+		json(res, 200, { id: 'chatcmpl-up', object: 'chat.completion',
+		    created: 1, model: req.model, choices: [{ index: 0, message: {
+		    role: 'assistant', content: words.join(' ') },
+		    finish_reason: 'stop' }], usage: usage(req) });
+	});
+});
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));

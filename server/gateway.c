@@ -16,7 +16,12 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <jansson.h>
 
@@ -391,13 +396,51 @@ open_state(struct gw *gw, char *why, size_t whylen)
 	    &gw->ledger, why, whylen);
 }
 
+/* Each accepted connection gets its own TLS session. */
+static struct bufferevent *
+tls_bev(struct event_base *base, void *arg)
+{
+	SSL *ssl = SSL_new(arg);
+
+	if (ssl == NULL)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+static int
+tls_setup(struct gw *gw, char *why, size_t whylen)
+{
+	const struct gw_config *c = &gw->cfg;
+	char err[256] = "";
+	SSL_CTX *ctx;
+
+	if ((ctx = gw->tls = SSL_CTX_new(TLS_server_method())) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
+	    SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, c->tls_key,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		ERR_error_string_n(ERR_get_error(), err, sizeof(err));
+		return util_fail(CLOISTER_ERR_CONFIG, why, whylen, "tls: "
+		    "cannot use %s and %s: %s", c->tls_cert, c->tls_key, err);
+	}
+	evhttp_set_bevcb(gw->http, tls_bev, ctx);
+	return 0;
+}
+
 static int
 start_http(struct gw *gw, char *why, size_t whylen)
 {
 	const struct gw_config *c = &gw->cfg;
+	int r;
 
 	if ((gw->http = evhttp_new(gw->base)) == NULL)
 		return CLOISTER_ERR_ALLOC;
+	if (c->tls_cert[0] != '\0' && (r = tls_setup(gw, why, whylen)) != 0)
+		return r;
 	evhttp_set_max_body_size(gw->http, (ev_ssize_t)c->max_body);
 	evhttp_set_max_headers_size(gw->http, (ev_ssize_t)c->max_headers);
 	evhttp_set_timeout(gw->http, (int)c->timeout_s);
@@ -428,6 +471,7 @@ gw_free(struct gw *gw)
 		gw_upstream_free(gw);
 	if (gw->base != NULL)
 		event_base_free(gw->base);
+	SSL_CTX_free(gw->tls);
 	ledger_close(gw->ledger);
 	identity_free(gw->id);
 	free(gw->evidence);
@@ -448,11 +492,6 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	if (cfg->tls_cert[0] == '\0' && !loopback(cfg->host)) {
 		fprintf(stderr, "cloister: plain HTTP is allowed on loopback "
 		    "only; configure tls to listen on %s\n", cfg->host);
-		return CLOISTER_ERR_CONFIG;
-	}
-	if (cfg->tls_cert[0] != '\0') {
-		fprintf(stderr, "cloister: TLS termination is not built yet; "
-		    "listen on loopback without tls\n");
 		return CLOISTER_ERR_CONFIG;
 	}
 	if ((r = identity_new(&gw.id)) != 0 ||
@@ -477,8 +516,9 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	}
 	event_add(gw.sig[0], NULL);
 	event_add(gw.sig[1], NULL);
-	fprintf(stderr, "cloister: serving http://%s:%u/v1 (config %s, "
-	    "evidence %.16s…%s)\n", cfg->host, cfg->port, config_path,
+	fprintf(stderr, "cloister: serving http%s://%s:%u/v1 (config %s, "
+	    "evidence %.16s…%s)\n", gw.tls != NULL ? "s" : "", cfg->host,
+	    cfg->port, config_path,
 	    gw.evidence_id, gw.simulated ? ", SIMULATED TEE" : "");
 	event_base_dispatch(gw.base);
 	fprintf(stderr, "cloister: stopped\n");

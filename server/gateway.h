@@ -54,6 +54,7 @@ struct gw {
 	int		 simulated;
 	struct gw_metrics m;
 	struct event	*sig[2];
+	struct ssl_ctx_st *tls;		/* NULL: plain HTTP (loopback) */
 	void		*multi;		/* CURLM * */
 	struct event	*curl_timer;
 	char		*api_keys[GW_BACKENDS_MAX];

@@ -133,6 +133,28 @@ neg=$(sqlite3 "$state/ledger.db" "SELECT count(*) FROM keys WHERE credits < 0 OR
 [ "$neg" = 0 ] && ok || bad "negative balance"
 stop
 
+# TLS: the same API over HTTPS with the configured certificate; plain
+# HTTP to that port fails; plain HTTP off loopback is refused at start.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 -subj /CN=localhost \
+    -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+tport=$(freeport)
+sed -e "s/^listen: .*/listen: 127.0.0.1:$tport/" "$tmp/gw.yaml" >"$tmp/tls.yaml"
+printf 'tls: { cert: %s, key: %s }\n' "$tmp/cert.pem" "$tmp/key.pem" >>"$tmp/tls.yaml"
+"$bin" serve --config "$tmp/tls.yaml" >>"$tmp/serve.out" 2>>"$tmp/serve.err" &
+tpid=$!
+for _ in $(seq 1 100); do
+	curl -sf --cacert "$tmp/cert.pem" "https://127.0.0.1:$tport/healthz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+out=$(curl -s --cacert "$tmp/cert.pem" "https://127.0.0.1:$tport/v1/models" -H "Authorization: Bearer $K")
+echo "$out" | grep -q '"mock-small"' && ok || bad "TLS: models over https: $out"
+curl -s "http://127.0.0.1:$tport/healthz" >/dev/null 2>&1 && bad "TLS port answers plain HTTP" || ok
+kill "$tpid"; wait "$tpid" 2>/dev/null
+sed -e "s/^listen: .*/listen: 0.0.0.0:$tport/" "$tmp/gw.yaml" >"$tmp/open.yaml"
+expect_exit 1 "$bin" serve --config "$tmp/open.yaml"
+grep -q 'loopback only' "$tmp/err" && ok || bad "plain HTTP off loopback not refused"
+
 # The canary: request content appears in no file the gateway wrote, in
 # its logs, or in temporary files, WAL included.
 hits=$(grep -rl --binary-files=text "$canary" "$state" "$tmp/serve.out" "$tmp/serve.err" 2>/dev/null)

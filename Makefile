@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 VECTORS    ?= $(CURDIR)/../shared/vectors
 FUZZ_SECONDS ?= 600
 
-.PHONY: all run test bench fuzz lint format clean bootstrap build
+.PHONY: all run demo test bench fuzz lint format clean bootstrap build
 
 all: build
 
@@ -20,8 +20,12 @@ build: bootstrap
 	    -DCLOISTER_VECTORS=$(VECTORS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-# Until the gateway exists, the main job is the verifier on a real quote.
+# The main job: the gateway on the bundled demo configuration.
 run: build
+	@scripts/run $(BUILD)/cloister
+
+# The offline verifiers on real evidence, and an evidence round trip.
+demo: build
 	@scripts/demo $(BUILD)/cloister $(VECTORS)
 
 test: bootstrap

@@ -5,9 +5,11 @@
  * commits, never the database's consistency.  Every statement is prepared
  * once; every change that touches two rows is one transaction.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -47,11 +49,8 @@ static const char schema_v1[] =
     " status TEXT NOT NULL,"
     " started INTEGER NOT NULL,"
     " finished INTEGER NOT NULL DEFAULT 0,"
-    " receipt_sha256 BLOB);"
-    "CREATE INDEX requests_key ON requests(key_id, started);"
-    "CREATE TABLE receipts ("
-    " id TEXT PRIMARY KEY REFERENCES requests(id),"
-    " jws TEXT NOT NULL);";
+    " receipt_sha256 BLOB,"
+    " receipt TEXT);";
 
 enum stmt {
 	S_BEGIN,
@@ -64,12 +63,8 @@ enum stmt {
 	S_KEY_AUTH,
 	S_TOPUP_INSERT,
 	S_CREDITS_ADD,
-	S_RESERVE,
+	S_CHARGE,
 	S_REQ_INSERT,
-	S_REQ_GET,
-	S_SETTLE_KEY,
-	S_SETTLE_REQ,
-	S_RECEIPT_PUT,
 	S_RECEIPT_GET,
 	S_COUNT
 };
@@ -92,27 +87,91 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "VALUES (?, ?, ?)",
 	[S_CREDITS_ADD] = "UPDATE keys SET credits = credits + ? WHERE id = ? "
 	    "AND revoked = 0",
-	[S_RESERVE] = "UPDATE keys SET credits = credits - ?1, reserved = "
-	    "reserved + ?1 WHERE id = ?2 AND revoked = 0 AND credits >= ?1",
+	[S_CHARGE] = "UPDATE keys SET credits = credits - ?1 WHERE id = ?2 AND "
+	    "credits >= ?1",
 	[S_REQ_INSERT] = "INSERT INTO requests (id, key_id, model, backend, "
-	    "confidential, reserved, status, started) "
-	    "VALUES (?, ?, ?, ?, ?, ?, 'reserved', ?)",
-	[S_REQ_GET] = "SELECT key_id, reserved FROM requests WHERE id = ? AND "
-	    "status = 'reserved'",
-	[S_SETTLE_KEY] = "UPDATE keys SET credits = credits + ?1 - ?2, "
-	    "reserved = reserved - ?1 WHERE id = ?3",
-	[S_SETTLE_REQ] = "UPDATE requests SET prompt_tokens = ?, "
-	    "completion_tokens = ?, cached_tokens = ?, cost = ?, status = ?, "
-	    "finished = ?, receipt_sha256 = ? WHERE id = ?",
-	[S_RECEIPT_PUT] = "INSERT INTO receipts (id, jws) VALUES (?, ?)",
-	[S_RECEIPT_GET] = "SELECT r.jws FROM receipts r JOIN requests q ON "
-	    "q.id = r.id WHERE r.id = ? AND q.key_id = ?",
+	    "confidential, reserved, prompt_tokens, completion_tokens, "
+	    "cached_tokens, cost, status, started, finished, receipt_sha256, "
+	    "receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[S_RECEIPT_GET] = "SELECT receipt FROM requests WHERE id = ? AND "
+	    "key_id = ? AND receipt IS NOT NULL",
+};
+
+/* A request in flight: its credits are held in memory, not written. */
+struct hold {
+	char		 req_id[LEDGER_ID_MAX];
+	char		 key_id[LEDGER_ID_MAX];
+	char		 model[LEDGER_MODEL_MAX];
+	char		 backend[LEDGER_MODEL_MAX];
+	int		 confidential;
+	int64_t		 amount;
+	int64_t		 started;
 };
 
 struct ledger {
 	sqlite3		*db;
 	sqlite3_stmt	*st[S_COUNT];
+	struct hold	*holds;
+	size_t		 nholds, capholds;
+	/* The server's WAL checkpointer: its own connection and thread, so
+	 * that copying the log into the database (and its fsync) never
+	 * happens on a request's path. */
+	char		*path;
+	pthread_t	 ckpt;
+	int		 ckpt_running;
+	pthread_mutex_t	 ckpt_lock;
+	pthread_cond_t	 ckpt_cond;
+	int		 ckpt_stop;
 };
+
+#define CHECKPOINT_MS	500
+
+static void *
+checkpointer(void *arg)
+{
+	struct ledger *l = arg;
+	struct timespec t;
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(l->path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	pthread_mutex_lock(&l->ckpt_lock);
+	while (!l->ckpt_stop) {
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_nsec += CHECKPOINT_MS * 1000000L;
+		t.tv_sec += t.tv_nsec / 1000000000L;
+		t.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&l->ckpt_cond, &l->ckpt_lock, &t);
+		pthread_mutex_unlock(&l->ckpt_lock);
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+		pthread_mutex_lock(&l->ckpt_lock);
+	}
+	pthread_mutex_unlock(&l->ckpt_lock);
+	sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+	    NULL);
+	sqlite3_close(db);
+	return NULL;
+}
+
+static int
+start_checkpointer(struct ledger *l, const char *path)
+{
+	if ((l->path = strdup(path)) == NULL ||
+	    sqlite3_exec(l->db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		return CLOISTER_ERR_ALLOC;
+	pthread_mutex_init(&l->ckpt_lock, NULL);
+	pthread_cond_init(&l->ckpt_cond, NULL);
+	if (pthread_create(&l->ckpt, NULL, checkpointer, l) != 0)
+		return CLOISTER_ERR_INTERNAL;
+	l->ckpt_running = 1;
+	return 0;
+}
 
 static sqlite3_stmt *
 stmt(struct ledger *l, enum stmt s)
@@ -227,9 +286,20 @@ ledger_close(struct ledger *l)
 {
 	if (l == NULL)
 		return;
+	if (l->ckpt_running) {
+		pthread_mutex_lock(&l->ckpt_lock);
+		l->ckpt_stop = 1;
+		pthread_cond_signal(&l->ckpt_cond);
+		pthread_mutex_unlock(&l->ckpt_lock);
+		pthread_join(l->ckpt, NULL);
+		pthread_mutex_destroy(&l->ckpt_lock);
+		pthread_cond_destroy(&l->ckpt_cond);
+	}
+	free(l->path);
 	for (size_t i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(l->st[i]);
 	sqlite3_close(l->db);
+	free(l->holds);
 	free(l);
 }
 
@@ -266,8 +336,8 @@ ledger_open(const char *path, unsigned flags, int64_t now,
 			    "%s", sqlite3_errmsg(l->db));
 			goto bad;
 		}
-	if ((flags & LEDGER_RECOVER) && (r = recover(l, now, why,
-	    whylen)) != 0)
+	if ((flags & LEDGER_SERVER) && ((r = recover(l, now, why,
+	    whylen)) != 0 || (r = start_checkpointer(l, path)) != 0))
 		goto bad;
 	*out = l;
 	return 0;
@@ -440,41 +510,84 @@ ledger_credits_add(struct ledger *l, const char *id, int64_t amount,
 
 /* ---- requests ------------------------------------------------------- */
 
+/*
+ * Holding credits for a request in flight is a check against the balance
+ * minus what other requests hold, in memory: the gateway is one thread,
+ * so two requests cannot both pass it, and a crash loses only holds --
+ * requests that were never answered and owe nothing.  Only settling
+ * writes, once per request.
+ */
 int
-ledger_reserve(struct ledger *l, const char *req_id, const char *key_id,
-    const char *model, const char *backend, int confidential,
-    int64_t amount, int64_t now)
+ledger_reserve(struct ledger *l, const char *req_id,
+    const struct ledger_key *key, const char *model, const char *backend,
+    int confidential, int64_t amount, int64_t now)
 {
-	sqlite3_stmt *p;
-	int r;
+	struct hold *h;
 
 	if (amount < 0)
 		return CLOISTER_ERR_INVALID_ARG;
-	if ((r = exec_simple(l, S_BEGIN)) != 0)
-		return r;
-	p = stmt(l, S_RESERVE);
-	sqlite3_bind_int64(p, 1, amount);
-	sqlite3_bind_text(p, 2, key_id, -1, SQLITE_TRANSIENT);
-	if ((r = step_done(p)) != 0)
-		goto bad;
-	if (sqlite3_changes(l->db) != 1) {
-		r = CLOISTER_ERR_CREDITS;
-		goto bad;
+	/* key->credits was read when the request authenticated, on this
+	 * thread, with nothing settled since: only top-ups could have
+	 * raised it. */
+	if (key->credits - ledger_held(l, key->id) < amount)
+		return CLOISTER_ERR_CREDITS;
+	if (l->nholds == l->capholds) {
+		size_t cap = l->capholds == 0 ? 64 : 2 * l->capholds;
+
+		if ((h = realloc(l->holds, cap * sizeof(*h))) == NULL)
+			return CLOISTER_ERR_ALLOC;
+		l->holds = h;
+		l->capholds = cap;
 	}
-	p = stmt(l, S_REQ_INSERT);
-	sqlite3_bind_text(p, 1, req_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(p, 2, key_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(p, 3, model, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(p, 4, backend, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(p, 5, confidential != 0);
-	sqlite3_bind_int64(p, 6, amount);
-	sqlite3_bind_int64(p, 7, now);
-	if ((r = step_done(p)) != 0)
-		goto bad;
-	return commit(l);
- bad:
-	rollback(l);
-	return r;
+	h = &l->holds[l->nholds++];
+	memset(h, 0, sizeof(*h));
+	snprintf(h->req_id, sizeof(h->req_id), "%s", req_id);
+	snprintf(h->key_id, sizeof(h->key_id), "%s", key->id);
+	snprintf(h->model, sizeof(h->model), "%s", model);
+	snprintf(h->backend, sizeof(h->backend), "%s", backend);
+	h->confidential = confidential != 0;
+	h->amount = amount;
+	h->started = now;
+	return 0;
+}
+
+int64_t
+ledger_held(const struct ledger *l, const char *key_id)
+{
+	int64_t held = 0;
+
+	for (size_t i = 0; i < l->nholds; i++)
+		if (strcmp(l->holds[i].key_id, key_id) == 0)
+			held += l->holds[i].amount;
+	return held;
+}
+
+static int
+insert_request(struct ledger *l, const struct hold *h,
+    const struct ledger_usage *u, int64_t cost, const char *status,
+    const char *receipt, const uint8_t *receipt_sha256, int64_t now)
+{
+	sqlite3_stmt *p = stmt(l, S_REQ_INSERT);
+
+	sqlite3_bind_text(p, 1, h->req_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(p, 2, h->key_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(p, 3, h->model, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(p, 4, h->backend, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(p, 5, h->confidential);
+	sqlite3_bind_int64(p, 6, h->amount);
+	sqlite3_bind_int64(p, 7, u != NULL ? u->prompt_tokens : 0);
+	sqlite3_bind_int64(p, 8, u != NULL ? u->completion_tokens : 0);
+	sqlite3_bind_int64(p, 9, u != NULL ? u->cached_tokens : 0);
+	sqlite3_bind_int64(p, 10, cost);
+	sqlite3_bind_text(p, 11, status, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(p, 12, h->started);
+	sqlite3_bind_int64(p, 13, now);
+	if (receipt != NULL) {
+		sqlite3_bind_blob(p, 14, receipt_sha256, CRYPTO_SHA256_LEN,
+		    SQLITE_TRANSIENT);
+		sqlite3_bind_text(p, 15, receipt, -1, SQLITE_STATIC);
+	}
+	return step_done(p);
 }
 
 int
@@ -483,59 +596,43 @@ ledger_settle(struct ledger *l, const char *req_id,
     const char *receipt, int64_t now)
 {
 	uint8_t receipt_sha256[CRYPTO_SHA256_LEN];
-	char key_id[LEDGER_ID_MAX];
-	int64_t reserved;
+	struct hold h;
 	sqlite3_stmt *p;
-	int r, rc;
+	size_t i;
+	int r;
 
+	if (cost < 0)
+		return CLOISTER_ERR_INVALID_ARG;
+	for (i = 0; i < l->nholds; i++)
+		if (strcmp(l->holds[i].req_id, req_id) == 0)
+			break;
+	if (i == l->nholds)
+		return CLOISTER_ERR_NOT_FOUND;
+	h = l->holds[i];
+	/* Never more than was held: the worst case was computed up front. */
+	if (cost > h.amount)
+		cost = h.amount;
 	if (receipt != NULL && (r = crypto_sha256(receipt, strlen(receipt),
 	    receipt_sha256)) != 0)
 		return r;
-	if (cost < 0)
-		return CLOISTER_ERR_INVALID_ARG;
 	if ((r = exec_simple(l, S_BEGIN)) != 0)
 		return r;
-	p = stmt(l, S_REQ_GET);
-	sqlite3_bind_text(p, 1, req_id, -1, SQLITE_TRANSIENT);
-	if ((rc = sqlite3_step(p)) != SQLITE_ROW) {
-		sqlite3_reset(p);
-		r = rc == SQLITE_DONE ? CLOISTER_ERR_NOT_FOUND :
-		    CLOISTER_ERR_DB;
-		goto bad;
-	}
-	copy_col(p, 0, key_id, sizeof(key_id));
-	reserved = sqlite3_column_int64(p, 1);
-	sqlite3_reset(p);
-	/* Never more than was held: the worst case was computed up front. */
-	if (cost > reserved)
-		cost = reserved;
-	p = stmt(l, S_SETTLE_KEY);
-	sqlite3_bind_int64(p, 1, reserved);
-	sqlite3_bind_int64(p, 2, cost);
-	sqlite3_bind_text(p, 3, key_id, -1, SQLITE_TRANSIENT);
+	p = stmt(l, S_CHARGE);
+	sqlite3_bind_int64(p, 1, cost);
+	sqlite3_bind_text(p, 2, h.key_id, -1, SQLITE_TRANSIENT);
 	if ((r = step_done(p)) != 0)
 		goto bad;
-	p = stmt(l, S_SETTLE_REQ);
-	sqlite3_bind_int64(p, 1, u != NULL ? u->prompt_tokens : 0);
-	sqlite3_bind_int64(p, 2, u != NULL ? u->completion_tokens : 0);
-	sqlite3_bind_int64(p, 3, u != NULL ? u->cached_tokens : 0);
-	sqlite3_bind_int64(p, 4, cost);
-	sqlite3_bind_text(p, 5, status, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(p, 6, now);
-	if (receipt != NULL)
-		sqlite3_bind_blob(p, 7, receipt_sha256, CRYPTO_SHA256_LEN,
-		    SQLITE_TRANSIENT);
-	sqlite3_bind_text(p, 8, req_id, -1, SQLITE_TRANSIENT);
-	if ((r = step_done(p)) != 0)
+	if (sqlite3_changes(l->db) != 1) {
+		r = CLOISTER_ERR_CREDITS;	/* cannot happen while held */
 		goto bad;
-	if (receipt != NULL) {
-		p = stmt(l, S_RECEIPT_PUT);
-		sqlite3_bind_text(p, 1, req_id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(p, 2, receipt, -1, SQLITE_TRANSIENT);
-		if ((r = step_done(p)) != 0)
-			goto bad;
 	}
-	return commit(l);
+	if ((r = insert_request(l, &h, u, cost, status, receipt,
+	    receipt_sha256, now)) != 0)
+		goto bad;
+	if ((r = commit(l)) != 0)
+		return r;
+	l->holds[i] = l->holds[--l->nholds];
+	return 0;
  bad:
 	rollback(l);
 	return r;

@@ -5,10 +5,10 @@
  * model, how many tokens, what it cost, how it ended and the hash of its
  * receipt (docs/internals/ledger.md).
  *
- * Credits are integers (micro-units).  A request reserves its worst case
- * before dispatch and settles on the real usage; the balance can never
- * go negative because reservation is one conditional UPDATE.  Requests
- * left reserved by a crash are refunded when the ledger is next opened.
+ * Credits are integers (micro-units).  A request holds its worst case
+ * before dispatch and settles on the real usage in one transaction; the
+ * balance can never go negative (a CHECK, and holds are checked against
+ * the balance).  A crash loses only holds of requests never answered.
  * Not thread-safe: one ledger per thread (the gateway has one loop).
  */
 #ifndef CLOISTER_LEDGER_H
@@ -45,9 +45,10 @@ struct ledger_usage {
 };
 
 /* Open (creating and migrating) the ledger.  The gateway opens it with
- * LEDGER_RECOVER, refunding requests a crash left reserved; tools that
- * run beside a live gateway must not.  why gets a reason on failure. */
-#define LEDGER_RECOVER	0x1u
+ * LEDGER_SERVER: interrupted requests of older versions are closed and a
+ * thread checkpoints the WAL off the request path; tools that run beside
+ * a live gateway open it with 0.  why gets a reason on failure. */
+#define LEDGER_SERVER	0x1u
 int	ledger_open(const char *path, unsigned flags, int64_t now,
 	    struct ledger **out, char *why, size_t whylen);
 void	ledger_close(struct ledger *l);
@@ -68,17 +69,22 @@ int	ledger_key_auth(struct ledger *l, const char *key, size_t len,
 int	ledger_credits_add(struct ledger *l, const char *id, int64_t amount,
 	    int64_t now);
 
-/* Hold amount of key_id's credits for request req_id (CLOISTER_ERR_CREDITS
- * when the balance cannot cover it). */
-int	ledger_reserve(struct ledger *l, const char *req_id, const char *key_id,
-	    const char *model, const char *backend, int confidential,
-	    int64_t amount, int64_t now);
+/* Hold amount of key's credits (as ledger_key_auth read them, on this
+ * thread) for request req_id: CLOISTER_ERR_CREDITS when the balance,
+ * less what requests in flight hold, cannot cover it.  Holds live in
+ * memory: only ledger_settle writes. */
+int	ledger_reserve(struct ledger *l, const char *req_id,
+	    const struct ledger_key *key, const char *model,
+	    const char *backend, int confidential, int64_t amount,
+	    int64_t now);
 /* Charge cost (at most what was reserved; the rest returns to the
  * balance), record how the request ended and, in the same transaction,
  * its receipt (NULL: none) and the receipt's hash. */
 int	ledger_settle(struct ledger *l, const char *req_id,
 	    const struct ledger_usage *u, int64_t cost, const char *status,
 	    const char *receipt, int64_t now);
+/* Credits of key_id held by requests in flight. */
+int64_t	ledger_held(const struct ledger *l, const char *key_id);
 /* The receipt of a request made with key_id; *jws malloc'd. */
 int	ledger_receipt_get(struct ledger *l, const char *req_id,
 	    const char *key_id, char **jws);

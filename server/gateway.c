@@ -392,7 +392,7 @@ open_state(struct gw *gw, char *why, size_t whylen)
 	    gw->cfg.state_dir) >= sizeof(path))
 		return util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen, "state "
 		    "dir path too long");
-	return ledger_open(path, LEDGER_RECOVER, (int64_t)time(NULL),
+	return ledger_open(path, LEDGER_SERVER, (int64_t)time(NULL),
 	    &gw->ledger, why, whylen);
 }
 

@@ -654,7 +654,7 @@ reserve(struct gw_req *r)
 	int rc;
 
 	r->reserved = worst_case(r);
-	rc = ledger_reserve(gw->ledger, r->id, r->key.id, r->model->name,
+	rc = ledger_reserve(gw->ledger, r->id, &r->key, r->model->name,
 	    r->backend->name, r->backend->confidential, r->reserved,
 	    (int64_t)time(NULL));
 	if (rc == CLOISTER_ERR_CREDITS)

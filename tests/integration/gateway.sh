@@ -118,17 +118,18 @@ for f in "$tmp"/h*; do
 	id=$(sed -n 's/^Cloister-Request-Id: \(req_[0-9a-f]*\).*/\1/p' "$f" | tr -d '\r')
 	grep -q '^Cloister-Receipt:' "$f" || continue
 	acked=$((acked + 1))
-	n=$(sqlite3 "$state/ledger.db" "SELECT count(*) FROM requests r JOIN receipts c ON c.id = r.id WHERE r.id = '$id' AND r.status = 'ok'")
+	n=$(sqlite3 "$state/ledger.db" "SELECT count(*) FROM requests WHERE id = '$id' AND status = 'ok' AND receipt IS NOT NULL")
 	[ "$n" = 1 ] || missing=$((missing + 1))
 done
 [ "$missing" -eq 0 ] && ok || bad "kill -9: $missing of $acked acknowledged requests lost"
-# Not vacuous: some requests were answered, some were cut off mid-stream.
-cut=$(sqlite3 "$state/ledger.db" "SELECT count(*) FROM requests WHERE status = 'interrupted'")
-[ "$acked" -ge 1 ] && [ "$cut" -ge 1 ] && ok || bad "kill -9: $acked answered, $cut interrupted (want >= 1 of each)"
-bal=$(sqlite3 "$state/ledger.db" "SELECT (k.credits + k.reserved + (SELECT COALESCE(SUM(cost),0) FROM requests WHERE key_id = k.id) - (SELECT SUM(amount) FROM topups WHERE key_id = k.id)) || ' ' || k.reserved FROM keys k WHERE k.id = '$MAINID'")
-[ "$bal" = "0 0" ] && ok || bad "kill -9: ledger inconsistent (credits+cost-topups, reserved: $bal)"
-open=$(sqlite3 "$state/ledger.db" "SELECT count(*) FROM requests WHERE status = 'reserved'")
-[ "$open" = 0 ] && ok || bad "kill -9: $open requests still reserved after restart"
+# Not vacuous: some requests were answered before the kill, and some
+# were cut off (held in memory only: they owe nothing and left no row).
+answered=$(sqlite3 "$state/ledger.db" "SELECT count(*) FROM requests WHERE model = 'mock-slow'")
+[ "$acked" -ge 1 ] && [ "$answered" -lt 40 ] && ok || bad "kill -9: $acked acknowledged, $answered of 40 settled (want >= 1 and < 40)"
+bal=$(sqlite3 "$state/ledger.db" "SELECT k.credits + (SELECT COALESCE(SUM(cost),0) FROM requests WHERE key_id = k.id) - (SELECT SUM(amount) FROM topups WHERE key_id = k.id) FROM keys k WHERE k.id = '$MAINID'")
+[ "$bal" = "0" ] && ok || bad "kill -9: ledger inconsistent (credits + charged - topped up = $bal)"
+integrity=$(sqlite3 "$state/ledger.db" "PRAGMA integrity_check")
+[ "$integrity" = ok ] && ok || bad "kill -9: integrity_check says $integrity"
 neg=$(sqlite3 "$state/ledger.db" "SELECT count(*) FROM keys WHERE credits < 0 OR reserved < 0")
 [ "$neg" = 0 ] && ok || bad "negative balance"
 stop

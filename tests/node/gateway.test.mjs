@@ -234,9 +234,9 @@ await expectError(() => empty.chat.completions.create({ model: 'mock-small',
 	ok(won === 50 && paid === 150, `concurrency: ${won} succeeded, ${paid} ` +
 	    'refused with 402 (want 50 and 150)');
 	const bal = execFileSync('sqlite3', [STATE_DB, 'SELECT credits || " " || ' +
-	    `reserved FROM keys WHERE id = '${process.env.KEY_EXACT_ID}'`])
-	    .toString().trim();
-	ok(bal === '0 0', `concurrency: balance ends at 0, none reserved (${bal})`);
+	    `(SELECT SUM(cost) FROM requests WHERE key_id = keys.id) FROM keys ` +
+	    `WHERE id = '${process.env.KEY_EXACT_ID}'`]).toString().trim();
+	ok(bal === '0 500', `concurrency: balance ends at 0 with 500 charged (${bal})`);
 }
 
 // ---- an openai-compatible upstream (scripted, on loopback) -----------------

@@ -1,0 +1,434 @@
+/*
+ * bench_gateway: the gateway benchmark's two ends (bench/run-gateway).
+ *
+ *   bench_gateway upstream PORT
+ *	An OpenAI-compatible upstream as fast as a socket allows: a fixed
+ *	answer with usage, or 8 SSE events written back to back.
+ *   bench_gateway latency PORT N STREAM [HEADER]...
+ *	N sequential chat requests on one keep-alive connection; prints
+ *	"p50_us=… p99_us=…" of the whole request (STREAM=0) or of the time
+ *	to first event and between events (STREAM=1).
+ *   bench_gateway saturate PORT CONNECTIONS SECONDS [HEADER]...
+ *	Requests/s with CONNECTIONS keep-alive clients in parallel.
+ */
+#define _GNU_SOURCE	/* memmem */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "stats.h"
+
+#define BUF_MAX		(256 * 1024)
+#define HEADERS_MAX	8
+#define SSE_EVENTS	8
+
+static const char answer[] = "{\"id\":\"chatcmpl-b\",\"object\":"
+    "\"chat.completion\",\"created\":1,\"model\":\"bench\",\"choices\":[{"
+    "\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"ok\"},"
+    "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":5,"
+    "\"completion_tokens\":1,\"total_tokens\":6}}";
+static const char event[] = "data: {\"id\":\"chatcmpl-b\",\"object\":"
+    "\"chat.completion.chunk\",\"created\":1,\"model\":\"bench\","
+    "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"},"
+    "\"finish_reason\":null}]}\n\n";
+static const char usage_event[] = "data: {\"id\":\"chatcmpl-b\",\"object\":"
+    "\"chat.completion.chunk\",\"created\":1,\"model\":\"bench\","
+    "\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":8,"
+    "\"total_tokens\":13}}\n\n";
+
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, c, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* ---- a tiny HTTP/1.1 reader --------------------------------------------- */
+
+struct conn {
+	int	 fd;
+	char	 buf[BUF_MAX];
+	size_t	 len;
+};
+
+static ssize_t
+fill(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->len == sizeof(c->buf))
+		return -1;
+	do
+		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		c->len += (size_t)n;
+	return n;
+}
+
+static void
+consume(struct conn *c, size_t n)
+{
+	memmove(c->buf, c->buf + n, c->len - n);
+	c->len -= n;
+}
+
+/* Headers up to the blank line: their length, or -1. */
+static ssize_t
+read_head(struct conn *c)
+{
+	char *e;
+
+	for (;;) {
+		if ((e = memmem(c->buf, c->len, "\r\n\r\n", 4)) != NULL)
+			return e - c->buf + 4;
+		if (fill(c) <= 0)
+			return -1;
+	}
+}
+
+static long
+header_num(const char *h, size_t n, const char *name)
+{
+	const char *p = h, *end = h + n;
+	size_t nl = strlen(name);
+
+	while (p < end) {
+		if ((size_t)(end - p) > nl && strncasecmp(p, name, nl) == 0)
+			return strtol(p + nl, NULL, 10);
+		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		p++;
+	}
+	return -1;
+}
+
+/* Read a body of len bytes (after the head). */
+static int
+read_body(struct conn *c, size_t len)
+{
+	while (c->len < len)
+		if (fill(c) <= 0)
+			return -1;
+	consume(c, len);
+	return 0;
+}
+
+/* A chunked body; times[] gets the arrival of each data chunk. */
+static int
+read_chunked(struct conn *c, double *times, size_t *ntimes, size_t cap)
+{
+	char *e;
+	long size;
+
+	for (;;) {
+		while ((e = memmem(c->buf, c->len, "\r\n", 2)) == NULL)
+			if (fill(c) <= 0)
+				return -1;
+		size = strtol(c->buf, NULL, 16);
+		consume(c, (size_t)(e - c->buf) + 2);
+		while (c->len < (size_t)size + 2)
+			if (fill(c) <= 0)
+				return -1;
+		if (times != NULL && *ntimes < cap && size > 0)
+			times[(*ntimes)++] = stats_now_us();
+		consume(c, (size_t)size + 2);
+		if (size == 0)
+			return 0;
+	}
+}
+
+/* ---- the upstream ----------------------------------------------------- */
+
+static void *
+serve_conn(void *arg)
+{
+	struct conn *c = arg;
+	char head[256];
+	ssize_t hl;
+	long cl;
+	int stream;
+
+	for (;;) {
+		if ((hl = read_head(c)) < 0 ||
+		    (cl = header_num(c->buf, (size_t)hl, "content-length:")) < 0)
+			break;
+		consume(c, (size_t)hl);
+		while (c->len < (size_t)cl)
+			if (fill(c) <= 0)
+				goto out;
+		stream = memmem(c->buf, (size_t)cl, "\"stream\":true", 13) !=
+		    NULL;
+		consume(c, (size_t)cl);
+		if (!stream) {
+			snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
+			    "Content-Type: application/json\r\nContent-Length: "
+			    "%zu\r\n\r\n", sizeof(answer) - 1);
+			if (write_all(c->fd, head, strlen(head)) != 0 ||
+			    write_all(c->fd, answer, sizeof(answer) - 1) != 0)
+				break;
+			continue;
+		}
+		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: "
+		    "text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
+		if (write_all(c->fd, head, strlen(head)) != 0)
+			break;
+		for (int i = 0; i <= SSE_EVENTS + 1; i++) {
+			const char *ev = i < SSE_EVENTS ? event : i == SSE_EVENTS ?
+			    usage_event : "data: [DONE]\n\n";
+			char ch[32];
+
+			snprintf(ch, sizeof(ch), "%zx\r\n", strlen(ev));
+			if (write_all(c->fd, ch, strlen(ch)) != 0 ||
+			    write_all(c->fd, ev, strlen(ev)) != 0 ||
+			    write_all(c->fd, "\r\n", 2) != 0)
+				goto out;
+		}
+		if (write_all(c->fd, "0\r\n\r\n", 5) != 0)
+			break;
+	}
+ out:
+	close(c->fd);
+	free(c);
+	return NULL;
+}
+
+static int
+upstream(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port) };
+	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1, fd;
+	pthread_t t;
+	struct conn *c;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    listen(s, 128) != 0) {
+		perror("bench_gateway upstream");
+		return 1;
+	}
+	for (;;) {
+		if ((fd = accept(s, NULL, NULL)) < 0)
+			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		if (pthread_create(&t, NULL, serve_conn, c) != 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		pthread_detach(t);
+	}
+}
+
+/* ---- the client --------------------------------------------------------- */
+
+struct client {
+	int		 port;
+	char		 req[4096];
+	size_t		 req_len;
+};
+
+static int
+dial(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static void
+build_request(struct client *cl, int stream, char **headers, int nheaders)
+{
+	char body[512], extra[2048] = "";
+	size_t off = 0;
+
+	snprintf(body, sizeof(body), "{\"model\":\"bench\",\"max_tokens\":16,"
+	    "\"stream\":%s,\"messages\":[{\"role\":\"user\",\"content\":"
+	    "\"say ok\"}]}", stream ? "true" : "false");
+	for (int i = 0; i < nheaders && i < HEADERS_MAX; i++)
+		off += (size_t)snprintf(extra + off, sizeof(extra) - off,
+		    "%s\r\n", headers[i]);
+	cl->req_len = (size_t)snprintf(cl->req, sizeof(cl->req),
+	    "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Content-Type: application/json\r\n%sContent-Length: %zu\r\n\r\n%s",
+	    extra, strlen(body), body);
+}
+
+/* One request; times of data chunks (streams) into t. */
+static int
+one(struct client *cl, struct conn *c, double *t, size_t *nt, size_t cap)
+{
+	ssize_t hl;
+	long len;
+	int chunked, status;
+
+	if (c->fd < 0 && (c->fd = dial(cl->port)) < 0)
+		return -1;
+	if (write_all(c->fd, cl->req, cl->req_len) != 0 ||
+	    (hl = read_head(c)) < 0)
+		goto reconnect;
+	status = (int)strtol(c->buf + 9, NULL, 10);
+	len = header_num(c->buf, (size_t)hl, "content-length:");
+	chunked = memmem(c->buf, (size_t)hl, "chunked", 7) != NULL;
+	consume(c, (size_t)hl);
+	if ((chunked ? read_chunked(c, t, nt, cap) :
+	    read_body(c, len > 0 ? (size_t)len : 0)) != 0)
+		goto reconnect;
+	if (status != 200) {
+		fprintf(stderr, "bench_gateway: HTTP %d\n", status);
+		return -1;
+	}
+	return 0;
+ reconnect:
+	close(c->fd);
+	c->fd = -1;
+	c->len = 0;
+	return -1;
+}
+
+static int
+latency(struct client *cl, int n, int stream)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	double *total = calloc((size_t)n, sizeof(double));
+	double *ttfb = calloc((size_t)n, sizeof(double));
+	double *gaps = calloc((size_t)n * 16, sizeof(double));
+	double t[16], t0;
+	size_t ngaps = 0, nt;
+	int warm = n / 10 + 10;
+
+	if (c == NULL || total == NULL || ttfb == NULL || gaps == NULL)
+		return 1;
+	c->fd = -1;
+	for (int i = -warm; i < n; i++) {
+		nt = 0;
+		t0 = stats_now_us();
+		if (one(cl, c, t, &nt, 16) != 0) {
+			fprintf(stderr, "bench_gateway: request failed\n");
+			return 1;
+		}
+		if (i < 0)
+			continue;
+		total[i] = stats_now_us() - t0;
+		ttfb[i] = nt > 0 ? t[0] - t0 : total[i];
+		for (size_t k = 1; k < nt; k++)
+			gaps[ngaps++] = t[k] - t[k - 1];
+	}
+	if (!stream)
+		printf("p50_us=%.1f p99_us=%.1f\n",
+		    stats_quantile(total, (size_t)n, 0.5),
+		    stats_quantile(total, (size_t)n, 0.99));
+	else
+		printf("ttfb_p50_us=%.1f ttfb_p99_us=%.1f gap_p50_us=%.1f "
+		    "gap_p99_us=%.1f\n", stats_quantile(ttfb, (size_t)n, 0.5),
+		    stats_quantile(ttfb, (size_t)n, 0.99),
+		    stats_quantile(gaps, ngaps, 0.5),
+		    stats_quantile(gaps, ngaps, 0.99));
+	return 0;
+}
+
+struct sat {
+	struct client	*cl;
+	double		 until;
+	long		 done;
+};
+
+static void *
+saturate_one(void *arg)
+{
+	struct sat *s = arg;
+	struct conn *c = calloc(1, sizeof(*c));
+	size_t nt;
+
+	if (c == NULL)
+		return NULL;
+	c->fd = -1;
+	while (stats_now_us() < s->until)
+		if (one(s->cl, c, NULL, &nt, 0) == 0)
+			s->done++;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+	return NULL;
+}
+
+static int
+saturate(struct client *cl, int conns, int secs)
+{
+	pthread_t t[256];
+	struct sat s[256];
+	double t0 = stats_now_us();
+	long total = 0;
+
+	if (conns > 256)
+		conns = 256;
+	for (int i = 0; i < conns; i++) {
+		s[i] = (struct sat){ cl, t0 + secs * 1e6, 0 };
+		pthread_create(&t[i], NULL, saturate_one, &s[i]);
+	}
+	for (int i = 0; i < conns; i++) {
+		pthread_join(t[i], NULL);
+		total += s[i].done;
+	}
+	printf("rps=%.0f\n", (double)total / ((stats_now_us() - t0) / 1e6));
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct client cl;
+
+	if (argc >= 3 && strcmp(argv[1], "upstream") == 0)
+		return upstream(atoi(argv[2]));
+	if (argc >= 5 && strcmp(argv[1], "latency") == 0) {
+		cl.port = atoi(argv[2]);
+		build_request(&cl, atoi(argv[4]), argv + 5, argc - 5);
+		return latency(&cl, atoi(argv[3]), atoi(argv[4]));
+	}
+	if (argc >= 5 && strcmp(argv[1], "saturate") == 0) {
+		cl.port = atoi(argv[2]);
+		build_request(&cl, 0, argv + 5, argc - 5);
+		return saturate(&cl, atoi(argv[3]), atoi(argv[4]));
+	}
+	fprintf(stderr, "usage: bench_gateway upstream PORT | latency PORT N "
+	    "STREAM [HEADER]... | saturate PORT CONNS SECONDS [HEADER]...\n");
+	return 2;
+}

@@ -411,22 +411,36 @@ saturate(struct client *cl, int conns, int secs)
 	return 0;
 }
 
+/* A decimal argument, or exit with usage. */
+static int
+num(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v < 0 || v > 1000000000) {
+		fprintf(stderr, "bench_gateway: '%s' is not a number\n", s);
+		exit(2);
+	}
+	return (int)v;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct client cl;
 
 	if (argc >= 3 && strcmp(argv[1], "upstream") == 0)
-		return upstream(atoi(argv[2]));
+		return upstream(num(argv[2]));
 	if (argc >= 5 && strcmp(argv[1], "latency") == 0) {
-		cl.port = atoi(argv[2]);
-		build_request(&cl, atoi(argv[4]), argv + 5, argc - 5);
-		return latency(&cl, atoi(argv[3]), atoi(argv[4]));
+		cl.port = num(argv[2]);
+		build_request(&cl, num(argv[4]), argv + 5, argc - 5);
+		return latency(&cl, num(argv[3]), num(argv[4]));
 	}
 	if (argc >= 5 && strcmp(argv[1], "saturate") == 0) {
-		cl.port = atoi(argv[2]);
+		cl.port = num(argv[2]);
 		build_request(&cl, 0, argv + 5, argc - 5);
-		return saturate(&cl, atoi(argv[3]), atoi(argv[4]));
+		return saturate(&cl, num(argv[3]), num(argv[4]));
 	}
 	fprintf(stderr, "usage: bench_gateway upstream PORT | latency PORT N "
 	    "STREAM [HEADER]... | saturate PORT CONNS SECONDS [HEADER]...\n");

@@ -38,6 +38,7 @@ bench: build
 	@scripts/bootstrap --bench
 	@bench/run $(BUILD) $(VECTORS)
 	@bench/run-gpu $(BUILD) $(VECTORS)
+	@bench/run-gateway $(BUILD)
 
 fuzz:
 	@scripts/bootstrap --fuzz

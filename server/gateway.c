@@ -63,24 +63,34 @@ gw_observe(struct gw *gw, enum gw_endpoint ep, int status, uint64_t t0_ns)
 /* ---- responses ------------------------------------------------------- */
 
 static void
-send_json(struct evhttp_request *req, int status, json_t *o)
+send_body(struct evhttp_request *req, int status, const char *type,
+    const char *body, size_t len)
 {
 	struct evbuffer *b = evbuffer_new();
-	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
 
-	json_decref(o);
-	if (b == NULL || s == NULL) {
+	if (b == NULL || evbuffer_add(b, body, len) != 0) {
 		evbuffer_free(b);
-		free(s);
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
-	evbuffer_add(b, s, strlen(s));
-	free(s);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
+	    "Content-Type", type);
 	evhttp_send_reply(req, status, NULL, b);
 	evbuffer_free(b);
+}
+
+static void
+send_json(struct evhttp_request *req, int status, json_t *o)
+{
+	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	if (s == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	send_body(req, status, "application/json", s, strlen(s));
+	free(s);
 }
 
 /* An OpenAI-style error object; the message never quotes the request. */
@@ -142,22 +152,6 @@ models(struct gw *gw, struct evhttp_request *req)
 	    data));
 }
 
-static void
-send_bundle(struct evhttp_request *req, const char *json, size_t len)
-{
-	struct evbuffer *b = evbuffer_new();
-
-	if (b == NULL) {
-		evhttp_send_error(req, 500, NULL);
-		return;
-	}
-	evbuffer_add(b, json, len);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, 200, NULL, b);
-	evbuffer_free(b);
-}
-
 static int
 sign_cb(void *ctx, const void *msg, size_t len, uint8_t sig[64])
 {
@@ -212,7 +206,8 @@ attestation(struct gw *gw, struct evhttp_request *req)
 	hex = evhttp_find_header(&q, "nonce");
 	if (hex == NULL) {
 		evhttp_clear_headers(&q);
-		send_bundle(req, gw->evidence, gw->evidence_len);
+		send_body(req, 200, "application/json", gw->evidence,
+		    gw->evidence_len);
 		return;
 	}
 	if (util_hex_decode(hex, strlen(hex), nonce, sizeof(nonce), &n) != 0) {
@@ -227,7 +222,7 @@ attestation(struct gw *gw, struct evhttp_request *req)
 		    "evidence collection failed: %s", why);
 		return;
 	}
-	send_bundle(req, json, len);
+	send_body(req, 200, "application/json", json, len);
 	free(json);
 }
 
@@ -235,7 +230,6 @@ static void
 receipts(struct gw *gw, struct evhttp_request *req, const char *id)
 {
 	struct ledger_key k;
-	struct evbuffer *b;
 	char *jws;
 	int r;
 
@@ -251,14 +245,7 @@ receipts(struct gw *gw, struct evhttp_request *req, const char *id)
 			    "the ledger is unavailable");
 		return;
 	}
-	if ((b = evbuffer_new()) != NULL) {
-		evbuffer_add(b, jws, strlen(jws));
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/jose");
-		evhttp_send_reply(req, 200, NULL, b);
-		evbuffer_free(b);
-	} else
-		evhttp_send_error(req, 500, NULL);
+	send_body(req, 200, "application/jose", jws, strlen(jws));
 	free(jws);
 }
 

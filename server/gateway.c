@@ -60,6 +60,24 @@ gw_observe(struct gw *gw, enum gw_endpoint ep, int status, uint64_t t0_ns)
 			gw->m.latency_bucket[i]++;
 }
 
+/* Overwrite every byte an evbuffer holds, then empty it. */
+void
+gw_wipe_evbuffer(struct evbuffer *b)
+{
+	struct evbuffer_iovec v[16];
+	size_t wiped;
+	int n;
+
+	while ((n = evbuffer_peek(b, -1, NULL, v, 16)) > 0) {
+		wiped = 0;
+		for (int i = 0; i < n && i < 16; i++) {
+			util_wipe(v[i].iov_base, v[i].iov_len);
+			wiped += v[i].iov_len;
+		}
+		evbuffer_drain(b, wiped);
+	}
+}
+
 /* ---- responses ------------------------------------------------------- */
 
 static void

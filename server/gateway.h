@@ -104,6 +104,7 @@ void	gw_error(struct evhttp_request *req, int status, const char *type,
 	    __attribute__((format(printf, 5, 6)));
 void	gw_req_free(struct gw_req *r);
 uint64_t gw_now_ns(void);
+void	gw_wipe_evbuffer(struct evbuffer *b);
 void	gw_observe(struct gw *gw, enum gw_endpoint ep, int status,
 	    uint64_t t0_ns);
 

@@ -41,8 +41,6 @@ take_body(struct gw_req *r)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->req);
 	size_t len = evbuffer_get_length(in);
-	struct evbuffer_iovec v[16];
-	int n;
 
 	if ((r->body = malloc(len + 1)) == NULL)
 		return CLOISTER_ERR_ALLOC;
@@ -50,11 +48,7 @@ take_body(struct gw_req *r)
 		return CLOISTER_ERR_IO;
 	r->body[len] = '\0';
 	r->body_len = len;
-	while ((n = evbuffer_peek(in, -1, NULL, v, 16)) > 0) {
-		for (int i = 0; i < n && i < 16; i++)
-			util_wipe(v[i].iov_base, v[i].iov_len);
-		evbuffer_drain(in, evbuffer_get_length(in));
-	}
+	gw_wipe_evbuffer(in);
 	return crypto_sha256(r->body, len, r->body_sha256);
 }
 

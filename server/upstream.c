@@ -194,15 +194,7 @@ xfer_free(struct gw_req *r)
 		r->up_body = NULL;
 	}
 	if (r->up_buf != NULL) {
-		struct evbuffer_iovec v[8];
-		int n;
-
-		while ((n = evbuffer_peek(r->up_buf, -1, NULL, v, 8)) > 0) {
-			for (int i = 0; i < n && i < 8; i++)
-				util_wipe(v[i].iov_base, v[i].iov_len);
-			evbuffer_drain(r->up_buf,
-			    evbuffer_get_length(r->up_buf));
-		}
+		gw_wipe_evbuffer(r->up_buf);
 		evbuffer_free(r->up_buf);
 		r->up_buf = NULL;
 	}

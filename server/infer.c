@@ -182,11 +182,11 @@ check_request(struct gw_req *r, json_t *o, long *words)
 	    "Cloister-Nonce");
 	if (nonce != NULL) {
 		size_t n = strlen(nonce);
+		int bad = n == 0 || n > GW_NONCE_MAX;
 
-		for (size_t i = 0; i < n; i++)
-			if (nonce[i] < 0x21 || nonce[i] > 0x7e)
-				n = GW_NONCE_MAX + 1;
-		if (n > GW_NONCE_MAX) {
+		for (size_t i = 0; i < n && !bad; i++)
+			bad = nonce[i] < 0x21 || nonce[i] > 0x7e;
+		if (bad) {
 			gw_error(r->req, 400, "invalid_request_error",
 			    "invalid_nonce", "Cloister-Nonce must be 1 to %d "
 			    "printable characters", GW_NONCE_MAX);

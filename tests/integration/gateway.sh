@@ -95,6 +95,12 @@ BASE_URL=http://127.0.0.1:$port KEY=$K KEY_EMPTY=$KE KEY_EXACT=$KX \
     STATE_DB=$state/ledger.db CANARY=$canary UP_URL=http://127.0.0.1:$upport \
     node "$node_dir/gateway.test.mjs" && ok || bad "openai client suite"
 
+# Malformed input: every request answered, errors OpenAI-shaped, no crash
+# (the gateway runs under ASan/UBSan here).
+BASE_URL=http://127.0.0.1:$port KEY=$K node "$node_dir/adversarial.mjs" \
+    >"$tmp/adv.out" 2>&1 && ok || { bad "adversarial input"; tail -5 "$tmp/adv.out"; }
+grep -q "AddressSanitizer\|runtime error" "$tmp/serve.err" && bad "sanitizer report in the gateway's log" || ok
+
 # kill -9 under load, restart: the ledger is consistent and every
 # acknowledged request is there with its receipt.
 MAINID=$(cat "$tmp/main.id")

@@ -18,7 +18,8 @@ const valid = [
 	{ model: 'mock-embed', input: ['a', 'b'] },
 	{ model: 'mock-small', prompt: ['a b', 'c'] },
 ];
-const paths = ['/v1/chat/completions', '/v1/completions', '/v1/embeddings'];
+const paths = ['/v1/chat/completions', '/v1/chat/completions',
+    '/v1/embeddings', '/v1/completions'];
 const junk = ['{', '[', '"', '\\', '\u0000', '9e999', 'null', '\ud800',
     '{"model":"mock-small","max_tokens":-1,"stream":"yes","messages":[1,null,{"role":5}]}'];
 function mutate(s) {
@@ -34,11 +35,14 @@ function mutate(s) {
 const nonces = ['ok-nonce', '\u00ff', '', 'x'.repeat(129), 'sp ace'];
 let passed = 0, failed = 0;
 for (let i = 0; i < n; i++) {
-	const body = mutate(JSON.stringify(valid[i % valid.length]));
+	// Some bodies stay valid, so that header checks are reached too.
+	const v = JSON.stringify(valid[i % valid.length]);
+	const body = rand() < 0.25 ? v : mutate(v);
 	const headers = { Authorization: `Bearer ${key}` };
-	if (i % 5 === 0) headers['Cloister-Nonce'] = nonces[(i / 5) % nonces.length];
+	if (i % 3 === 0)
+		headers['Cloister-Nonce'] = nonces[Math.floor(rand() * nonces.length)];
 	try {
-		const r = await fetch(base + paths[i % 3], { method: 'POST', body,
+		const r = await fetch(base + paths[i % valid.length], { method: 'POST', body,
 		    headers });
 		const text = await r.text();
 		if (r.status >= 400 && r.status !== 413 &&

@@ -21,6 +21,7 @@ int	cmd_verify_evidence(int argc, char **argv);
 int	cmd_evidence(int argc, char **argv);
 int	cmd_verify_receipt(int argc, char **argv);
 int	cmd_serve(int argc, char **argv);
+int	cmd_dlp(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
 int	cmd_credits(int argc, char **argv);
 

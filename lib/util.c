@@ -395,8 +395,10 @@ util_check_window(int64_t at, int64_t from, int64_t to, int early, int late,
 void
 util_wipe(void *p, size_t n)
 {
+	/* explicit_bzero: memset's speed, and the compiler may not drop it
+	 * (OPENSSL_cleanse stores a byte at a time). */
 	if (p != NULL && n > 0)
-		OPENSSL_cleanse(p, n);
+		explicit_bzero(p, n);
 }
 
 int

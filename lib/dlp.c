@@ -1,0 +1,659 @@
+/*
+ * The DLP scanner (dlp.h): one vectorscan block-mode database for every
+ * rule, start-of-match on, so each raw match is (rule, start, end).  A
+ * rule's matches are merged to the longest per start, validated, and
+ * de-duplicated against overlapping findings of other rules (the more
+ * confident one stays).  Decoded layers are scanned with the same
+ * database and their findings reported at the span of the encoded text.
+ */
+#define _GNU_SOURCE	/* memmem */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+#include "cloister/error.h"
+#include "dlp.h"
+#include "util.h"
+
+#define RAW_MAX		65536	/* raw matches per buffer before merging */
+#define RUN_MIN_B64	24	/* shortest base64 run worth decoding */
+#define RUN_MIN_HEX	32
+#define RUN_MIN_PCT	12
+
+typedef int (*validator)(const uint8_t *m, size_t n);
+
+struct rule {
+	const char	*id;
+	const char	*category;
+	const char	*re;
+	enum dlp_confidence conf;
+	validator	 valid;
+};
+
+static int v_entropy_value(const uint8_t *, size_t);
+static int v_entropy_tail(const uint8_t *, size_t);
+static int v_url(const uint8_t *, size_t);
+static int v_email(const uint8_t *, size_t);
+static int v_luhn(const uint8_t *, size_t);
+static int v_iban(const uint8_t *, size_t);
+static int v_aws(const uint8_t *, size_t);
+
+static const struct rule rules[] = {
+	{ "aws-access-key", "credential",
+	    "\\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\\b", DLP_HIGH, v_aws },
+	{ "aws-secret-key", "credential",
+	    "(?i)aws.{0,20}(?:secret|key).{0,20}[\"'\\s:=]{1,5}"
+	    "[A-Za-z0-9/+]{40}\\b", DLP_HIGH, v_entropy_tail },
+	{ "github-token", "credential", "\\bgh[pousr]_[A-Za-z0-9]{36}\\b",
+	    DLP_HIGH, v_entropy_tail },
+	{ "github-fine-grained-token", "credential",
+	    "\\bgithub_pat_[A-Za-z0-9_]{40}", DLP_HIGH, v_entropy_tail },
+	{ "gitlab-token", "credential", "\\bglpat-[A-Za-z0-9_-]{20}",
+	    DLP_HIGH, v_entropy_tail },
+	{ "slack-token", "credential",
+	    "\\bxox[abprs]-[0-9]{6,}-[A-Za-z0-9-]{10,}\\b", DLP_HIGH, NULL },
+	{ "slack-webhook", "credential",
+	    "https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/"
+	    "[A-Za-z0-9]{20,}", DLP_HIGH, NULL },
+	{ "stripe-key", "credential", "\\b[rs]k_live_[A-Za-z0-9]{24,}\\b",
+	    DLP_HIGH, v_entropy_tail },
+	/* Specific before generic: of two equally sure findings on the
+	 * same bytes, the rule listed first stays. */
+	{ "anthropic-key", "credential", "\\bsk-ant-[a-z0-9]{2,8}-"
+	    "[A-Za-z0-9_-]{40}", DLP_HIGH, v_entropy_tail },
+	{ "cloister-key", "credential", "\\bsk-clo-[A-Za-z0-9_-]{43}",
+	    DLP_HIGH, NULL },
+	{ "openai-key", "credential",
+	    "\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{40}", DLP_HIGH,
+	    v_entropy_tail },
+	{ "google-api-key", "credential", "\\bAIza[0-9A-Za-z_-]{35}",
+	    DLP_HIGH, v_entropy_tail },
+	{ "private-key", "private-key", "-----BEGIN (?:RSA |EC |DSA |OPENSSH "
+	    "|ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----", DLP_HIGH, NULL },
+	{ "jwt", "token", "\\beyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\."
+	    "[A-Za-z0-9_-]{16,}", DLP_MEDIUM, NULL },
+	{ "url-credentials", "credential", "\\b[a-z][a-z0-9+.-]+://"
+	    "[^\\s/:@\"'<>]+:[^\\s/@\"'<>]{3,}@[A-Za-z0-9._-]+",
+	    DLP_HIGH, v_url },
+	{ "password-assignment", "credential", "(?i)(?:password|passwd|"
+	    "\\bpwd|secret|api_?key|access_?token|auth_?token)\\b[\"']?\\s*[:=]"
+	    "\\s*[\"']?[^\\s\"',;]{8,}", DLP_MEDIUM, v_entropy_value },
+	{ "email", "pii", "\\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+"
+	    "(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}\\b", DLP_LOW, v_email },
+	{ "phone", "pii", "\\+[1-9][0-9]{0,2}[ .-]?\\(?[0-9]{1,4}\\)?"
+	    "(?:[ .-]?[0-9]{2,4}){2,4}\\b", DLP_LOW, NULL },
+	{ "iban", "pii", "\\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}"
+	    "(?: ?[A-Z0-9]{1,3})?\\b", DLP_MEDIUM, v_iban },
+	{ "credit-card", "pii", "\\b[2-6][0-9]{3}(?:[ -]?[0-9]{4}){2}"
+	    "[ -]?[0-9]{1,7}\\b", DLP_MEDIUM, v_luhn },
+};
+
+#define NRULES	(sizeof(rules) / sizeof(rules[0]))
+
+struct raw {
+	unsigned	 id;
+	size_t		 from, to;
+};
+
+struct dlp {
+	hs_database_t	*db;
+	hs_scratch_t	*scratch;
+	struct raw	*raw;
+	size_t		 nraw;
+	int		 overflow;
+	size_t		 tmp_hi;	/* bytes of the decode buffer used */
+};
+
+/* ---- validators ---------------------------------------------------- */
+
+static double
+entropy(const uint8_t *s, size_t n)
+{
+	unsigned count[256] = { 0 };
+	double h = 0;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		count[s[i]]++;
+	for (size_t i = 0; i < 256; i++)
+		if (count[i] != 0) {
+			double p = (double)count[i] / (double)n;
+
+			h -= p * log2(p);
+		}
+	return h;
+}
+
+/* Documentation and template values, not secrets. */
+static int
+placeholder(const uint8_t *s, size_t n)
+{
+	static const char *const marks[] = { "EXAMPLE", "example", "xxxx",
+	    "XXXX", "****", "<", ">", "${", "{{", "your", "YOUR", "changeme",
+	    "CHANGEME", "dummy", "DUMMY", "placeholder", "PLACEHOLDER",
+	    "redacted", "REDACTED", "0000000000", "1234567890", "abcdef",
+	    "...", NULL };
+
+	for (size_t i = 0; marks[i] != NULL; i++)
+		if (memmem(s, n, marks[i], strlen(marks[i])) != NULL)
+			return 1;
+	return 0;
+}
+
+/* The token after its prefix ("ghp_", "sk-proj-", "key = "): past the
+ * last separator among the first 16 bytes, the rest must look random. */
+static int
+v_entropy_tail(const uint8_t *m, size_t n)
+{
+	size_t i = 0;
+
+	for (size_t k = 0; k < n && k < 16; k++)
+		if (m[k] == '_' || m[k] == '-' || m[k] == ' ' || m[k] == '=' ||
+		    m[k] == ':' || m[k] == '"' || m[k] == '\'')
+			i = k + 1;
+	if (n - i < 16)
+		i = 0;
+	if (placeholder(m, n))
+		return 0;
+	return entropy(m + i, n - i) >= 3.0;
+}
+
+static int
+v_aws(const uint8_t *m, size_t n)
+{
+	return !placeholder(m, n) && entropy(m + 4, n - 4) >= 2.5;
+}
+
+/* key = value: the value must look random and not like a template. */
+static int
+v_entropy_value(const uint8_t *m, size_t n)
+{
+	size_t i = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (m[k] == ':' || m[k] == '=') {
+			i = k + 1;
+			break;
+		}
+	while (i < n && (m[i] == ' ' || m[i] == '"' || m[i] == '\''))
+		i++;
+	if (i >= n || placeholder(m + i, n - i))
+		return 0;
+	/* Code and paths, not values: f(), $VAR, %VAR%, /a/b. */
+	if (m[i] == '/' || m[i] == '$' || m[i] == '%' ||
+	    memchr(m + i, '(', n - i) != NULL)
+		return 0;
+	return entropy(m + i, n - i) >= 2.8;
+}
+
+/* scheme://user:password@host with a password that is not a template. */
+static int
+v_url(const uint8_t *m, size_t n)
+{
+	const uint8_t *colon, *at, *p = memmem(m, n, "://", 3);
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	colon = memchr(p, ':', n - (size_t)(p - m));
+	at = memchr(p, '@', n - (size_t)(p - m));
+	if (colon == NULL || at == NULL || at < colon)
+		return 0;
+	return !placeholder(colon + 1, (size_t)(at - colon - 1)) &&
+	    !(at - colon - 1 == 8 && memcmp(colon + 1, "password", 8) == 0);
+}
+
+static int
+v_email(const uint8_t *m, size_t n)
+{
+	static const char *const fake[] = { "@example.", "@test.",
+	    "@localhost", "noreply@", "no-reply@", NULL };
+
+	for (size_t i = 0; fake[i] != NULL; i++)
+		if (memmem(m, n, fake[i], strlen(fake[i])) != NULL)
+			return 0;
+	return 1;
+}
+
+static int
+v_luhn(const uint8_t *m, size_t n)
+{
+	int sum = 0, dbl = 0, digits = 0;
+
+	for (size_t i = n; i > 0; i--) {
+		int d;
+
+		if (m[i - 1] < '0' || m[i - 1] > '9')
+			continue;
+		d = m[i - 1] - '0';
+		if (dbl && (d *= 2) > 9)
+			d -= 9;
+		sum += d;
+		dbl = !dbl;
+		digits++;
+	}
+	return digits >= 13 && digits <= 19 && sum % 10 == 0;
+}
+
+/* ISO 13616: move the first four characters to the end, letters to
+ * numbers (A = 10), the whole number mod 97 is 1. */
+static int
+v_iban(const uint8_t *m, size_t n)
+{
+	char s[40];
+	size_t k = 0;
+	unsigned rem = 0;
+
+	for (size_t i = 0; i < n && k < sizeof(s); i++)
+		if (m[i] != ' ')
+			s[k++] = (char)m[i];
+	if (k < 15 || k > 34)
+		return 0;
+	for (size_t i = 0; i < k; i++) {
+		char c = s[(i + 4) % k];
+
+		if (c >= '0' && c <= '9')
+			rem = (rem * 10 + (unsigned)(c - '0')) % 97;
+		else if (c >= 'A' && c <= 'Z')
+			rem = (rem * 100 + (unsigned)(c - 'A' + 10)) % 97;
+		else
+			return 0;
+	}
+	return rem == 1;
+}
+
+/* ---- the database ---------------------------------------------------- */
+
+int
+dlp_new(struct dlp **out, char *why, size_t whylen)
+{
+	const char *re[NRULES];
+	unsigned flags[NRULES], ids[NRULES];
+	hs_compile_error_t *err = NULL;
+	struct dlp *d;
+	int r;
+
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->raw = calloc(RAW_MAX, sizeof(*d->raw))) == NULL) {
+		free(d);
+		return CLOISTER_ERR_ALLOC;
+	}
+	for (unsigned i = 0; i < NRULES; i++) {
+		re[i] = rules[i].re;
+		flags[i] = HS_FLAG_SOM_LEFTMOST;
+		ids[i] = i;
+	}
+	if (hs_compile_multi(re, flags, ids, NRULES, HS_MODE_BLOCK, NULL,
+	    &d->db, &err) != HS_SUCCESS) {
+		r = util_fail(CLOISTER_ERR_INTERNAL, why, whylen, "DLP rule %d "
+		    "does not compile: %s", err != NULL ? err->expression : -1,
+		    err != NULL ? err->message : "?");
+		hs_free_compile_error(err);
+		dlp_free(d);
+		return r;
+	}
+	if (hs_alloc_scratch(d->db, &d->scratch) != HS_SUCCESS) {
+		dlp_free(d);
+		return CLOISTER_ERR_ALLOC;
+	}
+	*out = d;
+	return 0;
+}
+
+void
+dlp_free(struct dlp *d)
+{
+	if (d == NULL)
+		return;
+	hs_free_scratch(d->scratch);
+	hs_free_database(d->db);
+	free(d->raw);
+	free(d);
+}
+
+static int
+on_match(unsigned id, unsigned long long from, unsigned long long to,
+    unsigned flags, void *arg)
+{
+	struct dlp *d = arg;
+
+	if (d->nraw == RAW_MAX) {
+		d->overflow = 1;
+		return 1;	/* stop: fail closed, the caller says so */
+	}
+	d->raw[d->nraw++] = (struct raw){ id, (size_t)from, (size_t)to };
+	return 0;
+}
+
+static int
+raw_cmp(const void *a, const void *b)
+{
+	const struct raw *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	if (x->from != y->from)
+		return x->from < y->from ? -1 : 1;
+	return x->to > y->to ? -1 : x->to < y->to;
+}
+
+static int b64_char(uint8_t c);
+
+/* ---- findings ---------------------------------------------------------- */
+
+struct found {
+	struct dlp_finding *v;
+	size_t		 n, max;
+	int		 overflow;
+};
+
+/* Keep f unless an overlapping finding is at least as confident. */
+static void
+add(struct found *fs, const struct dlp_finding *f)
+{
+	for (size_t i = 0; i < fs->n; i++) {
+		struct dlp_finding *g = &fs->v[i];
+
+		if (f->off >= g->off + g->len || g->off >= f->off + f->len)
+			continue;
+		if (g->confidence >= f->confidence)
+			return;
+		*g = *f;	/* more confident: replaces it */
+		return;
+	}
+	if (fs->n == fs->max) {
+		fs->overflow = 1;
+		return;
+	}
+	fs->v[fs->n++] = *f;
+}
+
+/* Scan buf; findings at [span_off, span_off + span_len) when span_len is
+ * set (a decoded layer), else where they are. */
+static int
+scan_layer(struct dlp *d, const uint8_t *buf, size_t len,
+    enum dlp_layer layer, size_t span_off, size_t span_len, struct found *fs)
+{
+	struct dlp_finding f;
+	size_t i = 0, to;
+
+	if (len == 0)
+		return 0;
+	d->nraw = 0;
+	d->overflow = 0;
+	if (hs_scan(d->db, (const char *)buf, (unsigned)len, 0, d->scratch,
+	    on_match, d) != HS_SUCCESS && !d->overflow)
+		return CLOISTER_ERR_INTERNAL;
+	if (d->overflow)
+		return CLOISTER_ERR_TOO_LARGE;
+	qsort(d->raw, d->nraw, sizeof(*d->raw), raw_cmp);
+	while (i < d->nraw) {
+		const struct raw *m = &d->raw[i];
+		const struct rule *ru = &rules[m->id];
+
+		/* The longest match from this start comes first. */
+		while (i < d->nraw && d->raw[i].id == m->id &&
+		    d->raw[i].from == m->from)
+			i++;
+		to = m->to;
+		/* Patterns stop at a fixed length (vectorscan's limit on
+		 * repeats with start-of-match): a token runs on. */
+		if (strcmp(ru->category, "credential") == 0)
+			while (to < len && (b64_char(buf[to]) || buf[to] == '='))
+				to++;
+		if (ru->valid != NULL && !ru->valid(buf + m->from,
+		    to - m->from))
+			continue;
+		f.rule = ru->id;
+		f.category = ru->category;
+		f.confidence = ru->conf;
+		f.layer = layer;
+		f.off = span_len != 0 ? span_off : m->from;
+		f.len = span_len != 0 ? span_len : to - m->from;
+		f.line = f.col = 0;
+		add(fs, &f);
+	}
+	return 0;
+}
+
+/* ---- decoded layers ------------------------------------------------------ */
+
+static int
+b64_char(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '-' ||
+	    c == '_';
+}
+
+static int
+hexval(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int
+mostly_text(const uint8_t *s, size_t n)
+{
+	size_t ok = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ok += (s[i] >= 0x20 && s[i] < 0x7f) || s[i] == '\n' ||
+		    s[i] == '\r' || s[i] == '\t';
+	return n > 0 && ok * 10 >= n * 9;
+}
+
+static int
+scan_base64_run(struct dlp *d, const uint8_t *buf, size_t a, size_t b,
+    uint8_t *tmp, struct found *fs)
+{
+	size_t n = 0, bits = 0;
+	uint32_t acc = 0;
+
+	for (size_t i = a; i < b; i++) {
+		uint8_t c = buf[i];
+		int x = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ?
+		    c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52 :
+		    c == '+' || c == '-' ? 62 : 63;
+
+		acc = acc << 6 | (uint32_t)x;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			tmp[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if (n > d->tmp_hi)
+		d->tmp_hi = n;
+	if (!mostly_text(tmp, n))
+		return 0;
+	return scan_layer(d, tmp, n, DLP_BASE64, a, b - a, fs);
+}
+
+static int
+scan_hex_run(struct dlp *d, const uint8_t *buf, size_t a, size_t b,
+    uint8_t *tmp, struct found *fs)
+{
+	size_t n = 0;
+
+	for (size_t i = a; i + 1 < b; i += 2)
+		tmp[n++] = (uint8_t)(hexval(buf[i]) << 4 | hexval(buf[i + 1]));
+	if (n > d->tmp_hi)
+		d->tmp_hi = n;
+	if (!mostly_text(tmp, n))
+		return 0;
+	return scan_layer(d, tmp, n, DLP_HEX, a, b - a, fs);
+}
+
+/* Runs of base64 or hex long enough to hide a secret. */
+static int
+scan_runs(struct dlp *d, const uint8_t *buf, size_t len, uint8_t *tmp,
+    struct found *fs)
+{
+	size_t i = 0, a;
+	int r, hex;
+
+	while (i < len) {
+		if (!b64_char(buf[i])) {
+			i++;
+			continue;
+		}
+		a = i;
+		hex = 1;
+		while (i < len && b64_char(buf[i])) {
+			hex &= hexval(buf[i]) >= 0;
+			i++;
+		}
+		if (hex && i - a >= RUN_MIN_HEX && (i - a) % 2 == 0)
+			r = scan_hex_run(d, buf, a, i, tmp, fs);
+		else if (!hex && i - a >= RUN_MIN_B64)
+			r = scan_base64_run(d, buf, a, i, tmp, fs);
+		else
+			r = 0;
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* JSON string literals with escapes, and %XX runs, decoded. */
+static int
+scan_escaped(struct dlp *d, const uint8_t *buf, size_t len, uint8_t *tmp,
+    struct found *fs)
+{
+	size_t i = 0, a, n;
+	int r, escapes, pct;
+
+	while (i < len) {
+		if (buf[i] != '"') {
+			i++;
+			continue;
+		}
+		a = ++i;
+		escapes = pct = 0;
+		n = 0;
+		while (i < len && buf[i] != '"') {
+			if (buf[i] == '\\' && i + 1 < len) {
+				uint8_t c = buf[++i];
+
+				/* Whitespace escapes hide no token: only
+				 * the others make the string worth a scan. */
+				escapes |= c != 'n' && c != 't' && c != 'r';
+				if (c == 'n')
+					tmp[n++] = '\n';
+				else if (c == 't')
+					tmp[n++] = '\t';
+				else if (c == 'r')
+					tmp[n++] = '\r';
+				else if (c == 'u' && i + 4 < len) {
+					int v = 0;
+
+					for (int k = 1; k <= 4; k++)
+						v = v << 4 | (hexval(buf[i + k]) &
+						    0xf);
+					tmp[n++] = v < 0x80 ? (uint8_t)v : '?';
+					i += 4;
+				} else
+					tmp[n++] = c;
+			} else if (buf[i] == '%' && i + 2 < len &&
+			    hexval(buf[i + 1]) >= 0 && hexval(buf[i + 2]) >= 0) {
+				pct = 1;
+				tmp[n++] = (uint8_t)(hexval(buf[i + 1]) << 4 |
+				    hexval(buf[i + 2]));
+				i += 2;
+			} else
+				tmp[n++] = buf[i];
+			i++;
+		}
+		if (n > d->tmp_hi)
+			d->tmp_hi = n;
+		if ((escapes || (pct && i - a >= RUN_MIN_PCT)) &&
+		    (r = scan_layer(d, tmp, n, escapes ? DLP_JSON :
+		    DLP_PERCENT, a, i - a, fs)) != 0)
+			return r;
+		i++;
+	}
+	return 0;
+}
+
+static int
+off_cmp(const void *a, const void *b)
+{
+	const struct dlp_finding *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+int
+dlp_scan(struct dlp *d, const uint8_t *buf, size_t len,
+    struct dlp_finding *out, size_t max, size_t *n)
+{
+	struct found fs = { out, 0, max, 0 };
+	uint8_t *tmp;
+	size_t line = 1, lstart = 0, k = 0;
+	int r;
+
+	*n = 0;
+	if (len > UINT32_MAX)
+		return CLOISTER_ERR_TOO_LARGE;
+	if ((tmp = malloc(len + 1)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if ((r = scan_layer(d, buf, len, DLP_RAW, 0, 0, &fs)) != 0 ||
+	    (r = scan_escaped(d, buf, len, tmp, &fs)) != 0 ||
+	    (r = scan_runs(d, buf, len, tmp, &fs)) != 0)
+		goto out;
+	qsort(out, fs.n, sizeof(*out), off_cmp);
+	for (size_t i = 0; i < len && k < fs.n; i++) {
+		while (k < fs.n && out[k].off == i) {
+			out[k].line = line;
+			out[k].col = i - lstart;
+			k++;
+		}
+		if (buf[i] == '\n') {
+			line++;
+			lstart = i + 1;
+		}
+	}
+	*n = fs.n;
+	r = fs.overflow ? CLOISTER_ERR_TOO_LARGE : 0;
+ out:
+	/* Only what a decoder wrote can hold content. */
+	util_wipe(tmp, d->tmp_hi);
+	free(tmp);
+	d->nraw = 0;
+	d->tmp_hi = 0;
+	return r;
+}
+
+const char *
+dlp_confidence_name(enum dlp_confidence c)
+{
+	return c == DLP_HIGH ? "high" : c == DLP_MEDIUM ? "medium" : "low";
+}
+
+const char *
+dlp_layer_name(enum dlp_layer l)
+{
+	static const char *const names[] = { "raw", "json", "base64",
+	    "percent", "hex" };
+
+	return (unsigned)l < 5 ? names[l] : "?";
+}
+
+const char *
+dlp_default_action(const struct dlp_finding *f)
+{
+	return f->confidence == DLP_HIGH && (strcmp(f->category,
+	    "credential") == 0 || strcmp(f->category, "private-key") == 0) ?
+	    "block" : "redact";
+}

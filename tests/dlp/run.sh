@@ -1,0 +1,59 @@
+#!/bin/sh
+# The DLP scanner on its labelled corpus (tests/dlp/cases.tsv): each line
+# must produce exactly its expected rule (or nothing, for "-"), and the
+# output must never contain the secret.  Prints precision and recall per
+# category and a closing "N passed, N failed".
+#   tests/dlp/run.sh CLOISTER
+set -u
+bin=$1
+here=$(dirname "$0")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+: >"$tmp/tally"
+while IFS="$(printf '\t')" read -r want text; do
+	case $want in '#'*|'') continue ;; esac
+	printf '%s\n' "$text" >"$tmp/in"
+	"$bin" dlp scan "$tmp/in" --json >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	got=$(sed -n 's/.*"rule":"\([^"]*\)".*/\1/p' "$tmp/out" | sort -u | tr '\n' ' ' | sed 's/ $//')
+	tail12=$(printf '%s' "$text" | tail -c 12)
+	if grep -qF -- "$tail12" "$tmp/out"; then
+		fail=$((fail + 1)); echo "FAIL: output quotes the input: $want"
+		continue
+	fi
+	if [ "$want" = - ]; then
+		if [ -z "$got" ] && [ "$rc" -eq 0 ]; then pass=$((pass + 1)); echo "neg ok" >>"$tmp/tally"
+		else fail=$((fail + 1)); echo "FAIL: false positive $got on: $(printf '%s' "$text" | cut -c1-40)…"
+			for g in $got; do echo "fp $g" >>"$tmp/tally"; done
+		fi
+	elif [ "$got" = "$want" ] && [ "$rc" -eq 1 ]; then
+		pass=$((pass + 1)); echo "tp $want" >>"$tmp/tally"
+	else
+		fail=$((fail + 1)); echo "FAIL: want $want, got '${got:-nothing}'"
+		echo "fn $want" >>"$tmp/tally"
+		for g in $got; do [ "$g" = "$want" ] || echo "fp $g" >>"$tmp/tally"; done
+	fi
+done <"$here/cases.tsv"
+# Precision and recall per category (rules grouped as the scanner does).
+"$bin" dlp scan /dev/null >/dev/null 2>&1
+awk '
+function cat(r) {
+	if (r ~ /^(email|phone|iban|credit-card)$/) return "pii"
+	if (r == "private-key") return "private-key"
+	if (r == "jwt") return "token"
+	return "credential"
+}
+$1 == "tp" { tp[cat($2)]++ } $1 == "fp" { fp[cat($2)]++ } $1 == "fn" { fn[cat($2)]++ }
+END {
+	split("credential private-key token pii", cs, " ")
+	for (i = 1; i <= 4; i++) {
+		c = cs[i]; p = tp[c] + fp[c]; r = tp[c] + fn[c]
+		printf "  %-12s precision %s recall %s (tp %d, fp %d, fn %d)\n", c,
+		    p ? sprintf("%.2f", tp[c] / p) : "-", r ? sprintf("%.2f", tp[c] / r) : "-",
+		    tp[c], fp[c], fn[c]
+	}
+}' "$tmp/tally"
+echo "dlp corpus: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

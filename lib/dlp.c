@@ -98,11 +98,24 @@ struct raw {
 	size_t		 from, to;
 };
 
+/*
+ * Two passes, because tracking where every match starts halves
+ * vectorscan's speed: the fast database (no start-of-match) finds the
+ * ends of all rules' matches; then each rule that matched runs its own
+ * start-of-match database over the WINDOW bytes before each end.  Most
+ * payloads have no match, so most never pay for the second pass.
+ */
+#define WINDOW		512
+
 struct dlp {
-	hs_database_t	*db;
+	hs_database_t	*fast;
+	hs_database_t	*som[NRULES];
 	hs_scratch_t	*scratch;
-	struct raw	*raw;
+	struct raw	*ends;		/* pass 1: (rule, end) */
+	size_t		 nends;
+	struct raw	*raw;		/* pass 2: (rule, start, end) */
 	size_t		 nraw;
+	size_t		 base;		/* offset of the window scanned */
 	int		 overflow;
 	size_t		 tmp_hi;	/* bytes of the decode buffer used */
 };
@@ -278,31 +291,37 @@ dlp_new(struct dlp **out, char *why, size_t whylen)
 	int r;
 
 	*out = NULL;
-	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    (d->raw = calloc(RAW_MAX, sizeof(*d->raw))) == NULL) {
-		free(d);
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if ((d->raw = calloc(RAW_MAX, sizeof(*d->raw))) == NULL ||
+	    (d->ends = calloc(RAW_MAX, sizeof(*d->ends))) == NULL) {
+		dlp_free(d);
 		return CLOISTER_ERR_ALLOC;
 	}
 	for (unsigned i = 0; i < NRULES; i++) {
 		re[i] = rules[i].re;
-		flags[i] = HS_FLAG_SOM_LEFTMOST;
+		flags[i] = 0;
 		ids[i] = i;
 	}
 	if (hs_compile_multi(re, flags, ids, NRULES, HS_MODE_BLOCK, NULL,
-	    &d->db, &err) != HS_SUCCESS) {
-		r = util_fail(CLOISTER_ERR_INTERNAL, why, whylen, "DLP rule %d "
-		    "does not compile: %s", err != NULL ? err->expression : -1,
-		    err != NULL ? err->message : "?");
-		hs_free_compile_error(err);
-		dlp_free(d);
-		return r;
-	}
-	if (hs_alloc_scratch(d->db, &d->scratch) != HS_SUCCESS) {
-		dlp_free(d);
-		return CLOISTER_ERR_ALLOC;
-	}
+	    &d->fast, &err) != HS_SUCCESS)
+		goto bad;
+	flags[0] = HS_FLAG_SOM_LEFTMOST;
+	for (unsigned i = 0; i < NRULES; i++)
+		if (hs_compile_multi(&re[i], flags, &ids[i], 1, HS_MODE_BLOCK,
+		    NULL, &d->som[i], &err) != HS_SUCCESS ||
+		    hs_alloc_scratch(d->som[i], &d->scratch) != HS_SUCCESS)
+			goto bad;
+	if (hs_alloc_scratch(d->fast, &d->scratch) != HS_SUCCESS)
+		goto bad;
 	*out = d;
 	return 0;
+ bad:
+	r = util_fail(CLOISTER_ERR_INTERNAL, why, whylen, "DLP rules do not "
+	    "compile: %s", err != NULL ? err->message : "no memory");
+	hs_free_compile_error(err);
+	dlp_free(d);
+	return r;
 }
 
 void
@@ -311,9 +330,26 @@ dlp_free(struct dlp *d)
 	if (d == NULL)
 		return;
 	hs_free_scratch(d->scratch);
-	hs_free_database(d->db);
+	hs_free_database(d->fast);
+	for (unsigned i = 0; i < NRULES; i++)
+		hs_free_database(d->som[i]);
+	free(d->ends);
 	free(d->raw);
 	free(d);
+}
+
+static int
+on_end(unsigned id, unsigned long long from, unsigned long long to,
+    unsigned flags, void *arg)
+{
+	struct dlp *d = arg;
+
+	if (d->nends == RAW_MAX) {
+		d->overflow = 1;
+		return 1;
+	}
+	d->ends[d->nends++] = (struct raw){ id, 0, (size_t)to };
+	return 0;
 }
 
 static int
@@ -326,7 +362,8 @@ on_match(unsigned id, unsigned long long from, unsigned long long to,
 		d->overflow = 1;
 		return 1;	/* stop: fail closed, the caller says so */
 	}
-	d->raw[d->nraw++] = (struct raw){ id, (size_t)from, (size_t)to };
+	d->raw[d->nraw++] = (struct raw){ id, d->base + (size_t)from,
+	    d->base + (size_t)to };
 	return 0;
 }
 
@@ -373,6 +410,53 @@ add(struct found *fs, const struct dlp_finding *f)
 	fs->v[fs->n++] = *f;
 }
 
+static int
+end_cmp(const void *a, const void *b)
+{
+	const struct raw *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->to < y->to ? -1 : x->to > y->to;
+}
+
+/* Both passes: d->raw gets every (rule, start, end), sorted. */
+static int
+find_matches(struct dlp *d, const uint8_t *buf, size_t len)
+{
+	size_t i = 0, a, b;
+
+	d->nends = d->nraw = 0;
+	d->overflow = 0;
+	if (hs_scan(d->fast, (const char *)buf, (unsigned)len, 0, d->scratch,
+	    on_end, d) != HS_SUCCESS && !d->overflow)
+		return CLOISTER_ERR_INTERNAL;
+	if (d->overflow)
+		return CLOISTER_ERR_TOO_LARGE;
+	if (d->nends == 0)
+		return 0;
+	qsort(d->ends, d->nends, sizeof(*d->ends), end_cmp);
+	while (i < d->nends) {
+		unsigned id = d->ends[i].id;
+
+		/* Windows before each end, merged where they overlap. */
+		a = d->ends[i].to > WINDOW ? d->ends[i].to - WINDOW : 0;
+		b = d->ends[i].to;
+		for (i++; i < d->nends && d->ends[i].id == id &&
+		    (d->ends[i].to > WINDOW ? d->ends[i].to - WINDOW : 0) <= b;
+		    i++)
+			b = d->ends[i].to;
+		d->base = a;
+		if (hs_scan(d->som[id], (const char *)buf + a, (unsigned)(b - a),
+		    0, d->scratch, on_match, d) != HS_SUCCESS && !d->overflow)
+			return CLOISTER_ERR_INTERNAL;
+		if (d->overflow)
+			return CLOISTER_ERR_TOO_LARGE;
+	}
+	qsort(d->raw, d->nraw, sizeof(*d->raw), raw_cmp);
+	return 0;
+}
+
 /* Scan buf; findings at [span_off, span_off + span_len) when span_len is
  * set (a decoded layer), else where they are. */
 static int
@@ -381,17 +465,12 @@ scan_layer(struct dlp *d, const uint8_t *buf, size_t len,
 {
 	struct dlp_finding f;
 	size_t i = 0, to;
+	int r;
 
 	if (len == 0)
 		return 0;
-	d->nraw = 0;
-	d->overflow = 0;
-	if (hs_scan(d->db, (const char *)buf, (unsigned)len, 0, d->scratch,
-	    on_match, d) != HS_SUCCESS && !d->overflow)
-		return CLOISTER_ERR_INTERNAL;
-	if (d->overflow)
-		return CLOISTER_ERR_TOO_LARGE;
-	qsort(d->raw, d->nraw, sizeof(*d->raw), raw_cmp);
+	if ((r = find_matches(d, buf, len)) != 0)
+		return r;
 	while (i < d->nraw) {
 		const struct raw *m = &d->raw[i];
 		const struct rule *ru = &rules[m->id];

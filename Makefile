@@ -39,6 +39,7 @@ bench: build
 	@bench/run $(BUILD) $(VECTORS)
 	@bench/run-gpu $(BUILD) $(VECTORS)
 	@bench/run-gateway $(BUILD)
+	@bench/run-dlp $(BUILD)
 
 fuzz:
 	@scripts/bootstrap --fuzz

@@ -510,17 +510,6 @@ b64_char(uint8_t c)
 	    c == '_';
 }
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static int
 mostly_text(const uint8_t *s, size_t n)
@@ -566,7 +555,7 @@ scan_hex_run(struct dlp *d, const uint8_t *buf, size_t a, size_t b,
 	size_t n = 0;
 
 	for (size_t i = a; i + 1 < b; i += 2)
-		tmp[n++] = (uint8_t)(hexval(buf[i]) << 4 | hexval(buf[i + 1]));
+		tmp[n++] = (uint8_t)(util_hexval(buf[i]) << 4 | util_hexval(buf[i + 1]));
 	if (n > d->tmp_hi)
 		d->tmp_hi = n;
 	if (!mostly_text(tmp, n))
@@ -590,7 +579,7 @@ scan_runs(struct dlp *d, const uint8_t *buf, size_t len, uint8_t *tmp,
 		a = i;
 		hex = 1;
 		while (i < len && b64_char(buf[i])) {
-			hex &= hexval(buf[i]) >= 0;
+			hex &= util_hexval(buf[i]) >= 0;
 			i++;
 		}
 		if (hex && i - a >= RUN_MIN_HEX && (i - a) % 2 == 0)
@@ -638,17 +627,17 @@ scan_escaped(struct dlp *d, const uint8_t *buf, size_t len, uint8_t *tmp,
 					int v = 0;
 
 					for (int k = 1; k <= 4; k++)
-						v = v << 4 | (hexval(buf[i + k]) &
+						v = v << 4 | (util_hexval(buf[i + k]) &
 						    0xf);
 					tmp[n++] = v < 0x80 ? (uint8_t)v : '?';
 					i += 4;
 				} else
 					tmp[n++] = c;
 			} else if (buf[i] == '%' && i + 2 < len &&
-			    hexval(buf[i + 1]) >= 0 && hexval(buf[i + 2]) >= 0) {
+			    util_hexval(buf[i + 1]) >= 0 && util_hexval(buf[i + 2]) >= 0) {
 				pct = 1;
-				tmp[n++] = (uint8_t)(hexval(buf[i + 1]) << 4 |
-				    hexval(buf[i + 2]));
+				tmp[n++] = (uint8_t)(util_hexval(buf[i + 1]) << 4 |
+				    util_hexval(buf[i + 2]));
 				i += 2;
 			} else
 				tmp[n++] = buf[i];

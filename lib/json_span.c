@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cloister/error.h"
+#include "util.h"
 #include "tcbinfo.h"
 
 /* Top-level keys we remember to refuse duplicates; Intel uses two. */
@@ -47,17 +48,6 @@ peek(const struct scan *sc)
 	return sc->i < sc->len ? (unsigned char)sc->s[sc->i] : -1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Four hex digits at s (the caller checked they exist). */
 static unsigned
@@ -66,7 +56,7 @@ hex4(const char *s)
 	unsigned v = 0;
 
 	for (int k = 0; k < 4; k++)
-		v = v << 4 | (unsigned)hexval((unsigned char)s[k]);
+		v = v << 4 | (unsigned)util_hexval((unsigned char)s[k]);
 	return v;
 }
 
@@ -77,7 +67,7 @@ unit(struct scan *sc, unsigned *u)
 	if (sc->len - sc->i < 4)
 		return CLOISTER_ERR_BAD_JSON;
 	for (int k = 0; k < 4; k++)
-		if (hexval((unsigned char)sc->s[sc->i + k]) < 0)
+		if (util_hexval((unsigned char)sc->s[sc->i + k]) < 0)
 			return CLOISTER_ERR_BAD_JSON;
 	*u = hex4(sc->s + sc->i);
 	sc->i += 4;

@@ -254,8 +254,8 @@ util_base64_decode(const char *s, size_t slen, uint8_t **out, size_t *outlen)
 	return CLOISTER_ERR_BAD_BASE64;
 }
 
-static int
-hexval(int c)
+int
+util_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -280,8 +280,8 @@ util_hex_decode(const char *s, size_t slen, uint8_t *out, size_t outcap,
 	if (slen / 2 > outcap)
 		return CLOISTER_ERR_TOO_LARGE;
 	for (i = 0; i < slen; i += 2) {
-		hi = hexval((unsigned char)s[i]);
-		lo = hexval((unsigned char)s[i + 1]);
+		hi = util_hexval((unsigned char)s[i]);
+		lo = util_hexval((unsigned char)s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return CLOISTER_ERR_BAD_HEX;
 		out[i / 2] = (uint8_t)(hi << 4 | lo);
@@ -334,7 +334,7 @@ util_maybe_hex(const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen)
 		i += 2;
 	/* Decide first: every remaining byte must be hex or space. */
 	for (size_t j = i; j < len; j++)
-		if (hexval(buf[j]) < 0 && !is_space(buf[j]))
+		if (util_hexval(buf[j]) < 0 && !is_space(buf[j]))
 			return 0;
 	if (i == len)
 		return 0;
@@ -343,7 +343,7 @@ util_maybe_hex(const uint8_t *buf, size_t len, uint8_t **out, size_t *outlen)
 	for (; i < len; i++) {
 		if (is_space(buf[i]))
 			continue;
-		v = hexval(buf[i]);
+		v = util_hexval(buf[i]);
 		if (hi < 0) {
 			hi = v;
 			continue;

@@ -34,6 +34,8 @@ int	util_hex_decode(const char *s, size_t slen, uint8_t *out, size_t outcap,
 /* Decode s into exactly n bytes; CLOISTER_ERR_BAD_LENGTH otherwise. */
 int	util_hex_decode_exact(const char *s, size_t slen, uint8_t *out,
 	    size_t n);
+/* The value of one hex digit (either case), or -1. */
+int	util_hexval(int c);
 /* Lower-case hex of n bytes into out, which holds 2n + 1 chars. */
 void	util_hex_encode(const uint8_t *in, size_t n, char *out);
 

@@ -1,0 +1,157 @@
+/*
+ * cloister audit verify LOG [--evidence BUNDLE] [--open] [--allow-simulated]
+ *     [--json]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "cli.h"
+#include "cloister/error.h"
+#include "cloister/evidence.h"
+#include "crypto.h"
+#include "util.h"
+
+#define LOG_MAX		(1024u * 1024 * 1024)
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: cloister audit verify LOG [--evidence BUNDLE] [--open]\n"
+	    "           [--allow-simulated] [--json]\n"
+	    "Check an MCP audit log: every line chains to the one before, the\n"
+	    "checkpoints are signed by the instance key, and the log ends with\n"
+	    "its closing checkpoint (--open: a live log may end at any\n"
+	    "checkpoint).  With --evidence the key must be the one that\n"
+	    "evidence binds, and the log must name that evidence.\n"
+	    "Exit status: 0 intact, 1 not, 2 bad usage or unreadable input.\n");
+}
+
+/* The bundle's instance key, after checking the whole bundle. */
+static int
+evidence_key(const char *path, unsigned flags, uint8_t pub[64],
+    char id[65])
+{
+	struct cloister_evidence_opts o = { .at = (int64_t)time(NULL),
+	    .flags = flags };
+	struct cloister_evidence_result *res;
+	uint8_t *b, h[32];
+	size_t len;
+	int r;
+
+	if (util_read_file(path, UTIL_FILE_MAX, &b, &len) != 0) {
+		fprintf(stderr, "cloister: %s: cannot read\n", path);
+		return -1;
+	}
+	if ((res = malloc(sizeof(*res))) == NULL) {
+		free(b);
+		return -1;
+	}
+	r = cloister_verify_evidence(b, len, &o, res);
+	if (r != 0)
+		fprintf(stderr, "cloister: %s: the evidence is not accepted: "
+		    "%s\n", path, res->message);
+	else
+		memcpy(pub, res->public_key, 64);
+	crypto_sha256(b, len, h);
+	util_hex_encode(h, sizeof(h), id);
+	free(res);
+	free(b);
+	return r == 0 ? 0 : 1;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "evidence", required_argument, NULL, 'e' },
+		{ "open", no_argument, NULL, 'o' },
+		{ "allow-simulated", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *evidence = NULL;
+	struct audit_verdict v;
+	uint8_t pub[64], *log;
+	char id[65] = "";
+	size_t len;
+	unsigned flags = 0;
+	int c, live = 0, json = 0, r;
+
+	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	optind = 1;
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "e:osjh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			evidence = optarg;
+			break;
+		case 'o':
+			live = 1;
+			break;
+		case 's':
+			flags |= CLOISTER_VERIFY_ALLOW_SIMULATED;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (evidence != NULL && (r = evidence_key(evidence, flags, pub,
+	    id)) != 0)
+		return r < 0 ? CLI_EXIT_USAGE : CLI_EXIT_REJECTED;
+	if ((r = util_read_file(argv[optind], LOG_MAX, &log, &len)) != 0) {
+		fprintf(stderr, "cloister: %s: %s\n", argv[optind],
+		    cloister_strerror(r));
+		return CLI_EXIT_USAGE;
+	}
+	r = audit_verify(log, len, evidence != NULL ? pub : NULL, live, &v);
+	free(log);
+	if (r == 0 && evidence != NULL && strcmp(id, v.evidence_id) != 0) {
+		v.ok = 0;
+		v.bad_line = 1;
+		v.code = r = CLOISTER_ERR_BINDING;
+		snprintf(v.why, sizeof(v.why), "line 1: the log names other "
+		    "evidence than %s", evidence);
+	}
+	if (json) {
+		json_t *j = json_pack("{s:b,s:I,s:I,s:b,s:b}", "intact", v.ok,
+		    "lines", (json_int_t)v.entries, "checkpoints",
+		    (json_int_t)v.checkpoints, "closed", v.closed,
+		    "key_checked", evidence != NULL);
+
+		if (j != NULL && !v.ok)
+			json_object_set_new(j, "error", json_pack("{s:s,s:s,"
+			    "s:I}", "code", cloister_errname(v.code), "message",
+			    v.why, "line", (json_int_t)v.bad_line));
+		output_json_print(j);
+	}
+	else if (v.ok)
+		printf("INTACT: %zu lines, %zu checkpoints%s; %s\n", v.entries,
+		    v.checkpoints, v.closed ? ", closed" : ", open",
+		    evidence != NULL ? "signed by the key the evidence binds" :
+		    "signed by the key in its first line (not checked against "
+		    "evidence: --evidence)");
+	else
+		printf("NOT INTACT: %s [%s]\n", v.why, cloister_errname(v.code));
+	return v.ok ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+}

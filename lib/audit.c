@@ -307,12 +307,14 @@ audit_verify(const uint8_t *buf, size_t len, const uint8_t *pub, int live,
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			return bad(v, i + 1, CLOISTER_ERR_TRUNCATED, "line %s: "
 			    "cut off (no newline): the log was truncated", num);
-		if ((size_t)(nl - p) > LINE_MAX_BYTES ||
-		    (o = json_loadb((const char *)p, (size_t)(nl - p),
-		    JSON_REJECT_DUPLICATES, NULL)) == NULL ||
-		    !json_is_object(o))
+		o = (size_t)(nl - p) > LINE_MAX_BYTES ? NULL :
+		    json_loadb((const char *)p, (size_t)(nl - p),
+		    JSON_REJECT_DUPLICATES, NULL);
+		if (!json_is_object(o)) {
+			json_decref(o);
 			return bad(v, i + 1, CLOISTER_ERR_BAD_JSON, "line %s: "
 			    "not a JSON object", num);
+		}
 		if (checkpoint == 2)
 			return bad(v, i + 1, CLOISTER_ERR_TRAILING_DATA, "line "
 			    "%zu follows the closing checkpoint", i + 1);

@@ -1,10 +1,13 @@
 /*
- * cloister dlp scan FILE|- [--json]
+ * cloister dlp scan FILE|- [--json] [--policy FILE] [--server NAME]
+ *     [--tool NAME] [--redact]
  *
  * Findings, never the secret: where it is (line, byte offsets in the
- * line), which rule, how sure, and what the default policy toward an
- * external server would do with it.
+ * line), which rule, how sure, and what the policy toward the named
+ * server does with it.  --redact prints the input with what the policy
+ * redacts replaced by typed placeholders.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "cli.h"
 #include "cloister/error.h"
 #include "dlp.h"
+#include "mcp_policy.h"
 #include "util.h"
 
 #define FINDINGS_MAX	65536
@@ -20,22 +24,86 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: cloister dlp scan FILE|- [--json]\n"
+	fprintf(f, "usage: cloister dlp scan FILE|- [--json] [--policy FILE]\n"
+	    "           [--server NAME] [--tool NAME] [--redact]\n"
 	    "Scan a file (or standard input) for credentials, private keys,\n"
 	    "tokens and personal data; print one finding per line, never the\n"
-	    "secret itself.  Exit status: 0 nothing found, 1 findings, 2 bad\n"
+	    "secret itself, with the action the policy (the built-in one\n"
+	    "without --policy) takes toward the server (default: an external\n"
+	    "one).  --redact prints the redacted input instead.\n"
+	    "Exit status: 0 allowed, 1 findings to act on (or blocked), 2 bad\n"
 	    "usage or unreadable input.\n");
 }
 
+struct dlp_args {
+	const char	*file, *policy, *server, *tool;
+	int		 json, redact;
+};
+
+static int
+parse(int argc, char **argv, struct dlp_args *a)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "server", required_argument, NULL, 's' },
+		{ "tool", required_argument, NULL, 't' },
+		{ "redact", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	if (argc < 2 || strcmp(argv[1], "scan") != 0) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	optind = 1;
+	while ((c = getopt_long(argc - 1, argv + 1, "jp:s:t:rh", opts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			a->json = 1;
+			break;
+		case 'p':
+			a->policy = optarg;
+			break;
+		case 's':
+			a->server = optarg;
+			break;
+		case 't':
+			a->tool = optarg;
+			break;
+		case 'r':
+			a->redact = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	a->file = argv[optind + 1];
+	if (a->server == NULL)
+		a->server = "(external)";
+	return 0;
+}
+
 static void
-print(const struct dlp_finding *f, int json)
+print(const struct dlp_finding *f, enum mcp_action act, int json)
 {
 	if (json)
 		printf("{\"rule\":\"%s\",\"category\":\"%s\",\"line\":%zu,"
 		    "\"start\":%zu,\"end\":%zu,\"confidence\":\"%s\","
 		    "\"action\":\"%s\",\"layer\":\"%s\"}\n", f->rule,
 		    f->category, f->line, f->col, f->col + f->len,
-		    dlp_confidence_name(f->confidence), dlp_default_action(f),
+		    dlp_confidence_name(f->confidence), mcp_action_name(act),
 		    dlp_layer_name(f->layer));
 	else
 		printf("%zu:%zu-%zu %s (%s, %s%s%s) %s\n", f->line, f->col,
@@ -43,35 +111,38 @@ print(const struct dlp_finding *f, int json)
 		    dlp_confidence_name(f->confidence),
 		    f->layer != DLP_RAW ? ", in " : "",
 		    f->layer != DLP_RAW ? dlp_layer_name(f->layer) : "",
-		    dlp_default_action(f));
+		    mcp_action_name(act));
 }
 
 int
 cmd_dlp(int argc, char **argv)
 {
+	struct dlp_args a = { .file = NULL };
 	struct dlp *d = NULL;
+	struct mcp_policy *pol = NULL;
+	struct mcp_decision dec;
 	struct dlp_finding *fs = NULL;
-	uint8_t *buf = NULL;
-	size_t len, n = 0;
+	enum mcp_action *acts = NULL;
+	uint8_t *buf = NULL, *red = NULL;
+	size_t len = 0, n = 0, rlen;
 	char why[256];
-	int json = 0, r, ret = CLI_EXIT_USAGE;
+	int r, ret = CLI_EXIT_USAGE;
 
-	if (argc < 3 || strcmp(argv[1], "scan") != 0 ||
-	    (argc == 4 && strcmp(argv[3], "--json") != 0) || argc > 4) {
-		usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout :
-		    stderr);
-		return argc >= 2 && strcmp(argv[1], "--help") == 0 ?
-		    CLI_EXIT_OK : CLI_EXIT_USAGE;
-	}
-	json = argc == 4;
-	r = strcmp(argv[2], "-") == 0 ? util_read_fd(0, SCAN_FILE_MAX, &buf,
-	    &len) : util_read_file(argv[2], SCAN_FILE_MAX, &buf, &len);
-	if (r != 0) {
-		fprintf(stderr, "cloister: %s: %s\n", argv[2],
-		    cloister_strerror(r));
+	if ((r = parse(argc, argv, &a)) != 0)
+		return r < 0 ? CLI_EXIT_OK : r;
+	if (mcp_policy_load(a.policy, &pol, why, sizeof(why)) != 0) {
+		fprintf(stderr, "cloister: policy: %s\n", why);
 		return CLI_EXIT_USAGE;
 	}
+	r = strcmp(a.file, "-") == 0 ? util_read_fd(0, SCAN_FILE_MAX, &buf,
+	    &len) : util_read_file(a.file, SCAN_FILE_MAX, &buf, &len);
+	if (r != 0) {
+		fprintf(stderr, "cloister: %s: %s\n", a.file,
+		    cloister_strerror(r));
+		goto out;
+	}
 	if ((fs = calloc(FINDINGS_MAX, sizeof(*fs))) == NULL ||
+	    (acts = calloc(FINDINGS_MAX, sizeof(*acts))) == NULL ||
 	    dlp_new(&d, why, sizeof(why)) != 0) {
 		fprintf(stderr, "cloister: dlp: cannot start\n");
 		goto out;
@@ -83,13 +154,34 @@ cmd_dlp(int argc, char **argv)
 		ret = CLI_EXIT_REJECTED;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		print(&fs[i], json);
-	ret = n == 0 ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+	mcp_decide(pol, a.server, a.tool, fs, n, acts, &dec);
+	if (a.redact) {
+		if (dec.action == MCP_BLOCK) {
+			fprintf(stderr, "cloister: blocked: %s\n", dec.reason);
+			ret = CLI_EXIT_REJECTED;
+			goto out;
+		}
+		if (mcp_redact(buf, len, fs, acts, n, &red, &rlen) != 0 ||
+		    fwrite(red, 1, rlen, stdout) != rlen)
+			goto out;
+	} else
+		for (size_t i = 0; i < n; i++)
+			print(&fs[i], acts[i], a.json);
+	if (!a.json && !a.redact && n > 0)
+		fprintf(stderr, "cloister: %s: %s\n",
+		    mcp_action_name(dec.action), dec.reason);
+	ret = dec.action == MCP_ALLOW ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+	if (a.redact && dec.action == MCP_REDACT)
+		ret = CLI_EXIT_OK;
  out:
+	if (red != NULL)
+		util_wipe(red, rlen);
+	free(red);
 	util_wipe(buf, len);
 	free(buf);
 	free(fs);
+	free(acts);
 	dlp_free(d);
+	mcp_policy_free(pol);
 	return ret;
 }

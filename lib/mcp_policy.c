@@ -49,7 +49,7 @@ struct server {
 struct mcp_policy {
 	struct ovset	 defaults[2];	/* [0] external, [1] internal */
 	size_t		 nservers;
-	struct server	 servers[SERVERS_MAX];
+	struct server	*servers;	/* grown one at a time (~110 KiB each) */
 };
 
 static const char *const action_names[] = { "allow", "alert", "redact",
@@ -173,7 +173,12 @@ server(struct walk *w, const char *name, yaml_node_t *map)
 	for (size_t i = 0; i < w->p->nservers; i++)
 		if (strcmp(w->p->servers[i].name, name) == 0)
 			return fail(w, map, "server \"%s\" appears twice", name);
+	if ((s = realloc(w->p->servers, (w->p->nservers + 1) *
+	    sizeof(*s))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	w->p->servers = s;
 	s = &w->p->servers[w->p->nservers];
+	memset(s, 0, sizeof(*s));
 	if (strlen(name) >= NAME_MAX_LEN)
 		return fail(w, map, "server name too long");
 	memcpy(s->name, name, strlen(name) + 1);
@@ -302,7 +307,7 @@ mcp_policy_parse(const uint8_t *buf, size_t len, struct mcp_policy **out,
 		yaml_parser_delete(&ps);
 	}
 	if (r != 0) {
-		free(w.p);
+		mcp_policy_free(w.p);
 		return r;
 	}
 	*out = w.p;
@@ -329,6 +334,9 @@ mcp_policy_load(const char *path, struct mcp_policy **out, char *why,
 void
 mcp_policy_free(struct mcp_policy *p)
 {
+	if (p == NULL)
+		return;
+	free(p->servers);
 	free(p);
 }
 

@@ -12,6 +12,7 @@
 #include "cloister/error.h"
 #include "mcp_policy.h"
 #include "util.h"
+#include "yaml_walk.h"
 
 #define NAME_MAX_LEN	128
 #define OV_MAX		32
@@ -76,34 +77,26 @@ static int fail(struct walk *, const yaml_node_t *, const char *, ...)
 static int
 fail(struct walk *w, const yaml_node_t *n, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = yw_vfail(CLOISTER_ERR_BAD_YAML, w->why, w->whylen, n, fmt, ap);
 	va_end(ap);
-	return util_fail(CLOISTER_ERR_BAD_YAML, w->why, w->whylen, "line %lu: "
-	    "%s", n != NULL ? (unsigned long)n->start_mark.line + 1 : 0UL,
-	    msg);
+	return r;
 }
 
 static yaml_node_t *
 node(struct walk *w, int id)
 {
-	return yaml_document_get_node(&w->doc, id);
+	return yw_node(&w->doc, id);
 }
 
-static const char *
-scalar(const yaml_node_t *n)
-{
-	return n != NULL && n->type == YAML_SCALAR_NODE ?
-	    (const char *)n->data.scalar.value : NULL;
-}
 
 static int
 copy_name(struct walk *w, const yaml_node_t *n, char *out)
 {
-	const char *s = scalar(n);
+	const char *s = yw_scalar(n);
 
 	if (s == NULL || *s == '\0' || strlen(s) >= NAME_MAX_LEN)
 		return fail(w, n, "a name of 1 to %d characters is wanted",
@@ -129,7 +122,7 @@ overrides(struct walk *w, yaml_node_t *map, struct ovset *ov)
 			return fail(w, map, "more than %d overrides", OV_MAX);
 		if ((r = copy_name(w, node(w, p->key), ov->v[ov->n].key)) != 0)
 			return r;
-		a = scalar(node(w, p->value));
+		a = yw_scalar(node(w, p->value));
 		for (k = 0; k < 4 && (a == NULL || strcmp(a,
 		    action_names[k]) != 0); k++)
 			;
@@ -186,12 +179,12 @@ server(struct walk *w, const char *name, yaml_node_t *map)
 		return fail(w, map, "server \"%s\" wants a mapping", name);
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	    p < map->data.mapping.pairs.top; p++) {
-		k = scalar(node(w, p->key));
+		k = yw_scalar(node(w, p->key));
 		v = node(w, p->value);
 		if (k == NULL)
 			return fail(w, v, "a key is not a string");
 		if (strcmp(k, "trust") == 0) {
-			t = scalar(v);
+			t = yw_scalar(v);
 			if (t == NULL || (strcmp(t, "internal") != 0 &&
 			    strcmp(t, "external") != 0))
 				return fail(w, v, "trust is internal or "
@@ -242,7 +235,7 @@ top(struct walk *w, yaml_node_t *root)
 		return fail(w, root, "the policy is a mapping");
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
 	    p < root->data.mapping.pairs.top; p++) {
-		k = scalar(node(w, p->key));
+		k = yw_scalar(node(w, p->key));
 		v = node(w, p->value);
 		if (k != NULL && strcmp(k, "defaults") == 0) {
 			if (v == NULL || v->type != YAML_MAPPING_NODE)
@@ -250,7 +243,7 @@ top(struct walk *w, yaml_node_t *root)
 				    "and internal");
 			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
 			    q < v->data.mapping.pairs.top; q++) {
-				t = scalar(node(w, q->key));
+				t = yw_scalar(node(w, q->key));
 				if (t == NULL || (strcmp(t, "external") != 0 &&
 				    strcmp(t, "internal") != 0))
 					return fail(w, v, "defaults are for "
@@ -265,7 +258,7 @@ top(struct walk *w, yaml_node_t *root)
 				return fail(w, v, "servers wants a mapping");
 			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
 			    q < v->data.mapping.pairs.top; q++) {
-				t = scalar(node(w, q->key));
+				t = yw_scalar(node(w, q->key));
 				if (t == NULL || (r = server(w, t, node(w,
 				    q->value))) != 0)
 					return t == NULL ? fail(w, v, "a server "

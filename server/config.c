@@ -15,6 +15,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "util.h"
+#include "yaml_walk.h"
 
 #define CONFIG_FILE_MAX	(1024u * 1024)
 
@@ -31,35 +32,27 @@ static int fail(struct walk *, const yaml_node_t *, const char *, ...)
 static int
 fail(struct walk *w, const yaml_node_t *n, const char *fmt, ...)
 {
-	char msg[256];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	r = yw_vfail(CLOISTER_ERR_CONFIG, w->why, w->whylen, n, fmt, ap);
 	va_end(ap);
-	return util_fail(CLOISTER_ERR_CONFIG, w->why, w->whylen,
-	    "line %lu: %s", n != NULL ? (unsigned long)n->start_mark.line + 1 :
-	    0UL, msg);
+	return r;
 }
 
 static yaml_node_t *
 node(struct walk *w, int id)
 {
-	return yaml_document_get_node(&w->doc, id);
+	return yw_node(&w->doc, id);
 }
 
-static const char *
-scalar(const yaml_node_t *n)
-{
-	return n != NULL && n->type == YAML_SCALAR_NODE ?
-	    (const char *)n->data.scalar.value : NULL;
-}
 
 static int
 get_str(struct walk *w, const yaml_node_t *n, const char *key, char *out,
     size_t cap)
 {
-	const char *s = scalar(n);
+	const char *s = yw_scalar(n);
 
 	if (s == NULL || strlen(s) == 0 || strlen(s) >= cap)
 		return fail(w, n, "\"%s\" wants a non-empty string", key);
@@ -88,7 +81,7 @@ static int
 get_num(struct walk *w, const yaml_node_t *n, const char *key, int64_t lo,
     int64_t hi, int64_t *out)
 {
-	if (parse_num(scalar(n), lo, hi, out) != 0)
+	if (parse_num(yw_scalar(n), lo, hi, out) != 0)
 		return fail(w, n, "\"%s\" wants a number in range", key);
 	return 0;
 }
@@ -96,7 +89,7 @@ get_num(struct walk *w, const yaml_node_t *n, const char *key, int64_t lo,
 static int
 get_bool(struct walk *w, const yaml_node_t *n, const char *key, int *out)
 {
-	const char *s = scalar(n);
+	const char *s = yw_scalar(n);
 
 	if (s != NULL && strcmp(s, "true") == 0)
 		*out = 1;
@@ -111,7 +104,7 @@ get_bool(struct walk *w, const yaml_node_t *n, const char *key, int *out)
 static int
 listen_addr(struct walk *w, const yaml_node_t *n)
 {
-	const char *s = scalar(n), *colon;
+	const char *s = yw_scalar(n), *colon;
 	int64_t port;
 	size_t hl;
 
@@ -140,7 +133,7 @@ each(struct walk *w, yaml_node_t *map, const char *what, field_fn fn,
 		return fail(w, map, "\"%s\" wants a mapping", what);
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	    p < map->data.mapping.pairs.top; p++) {
-		if ((k = scalar(node(w, p->key))) == NULL)
+		if ((k = yw_scalar(node(w, p->key))) == NULL)
 			return fail(w, node(w, p->key), "a key of \"%s\" is "
 			    "not a string", what);
 		if ((r = fn(w, k, node(w, p->value), arg)) != 0)

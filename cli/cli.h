@@ -23,6 +23,7 @@ int	cmd_verify_receipt(int argc, char **argv);
 int	cmd_serve(int argc, char **argv);
 int	cmd_dlp(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
+int	cmd_mcp(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
 int	cmd_credits(int argc, char **argv);
 

@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"serve", cmd_serve, "run the gateway (OpenAI-compatible API)"},
     {"keys", cmd_keys, "create, list and revoke API keys"},
     {"credits", cmd_credits, "add and show prepaid credits"},
+    {"mcp", cmd_mcp, "pin MCP servers' tools and approve changes"},
     {"audit", cmd_audit, "check an MCP audit log"},
     {"dlp", cmd_dlp, "scan text for secrets and personal data"},
     {"evidence", cmd_evidence, "collect evidence bound to an instance key"},

@@ -1,12 +1,20 @@
 /*
  * cloister audit verify LOG [--evidence BUNDLE] [--open] [--allow-simulated]
  *     [--json]
+ * cloister audit keygen SECRET_FILE
+ * cloister audit open LOG --key SECRET_FILE
  */
+#include <sys/stat.h>
+
+#include <fcntl.h>
 #include <getopt.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "audit.h"
 #include "cli.h"
@@ -28,7 +36,85 @@ usage(FILE *f)
 	    "its closing checkpoint (--open: a live log may end at any\n"
 	    "checkpoint).  With --evidence the key must be the one that\n"
 	    "evidence binds, and the log must name that evidence.\n"
-	    "Exit status: 0 intact, 1 not, 2 bad usage or unreadable input.\n");
+	    "Exit status: 0 intact, 1 not, 2 bad usage or unreadable input.\n"
+	    "\n"
+	    "usage: cloister audit keygen SECRET_FILE\n"
+	    "       cloister audit open LOG --key SECRET_FILE\n"
+	    "keygen makes an auditor's key pair (X25519): the secret goes to\n"
+	    "SECRET_FILE (0600, never overwritten), the public key is printed\n"
+	    "for the gateway's configuration.  open prints the payloads sealed\n"
+	    "to that key, one per line, prefixed with their log line.\n");
+}
+
+static int
+keygen(int argc, char **argv)
+{
+	uint8_t pk[AUDIT_KEY_LEN], sk[AUDIT_KEY_LEN];
+	char hex[2 * AUDIT_KEY_LEN + 2];
+	int fd, ok;
+
+	if (argc != 3) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (sodium_init() < 0)
+		return CLI_EXIT_REJECTED;
+	crypto_box_keypair(pk, sk);
+	util_hex_encode(sk, sizeof(sk), hex);
+	util_wipe(sk, sizeof(sk));
+	hex[2 * AUDIT_KEY_LEN] = '\n';
+	if ((fd = open(argv[2], O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0) {
+		fprintf(stderr, "cloister: %s: cannot create (it must not "
+		    "exist)\n", argv[2]);
+		util_wipe(hex, sizeof(hex));
+		return CLI_EXIT_USAGE;
+	}
+	ok = write(fd, hex, 2 * AUDIT_KEY_LEN + 1) == 2 * AUDIT_KEY_LEN + 1;
+	ok = close(fd) == 0 && ok;
+	util_wipe(hex, sizeof(hex));
+	util_hex_encode(pk, sizeof(pk), hex);
+	printf("%s\n", hex);
+	return ok ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+}
+
+static void
+print_payload(size_t line, const uint8_t *p, size_t n, void *arg)
+{
+	printf("%zu: %.*s\n", line, (int)n, (const char *)p);
+}
+
+static int
+open_log(int argc, char **argv)
+{
+	uint8_t sk[AUDIT_KEY_LEN], *key = NULL, *log = NULL;
+	size_t klen, len, opened, failed;
+	int r;
+
+	if (argc != 5 || strcmp(argv[3], "--key") != 0) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (util_read_file(argv[4], 4096, &key, &klen) != 0 ||
+	    util_hex_decode_exact((char *)key, klen > 0 && key[klen - 1] ==
+	    '\n' ? klen - 1 : klen, sk, sizeof(sk)) != 0 ||
+	    util_read_file(argv[2], LOG_MAX, &log, &len) != 0) {
+		fprintf(stderr, "cloister: cannot read the log or the key "
+		    "(64 hex digits)\n");
+		if (key != NULL)
+			util_wipe(key, klen);
+		free(key);
+		free(log);
+		return CLI_EXIT_USAGE;
+	}
+	util_wipe(key, klen);
+	free(key);
+	r = audit_open_sealed(log, len, sk, print_payload, NULL, &opened,
+	    &failed);
+	util_wipe(sk, sizeof(sk));
+	free(log);
+	fprintf(stderr, "cloister: %zu payloads opened, %zu not\n", opened,
+	    failed);
+	return r == 0 && failed == 0 ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
 }
 
 /* The bundle's instance key, after checking the whole bundle. */
@@ -83,6 +169,10 @@ cmd_audit(int argc, char **argv)
 	unsigned flags = 0;
 	int c, live = 0, json = 0, r;
 
+	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
+		return keygen(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "open") == 0)
+		return open_log(argc, argv);
 	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;

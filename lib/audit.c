@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "audit.h"
 #include "cloister/error.h"
@@ -32,7 +33,39 @@ struct audit_log {
 	uint8_t		 prev[32];
 	uint8_t		 evidence[32];
 	char		 evidence_hex[65];
+	int		 sealing;
+	uint8_t		 auditor[AUDIT_KEY_LEN];
 };
+
+void
+audit_set_auditor(struct audit_log *l, const uint8_t pk[AUDIT_KEY_LEN])
+{
+	memcpy(l->auditor, pk, AUDIT_KEY_LEN);
+	l->sealing = 1;
+}
+
+/* base64 of crypto_box_seal(payload) to the auditor, or NULL. */
+static json_t *
+sealed_json(const struct audit_log *l, const struct audit_entry *e)
+{
+	uint8_t *box;
+	char *b64;
+	size_t blen, n;
+	json_t *j = NULL;
+
+	if (!l->sealing || e->payload == NULL || sodium_init() < 0)
+		return NULL;
+	blen = e->payload_len + crypto_box_SEALBYTES;
+	if ((box = malloc(blen)) == NULL)
+		return NULL;
+	if (crypto_box_seal(box, e->payload, e->payload_len, l->auditor) == 0 &&
+	    util_base64_encode(box, blen, &b64, &n) == 0) {
+		j = json_stringn(b64, n);
+		free(b64);
+	}
+	free(box);
+	return j;
+}
 
 static int
 write_line(struct audit_log *l, json_t *o)
@@ -157,7 +190,9 @@ audit_append(struct audit_log *l, const struct audit_entry *e, int64_t now)
 		    e->findings[i].rule, "count",
 		    (json_int_t)e->findings[i].count, "action",
 		    e->findings[i].action));
-	return write_line(l, json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:s,"
+	json_t *o, *sealed = sealed_json(l, e);
+
+	o = json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:s,"
 	    "s:{s:s,s:s,s:s},s:s,s:s?,s:o,s:o,s:s,s:I}",
 	    "seq", (json_int_t)l->seq, "kind", "entry", "time", time_json(now),
 	    "prev", hex_json(l->prev, 32), "direction", e->direction,
@@ -165,7 +200,16 @@ audit_append(struct audit_log *l, const struct audit_entry *e, int64_t now)
 	    "server", "id", e->server_id, "trust", e->trust, "target",
 	    e->target, "method", e->method, "tool", e->tool,
 	    "findings", f, "payload_sha256", hex_json(e->payload_sha256, 32),
-	    "outcome", e->outcome, "latency_us", (json_int_t)e->latency_us));
+	    "outcome", e->outcome, "latency_us", (json_int_t)e->latency_us);
+	if (l->sealing && e->payload != NULL && sealed == NULL) {
+		json_decref(o);
+		return CLOISTER_ERR_INTERNAL;	/* never an unsealed entry */
+	}
+	if (o != NULL && sealed != NULL)
+		json_object_set_new(o, "sealed", sealed);
+	else
+		json_decref(sealed);
+	return write_line(l, o);
 }
 
 static int
@@ -336,5 +380,52 @@ audit_verify(const uint8_t *buf, size_t len, const uint8_t *pub, int live,
 		    "truncated, or its writer has not closed it (a live log: "
 		    "--open)", v->entries);
 	v->closed = checkpoint == 2;
+	return 0;
+}
+
+int
+audit_open_sealed(const uint8_t *buf, size_t len,
+    const uint8_t sk[AUDIT_KEY_LEN],
+    void (*cb)(size_t line, const uint8_t *p, size_t n, void *arg),
+    void *arg, size_t *nopened, size_t *nfailed)
+{
+	uint8_t pk[AUDIT_KEY_LEN], *box, *plain;
+	const uint8_t *p = buf, *nl, *end = buf + len;
+	size_t blen;
+	json_t *o, *s;
+
+	*nopened = *nfailed = 0;
+	if (sodium_init() < 0)
+		return CLOISTER_ERR_INTERNAL;
+	crypto_scalarmult_base(pk, sk);
+	for (size_t line = 1; p < end; line++, p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		o = json_loadb((const char *)p, (size_t)(nl - p), 0, NULL);
+		s = json_object_get(o, "sealed");
+		if (!json_is_string(s)) {
+			json_decref(o);
+			continue;
+		}
+		if (util_base64_decode(json_string_value(s),
+		    json_string_length(s), &box, &blen) != 0 ||
+		    blen < crypto_box_SEALBYTES ||
+		    (plain = malloc(blen - crypto_box_SEALBYTES + 1)) == NULL) {
+			if (box != NULL)
+				free(box);
+			(*nfailed)++;
+			json_decref(o);
+			continue;
+		}
+		if (crypto_box_seal_open(plain, box, blen, pk, sk) == 0) {
+			cb(line, plain, blen - crypto_box_SEALBYTES, arg);
+			(*nopened)++;
+		} else
+			(*nfailed)++;
+		util_wipe(plain, blen - crypto_box_SEALBYTES);
+		free(plain);
+		free(box);
+		json_decref(o);
+	}
 	return 0;
 }

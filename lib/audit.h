@@ -37,7 +37,13 @@ struct audit_entry {
 	uint8_t		 payload_sha256[32];
 	const char	*outcome;	/* "forwarded", "redacted", "blocked" */
 	uint64_t	 latency_us;
+	/* The exact outgoing payload, sealed to the auditor's key when the
+	 * log has one (audit_set_auditor); NULL: none. */
+	const uint8_t	*payload;
+	size_t		 payload_len;
 };
+
+#define AUDIT_KEY_LEN	32	/* X25519 (libsodium sealed boxes) */
 
 struct audit_log;
 
@@ -47,6 +53,10 @@ struct audit_log;
 int	audit_open(const char *path, const struct identity *id,
 	    const char evidence_id[65], int64_t now, struct audit_log **out,
 	    char *why, size_t whylen);
+/* From now on, entries with a payload carry it sealed (crypto_box_seal)
+ * to this public key: only the auditor's secret key opens it. */
+void	audit_set_auditor(struct audit_log *l,
+	    const uint8_t pk[AUDIT_KEY_LEN]);
 int	audit_append(struct audit_log *l, const struct audit_entry *e,
 	    int64_t now);
 int	audit_checkpoint(struct audit_log *l, int64_t now);
@@ -72,5 +82,12 @@ struct audit_verdict {
  * the log itself; compare with the latest checkpoint published. */
 int	audit_verify(const uint8_t *buf, size_t len, const uint8_t *pub,
 	    int live, struct audit_verdict *v);
+
+/* Sealed payloads of a log: cb(line, payload, len, arg) for each one the
+ * secret key opens; *nfailed counts those it cannot. */
+int	audit_open_sealed(const uint8_t *buf, size_t len,
+	    const uint8_t sk[AUDIT_KEY_LEN],
+	    void (*cb)(size_t line, const uint8_t *p, size_t n, void *arg),
+	    void *arg, size_t *nopened, size_t *nfailed);
 
 #endif

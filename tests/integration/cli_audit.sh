@@ -28,5 +28,18 @@ grep -q 'without its closing checkpoint' "$tmp/out" && ok || bad "truncation not
 head -n 5 "$L" >"$tmp/live.log"
 expect_exit 0 "$bin" audit verify "$tmp/live.log" --open
 expect_exit 2 "$bin" audit verify
+# Sealed payloads: only the auditor's key opens them, the log stays intact.
+pub=$("$bin" audit keygen "$tmp/auditor.key")
+[ "$(stat -c %a "$tmp/auditor.key")" = 600 ] && ok || bad "secret key mode"
+expect_exit 2 "$bin" audit keygen "$tmp/auditor.key"
+mkdir "$tmp/s"
+"$mk" "$tmp/s" "$pub" && ok || bad "mkaudit with an auditor"
+grep -q '"sealed":"' "$tmp/s/audit.log" && ok || bad "no sealed payloads"
+grep -q 'payload 3' "$tmp/s/audit.log" && bad "payload in clear" || ok
+expect_exit 0 "$bin" audit verify "$tmp/s/audit.log"
+expect_exit 0 "$bin" audit open "$tmp/s/audit.log" --key "$tmp/auditor.key"
+grep -q '^6: payload 3$' "$tmp/out" && ok || bad "opened payload"
+"$bin" audit keygen "$tmp/other.key" >/dev/null
+expect_exit 1 "$bin" audit open "$tmp/s/audit.log" --key "$tmp/other.key"
 echo "cli_audit: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

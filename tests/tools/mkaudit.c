@@ -1,7 +1,8 @@
 /*
- * mkaudit DIR: write DIR/evidence.json (a simulated instance's bundle)
- * and DIR/audit.log (a closed log of 6 entries by that instance), for the
- * audit command's tests.
+ * mkaudit DIR [AUDITOR_PUBLIC_HEX]: write DIR/evidence.json (a simulated
+ * instance's bundle) and DIR/audit.log (a closed log of 6 entries by that
+ * instance, payloads "payload 0".. sealed to the auditor when given), for
+ * the audit command's tests.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,12 @@ main(int argc, char **argv)
 	FILE *f;
 	int64_t now = (int64_t)time(NULL);
 
-	if (argc != 2 || identity_new(&id) != 0)
+	uint8_t auditor[AUDIT_KEY_LEN];
+	char payload[32];
+
+	if (argc < 2 || argc > 3 || identity_new(&id) != 0 ||
+	    (argc == 3 && util_hex_decode_exact(argv[2], strlen(argv[2]),
+	    auditor, sizeof(auditor)) != 0))
 		return 2;
 	memset(&o, 0, sizeof(o));
 	identity_public(id, o.public_key);
@@ -58,8 +64,13 @@ main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/audit.log", argv[1]);
 	if (audit_open(path, id, evid, now, &l, why, sizeof(why)) != 0)
 		return 1;
+	if (argc == 3)
+		audit_set_auditor(l, auditor);
 	for (int i = 0; i < 6; i++) {
 		e.payload_sha256[0] = (uint8_t)i;
+		snprintf(payload, sizeof(payload), "payload %d", i);
+		e.payload = (const uint8_t *)payload;
+		e.payload_len = strlen(payload);
 		if (audit_append(l, &e, now) != 0 ||
 		    (i == 2 && audit_checkpoint(l, now) != 0))
 			return 1;

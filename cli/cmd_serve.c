@@ -92,7 +92,11 @@ load_config(const char *path, struct gw_config *cfg)
 	char why[512];
 
 	if (gw_config_load(path, cfg, why, sizeof(why)) != 0) {
-		fprintf(stderr, "cloister: %s: %s\n", path, why);
+		/* why names the file when the file itself is the problem */
+		if (strncmp(why, path, strlen(path)) == 0)
+			fprintf(stderr, "cloister: %s\n", why);
+		else
+			fprintf(stderr, "cloister: %s: %s\n", path, why);
 		return -1;
 	}
 	return 0;

@@ -2,7 +2,6 @@
  * MCP egress policy (mcp_policy.h), read strictly from YAML: unknown keys,
  * unknown actions and duplicate servers are errors naming the line.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,32 +64,10 @@ mcp_action_name(enum mcp_action a)
 /* ---- parsing ------------------------------------------------------------ */
 
 struct walk {
-	yaml_document_t	 doc;
+	struct yw	 y;
 	struct mcp_policy *p;
-	char		*why;
-	size_t		 whylen;
 };
 
-static int fail(struct walk *, const yaml_node_t *, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct walk *w, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = yw_vfail(CLOISTER_ERR_BAD_YAML, w->why, w->whylen, n, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static yaml_node_t *
-node(struct walk *w, int id)
-{
-	return yw_node(&w->doc, id);
-}
 
 
 static int
@@ -99,7 +76,7 @@ copy_name(struct walk *w, const yaml_node_t *n, char *out)
 	const char *s = yw_scalar(n);
 
 	if (s == NULL || *s == '\0' || strlen(s) >= NAME_MAX_LEN)
-		return fail(w, n, "a name of 1 to %d characters is wanted",
+		return yw_fail(&w->y, n, "a name of 1 to %d characters is wanted",
 		    NAME_MAX_LEN - 1);
 	memcpy(out, s, strlen(s) + 1);
 	return 0;
@@ -114,20 +91,20 @@ overrides(struct walk *w, yaml_node_t *map, struct ovset *ov)
 	int r;
 
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
-		return fail(w, map, "wanted a mapping of rule or category to "
+		return yw_fail(&w->y, map, "wanted a mapping of rule or category to "
 		    "action");
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	    p < map->data.mapping.pairs.top; p++) {
 		if (ov->n == OV_MAX)
-			return fail(w, map, "more than %d overrides", OV_MAX);
-		if ((r = copy_name(w, node(w, p->key), ov->v[ov->n].key)) != 0)
+			return yw_fail(&w->y, map, "more than %d overrides", OV_MAX);
+		if ((r = copy_name(w, yw_node(&w->y.doc, p->key), ov->v[ov->n].key)) != 0)
 			return r;
-		a = yw_scalar(node(w, p->value));
+		a = yw_scalar(yw_node(&w->y.doc, p->value));
 		for (k = 0; k < 4 && (a == NULL || strcmp(a,
 		    action_names[k]) != 0); k++)
 			;
 		if (k == 4)
-			return fail(w, node(w, p->value), "action \"%s\" is not "
+			return yw_fail(&w->y, yw_node(&w->y.doc, p->value), "action \"%s\" is not "
 			    "allow, alert, redact or block", a != NULL ? a : "");
 		ov->v[ov->n++].act = (enum mcp_action)k;
 	}
@@ -141,12 +118,12 @@ tool_list(struct walk *w, yaml_node_t *seq, char (*out)[NAME_MAX_LEN],
 	int r;
 
 	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
-		return fail(w, seq, "wanted a list of tool names");
+		return yw_fail(&w->y, seq, "wanted a list of tool names");
 	for (yaml_node_item_t *it = seq->data.sequence.items.start;
 	    it < seq->data.sequence.items.top; it++) {
 		if (*n == TOOLS_MAX)
-			return fail(w, seq, "more than %d tools", TOOLS_MAX);
-		if ((r = copy_name(w, node(w, *it), out[*n])) != 0)
+			return yw_fail(&w->y, seq, "more than %d tools", TOOLS_MAX);
+		if ((r = copy_name(w, yw_node(&w->y.doc, *it), out[*n])) != 0)
 			return r;
 		(*n)++;
 	}
@@ -162,10 +139,10 @@ server(struct walk *w, const char *name, yaml_node_t *map)
 	int r;
 
 	if (w->p->nservers == SERVERS_MAX)
-		return fail(w, map, "more than %d servers", SERVERS_MAX);
+		return yw_fail(&w->y, map, "more than %d servers", SERVERS_MAX);
 	for (size_t i = 0; i < w->p->nservers; i++)
 		if (strcmp(w->p->servers[i].name, name) == 0)
-			return fail(w, map, "server \"%s\" appears twice", name);
+			return yw_fail(&w->y, map, "server \"%s\" appears twice", name);
 	if ((s = realloc(w->p->servers, (w->p->nservers + 1) *
 	    sizeof(*s))) == NULL)
 		return CLOISTER_ERR_ALLOC;
@@ -173,21 +150,21 @@ server(struct walk *w, const char *name, yaml_node_t *map)
 	s = &w->p->servers[w->p->nservers];
 	memset(s, 0, sizeof(*s));
 	if (strlen(name) >= NAME_MAX_LEN)
-		return fail(w, map, "server name too long");
+		return yw_fail(&w->y, map, "server name too long");
 	memcpy(s->name, name, strlen(name) + 1);
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
-		return fail(w, map, "server \"%s\" wants a mapping", name);
+		return yw_fail(&w->y, map, "server \"%s\" wants a mapping", name);
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	    p < map->data.mapping.pairs.top; p++) {
-		k = yw_scalar(node(w, p->key));
-		v = node(w, p->value);
+		k = yw_scalar(yw_node(&w->y.doc, p->key));
+		v = yw_node(&w->y.doc, p->value);
 		if (k == NULL)
-			return fail(w, v, "a key is not a string");
+			return yw_fail(&w->y, v, "a key is not a string");
 		if (strcmp(k, "trust") == 0) {
 			t = yw_scalar(v);
 			if (t == NULL || (strcmp(t, "internal") != 0 &&
 			    strcmp(t, "external") != 0))
-				return fail(w, v, "trust is internal or "
+				return yw_fail(&w->y, v, "trust is internal or "
 				    "external");
 			s->internal = strcmp(t, "internal") == 0;
 		} else if (strcmp(k, "allow_tools") == 0) {
@@ -202,23 +179,23 @@ server(struct walk *w, const char *name, yaml_node_t *map)
 				return r;
 		} else if (strcmp(k, "tools") == 0) {
 			if (v == NULL || v->type != YAML_MAPPING_NODE)
-				return fail(w, v, "tools wants a mapping of "
+				return yw_fail(&w->y, v, "tools wants a mapping of "
 				    "tool to overrides");
 			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
 			    q < v->data.mapping.pairs.top; q++) {
 				struct tool_ov *to = &s->tools[s->ntools];
 
 				if (s->ntools == TOOL_OV_MAX)
-					return fail(w, v, "more than %d tool "
+					return yw_fail(&w->y, v, "more than %d tool "
 					    "overrides", TOOL_OV_MAX);
-				if ((r = copy_name(w, node(w, q->key),
+				if ((r = copy_name(w, yw_node(&w->y.doc, q->key),
 				    to->tool)) != 0 || (r = overrides(w,
-				    node(w, q->value), &to->ov)) != 0)
+				    yw_node(&w->y.doc, q->value), &to->ov)) != 0)
 					return r;
 				s->ntools++;
 			}
 		} else
-			return fail(w, v, "unknown server key \"%s\"", k);
+			return yw_fail(&w->y, v, "unknown server key \"%s\"", k);
 	}
 	w->p->nservers++;
 	return 0;
@@ -232,40 +209,40 @@ top(struct walk *w, yaml_node_t *root)
 	int r;
 
 	if (root == NULL || root->type != YAML_MAPPING_NODE)
-		return fail(w, root, "the policy is a mapping");
+		return yw_fail(&w->y, root, "the policy is a mapping");
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
 	    p < root->data.mapping.pairs.top; p++) {
-		k = yw_scalar(node(w, p->key));
-		v = node(w, p->value);
+		k = yw_scalar(yw_node(&w->y.doc, p->key));
+		v = yw_node(&w->y.doc, p->value);
 		if (k != NULL && strcmp(k, "defaults") == 0) {
 			if (v == NULL || v->type != YAML_MAPPING_NODE)
-				return fail(w, v, "defaults wants external "
+				return yw_fail(&w->y, v, "defaults wants external "
 				    "and internal");
 			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
 			    q < v->data.mapping.pairs.top; q++) {
-				t = yw_scalar(node(w, q->key));
+				t = yw_scalar(yw_node(&w->y.doc, q->key));
 				if (t == NULL || (strcmp(t, "external") != 0 &&
 				    strcmp(t, "internal") != 0))
-					return fail(w, v, "defaults are for "
+					return yw_fail(&w->y, v, "defaults are for "
 					    "external and internal");
-				if ((r = overrides(w, node(w, q->value),
+				if ((r = overrides(w, yw_node(&w->y.doc, q->value),
 				    &w->p->defaults[strcmp(t, "internal") ==
 				    0])) != 0)
 					return r;
 			}
 		} else if (k != NULL && strcmp(k, "servers") == 0) {
 			if (v == NULL || v->type != YAML_MAPPING_NODE)
-				return fail(w, v, "servers wants a mapping");
+				return yw_fail(&w->y, v, "servers wants a mapping");
 			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
 			    q < v->data.mapping.pairs.top; q++) {
-				t = yw_scalar(node(w, q->key));
-				if (t == NULL || (r = server(w, t, node(w,
+				t = yw_scalar(yw_node(&w->y.doc, q->key));
+				if (t == NULL || (r = server(w, t, yw_node(&w->y.doc,
 				    q->value))) != 0)
-					return t == NULL ? fail(w, v, "a server "
+					return t == NULL ? yw_fail(&w->y, v, "a server "
 					    "name is not a string") : r;
 			}
 		} else
-			return fail(w, v, "unknown key \"%s\"", k != NULL ? k :
+			return yw_fail(&w->y, v, "unknown key \"%s\"", k != NULL ? k :
 			    "");
 	}
 	return 0;
@@ -275,7 +252,8 @@ int
 mcp_policy_parse(const uint8_t *buf, size_t len, struct mcp_policy **out,
     char *why, size_t whylen)
 {
-	struct walk w = { .why = why, .whylen = whylen };
+	struct walk w = { .y = { .why = why, .whylen = whylen,
+	    .code = CLOISTER_ERR_BAD_YAML } };
 	yaml_parser_t ps;
 	int r = 0;
 
@@ -288,14 +266,14 @@ mcp_policy_parse(const uint8_t *buf, size_t len, struct mcp_policy **out,
 			return CLOISTER_ERR_ALLOC;
 		}
 		yaml_parser_set_input_string(&ps, buf, len);
-		if (!yaml_parser_load(&ps, &w.doc))
+		if (!yaml_parser_load(&ps, &w.y.doc))
 			r = util_fail(CLOISTER_ERR_BAD_YAML, why, whylen,
 			    "line %lu: %s", (unsigned long)
 			    ps.problem_mark.line + 1, ps.problem != NULL ?
 			    ps.problem : "not YAML");
 		else {
-			r = top(&w, yaml_document_get_root_node(&w.doc));
-			yaml_document_delete(&w.doc);
+			r = top(&w, yaml_document_get_root_node(&w.y.doc));
+			yaml_document_delete(&w.y.doc);
 		}
 		yaml_parser_delete(&ps);
 	}

@@ -27,3 +27,15 @@ yw_vfail(int code, char *why, size_t whylen, const yaml_node_t *n,
 	return util_fail(code, why, whylen, "line %lu: %s", n != NULL ?
 	    (unsigned long)n->start_mark.line + 1 : 0UL, msg);
 }
+
+int
+yw_fail(struct yw *w, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = yw_vfail(w->code, w->why, w->whylen, n, fmt, ap);
+	va_end(ap);
+	return r;
+}

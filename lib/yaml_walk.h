@@ -11,6 +11,18 @@
 
 #include <yaml.h>
 
+/* A walk over one document; errors carry code and land in why. */
+struct yw {
+	yaml_document_t	 doc;
+	char		*why;
+	size_t		 whylen;
+	int		 code;
+};
+
+/* why = "line N: <fmt ...>"; returns w->code. */
+int	yw_fail(struct yw *w, const yaml_node_t *n, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 /* The node with this id in doc, or NULL. */
 yaml_node_t *yw_node(yaml_document_t *doc, int id);
 /* A scalar's text, or NULL for anything else (and for NULL). */

@@ -4,7 +4,6 @@
  * checked, the first problem reported with its key and line.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,32 +19,10 @@
 #define CONFIG_FILE_MAX	(1024u * 1024)
 
 struct walk {
-	yaml_document_t	 doc;
+	struct yw	 y;
 	struct gw_config *c;
-	char		*why;
-	size_t		 whylen;
 };
 
-static int fail(struct walk *, const yaml_node_t *, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct walk *w, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	r = yw_vfail(CLOISTER_ERR_CONFIG, w->why, w->whylen, n, fmt, ap);
-	va_end(ap);
-	return r;
-}
-
-static yaml_node_t *
-node(struct walk *w, int id)
-{
-	return yw_node(&w->doc, id);
-}
 
 
 static int
@@ -55,7 +32,7 @@ get_str(struct walk *w, const yaml_node_t *n, const char *key, char *out,
 	const char *s = yw_scalar(n);
 
 	if (s == NULL || strlen(s) == 0 || strlen(s) >= cap)
-		return fail(w, n, "\"%s\" wants a non-empty string", key);
+		return yw_fail(&w->y, n, "\"%s\" wants a non-empty string", key);
 	memcpy(out, s, strlen(s) + 1);
 	return 0;
 }
@@ -82,7 +59,7 @@ get_num(struct walk *w, const yaml_node_t *n, const char *key, int64_t lo,
     int64_t hi, int64_t *out)
 {
 	if (parse_num(yw_scalar(n), lo, hi, out) != 0)
-		return fail(w, n, "\"%s\" wants a number in range", key);
+		return yw_fail(&w->y, n, "\"%s\" wants a number in range", key);
 	return 0;
 }
 
@@ -96,7 +73,7 @@ get_bool(struct walk *w, const yaml_node_t *n, const char *key, int *out)
 	else if (s != NULL && strcmp(s, "false") == 0)
 		*out = 0;
 	else
-		return fail(w, n, "\"%s\" wants true or false", key);
+		return yw_fail(&w->y, n, "\"%s\" wants true or false", key);
 	return 0;
 }
 
@@ -110,11 +87,11 @@ listen_addr(struct walk *w, const yaml_node_t *n)
 
 	if (s == NULL || (colon = strrchr(s, ':')) == NULL ||
 	    (hl = (size_t)(colon - s)) == 0 || hl >= sizeof(w->c->host))
-		return fail(w, n, "\"%s\" wants HOST:PORT", "listen");
+		return yw_fail(&w->y, n, "\"%s\" wants HOST:PORT", "listen");
 	memcpy(w->c->host, s, hl);
 	w->c->host[hl] = '\0';
 	if (parse_num(colon + 1, 0, 65535, &port) != 0)
-		return fail(w, n, "\"%s\" has no port in 0..65535", "listen");
+		return yw_fail(&w->y, n, "\"%s\" has no port in 0..65535", "listen");
 	w->c->port = (unsigned)port;
 	return 0;
 }
@@ -130,13 +107,13 @@ each(struct walk *w, yaml_node_t *map, const char *what, field_fn fn,
 	int r;
 
 	if (map == NULL || map->type != YAML_MAPPING_NODE)
-		return fail(w, map, "\"%s\" wants a mapping", what);
+		return yw_fail(&w->y, map, "\"%s\" wants a mapping", what);
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
 	    p < map->data.mapping.pairs.top; p++) {
-		if ((k = yw_scalar(node(w, p->key))) == NULL)
-			return fail(w, node(w, p->key), "a key of \"%s\" is "
+		if ((k = yw_scalar(yw_node(&w->y.doc, p->key))) == NULL)
+			return yw_fail(&w->y, yw_node(&w->y.doc, p->key), "a key of \"%s\" is "
 			    "not a string", what);
-		if ((r = fn(w, k, node(w, p->value), arg)) != 0)
+		if ((r = fn(w, k, yw_node(&w->y.doc, p->value), arg)) != 0)
 			return r;
 	}
 	return 0;
@@ -158,7 +135,7 @@ model_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		return get_num(w, v, k, 0, price_max, &m->cached);
 	if (strcmp(k, "max_tokens") == 0)
 		return get_num(w, v, k, 1, 1000000, &m->max_tokens);
-	return fail(w, v, "unknown model key \"%s\"", k);
+	return yw_fail(&w->y, v, "unknown model key \"%s\"", k);
 }
 
 static int
@@ -169,21 +146,21 @@ models(struct walk *w, yaml_node_t *seq, size_t backend)
 	int r;
 
 	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
-		return fail(w, seq, "\"%s\" wants a list", "models");
+		return yw_fail(&w->y, seq, "\"%s\" wants a list", "models");
 	for (yaml_node_item_t *it = seq->data.sequence.items.start;
 	    it < seq->data.sequence.items.top; it++) {
 		if (c->nmodels == GW_MODELS_MAX)
-			return fail(w, seq, "more than %d models", GW_MODELS_MAX);
+			return yw_fail(&w->y, seq, "more than %d models", GW_MODELS_MAX);
 		m = &c->models[c->nmodels];
 		memset(m, 0, sizeof(*m));
 		m->backend = backend;
 		m->max_tokens = 4096;
-		if ((r = each(w, node(w, *it), "model", model_field, m)) != 0)
+		if ((r = each(w, yw_node(&w->y.doc, *it), "model", model_field, m)) != 0)
 			return r;
 		if (m->name[0] == '\0')
-			return fail(w, node(w, *it), "a model needs a name");
+			return yw_fail(&w->y, yw_node(&w->y.doc, *it), "a model needs a name");
 		if (gw_config_model(c, m->name) != NULL)
-			return fail(w, node(w, *it), "model \"%s\" appears "
+			return yw_fail(&w->y, yw_node(&w->y.doc, *it), "model \"%s\" appears "
 			    "twice", m->name);
 		c->nmodels++;
 	}
@@ -214,7 +191,7 @@ backend_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		else if (strcmp(type, "openai-compatible") == 0)
 			b->type = GW_BACKEND_OPENAI;
 		else
-			return fail(w, v, "backend type \"%s\" is neither mock "
+			return yw_fail(&w->y, v, "backend type \"%s\" is neither mock "
 			    "nor openai-compatible", type);
 		return 0;
 	}
@@ -237,7 +214,7 @@ backend_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		bc->models = v;
 		return 0;
 	}
-	return fail(w, v, "unknown backend key \"%s\"", k);
+	return yw_fail(&w->y, v, "unknown backend key \"%s\"", k);
 }
 
 /* confidential: true only for upstreams in this TD (loopback, vsock). */
@@ -250,18 +227,18 @@ check_backend(struct walk *w, const yaml_node_t *n, const struct gw_backend *b)
 	int ok = 0;
 
 	if (b->name[0] == '\0' || b->type == 0)
-		return fail(w, n, "a backend needs a name and a type");
+		return yw_fail(&w->y, n, "a backend needs a name and a type");
 	if (b->type == GW_BACKEND_OPENAI && strncmp(b->base_url, "http://",
 	    7) != 0 && strncmp(b->base_url, "https://", 8) != 0)
-		return fail(w, n, "backend \"%s\" needs an http(s) base_url",
+		return yw_fail(&w->y, n, "backend \"%s\" needs an http(s) base_url",
 		    b->name);
 	if (b->type == GW_BACKEND_MOCK && b->confidential)
-		return fail(w, n, "backend \"%s\": a mock is never "
+		return yw_fail(&w->y, n, "backend \"%s\": a mock is never "
 		    "confidential", b->name);
 	for (size_t i = 0; b->confidential && local[i] != NULL; i++)
 		ok |= strncmp(b->base_url, local[i], strlen(local[i])) == 0;
 	if (b->confidential && !ok)
-		return fail(w, n, "backend \"%s\" is marked confidential but "
+		return yw_fail(&w->y, n, "backend \"%s\" is marked confidential but "
 		    "its base_url is not loopback (inside this TD)", b->name);
 	return 0;
 }
@@ -274,22 +251,22 @@ backends(struct walk *w, yaml_node_t *seq)
 	int r;
 
 	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
-		return fail(w, seq, "\"%s\" wants a list", "backends");
+		return yw_fail(&w->y, seq, "\"%s\" wants a list", "backends");
 	for (yaml_node_item_t *it = seq->data.sequence.items.start;
 	    it < seq->data.sequence.items.top; it++) {
 		if (c->nbackends == GW_BACKENDS_MAX)
-			return fail(w, seq, "more than %d backends",
+			return yw_fail(&w->y, seq, "more than %d backends",
 			    GW_BACKENDS_MAX);
 		memset(&bc, 0, sizeof(bc));
 		bc.b = &c->backends[c->nbackends];
 		memset(bc.b, 0, sizeof(*bc.b));
-		if ((r = each(w, node(w, *it), "backend", backend_field,
+		if ((r = each(w, yw_node(&w->y.doc, *it), "backend", backend_field,
 		    &bc)) != 0 ||
-		    (r = check_backend(w, node(w, *it), bc.b)) != 0)
+		    (r = check_backend(w, yw_node(&w->y.doc, *it), bc.b)) != 0)
 			return r;
 		for (size_t i = 0; i < c->nbackends; i++)
 			if (strcmp(c->backends[i].name, bc.b->name) == 0)
-				return fail(w, node(w, *it), "backend \"%s\" "
+				return yw_fail(&w->y, yw_node(&w->y.doc, *it), "backend \"%s\" "
 				    "appears twice", bc.b->name);
 		if ((r = models(w, bc.models, c->nbackends)) != 0)
 			return r;
@@ -318,7 +295,7 @@ limits_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		if ((r = get_num(w, v, k, 1, 1000000, &n)) == 0)
 			c->max_connections = (unsigned)n;
 	} else
-		r = fail(w, v, "unknown limits key \"%s\"", k);
+		r = yw_fail(&w->y, v, "unknown limits key \"%s\"", k);
 	return r;
 }
 
@@ -329,7 +306,7 @@ tls_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		return get_str(w, v, k, w->c->tls_cert, sizeof(w->c->tls_cert));
 	if (strcmp(k, "key") == 0)
 		return get_str(w, v, k, w->c->tls_key, sizeof(w->c->tls_key));
-	return fail(w, v, "unknown tls key \"%s\"", k);
+	return yw_fail(&w->y, v, "unknown tls key \"%s\"", k);
 }
 
 static int
@@ -347,7 +324,7 @@ top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 			return r;
 		if (strcmp(c->tee, "auto") != 0 && strcmp(c->tee, "sim") != 0 &&
 		    strcmp(c->tee, "tdx") != 0)
-			return fail(w, v, "tee \"%s\" is not auto, sim or tdx",
+			return yw_fail(&w->y, v, "tee \"%s\" is not auto, sim or tdx",
 			    c->tee);
 		return 0;
 	}
@@ -357,7 +334,7 @@ top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		return each(w, v, "limits", limits_field, NULL);
 	if (strcmp(k, "backends") == 0)
 		return backends(w, v);
-	return fail(w, v, "unknown key \"%s\"", k);
+	return yw_fail(&w->y, v, "unknown key \"%s\"", k);
 }
 
 static void
@@ -379,7 +356,8 @@ gw_config_parse(const uint8_t *buf, size_t len, struct gw_config *c,
     char *why, size_t whylen)
 {
 	yaml_parser_t p;
-	struct walk w = { .c = c, .why = why, .whylen = whylen };
+	struct walk w = { .y = { .why = why, .whylen = whylen,
+	    .code = CLOISTER_ERR_CONFIG }, .c = c };
 	yaml_node_t *root;
 	int r;
 
@@ -387,7 +365,7 @@ gw_config_parse(const uint8_t *buf, size_t len, struct gw_config *c,
 	if (!yaml_parser_initialize(&p))
 		return CLOISTER_ERR_ALLOC;
 	yaml_parser_set_input_string(&p, buf, len);
-	if (!yaml_parser_load(&p, &w.doc)) {
+	if (!yaml_parser_load(&p, &w.y.doc)) {
 		r = util_fail(CLOISTER_ERR_BAD_YAML, why, whylen, "line %lu: "
 		    "%s", (unsigned long)p.problem_mark.line + 1,
 		    p.problem != NULL ? p.problem : "not YAML");
@@ -395,12 +373,12 @@ gw_config_parse(const uint8_t *buf, size_t len, struct gw_config *c,
 		return r;
 	}
 	yaml_parser_delete(&p);
-	if ((root = yaml_document_get_root_node(&w.doc)) == NULL)
+	if ((root = yaml_document_get_root_node(&w.y.doc)) == NULL)
 		r = util_fail(CLOISTER_ERR_CONFIG, why, whylen, "empty "
 		    "configuration");
 	else
 		r = each(&w, root, "the configuration", top_field, NULL);
-	yaml_document_delete(&w.doc);
+	yaml_document_delete(&w.y.doc);
 	if (r == 0 && c->nmodels == 0)
 		r = util_fail(CLOISTER_ERR_CONFIG, why, whylen, "no backend "
 		    "offers a model");

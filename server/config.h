@@ -50,7 +50,6 @@ struct gw_config {
 	size_t		 max_body;
 	size_t		 max_headers;
 	unsigned	 timeout_s;
-	unsigned	 max_connections;
 	size_t		 nbackends;
 	struct gw_backend backends[GW_BACKENDS_MAX];
 	size_t		 nmodels;

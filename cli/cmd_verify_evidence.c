@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cloister/error.h"
 #include "cloister/evidence.h"
+#include "json_out.h"
 #include "util.h"
 
 #define PATHS_MAX	16
@@ -180,7 +181,6 @@ output_json(const struct cloister_evidence_opts *o,
     const struct cloister_evidence_result *res)
 {
 	json_t *j;
-	char hex[129], t[UTIL_TIME_STR_LEN];
 
 	if ((j = json_object()) == NULL)
 		return -1;
@@ -190,14 +190,13 @@ output_json(const struct cloister_evidence_opts *o,
 	json_object_set_new(j, "at", json_integer(o->at));
 	if (res->parsed) {
 		json_object_set_new(j, "provider", json_string(res->provider));
-		util_format_time(res->created, t);
-		json_object_set_new(j, "created", json_string(t));
-		util_hex_encode(res->public_key, 64, hex);
-		json_object_set_new(j, "public_key", json_string(hex));
-		util_hex_encode(res->config_sha256, 32, hex);
-		json_object_set_new(j, "config_sha256", json_string(hex));
-		util_hex_encode(res->nonce, res->nonce_len, hex);
-		json_object_set_new(j, "nonce", json_string(hex));
+		json_object_set_new(j, "created", jx_time(res->created));
+		json_object_set_new(j, "public_key", jx_hex(res->public_key,
+		    64));
+		json_object_set_new(j, "config_sha256",
+		    jx_hex(res->config_sha256, 32));
+		json_object_set_new(j, "nonce", jx_hex(res->nonce,
+		    res->nonce_len));
 		json_object_set_new(j, "gpu_status",
 		    json_string(res->gpu_status));
 	}

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cloister/error.h"
 #include "cloister/receipt.h"
+#include "json_out.h"
 #include "util.h"
 
 #define COLL_MAX	16
@@ -103,15 +104,12 @@ parse_args(int argc, char **argv, struct rc_args *a)
 static json_t *
 claims_obj(const struct cloister_receipt_claims *c)
 {
-	char rq[65], rs[65];
-
-	util_hex_encode(c->request_sha256, 32, rq);
-	util_hex_encode(c->response_sha256, 32, rs);
-	return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:b,s:s,s:s,s:{s:I,s:I,"
+	return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:{s:I,s:I,"
 	    "s:I},s:I,s:s,s:s,s:s}", "id", c->id, "iat", (json_int_t)c->iat,
 	    "key", c->key, "model", c->model, "backend", c->backend,
 	    "backend_type", c->backend_type, "confidential", c->confidential,
-	    "request_sha256", rq, "response_sha256", rs, "usage",
+	    "request_sha256", jx_hex(c->request_sha256, 32),
+	    "response_sha256", jx_hex(c->response_sha256, 32), "usage",
 	    "prompt_tokens", (json_int_t)c->prompt_tokens, "completion_tokens",
 	    (json_int_t)c->completion_tokens, "cached_tokens",
 	    (json_int_t)c->cached_tokens, "cost", (json_int_t)c->cost,

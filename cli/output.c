@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cloister/error.h"
+#include "json_out.h"
 #include "util.h"
 
 #define HEX_MAX (2 * 64 + 1)
@@ -101,10 +102,7 @@ output_quote_human(
 static int
 set_hex(json_t *o, const char *key, const uint8_t *b, size_t n)
 {
-	char hex[HEX_MAX];
-
-	util_hex_encode(b, n, hex);
-	return json_object_set_new(o, key, json_string(hex));
+	return json_object_set_new(o, key, jx_hex(b, n));
 }
 
 static json_t *

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "cloister/error.h"
+#include "json_out.h"
 #include "util.h"
 
 #define HEX48 (2 * CLOISTER_GPU_HASH_LEN + 1)
@@ -63,15 +64,6 @@ output_gpu_human(const char *name, int64_t at, int64_t rim_at,
 }
 
 static json_t *
-hex_json(const uint8_t *b, size_t n)
-{
-	char hex[HEX48];
-
-	util_hex_encode(b, n, hex);
-	return json_string(hex);
-}
-
-static json_t *
 str_or_null(const char *s)
 {
 	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
@@ -88,9 +80,9 @@ mismatches_json(const struct cloister_gpu_result *res)
 		json_array_append_new(a, json_pack("{s:i,s:s,s:o,s:o}",
 		    "index", (int)mm->index, "source",
 		    source_name(mm->source), "golden",
-		    hex_json(mm->golden, CLOISTER_GPU_HASH_LEN), "runtime",
+		    jx_hex(mm->golden, CLOISTER_GPU_HASH_LEN), "runtime",
 		    mm->missing ? json_null() :
-		    hex_json(mm->runtime, CLOISTER_GPU_HASH_LEN)));
+		    jx_hex(mm->runtime, CLOISTER_GPU_HASH_LEN)));
 	}
 	return a;
 }
@@ -110,9 +102,9 @@ claims_json(json_t *o, const struct cloister_gpu_result *res)
 	    str_or_null(res->driver_rim_id));
 	json_object_set_new(o, "vbios_rim_id", str_or_null(res->vbios_rim_id));
 	json_object_set_new(o, "nonce", res->parsed ?
-	    hex_json(res->nonce, CLOISTER_GPU_NONCE_LEN) : json_null());
+	    jx_hex(res->nonce, CLOISTER_GPU_NONCE_LEN) : json_null());
 	json_object_set_new(o, "fwid", res->has_fwid ?
-	    hex_json(res->fwid, CLOISTER_GPU_HASH_LEN) : json_null());
+	    jx_hex(res->fwid, CLOISTER_GPU_HASH_LEN) : json_null());
 	json_object_set_new(o, "nvdec0_status", res->nvdec0_status < 0 ?
 	    json_null() : json_integer(res->nvdec0_status));
 	json_object_set_new(o, "feature_flag", res->feature_flag < 0 ?

@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "cloister/error.h"
 #include "crypto.h"
+#include "json_out.h"
 #include "util.h"
 
 #define LINE_MAX_BYTES	(1024u * 1024)
@@ -96,24 +97,6 @@ write_line(struct audit_log *l, json_t *o)
 	return r;
 }
 
-static json_t *
-hex_json(const uint8_t *b, size_t n)
-{
-	char h[2 * 64 + 1];
-
-	util_hex_encode(b, n, h);
-	return json_string(h);
-}
-
-static json_t *
-time_json(int64_t t)
-{
-	char s[UTIL_TIME_STR_LEN];
-
-	util_format_time(t, s);
-	return json_string(s);
-}
-
 /* What a checkpoint signs: every field of its own line but the
  * signature, and through prev the whole log before it. */
 static void
@@ -169,8 +152,8 @@ audit_open(const char *path, const struct identity *id,
 	identity_public(id, pub);
 	if ((r = write_line(l, json_pack("{s:I,s:s,s:s,s:o,s:o,s:s,s:o}",
 	    "seq", (json_int_t)0, "kind", "start", "format", AUDIT_FORMAT,
-	    "time", time_json(now), "key", hex_json(pub, sizeof(pub)),
-	    "evidence", evidence_id, "prev", hex_json((const uint8_t[32]){ 0 },
+	    "time", jx_time(now), "key", jx_hex(pub, sizeof(pub)),
+	    "evidence", evidence_id, "prev", jx_hex((const uint8_t[32]){ 0 },
 	    32)))) != 0) {
 		close(l->fd);
 		free(l);
@@ -194,12 +177,12 @@ audit_append(struct audit_log *l, const struct audit_entry *e, int64_t now)
 
 	o = json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:s,"
 	    "s:{s:s,s:s,s:s},s:s,s:s?,s:o,s:o,s:s,s:I}",
-	    "seq", (json_int_t)l->seq, "kind", "entry", "time", time_json(now),
-	    "prev", hex_json(l->prev, 32), "direction", e->direction,
+	    "seq", (json_int_t)l->seq, "kind", "entry", "time", jx_time(now),
+	    "prev", jx_hex(l->prev, 32), "direction", e->direction,
 	    "session", e->session, "key_id", e->key_id,
 	    "server", "id", e->server_id, "trust", e->trust, "target",
 	    e->target, "method", e->method, "tool", e->tool,
-	    "findings", f, "payload_sha256", hex_json(e->payload_sha256, 32),
+	    "findings", f, "payload_sha256", jx_hex(e->payload_sha256, 32),
 	    "outcome", e->outcome, "latency_us", (json_int_t)e->latency_us);
 	if (l->sealing && e->payload != NULL && sealed == NULL) {
 		json_decref(o);
@@ -224,7 +207,7 @@ sign_line(struct audit_log *l, const char *kind, int64_t now)
 	if ((r = identity_sign(l->id, d, sizeof(d), sig)) != 0 ||
 	    (r = write_line(l, json_pack("{s:I,s:s,s:s,s:o,s:o}", "seq",
 	    (json_int_t)l->seq, "kind", kind, "time", t, "prev",
-	    hex_json(l->prev, 32), "sig", hex_json(sig, sizeof(sig))))) != 0)
+	    jx_hex(l->prev, 32), "sig", jx_hex(sig, sizeof(sig))))) != 0)
 		return r;
 	return fdatasync(l->fd) == 0 ? 0 : CLOISTER_ERR_IO;
 }

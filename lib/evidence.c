@@ -14,6 +14,7 @@
 #include "cloister/evidence.h"
 #include "crypto.h"
 #include "identity.h"
+#include "json_out.h"
 #include "nvml.h"
 #include "sim_gpu.h"
 #include "sim_tdx.h"
@@ -179,34 +180,6 @@ tdx_present(const struct cloister_collect_opts *o)
 /* ---- the bundle ------------------------------------------------------------ */
 
 static json_t *
-hex_json(const uint8_t *b, size_t n)
-{
-	char *hex;
-	json_t *j;
-
-	if ((hex = malloc(2 * n + 1)) == NULL)
-		return NULL;
-	util_hex_encode(b, n, hex);
-	j = json_string(hex);
-	free(hex);
-	return j;
-}
-
-static json_t *
-b64_json(const uint8_t *b, size_t n)
-{
-	char *s;
-	size_t len;
-	json_t *j;
-
-	if (util_base64_encode(b, n, &s, &len) != 0)
-		return NULL;
-	j = json_stringn(s, len);
-	free(s);
-	return j;
-}
-
-static json_t *
 gpu_json(const struct gpu_part *g)
 {
 	json_t *o, *rims, *ocsp;
@@ -214,8 +187,8 @@ gpu_json(const struct gpu_part *g)
 	if (g->provider == NULL)
 		return json_null();
 	o = json_pack("{s:s,s:o,s:o,s:s%}", "provider", g->provider,
-	    "nonce", hex_json(g->nonce, sizeof(g->nonce)),
-	    "report", b64_json(g->report, g->report_len),
+	    "nonce", jx_hex(g->nonce, sizeof(g->nonce)),
+	    "report", jx_base64(g->report, g->report_len),
 	    "certificate_chain", g->chain, g->chain_len);
 	rims = json_array();
 	ocsp = json_array();
@@ -229,10 +202,10 @@ gpu_json(const struct gpu_part *g)
 		for (size_t i = 0; i < 2; i++)
 			json_array_append_new(rims, json_pack("{s:s,s:o}",
 			    "id", g->sim.rims[i].id, "xml",
-			    b64_json((const uint8_t *)g->sim.rims[i].xml,
+			    jx_base64((const uint8_t *)g->sim.rims[i].xml,
 			    g->sim.rims[i].len)));
 		for (size_t i = 0; i < g->sim.nocsp; i++)
-			json_array_append_new(ocsp, b64_json(g->sim.ocsp[i],
+			json_array_append_new(ocsp, jx_base64(g->sim.ocsp[i],
 			    g->sim.ocsp_len[i]));
 	}
 	json_object_set_new(o, "rims", rims);
@@ -256,15 +229,15 @@ evidence_obj(const struct cloister_collect_opts *o, const struct tdx_part *t,
 	    "tee", "tdx",
 	    "provider", t->provider,
 	    "created", created,
-	    "public_key", hex_json(o->public_key, sizeof(o->public_key)),
-	    "config_sha256", hex_json(o->config_sha256,
+	    "public_key", jx_hex(o->public_key, sizeof(o->public_key)),
+	    "config_sha256", jx_hex(o->config_sha256,
 	    sizeof(o->config_sha256)),
-	    "nonce", o->nonce != NULL ? hex_json(o->nonce, o->nonce_len) :
+	    "nonce", o->nonce != NULL ? jx_hex(o->nonce, o->nonce_len) :
 	    json_null(),
-	    "report_data", hex_json(rd, 64),
-	    "gpu_sha384", gpu_hash != NULL ? hex_json(gpu_hash, 48) :
+	    "report_data", jx_hex(rd, 64),
+	    "gpu_sha384", gpu_hash != NULL ? jx_hex(gpu_hash, 48) :
 	    json_null(),
-	    "quote", b64_json(t->quote, t->len),
+	    "quote", jx_base64(t->quote, t->len),
 	    "collateral", col,
 	    "gpu", gpu_json(g),
 	    "gpu_status", g->status);

@@ -17,20 +17,12 @@
 #include "cloister/receipt.h"
 #include "crypto.h"
 #include "identity.h"
+#include "json_out.h"
 #include "receipt_int.h"
 #include "steps.h"
 #include "util.h"
 
 #define SEG_MAX		(CLOISTER_RECEIPT_MAX)
-
-static json_t *
-hex_json(const uint8_t *b, size_t n)
-{
-	char hex[2 * 32 + 1];
-
-	util_hex_encode(b, n, hex);
-	return json_string(hex);
-}
 
 static char *
 claims_json(const struct cloister_receipt_claims *c)
@@ -43,8 +35,8 @@ claims_json(const struct cloister_receipt_claims *c)
 	    "v", 1, "id", c->id, "iat", (json_int_t)c->iat, "key", c->key,
 	    "model", c->model, "backend", c->backend, "backend_type",
 	    c->backend_type, "confidential", c->confidential,
-	    "request_sha256", hex_json(c->request_sha256, 32),
-	    "response_sha256", hex_json(c->response_sha256, 32),
+	    "request_sha256", jx_hex(c->request_sha256, 32),
+	    "response_sha256", jx_hex(c->response_sha256, 32),
 	    "usage", "prompt_tokens", (json_int_t)c->prompt_tokens,
 	    "completion_tokens", (json_int_t)c->completion_tokens,
 	    "cached_tokens", (json_int_t)c->cached_tokens,

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_out.h"
 #include "sim_pki.h"
 #include "sim_tdx.h"
 #include "util.h"
@@ -82,16 +83,10 @@ make_pki(struct sim_tdx *p, int64_t now)
 static int
 set_hex(json_t *o, const char *key, const uint8_t *b, size_t n)
 {
-	char *hex;
-	int r;
+	json_t *j = jx_hex(b, n);
 
-	if ((hex = malloc(2 * n + 1)) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	util_hex_encode(b, n, hex);
-	r = json_object_set_new(o, key, json_string(hex)) == 0 ? 0 :
+	return j != NULL && json_object_set_new(o, key, j) == 0 ? 0 :
 	    CLOISTER_ERR_ALLOC;
-	free(hex);
-	return r;
 }
 
 static int

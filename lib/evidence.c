@@ -4,6 +4,7 @@
  * config and caller nonce only, so the GPU answers first; REPORTDATA then
  * commits to the GPU report's digest, and the TD quote comes last.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,44 @@ rtmr_extend(uint8_t rtmr[48], const uint8_t digest[48])
 	crypto_sha384(buf, sizeof(buf), rtmr);
 }
 
+/* MRTD of the binary at path, hashed once per process: the running
+ * binary (/proc/self/exe) cannot change under us, and hashing megabytes
+ * on every /v1/attestation would be work done again for nothing. */
+static pthread_mutex_t mrtd_lock = PTHREAD_MUTEX_INITIALIZER;
+static char mrtd_path[4096];
+static uint8_t mrtd_cached[48];
+
+static int
+sim_mrtd(const char *path, uint8_t mrtd[48], char *why, size_t whylen)
+{
+	uint8_t *exe = NULL, d[48], buf[sizeof(SIM_MRTD_LABEL) + 48];
+	size_t len;
+	int r = 0;
+
+	pthread_mutex_lock(&mrtd_lock);
+	if (strcmp(mrtd_path, path) == 0) {
+		memcpy(mrtd, mrtd_cached, 48);
+		goto out;
+	}
+	if ((r = util_read_file(path, EXE_MAX, &exe, &len)) != 0) {
+		r = util_fail(r, why, whylen, "cannot read %s to measure the "
+		    "simulated TD", path);
+		goto out;
+	}
+	r = crypto_sha384(exe, len, d);
+	free(exe);
+	memcpy(buf, SIM_MRTD_LABEL, sizeof(SIM_MRTD_LABEL));
+	memcpy(buf + sizeof(SIM_MRTD_LABEL), d, sizeof(d));
+	if (r == 0 && (r = crypto_sha384(buf, sizeof(buf), mrtd)) == 0 &&
+	    strlen(path) < sizeof(mrtd_path)) {
+		memcpy(mrtd_cached, mrtd, 48);
+		snprintf(mrtd_path, sizeof(mrtd_path), "%s", path);
+	}
+ out:
+	pthread_mutex_unlock(&mrtd_lock);
+	return r;
+}
+
 /*
  * The simulated TD's measurements: MRTD covers the running binary,
  * RTMR[2] has the config hash extended into it (docs/FORMATS.md §8), so a
@@ -117,22 +156,12 @@ static int
 sim_measure(const struct cloister_collect_opts *o, struct sim_tdx_measure *m,
     char *why, size_t whylen)
 {
-	uint8_t *exe = NULL, d[48], buf[sizeof(SIM_MRTD_LABEL) + 48];
-	size_t len;
-	const char *path = or_default(o->self_exe, "/proc/self/exe");
+	uint8_t d[48];
 	int r;
 
 	memset(m, 0, sizeof(*m));
-	if ((r = util_read_file(path, EXE_MAX, &exe, &len)) != 0)
-		return util_fail(r, why, whylen, "cannot read %s to measure "
-		    "the simulated TD", path);
-	r = crypto_sha384(exe, len, d);
-	free(exe);
-	if (r != 0)
-		return r;
-	memcpy(buf, SIM_MRTD_LABEL, sizeof(SIM_MRTD_LABEL));
-	memcpy(buf + sizeof(SIM_MRTD_LABEL), d, sizeof(d));
-	if ((r = crypto_sha384(buf, sizeof(buf), m->mrtd)) != 0)
+	if ((r = sim_mrtd(or_default(o->self_exe, "/proc/self/exe"), m->mrtd,
+	    why, whylen)) != 0)
 		return r;
 	memset(d, 0, sizeof(d));
 	memcpy(d, o->config_sha256, sizeof(o->config_sha256));

@@ -10,6 +10,9 @@
  *	to first event and between events (STREAM=1).
  *   bench_gateway saturate PORT CONNECTIONS SECONDS [HEADER]...
  *	Requests/s with CONNECTIONS keep-alive clients in parallel.
+ *   bench_gateway relay PORT UPSTREAM_PORT
+ *	The floor of one more hop: a byte relay that understands nothing,
+ *	one thread and one upstream connection per client, TCP_NODELAY.
  */
 #define _GNU_SOURCE	/* memmem */
 #include <sys/socket.h>
@@ -19,6 +22,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +72,7 @@ write_all(int fd, const void *p, size_t n)
 
 struct conn {
 	int	 fd;
+	int	 peer;		/* relay: the upstream port */
 	char	 buf[BUF_MAX];
 	size_t	 len;
 };
@@ -215,21 +220,30 @@ serve_conn(void *arg)
 }
 
 static int
-upstream(int port)
+listen_on(int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 	    .sin_port = htons((uint16_t)port) };
-	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1, fd;
-	pthread_t t;
-	struct conn *c;
+	int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
 	    listen(s, 128) != 0) {
-		perror("bench_gateway upstream");
-		return 1;
+		perror("bench_gateway: listen");
+		exit(1);
 	}
+	return s;
+}
+
+/* Accepts forever, running fn on a thread per connection. */
+__attribute__((noreturn)) static int
+accept_loop(int port, void *(*fn)(void *), int peer)
+{
+	int s = listen_on(port), one = 1, fd;
+	pthread_t t;
+	struct conn *c;
+
 	for (;;) {
 		if ((fd = accept(s, NULL, NULL)) < 0)
 			continue;
@@ -239,13 +253,47 @@ upstream(int port)
 			continue;
 		}
 		c->fd = fd;
-		if (pthread_create(&t, NULL, serve_conn, c) != 0) {
+		c->peer = peer;
+		if (pthread_create(&t, NULL, fn, c) != 0) {
 			close(fd);
 			free(c);
 			continue;
 		}
 		pthread_detach(t);
 	}
+}
+
+static int dial(int);
+
+static void *
+relay_conn(void *arg)
+{
+	struct conn *c = arg;
+	struct pollfd p[2];
+	char buf[65536];
+	ssize_t n;
+
+	p[0].fd = c->fd;
+	if ((p[1].fd = dial(c->peer)) < 0)
+		goto out;
+	p[0].events = p[1].events = POLLIN;
+	for (;;) {
+		if (poll(p, 2, -1) < 0)
+			break;
+		for (int i = 0; i < 2; i++) {
+			if (p[i].revents == 0)
+				continue;
+			if ((n = read(p[i].fd, buf, sizeof(buf))) <= 0 ||
+			    write_all(p[1 - i].fd, buf, (size_t)n) != 0)
+				goto out;
+		}
+	}
+ out:
+	if (p[1].fd >= 0)
+		close(p[1].fd);
+	close(c->fd);
+	free(c);
+	return NULL;
 }
 
 /* ---- the client --------------------------------------------------------- */
@@ -431,7 +479,9 @@ main(int argc, char **argv)
 	struct client cl;
 
 	if (argc >= 3 && strcmp(argv[1], "upstream") == 0)
-		return upstream(num(argv[2]));
+		return accept_loop(num(argv[2]), serve_conn, 0);
+	if (argc >= 4 && strcmp(argv[1], "relay") == 0)
+		return accept_loop(num(argv[2]), relay_conn, num(argv[3]));
 	if (argc >= 5 && strcmp(argv[1], "latency") == 0) {
 		cl.port = num(argv[2]);
 		build_request(&cl, num(argv[4]), argv + 5, argc - 5);
@@ -443,6 +493,7 @@ main(int argc, char **argv)
 		return saturate(&cl, num(argv[3]), num(argv[4]));
 	}
 	fprintf(stderr, "usage: bench_gateway upstream PORT | latency PORT N "
-	    "STREAM [HEADER]... | saturate PORT CONNS SECONDS [HEADER]...\n");
+	    "STREAM [HEADER]... | saturate PORT CONNS SECONDS [HEADER]... | "
+	    "relay PORT UPSTREAM_PORT\n");
 	return 2;
 }

@@ -482,6 +482,25 @@ gw_free(struct gw *gw)
 	free(gw->evidence);
 }
 
+/*
+ * The changelist folds the several epoll_ctl calls that libevent and
+ * libcurl make on one socket within a loop iteration into one: a request
+ * costs fewer syscalls, which decide latency on a paravirtual VM.
+ */
+static struct event_base *
+new_base(void)
+{
+	struct event_config *ec;
+	struct event_base *b;
+
+	if ((ec = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	b = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return b;
+}
+
 int
 gw_run(const struct gw_config *cfg, const char *config_path)
 {
@@ -509,7 +528,7 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	crypto_sha256(gw.evidence, gw.evidence_len, h);
 	util_hex_encode(h, sizeof(h), gw.evidence_id);
 	r = CLOISTER_ERR_ALLOC;
-	if ((gw.base = event_base_new()) == NULL ||
+	if ((gw.base = new_base()) == NULL ||
 	    (r = gw_upstream_init(&gw, why, sizeof(why))) != 0 ||
 	    (r = start_http(&gw, why, sizeof(why))) != 0)
 		goto out;

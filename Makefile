@@ -39,7 +39,7 @@ bench: build
 	@bench/run $(BUILD) $(VECTORS)
 	@bench/run-gpu $(BUILD) $(VECTORS)
 	@bench/run-gateway $(BUILD)
-	@bench/run-dlp $(BUILD)
+	@bench/run-mcp $(BUILD)
 
 fuzz:
 	@scripts/bootstrap --fuzz

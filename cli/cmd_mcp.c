@@ -1,10 +1,12 @@
 /*
+ * cloister mcp stdio SERVER --config FILE [--key-id ID]
  * cloister mcp check SERVER TOOLS.json [--instructions FILE] --state DIR
- * cloister mcp approve SERVER [TOOL] --state DIR
+ * cloister mcp approve SERVER [TOOL] (--state DIR | --config FILE)
  *
- * The MCP gateway pins each server's tools as it lists them; these
- * commands do the same by hand (check a tools/list result saved to a
- * file) and approve what changed.
+ * stdio runs the MCP gateway as a bridge between an agent that launches
+ * its server as a command and that server.  The gateway pins each
+ * server's tools as it lists them; check does the same by hand (a
+ * tools/list result saved to a file) and approve accepts what changed.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,16 +18,23 @@
 
 #include "cli.h"
 #include "cloister/error.h"
+#include "config.h"
 #include "mcp_pin.h"
+#include "mcp_stdio.h"
 #include "util.h"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: cloister mcp check SERVER TOOLS.json [--instructions FILE]"
+	    "usage: cloister mcp stdio SERVER --config FILE [--key-id ID]\n"
+	    "       cloister mcp check SERVER TOOLS.json [--instructions FILE]"
 	    " --state DIR\n"
-	    "       cloister mcp approve SERVER [TOOL] --state DIR\n"
+	    "       cloister mcp approve SERVER [TOOL] (--state DIR | --config "
+	    "FILE)\n"
+	    "stdio: an agent starts this in place of the server; Cloister "
+	    "starts the\nserver from the configuration (mcp.servers) and "
+	    "relays through policy,\nDLP, pins and the audit log.\n"
 	    "TOOLS.json: a tools/list result ({\"tools\": [...]}) or its array.\n"
 	    "check exits 1 when a tool changed, appeared or was renamed (it is\n"
 	    "then blocked until approve) or a description holds an injection\n"
@@ -96,10 +105,14 @@ cmd_mcp(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
 		{ "instructions", required_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "key-id", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state = NULL, *instr = NULL;
+	const char *state = NULL, *instr = NULL, *config = NULL;
+	const char *key_id = "local";
+	static struct gw_config cfg;
 	struct mcp_pins *p;
 	char path[1024], why[256];
 	size_t n;
@@ -110,9 +123,15 @@ cmd_mcp(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:i:h", opts,
+	while ((c = getopt_long(argc, argv, "s:i:c:k:h", opts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'k':
+			key_id = optarg;
+			break;
 		case 's':
 			state = optarg;
 			break;
@@ -129,6 +148,21 @@ cmd_mcp(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (config != NULL) {
+		if (gw_config_load(config, &cfg, why, sizeof(why)) != 0) {
+			fprintf(stderr, "cloister: %s\n", why);
+			return CLI_EXIT_USAGE;
+		}
+		if (state == NULL)
+			state = cfg.state_dir;
+	}
+	if (argc == 2 && strcmp(argv[0], "stdio") == 0) {
+		if (config == NULL) {
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+		return mcp_stdio_run(&cfg, argv[1], key_id);
+	}
 	if (state == NULL || argc < 2) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;

@@ -175,11 +175,11 @@ audit_append(struct audit_log *l, const struct audit_entry *e, int64_t now)
 		    e->findings[i].action));
 	json_t *o, *sealed = sealed_json(l, e);
 
-	o = json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:s,"
+	o = json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:s,s:s,"
 	    "s:{s:s,s:s,s:s},s:s,s:s?,s:o,s:o,s:s,s:I}",
 	    "seq", (json_int_t)l->seq, "kind", "entry", "time", jx_time(now),
 	    "prev", jx_hex(l->prev, 32), "direction", e->direction,
-	    "session", e->session, "key_id", e->key_id,
+	    "era", e->era != NULL ? e->era : "unknown", "session", e->session, "key_id", e->key_id,
 	    "server", "id", e->server_id, "trust", e->trust, "target",
 	    e->target, "method", e->method, "tool", e->tool,
 	    "findings", f, "payload_sha256", jx_hex(e->payload_sha256, 32),

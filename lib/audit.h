@@ -25,6 +25,7 @@ struct audit_finding {
 
 struct audit_entry {
 	const char	*direction;	/* "to-server", "to-client" */
+	const char	*era;		/* protocol version; NULL: "unknown" */
 	const char	*session;
 	const char	*key_id;
 	const char	*server_id;

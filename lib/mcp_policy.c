@@ -337,6 +337,14 @@ find_server(const struct mcp_policy *p, const char *name)
 	return NULL;
 }
 
+int
+mcp_policy_internal(const struct mcp_policy *p, const char *server)
+{
+	const struct server *s = find_server(p, server);
+
+	return s != NULL && s->internal;
+}
+
 static enum mcp_action
 finding_action(const struct mcp_policy *p, const struct server *s,
     const char *tool, const struct dlp_finding *f)

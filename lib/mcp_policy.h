@@ -52,5 +52,7 @@ int	mcp_redact(const uint8_t *buf, size_t len, const struct dlp_finding *f,
 	    size_t *outlen);
 
 const char *mcp_action_name(enum mcp_action a);
+/* Whether the policy trusts server as internal (unknown: external). */
+int	mcp_policy_internal(const struct mcp_policy *p, const char *server);
 
 #endif

@@ -14,6 +14,9 @@
 #define GW_PATH_MAX		512
 #define GW_BACKENDS_MAX		16
 #define GW_MODELS_MAX		64
+#define GW_MCP_SERVERS_MAX	32
+#define GW_MCP_ARGS_MAX		32
+#define GW_MCP_ENV_MAX		16
 
 enum gw_backend_type {
 	GW_BACKEND_MOCK = 1,
@@ -40,6 +43,36 @@ struct gw_model {
 	int64_t		 max_tokens;	/* when the client gives none */
 };
 
+enum gw_mcp_transport {
+	GW_MCP_STDIO = 1,	/* a child process, newline-delimited JSON */
+	GW_MCP_HTTP,		/* Streamable HTTP */
+	GW_MCP_SSE,		/* the 2024-11-05 HTTP+SSE transport */
+};
+
+/* An MCP server the gateway reaches; its trust and rules are in the
+ * policy (mcp.policy), under the same name. */
+struct gw_mcp_server {
+	char		 name[GW_NAME_MAX];
+	enum gw_mcp_transport transport;
+	char		 url[GW_PATH_MAX];	/* http, sse */
+	char		 cwd[GW_PATH_MAX];	/* stdio; "" = ours */
+	size_t		 nargs;			/* stdio: the command */
+	uint16_t	 arg[GW_MCP_ARGS_MAX];	/* offsets into strings */
+	size_t		 nenv;			/* stdio: NAME=VALUE added */
+	uint16_t	 env[GW_MCP_ENV_MAX];	/* offsets into strings */
+	char		 strings[4096];
+	size_t		 used;
+};
+
+struct gw_mcp {
+	char		 policy[GW_PATH_MAX];	/* "" = built-in defaults */
+	uint8_t		 auditor[32];		/* X25519, sealed payloads */
+	int		 has_auditor;
+	size_t		 max_message;
+	size_t		 nservers;
+	struct gw_mcp_server servers[GW_MCP_SERVERS_MAX];
+};
+
 struct gw_config {
 	char		 host[GW_NAME_MAX];
 	unsigned	 port;
@@ -54,6 +87,7 @@ struct gw_config {
 	struct gw_backend backends[GW_BACKENDS_MAX];
 	size_t		 nmodels;
 	struct gw_model	 models[GW_MODELS_MAX];
+	struct gw_mcp	 mcp;
 	uint8_t		 sha256[32];	/* of the file's bytes, for evidence */
 };
 
@@ -62,6 +96,8 @@ int	gw_config_load(const char *path, struct gw_config *c, char *why,
 int	gw_config_parse(const uint8_t *buf, size_t len, struct gw_config *c,
 	    char *why, size_t whylen);
 const struct gw_model *gw_config_model(const struct gw_config *c,
+	    const char *name);
+const struct gw_mcp_server *gw_config_mcp_server(const struct gw_config *c,
 	    const char *name);
 
 #endif

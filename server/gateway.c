@@ -176,29 +176,39 @@ sign_cb(void *ctx, const void *msg, size_t len, uint8_t sig[64])
 	return identity_sign(ctx, msg, len, sig);
 }
 
-/* Evidence for this instance key, with the caller's nonce when given. */
-static int
-collect(struct gw *gw, const uint8_t *nonce, size_t nonce_len, char **json,
-    size_t *len, char *why, size_t whylen)
+int
+gw_collect(const struct gw_config *cfg, struct identity *id,
+    const uint8_t *nonce, size_t nonce_len, char **json, size_t *len,
+    char *warn, size_t warnlen, char *why, size_t whylen)
 {
 	struct cloister_collect_opts o;
-	char warn[CLOISTER_EVIDENCE_WARN_MAX];
-	int r;
 
 	memset(&o, 0, sizeof(o));
-	o.provider = gw->cfg.tee;
-	identity_public(gw->id, o.public_key);
+	o.provider = cfg->tee;
+	identity_public(id, o.public_key);
 	o.sign = sign_cb;
-	o.sign_ctx = gw->id;
-	memcpy(o.config_sha256, gw->cfg.sha256, sizeof(o.config_sha256));
+	o.sign_ctx = id;
+	memcpy(o.config_sha256, cfg->sha256, sizeof(o.config_sha256));
 	o.nonce = nonce;
 	o.nonce_len = nonce_len;
 	o.now = (int64_t)time(NULL);
 	o.tsm_root = getenv("CLOISTER_TSM_ROOT");
 	o.tdx_dev = getenv("CLOISTER_TDX_DEV");
 	o.nvml_lib = getenv("CLOISTER_NVML_LIB");
-	r = cloister_evidence_collect(&o, json, len, warn, sizeof(warn), why,
+	return cloister_evidence_collect(&o, json, len, warn, warnlen, why,
 	    whylen);
+}
+
+/* Evidence for this instance key, with the caller's nonce when given. */
+static int
+collect(struct gw *gw, const uint8_t *nonce, size_t nonce_len, char **json,
+    size_t *len, char *why, size_t whylen)
+{
+	char warn[CLOISTER_EVIDENCE_WARN_MAX];
+	int r;
+
+	r = gw_collect(&gw->cfg, gw->id, nonce, nonce_len, json, len, warn,
+	    sizeof(warn), why, whylen);
 	if (warn[0] != '\0' && gw->evidence == NULL)
 		fprintf(stderr, "cloister: %s\n", warn);
 	return r;
@@ -376,8 +386,8 @@ on_signal(evutil_socket_t fd, short what, void *arg)
 }
 
 /* No core dumps, no ptrace by peers: request content lives in memory. */
-static void
-harden(void)
+void
+gw_harden(void)
 {
 	struct rlimit rl = { 0, 0 };
 
@@ -511,7 +521,7 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 
 	memset(&gw, 0, sizeof(gw));
 	gw.cfg = *cfg;
-	harden();
+	gw_harden();
 	signal(SIGPIPE, SIG_IGN);
 	if (cfg->tls_cert[0] == '\0' && !loopback(cfg->host)) {
 		fprintf(stderr, "cloister: plain HTTP is allowed on loopback "

@@ -135,4 +135,13 @@ unsigned mock_count_words(const char *s);
 const char *mock_word(uint32_t seed, unsigned i);
 void	mock_embedding(const char *text, size_t len, double out[16]);
 
+/* Evidence for the instance key id under cfg (its TEE and config hash),
+ * with a nonce when given; warn says when the TEE is simulated. */
+int	gw_collect(const struct gw_config *cfg, struct identity *id,
+	    const uint8_t *nonce, size_t nonce_len, char **json, size_t *len,
+	    char *warn, size_t warnlen, char *why, size_t whylen);
+
+/* No core dumps, no ptrace by peers: content lives in this memory. */
+void	gw_harden(void);
+
 #endif

@@ -141,10 +141,12 @@ cmd_dlp(int argc, char **argv)
 		    cloister_strerror(r));
 		goto out;
 	}
+	why[0] = '\0';
 	if ((fs = calloc(FINDINGS_MAX, sizeof(*fs))) == NULL ||
 	    (acts = calloc(FINDINGS_MAX, sizeof(*acts))) == NULL ||
 	    dlp_new(&d, why, sizeof(why)) != 0) {
-		fprintf(stderr, "cloister: dlp: cannot start\n");
+		fprintf(stderr, "cloister: dlp: %s\n", why[0] != '\0' ? why :
+		    "out of memory");
 		goto out;
 	}
 	if ((r = dlp_scan(d, buf, len, fs, FINDINGS_MAX, &n)) != 0) {

@@ -281,6 +281,54 @@ v_iban(const uint8_t *m, size_t n)
 
 /* ---- the database ---------------------------------------------------- */
 
+/*
+ * Some builds of the regex library miss matches that sit at certain
+ * offsets of the scanned buffer on some CPUs (Vectorscan 5.4.9 with
+ * AVX-512 VBMI missed AWS keys at 92 of 300 offsets).  A scanner that
+ * misses fails open, so before first use every probe must be found at
+ * every offset of a 64-byte block, twice over.
+ */
+static const struct {
+	const char	*rule;
+	const char	*text;
+} probes[] = {
+	{ "aws-access-key", "AKIAZ7QWERTYUIOPLKJH" },
+	{ "github-token", "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" },
+	{ "slack-token", "xoxb-918273645012-5647382910-Zq8RwT3vYp6LmN2kXc" },
+};
+
+static int
+self_test(struct dlp *d, char *why, size_t whylen)
+{
+	struct dlp_finding f[8];
+	uint8_t buf[256];
+	size_t n, k, t, i;
+
+	for (t = 0; t < sizeof(probes) / sizeof(probes[0]); t++)
+		for (k = 0; k < 128; k++) {
+			size_t len = strlen(probes[t].text);
+
+			memset(buf, '.', k);
+			buf[k] = ' ';
+			memcpy(buf + k + 1, probes[t].text, len);
+			buf[k + 1 + len] = ' ';
+			if (dlp_scan(d, buf, k + len + 2, f, 8, &n) != 0)
+				n = 0;
+			for (i = 0; i < n && strcmp(f[i].rule,
+			    probes[t].rule) != 0; i++)
+				;
+			if (i == n)
+				return util_fail(CLOISTER_ERR_INTERNAL, why, whylen,
+				    "the regex library (%s) misses matches on "
+				    "this CPU (%s at offset %zu); the DLP would "
+				    "fail open, so it refuses to run: install "
+				    "Intel Hyperscan (libhyperscan-dev) or a "
+				    "fixed Vectorscan (docs/dlp.md)", hs_version(),
+				    probes[t].rule, k + 1);
+		}
+	return 0;
+}
+
 int
 dlp_new(struct dlp **out, char *why, size_t whylen)
 {
@@ -314,6 +362,10 @@ dlp_new(struct dlp **out, char *why, size_t whylen)
 			goto bad;
 	if (hs_alloc_scratch(d->fast, &d->scratch) != HS_SUCCESS)
 		goto bad;
+	if ((r = self_test(d, why, whylen)) != 0) {
+		dlp_free(d);
+		return r;
+	}
 	*out = d;
 	return 0;
  bad:

@@ -1,6 +1,7 @@
 /*
  * cloister dlp scan FILE|- [--json] [--policy FILE] [--server NAME]
- *     [--tool NAME] [--redact]
+ *     [--tool NAME] [--redact] [--internal-suffix S]... [--dictionary F]
+ * cloister dlp learn DIR [--output FILE]
  *
  * Findings, never the secret: where it is (line, byte offsets in the
  * line), which rule, how sure, and what the policy toward the named
@@ -26,17 +27,26 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: cloister dlp scan FILE|- [--json] [--policy FILE]\n"
 	    "           [--server NAME] [--tool NAME] [--redact]\n"
+	    "           [--internal-suffix SUFFIX]... [--dictionary FILE]\n"
+	    "       cloister dlp learn DIR [--output FILE]\n"
 	    "Scan a file (or standard input) for credentials, private keys,\n"
 	    "tokens and personal data; print one finding per line, never the\n"
 	    "secret itself, with the action the policy (the built-in one\n"
 	    "without --policy) takes toward the server (default: an external\n"
 	    "one).  --redact prints the redacted input instead.\n"
 	    "Exit status: 0 allowed, 1 findings to act on (or blocked), 2 bad\n"
-	    "usage or unreadable input.\n");
+	    "usage or unreadable input.\n"
+	    "learn: the internal identifiers of a codebase (service names and\n"
+	    "hosts from compose files, Kubernetes manifests, env files and\n"
+	    "configs), one per line, for --dictionary and mcp.internal.\n");
 }
 
+#define SUFFIXES_MAX	64
+
 struct dlp_args {
-	const char	*file, *policy, *server, *tool;
+	const char	*file, *policy, *server, *tool, *dictionary;
+	const char	*suffixes[SUFFIXES_MAX];
+	size_t		 nsuffixes;
 	int		 json, redact;
 };
 
@@ -49,19 +59,34 @@ parse(int argc, char **argv, struct dlp_args *a)
 		{ "server", required_argument, NULL, 's' },
 		{ "tool", required_argument, NULL, 't' },
 		{ "redact", no_argument, NULL, 'r' },
+		{ "internal-suffix", required_argument, NULL, 'i' },
+		{ "dictionary", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	if (argc < 2 || strcmp(argv[1], "scan") != 0) {
-		usage(stderr);
-		return CLI_EXIT_USAGE;
+		usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout :
+		    stderr);
+		return argc >= 2 && strcmp(argv[1], "--help") == 0 ? -1 :
+		    CLI_EXIT_USAGE;
 	}
 	optind = 1;
-	while ((c = getopt_long(argc - 1, argv + 1, "jp:s:t:rh", opts,
+	while ((c = getopt_long(argc - 1, argv + 1, "jp:s:t:ri:d:h", opts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'i':
+			if (a->nsuffixes == SUFFIXES_MAX) {
+				fprintf(stderr, "cloister: dlp: more than %d "
+				    "suffixes\n", SUFFIXES_MAX);
+				return CLI_EXIT_USAGE;
+			}
+			a->suffixes[a->nsuffixes++] = optarg;
+			break;
+		case 'd':
+			a->dictionary = optarg;
+			break;
 		case 'j':
 			a->json = 1;
 			break;
@@ -95,6 +120,65 @@ parse(int argc, char **argv, struct dlp_args *a)
 	return 0;
 }
 
+static int	dlp_scan_cmd(int, char **);
+
+static int
+dlp_learn_cmd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL;
+	char **v, why[256];
+	size_t n;
+	FILE *f = stdout;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return CLI_EXIT_OK;
+		default:
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (dlp_learn(argv[optind], &v, &n, why, sizeof(why)) != 0) {
+		fprintf(stderr, "cloister: dlp: %s\n", why);
+		return CLI_EXIT_USAGE;
+	}
+	if (output != NULL && (f = fopen(output, "w")) == NULL) {
+		fprintf(stderr, "cloister: dlp: %s: cannot write\n", output);
+		dlp_learn_free(v, n);
+		return CLI_EXIT_USAGE;
+	}
+	fprintf(f, "# internal identifiers of %s (cloister dlp learn); "
+	    "review, then\n# use with --dictionary or mcp.internal."
+	    "dictionary\n", argv[optind]);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s\n", v[i]);
+	if (output != NULL && fclose(f) != 0) {
+		fprintf(stderr, "cloister: dlp: %s: cannot write\n", output);
+		dlp_learn_free(v, n);
+		return CLI_EXIT_USAGE;
+	}
+	fprintf(stderr, "cloister: dlp: %zu internal identifier%s learned\n",
+	    n, n == 1 ? "" : "s");
+	dlp_learn_free(v, n);
+	return CLI_EXIT_OK;
+}
+
 static void
 print(const struct dlp_finding *f, enum mcp_action act, int json)
 {
@@ -116,6 +200,14 @@ print(const struct dlp_finding *f, enum mcp_action act, int json)
 
 int
 cmd_dlp(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "learn") == 0)
+		return dlp_learn_cmd(argc - 1, argv + 1);
+	return dlp_scan_cmd(argc, argv);
+}
+
+static int
+dlp_scan_cmd(int argc, char **argv)
 {
 	struct dlp_args a = { .file = NULL };
 	struct dlp *d = NULL;
@@ -144,7 +236,9 @@ cmd_dlp(int argc, char **argv)
 	why[0] = '\0';
 	if ((fs = calloc(FINDINGS_MAX, sizeof(*fs))) == NULL ||
 	    (acts = calloc(FINDINGS_MAX, sizeof(*acts))) == NULL ||
-	    dlp_new(&d, why, sizeof(why)) != 0) {
+	    dlp_new(&d, why, sizeof(why)) != 0 ||
+	    dlp_internal_load(d, a.suffixes, a.nsuffixes, a.dictionary, why,
+	    sizeof(why)) != 0) {
 		fprintf(stderr, "cloister: dlp: %s\n", why[0] != '\0' ? why :
 		    "out of memory");
 		goto out;

@@ -50,6 +50,30 @@ void	dlp_free(struct dlp *d);
 int	dlp_scan(struct dlp *d, const uint8_t *buf, size_t len,
 	    struct dlp_finding *out, size_t max, size_t *n);
 
+#define DLP_INTERNAL_MAX	100000	/* suffixes and identifiers */
+#define DLP_INTERNAL_NAME_MAX	128
+
+/* Names that must not leave: hostnames under these suffixes
+ * ("corp.example", ".internal") and the identifiers of a dictionary that
+ * `cloister dlp learn` builds (service names, hosts).  Their findings are
+ * "internal-hostname" and "internal-identifier", category "internal",
+ * medium confidence, in the raw text.  Replaces any earlier set. */
+int	dlp_set_internal(struct dlp *d, const char *const *suffixes,
+	    size_t nsuffixes, const char *const *words, size_t nwords,
+	    char *why, size_t whylen);
+
+/* The same, with the identifiers read from a dictionary file (one per
+ * line, '#' comments; NULL: none). */
+int	dlp_internal_load(struct dlp *d, const char *const *suffixes,
+	    size_t nsuffixes, const char *dictionary, char *why,
+	    size_t whylen);
+
+/* The internal identifiers of the tree at dir (cloister dlp learn):
+ * sorted, unique, malloc'd; free with dlp_learn_free. */
+int	dlp_learn(const char *dir, char ***out, size_t *n, char *why,
+	    size_t whylen);
+void	dlp_learn_free(char **v, size_t n);
+
 const char *dlp_confidence_name(enum dlp_confidence c);
 const char *dlp_layer_name(enum dlp_layer l);
 /* The default action toward an external destination: high-confidence

@@ -450,6 +450,31 @@ mcp_servers(struct walk *w, yaml_node_t *seq)
 }
 
 static int
+internal_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+{
+	struct gw_mcp *mc = &w->c->mcp;
+
+	if (strcmp(k, "dictionary") == 0)
+		return get_str(w, v, k, mc->dictionary, sizeof(mc->dictionary));
+	if (strcmp(k, "suffixes") != 0)
+		return yw_fail(&w->y, v, "unknown mcp.internal key \"%s\"", k);
+	if (v == NULL || v->type != YAML_SEQUENCE_NODE)
+		return yw_fail(&w->y, v, "\"suffixes\" wants a list");
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	    it < v->data.sequence.items.top; it++) {
+		if (mc->nsuffixes == GW_MCP_SUFFIXES_MAX)
+			return yw_fail(&w->y, v, "more than %d suffixes",
+			    GW_MCP_SUFFIXES_MAX);
+		if (get_str(w, yw_node(&w->y.doc, *it), "suffixes",
+		    mc->suffixes[mc->nsuffixes],
+		    sizeof(mc->suffixes[0])) != 0)
+			return w->y.code;
+		mc->nsuffixes++;
+	}
+	return 0;
+}
+
+static int
 mcp_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 {
 	struct gw_mcp *mc = &w->c->mcp;
@@ -475,6 +500,8 @@ mcp_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	}
 	if (strcmp(k, "servers") == 0)
 		return mcp_servers(w, v);
+	if (strcmp(k, "internal") == 0)
+		return each(w, v, "internal", internal_field, NULL);
 	return yw_fail(&w->y, v, "unknown mcp key \"%s\"", k);
 }
 

@@ -64,8 +64,13 @@ struct gw_mcp_server {
 	size_t		 used;
 };
 
+#define GW_MCP_SUFFIXES_MAX	16
+
 struct gw_mcp {
 	char		 policy[GW_PATH_MAX];	/* "" = built-in defaults */
+	char		 dictionary[GW_PATH_MAX];	/* internal names */
+	size_t		 nsuffixes;		/* internal host suffixes */
+	char		 suffixes[GW_MCP_SUFFIXES_MAX][GW_NAME_MAX * 2];
 	uint8_t		 auditor[32];		/* X25519, sealed payloads */
 	int		 has_auditor;
 	size_t		 max_message;

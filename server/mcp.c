@@ -122,6 +122,18 @@ mkdir_p(const char *path, char *why, size_t whylen)
 	return 0;
 }
 
+static int
+internal_names(struct mcp_gw *g, char *why, size_t whylen)
+{
+	const struct gw_mcp *mc = &g->cfg->mcp;
+	const char *suffixes[GW_MCP_SUFFIXES_MAX];
+
+	for (size_t i = 0; i < mc->nsuffixes; i++)
+		suffixes[i] = mc->suffixes[i];
+	return dlp_internal_load(g->dlp, suffixes, mc->nsuffixes,
+	    mc->dictionary[0] != '\0' ? mc->dictionary : NULL, why, whylen);
+}
+
 int
 mcp_gw_new(const struct gw_config *cfg, const struct identity *id,
     const char evidence_id[65], struct mcp_gw **out, char *why,
@@ -149,6 +161,7 @@ mcp_gw_new(const struct gw_config *cfg, const struct identity *id,
 	    cfg->mcp.policy : NULL, &g->policy, why, whylen)) != 0 ||
 	    (r = mcp_pins_open(path, &g->pins, why, whylen)) != 0 ||
 	    (r = dlp_new(&g->dlp, why, whylen)) != 0 ||
+	    (r = internal_names(g, why, whylen)) != 0 ||
 	    (r = audit_open(g->audit_path, id, evidence_id, (int64_t)now,
 	    &g->audit, why, whylen)) != 0) {
 		mcp_gw_free(g);

@@ -162,7 +162,42 @@ log3=$(ls "$tmp"/state3/audit/*.jsonl)
 expect_exit 0 $bin audit open "$log3" --key "$tmp/auditor.key"
 grep -q 'REDACTED:email#1' "$tmp/out" && ok || bad "sealed payload: $(head -c 300 "$tmp/out")"
 
-# 7. Every log verifies against its evidence and holds no secret.
+# 7. Internal names: learned from a codebase, redacted toward external
+# servers.
+mkdir -p "$tmp/code/k8s" "$tmp/code/node_modules/dep"
+cat >"$tmp/code/docker-compose.yml" <<'YAML'
+services:
+  payments-api:
+    hostname: payments-api-01
+    environment: { DATABASE_URL: "postgres://u:pw@ledger-db:5432/l" }
+  redis: { image: redis }
+YAML
+cat >"$tmp/code/k8s/svc.yaml" <<'YAML'
+kind: Service
+metadata: { name: billing-gateway, namespace: acme-prod }
+---
+kind: ConfigMap
+metadata: { name: not-a-service }
+YAML
+printf 'LEDGER_HOST=ledger-primary\nDOCS=https://github.com/acme\n' >"$tmp/code/.env"
+echo 'services: { from-a-dependency: {} }' >"$tmp/code/node_modules/dep/compose.yml"
+expect_exit 0 $bin dlp learn "$tmp/code" --output "$tmp/internal.dict"
+for want in payments-api payments-api-01 ledger-db billing-gateway acme-prod ledger-primary; do
+	grep -qx "$want" "$tmp/internal.dict" && ok || bad "learn: no $want"
+done
+for not in redis github.com not-a-service from-a-dependency; do
+	grep -qx "$not" "$tmp/internal.dict" && bad "learn: $not learned" || ok
+done
+config "$tmp/gw4.yaml" "$tmp/state4"
+cat >>"$tmp/gw4.yaml" <<YAML
+  internal: { suffixes: [ .acme-corp.internal ], dictionary: "$tmp/internal.dict" }
+YAML
+$client call stdio $bin mcp stdio everything --config "$tmp/gw4.yaml" -- \
+    echo '{"message":"ask payments-api at db01.acme-corp.internal"}' >"$tmp/out" 2>/dev/null
+grep -q 'Echo: ask \[REDACTED:internal-identifier#1\] at \[REDACTED:internal-hostname#1\]' \
+    "$tmp/out" && ok || bad "internal names not redacted: $(cat "$tmp/out")"
+
+# 8. Every log verifies against its evidence and holds no secret.
 n=0
 for log in "$tmp"/state*/audit/*.jsonl; do
 	n=$((n + 1))

@@ -45,7 +45,12 @@ gw="$bin mcp stdio everything --config $tmp/gw.yaml"
 # 1. Parity with the reference server.
 $client stdio node "$ev" stdio >"$tmp/direct.txt" 2>"$tmp/direct.err"
 $client stdio $gw >"$tmp/through.txt" 2>"$tmp/through.err"
-if diff "$tmp/direct.txt" "$tmp/through.txt" >"$tmp/diff.txt"; then ok; else
+# The server sends its last progress notification and its result at the
+# same moment; whether the SDK sees that notification before the result
+# varies run to run, direct or not.  Progress is checked on its own below.
+grep -v '^progress-events' "$tmp/direct.txt" >"$tmp/direct.cmp"
+grep -v '^progress-events' "$tmp/through.txt" >"$tmp/through.cmp"
+if diff "$tmp/direct.cmp" "$tmp/through.cmp" >"$tmp/diff.txt"; then ok; else
 	bad "results differ direct and through Cloister"
 	sed 's/^/  | /' "$tmp/diff.txt" | head -20
 fi

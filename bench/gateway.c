@@ -50,24 +50,6 @@ static const char usage_event[] = "data: {\"id\":\"chatcmpl-b\",\"object\":"
     "\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":8,"
     "\"total_tokens\":13}}\n\n";
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, c, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* ---- a tiny HTTP/1.1 reader --------------------------------------------- */
 
 struct conn {
@@ -190,14 +172,14 @@ serve_conn(void *arg)
 			snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
 			    "Content-Type: application/json\r\nContent-Length: "
 			    "%zu\r\n\r\n", sizeof(answer) - 1);
-			if (write_all(c->fd, head, strlen(head)) != 0 ||
-			    write_all(c->fd, answer, sizeof(answer) - 1) != 0)
+			if (stats_write_all(c->fd, head, strlen(head)) != 0 ||
+			    stats_write_all(c->fd, answer, sizeof(answer) - 1) != 0)
 				break;
 			continue;
 		}
 		snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Type: "
 		    "text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n");
-		if (write_all(c->fd, head, strlen(head)) != 0)
+		if (stats_write_all(c->fd, head, strlen(head)) != 0)
 			break;
 		for (int i = 0; i <= SSE_EVENTS + 1; i++) {
 			const char *ev = i < SSE_EVENTS ? event : i == SSE_EVENTS ?
@@ -205,12 +187,12 @@ serve_conn(void *arg)
 			char ch[32];
 
 			snprintf(ch, sizeof(ch), "%zx\r\n", strlen(ev));
-			if (write_all(c->fd, ch, strlen(ch)) != 0 ||
-			    write_all(c->fd, ev, strlen(ev)) != 0 ||
-			    write_all(c->fd, "\r\n", 2) != 0)
+			if (stats_write_all(c->fd, ch, strlen(ch)) != 0 ||
+			    stats_write_all(c->fd, ev, strlen(ev)) != 0 ||
+			    stats_write_all(c->fd, "\r\n", 2) != 0)
 				goto out;
 		}
-		if (write_all(c->fd, "0\r\n\r\n", 5) != 0)
+		if (stats_write_all(c->fd, "0\r\n\r\n", 5) != 0)
 			break;
 	}
  out:
@@ -284,7 +266,7 @@ relay_conn(void *arg)
 			if (p[i].revents == 0)
 				continue;
 			if ((n = read(p[i].fd, buf, sizeof(buf))) <= 0 ||
-			    write_all(p[1 - i].fd, buf, (size_t)n) != 0)
+			    stats_write_all(p[1 - i].fd, buf, (size_t)n) != 0)
 				goto out;
 		}
 	}
@@ -349,7 +331,7 @@ one(struct client *cl, struct conn *c, double *t, size_t *nt, size_t cap)
 
 	if (c->fd < 0 && (c->fd = dial(cl->port)) < 0)
 		return -1;
-	if (write_all(c->fd, cl->req, cl->req_len) != 0 ||
+	if (stats_write_all(c->fd, cl->req, cl->req_len) != 0 ||
 	    (hl = read_head(c)) < 0)
 		goto reconnect;
 	status = (int)strtol(c->buf + 9, NULL, 10);

@@ -97,24 +97,6 @@ struct span {
 	size_t		 n;
 };
 
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, c, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* ---- a line reader ------------------------------------------------------ */
 
 struct reader {
@@ -333,7 +315,7 @@ send_line(struct out *o, int fd)
 	put(o, "\n", 1);
 	if (o->overflow)
 		errno = EMSGSIZE;
-	return o->overflow ? -1 : write_all(fd, o->buf, o->len);
+	return o->overflow ? -1 : stats_write_all(fd, o->buf, o->len);
 }
 
 /* Starts a response: {"jsonrpc":"2.0","id":ID, */

@@ -1,6 +1,8 @@
-/* Timing and order statistics shared by the benchmarks (stats.h). */
+/* Timing, order statistics and I/O shared by the benchmarks (stats.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "stats.h"
 
@@ -28,4 +30,22 @@ stats_quantile(double *v, size_t n, double p)
 
 	qsort(v, n, sizeof(double), cmp_double);
 	return v[i < n ? i : n - 1];
+}
+
+int
+stats_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, c, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }

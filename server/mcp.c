@@ -560,7 +560,7 @@ pin_check(struct mcp_sess *s, json_t *tools)
 		    s->srv->name, s->srv->name);
 	free(rep);
 	s->pins_ready = 1;
-	return replay(s);
+	return 0;
 }
 
 static int
@@ -605,7 +605,7 @@ own_list_done(struct mcp_sess *s, struct msg *m, struct pend *p)
 	r = pin_check(s, s->own_tools);
 	json_decref(s->own_tools);
 	s->own_tools = NULL;
-	return r;
+	return r != 0 ? r : replay(s);
 }
 
 /* Our own tools/list (a page of it), so calls can be checked against
@@ -1071,6 +1071,10 @@ from_server(struct mcp_sess *s, struct msg *m)
 	r = forward(s, m, TO_CLIENT, j, NULL, filtered > 0 ? "filtered" :
 	    m->action == MCP_REDACT ? "redacted" : m->action == MCP_ALERT ?
 	    "alerted" : "forwarded");
+	/* Calls that waited for a pin check settled by this message go out
+	 * after it: the session's scratch (findings) is its until then. */
+	if (r == 0 && s->pins_ready && s->ndeferred > 0)
+		r = replay(s);
 	if (r == 0 && method != NULL && !is_req &&
 	    strcmp(method, "notifications/tools/list_changed") == 0 &&
 	    s->tools_cap) {

@@ -495,3 +495,12 @@ util_format_time(int64_t t, char out[UTIL_TIME_STR_LEN])
 	    strftime(out, UTIL_TIME_STR_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(out, UTIL_TIME_STR_LEN, "invalid-time");
 }
+
+uint64_t
+util_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}

@@ -90,5 +90,7 @@ int	util_is_zero(const void *p, size_t n);
 int	util_parse_time(const char *s, size_t len, int64_t *out);
 /* Unix seconds to "YYYY-MM-DDTHH:MM:SSZ". */
 void	util_format_time(int64_t t, char out[UTIL_TIME_STR_LEN]);
+/* The monotonic clock in nanoseconds (for durations only). */
+uint64_t util_now_ns(void);
 
 #endif

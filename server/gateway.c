@@ -37,19 +37,10 @@ static const double latency_le[LATENCY_BUCKETS] = { 0.0001, 0.00025, 0.0005,
 static const char *const ep_name[GW_EP_COUNT] = { "chat", "completions",
 	"embeddings" };
 
-uint64_t
-gw_now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 void
 gw_observe(struct gw *gw, enum gw_endpoint ep, int status, uint64_t t0_ns)
 {
-	double s = (double)(gw_now_ns() - t0_ns) / 1e9;
+	double s = (double)(util_now_ns() - t0_ns) / 1e9;
 	int cls = status / 100;
 
 	gw->m.requests[ep][cls >= 1 && cls <= 5 ? cls : 0]++;

@@ -103,7 +103,6 @@ void	gw_error(struct evhttp_request *req, int status, const char *type,
 	    const char *code, const char *fmt, ...)
 	    __attribute__((format(printf, 5, 6)));
 void	gw_req_free(struct gw_req *r);
-uint64_t gw_now_ns(void);
 void	gw_wipe_evbuffer(struct evbuffer *b);
 void	gw_observe(struct gw *gw, enum gw_endpoint ep, int status,
 	    uint64_t t0_ns);

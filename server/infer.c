@@ -258,7 +258,7 @@ gw_finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
 	    r->model->name, r->backend->name, status,
 	    (long long)r->usage.prompt_tokens,
 	    (long long)r->usage.completion_tokens, (long long)cost,
-	    (double)(gw_now_ns() - r->t0_ns) / 1e6);
+	    (double)(util_now_ns() - r->t0_ns) / 1e6);
 	return 0;
 }
 
@@ -680,7 +680,7 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 	r->req = req;
 	r->ep = ep;
 	r->key = *key;
-	r->t0_ns = gw_now_ns();
+	r->t0_ns = util_now_ns();
 	gw->m.inflight++;
 	if (strcmp(key->scope, "read") == 0) {
 		gw_error(req, 403, "permission_error", "read_only_key",

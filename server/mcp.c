@@ -105,10 +105,7 @@ enum dir {
 static uint64_t
 now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	return util_now_ns() / 1000u;
 }
 
 /* ---- the shared part ---------------------------------------------------- */
@@ -845,6 +842,38 @@ same_after_redact(struct msg *m, json_t *oldid, const char *method)
 	return 1;
 }
 
+/* A relayed request gets our id toward the far side (queue q, counter
+ * next); NULL when too many are in flight, with m's reason set. */
+static struct pend *
+remap_request(struct msg *m, struct pendq *q, json_int_t *next,
+    json_t *id)
+{
+	struct pend *p;
+
+	if ((p = pend_add(q, *next, id, PEND_PEER, m->method, m->tool)) ==
+	    NULL) {
+		snprintf(m->reason, sizeof(m->reason), "more than %d requests "
+		    "in flight", MCP_PENDING_MAX);
+		m->action = MCP_BLOCK;
+		return NULL;
+	}
+	json_object_set_new(m->j, "id", json_integer((*next)++));
+	return p;
+}
+
+/* notifications/cancelled names the request as its sender knew it: our
+ * id for it instead; non-zero when it matches nothing in flight. */
+static int
+remap_cancel(struct pendq *q, json_t *params)
+{
+	struct pend *p = pend_theirs(q, json_object_get(params, "requestId"));
+
+	if (p == NULL)
+		return -1;
+	json_object_set_new(params, "requestId", json_integer(p->id));
+	return 0;
+}
+
 static int
 from_client(struct mcp_sess *s, struct msg *m)
 {
@@ -934,23 +963,13 @@ from_client(struct mcp_sess *s, struct msg *m)
 		json_object_set(j, "id", p->orig);
 		pend_take(&s->down, p);
 	} else if (is_req) {
-		if (pend_add(&s->up, s->next_up, id, PEND_PEER, method,
-		    m->tool) == NULL) {
-			snprintf(m->reason, sizeof(m->reason), "more than %d "
-			    "requests in flight", MCP_PENDING_MAX);
-			m->action = MCP_BLOCK;
+		if ((p = remap_request(m, &s->up, &s->next_up, id)) == NULL)
 			return refuse(s, m, id, 1);
-		}
-		if (strcmp(method, "tools/list") == 0 &&
-		    json_is_string(json_object_get(params, "cursor")))
-			s->up.v[s->up.n - 1].paged = 1;
-		json_object_set_new(j, "id", json_integer(s->next_up++));
-	} else if (strcmp(method, "notifications/cancelled") == 0) {
-		p = pend_theirs(&s->up, json_object_get(params, "requestId"));
-		if (p == NULL)
-			return audit(s, m, NULL, "dropped", NULL, 0);
-		json_object_set_new(params, "requestId", json_integer(p->id));
-	}
+		p->paged = strcmp(method, "tools/list") == 0 &&
+		    json_is_string(json_object_get(params, "cursor"));
+	} else if (strcmp(method, "notifications/cancelled") == 0 &&
+	    remap_cancel(&s->up, params) != 0)
+		return audit(s, m, NULL, "dropped", NULL, 0);
 	r = forward(s, m, TO_SERVER, j, NULL, m->action == MCP_REDACT ?
 	    "redacted" : m->action == MCP_ALERT ? "alerted" : "forwarded");
 	if (r == 0 && method != NULL && !is_req &&
@@ -1054,20 +1073,11 @@ from_server(struct mcp_sess *s, struct msg *m)
 		json_object_set(j, "id", p->orig);
 		pend_take(&s->up, p);
 	} else if (is_req) {
-		if (pend_add(&s->down, s->next_down, id, PEND_PEER, method,
-		    NULL) == NULL) {
-			snprintf(m->reason, sizeof(m->reason), "more than %d "
-			    "requests in flight", MCP_PENDING_MAX);
-			m->action = MCP_BLOCK;
+		if (remap_request(m, &s->down, &s->next_down, id) == NULL)
 			return refuse(s, m, id, 1);
-		}
-		json_object_set_new(j, "id", json_integer(s->next_down++));
-	} else if (strcmp(method, "notifications/cancelled") == 0) {
-		p = pend_theirs(&s->down, json_object_get(params, "requestId"));
-		if (p == NULL)
-			return audit(s, m, NULL, "dropped", NULL, 0);
-		json_object_set_new(params, "requestId", json_integer(p->id));
-	}
+	} else if (strcmp(method, "notifications/cancelled") == 0 &&
+	    remap_cancel(&s->down, params) != 0)
+		return audit(s, m, NULL, "dropped", NULL, 0);
 	r = forward(s, m, TO_CLIENT, j, NULL, filtered > 0 ? "filtered" :
 	    m->action == MCP_REDACT ? "redacted" : m->action == MCP_ALERT ?
 	    "alerted" : "forwarded");

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "curlev.h"
 #include "identity.h"
 #include "ledger.h"
 
@@ -27,6 +28,9 @@ enum gw_endpoint {
 	GW_EP_EMBEDDINGS,
 	GW_EP_COUNT
 };
+
+struct mcp_gw;
+struct mcp_http;
 
 /* Counters for /metrics: metadata only, never content. */
 struct gw_metrics {
@@ -55,8 +59,10 @@ struct gw {
 	struct gw_metrics m;
 	struct event	*sig[2];
 	struct ssl_ctx_st *tls;		/* NULL: plain HTTP (loopback) */
-	void		*multi;		/* CURLM * */
-	struct event	*curl_timer;
+	struct curlev	*curl;		/* upstream transfers */
+	struct mcp_gw	*mcp;		/* NULL: no MCP servers configured */
+	struct mcp_http	*mcp_http;	/* /mcp/{server} (mcp_http.c) */
+	struct event	*mcp_tick;	/* audit checkpoints */
 	char		*api_keys[GW_BACKENDS_MAX];
 };
 
@@ -87,6 +93,7 @@ struct gw_req {
 	int		 done;
 	/* openai-compatible upstreams (upstream.c) */
 	void		*easy;		/* CURL * */
+	struct curlev_xfer xfer;
 	struct curl_slist *up_headers;
 	char		*up_body;
 	size_t		 up_len;

@@ -6,14 +6,11 @@
  * One libevent loop, no threads; each side's output is bounded and a full
  * buffer stops reading from the other side until it drains.
  */
-#define _GNU_SOURCE	/* posix_spawn_file_actions_addchdir_np */
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,16 +23,16 @@
 
 #include "cloister/error.h"
 #include "crypto.h"
+#include "curlev.h"
 #include "gateway.h"
 #include "mcp.h"
 #include "mcp_stdio.h"
+#include "mcp_up.h"
 #include "util.h"
 
-#define HIGH_WATER	(8u * 1024 * 1024)	/* bytes queued to one side */
+#define HIGH_WATER	(8u * 1024 * 1024)	/* bytes queued to the agent */
 #define CHECKPOINT_S	5
-#define CHILD_GRACE_S	3
-
-extern char **environ;
+#define GRACE_S		3
 
 struct bridge {
 	struct event_base *base;
@@ -43,54 +40,14 @@ struct bridge {
 	const struct gw_mcp_server *srv;
 	struct mcp_gw	*g;
 	struct mcp_sess	*s;
+	struct curlev	*curl;
+	struct mcp_up	*up;		/* the server */
 	struct bufferevent *in;		/* our stdin: the agent */
 	struct bufferevent *out;	/* our stdout */
-	struct bufferevent *child_in;	/* the server's stdin */
-	struct bufferevent *child_out;	/* the server's stdout */
 	struct event	*tick, *grace, *sig[3];
-	pid_t		 pid;
 	int		 status;	/* exit status of the bridge */
 	int		 agent_eof;
 };
-
-static int
-write_line(struct bufferevent *bev, const char *msg, size_t len)
-{
-	struct evbuffer *b = bufferevent_get_output(bev);
-
-	if (evbuffer_add(b, msg, len) != 0 || evbuffer_add(b, "\n", 1) != 0)
-		return -1;
-	return 0;
-}
-
-static int
-to_server(void *arg, const char *msg, size_t len)
-{
-	struct bridge *b = arg;
-
-	if (b->child_in == NULL)
-		return -1;
-	if (write_line(b->child_in, msg, len) != 0)
-		return -1;
-	/* Back-pressure: stop reading the agent while the server lags. */
-	if (evbuffer_get_length(bufferevent_get_output(b->child_in)) >
-	    HIGH_WATER && b->in != NULL)
-		bufferevent_disable(b->in, EV_READ);
-	return 0;
-}
-
-static int
-to_client(void *arg, const char *msg, size_t len)
-{
-	struct bridge *b = arg;
-
-	if (write_line(b->out, msg, len) != 0)
-		return -1;
-	if (evbuffer_get_length(bufferevent_get_output(b->out)) >
-	    HIGH_WATER && b->child_out != NULL)
-		bufferevent_disable(b->child_out, EV_READ);
-	return 0;
-}
 
 static void
 finish(struct bridge *b, int status)
@@ -100,124 +57,127 @@ finish(struct bridge *b, int status)
 	event_base_loopexit(b->base, NULL);
 }
 
-/* Every whole line in bev's input, to the session; a line longer than
- * the limit ends the session (the peer is broken or hostile). */
-static void
-lines(struct bridge *b, struct bufferevent *bev, int from_agent)
+static int
+to_server(void *arg, const char *msg, size_t len)
 {
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_ptr eol;
-	size_t n, max = b->cfg->mcp.max_message;
-	char *line;
-	int r;
+	struct bridge *b = arg;
 
-	for (;;) {
-		eol = evbuffer_search_eol(in, NULL, &n, EVBUFFER_EOL_LF);
-		if (eol.pos < 0) {
-			if (evbuffer_get_length(in) > max) {
-				fprintf(stderr, "cloister: mcp: a message from the "
-				    "%s is longer than %zu bytes (mcp.max_message)"
-				    "\n", from_agent ? "agent" : "server", max);
-				finish(b, 1);
-			}
-			return;
-		}
-		if ((size_t)eol.pos > max) {
-			fprintf(stderr, "cloister: mcp: a message from the %s is "
-			    "longer than %zu bytes (mcp.max_message)\n",
-			    from_agent ? "agent" : "server", max);
-			finish(b, 1);
-			return;
-		}
-		if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) == NULL)
-			return;
-		if (n > 0 && line[n - 1] == '\r')
-			n--;
-		r = 0;
-		if (n > 0)
-			r = from_agent ? mcp_sess_from_client(b->s,
-			    (const uint8_t *)line, n) : mcp_sess_from_server(
-			    b->s, (const uint8_t *)line, n);
-		util_wipe(line, n);
-		free(line);
-		if (r != 0) {
-			fprintf(stderr, "cloister: mcp: session %s ended: %s\n",
-			    mcp_sess_id(b->s), cloister_strerror(r));
-			finish(b, 1);
-			return;
-		}
-	}
+	if (b->up == NULL || mcp_up_send(b->up, msg, len) != 0)
+		return -1;
+	/* Back-pressure: stop reading the agent while the server lags. */
+	if (mcp_up_busy(b->up) && b->in != NULL)
+		bufferevent_disable(b->in, EV_READ);
+	return 0;
+}
+
+static int
+to_client(void *arg, const char *msg, size_t len)
+{
+	struct bridge *b = arg;
+	struct evbuffer *o = bufferevent_get_output(b->out);
+
+	if (evbuffer_add(o, msg, len) != 0 || evbuffer_add(o, "\n", 1) != 0)
+		return -1;
+	if (evbuffer_get_length(o) > HIGH_WATER && b->up != NULL)
+		mcp_up_pause(b->up, 1);
+	return 0;
+}
+
+static int
+agent_line(void *arg, const uint8_t *line, size_t len)
+{
+	struct bridge *b = arg;
+
+	return mcp_sess_from_client(b->s, line, len);
 }
 
 static void
 agent_read(struct bufferevent *bev, void *arg)
 {
-	lines(arg, bev, 1);
+	struct bridge *b = arg;
+	int r;
+
+	r = mcp_read_lines(bufferevent_get_input(bev), b->cfg->mcp.max_message,
+	    agent_line, b);
+	if (r == CLOISTER_ERR_TOO_LARGE)
+		fprintf(stderr, "cloister: mcp: a message from the agent is "
+		    "longer than %zu bytes (mcp.max_message)\n",
+		    b->cfg->mcp.max_message);
+	else if (r != 0)
+		fprintf(stderr, "cloister: mcp: session %s ended: %s\n",
+		    mcp_sess_id(b->s), cloister_strerror(r));
+	if (r != 0)
+		finish(b, 1);
+}
+
+static int
+server_message(void *arg, const uint8_t *msg, size_t len)
+{
+	struct bridge *b = arg;
+	int r;
+
+	if ((r = mcp_sess_from_server(b->s, msg, len)) != 0)
+		fprintf(stderr, "cloister: mcp: session %s ended: %s\n",
+		    mcp_sess_id(b->s), cloister_strerror(r));
+	return r;
 }
 
 static void
-server_read(struct bufferevent *bev, void *arg)
+server_closed(void *arg, const char *why)
 {
-	lines(arg, bev, 0);
+	struct bridge *b = arg;
+
+	if (!b->agent_eof)
+		fprintf(stderr, "cloister: mcp: server \"%s\": %s\n",
+		    b->srv->name, why);
+	finish(b, 0);
 }
 
-/* Output drained below the mark: read again from the other side. */
+/* The server took what was queued: read the agent again. */
+static void
+server_drained(void *arg)
+{
+	struct bridge *b = arg;
+
+	if (b->in != NULL && !b->agent_eof)
+		bufferevent_enable(b->in, EV_READ);
+}
+
+/* Our output drained below the mark: read the server again. */
 static void
 out_drained(struct bufferevent *bev, void *arg)
 {
 	struct bridge *b = arg;
 
-	if (bev == b->out && b->child_out != NULL)
-		bufferevent_enable(b->child_out, EV_READ);
-	if (bev == b->child_in && b->in != NULL && !b->agent_eof)
-		bufferevent_enable(b->in, EV_READ);
-	if (bev == b->child_in && b->agent_eof &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
-		bufferevent_free(b->child_in);	/* closes the server's stdin */
-		b->child_in = NULL;
-	}
+	(void)bev;
+	if (b->up != NULL)
+		mcp_up_pause(b->up, 0);
 }
 
 static void
 agent_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct bridge *b = arg;
-	struct timeval tv = { CHILD_GRACE_S, 0 };
+	struct timeval tv = { GRACE_S, 0 };
 
 	(void)bev;
 	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
 		return;
-	/* The agent is gone: let the server see EOF once it has read all
-	 * we queued, then give it a while to exit. */
+	/* The agent is gone: the server sees the end once it has what we
+	 * queued, and gets a while to finish. */
 	b->agent_eof = 1;
 	bufferevent_disable(b->in, EV_READ);
 	event_add(b->grace, &tv);
-	if (b->child_in != NULL && evbuffer_get_length(
-	    bufferevent_get_output(b->child_in)) == 0) {
-		bufferevent_free(b->child_in);
-		b->child_in = NULL;
-	}
+	mcp_up_close(b->up);
 }
 
-/* The agent left and the server has not exited in its grace time. */
+/* The agent left and the server has not gone in its grace time. */
 static void
 on_grace(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	finish(arg, 0);
-}
-
-static void
-server_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct bridge *b = arg;
-
-	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		lines(b, bev, 0);
-		finish(b, 0);
-	}
 }
 
 static void
@@ -232,6 +192,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		    "ending\n");
 		finish(b, 1);
 	}
+	mcp_up_reap(0);
 }
 
 static void
@@ -245,104 +206,12 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	finish(b, 128 + (int)sig);
 }
 
-/* The server's environment: ours plus the configured entries. */
-static char **
-child_env(const struct gw_mcp_server *srv)
-{
-	size_t n = 0, k = 0;
-	char **env;
-
-	while (environ[n] != NULL)
-		n++;
-	if ((env = calloc(n + srv->nenv + 1, sizeof(*env))) == NULL)
-		return NULL;
-	for (size_t i = 0; i < srv->nenv; i++)
-		env[k++] = (char *)srv->strings + srv->env[i];
-	for (size_t i = 0; i < n; i++) {
-		const char *eq = strchr(environ[i], '=');
-		size_t nl = eq != NULL ? (size_t)(eq - environ[i]) : 0;
-		int dup = 0;
-
-		for (size_t j = 0; j < srv->nenv && nl > 0; j++)
-			dup |= strncmp(env[j], environ[i], nl + 1) == 0;
-		if (!dup)
-			env[k++] = environ[i];
-	}
-	return env;
-}
-
-static int
-spawn(struct bridge *b, int *fd_in, int *fd_out, char *why, size_t whylen)
-{
-	const struct gw_mcp_server *srv = b->srv;
-	posix_spawn_file_actions_t fa;
-	char *argv[GW_MCP_ARGS_MAX + 1], **env;
-	int pin[2], pout[2], r;
-
-	for (size_t i = 0; i < srv->nargs; i++)
-		argv[i] = (char *)srv->strings + srv->arg[i];
-	argv[srv->nargs] = NULL;
-	if (pipe2(pin, O_CLOEXEC) != 0)
-		return util_fail(CLOISTER_ERR_IO, why, whylen, "pipe: %s",
-		    strerror(errno));
-	if (pipe2(pout, O_CLOEXEC) != 0) {
-		close(pin[0]);
-		close(pin[1]);
-		return util_fail(CLOISTER_ERR_IO, why, whylen, "pipe: %s",
-		    strerror(errno));
-	}
-	if ((env = child_env(srv)) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
-	posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
-	if (srv->cwd[0] != '\0')
-		posix_spawn_file_actions_addchdir_np(&fa, srv->cwd);
-	r = posix_spawnp(&b->pid, argv[0], &fa, NULL, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	free(env);
-	close(pin[0]);
-	close(pout[1]);
-	if (r != 0) {
-		close(pin[1]);
-		close(pout[0]);
-		b->pid = 0;
-		return util_fail(CLOISTER_ERR_IO, why, whylen, "MCP server "
-		    "\"%s\": cannot start %s: %s", srv->name, argv[0],
-		    strerror(r));
-	}
-	*fd_in = pin[1];
-	*fd_out = pout[0];
-	return 0;
-}
-
-/* Wait for the server, ending it when it lingers. */
-static int
-reap(pid_t pid)
-{
-	int st = 0;
-
-	for (int i = 0; i < CHILD_GRACE_S * 20; i++) {
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return st;
-		if (i == CHILD_GRACE_S * 10)
-			kill(pid, SIGTERM);
-		usleep(50000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
-	return st;
-}
-
 static void
 bridge_free(struct bridge *b)
 {
 	if (b->in != NULL)
 		bufferevent_free(b->in);
-	if (b->child_in != NULL)
-		bufferevent_free(b->child_in);
-	if (b->child_out != NULL)
-		bufferevent_free(b->child_out);
+	mcp_up_free(b->up);
 	if (b->out != NULL) {
 		struct evbuffer *o = bufferevent_get_output(b->out);
 
@@ -359,10 +228,11 @@ bridge_free(struct bridge *b)
 	for (int i = 0; i < 3; i++)
 		if (b->sig[i] != NULL)
 			event_free(b->sig[i]);
-	if (b->pid > 0)
-		reap(b->pid);
+	mcp_up_reap(1);
 	mcp_sess_free(b->s);
 	mcp_gw_free(b->g);
+	curlev_free(b->curl);
+	curl_global_cleanup();
 	if (b->base != NULL)
 		event_base_free(b->base);
 }
@@ -396,22 +266,18 @@ mcp_stdio_run(const struct gw_config *cfg, const char *server,
 	struct bridge b;
 	struct identity *id = NULL;
 	struct mcp_io io;
+	struct mcp_up_cb cb;
 	struct timeval tv = { CHECKPOINT_S, 0 };
 	char why[512] = "", warn[256] = "", *ev = NULL, evid[65];
 	uint8_t h[32];
 	size_t evlen;
-	int fd_in = -1, fd_out = -1, r;
+	int r;
 
 	memset(&b, 0, sizeof(b));
 	b.cfg = cfg;
 	if ((b.srv = gw_config_mcp_server(cfg, server)) == NULL) {
 		fprintf(stderr, "cloister: mcp: no MCP server \"%s\" in the "
 		    "configuration\n", server);
-		return 2;
-	}
-	if (b.srv->transport != GW_MCP_STDIO) {
-		fprintf(stderr, "cloister: mcp: server \"%s\" is reached over "
-		    "HTTP; the stdio bridge starts stdio servers only\n", server);
 		return 2;
 	}
 	gw_harden();
@@ -431,42 +297,38 @@ mcp_stdio_run(const struct gw_config *cfg, const char *server,
 	io.to_server = to_server;
 	io.to_client = to_client;
 	io.arg = &b;
+	cb.message = server_message;
+	cb.closed = server_closed;
+	cb.drained = server_drained;
+	cb.arg = &b;
 	r = CLOISTER_ERR_ALLOC;
 	if ((b.base = event_base_new()) == NULL ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    curlev_new(b.base, &b.curl) != 0 ||
 	    mcp_sess_new(b.g, b.srv, key_id, &io, &b.s) != 0)
 		goto out;
-	if ((r = spawn(&b, &fd_in, &fd_out, why, sizeof(why))) != 0)
+	if ((r = mcp_up_open(b.base, b.curl, b.srv, cfg->mcp.max_message, &cb,
+	    &b.up, why, sizeof(why))) != 0)
 		goto out;
 	evutil_make_socket_nonblocking(0);
 	evutil_make_socket_nonblocking(1);
-	evutil_make_socket_nonblocking(fd_in);
-	evutil_make_socket_nonblocking(fd_out);
 	b.in = bufferevent_socket_new(b.base, 0, 0);
 	b.out = bufferevent_socket_new(b.base, 1, 0);
-	b.child_in = bufferevent_socket_new(b.base, fd_in, BEV_OPT_CLOSE_ON_FREE);
-	b.child_out = bufferevent_socket_new(b.base, fd_out,
-	    BEV_OPT_CLOSE_ON_FREE);
 	b.tick = event_new(b.base, -1, EV_PERSIST, on_tick, &b);
 	b.grace = evtimer_new(b.base, on_grace, &b);
 	b.sig[0] = evsignal_new(b.base, SIGINT, on_signal, &b);
 	b.sig[1] = evsignal_new(b.base, SIGTERM, on_signal, &b);
 	b.sig[2] = evsignal_new(b.base, SIGCHLD, on_signal, &b);
 	r = CLOISTER_ERR_ALLOC;
-	if (b.in == NULL || b.out == NULL || b.child_in == NULL ||
-	    b.child_out == NULL || b.tick == NULL || b.grace == NULL ||
-	    b.sig[0] == NULL ||
-	    b.sig[1] == NULL || b.sig[2] == NULL)
+	if (b.in == NULL || b.out == NULL || b.tick == NULL ||
+	    b.grace == NULL || b.sig[0] == NULL || b.sig[1] == NULL ||
+	    b.sig[2] == NULL)
 		goto out;
 	bufferevent_setcb(b.in, agent_read, NULL, agent_event, &b);
-	bufferevent_setcb(b.child_out, server_read, NULL, server_event, &b);
 	bufferevent_setcb(b.out, NULL, out_drained, NULL, &b);
-	bufferevent_setcb(b.child_in, NULL, out_drained, NULL, &b);
 	bufferevent_setwatermark(b.out, EV_WRITE, HIGH_WATER / 2, 0);
-	bufferevent_setwatermark(b.child_in, EV_WRITE, 0, 0);
 	bufferevent_enable(b.in, EV_READ);
-	bufferevent_enable(b.child_out, EV_READ);
 	bufferevent_enable(b.out, EV_WRITE);
-	bufferevent_enable(b.child_in, EV_WRITE);
 	event_add(b.tick, &tv);
 	for (int i = 0; i < 3; i++)
 		event_add(b.sig[i], NULL);

@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "curlev.h"
 #include "gateway.h"
 #include "util.h"
 
@@ -33,77 +34,6 @@
 
 static const char *const ep_path[GW_EP_COUNT] = { "/chat/completions",
 	"/completions", "/embeddings" };
-
-struct sock {
-	struct event	*ev;
-	struct gw	*gw;
-};
-
-static void check_done(struct gw *gw);
-
-/* ---- curl on libevent ----------------------------------------------------- */
-
-static void
-on_socket_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct gw *gw = arg;
-	int running, flags = (what & EV_READ ? CURL_CSELECT_IN : 0) |
-	    (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-
-	curl_multi_socket_action(gw->multi, fd, flags, &running);
-	check_done(gw);
-}
-
-static int
-on_socket(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct gw *gw = userp;
-	struct sock *s = sockp;
-	short kind;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (s != NULL) {
-			event_free(s->ev);
-			free(s);
-		}
-		curl_multi_assign(gw->multi, fd, NULL);
-		return 0;
-	}
-	kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) |
-	    (what & CURL_POLL_OUT ? EV_WRITE : 0) | EV_PERSIST);
-	if (s == NULL) {
-		if ((s = calloc(1, sizeof(*s))) == NULL)
-			return -1;
-		s->gw = gw;
-		curl_multi_assign(gw->multi, fd, s);
-	} else
-		event_free(s->ev);
-	if ((s->ev = event_new(gw->base, fd, kind, on_socket_event, gw)) ==
-	    NULL)
-		return -1;
-	return event_add(s->ev, NULL);
-}
-
-static void
-on_timeout(evutil_socket_t fd, short what, void *arg)
-{
-	struct gw *gw = arg;
-	int running;
-
-	curl_multi_socket_action(gw->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(gw);
-}
-
-static int
-on_timer(CURLM *m, long ms, void *userp)
-{
-	struct gw *gw = userp;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	if (ms < 0)
-		return evtimer_del(gw->curl_timer);
-	return evtimer_add(gw->curl_timer, &tv);
-}
 
 /* ---- keys ---------------------------------------------------------------- */
 
@@ -150,14 +80,9 @@ gw_upstream_init(struct gw *gw, char *why, size_t whylen)
 		    whylen)) == NULL)
 			return CLOISTER_ERR_CONFIG;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (gw->multi = curl_multi_init()) == NULL ||
-	    (gw->curl_timer = evtimer_new(gw->base, on_timeout, gw)) == NULL)
+	    curlev_new(gw->base, &gw->curl) != 0)
 		return util_fail(CLOISTER_ERR_ALLOC, why, whylen, "libcurl "
 		    "cannot start");
-	curl_multi_setopt(gw->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(gw->multi, CURLMOPT_SOCKETDATA, gw);
-	curl_multi_setopt(gw->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(gw->multi, CURLMOPT_TIMERDATA, gw);
 	return 0;
 }
 
@@ -169,10 +94,7 @@ gw_upstream_free(struct gw *gw)
 			util_wipe(gw->api_keys[i], strlen(gw->api_keys[i]));
 			free(gw->api_keys[i]);
 		}
-	if (gw->curl_timer != NULL)
-		event_free(gw->curl_timer);
-	if (gw->multi != NULL)
-		curl_multi_cleanup(gw->multi);
+	curlev_free(gw->curl);
 	curl_global_cleanup();
 }
 
@@ -182,7 +104,7 @@ static void
 xfer_free(struct gw_req *r)
 {
 	if (r->easy != NULL) {
-		curl_multi_remove_handle(r->gw->multi, r->easy);
+		curl_multi_remove_handle(curlev_multi(r->gw->curl), r->easy);
 		curl_easy_cleanup(r->easy);
 		r->easy = NULL;
 	}
@@ -407,20 +329,9 @@ done(struct gw_req *r, CURLcode cc)
 }
 
 static void
-check_done(struct gw *gw)
+xfer_done(void *arg, CURLcode cc)
 {
-	struct gw_req *r;
-	CURLMsg *m;
-	int left;
-
-	while ((m = curl_multi_info_read(gw->multi, &left)) != NULL) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		r = NULL;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &r);
-		if (r != NULL)
-			done(r, m->data.result);
-	}
+	done(arg, cc);
 }
 
 /* The client's request, with usage always asked of a stream. */
@@ -479,13 +390,15 @@ setup(struct gw_req *r, json_t *req)
 	    (curl_off_t)r->up_len);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	r->xfer.done = xfer_done;
+	r->xfer.arg = r;
+	curl_easy_setopt(e, CURLOPT_PRIVATE, &r->xfer);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
 	/* A stalled upstream: less than a byte a second for the timeout. */
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
 	    (long)r->gw->cfg.timeout_s);
-	if (curl_multi_add_handle(r->gw->multi, e) != CURLM_OK)
+	if (curl_multi_add_handle(curlev_multi(r->gw->curl), e) != CURLM_OK)
 		return CLOISTER_ERR_UPSTREAM;
 	return 0;
 }

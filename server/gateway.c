@@ -28,9 +28,13 @@
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "gateway.h"
+#include "mcp.h"
+#include "mcp_http.h"
+#include "mcp_up.h"
 #include "util.h"
 
 #define PATH_LEN	1024
+#define MCP_TICK_S	5
 #define LATENCY_BUCKETS	12
 static const double latency_le[LATENCY_BUCKETS] = { 0.0001, 0.00025, 0.0005,
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10 };
@@ -361,7 +365,19 @@ route(struct evhttp_request *req, void *arg)
 			gw_infer(gw, req, path[4] == 'c' && path[5] == 'h' ?
 			    GW_EP_CHAT : path[4] == 'c' ? GW_EP_COMPLETIONS :
 			    GW_EP_EMBEDDINGS, &k);
-	} else
+	} else if (strncmp(path, "/mcp/", 5) == 0 && path[5] != '\0' &&
+	    strchr(path + 5, '/') == NULL) {
+		if (authenticate(gw, req, &k) != 0)
+			return;
+		if (strcmp(k.scope, "read") == 0)
+			gw_error(req, 403, "permission_error", "read_only_key",
+			    "this key may read, not call tools");
+		else
+			mcp_http_handle(gw->mcp_http, req, path + 5, &k);
+	} else if (cmd == EVHTTP_REQ_DELETE)
+		gw_error(req, 405, "invalid_request_error", "not_allowed",
+		    "DELETE is for MCP sessions only");
+	else
 		gw_error(req, 404, "invalid_request_error", "not_found",
 		    "no such endpoint");
 }
@@ -447,10 +463,13 @@ start_http(struct gw *gw, char *why, size_t whylen)
 		return CLOISTER_ERR_ALLOC;
 	if (c->tls_cert[0] != '\0' && (r = tls_setup(gw, why, whylen)) != 0)
 		return r;
-	evhttp_set_max_body_size(gw->http, (ev_ssize_t)c->max_body);
+	/* The larger limit here; each endpoint applies its own. */
+	evhttp_set_max_body_size(gw->http, (ev_ssize_t)(c->max_body >
+	    c->mcp.max_message ? c->max_body : c->mcp.max_message));
 	evhttp_set_max_headers_size(gw->http, (ev_ssize_t)c->max_headers);
 	evhttp_set_timeout(gw->http, (int)c->timeout_s);
-	evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(gw->http, route, gw);
 	if (evhttp_bind_socket(gw->http, c->host, (ev_uint16_t)c->port) != 0)
 		return util_fail(CLOISTER_ERR_IO, why, whylen, "cannot listen "
@@ -465,9 +484,46 @@ loopback(const char *host)
 	    strcmp(host, "localhost") == 0;
 }
 
+/* Audit checkpoints, MCP sessions' upkeep, children that ended. */
+static void
+on_mcp_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *gw = arg;
+
+	(void)fd;
+	(void)what;
+	if (mcp_gw_checkpoint(gw->mcp) != 0)
+		fprintf(stderr, "cloister: mcp: the audit checkpoint failed\n");
+	mcp_http_tick(gw->mcp_http);
+	mcp_up_reap(0);
+}
+
+static int
+start_mcp(struct gw *gw, char *why, size_t whylen)
+{
+	struct timeval tv = { MCP_TICK_S, 0 };
+	int r;
+
+	if (gw->cfg.mcp.nservers == 0)
+		return 0;
+	if ((r = mcp_gw_new(&gw->cfg, gw->id, gw->evidence_id, &gw->mcp, why,
+	    whylen)) != 0 || (r = mcp_gw_write_evidence(gw->mcp, gw->evidence,
+	    gw->evidence_len, why, whylen)) != 0)
+		return r;
+	if (mcp_http_new(gw, &gw->mcp_http) != 0 || (gw->mcp_tick =
+	    event_new(gw->base, -1, EV_PERSIST, on_mcp_tick, gw)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	return event_add(gw->mcp_tick, &tv) == 0 ? 0 : CLOISTER_ERR_ALLOC;
+}
+
 static void
 gw_free(struct gw *gw)
 {
+	mcp_http_free(gw->mcp_http);
+	if (gw->mcp_tick != NULL)
+		event_free(gw->mcp_tick);
+	mcp_gw_free(gw->mcp);
+	mcp_up_reap(1);
 	for (int i = 0; i < 2; i++)
 		if (gw->sig[i] != NULL)
 			event_free(gw->sig[i]);
@@ -531,6 +587,7 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	r = CLOISTER_ERR_ALLOC;
 	if ((gw.base = new_base()) == NULL ||
 	    (r = gw_upstream_init(&gw, why, sizeof(why))) != 0 ||
+	    (r = start_mcp(&gw, why, sizeof(why))) != 0 ||
 	    (r = start_http(&gw, why, sizeof(why))) != 0)
 		goto out;
 	gw.sig[0] = evsignal_new(gw.base, SIGINT, on_signal, &gw);

@@ -688,6 +688,14 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 		status = 403;
 		goto done;
 	}
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    gw->cfg.max_body) {
+		gw_error(req, 413, "invalid_request_error", "body_too_large",
+		    "the body is longer than %zu bytes (max_body)",
+		    gw->cfg.max_body);
+		status = 413;
+		goto done;
+	}
 	if (take_body(r) != 0 || new_id(r->id) != 0) {
 		gw_error(req, 500, "server_error", "internal", "out of memory");
 		status = 500;

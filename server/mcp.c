@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,29 @@ mcp_gw_free(struct mcp_gw *g)
 	mcp_policy_free(g->policy);
 	util_wipe(g->f, sizeof(g->f));
 	free(g);
+}
+
+int
+mcp_gw_write_evidence(const struct mcp_gw *g, const char *ev, size_t len,
+    char *why, size_t whylen)
+{
+	const char *log = mcp_gw_audit_path(g);
+	char path[GW_PATH_MAX + 96];
+	int fd;
+	ssize_t w;
+
+	snprintf(path, sizeof(path), "%.*s.evidence.json",
+	    (int)(strlen(log) - strlen(".jsonl")), log);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0)
+		return util_fail(CLOISTER_ERR_IO, why, whylen, "%s: %s", path,
+		    strerror(errno));
+	w = write(fd, ev, len);
+	close(fd);
+	if (w < 0 || (size_t)w != len)
+		return util_fail(CLOISTER_ERR_IO, why, whylen, "%s: short "
+		    "write", path);
+	return 0;
 }
 
 const char *

@@ -237,28 +237,6 @@ bridge_free(struct bridge *b)
 		event_base_free(b->base);
 }
 
-static int
-write_evidence(const char *log, const char *ev, size_t len, char *why,
-    size_t whylen)
-{
-	char path[GW_PATH_MAX + 96];
-	int fd;
-	ssize_t w;
-
-	snprintf(path, sizeof(path), "%.*s.evidence.json",
-	    (int)(strlen(log) - strlen(".jsonl")), log);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0600)) < 0)
-		return util_fail(CLOISTER_ERR_IO, why, whylen, "%s: %s", path,
-		    strerror(errno));
-	w = write(fd, ev, len);
-	close(fd);
-	if (w < 0 || (size_t)w != len)
-		return util_fail(CLOISTER_ERR_IO, why, whylen, "%s: short "
-		    "write", path);
-	return 0;
-}
-
 int
 mcp_stdio_run(const struct gw_config *cfg, const char *server,
     const char *key_id)
@@ -291,7 +269,7 @@ mcp_stdio_run(const struct gw_config *cfg, const char *server,
 	crypto_sha256(ev, evlen, h);
 	util_hex_encode(h, sizeof(h), evid);
 	if ((r = mcp_gw_new(cfg, id, evid, &b.g, why, sizeof(why))) != 0 ||
-	    (r = write_evidence(mcp_gw_audit_path(b.g), ev, evlen, why,
+	    (r = mcp_gw_write_evidence(b.g, ev, evlen, why,
 	    sizeof(why))) != 0)
 		goto out;
 	io.to_server = to_server;
@@ -301,6 +279,7 @@ mcp_stdio_run(const struct gw_config *cfg, const char *server,
 	cb.closed = server_closed;
 	cb.drained = server_drained;
 	cb.arg = &b;
+	cb.quiet = 0;
 	r = CLOISTER_ERR_ALLOC;
 	if ((b.base = event_base_new()) == NULL ||
 	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||

@@ -209,6 +209,9 @@ spawn(struct mcp_up *u, int *fd_in, int *fd_out, char *why, size_t whylen)
 		posix_spawn_file_actions_init(&fa);
 		posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
 		posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
+		if (u->cb.quiet)
+			posix_spawn_file_actions_addopen(&fa, 2, "/dev/null",
+			    O_WRONLY, 0);
 		if (srv->cwd[0] != '\0')
 			posix_spawn_file_actions_addchdir_np(&fa, srv->cwd);
 		r = posix_spawnp(&u->pid, argv[0], &fa, NULL, argv, env);

@@ -38,6 +38,9 @@ struct mcp_up_cb {
 	/* What was queued toward the server drained below the mark. */
 	void	(*drained)(void *arg);
 	void	*arg;
+	/* A stdio server's stderr goes to /dev/null instead of ours: a
+	 * daemon's log must not carry what a server chose to print. */
+	int	 quiet;
 };
 
 int	mcp_up_open(struct event_base *base, struct curlev *curl,

@@ -6,6 +6,7 @@
 //   node mcp-client.mjs stdio CMD [ARG]...
 //   node mcp-client.mjs http URL
 //   node mcp-client.mjs call stdio CMD [ARG]... -- TOOL JSON_ARGS
+//   node mcp-client.mjs call http URL -- TOOL JSON_ARGS
 //
 // Exit status: 0 when every step ran (a step may still print an error).
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -23,8 +24,11 @@ if (argv[0] === "call") {
   argv = argv.slice(1, sep);
 }
 const [mode, ...rest] = argv;
+// MCP_BEARER: an API key for the gateway's /mcp/{server} endpoint.
+const auth = process.env.MCP_BEARER
+  ? { requestInit: { headers: { Authorization: `Bearer ${process.env.MCP_BEARER}` } } } : {};
 const transport = mode === "http"
-  ? new StreamableHTTPClientTransport(new URL(rest[0]))
+  ? new StreamableHTTPClientTransport(new URL(rest[0]), auth)
   : new StdioClientTransport({ command: rest[0], args: rest.slice(1), env: { ...process.env }, stderr: "inherit" });
 
 const client = new Client({ name: "cloister-test", version: "1.0.0" },

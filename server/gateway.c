@@ -73,6 +73,13 @@ gw_wipe_evbuffer(struct evbuffer *b)
 	}
 }
 
+void
+gw_drop_request(struct evhttp_request *req)
+{
+	if (req != NULL && evhttp_request_get_connection(req) == NULL)
+		evhttp_request_free(req);
+}
+
 /* ---- responses ------------------------------------------------------- */
 
 static void

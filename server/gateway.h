@@ -111,6 +111,9 @@ void	gw_error(struct evhttp_request *req, int status, const char *type,
 	    __attribute__((format(printf, 5, 6)));
 void	gw_req_free(struct gw_req *r);
 void	gw_wipe_evbuffer(struct evbuffer *b);
+/* From a connection's close callback: a request whose reply was not
+ * finished has been let go by libevent and is ours to free. */
+void	gw_drop_request(struct evhttp_request *req);
 void	gw_observe(struct gw *gw, enum gw_endpoint ep, int status,
 	    uint64_t t0_ns);
 

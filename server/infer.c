@@ -565,6 +565,7 @@ on_close(struct evhttp_connection *c, void *arg)
 {
 	struct gw_req *r = arg;
 
+	gw_drop_request(r->req);
 	r->req = NULL;
 	r->conn = NULL;
 	r->gw->m.cancelled++;

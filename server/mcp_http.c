@@ -633,6 +633,7 @@ stream_closecb(struct evhttp_connection *c, void *arg)
 	char *txt;
 
 	(void)c;
+	gw_drop_request(st->req);
 	st->req = NULL;
 	st->conn = NULL;
 	if (s->paused) {
@@ -801,6 +802,7 @@ post(struct mcp_http *mh, struct evhttp_request *req,
 	struct mh_stream *st = NULL;
 	json_t *body = NULL, *reqs = NULL;
 	char why[256] = "", *txt = NULL;
+	const char *hv, *bv;
 	uint8_t *raw = NULL;
 	int modern, r;
 
@@ -827,11 +829,13 @@ post(struct mcp_http *mh, struct evhttp_request *req,
 		    "message");
 		goto out;
 	}
+	hv = header(req, "MCP-Protocol-Version");
+	bv = meta_version(body);
+	/* No session, no initialize, and a version of 2026-07-28 or later
+	 * (checked below): a request of the stateless era. */
 	modern = sid == NULL && !is_request(body, "initialize") &&
-	    ((header(req, "MCP-Protocol-Version") != NULL &&
-	    strcmp(header(req, "MCP-Protocol-Version"), MODERN) == 0) ||
-	    (meta_version(body) != NULL &&
-	    strcmp(meta_version(body), MODERN) == 0) ||
+	    ((hv != NULL && strcmp(hv, MODERN) >= 0) ||
+	    (bv != NULL && strcmp(bv, MODERN) >= 0) ||
 	    is_request(body, "server/discover"));
 	if (modern && modern_check(req, body) != 0)
 		goto out;

@@ -305,8 +305,8 @@ on_event(void *arg, const char *type, const char *id, const char *data,
 		event_active(h->deliver_ev, EV_TIMEOUT, 0);
 		return 0;
 	}
-	if (strcmp(type, "message") != 0)
-		return 0;
+	if (strcmp(type, "message") != 0 || len == 0)
+		return 0;	/* a priming event: an id, no message */
 	return arrived(x, data, len);
 }
 
@@ -738,6 +738,8 @@ post_done(struct xfer *x, CURLcode cc, long status)
 		    h->srv->name, status);
 		return;
 	}
+	if (h->srv->transport == GW_MCP_SSE)
+		return;	/* the answer comes on the event stream */
 	if (x->json != NULL && (n = evbuffer_get_length(x->json)) > 0)
 		arrived(x, (const char *)evbuffer_pullup(x->json, -1), n);
 	if (x->sse != NULL && !x->answered && x->reqid != NULL &&

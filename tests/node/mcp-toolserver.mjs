@@ -7,14 +7,20 @@
 //
 // TOOLS.json: {"instructions": "...", "tools": [{name, description,
 // inputSchema}, ...]}.  Every tool echoes its arguments back as text; the
-// tool "slow" answers after 2 s unless cancelled first.
-import { readFileSync } from "node:fs";
+// tool "slow" answers after 2 s unless cancelled first.  A cancellation is
+// reported on stderr and, when TOOLSERVER_LOG names a file, there too (a
+// gateway daemon discards its servers' stderr).
+import { appendFileSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const def = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const MODERN = "2026-07-28";
 const send = (m) => process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\n");
 const slow = new Map();
+const note = (s) => {
+  process.stderr.write(s);
+  if (process.env.TOOLSERVER_LOG) appendFileSync(process.env.TOOLSERVER_LOG, s);
+};
 
 function result(req, r) {
   const modern = req.params?._meta?.["io.modelcontextprotocol/protocolVersion"] === MODERN;
@@ -45,7 +51,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   }
   case "notifications/cancelled": {
     const id = req.params.requestId;
-    if (slow.has(id)) { clearTimeout(slow.get(id)); slow.delete(id); process.stderr.write(`toolserver: cancelled ${id}\n`); }
+    if (slow.has(id)) { clearTimeout(slow.get(id)); slow.delete(id); note(`toolserver: cancelled ${id}\n`); }
     return;
   }
   case "ping":

@@ -1,0 +1,225 @@
+#!/bin/sh
+# The MCP gateway over HTTP, both sides.  Toward agents: Streamable HTTP at
+# /mcp/{server} on `cloister serve` (the official SDK client gets the same
+# results as direct; API keys, Origin, sessions, the GET stream,
+# resumption with Last-Event-ID, JSON-only agents, DELETE, 2026-07-28
+# requests with their headers, cancellation by closing, DLP).  Toward
+# servers: server-everything over Streamable HTTP and over the 2024-11-05
+# HTTP+SSE transport, from `cloister serve` and from `cloister mcp stdio`.
+# server-everything listens on every interface, so the whole test runs in
+# a network namespace of its own (unshare -rn) with only loopback up.
+#   mcp_http.sh CLOISTER NODE_DIR
+set -u
+if [ -z "${CLOISTER_IN_NETNS:-}" ]; then
+	exec unshare -rn env CLOISTER_IN_NETNS=1 sh "$0" "$@"
+fi
+ip link set lo up
+bin=$1
+node_dir=$2
+. "$(dirname "$0")/common.sh"
+ev=$node_dir/node_modules/@modelcontextprotocol/server-everything/dist/index.js
+[ -f "$ev" ] || { echo "mcp_http: $node_dir lacks server-everything"; exit 1; }
+client="node $node_dir/mcp-client.mjs"
+aws="AKIAZ7QWERTYUIOPLKJH"
+ghp="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"
+port=18787
+G=http://127.0.0.1:$port
+
+pids=
+bg() { "$@" & pids="$pids $!"; }
+trap 'kill $pids 2>/dev/null; wait 2>/dev/null; cp "$tmp/serve.err" /tmp/h/last-serve.err 2>/dev/null; rm -rf "$tmp"' EXIT
+bg env -i PATH="$PATH" FAKE_SECRET=$ghp PORT=13901 node "$ev" streamableHttp >"$tmp/ev-http.log" 2>&1
+bg env -i PATH="$PATH" FAKE_SECRET=$ghp PORT=13902 node "$ev" sse >"$tmp/ev-sse.log" 2>&1
+
+cat >"$tmp/tools.json" <<'JSON'
+{"instructions": "Ticket tools.", "tools": [
+ {"name": "lookup", "description": "Looks up a ticket.",
+  "inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}}},
+ {"name": "slow", "description": "Takes its time.", "inputSchema": {"type": "object"}}]}
+JSON
+cat >"$tmp/gw.yaml" <<YAML
+listen: 127.0.0.1:$port
+state_dir: $tmp/state
+tee: sim
+mcp:
+  max_message: 65536
+  servers:
+    - name: everything
+      command: [ node, "$ev", stdio ]
+      env: { FAKE_SECRET: "$ghp" }
+    - name: evhttp
+      url: http://127.0.0.1:13901/mcp
+    - name: evsse
+      url: http://127.0.0.1:13902/sse
+      transport: sse
+    - name: tools
+      command: [ node, "$node_dir/mcp-toolserver.mjs", "$tmp/tools.json" ]
+      env: { TOOLSERVER_LOG: "$tmp/toolserver.log" }
+YAML
+bg "$bin" serve --config "$tmp/gw.yaml" >"$tmp/serve.out" 2>"$tmp/serve.err"
+for _ in $(seq 1 100); do
+	curl -sf "$G/healthz" >/dev/null 2>&1 &&
+	    curl -s -o /dev/null "http://127.0.0.1:13901/mcp" &&
+	    curl -s -o /dev/null -m 0.2 "http://127.0.0.1:13902/sse"; [ $? -ne 7 ] && break
+	sleep 0.1
+done
+K=$("$bin" keys create --state "$tmp/state" --name agent 2>/dev/null)
+K2=$("$bin" keys create --state "$tmp/state" --name other 2>/dev/null)
+KR=$("$bin" keys create --state "$tmp/state" --name viewer --scope read 2>/dev/null)
+[ -n "$K" ] && [ -n "$K2" ] && [ -n "$KR" ] && ok || bad "keys create"
+
+# 1. Parity: the SDK client directly against server-everything (Streamable
+# HTTP) and through the gateway to it as a stdio child, over Streamable
+# HTTP and over HTTP+SSE; and the stdio bridge to the two HTTP servers.
+# The last progress notification and the result leave the server at the
+# same moment; their order at the client varies, direct or not.
+cmp_run() {	# cmp_run NAME CLIENT-ARGS...
+	name=$1
+	shift
+	MCP_BEARER=$K timeout 60 $client "$@" >"$tmp/$name.txt" 2>"$tmp/$name.err"
+	grep -v '^progress-events' "$tmp/$name.txt" >"$tmp/$name.cmp"
+	if diff "$tmp/direct.cmp" "$tmp/$name.cmp" >"$tmp/diff.txt"; then ok; else
+		bad "$name: results differ from direct"
+		sed 's/^/  | /' "$tmp/diff.txt" | head -10
+	fi
+	grep -qF "server-requests sampling=1 elicitation=1 roots=yes" \
+	    "$tmp/$name.txt" && ok || bad "$name: server requests lost"
+}
+timeout 60 $client http http://127.0.0.1:13901/mcp >"$tmp/direct.txt" 2>"$tmp/direct.err"
+grep -v '^progress-events' "$tmp/direct.txt" >"$tmp/direct.cmp"
+[ "$(wc -l <"$tmp/direct.cmp")" -ge 19 ] && ok || bad "direct run: $(cat "$tmp/direct.err" | head -3)"
+cmp_run http-stdio http "$G/mcp/everything"
+cmp_run http-http http "$G/mcp/evhttp"
+cmp_run http-sse http "$G/mcp/evsse"
+cmp_run stdio-http stdio "$bin" mcp stdio evhttp --config "$tmp/gw.yaml"
+cmp_run stdio-sse stdio "$bin" mcp stdio evsse --config "$tmp/gw.yaml"
+grep -q "progress-events 1/2" "$tmp/http-http.txt" && ok || bad "no progress over HTTP"
+
+# 2. DLP over HTTP, both ways.
+call() { MCP_BEARER=$K $client call http "$G/mcp/$1" -- "$2" "$3" 2>>"$tmp/call.err"; }
+call evhttp echo "{\"message\":\"deploy with $aws now\"}" >"$tmp/out"
+grep -q "ERROR -32060.*aws-access-key" "$tmp/out" && ok || bad "AWS key not blocked: $(cat "$tmp/out")"
+call everything get-env '{}' >"$tmp/out"
+grep -q 'REDACTED:github-token#1' "$tmp/out" && ok || bad "secret in a result not redacted: $(head -c 300 "$tmp/out")"
+call evhttp get-env '{}' >"$tmp/out"
+grep -q 'REDACTED:github-token#1' "$tmp/out" && ok || bad "HTTP server's secret not redacted: $(head -c 300 "$tmp/out")"
+grep -qF "$ghp" "$tmp/out" && bad "the server's secret reached the agent" || ok
+
+# 3. The endpoint's refusals.
+J='Content-Type: application/json'
+A='Accept: application/json, text/event-stream'
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"0"}}}'
+st() {	# st WANT [curl args]: the status of one request
+	want=$1
+	shift
+	got=$(curl -s -o "$tmp/body" -w '%{http_code}' "$@")
+	[ "$got" = "$want" ] && ok || bad "HTTP $got, want $want: $* -> $(head -c 200 "$tmp/body")"
+}
+st 401 -X POST "$G/mcp/everything" -H "$J" -H "$A" -d "$INIT"
+st 401 -X POST "$G/mcp/everything" -H "Authorization: Bearer sk-clo-nope" -H "$J" -H "$A" -d "$INIT"
+st 403 -X POST "$G/mcp/everything" -H "Authorization: Bearer $KR" -H "$J" -H "$A" -d "$INIT"
+st 403 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "Origin: http://evil.example" -H "$J" -H "$A" -d "$INIT"
+st 404 -X POST "$G/mcp/nosuch" -H "Authorization: Bearer $K" -H "$J" -H "$A" -d "$INIT"
+st 400 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+st 400 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "$A" -d '{"jsonrpc":'
+st 404 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "Mcp-Session-Id: 00112233445566778899aabbccddeeff" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+st 406 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "Accept: text/html" -d "$INIT"
+st 405 "$G/mcp/everything" -H "Authorization: Bearer $K" -H "Accept: text/event-stream"
+head -c 70000 /dev/zero | tr '\0' 'a' >"$tmp/big"
+st 413 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "$A" --data-binary @"$tmp/big"
+
+# 4. A session by hand: initialize, a JSON-only agent, another key, the GET
+# stream, resumption after a broken answer, DELETE.
+auth="Authorization: Bearer $K"
+curl -s -D "$tmp/h1" -o "$tmp/init.sse" -X POST "$G/mcp/everything" -H "$auth" -H "$J" -H "$A" -d "$INIT"
+SID=$(sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *\([0-9a-f]*\).*/\1/p' "$tmp/h1")
+[ ${#SID} -eq 32 ] && ok || bad "no session id: $(cat "$tmp/h1")"
+grep -q '^id: [0-9]*-1$' "$tmp/init.sse" && grep -q '"protocolVersion":"2025-06-18"' "$tmp/init.sse" &&
+    ok || bad "initialize answer: $(head -c 300 "$tmp/init.sse")"
+S="Mcp-Session-Id: $SID"
+V="MCP-Protocol-Version: 2025-06-18"
+st 202 -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+st 404 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K2" -H "$S" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":3,"method":"tools/list"}'
+curl -s -D "$tmp/h2" -o "$tmp/out" -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "$J" \
+    -H "Accept: application/json" -d '{"jsonrpc":"2.0","id":"j1","method":"tools/call","params":{"name":"get-sum","arguments":{"a":2,"b":3}}}'
+grep -qi '^content-type: application/json' "$tmp/h2" && jq -e '.id == "j1" and (.result.content[0].text | test("5"))' \
+    "$tmp/out" >/dev/null && ok || bad "JSON-only answer: $(head -c 300 "$tmp/out")"
+# A broken answer stream, taken up again: the first progress event, then
+# the connection drops; GET with its id brings the rest and the result.
+curl -s -N -m 1.6 -o "$tmp/part.sse" -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "$J" -H "$A" \
+    -d '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"trigger-long-running-operation","arguments":{"duration":3,"steps":3},"_meta":{"progressToken":"pt"}}}'
+last=$(sed -n 's/^id: //p' "$tmp/part.sse" | tail -1)
+grep -q '"progress":1' "$tmp/part.sse" && [ -n "$last" ] && ok || bad "no first progress event: $(cat "$tmp/part.sse")"
+grep -q '"id":7' "$tmp/part.sse" && bad "the result came before the break" || ok
+curl -s -N -m 8 -o "$tmp/rest.sse" "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "Accept: text/event-stream" \
+    -H "Last-Event-ID: $last"
+grep -q '"progress":3' "$tmp/rest.sse" && grep -q '"id":7,"result"\|"result".*"id":7' "$tmp/rest.sse" &&
+    ok || bad "resumed stream: $(head -c 400 "$tmp/rest.sse")"
+grep -q '"progress":1' "$tmp/rest.sse" && bad "an event was replayed twice" || ok
+# The GET stream receives what the server sends unprompted.
+curl -s -N -m 3 -o "$tmp/get.sse" "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "Accept: text/event-stream" &
+gp=$!
+sleep 0.5
+st 409 -m 1 "$G/mcp/everything" -H "$auth" -H "$S" -H "Accept: text/event-stream"
+curl -s -o /dev/null -m 3 -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "$J" -H "$A" \
+    -d '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"toggle-subscriber-updates","arguments":{}}}'
+curl -s -o /dev/null -m 3 -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "$J" -H "$A" \
+    -d '{"jsonrpc":"2.0","id":9,"method":"resources/subscribe","params":{"uri":"demo://resource/static/document/architecture.md"}}'
+wait $gp
+grep -q 'notifications/' "$tmp/get.sse" && ok || bad "nothing on the GET stream: $(head -c 300 "$tmp/get.sse")"
+st 204 -X DELETE "$G/mcp/everything" -H "$auth" -H "$S"
+st 404 -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":10,"method":"ping"}'
+
+# 5. 2026-07-28 over HTTP: no session, headers that must match the body,
+# ids unique per request even when two agents use the same, and closing
+# the answer cancels the call at the server.
+M='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"0"},"io.modelcontextprotocol/clientCapabilities":{}}'
+N="MCP-Protocol-Version: 2026-07-28"
+curl -s -o "$tmp/out" -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: server/discover" \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":\"d\",\"method\":\"server/discover\",\"params\":{$M}}"
+grep -q '"supportedVersions":\["2026-07-28"\]' "$tmp/out" && ok || bad "discover: $(cat "$tmp/out")"
+curl -s -N -o "$tmp/slow.sse" -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" \
+    -H "Mcp-Name: slow" -d "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{},$M}}" &
+sp=$!
+sleep 0.3
+curl -s -o "$tmp/out" -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" \
+    -H "Mcp-Name: lookup" -d "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"lookup\",\"arguments\":{\"id\":\"T-9\"},$M}}"
+grep -q '"id":5' "$tmp/out" && grep -q 'lookup: {\\"id\\":\\"T-9\\"}' "$tmp/out" && grep -q '"resultType":"complete"' "$tmp/out" &&
+    ok || bad "2026-07-28 call: $(cat "$tmp/out")"
+wait $sp
+grep -q '"id":5' "$tmp/slow.sse" && grep -q 'slow done' "$tmp/slow.sse" && ok ||
+    bad "the same id in two requests: $(cat "$tmp/slow.sse")"
+st 400 -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" -H "Mcp-Name: other" \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":\"lookup\",\"arguments\":{},$M}}"
+grep -q '"code":-32020' "$tmp/body" && ok || bad "no -32020: $(cat "$tmp/body")"
+st 400 -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "MCP-Protocol-Version: 2099-01-01" -H "Mcp-Method: ping" \
+    -d '{"jsonrpc":"2.0","id":6,"method":"ping","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01"}}}'
+grep -q '"code":-32022' "$tmp/body" && ok || bad "no -32022: $(cat "$tmp/body")"
+curl -s -o /dev/null -m 0.5 -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" \
+    -H "Mcp-Name: slow" -d "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\",\"arguments\":{},$M}}"
+sleep 0.5
+grep -q 'toolserver: cancelled' "$tmp/toolserver.log" 2>/dev/null && ok ||
+    bad "closing the answer did not cancel the call"
+st 405 "$G/mcp/tools" -H "$auth" -H "Accept: text/event-stream"
+
+# 6. The gateway ended cleanly (the test build runs with ASan and UBSan);
+# the serve log verifies against its evidence; no secret anywhere.
+kill $pids 2>/dev/null
+wait 2>/dev/null
+pids=
+if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error' "$tmp/serve.err"; then
+	bad "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' "$tmp/serve.err")"
+else ok; fi
+n=0
+for log in "$tmp"/state/audit/*.jsonl; do
+	n=$((n + 1))
+	expect_exit 0 "$bin" audit verify "$log" --evidence "${log%.jsonl}.evidence.json" --allow-simulated
+done
+[ "$n" -ge 3 ] && ok || bad "only $n audit logs"
+grep -q '"era":"2026-07-28"' "$tmp"/state/audit/*.jsonl && ok || bad "no 2026-07-28 era in the serve log"
+if grep -rlaF -e "$aws" -e "$ghp" "$tmp/state" "$tmp/serve.out" "$tmp/serve.err" >/dev/null; then
+	bad "a secret is on disk or in the gateway's output"
+else ok; fi
+
+echo "mcp_http: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -30,6 +30,9 @@ bg() { "$@" & pids="$pids $!"; }
 trap 'kill $pids 2>/dev/null; wait 2>/dev/null; cp "$tmp/serve.err" /tmp/h/last-serve.err 2>/dev/null; rm -rf "$tmp"' EXIT
 bg env -i PATH="$PATH" FAKE_SECRET=$ghp PORT=13901 node "$ev" streamableHttp >"$tmp/ev-http.log" 2>&1
 bg env -i PATH="$PATH" FAKE_SECRET=$ghp PORT=13902 node "$ev" sse >"$tmp/ev-sse.log" 2>&1
+# mcp-proxy serves 2026-07-28 on its HTTP side, for server-everything.
+bg "$node_dir/node_modules/.bin/mcp-proxy" --host 127.0.0.1 --port 13903 -- \
+    node "$ev" stdio >"$tmp/proxy.log" 2>&1
 
 cat >"$tmp/tools.json" <<'JSON'
 {"instructions": "Ticket tools.", "tools": [
@@ -52,6 +55,8 @@ mcp:
     - name: evsse
       url: http://127.0.0.1:13902/sse
       transport: sse
+    - name: modern
+      url: http://127.0.0.1:13903/mcp
     - name: tools
       command: [ node, "$node_dir/mcp-toolserver.mjs", "$tmp/tools.json" ]
       env: { TOOLSERVER_LOG: "$tmp/toolserver.log" }
@@ -60,6 +65,7 @@ bg "$bin" serve --config "$tmp/gw.yaml" >"$tmp/serve.out" 2>"$tmp/serve.err"
 for _ in $(seq 1 100); do
 	curl -sf "$G/healthz" >/dev/null 2>&1 &&
 	    curl -s -o /dev/null "http://127.0.0.1:13901/mcp" &&
+	    curl -s -o /dev/null "http://127.0.0.1:13903/mcp" &&
 	    curl -s -o /dev/null -m 0.2 "http://127.0.0.1:13902/sse"; [ $? -ne 7 ] && break
 	sleep 0.1
 done
@@ -201,6 +207,18 @@ sleep 0.5
 grep -q 'toolserver: cancelled' "$tmp/toolserver.log" 2>/dev/null && ok ||
     bad "closing the answer did not cancel the call"
 st 405 "$G/mcp/tools" -H "$auth" -H "Accept: text/event-stream"
+# A 2026-07-28 server over HTTP (mcp-proxy): the same answer direct and
+# through the gateway, which sends the era's headers on its own requests.
+E="{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"hi\"},$M}}"
+curl -s -o "$tmp/m-direct" -X POST http://127.0.0.1:13903/mcp -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" \
+    -H "Mcp-Name: echo" -d "$E"
+curl -s -o "$tmp/m-through" -X POST "$G/mcp/modern" -H "$auth" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" \
+    -H "Mcp-Name: echo" -d "$E"
+jq -c '.result.content' "$tmp/m-direct" >"$tmp/m1" 2>/dev/null
+sed -n 's/^data: //p' "$tmp/m-through" | jq -c 'select(.id == 2) | .result.content' >"$tmp/m2" 2>/dev/null
+[ -s "$tmp/m1" ] && cmp -s "$tmp/m1" "$tmp/m2" && ok ||
+    bad "2026-07-28 server: direct $(cat "$tmp/m-direct") through $(head -c 300 "$tmp/m-through")"
+sed -n 's/^data: //p' "$tmp/m-through" | grep -q '"resultType":"complete"' && ok || bad "no resultType through"
 
 # 6. The gateway ended cleanly (the test build runs with ASan and UBSan);
 # the serve log verifies against its evidence; no secret anywhere.

@@ -19,6 +19,7 @@
 
 #include "cloister/error.h"
 #include "dlp.h"
+#include "dlp_learn.h"
 #include "util.h"
 #include "yaml_walk.h"
 
@@ -271,16 +272,45 @@ env_file(struct learn *l, const char *t, size_t len)
 }
 
 static int
+is_env(const char *base)
+{
+	return strcmp(base, ".env") == 0 || strncmp(base, ".env.", 5) == 0 ||
+	    ends_with(base, ".env");
+}
+
+/* An env file or a configuration file by its name. */
+static int
+wanted(const char *base)
+{
+	static const char *const configs[] = { ".yml", ".yaml", ".json",
+	    ".toml", ".ini", ".conf", ".cfg", ".properties", ".tf", NULL };
+
+	for (size_t i = 0; configs[i] != NULL; i++)
+		if (ends_with(base, configs[i]))
+			return 1;
+	return is_env(base);
+}
+
+static void
+learn_file(struct learn *l, const char *base, const uint8_t *buf,
+    size_t len)
+{
+	if (is_env(base))
+		env_file(l, (const char *)buf, len);
+	else
+		url_hosts(l, (const char *)buf, len);
+	if (ends_with(base, ".yml") || ends_with(base, ".yaml"))
+		yaml_file(l, base, buf, len);
+}
+
+static int
 visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	static const char *const skip[] = { ".git", "node_modules", "vendor",
 	    ".venv", "venv", "target", "dist", "build", "__pycache__", NULL };
-	static const char *const configs[] = { ".yml", ".yaml", ".json",
-	    ".toml", ".ini", ".conf", ".cfg", ".properties", ".tf", NULL };
 	const char *base = path + ftw->base;
 	uint8_t *buf;
 	size_t len;
-	int env, yaml, conf = 0;
 
 	if (type == FTW_D) {
 		for (size_t i = 0; skip[i] != NULL; i++)
@@ -288,23 +318,12 @@ visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
 				return FTW_SKIP_SUBTREE;
 		return FTW_CONTINUE;
 	}
-	if (type != FTW_F || st->st_size > (off_t)LEARN_FILE_MAX)
-		return FTW_CONTINUE;
-	env = strcmp(base, ".env") == 0 || strncmp(base, ".env.", 5) == 0 ||
-	    ends_with(base, ".env");
-	yaml = ends_with(base, ".yml") || ends_with(base, ".yaml");
-	for (size_t i = 0; configs[i] != NULL; i++)
-		conf |= ends_with(base, configs[i]);
-	if (!env && !conf)
+	if (type != FTW_F || st->st_size > (off_t)LEARN_FILE_MAX ||
+	    !wanted(base))
 		return FTW_CONTINUE;
 	if (util_read_file(path, LEARN_FILE_MAX, &buf, &len) != 0)
 		return FTW_CONTINUE;
-	if (env)
-		env_file(cur, (const char *)buf, len);
-	else
-		url_hosts(cur, (const char *)buf, len);
-	if (yaml)
-		yaml_file(cur, base, buf, len);
+	learn_file(cur, base, buf, len);
 	util_wipe(buf, len);	/* config files hold secrets too */
 	free(buf);
 	return cur->full ? FTW_STOP : FTW_CONTINUE;
@@ -316,12 +335,30 @@ str_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Sorted, each name once. */
+static void
+finish(struct learn *l, char ***out, size_t *n)
+{
+	size_t k = 0;
+
+	if (l->n > 0) {
+		qsort(l->v, l->n, sizeof(*l->v), str_cmp);
+		for (size_t i = 0; i < l->n; i++) {
+			if (k > 0 && strcmp(l->v[k - 1], l->v[i]) == 0)
+				free(l->v[i]);
+			else
+				l->v[k++] = l->v[i];
+		}
+	}
+	*out = l->v;
+	*n = k;
+}
+
 int
 dlp_learn(const char *dir, char ***out, size_t *n, char *why,
     size_t whylen)
 {
 	struct learn l = { NULL, 0, 0, 0 };
-	size_t k = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -333,17 +370,22 @@ dlp_learn(const char *dir, char ***out, size_t *n, char *why,
 		    dir);
 	}
 	cur = NULL;
-	if (l.n > 0) {
-		qsort(l.v, l.n, sizeof(*l.v), str_cmp);
-		for (size_t i = 0; i < l.n; i++) {
-			if (k > 0 && strcmp(l.v[k - 1], l.v[i]) == 0)
-				free(l.v[i]);
-			else
-				l.v[k++] = l.v[i];
-		}
-	}
-	*out = l.v;
-	*n = k;
+	finish(&l, out, n);
+	return 0;
+}
+
+int
+dlp_learn_file(const char *base, const uint8_t *buf, size_t len,
+    char ***out, size_t *n)
+{
+	struct learn l = { NULL, 0, 0, 0 };
+
+	*out = NULL;
+	*n = 0;
+	if (len > LEARN_FILE_MAX || !wanted(base))
+		return 0;
+	learn_file(&l, base, buf, len);
+	finish(&l, out, n);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "cloister/error.h"
 #include "crypto.h"
 #include "ledger.h"
+#include "ledger_int.h"
 #include "util.h"
 
 #define BUSY_TIMEOUT_MS	5000
@@ -51,6 +52,13 @@ static const char schema_v1[] =
     " finished INTEGER NOT NULL DEFAULT 0,"
     " receipt_sha256 BLOB,"
     " receipt TEXT);";
+
+/* v2: how long each request took, for the console; and an index to list
+ * requests newest first. */
+static const char schema_v2[] =
+    "ALTER TABLE requests ADD COLUMN latency_us INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX requests_started ON requests(started);"
+    "CREATE INDEX topups_time ON topups(time);";
 
 enum stmt {
 	S_BEGIN,
@@ -92,7 +100,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_REQ_INSERT] = "INSERT INTO requests (id, key_id, model, backend, "
 	    "confidential, reserved, prompt_tokens, completion_tokens, "
 	    "cached_tokens, cost, status, started, finished, receipt_sha256, "
-	    "receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	    "receipt, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?, ?)",
 	[S_RECEIPT_GET] = "SELECT receipt FROM requests WHERE id = ? AND "
 	    "key_id = ? AND receipt IS NOT NULL",
 };
@@ -233,19 +242,23 @@ migrate(struct ledger *l, char *why, size_t whylen)
 	sqlite3_finalize(p);
 	if (version == LEDGER_SCHEMA_VERSION)
 		return 0;
-	if (version != 0)
+	if (version < 0 || version > LEDGER_SCHEMA_VERSION)
 		return util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: schema "
-		    "version %d; this cloister reads version %d", version,
+		    "version %d; this cloister reads up to version %d", version,
 		    LEDGER_SCHEMA_VERSION);
+	/* Each step from the version found, in one transaction. */
 	r = sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, &err);
-	if (r == SQLITE_OK)
+	if (r == SQLITE_OK && version < 1)
 		r = sqlite3_exec(l->db, schema_v1, NULL, NULL, &err);
+	if (r == SQLITE_OK && version < 2)
+		r = sqlite3_exec(l->db, schema_v2, NULL, NULL, &err);
 	if (r == SQLITE_OK)
-		r = sqlite3_exec(l->db, "PRAGMA user_version = 1; COMMIT", NULL,
+		r = sqlite3_exec(l->db, "PRAGMA user_version = 2; COMMIT", NULL,
 		    NULL, &err);
 	if (r != SQLITE_OK) {
-		util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: creating the "
-		    "schema: %s", err != NULL ? err : "?");
+		util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: migrating the "
+		    "schema from version %d: %s", version, err != NULL ? err :
+		    "?");
 		sqlite3_free(err);
 		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 		return CLOISTER_ERR_DB;
@@ -279,6 +292,12 @@ recover(struct ledger *l, int64_t now, char *why, size_t whylen)
 		return CLOISTER_ERR_DB;
 	}
 	return 0;
+}
+
+sqlite3 *
+ledger_db(struct ledger *l)
+{
+	return l->db;
 }
 
 void
@@ -587,6 +606,7 @@ insert_request(struct ledger *l, const struct hold *h,
 		    SQLITE_TRANSIENT);
 		sqlite3_bind_text(p, 15, receipt, -1, SQLITE_STATIC);
 	}
+	sqlite3_bind_int64(p, 16, u != NULL ? u->latency_us : 0);
 	return step_done(p);
 }
 

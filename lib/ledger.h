@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEDGER_SCHEMA_VERSION	1
+#define LEDGER_SCHEMA_VERSION	2
 #define LEDGER_KEY_PREFIX	"sk-clo-"
 #define LEDGER_KEY_MAX		64	/* "sk-clo-" + 43 base64url + NUL */
 #define LEDGER_ID_MAX		40	/* "key_" + 16 hex, "req_" + 24 hex */
@@ -42,6 +42,7 @@ struct ledger_usage {
 	int64_t		 prompt_tokens;
 	int64_t		 completion_tokens;
 	int64_t		 cached_tokens;
+	int64_t		 latency_us;	/* arrival to end, for the console */
 };
 
 /* Open (creating and migrating) the ledger.  The gateway opens it with
@@ -88,5 +89,58 @@ int64_t	ledger_held(const struct ledger *l, const char *key_id);
 /* The receipt of a request made with key_id; *jws malloc'd. */
 int	ledger_receipt_get(struct ledger *l, const char *req_id,
 	    const char *key_id, char **jws);
+
+/* ---- for the console (ledger_query.c): metadata only ------------------- */
+
+struct ledger_request {
+	char		 id[LEDGER_ID_MAX];
+	char		 key_id[LEDGER_ID_MAX];
+	char		 model[LEDGER_MODEL_MAX];
+	char		 backend[LEDGER_MODEL_MAX];
+	int		 confidential;
+	int64_t		 reserved;
+	struct ledger_usage usage;
+	int64_t		 cost;
+	char		 status[LEDGER_STATUS_MAX];
+	int64_t		 started, finished;	/* unix seconds */
+	char		 receipt_sha256[65];	/* hex; "" when none */
+};
+
+/* Which requests to list; NULL or 0 fields do not filter. */
+struct ledger_filter {
+	const char	*key_id;
+	const char	*model;
+	const char	*status;
+	const char	*before_id;	/* older than this request */
+};
+
+/* Newest first, at most max. */
+int	ledger_requests(struct ledger *l, const struct ledger_filter *f,
+	    struct ledger_request *out, size_t max, size_t *n);
+/* One request; *receipt (malloc'd, NULL when none) when receipt is not
+ * NULL.  CLOISTER_ERR_NOT_FOUND when there is none. */
+int	ledger_request_get(struct ledger *l, const char *id,
+	    struct ledger_request *out, char **receipt);
+
+/* Spend per day (UTC), key and model since a time. */
+struct ledger_spend {
+	int64_t		 day;		/* unix seconds at 00:00 UTC */
+	char		 key_id[LEDGER_ID_MAX];
+	char		 model[LEDGER_MODEL_MAX];
+	int64_t		 requests;
+	int64_t		 cost;
+	int64_t		 prompt_tokens, completion_tokens;
+};
+int	ledger_spend(struct ledger *l, int64_t since, struct ledger_spend *out,
+	    size_t max, size_t *n);
+
+struct ledger_topup {
+	char		 key_id[LEDGER_ID_MAX];
+	int64_t		 amount;
+	int64_t		 time;
+};
+/* Newest first. */
+int	ledger_topups(struct ledger *l, struct ledger_topup *out, size_t max,
+	    size_t *n);
 
 #endif

@@ -243,6 +243,7 @@ gw_finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
 	snprintf(c.evidence, sizeof(c.evidence), "%s", gw->evidence_id);
 	snprintf(c.nonce, sizeof(c.nonce), "%s", r->nonce);
 	*jws = NULL;
+	r->usage.latency_us = (int64_t)((util_now_ns() - r->t0_ns) / 1000);
 	if ((rc = receipt_sign(gw->id, &c, jws)) != 0 ||
 	    (rc = ledger_settle(gw->ledger, r->id, &r->usage, cost, status,
 	    *jws, c.iat)) != 0) {
@@ -267,6 +268,7 @@ void
 gw_refund(struct gw_req *r, const char *status)
 {
 	memset(&r->usage, 0, sizeof(r->usage));
+	r->usage.latency_us = (int64_t)((util_now_ns() - r->t0_ns) / 1000);
 	ledger_settle(r->gw->ledger, r->id, &r->usage, 0, status, NULL,
 	    (int64_t)time(NULL));
 }

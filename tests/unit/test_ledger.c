@@ -106,7 +106,7 @@ test_holds_and_settling(void **state)
 {
 	struct fx *f = *state;
 	char key[LEDGER_KEY_MAX], id[LEDGER_ID_MAX], *jws;
-	struct ledger_usage u = { 10, 20, 0 };
+	struct ledger_usage u = { 10, 20, 0, 0 };
 	struct ledger_key k;
 
 	assert_int_equal(ledger_key_create(f->l, "c", "user", 1000, key, id),
@@ -177,6 +177,88 @@ test_reopen(void **state)
 	free(jws);
 }
 
+/* The console's queries: newest first, filters, paging, one request with
+ * its receipt, spend per day, top-ups. */
+static void
+test_queries(void **state)
+{
+	struct fx *f = *state;
+	char key[LEDGER_KEY_MAX], a[LEDGER_ID_MAX], b[LEDGER_ID_MAX], *jws;
+	struct ledger_usage u = { 10, 20, 0, 1234 };
+	struct ledger_request rq[8], one;
+	struct ledger_filter flt = { NULL, NULL, NULL, NULL };
+	struct ledger_spend sp[8];
+	struct ledger_topup tp[8];
+	struct ledger_key k;
+	size_t n;
+
+	assert_int_equal(ledger_key_create(f->l, "a", "user", 1000, key, a), 0);
+	assert_int_equal(ledger_key_create(f->l, "b", "user", 1000, key, b), 0);
+	assert_int_equal(ledger_credits_add(f->l, a, 1000, 1000), 0);
+	assert_int_equal(ledger_credits_add(f->l, b, 500, 90000), 0);
+	assert_int_equal(ledger_key_get(f->l, a, &k), 0);
+	assert_int_equal(ledger_reserve(f->l, "req_1", &k, "m1", "be", 1, 100,
+	    1000), 0);
+	assert_int_equal(ledger_settle(f->l, "req_1", &u, 30, "ok", "x.y.z",
+	    1001), 0);
+	assert_int_equal(ledger_reserve(f->l, "req_2", &k, "m2", "be", 0, 100,
+	    2000), 0);
+	assert_int_equal(ledger_settle(f->l, "req_2", NULL, 0, "failed", NULL,
+	    2001), 0);
+	assert_int_equal(ledger_key_get(f->l, b, &k), 0);
+	assert_int_equal(ledger_reserve(f->l, "req_3", &k, "m1", "be", 1, 50,
+	    90000), 0);
+	assert_int_equal(ledger_settle(f->l, "req_3", &u, 5, "ok", "r.s.t",
+	    90001), 0);
+
+	assert_int_equal(ledger_requests(f->l, &flt, rq, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(rq[0].id, "req_3");
+	assert_string_equal(rq[2].id, "req_1");
+	assert_int_equal(rq[2].usage.latency_us, 1234);
+	assert_int_equal(rq[2].cost, 30);
+	assert_int_equal(strlen(rq[2].receipt_sha256), 64);
+	assert_string_equal(rq[1].receipt_sha256, "");
+	flt.key_id = a;
+	assert_int_equal(ledger_requests(f->l, &flt, rq, 8, &n), 0);
+	assert_int_equal(n, 2);
+	flt.status = "ok";
+	assert_int_equal(ledger_requests(f->l, &flt, rq, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rq[0].id, "req_1");
+	flt.key_id = flt.status = NULL;
+	flt.model = "m1";
+	flt.before_id = "req_3";
+	assert_int_equal(ledger_requests(f->l, &flt, rq, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rq[0].id, "req_1");
+	assert_int_equal(ledger_requests(f->l, NULL, rq, 1, &n), 0);
+	assert_int_equal(n, 1);
+
+	assert_int_equal(ledger_request_get(f->l, "req_1", &one, &jws), 0);
+	assert_string_equal(one.model, "m1");
+	assert_string_equal(jws, "x.y.z");
+	free(jws);
+	assert_int_equal(ledger_request_get(f->l, "req_2", &one, &jws), 0);
+	assert_null(jws);
+	assert_int_equal(ledger_request_get(f->l, "req_9", &one, NULL),
+	    CLOISTER_ERR_NOT_FOUND);
+
+	assert_int_equal(ledger_spend(f->l, 0, sp, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(sp[0].day, 0);
+	assert_int_equal(sp[0].cost, 30);
+	assert_int_equal(sp[2].day, 86400);
+	assert_int_equal(sp[2].cost, 5);
+	assert_int_equal(ledger_spend(f->l, 86400, sp, 8, &n), 0);
+	assert_int_equal(n, 1);
+
+	assert_int_equal(ledger_topups(f->l, tp, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(tp[0].key_id, b);
+	assert_int_equal(tp[1].amount, 1000);
+}
+
 int
 main(void)
 {
@@ -185,6 +267,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_holds_and_settling, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -109,6 +109,10 @@ mcp_pins_open(const char *path, struct mcp_pins **out, char *why,
 		return CLOISTER_ERR_DB;
 	}
 	sqlite3_busy_timeout(p->db, 5000);
+	/* Pins made before rejections existed get the column (an error
+	 * here means it is there already). */
+	sqlite3_exec(p->db, "ALTER TABLE pins ADD COLUMN rejected BLOB", NULL,
+	    NULL, NULL);
 	*out = p;
 	return 0;
 }
@@ -363,4 +367,77 @@ mcp_pins_approve(struct mcp_pins *p, const char *server, const char *tool,
 		return CLOISTER_ERR_DB;
 	*n = (size_t)sqlite3_changes(p->db);
 	return 0;
+}
+
+int
+mcp_pins_reject(struct mcp_pins *p, const char *server, const char *tool,
+    int64_t now, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(p->db, "UPDATE pins SET rejected = pending, "
+	    "changed = ? WHERE server = ? AND pending IS NOT NULL AND "
+	    "(rejected IS NULL OR rejected != pending) AND "
+	    "(?3 IS NULL OR tool = ?3)", -1, &st, NULL) != SQLITE_OK)
+		return CLOISTER_ERR_DB;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_text(st, 2, server, -1, SQLITE_STATIC);
+	if (tool != NULL)
+		sqlite3_bind_text(st, 3, tool, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return CLOISTER_ERR_DB;
+	*n = (size_t)sqlite3_changes(p->db);
+	return 0;
+}
+
+static const char *
+row_state(sqlite3_stmt *st)
+{
+	int ha = sqlite3_column_bytes(st, 2) == 32;
+	int hp = sqlite3_column_bytes(st, 3) == 32;
+	int hr = sqlite3_column_bytes(st, 4) == 32;
+
+	if (sqlite3_column_int(st, 7))
+		return "removed";
+	if (!hp)
+		return "pinned";
+	if (hr && memcmp(sqlite3_column_blob(st, 3), sqlite3_column_blob(st,
+	    4), 32) == 0)
+		return "rejected";
+	return ha ? "changed" : "new";
+}
+
+int
+mcp_pins_list(struct mcp_pins *p, struct mcp_pin_row *out, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt *st;
+	const unsigned char *t;
+	int rc;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(p->db, "SELECT server, tool, approved, pending, "
+	    "rejected, first_seen, changed, removed FROM pins ORDER BY "
+	    "server, tool", -1, &st, NULL) != SQLITE_OK)
+		return CLOISTER_ERR_DB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+		struct mcp_pin_row *r = &out[(*n)++];
+
+		memset(r, 0, sizeof(*r));
+		t = sqlite3_column_text(st, 0);
+		snprintf(r->server, sizeof(r->server), "%s", t != NULL ?
+		    (const char *)t : "");
+		t = sqlite3_column_text(st, 1);
+		snprintf(r->tool, sizeof(r->tool), "%s", t != NULL ?
+		    (const char *)t : "");
+		r->state = row_state(st);
+		r->first_seen = sqlite3_column_int64(st, 5);
+		r->changed = sqlite3_column_int64(st, 6);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : CLOISTER_ERR_DB;
 }

@@ -69,4 +69,22 @@ int	mcp_pins_allowed(struct mcp_pins *p, const char *server,
 int	mcp_pins_approve(struct mcp_pins *p, const char *server,
 	    const char *tool, int64_t now, size_t *n);
 
+/* Refuse the pending definitions of tool (NULL: all of the server's):
+ * they stay blocked, and are listed as rejected, not awaiting a decision,
+ * until the server changes them again.  *n says how many. */
+int	mcp_pins_reject(struct mcp_pins *p, const char *server,
+	    const char *tool, int64_t now, size_t *n);
+
+/* Every pin, by server and tool.  state: "pinned", "new", "changed"
+ * (both awaiting a decision), "rejected", "removed". */
+struct mcp_pin_row {
+	char		 server[MCP_PIN_NAME_MAX];
+	char		 tool[MCP_PIN_NAME_MAX];	/* "" = instructions */
+	const char	*state;
+	int64_t		 first_seen;
+	int64_t		 changed;
+};
+int	mcp_pins_list(struct mcp_pins *p, struct mcp_pin_row *out,
+	    size_t max, size_t *n);
+
 #endif

@@ -116,6 +116,58 @@ test_pinning(void **state_)
 	unlink(p2);
 }
 
+static const char *
+row(const struct mcp_pin_row *rows, size_t n, const char *tool)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rows[i].tool, tool) == 0)
+			return rows[i].state;
+	return "absent";
+}
+
+/* The console's view: every pin's state; a rejection keeps the tool
+ * blocked and stops asking until the server changes it again. */
+static void
+test_list_and_reject(void **state_)
+{
+	char path[] = "/tmp/cloister-pins-XXXXXX", why[128];
+	struct mcp_pin_row rows[8];
+	struct mcp_pin_report r;
+	struct mcp_pins *p;
+	size_t n;
+	int fd = mkstemp(path);
+
+	(void)state_;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(mcp_pins_open(path, &p, why, sizeof(why)), 0);
+	check(p, NULL, base, &r);
+	check(p, NULL, "[{\"name\":\"echo\",\"description\":\"Echo twice\","
+	    "\"inputSchema\":{\"type\":\"object\"}},{\"name\":\"add\","
+	    "\"description\":\"Add two numbers\",\"inputSchema\":{\"type\":"
+	    "\"object\"}},{\"name\":\"mul\",\"description\":\"x\","
+	    "\"inputSchema\":{}}]", &r);
+	assert_int_equal(mcp_pins_list(p, rows, 8, &n), 0);
+	assert_string_equal(row(rows, n, "echo"), "changed");
+	assert_string_equal(row(rows, n, "add"), "pinned");
+	assert_string_equal(row(rows, n, "mul"), "new");
+	assert_int_equal(mcp_pins_reject(p, "srv", "echo", 1001, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(mcp_pins_reject(p, "srv", "echo", 1001, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(mcp_pins_list(p, rows, 8, &n), 0);
+	assert_string_equal(row(rows, n, "echo"), "rejected");
+	assert_int_equal(mcp_pins_allowed(p, "srv", "echo"), CLOISTER_ERR_POLICY);
+	/* Approving later still works. */
+	assert_int_equal(mcp_pins_approve(p, "srv", "echo", 1002, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(mcp_pins_allowed(p, "srv", "echo"), 0);
+	assert_int_equal(mcp_pins_list(p, rows, 8, &n), 0);
+	assert_string_equal(row(rows, n, "echo"), "pinned");
+	mcp_pins_close(p);
+	unlink(path);
+}
+
 static void
 test_markers(void **state_)
 {
@@ -134,6 +186,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pinning),
 		cmocka_unit_test(test_markers),
+		cmocka_unit_test(test_list_and_reject),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

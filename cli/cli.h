@@ -50,6 +50,11 @@ json_t	*output_gpu_obj(int64_t at, int64_t rim_at,
 int	output_json_print(json_t *o);
 /* The "steps" array and "error" object every result shares. */
 json_t	*output_steps_json(const struct cloister_step *steps, size_t n);
+struct cloister_evidence_result;
+struct cloister_receipt_result;
+json_t	*output_evidence_obj(int64_t at,
+	    const struct cloister_evidence_result *res);
+json_t	*output_receipt_obj(const struct cloister_receipt_result *res);
 json_t	*output_error_json(int code, const char *message, const char *step);
 
 #endif

@@ -180,38 +180,7 @@ static int
 output_json(const struct cloister_evidence_opts *o,
     const struct cloister_evidence_result *res)
 {
-	json_t *j;
-
-	if ((j = json_object()) == NULL)
-		return -1;
-	json_object_set_new(j, "verified", json_boolean(res->verified));
-	json_object_set_new(j, "accepted", json_boolean(res->accepted));
-	json_object_set_new(j, "simulated", json_boolean(res->simulated));
-	json_object_set_new(j, "at", json_integer(o->at));
-	if (res->parsed) {
-		json_object_set_new(j, "provider", json_string(res->provider));
-		json_object_set_new(j, "created", jx_time(res->created));
-		json_object_set_new(j, "public_key", jx_hex(res->public_key,
-		    64));
-		json_object_set_new(j, "config_sha256",
-		    jx_hex(res->config_sha256, 32));
-		json_object_set_new(j, "nonce", jx_hex(res->nonce,
-		    res->nonce_len));
-		json_object_set_new(j, "gpu_status",
-		    json_string(res->gpu_status));
-	}
-	json_object_set_new(j, "steps", output_steps_json(res->steps,
-	    res->nsteps));
-	if (res->quote_checked)
-		json_object_set_new(j, "quote", output_quote_obj(o->at,
-		    &res->quote));
-	if (res->has_gpu)
-		json_object_set_new(j, "gpu", output_gpu_obj(o->at, o->at,
-		    &res->gpu));
-	if (!res->accepted)
-		json_object_set_new(j, "error", output_error_json(res->code,
-		    res->message, res->failed_step));
-	return output_json_print(j);
+	return output_json_print(output_evidence_obj(o->at, res));
 }
 
 static int

@@ -101,37 +101,13 @@ parse_args(int argc, char **argv, struct rc_args *a)
 	return 0;
 }
 
-static json_t *
-claims_obj(const struct cloister_receipt_claims *c)
-{
-	return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:{s:I,s:I,"
-	    "s:I},s:I,s:s,s:s,s:s}", "id", c->id, "iat", (json_int_t)c->iat,
-	    "key", c->key, "model", c->model, "backend", c->backend,
-	    "backend_type", c->backend_type, "confidential", c->confidential,
-	    "request_sha256", jx_hex(c->request_sha256, 32),
-	    "response_sha256", jx_hex(c->response_sha256, 32), "usage",
-	    "prompt_tokens", (json_int_t)c->prompt_tokens, "completion_tokens",
-	    (json_int_t)c->completion_tokens, "cached_tokens",
-	    (json_int_t)c->cached_tokens, "cost", (json_int_t)c->cost,
-	    "status", c->status, "evidence", c->evidence, "nonce", c->nonce);
-}
-
 static int
 output(const struct rc_args *a, const struct cloister_receipt_result *res)
 {
 	const struct cloister_receipt_claims *c = &res->claims;
-	json_t *j;
 
-	if (a->json) {
-		j = json_pack("{s:b,s:b,s:o,s:o}", "verified", res->verified,
-		    "simulated", res->simulated, "claims", res->parsed ?
-		    claims_obj(c) : json_null(), "steps",
-		    output_steps_json(res->steps, res->nsteps));
-		if (j != NULL && !res->verified)
-			json_object_set_new(j, "error", output_error_json(
-			    res->code, res->message, res->failed_step));
-		return output_json_print(j);
-	}
+	if (a->json)
+		return output_json_print(output_receipt_obj(res));
 	if (res->simulated)
 		printf("*** SIMULATED evidence behind this receipt ***\n");
 	for (size_t i = 0; i < res->nsteps; i++)

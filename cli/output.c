@@ -10,6 +10,8 @@
 
 #include "cli.h"
 #include "cloister/error.h"
+#include "cloister/evidence.h"
+#include "cloister/receipt.h"
 #include "json_out.h"
 #include "util.h"
 
@@ -250,4 +252,75 @@ int
 output_quote_json(int64_t at, const struct cloister_quote_result *res)
 {
 	return output_json_print(output_quote_obj(at, res));
+}
+
+/* An evidence verification as JSON: what `cloister verify evidence
+ * --json` prints and what the console shows. */
+json_t *
+output_evidence_obj(int64_t at, const struct cloister_evidence_result *res)
+{
+	json_t *j;
+
+	if ((j = json_object()) == NULL)
+		return NULL;
+	json_object_set_new(j, "verified", json_boolean(res->verified));
+	json_object_set_new(j, "accepted", json_boolean(res->accepted));
+	json_object_set_new(j, "simulated", json_boolean(res->simulated));
+	json_object_set_new(j, "at", json_integer(at));
+	if (res->parsed) {
+		json_object_set_new(j, "provider", json_string(res->provider));
+		json_object_set_new(j, "created", jx_time(res->created));
+		json_object_set_new(j, "public_key", jx_hex(res->public_key,
+		    64));
+		json_object_set_new(j, "config_sha256",
+		    jx_hex(res->config_sha256, 32));
+		json_object_set_new(j, "nonce", jx_hex(res->nonce,
+		    res->nonce_len));
+		json_object_set_new(j, "gpu_status",
+		    json_string(res->gpu_status));
+	}
+	json_object_set_new(j, "steps", output_steps_json(res->steps,
+	    res->nsteps));
+	if (res->quote_checked)
+		json_object_set_new(j, "quote", output_quote_obj(at,
+		    &res->quote));
+	if (res->has_gpu)
+		json_object_set_new(j, "gpu", output_gpu_obj(at, at,
+		    &res->gpu));
+	if (!res->accepted)
+		json_object_set_new(j, "error", output_error_json(res->code,
+		    res->message, res->failed_step));
+	return j;
+}
+
+static json_t *
+claims_obj(const struct cloister_receipt_claims *c)
+{
+	return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:{s:I,s:I,"
+	    "s:I},s:I,s:s,s:s,s:s}", "id", c->id, "iat", (json_int_t)c->iat,
+	    "key", c->key, "model", c->model, "backend", c->backend,
+	    "backend_type", c->backend_type, "confidential", c->confidential,
+	    "request_sha256", jx_hex(c->request_sha256, 32),
+	    "response_sha256", jx_hex(c->response_sha256, 32), "usage",
+	    "prompt_tokens", (json_int_t)c->prompt_tokens, "completion_tokens",
+	    (json_int_t)c->completion_tokens, "cached_tokens",
+	    (json_int_t)c->cached_tokens, "cost", (json_int_t)c->cost,
+	    "status", c->status, "evidence", c->evidence, "nonce", c->nonce);
+}
+
+/* A receipt verification as JSON (`cloister verify receipt --json`, the
+ * console). */
+json_t *
+output_receipt_obj(const struct cloister_receipt_result *res)
+{
+	json_t *j;
+
+	j = json_pack("{s:b,s:b,s:o,s:o}", "verified", res->verified,
+	    "simulated", res->simulated, "claims", res->parsed ?
+	    claims_obj(&res->claims) : json_null(), "steps",
+	    output_steps_json(res->steps, res->nsteps));
+	if (j != NULL && !res->verified)
+		json_object_set_new(j, "error", output_error_json(res->code,
+		    res->message, res->failed_step));
+	return j;
 }

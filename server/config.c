@@ -12,6 +12,12 @@
 
 #include "cloister/error.h"
 #include "config.h"
+
+/* Where the console's files are when the configuration does not say. */
+#ifndef CLOISTER_WEB_DIR
+#define CLOISTER_WEB_DIR	"web"
+#endif
+
 #include "crypto.h"
 #include "util.h"
 #include "yaml_walk.h"
@@ -297,6 +303,33 @@ limits_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 }
 
 static int
+console_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+{
+	struct gw_config *c = w->c;
+	int64_t n;
+	int r;
+
+	(void)arg;
+	if (strcmp(k, "dir") == 0)
+		return get_str(w, v, k, c->console_dir, sizeof(c->console_dir));
+	if (strcmp(k, "idle") == 0) {
+		if ((r = get_num(w, v, k, 60, 86400, &n)) == 0)
+			c->console_idle_s = (unsigned)n;
+		return r;
+	}
+	if (strcmp(k, "enabled") == 0 && v->type == YAML_SCALAR_NODE) {
+		const char *t = (const char *)v->data.scalar.value;
+
+		if (strcmp(t, "true") != 0 && strcmp(t, "false") != 0)
+			return yw_fail(&w->y, v, "console.enabled is true or "
+			    "false");
+		c->console_off = strcmp(t, "false") == 0;
+		return 0;
+	}
+	return yw_fail(&w->y, v, "unknown console key \"%s\"", k);
+}
+
+static int
 tls_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 {
 	if (strcmp(k, "cert") == 0)
@@ -532,6 +565,8 @@ top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		return backends(w, v);
 	if (strcmp(k, "mcp") == 0)
 		return each(w, v, "mcp", mcp_field, NULL);
+	if (strcmp(k, "console") == 0)
+		return each(w, v, "console", console_field, NULL);
 	return yw_fail(&w->y, v, "unknown key \"%s\"", k);
 }
 
@@ -547,6 +582,9 @@ defaults(struct gw_config *c)
 	c->max_headers = 16 * 1024;
 	c->timeout_s = 60;
 	c->mcp.max_message = 4 * 1024 * 1024;
+	snprintf(c->console_dir, sizeof(c->console_dir), "%s",
+	    CLOISTER_WEB_DIR);
+	c->console_idle_s = 900;
 }
 
 int

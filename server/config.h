@@ -93,6 +93,9 @@ struct gw_config {
 	size_t		 nmodels;
 	struct gw_model	 models[GW_MODELS_MAX];
 	struct gw_mcp	 mcp;
+	char		 console_dir[GW_PATH_MAX];	/* the console's files */
+	unsigned	 console_idle_s;	/* a sign-in lasts this idle */
+	int		 console_off;
 	uint8_t		 sha256[32];	/* of the file's bytes, for evidence */
 };
 

@@ -28,6 +28,7 @@
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "gateway.h"
+#include "console.h"
 #include "mcp.h"
 #include "mcp_http.h"
 #include "mcp_up.h"
@@ -381,7 +382,11 @@ route(struct evhttp_request *req, void *arg)
 			    "this key may read, not call tools");
 		else
 			mcp_http_handle(gw->mcp_http, req, path + 5, &k);
-	} else if (cmd == EVHTTP_REQ_DELETE)
+	} else if (gw->console != NULL && (strcmp(path, "/console") == 0 ||
+	    strncmp(path, "/console/", 9) == 0 ||
+	    strncmp(path, "/admin/api/", 11) == 0))
+		console_route(gw->console, req, path);
+	else if (cmd == EVHTTP_REQ_DELETE)
 		gw_error(req, 405, "invalid_request_error", "not_allowed",
 		    "DELETE is for MCP sessions only");
 	else
@@ -526,6 +531,7 @@ start_mcp(struct gw *gw, char *why, size_t whylen)
 static void
 gw_free(struct gw *gw)
 {
+	console_free(gw->console);
 	mcp_http_free(gw->mcp_http);
 	if (gw->mcp_tick != NULL)
 		event_free(gw->mcp_tick);
@@ -595,6 +601,7 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	if ((gw.base = new_base()) == NULL ||
 	    (r = gw_upstream_init(&gw, why, sizeof(why))) != 0 ||
 	    (r = start_mcp(&gw, why, sizeof(why))) != 0 ||
+	    (!cfg->console_off && (r = console_new(&gw, &gw.console)) != 0) ||
 	    (r = start_http(&gw, why, sizeof(why))) != 0)
 		goto out;
 	gw.sig[0] = evsignal_new(gw.base, SIGINT, on_signal, &gw);

@@ -31,6 +31,7 @@ enum gw_endpoint {
 
 struct mcp_gw;
 struct mcp_http;
+struct console;
 
 /* Counters for /metrics: metadata only, never content. */
 struct gw_metrics {
@@ -63,6 +64,7 @@ struct gw {
 	struct mcp_gw	*mcp;		/* NULL: no MCP servers configured */
 	struct mcp_http	*mcp_http;	/* /mcp/{server} (mcp_http.c) */
 	struct event	*mcp_tick;	/* audit checkpoints */
+	struct console	*console;	/* NULL: console.enabled false */
 	char		*api_keys[GW_BACKENDS_MAX];
 };
 

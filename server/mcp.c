@@ -210,6 +210,12 @@ mcp_gw_write_evidence(const struct mcp_gw *g, const char *ev, size_t len,
 	return 0;
 }
 
+struct mcp_pins *
+mcp_gw_pins(struct mcp_gw *g)
+{
+	return g->pins;
+}
+
 const char *
 mcp_gw_audit_path(const struct mcp_gw *g)
 {

@@ -49,6 +49,8 @@ int	mcp_gw_new(const struct gw_config *cfg, const struct identity *id,
 /* Writes the closing checkpoint. */
 void	mcp_gw_free(struct mcp_gw *g);
 const char *mcp_gw_audit_path(const struct mcp_gw *g);
+/* The pins database the gateway checks against (for the console). */
+struct mcp_pins *mcp_gw_pins(struct mcp_gw *g);
 /* The evidence bundle the log's checkpoints name, beside the log
  * (<log>.evidence.json), so `cloister audit verify --evidence` finds it. */
 int	mcp_gw_write_evidence(const struct mcp_gw *g, const char *ev,

@@ -1,0 +1,44 @@
+/*
+ * The console (docs/console.md): the page at /console and the JSON admin
+ * API under /admin/api/ it uses.  Sign-in is with an admin key (or a team
+ * key of scope "read"), which buys a session cookie (HttpOnly, SameSite=
+ * Strict, Secure on TLS) that ends after console.idle seconds unused or at
+ * sign-out; every change carries the session's CSRF token.  Scripts may
+ * call the API with "Authorization: Bearer <key>" instead, without CSRF
+ * (nothing ambient is sent).  Nothing the API answers holds request
+ * content: the ledger, the audit log and the pins hold none.
+ */
+#ifndef CLOISTER_CONSOLE_H
+#define CLOISTER_CONSOLE_H
+
+#include <event2/http.h>
+
+#include "gateway.h"
+
+#define CONSOLE_SESSIONS_MAX	64
+#define CONSOLE_TOKEN_HEX	64
+#define CONSOLE_COOKIE		"cloister_session"
+
+struct console;
+
+struct console_caller {
+	char		 key_id[LEDGER_ID_MAX];
+	int		 admin;		/* may change things */
+};
+
+int	console_new(struct gw *gw, struct console **out);
+void	console_free(struct console *c);
+/* /console, /console/<file>, /admin/api/... */
+void	console_route(struct console *c, struct evhttp_request *req,
+	    const char *path);
+
+/* admin.c: one API call from an authorised caller; rest is the path
+ * after /admin/api/. */
+void	admin_api(struct gw *gw, struct evhttp_request *req, const char *rest,
+	    const struct console_caller *who);
+/* Replies shared by both files. */
+void	admin_json(struct evhttp_request *req, int status, json_t *o);
+void	admin_error(struct evhttp_request *req, int status, const char *code,
+	    const char *msg);
+
+#endif

@@ -926,8 +926,9 @@ scan_runs(struct dlp *d, const uint8_t *buf, size_t len, uint8_t *tmp,
 /*
  * Decode the escape or %XX at buf[i] (in a JSON string) into *out; the
  * bytes it takes.  A backslash at the end of the buffer, a '%' without
- * two hex digits, stand for themselves.  *escapes is set by an escape
- * other than \n, \t, \r (whitespace hides no token), *pct by a %XX.
+ * two hex digits, stand for themselves.  *escapes is set by any escape
+ * -- "\nAKIA..." hides the token from the raw scan (no word boundary
+ * between 'n' and 'A') -- and *pct by a %XX.
  */
 static size_t
 unescape(const uint8_t *buf, size_t len, size_t i, uint8_t *out,
@@ -938,7 +939,7 @@ unescape(const uint8_t *buf, size_t len, size_t i, uint8_t *out,
 
 	if (buf[i] == '\\' && i + 1 < len) {
 		c = buf[i + 1];
-		*escapes |= c != 'n' && c != 't' && c != 'r';
+		*escapes = 1;
 		if (c == 'u' && i + 5 < len) {
 			for (int k = 2; k <= 5; k++)
 				v = v << 4 | (util_hexval(buf[i + k]) & 0xf);

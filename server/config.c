@@ -313,7 +313,7 @@ console_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	if (strcmp(k, "dir") == 0)
 		return get_str(w, v, k, c->console_dir, sizeof(c->console_dir));
 	if (strcmp(k, "idle") == 0) {
-		if ((r = get_num(w, v, k, 60, 86400, &n)) == 0)
+		if ((r = get_num(w, v, k, 1, 86400, &n)) == 0)
 			c->console_idle_s = (unsigned)n;
 		return r;
 	}

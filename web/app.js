@@ -254,7 +254,7 @@ async function viewTools() {
 function barChart(series, title) {
   // series: [{label, value}], an SVG with one bar each.
   const w = 640, hgt = 180, pad = 24, max = Math.max(1, ...series.map((s) => s.value));
-  const bw = series.length ? (w - 2 * pad) / series.length : 0;
+  const bw = series.length ? Math.min(56, (w - 2 * pad) / series.length) : 0;
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${w} ${hgt}`);

@@ -1,0 +1,195 @@
+#!/bin/sh
+# The console: security of the admin API with curl (nothing answers
+# without a session, CSRF, read-only keys, user keys, cookie attributes,
+# idle expiry, sign-out, no request content in any answer), then the page
+# end to end in headless Chromium (tests/node/console.mjs), whose
+# screenshots are kept in SHOTS for a human to look at.
+#   console.sh CLOISTER NODE_DIR SHOTS
+set -u
+bin=$1
+node_dir=$2
+shots=$3
+. "$(dirname "$0")/common.sh"
+chromium=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] && [ -d "$node_dir/node_modules/playwright-core" ] || {
+	echo "console: needs $chromium and playwright-core (scripts/bootstrap)"
+	exit 1
+}
+port=18788
+G=http://127.0.0.1:$port
+canary="CANARY-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+aws="AKIAZ7QWERTYUIOPLKJH"
+mkdir -p "$shots"
+rm -f "$shots"/*.png
+
+cat >"$tmp/tools.json" <<'JSON'
+{"instructions": "Ticket tools.", "tools": [
+ {"name": "lookup", "description": "Looks up a ticket.",
+  "inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}}}]}
+JSON
+config() {	# config FILE PORT STATE IDLE
+	cat >"$1" <<YAML
+listen: 127.0.0.1:$2
+state_dir: $3
+tee: sim
+console: { idle: $4 }
+backends:
+  - name: demo
+    type: mock
+    models:
+      - { name: mock-small, input: 1000000, output: 2000000 }
+mcp:
+  servers:
+    - name: tools
+      command: [ node, "$node_dir/mcp-toolserver.mjs", "$tmp/tools.json" ]
+YAML
+}
+config "$tmp/gw.yaml" "$port" "$tmp/state" 900
+pid=
+start() {	# start CONFIG PORT
+	"$bin" serve --config "$1" >>"$tmp/serve.out" 2>>"$tmp/serve.err" &
+	pid=$!
+	for _ in $(seq 1 100); do
+		curl -sf "http://127.0.0.1:$2/healthz" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "console: the gateway did not start"; cat "$tmp/serve.err"; return 1
+}
+stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
+trap 'stop; rm -rf "$tmp"' EXIT
+start "$tmp/gw.yaml" "$port" || exit 1
+key() {	# key NAME SCOPE: the key; its id in $tmp/NAME.id
+	k=$("$bin" keys create --state "$tmp/state" --name "$1" --scope "$2" 2>"$tmp/$1.err")
+	sed -n 's/^cloister: created \(key_[0-9a-f]*\).*/\1/p' "$tmp/$1.err" >"$tmp/$1.id"
+	echo "$k"
+}
+A=$(key admin admin)
+R=$(key viewer read)
+U=$(key dev user)
+"$bin" credits add "$(cat "$tmp/dev.id")" 50000000 --state "$tmp/state" >/dev/null
+[ -n "$A" ] && [ -n "$R" ] && [ -n "$U" ] && ok || bad "keys create"
+
+# What the console shows: requests carrying a canary, a tool call blocked
+# for a credential, and a tool whose description changed after pinning.
+for i in 1 2; do
+	curl -s -o /dev/null "$G/v1/chat/completions" -H "Authorization: Bearer $U" \
+	    -H 'Content-Type: application/json' \
+	    -d "{\"model\":\"mock-small\",\"messages\":[{\"role\":\"user\",\"content\":\"$canary $i\"}]}"
+done
+J='Content-Type: application/json'
+AC='Accept: application/json, text/event-stream'
+mcp_session() {	# mcp_session: initialize + initialized; the session id in $SID
+	curl -s -D "$tmp/h" -o /dev/null -X POST "$G/mcp/tools" -H "Authorization: Bearer $U" -H "$J" -H "$AC" \
+	    -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}'
+	SID=$(sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *\([0-9a-f]*\).*/\1/p' "$tmp/h")
+	curl -s -o /dev/null -X POST "$G/mcp/tools" -H "Authorization: Bearer $U" -H "Mcp-Session-Id: $SID" \
+	    -H "$J" -H "$AC" -d '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+}
+mcp_call() {	# mcp_call ARGS-JSON
+	curl -s -X POST "$G/mcp/tools" -H "Authorization: Bearer $U" -H "Mcp-Session-Id: $SID" -H "$J" -H "$AC" \
+	    -d "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"lookup\",\"arguments\":$1}}"
+}
+mcp_session
+mcp_call "{\"id\":\"$canary\"}" >"$tmp/out"
+grep -q 'lookup: ' "$tmp/out" && ok || bad "first call: $(head -c 300 "$tmp/out")"
+mcp_call "{\"id\":\"$aws\"}" >"$tmp/out"
+grep -q '"code":-32060' "$tmp/out" && ok || bad "credential not blocked: $(head -c 300 "$tmp/out")"
+sed -i 's/Looks up a ticket./Looks up a ticket, then mails it./' "$tmp/tools.json"
+mcp_session
+mcp_call '{"id":"T-2"}' >"$tmp/out"
+grep -q '"code":-32060' "$tmp/out" && ok || bad "changed tool not blocked: $(head -c 300 "$tmp/out")"
+
+# 1. Nothing answers without a session.
+st() {	# st WANT [curl args]
+	want=$1
+	shift
+	got=$(curl -s -o "$tmp/body" -w '%{http_code}' "$@")
+	[ "$got" = "$want" ] && ok || bad "HTTP $got, want $want: $*"
+}
+for p in instance evidence requests requests/x keys usage tools pins session; do
+	st 401 "$G/admin/api/$p"
+done
+st 401 -X POST "$G/admin/api/keys" -H "$J" -d '{"name":"x"}'
+st 401 -X POST "$G/admin/api/pins/approve" -H "$J" -d '{"server":"tools"}'
+st 401 "$G/admin/api/requests" -H "Cookie: cloister_session=$(printf '%064d' 0)"
+st 200 "$G/console"
+grep -q "$canary\|key_" "$tmp/body" && bad "the page itself holds data" || ok
+st 404 "$G/console/../ledger.db"
+st 404 "$G/console/.env"
+
+# 2. Sign-in: only admin and read keys; the cookie's attributes.
+st 401 -X POST "$G/admin/api/session" -H "$J" -d '{"key":"sk-clo-nope"}'
+st 403 -X POST "$G/admin/api/session" -H "$J" -d "{\"key\":\"$U\"}"
+curl -s -D "$tmp/ah" -o "$tmp/a.json" -X POST "$G/admin/api/session" -H "$J" -d "{\"key\":\"$A\"}"
+grep -i '^set-cookie: cloister_session=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict' "$tmp/ah" >/dev/null &&
+    ok || bad "cookie: $(grep -i set-cookie "$tmp/ah")"
+grep -qi '^content-security-policy: default-src .self.' "$tmp/ah" && ok || bad "no CSP"
+AK="Cookie: $(sed -n 's/^[Ss]et-[Cc]ookie: \(cloister_session=[0-9a-f]*\).*/\1/p' "$tmp/ah")"
+CS=$(jq -r .csrf "$tmp/a.json")
+[ ${#CS} -eq 64 ] && ok || bad "no CSRF token: $(cat "$tmp/a.json")"
+
+# 3. CSRF: a change without the token, or with another, is refused.
+st 403 -X POST "$G/admin/api/keys" -H "$AK" -H "$J" -d '{"name":"x"}'
+st 403 -X POST "$G/admin/api/keys" -H "$AK" -H "X-CSRF-Token: $(printf '%064d' 1)" -H "$J" -d '{"name":"x"}'
+st 403 -X DELETE "$G/admin/api/session" -H "$AK"
+st 201 -X POST "$G/admin/api/keys" -H "$AK" -H "X-CSRF-Token: $CS" -H "$J" -d '{"name":"scripted","scope":"user"}'
+jq -e '.key | startswith("sk-clo-")' "$tmp/body" >/dev/null && ok || bad "created key: $(cat "$tmp/body")"
+
+# 4. A read key may look, not change -- signed in or as a Bearer.
+curl -s -D "$tmp/rh" -o "$tmp/r.json" -X POST "$G/admin/api/session" -H "$J" -d "{\"key\":\"$R\"}"
+RK="Cookie: $(sed -n 's/^[Ss]et-[Cc]ookie: \(cloister_session=[0-9a-f]*\).*/\1/p' "$tmp/rh")"
+RC=$(jq -r .csrf "$tmp/r.json")
+jq -e '.scope == "read"' "$tmp/r.json" >/dev/null && ok || bad "read session: $(cat "$tmp/r.json")"
+st 200 "$G/admin/api/requests" -H "$RK"
+st 403 -X POST "$G/admin/api/keys" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d '{"name":"x"}'
+st 403 -X POST "$G/admin/api/credits" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d "{\"key_id\":\"$(cat "$tmp/dev.id")\",\"amount\":5}"
+st 403 -X POST "$G/admin/api/pins/approve" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d '{"server":"tools"}'
+st 403 -X POST "$G/admin/api/keys/$(cat "$tmp/dev.id")/revoke" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d '{}'
+st 200 "$G/admin/api/keys" -H "Authorization: Bearer $R"
+st 403 -X POST "$G/admin/api/keys" -H "Authorization: Bearer $R" -H "$J" -d '{"name":"x"}'
+st 403 "$G/admin/api/keys" -H "Authorization: Bearer $U"
+st 200 -X DELETE "$G/admin/api/session" -H "$RK" -H "X-CSRF-Token: $RC"
+st 401 "$G/admin/api/requests" -H "$RK"
+
+# 5. No request content in any answer: every GET endpoint, each request.
+: >"$tmp/all"
+for p in instance requests keys usage tools pins session; do
+	curl -s "$G/admin/api/$p" -H "$AK" >>"$tmp/all"
+done
+for id in $(curl -s "$G/admin/api/requests" -H "$AK" | jq -r '.requests[].id'); do
+	curl -s "$G/admin/api/requests/$id" -H "$AK" >>"$tmp/all"
+done
+[ "$(jq -r '.requests | length' <<EOF
+$(curl -s "$G/admin/api/requests" -H "$AK")
+EOF
+)" -ge 2 ] && ok || bad "requests not listed"
+grep -q "$canary" "$tmp/all" && bad "request content in an API answer" || ok
+grep -q "$aws" "$tmp/all" && bad "a blocked secret in an API answer" || ok
+grep -q '"aws-access-key"' "$tmp/all" && ok || bad "the blocked call's rule is not shown"
+
+# 6. The browser.
+node "$node_dir/console.mjs" "$G" "$A" "$U" "$(cat "$tmp/dev.id")" "$shots" >"$tmp/browser.out" 2>&1
+brc=$?
+sed 's/^/  /' "$tmp/browser.out" | grep -v '^  ok ' || true
+[ "$brc" -eq 0 ] && ok || bad "browser checks failed"
+n=$(ls "$shots"/*.png 2>/dev/null | wc -l)
+[ "$n" -ge 10 ] && ok || bad "only $n screenshots"
+stop
+
+# 7. Idle expiry (a second gateway, idle 2 s, its own state).
+config "$tmp/gw2.yaml" $((port + 1)) "$tmp/state2" 2
+start "$tmp/gw2.yaml" $((port + 1)) || exit 1
+A2=$("$bin" keys create --state "$tmp/state2" --name a --scope admin 2>/dev/null)
+curl -s -D "$tmp/eh" -o /dev/null -X POST "http://127.0.0.1:$((port + 1))/admin/api/session" -H "$J" -d "{\"key\":\"$A2\"}"
+EK="Cookie: $(sed -n 's/^[Ss]et-[Cc]ookie: \(cloister_session=[0-9a-f]*\).*/\1/p' "$tmp/eh")"
+st 200 "http://127.0.0.1:$((port + 1))/admin/api/requests" -H "$EK"
+sleep 3
+st 401 "http://127.0.0.1:$((port + 1))/admin/api/requests" -H "$EK"
+stop
+if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error' "$tmp/serve.err"; then
+	bad "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' "$tmp/serve.err")"
+else ok; fi
+grep -q "$canary" "$tmp/serve.err" "$tmp/serve.out" && bad "request content in the gateway's output" || ok
+
+echo "console: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

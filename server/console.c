@@ -32,7 +32,12 @@ struct csess {
 struct console {
 	struct gw	*gw;
 	struct csess	 s[CONSOLE_SESSIONS_MAX];
+	unsigned	 failures;	/* failed sign-ins in this window */
+	uint64_t	 window_ns;	/* when the window began */
 };
+
+#define FAILURES_MAX	10	/* failed sign-ins a minute, then 429 */
+#define WINDOW_NS	(60ull * 1000000000)
 
 /* ---- replies -------------------------------------------------------------- */
 
@@ -273,6 +278,17 @@ sign_in(struct console *c, struct evhttp_request *req)
 	const char *key;
 	int st;
 
+	if (util_now_ns() - c->window_ns > WINDOW_NS) {
+		c->window_ns = util_now_ns();
+		c->failures = 0;
+	}
+	if (c->failures >= FAILURES_MAX) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "60");
+		admin_error(req, 429, "slow_down", "too many failed sign-ins; "
+		    "wait a minute");
+		return;
+	}
 	if (len > LOGIN_MAX || evbuffer_remove(in, body, len) != (int)len) {
 		admin_error(req, 413, "too_large", "a sign-in is a key");
 		return;
@@ -290,6 +306,7 @@ sign_in(struct console *c, struct evhttp_request *req)
 	util_wipe(body, len);
 	json_decref(o);
 	if (st != 0) {
+		c->failures++;
 		fprintf(stderr, "cloister: console: sign-in refused (%s)\n",
 		    st == 401 ? "unknown or revoked key" : "not an admin or read "
 		    "key");

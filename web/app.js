@@ -251,47 +251,73 @@ async function viewTools() {
 
 // ---- credits ---------------------------------------------------------------
 
-function barChart(series, title) {
-  // series: [{label, value}], an SVG with one bar each.
-  const w = 640, hgt = 180, pad = 24, max = Math.max(1, ...series.map((s) => s.value));
-  const bw = series.length ? Math.min(56, (w - 2 * pad) / series.length) : 0;
-  const ns = "http://www.w3.org/2000/svg";
+const PALETTE = ["#1f3a5f", "#3f7cac", "#95b8d1", "#e07a5f", "#81b29a", "#f2cc8f", "#6d597a", "#b56576"];
+
+// Spend over time: one stacked bar per day, one colour per group (a model
+// or a key), with a legend.  days: ["MM-DD"...]; data: Map group -> Map day -> cost.
+function stackedChart(days, data, title, testid) {
+  const w = 640, hgt = 200, pad = 28, ns = "http://www.w3.org/2000/svg";
+  const groups = [...data.keys()];
+  const total = (d) => groups.reduce((t, g) => t + (data.get(g).get(d) || 0), 0);
+  const max = Math.max(1, ...days.map(total));
+  const bw = days.length ? Math.min(56, (w - 2 * pad) / days.length) : 0;
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", `0 0 ${w} ${hgt}`);
   svg.setAttribute("class", "chart");
   svg.setAttribute("role", "img");
   svg.setAttribute("aria-label", title);
-  series.forEach((s, i) => {
-    const bh = (hgt - 2 * pad) * s.value / max;
-    const r = document.createElementNS(ns, "rect");
-    r.setAttribute("x", pad + i * bw + 2);
-    r.setAttribute("y", hgt - pad - bh);
-    r.setAttribute("width", Math.max(1, bw - 4));
-    r.setAttribute("height", bh);
-    const tt = document.createElementNS(ns, "title");
-    tt.textContent = s.label + ": " + fmtCredits(s.value);
-    r.append(tt);
-    svg.append(r);
-    if (series.length <= 16) {
+  days.forEach((d, i) => {
+    let y = hgt - pad;
+    groups.forEach((g, k) => {
+      const v = data.get(g).get(d) || 0;
+      if (!v) return;
+      const bh = (hgt - 2 * pad) * v / max;
+      y -= bh;
+      const r = document.createElementNS(ns, "rect");
+      r.setAttribute("x", pad + i * bw + 2);
+      r.setAttribute("y", y);
+      r.setAttribute("width", Math.max(1, bw - 4));
+      r.setAttribute("height", bh);
+      r.setAttribute("fill", PALETTE[k % PALETTE.length]);
+      const tt = document.createElementNS(ns, "title");
+      tt.textContent = `${d} ${g}: ${fmtCredits(v)}`;
+      r.append(tt);
+      svg.append(r);
+    });
+    if (days.length <= 16 || i % Math.ceil(days.length / 8) === 0) {
       const t = document.createElementNS(ns, "text");
       t.setAttribute("x", pad + i * bw + bw / 2);
-      t.setAttribute("y", hgt - 6);
+      t.setAttribute("y", hgt - 8);
       t.setAttribute("text-anchor", "middle");
-      t.textContent = s.label;
+      t.textContent = d;
       svg.append(t);
     }
   });
-  return h("figure", null, svg, h("figcaption", null, title));
+  const top = document.createElementNS(ns, "text");
+  top.setAttribute("x", 4);
+  top.setAttribute("y", 14);
+  top.textContent = fmtCredits(max);
+  svg.append(top);
+  const legend = h("ul", { class: "legend" }, groups.map((g, k) =>
+    h("li", null, h("span", { class: "swatch c" + (k % PALETTE.length) }), g)));
+  return h("figure", { "data-testid": testid }, svg, h("figcaption", null, title), legend);
 }
 
 async function viewCredits() {
   const [k, u] = await Promise.all([api("keys"), api("usage?days=30")]);
-  const byDay = new Map(), byKey = new Map(), byModel = new Map();
+  const days = [], byKey = new Map(), perModel = new Map(), perKey = new Map();
+  const since = Date.parse(u.since);
+  for (let i = 0; i < u.days; i++) days.push(new Date(since + i * 86400000).toISOString().slice(5, 10));
+  const names = new Map(k.keys.map((x) => [x.id, x.name]));
+  const add = (m, g, d, v) => {
+    if (!m.has(g)) m.set(g, new Map());
+    m.get(g).set(d, (m.get(g).get(d) || 0) + v);
+  };
   for (const s of u.spend) {
-    const day = s.day.slice(5, 10);
-    byDay.set(day, (byDay.get(day) || 0) + s.cost);
+    const d = s.day.slice(5, 10);
     byKey.set(s.key_id, (byKey.get(s.key_id) || 0) + s.cost);
-    byModel.set(s.model, (byModel.get(s.model) || 0) + s.cost);
+    add(perModel, s.model, d, s.cost);
+    add(perKey, names.get(s.key_id) || s.key_id, d, s.cost);
   }
   const active = k.keys.filter((x) => !x.revoked);
   const balances = active.map((x) => h("tr", null, h("td", null, x.name), h("td", null, x.id), h("td", null, x.scope),
@@ -312,9 +338,8 @@ async function viewCredits() {
       h("p", { class: "muted" }, "Credits are shown in units (1 unit = 1,000,000 micro-units, the ledger's integers)."),
       table(["Key", "Id", "Scope", "Balance", "Held now", "Spent (30 d)"], balances, { testid: "balances" }), topup),
     h("div", { class: "card charts" },
-      barChart([...byDay].map(([label, value]) => ({ label, value })), "Spend per day, last 30 days"),
-      barChart([...byModel].map(([label, value]) => ({ label, value })), "Spend per model"),
-      barChart([...byKey].map(([label, value]) => ({ label: label.slice(4, 10), value })), "Spend per key")),
+      stackedChart(days, perModel, "Spend per model per day, last " + u.days + " days", "chart-model"),
+      stackedChart(days, perKey, "Spend per key per day, last " + u.days + " days", "chart-key")),
     h("div", { class: "card" }, h("h2", null, "Top-ups"),
       table(["Time", "Key", "Amount"], u.topups.map((t) => h("tr", null, h("td", null, fmtTime(t.time)),
         h("td", null, t.key_id), h("td", { class: "num" }, fmtCredits(t.amount)))))));

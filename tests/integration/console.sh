@@ -185,6 +185,11 @@ EK="Cookie: $(sed -n 's/^[Ss]et-[Cc]ookie: \(cloister_session=[0-9a-f]*\).*/\1/p
 st 200 "http://127.0.0.1:$((port + 1))/admin/api/requests" -H "$EK"
 sleep 3
 st 401 "http://127.0.0.1:$((port + 1))/admin/api/requests" -H "$EK"
+# Guessing keys: after ten failures a minute, 429 -- even for a good key.
+for _ in $(seq 1 10); do
+	curl -s -o /dev/null -X POST "http://127.0.0.1:$((port + 1))/admin/api/session" -H "$J" -d '{"key":"sk-clo-guess"}'
+done
+st 429 -X POST "http://127.0.0.1:$((port + 1))/admin/api/session" -H "$J" -d "{\"key\":\"$A2\"}"
 stop
 if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error' "$tmp/serve.err"; then
 	bad "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' "$tmp/serve.err")"

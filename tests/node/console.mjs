@@ -129,6 +129,13 @@ try {
     before = await balance();
     if (!/\d/.test(before)) throw new Error("balance: " + before);
   });
+  await check("credits: spend per model and per key over time", async () => {
+    for (const id of ["chart-model", "chart-key"]) {
+      const n = await page.getByTestId(id).locator("rect").count();
+      if (n < 1) throw new Error(id + " has no bars");
+    }
+    await page.getByTestId("chart-model").locator(".legend li", { hasText: "mock-small" }).waitFor(T);
+  });
   await shot("09-credits");
   await check("credits: the balance falls after a request", async () => {
     await chat("console test three, a longer one so that it costs a little more than nothing");

@@ -404,20 +404,32 @@ crypto_ecdsa_p384_verify(const struct ec_pubkey *k, const void *msg,
 	    sizeof(md), sig, P384_COORD_LEN);
 }
 
+/*
+ * The signing context is made once with the key: OpenSSL 3 fetches the
+ * algorithm and exports the key to its provider for every new context,
+ * which costs more than the signature itself on a gateway that signs a
+ * receipt per request.  So one thread signs with a key at a time.
+ */
 struct ec_privkey {
 	EVP_PKEY	*pkey;
+	EVP_PKEY_CTX	*sctx;	/* sign, SHA-256 digests */
 };
 
 int
 crypto_p256_generate(struct ec_privkey **out)
 {
+	const struct prefetched *s;
 	struct ec_privkey *k;
 
 	*out = NULL;
-	if ((k = calloc(1, sizeof(*k))) == NULL)
+	if ((s = prefetch()) == NULL ||
+	    (k = calloc(1, sizeof(*k))) == NULL)
 		return CLOISTER_ERR_ALLOC;
-	if ((k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL) {
-		free(k);
+	if ((k->pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL ||
+	    (k->sctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL)) ==
+	    NULL || EVP_PKEY_sign_init(k->sctx) != 1 ||
+	    EVP_PKEY_CTX_set_signature_md(k->sctx, s->md[MD_SHA256]) != 1) {
+		crypto_privkey_free(k);
 		return CLOISTER_ERR_INTERNAL;
 	}
 	*out = k;
@@ -429,6 +441,7 @@ crypto_privkey_free(struct ec_privkey *k)
 {
 	if (k == NULL)
 		return;
+	EVP_PKEY_CTX_free(k->sctx);
 	EVP_PKEY_free(k->pkey);	/* OpenSSL clears the scalar */
 	free(k);
 }
@@ -469,16 +482,13 @@ int
 crypto_ecdsa_p256_sign(const struct ec_privkey *k, const void *msg,
     size_t len, uint8_t sig[CRYPTO_P256_RAW_SIG_LEN])
 {
-	uint8_t der[DER_SIG_MAX];
+	uint8_t der[DER_SIG_MAX], dg[CRYPTO_SHA256_LEN];
 	size_t dlen = sizeof(der);
-	EVP_MD_CTX *ctx;
-	int r = CLOISTER_ERR_INTERNAL;
+	int r;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	if (EVP_DigestSignInit_ex(ctx, NULL, "SHA256", NULL, NULL, k->pkey,
-	    NULL) == 1 && EVP_DigestSign(ctx, der, &dlen, msg, len) == 1)
-		r = der_to_raw(der, dlen, sig, P256_COORD_LEN);
-	EVP_MD_CTX_free(ctx);
-	return r;
+	if ((r = crypto_sha256(msg, len, dg)) != 0)
+		return r;
+	if (EVP_PKEY_sign(k->sctx, der, &dlen, dg, sizeof(dg)) != 1)
+		return CLOISTER_ERR_INTERNAL;
+	return der_to_raw(der, dlen, sig, P256_COORD_LEN);
 }

@@ -64,7 +64,8 @@ int	crypto_p256_generate(struct ec_privkey **out);
 void	crypto_privkey_free(struct ec_privkey *k);
 int	crypto_p256_privkey_pub_raw(const struct ec_privkey *k,
 	    uint8_t xy[CRYPTO_P256_RAW_PUB_LEN]);
-/* ECDSA P-256 over SHA-256(msg), raw r || s. */
+/* ECDSA P-256 over SHA-256(msg), raw r || s; one thread at a time per
+ * key (it keeps its signing context). */
 int	crypto_ecdsa_p256_sign(const struct ec_privkey *k, const void *msg,
 	    size_t len, uint8_t sig[CRYPTO_P256_RAW_SIG_LEN]);
 

@@ -274,6 +274,8 @@ output_evidence_obj(int64_t at, const struct cloister_evidence_result *res)
 		    64));
 		json_object_set_new(j, "config_sha256",
 		    jx_hex(res->config_sha256, 32));
+		json_object_set_new(j, "tls_spki_sha256", res->has_tls ?
+		    jx_hex(res->tls_spki_sha256, 32) : json_null());
 		json_object_set_new(j, "nonce", jx_hex(res->nonce,
 		    res->nonce_len));
 		json_object_set_new(j, "gpu_status",

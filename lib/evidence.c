@@ -252,7 +252,9 @@ evidence_obj(const struct cloister_collect_opts *o, const struct tdx_part *t,
 	util_format_time(o->now, created);
 	col = t->sim != NULL ? json_deep_copy(sim_tdx_collateral(t->sim)) :
 	    json_null();
-	return json_pack("{s:b,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
+	json_t *e;
+
+	e = json_pack("{s:b,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
 	    "s:s}",
 	    "simulated", t->sim != NULL,
 	    "tee", "tdx",
@@ -270,6 +272,10 @@ evidence_obj(const struct cloister_collect_opts *o, const struct tdx_part *t,
 	    "collateral", col,
 	    "gpu", gpu_json(g),
 	    "gpu_status", g->status);
+	if (e != NULL && o->tls_spki_sha256 != NULL)
+		json_object_set_new(e, "tls_spki_sha256",
+		    jx_hex(o->tls_spki_sha256, 32));
+	return e;
 }
 
 /*
@@ -382,6 +388,7 @@ cloister_evidence_collect(const struct cloister_collect_opts *o, char **json,
 	memcpy(b.config, o->config_sha256, sizeof(b.config));
 	b.nonce = o->nonce;
 	b.nonce_len = o->nonce_len;
+	b.tls_spki = o->tls_spki_sha256;
 	if ((r = identity_gpu_nonce(&b, g->nonce)) != 0 ||
 	    (r = collect_gpu(o, sim, g, why, whylen)) != 0)
 		goto out;

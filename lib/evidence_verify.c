@@ -45,6 +45,8 @@ struct bundle {
 	uint8_t		 report_data[64];
 	uint8_t		 gpu_sha384[48];
 	int		 has_gpu_sha384;
+	uint8_t		 tls_spki[32];	/* format /2: the attested TLS key */
+	int		 has_tls;
 	uint8_t		*quote;
 	size_t		 quote_len;
 	json_t		*collateral;	/* object or NULL */
@@ -77,7 +79,8 @@ ev_step(struct cloister_evidence_result *res, const char *name, int ok,
 
 static const char *const evidence_keys[] = { "simulated", "tee", "provider",
 	"created", "public_key", "config_sha256", "nonce", "report_data",
-	"gpu_sha384", "quote", "collateral", "gpu", "gpu_status", NULL };
+	"gpu_sha384", "quote", "collateral", "gpu", "gpu_status",
+	"tls_spki_sha256", NULL };
 static const char *const gpu_keys[] = { "provider", "nonce", "report",
 	"certificate_chain", "rims", "ocsp", NULL };
 static const char *const rim_keys[] = { "id", "xml", NULL };
@@ -250,6 +253,11 @@ parse_evidence(struct bundle *b, char *why, size_t whylen)
 	if (b->has_gpu_sha384 && n != 48)
 		return util_fail(CLOISTER_ERR_BAD_LENGTH, why, whylen,
 		    "\"gpu_sha384\" is not 48 bytes");
+	if (json_object_get(ev, "tls_spki_sha256") != NULL &&
+	    ((r = get_opt_hex(ev, "tls_spki_sha256", b->tls_spki, 32, &n,
+	    &b->has_tls, why, whylen)) != 0 || (b->has_tls && n != 32)))
+		return r != 0 ? r : util_fail(CLOISTER_ERR_BAD_LENGTH, why,
+		    whylen, "\"tls_spki_sha256\" is not 32 bytes");
 	v = json_object_get(ev, "collateral");
 	if (json_is_object(v))
 		b->collateral = v;
@@ -427,6 +435,7 @@ check_binding(struct bundle *b, struct cloister_evidence_result *res,
 	memcpy(ib.config, b->config, sizeof(ib.config));
 	ib.nonce = b->nonce;
 	ib.nonce_len = b->nonce_len;
+	ib.tls_spki = b->has_tls ? b->tls_spki : NULL;
 	if (b->gpu != NULL) {
 		crypto_sha384(b->gpu_report, b->gpu_report_len, gh);
 		ib.gpu_hash = gh;
@@ -457,8 +466,8 @@ check_binding(struct bundle *b, struct cloister_evidence_result *res,
 		    "chains to Intel");
 	else
 		ev_step(res, "binding", 1, 0, "REPORTDATA = SHA-512(key, %s, "
-		    "config, nonce)", b->gpu != NULL ? "GPU report digest" :
-		    "no GPU");
+		    "config, %snonce)", b->gpu != NULL ? "GPU report digest" :
+		    "no GPU", b->has_tls ? "TLS key, " : "");
 }
 
 static int
@@ -561,6 +570,8 @@ fill_claims(const struct bundle *b, struct cloister_evidence_result *res)
 	res->created = b->created;
 	memcpy(res->public_key, b->pub, sizeof(res->public_key));
 	memcpy(res->config_sha256, b->config, sizeof(res->config_sha256));
+	res->has_tls = b->has_tls;
+	memcpy(res->tls_spki_sha256, b->tls_spki, sizeof(res->tls_spki_sha256));
 	memcpy(res->nonce, b->nonce, b->nonce_len);
 	res->nonce_len = b->nonce_len;
 	snprintf(res->gpu_status, sizeof(res->gpu_status), "%s",

@@ -11,7 +11,8 @@
 #include "identity.h"
 
 #define FRAME_MAX	(64 + IDENTITY_PUB_LEN + IDENTITY_GPU_HASH_LEN + \
-			 IDENTITY_CONFIG_LEN + 1 + IDENTITY_NONCE_MAX)
+			 IDENTITY_CONFIG_LEN + IDENTITY_TLS_LEN + 1 + \
+			 IDENTITY_NONCE_MAX)
 
 struct identity {
 	struct ec_privkey *key;
@@ -65,10 +66,10 @@ put(uint8_t *buf, size_t *off, const void *p, size_t n)
 	*off += n;
 }
 
-/* label NUL || pub || [gpu hash] || config || len || nonce */
+/* label NUL || pub || [gpu hash] || config || [tls spki] || len || nonce */
 static int
 frame(const struct identity_binding *b, const char *label, int with_gpu,
-    uint8_t *buf, size_t *len)
+    int with_tls, uint8_t *buf, size_t *len)
 {
 	static const uint8_t none[IDENTITY_GPU_HASH_LEN];
 	uint8_t n;
@@ -83,6 +84,8 @@ frame(const struct identity_binding *b, const char *label, int with_gpu,
 		put(buf, len, b->gpu_hash != NULL ? b->gpu_hash : none,
 		    IDENTITY_GPU_HASH_LEN);
 	put(buf, len, b->config, IDENTITY_CONFIG_LEN);
+	if (with_tls && b->tls_spki != NULL)
+		put(buf, len, b->tls_spki, IDENTITY_TLS_LEN);
 	n = (uint8_t)b->nonce_len;
 	put(buf, len, &n, 1);
 	if (b->nonce_len > 0)
@@ -98,7 +101,8 @@ identity_report_data(const struct identity_binding *b,
 	size_t len;
 	int r;
 
-	if ((r = frame(b, IDENTITY_LABEL, 1, buf, &len)) != 0)
+	if ((r = frame(b, b->tls_spki != NULL ? IDENTITY_LABEL_TLS :
+	    IDENTITY_LABEL, 1, 1, buf, &len)) != 0)
 		return r;
 	return crypto_sha512(buf, len, out);
 }
@@ -111,7 +115,7 @@ identity_gpu_nonce(const struct identity_binding *b,
 	size_t len;
 	int r;
 
-	if ((r = frame(b, IDENTITY_GPU_LABEL, 0, buf, &len)) != 0)
+	if ((r = frame(b, IDENTITY_GPU_LABEL, 0, 0, buf, &len)) != 0)
 		return r;
 	return crypto_sha256(buf, len, out);
 }

@@ -8,6 +8,10 @@
  *                         || SHA-384 of the GPU report (48; zeros: none)
  *                         || SHA-256 of the active config (32)
  *                         || nonce length (u8) || nonce (0..64) )
+ *
+ * With an attested TLS key the label is "cloister-evidence/2" and the
+ * SHA-256 of the TLS key's SubjectPublicKeyInfo (DER, 32) follows the
+ * config hash.
  *   GPU nonce  = SHA-256( "cloister-gpu-nonce/1" 0x00
  *                         || public key || config hash
  *                         || nonce length (u8) || nonce )
@@ -30,6 +34,8 @@
 #define IDENTITY_REPORT_DATA_LEN 64
 #define IDENTITY_GPU_NONCE_LEN	32
 #define IDENTITY_LABEL		"cloister-evidence/1"
+#define IDENTITY_LABEL_TLS	"cloister-evidence/2"
+#define IDENTITY_TLS_LEN	32
 #define IDENTITY_GPU_LABEL	"cloister-gpu-nonce/1"
 
 struct identity;
@@ -48,6 +54,7 @@ struct identity_binding {
 	uint8_t		 pub[IDENTITY_PUB_LEN];
 	const uint8_t	*gpu_hash;
 	uint8_t		 config[IDENTITY_CONFIG_LEN];
+	const uint8_t	*tls_spki;	/* SHA-256 of the TLS SPKI; NULL: none */
 	const uint8_t	*nonce;
 	size_t		 nonce_len;
 };

@@ -336,6 +336,15 @@ tls_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		return get_str(w, v, k, w->c->tls_cert, sizeof(w->c->tls_cert));
 	if (strcmp(k, "key") == 0)
 		return get_str(w, v, k, w->c->tls_key, sizeof(w->c->tls_key));
+	if (strcmp(k, "attested") == 0 && v->type == YAML_SCALAR_NODE) {
+		const char *t = (const char *)v->data.scalar.value;
+
+		if (strcmp(t, "true") != 0 && strcmp(t, "false") != 0)
+			return yw_fail(&w->y, v, "tls.attested is true or "
+			    "false");
+		w->c->tls_attested = strcmp(t, "true") == 0;
+		return 0;
+	}
 	return yw_fail(&w->y, v, "unknown tls key \"%s\"", k);
 }
 
@@ -622,6 +631,9 @@ gw_config_parse(const uint8_t *buf, size_t len, struct gw_config *c,
 	if (r == 0 && (c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
 		r = util_fail(CLOISTER_ERR_CONFIG, why, whylen, "tls needs "
 		    "both cert and key");
+	if (r == 0 && c->tls_attested && c->tls_cert[0] != '\0')
+		r = util_fail(CLOISTER_ERR_CONFIG, why, whylen, "tls: "
+		    "attested makes its own key; drop cert and key");
 	if (r == 0)
 		r = crypto_sha256(buf, len, c->sha256);
 	return r;

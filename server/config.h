@@ -84,6 +84,7 @@ struct gw_config {
 	char		 state_dir[GW_PATH_MAX];
 	char		 tls_cert[GW_PATH_MAX];
 	char		 tls_key[GW_PATH_MAX];
+	int		 tls_attested;	/* a key made here, bound in evidence */
 	char		 tee[8];		/* "auto", "sim", "tdx" */
 	size_t		 max_body;
 	size_t		 max_headers;

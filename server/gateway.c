@@ -181,12 +181,14 @@ sign_cb(void *ctx, const void *msg, size_t len, uint8_t sig[64])
 
 int
 gw_collect(const struct gw_config *cfg, struct identity *id,
-    const uint8_t *nonce, size_t nonce_len, char **json, size_t *len,
-    char *warn, size_t warnlen, char *why, size_t whylen)
+    const uint8_t *tls_spki, const uint8_t *nonce, size_t nonce_len,
+    char **json, size_t *len, char *warn, size_t warnlen, char *why,
+    size_t whylen)
 {
 	struct cloister_collect_opts o;
 
 	memset(&o, 0, sizeof(o));
+	o.tls_spki_sha256 = tls_spki;
 	o.provider = cfg->tee;
 	identity_public(id, o.public_key);
 	o.sign = sign_cb;
@@ -210,8 +212,9 @@ collect(struct gw *gw, const uint8_t *nonce, size_t nonce_len, char **json,
 	char warn[CLOISTER_EVIDENCE_WARN_MAX];
 	int r;
 
-	r = gw_collect(&gw->cfg, gw->id, nonce, nonce_len, json, len, warn,
-	    sizeof(warn), why, whylen);
+	r = gw_collect(&gw->cfg, gw->id, gw->tls_pkey != NULL ? gw->tls_spki :
+	    NULL, nonce, nonce_len, json, len, warn, sizeof(warn), why,
+	    whylen);
 	if (warn[0] != '\0' && gw->evidence == NULL)
 		fprintf(stderr, "cloister: %s\n", warn);
 	return r;
@@ -430,41 +433,6 @@ open_state(struct gw *gw, char *why, size_t whylen)
 	    &gw->ledger, why, whylen);
 }
 
-/* Each accepted connection gets its own TLS session. */
-static struct bufferevent *
-tls_bev(struct event_base *base, void *arg)
-{
-	SSL *ssl = SSL_new(arg);
-
-	if (ssl == NULL)
-		return NULL;
-	return bufferevent_openssl_socket_new(base, -1, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
-}
-
-static int
-tls_setup(struct gw *gw, char *why, size_t whylen)
-{
-	const struct gw_config *c = &gw->cfg;
-	char err[256] = "";
-	SSL_CTX *ctx;
-
-	if ((ctx = gw->tls = SSL_CTX_new(TLS_server_method())) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_use_certificate_chain_file(ctx, c->tls_cert) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, c->tls_key,
-	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
-		ERR_error_string_n(ERR_get_error(), err, sizeof(err));
-		return util_fail(CLOISTER_ERR_CONFIG, why, whylen, "tls: "
-		    "cannot use %s and %s: %s", c->tls_cert, c->tls_key, err);
-	}
-	evhttp_set_bevcb(gw->http, tls_bev, ctx);
-	return 0;
-}
-
 static int
 start_http(struct gw *gw, char *why, size_t whylen)
 {
@@ -473,7 +441,10 @@ start_http(struct gw *gw, char *why, size_t whylen)
 
 	if ((gw->http = evhttp_new(gw->base)) == NULL)
 		return CLOISTER_ERR_ALLOC;
-	if (c->tls_cert[0] != '\0' && (r = tls_setup(gw, why, whylen)) != 0)
+	if (c->tls_cert[0] != '\0' && (r = gw_tls_files(gw, why, whylen)) !=
+	    0)
+		return r;
+	if (c->tls_attested && (r = gw_tls_attested(gw, why, whylen)) != 0)
 		return r;
 	/* The larger limit here; each endpoint applies its own. */
 	evhttp_set_max_body_size(gw->http, (ev_ssize_t)(c->max_body >
@@ -546,7 +517,7 @@ gw_free(struct gw *gw)
 		gw_upstream_free(gw);
 	if (gw->base != NULL)
 		event_base_free(gw->base);
-	SSL_CTX_free(gw->tls);
+	gw_tls_free(gw);
 	ledger_close(gw->ledger);
 	identity_free(gw->id);
 	free(gw->evidence);
@@ -583,12 +554,15 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	gw.cfg = *cfg;
 	gw_harden();
 	signal(SIGPIPE, SIG_IGN);
-	if (cfg->tls_cert[0] == '\0' && !loopback(cfg->host)) {
+	if (cfg->tls_cert[0] == '\0' && !cfg->tls_attested &&
+	    !loopback(cfg->host)) {
 		fprintf(stderr, "cloister: plain HTTP is allowed on loopback "
 		    "only; configure tls to listen on %s\n", cfg->host);
 		return CLOISTER_ERR_CONFIG;
 	}
 	if ((r = identity_new(&gw.id)) != 0 ||
+	    (cfg->tls_attested && (r = gw_tls_key(&gw, why, sizeof(why))) !=
+	    0) ||
 	    (r = open_state(&gw, why, sizeof(why))) != 0 ||
 	    (r = collect(&gw, NULL, 0, &gw.evidence, &gw.evidence_len, why,
 	    sizeof(why))) != 0)

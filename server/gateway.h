@@ -60,6 +60,8 @@ struct gw {
 	struct gw_metrics m;
 	struct event	*sig[2];
 	struct ssl_ctx_st *tls;		/* NULL: plain HTTP (loopback) */
+	struct evp_pkey_st *tls_pkey;	/* the attested TLS key, or NULL */
+	uint8_t		 tls_spki[32];	/* SHA-256 of its SPKI (DER) */
 	struct curlev	*curl;		/* upstream transfers */
 	struct mcp_gw	*mcp;		/* NULL: no MCP servers configured */
 	struct mcp_http	*mcp_http;	/* /mcp/{server} (mcp_http.c) */
@@ -149,8 +151,18 @@ void	mock_embedding(const char *text, size_t len, double out[16]);
 /* Evidence for the instance key id under cfg (its TEE and config hash),
  * with a nonce when given; warn says when the TEE is simulated. */
 int	gw_collect(const struct gw_config *cfg, struct identity *id,
-	    const uint8_t *nonce, size_t nonce_len, char **json, size_t *len,
+	    const uint8_t *tls_spki, const uint8_t *nonce, size_t nonce_len, char **json, size_t *len,
 	    char *warn, size_t warnlen, char *why, size_t whylen);
+
+/* tls.c.  The attested key's certificate carries the start-up evidence
+ * bundle in this extension (an OID in the UUID arc, docs/FORMATS.md §12). */
+#define GW_TLS_EVIDENCE_OID	"2.25.294609445972049847500568966082534628684"
+int	gw_tls_files(struct gw *gw, char *why, size_t whylen);
+/* Make the attested key (before the evidence), then its certificate
+ * (after). */
+int	gw_tls_key(struct gw *gw, char *why, size_t whylen);
+int	gw_tls_attested(struct gw *gw, char *why, size_t whylen);
+void	gw_tls_free(struct gw *gw);
 
 /* No core dumps, no ptrace by peers: content lives in this memory. */
 void	gw_harden(void);

@@ -261,7 +261,7 @@ mcp_stdio_run(const struct gw_config *cfg, const char *server,
 	gw_harden();
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = identity_new(&id)) != 0 ||
-	    (r = gw_collect(cfg, id, NULL, 0, &ev, &evlen, warn, sizeof(warn),
+	    (r = gw_collect(cfg, id, NULL, NULL, 0, &ev, &evlen, warn, sizeof(warn),
 	    why, sizeof(why))) != 0)
 		goto out;
 	if (warn[0] != '\0')

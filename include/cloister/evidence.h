@@ -29,6 +29,9 @@ struct cloister_collect_opts {
 			    uint8_t sig[64]);
 	void		*sign_ctx;
 	uint8_t		 config_sha256[32];
+	/* SHA-256 of the attested TLS key's SubjectPublicKeyInfo (DER):
+	 * REPORTDATA commits to it too (format /2).  NULL: no TLS key. */
+	const uint8_t	*tls_spki_sha256;
 	const uint8_t	*nonce;		/* NULL, or up to 64 bytes */
 	size_t		 nonce_len;
 	int64_t		 now;
@@ -76,6 +79,8 @@ struct cloister_evidence_result {
 	int64_t		 created;
 	uint8_t		 public_key[CLOISTER_EVIDENCE_PUB_LEN];
 	uint8_t		 config_sha256[32];
+	int		 has_tls;	/* the bundle binds a TLS key */
+	uint8_t		 tls_spki_sha256[32];
 	uint8_t		 nonce[CLOISTER_EVIDENCE_NONCE_MAX];
 	size_t		 nonce_len;
 	int		 has_gpu;

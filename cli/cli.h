@@ -21,6 +21,7 @@ int	cmd_verify_evidence(int argc, char **argv);
 int	cmd_evidence(int argc, char **argv);
 int	cmd_verify_receipt(int argc, char **argv);
 int	cmd_serve(int argc, char **argv);
+int	cmd_proxy(int argc, char **argv);
 int	cmd_dlp(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
 int	cmd_mcp(int argc, char **argv);

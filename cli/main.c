@@ -19,6 +19,7 @@ static int cmd_help(int, char **);
 
 static const struct command commands[] = {
     {"serve", cmd_serve, "run the gateway (OpenAI-compatible API)"},
+    {"proxy", cmd_proxy, "verify a gateway, then relay tools to it"},
     {"keys", cmd_keys, "create, list and revoke API keys"},
     {"credits", cmd_credits, "add and show prepaid credits"},
     {"mcp", cmd_mcp, "pin MCP servers' tools and approve changes"},

@@ -19,6 +19,8 @@
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <openssl/rand.h>
 #include <openssl/params.h>
 
@@ -491,4 +493,23 @@ crypto_ecdsa_p256_sign(const struct ec_privkey *k, const void *msg,
 	if (EVP_PKEY_sign(k->sctx, der, &dlen, dg, sizeof(dg)) != 1)
 		return CLOISTER_ERR_INTERNAL;
 	return der_to_raw(der, dlen, sig, P256_COORD_LEN);
+}
+
+int
+crypto_spki_sha256_pem(const char *pem, size_t len, uint8_t out[32])
+{
+	unsigned char *der = NULL;
+	BIO *b;
+	X509 *x = NULL;
+	int n, r = CLOISTER_ERR_BAD_CERT;
+
+	if (len > INT32_MAX || (b = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if ((x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL &&
+	    (n = i2d_PUBKEY(X509_get0_pubkey(x), &der)) > 0)
+		r = crypto_sha256(der, (size_t)n, out);
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(b);
+	return r;
 }

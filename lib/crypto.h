@@ -69,4 +69,8 @@ int	crypto_p256_privkey_pub_raw(const struct ec_privkey *k,
 int	crypto_ecdsa_p256_sign(const struct ec_privkey *k, const void *msg,
 	    size_t len, uint8_t sig[CRYPTO_P256_RAW_SIG_LEN]);
 
+/* SHA-256 of the SubjectPublicKeyInfo (DER) of the first certificate in
+ * a PEM text: what an attested TLS key is bound by. */
+int	crypto_spki_sha256_pem(const char *pem, size_t len, uint8_t out[32]);
+
 #endif

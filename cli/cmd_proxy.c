@@ -1,0 +1,114 @@
+/*
+ * cloister proxy --upstream URL [--listen HOST:PORT] [--policy FILE]
+ *     [--collateral PATH]... [--reverify SECONDS] [--allow-simulated]
+ *
+ * The verifying proxy on a developer's machine (docs/proxy.md).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "proxy.h"
+
+#define COLLATERAL_MAX	16
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: cloister proxy --upstream URL [--listen HOST:PORT] "
+	    "[--policy FILE]\n"
+	    "           [--collateral PATH]... [--reverify SECONDS] "
+	    "[--allow-simulated]\n"
+	    "  --upstream URL      the gateway: https://host[:port] (http:// "
+	    "on loopback\n"
+	    "                      only, for development: the channel is "
+	    "then not pinned)\n"
+	    "  --listen HOST:PORT  where tools connect (default %s; loopback "
+	    "only)\n"
+	    "  --policy FILE       appraisal policy for the gateway's evidence "
+	    "(YAML)\n"
+	    "  --collateral PATH   Intel collateral (files or directories) "
+	    "when the\n"
+	    "                      evidence does not carry its own\n"
+	    "  --reverify SECONDS  verify the gateway again this often "
+	    "(default %d)\n"
+	    "  --allow-simulated   accept a simulated TEE (development "
+	    "only)\n"
+	    "Tools use http://HOST:PORT/v1 as their OpenAI base URL; "
+	    "/cloister/status\n"
+	    "says what was verified and when.\n", PROXY_DEFAULT_LISTEN,
+	    PROXY_REVERIFY_S);
+}
+
+int
+cmd_proxy(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "upstream", required_argument, NULL, 'u' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "collateral", required_argument, NULL, 'c' },
+		{ "reverify", required_argument, NULL, 'r' },
+		{ "allow-simulated", no_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *coll[COLLATERAL_MAX];
+	struct proxy_opts o;
+	unsigned long v;
+	char *end;
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	o.listen = PROXY_DEFAULT_LISTEN;
+	o.reverify_s = PROXY_REVERIFY_S;
+	o.collateral = coll;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			o.upstream = optarg;
+			break;
+		case 'l':
+			o.listen = optarg;
+			break;
+		case 'p':
+			o.policy = optarg;
+			break;
+		case 'c':
+			if (o.ncollateral == COLLATERAL_MAX) {
+				fprintf(stderr, "cloister: proxy: at most %d "
+				    "--collateral\n", COLLATERAL_MAX);
+				return 2;
+			}
+			coll[o.ncollateral++] = optarg;
+			break;
+		case 'r':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 86400) {
+				fprintf(stderr, "cloister: proxy: --reverify is "
+				    "1 to 86400 seconds\n");
+				return 2;
+			}
+			o.reverify_s = (unsigned)v;
+			break;
+		case 's':
+			o.allow_simulated = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (o.upstream == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return proxy_run(&o);
+}

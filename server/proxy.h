@@ -1,0 +1,34 @@
+/*
+ * cloister proxy (docs/proxy.md): runs on the developer's machine, where
+ * IDEs and agents point their OpenAI base URL.  Before it forwards a byte
+ * it fetches the gateway's evidence with a fresh nonce and verifies it
+ * (quote, collateral, GPU report, policy), checks that the TLS key it is
+ * talking to is the one the evidence binds, and pins that key; then every
+ * answer's receipt is verified against the exact bytes sent and received
+ * (and the nonce the proxy gave the request) before the client sees it.
+ * Any failure fails closed with a readable reason.
+ */
+#ifndef CLOISTER_PROXY_H
+#define CLOISTER_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROXY_URL_MAX		1024
+#define PROXY_DEFAULT_LISTEN	"127.0.0.1:8788"
+#define PROXY_REVERIFY_S	600
+
+struct proxy_opts {
+	const char	*upstream;	/* https://host[:port] (http: loopback) */
+	const char	*listen;	/* host:port, loopback */
+	const char	*policy;	/* appraisal policy file, or NULL */
+	const char	*const *collateral;	/* files or directories */
+	size_t		 ncollateral;
+	int		 allow_simulated;
+	unsigned	 reverify_s;	/* re-verify this often */
+};
+
+/* Runs until SIGINT/SIGTERM; 0 on a clean stop. */
+int	proxy_run(const struct proxy_opts *o);
+
+#endif

@@ -30,6 +30,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "stats.h"
 
 #define BUF_MAX		(256 * 1024)
@@ -54,6 +56,7 @@ static const char usage_event[] = "data: {\"id\":\"chatcmpl-b\",\"object\":"
 
 struct conn {
 	int	 fd;
+	SSL	*ssl;		/* BENCH_TLS=1: the client speaks TLS */
 	int	 peer;		/* relay: the upstream port */
 	char	 buf[BUF_MAX];
 	size_t	 len;
@@ -66,9 +69,14 @@ fill(struct conn *c)
 
 	if (c->len == sizeof(c->buf))
 		return -1;
-	do
-		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
-	while (n < 0 && errno == EINTR);
+	if (c->ssl != NULL)
+		n = SSL_read(c->ssl, c->buf + c->len, (int)(sizeof(c->buf) -
+		    c->len));
+	else
+		do
+			n = read(c->fd, c->buf + c->len, sizeof(c->buf) -
+			    c->len);
+		while (n < 0 && errno == EINTR);
 	if (n > 0)
 		c->len += (size_t)n;
 	return n;
@@ -321,6 +329,30 @@ build_request(struct client *cl, int stream, char **headers, int nheaders)
 	    extra, strlen(body), body);
 }
 
+/* TLS toward an attested gateway: its key is not checked here (the
+ * benchmark measures time, the proxy's tests check keys). */
+static SSL_CTX *tls_ctx;
+
+static int
+tls_open(struct conn *c)
+{
+	if (tls_ctx == NULL && (tls_ctx = SSL_CTX_new(TLS_client_method())) ==
+	    NULL)
+		return -1;
+	if ((c->ssl = SSL_new(tls_ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1 || SSL_connect(c->ssl) != 1)
+		return -1;
+	return 0;
+}
+
+static int
+conn_write(struct conn *c, const char *p, size_t n)
+{
+	if (c->ssl == NULL)
+		return stats_write_all(c->fd, p, n);
+	return SSL_write(c->ssl, p, (int)n) == (int)n ? 0 : -1;
+}
+
 /* One request; times of data chunks (streams) into t. */
 static int
 one(struct client *cl, struct conn *c, double *t, size_t *nt, size_t cap)
@@ -331,7 +363,10 @@ one(struct client *cl, struct conn *c, double *t, size_t *nt, size_t cap)
 
 	if (c->fd < 0 && (c->fd = dial(cl->port)) < 0)
 		return -1;
-	if (stats_write_all(c->fd, cl->req, cl->req_len) != 0 ||
+	if (c->ssl == NULL && getenv("BENCH_TLS") != NULL &&
+	    tls_open(c) != 0)
+		goto reconnect;
+	if (conn_write(c, cl->req, cl->req_len) != 0 ||
 	    (hl = read_head(c)) < 0)
 		goto reconnect;
 	status = (int)strtol(c->buf + 9, NULL, 10);
@@ -347,6 +382,8 @@ one(struct client *cl, struct conn *c, double *t, size_t *nt, size_t cap)
 	}
 	return 0;
  reconnect:
+	SSL_free(c->ssl);
+	c->ssl = NULL;
 	close(c->fd);
 	c->fd = -1;
 	c->len = 0;

@@ -279,23 +279,73 @@ check_body(struct cloister_receipt_result *res, const char *name,
 		    len);
 }
 
-int
-cloister_verify_receipt(const char *jws, size_t len, const uint8_t *bundle,
-    size_t bundle_len, const uint8_t *request, size_t request_len,
-    const uint8_t *response, size_t response_len,
-    const struct cloister_evidence_opts *o,
+/*
+ * The last instance key a thread checked a receipt with, kept: making an
+ * OpenSSL key from raw coordinates costs as much as the check itself, and
+ * a proxy checks every answer of one gateway with the same key.
+ */
+static _Thread_local struct ec_pubkey *last_key;
+static _Thread_local uint8_t last_raw[CLOISTER_EVIDENCE_PUB_LEN];
+
+static struct ec_pubkey *
+key_of(const uint8_t *pub)
+{
+	struct ec_pubkey *k;
+
+	if (last_key != NULL && memcmp(last_raw, pub, sizeof(last_raw)) == 0)
+		return last_key;
+	if (crypto_p256_pubkey_from_raw(pub, &k) != 0)
+		return NULL;
+	crypto_pubkey_free(last_key);
+	last_key = k;
+	memcpy(last_raw, pub, sizeof(last_raw));
+	return k;
+}
+
+/* What follows the evidence: the id it names, the signature, the bodies. */
+static int
+finish(struct cloister_receipt_result *res, const struct parsed *p,
+    const char evid[65], const uint8_t *pub, const uint8_t *request,
+    size_t request_len, const uint8_t *response, size_t response_len)
+{
+	struct cloister_receipt_claims *c = &res->claims;
+	struct ec_pubkey *k;
+
+	if (strcmp(evid, p->kid) != 0 || strcmp(evid, c->evidence) != 0)
+		rc_step(res, "evidence id", 0, CLOISTER_ERR_BINDING, "the "
+		    "receipt names other evidence than this bundle");
+	else
+		rc_step(res, "evidence id", 1, 0, "the receipt names this "
+		    "bundle");
+	if (pub == NULL || (k = key_of(pub)) == NULL)
+		rc_step(res, "receipt signature", 0, CLOISTER_ERR_BAD_KEY,
+		    "no instance key to check it with");
+	else if (crypto_ecdsa_p256_verify(k, p->signing_input,
+	    p->signing_len, p->sig) != 0)
+		rc_step(res, "receipt signature", 0, CLOISTER_ERR_SIGNATURE,
+		    "not signed by the instance key of the bundle");
+	else
+		rc_step(res, "receipt signature", 1, 0, "ES256 by the "
+		    "instance key");
+	check_body(res, "request body", request, request_len,
+	    c->request_sha256, &res->request_checked);
+	check_body(res, "response body", response, response_len,
+	    c->response_sha256, &res->response_checked);
+	res->verified = res->code == 0;
+	return res->code;
+}
+
+static int
+begin(const char *jws, size_t len, struct parsed *p,
     struct cloister_receipt_result *res)
 {
 	struct cloister_receipt_claims *c = &res->claims;
-	struct ec_pubkey *k = NULL;
-	struct parsed p;
-	uint8_t bh[CRYPTO_SHA256_LEN];
-	char why[CLOISTER_DETAIL_MAX], evid[65];
+	char why[CLOISTER_DETAIL_MAX];
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	memset(&p, 0, sizeof(p));
-	if ((r = parse_jws(jws, len, &p, c, why, sizeof(why))) != 0) {
+	memset(p, 0, sizeof(*p));
+	if ((r = parse_jws(jws, len, p, c, why, sizeof(why))) != 0) {
 		rc_step(res, "receipt", 0, r, "%s", why);
 		return res->code;
 	}
@@ -303,6 +353,23 @@ cloister_verify_receipt(const char *jws, size_t len, const uint8_t *bundle,
 	rc_step(res, "receipt", 1, 0, "request %s, model %s, backend %s (%s)",
 	    c->id, c->model, c->backend, c->confidential ? "confidential" :
 	    "NOT confidential");
+	return 0;
+}
+
+int
+cloister_verify_receipt(const char *jws, size_t len, const uint8_t *bundle,
+    size_t bundle_len, const uint8_t *request, size_t request_len,
+    const uint8_t *response, size_t response_len,
+    const struct cloister_evidence_opts *o,
+    struct cloister_receipt_result *res)
+{
+	struct parsed p;
+	uint8_t bh[CRYPTO_SHA256_LEN];
+	char evid[65];
+	int r;
+
+	if ((r = begin(jws, len, &p, res)) != 0)
+		return r;
 	r = cloister_verify_evidence(bundle, bundle_len, o, &res->evidence);
 	res->simulated = res->evidence.simulated;
 	if (r != 0)
@@ -312,28 +379,28 @@ cloister_verify_receipt(const char *jws, size_t len, const uint8_t *bundle,
 		    "accepted%s", res->simulated ? " (SIMULATED)" : "");
 	crypto_sha256(bundle, bundle_len, bh);
 	util_hex_encode(bh, sizeof(bh), evid);
-	if (strcmp(evid, p.kid) != 0 || strcmp(evid, c->evidence) != 0)
-		rc_step(res, "evidence id", 0, CLOISTER_ERR_BINDING, "the "
-		    "receipt names other evidence than this bundle");
-	else
-		rc_step(res, "evidence id", 1, 0, "the receipt names this "
-		    "bundle");
-	if (!res->evidence.parsed ||
-	    crypto_p256_pubkey_from_raw(res->evidence.public_key, &k) != 0)
-		rc_step(res, "receipt signature", 0, CLOISTER_ERR_BAD_KEY,
-		    "no instance key to check it with");
-	else if (crypto_ecdsa_p256_verify(k, p.signing_input, p.signing_len,
-	    p.sig) != 0)
-		rc_step(res, "receipt signature", 0, CLOISTER_ERR_SIGNATURE,
-		    "not signed by the instance key of the bundle");
-	else
-		rc_step(res, "receipt signature", 1, 0, "ES256 by the "
-		    "instance key");
-	crypto_pubkey_free(k);
-	check_body(res, "request body", request, request_len,
-	    c->request_sha256, &res->request_checked);
-	check_body(res, "response body", response, response_len,
-	    c->response_sha256, &res->response_checked);
-	res->verified = res->code == 0;
-	return res->code;
+	return finish(res, &p, evid, res->evidence.parsed ?
+	    res->evidence.public_key : NULL, request, request_len, response,
+	    response_len);
+}
+
+int
+cloister_verify_receipt_known(const char *jws, size_t len,
+    const uint8_t public_key[CLOISTER_EVIDENCE_PUB_LEN],
+    const char evidence_id[65], int simulated, const uint8_t *request,
+    size_t request_len, const uint8_t *response, size_t response_len,
+    struct cloister_receipt_result *res)
+{
+	struct parsed p;
+	int r;
+
+	if ((r = begin(jws, len, &p, res)) != 0)
+		return r;
+	res->simulated = simulated;
+	memcpy(res->evidence.public_key, public_key, CLOISTER_EVIDENCE_PUB_LEN);
+	res->evidence.parsed = 1;
+	rc_step(res, "evidence", 1, 0, "verified before, by the caller%s",
+	    simulated ? " (SIMULATED)" : "");
+	return finish(res, &p, evidence_id, public_key, request, request_len,
+	    response, response_len);
 }

@@ -164,6 +164,9 @@ int	gw_tls_key(struct gw *gw, char *why, size_t whylen);
 int	gw_tls_attested(struct gw *gw, char *why, size_t whylen);
 void	gw_tls_free(struct gw *gw);
 
+/* evhttp_bind_socket, with TCP_NODELAY for every accepted connection. */
+int	gw_listen(struct evhttp *http, const char *host, uint16_t port);
+
 /* No core dumps, no ptrace by peers: content lives in this memory. */
 void	gw_harden(void);
 

@@ -63,6 +63,7 @@ struct proxy {
 	char		 evidence_id[65];
 	uint64_t	 passed, failed;
 	char		 last_failure[512];
+	double		 verify_ms;	/* the last verification took */
 };
 
 struct xfer {
@@ -255,6 +256,7 @@ verify_gateway(struct proxy *p)
 	char *b64 = NULL;
 	struct fetched f1, f2;
 	size_t len, blen;
+	uint64_t t0 = util_now_ns();
 	int r = -1;
 
 	memset(&f1, 0, sizeof(f1));
@@ -339,6 +341,7 @@ verify_gateway(struct proxy *p)
 	    "TLS key pinned" : "channel NOT pinned (http on loopback)");
 	r = 0;
  out:
+	p->verify_ms = (double)(util_now_ns() - t0) / 1e6;
 	if (r != 0) {
 		snprintf(p->reason, sizeof(p->reason), "%s", why);
 		fprintf(stderr, "cloister: proxy: %s NOT verified: %s\n",
@@ -385,7 +388,6 @@ static int
 check_receipt(struct xfer *x, char *why, size_t whylen)
 {
 	struct cloister_receipt_result *res;
-	struct cloister_evidence_opts o;
 	size_t n = evbuffer_get_length(x->resp);
 	int r = -1;
 
@@ -397,15 +399,11 @@ check_receipt(struct xfer *x, char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	memset(&o, 0, sizeof(o));
-	o.collateral = x->p->collateral;
-	o.policy = x->p->policy;
-	o.at = (int64_t)time(NULL);
-	o.flags = x->p->o->allow_simulated ? CLOISTER_VERIFY_ALLOW_SIMULATED :
-	    0;
-	cloister_verify_receipt(x->receipt, strlen(x->receipt), x->p->bundle,
-	    x->p->bundle_len, x->body, x->body_len, evbuffer_pullup(x->resp,
-	    -1), n, &o, res);
+	/* The evidence was verified when the gateway was; the receipt must
+	 * name that bundle and carry that instance's signature. */
+	cloister_verify_receipt_known(x->receipt, strlen(x->receipt),
+	    x->p->pub, x->p->evidence_id, x->p->simulated, x->body,
+	    x->body_len, evbuffer_pullup(x->resp, -1), n, res);
 	if (!res->verified)
 		snprintf(why, whylen, "the receipt failed at step \"%s\": %s",
 		    res->failed_step != NULL ? res->failed_step : "?",
@@ -767,6 +765,8 @@ status(struct proxy *p, struct evhttp_request *req)
 	    "tcb_status", p->tcb, "receipts_verified", (json_int_t)p->passed,
 	    "failures", (json_int_t)p->failed, "last_failure",
 	    p->last_failure, "reverify_s", (json_int_t)p->o->reverify_s);
+	if (o != NULL)
+		json_object_set_new(o, "verify_ms", json_real(p->verify_ms));
 	s = o != NULL ? json_dumps(o, JSON_INDENT(2)) : NULL;
 	if (b != NULL && s != NULL && evbuffer_add(b, s, strlen(s)) == 0) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -866,7 +866,7 @@ setup(struct proxy *p, const struct proxy_opts *o, char *why, size_t whylen)
 	evhttp_set_allowed_methods(p->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_max_body_size(p->http, BODY_MAX);
 	evhttp_set_gencb(p->http, route, p);
-	if (evhttp_bind_socket(p->http, host, (ev_uint16_t)port) != 0)
+	if (gw_listen(p->http, host, (ev_uint16_t)port) != 0)
 		return util_fail(CLOISTER_ERR_IO, why, whylen, "cannot listen "
 		    "on %s", o->listen);
 	return 0;

@@ -60,4 +60,16 @@ int	cloister_verify_receipt(const char *jws, size_t len,
 	    const struct cloister_evidence_opts *o,
 	    struct cloister_receipt_result *res);
 
+/*
+ * The same checks against an instance whose evidence the caller has
+ * verified already -- its key and its bundle's id (SHA-256, hex): for a
+ * proxy that checks every answer of one gateway, without verifying the
+ * same evidence again each time.
+ */
+int	cloister_verify_receipt_known(const char *jws, size_t len,
+	    const uint8_t public_key[CLOISTER_EVIDENCE_PUB_LEN],
+	    const char evidence_id[65], int simulated, const uint8_t *request,
+	    size_t request_len, const uint8_t *response, size_t response_len,
+	    struct cloister_receipt_result *res);
+
 #endif

@@ -64,6 +64,7 @@ struct proxy {
 	uint64_t	 passed, failed;
 	char		 last_failure[512];
 	double		 verify_ms;	/* the last verification took */
+	int		 connected;	/* a transfer used a connection since */
 };
 
 struct xfer {
@@ -332,6 +333,7 @@ verify_gateway(struct proxy *p)
 		free(b64);
 	}
 	p->verified = 1;
+	p->connected = 0;
 	p->verified_at = (int64_t)time(NULL);
 	p->reason[0] = '\0';
 	util_hex_encode(p->pub, 8, hex);
@@ -545,11 +547,29 @@ end_stream(struct xfer *x, CURLcode cc)
 	evhttp_send_reply_end(x->req);
 }
 
+/* A new connection to the gateway after the first one is verified
+ * again before the next request (it was pinned: still the same key). */
+static void
+note_connection(struct xfer *x)
+{
+	long n = 0;
+
+	curl_easy_getinfo(x->e, CURLINFO_NUM_CONNECTS, &n);
+	if (n > 0 && x->p->connected && x->p->verified) {
+		x->p->verified = 0;
+		snprintf(x->p->reason, sizeof(x->p->reason), "reconnected: "
+		    "to be verified again");
+	}
+	if (n > 0)
+		x->p->connected = 1;
+}
+
 static void
 on_done(void *arg, CURLcode cc)
 {
 	struct xfer *x = arg;
 
+	note_connection(x);
 	if (x->req == NULL) {
 		xfer_free(x);
 		return;

@@ -33,6 +33,7 @@ backends:
       - { name: mock-embed, input: 100000 }
 YAML
 	bg "$bin" serve --config "$tmp/$1.yaml" 2>>"$tmp/$1.err"
+	echo "$!" >"$tmp/$1.pid"
 }
 wait_url() {	# wait_url URL [curl args]
 	u=$1
@@ -97,6 +98,21 @@ openssl x509 -in "$tmp/cert.pem" -noout -text | grep -q '2.25.294609445972049847
     ok || bad "no evidence extension in the certificate"
 curl -sk "https://127.0.0.1:$A/v1/attestation" | jq -r .evidence.tls_spki_sha256 >"$tmp/spki"
 [ "$(cat "$tmp/spki")" = "$spki" ] && ok || bad "evidence binds $(cat "$tmp/spki"), the certificate has $spki"
+
+# The gateway restarts (a new instance, a new TLS key): the pinned
+# connection fails closed, then the proxy verifies the new instance.
+P1=$P
+kill "$(cat "$tmp/a.pid")"
+wait "$(cat "$tmp/a.pid")" 2>/dev/null
+bg "$bin" serve --config "$tmp/a.yaml" 2>>"$tmp/a.err"
+wait_url "https://127.0.0.1:$A/healthz"
+code=$(chat "$KA")
+[ "$code" = 502 ] && grep -q "another TLS key\|cannot be reached" "$tmp/out" && ok ||
+    bad "a restarted gateway was not caught: $code $(head -c 300 "$tmp/out")"
+[ "$(chat "$KA")" = 200 ] && ok || bad "the new instance was not verified: $(head -c 300 "$tmp/out")"
+v1=$(curl -s "$P1/cloister/status" | jq -r .instance_key)
+[ -n "$v1" ] && [ "$v1" != "$(jq -r .instance_key "$tmp/status.json")" ] && ok ||
+    bad "the proxy still names the old instance"
 
 # 2. Simulated evidence without --allow-simulated.
 proxy "https://127.0.0.1:$A"

@@ -367,8 +367,8 @@ ledger_open(const char *path, unsigned flags, int64_t now,
 
 /* ---- keys ----------------------------------------------------------- */
 
-static void
-copy_col(sqlite3_stmt *p, int col, char *out, size_t cap)
+void
+ledger_copy_col(sqlite3_stmt *p, int col, char *out, size_t cap)
 {
 	const unsigned char *t = sqlite3_column_text(p, col);
 
@@ -379,9 +379,9 @@ static void
 read_key(sqlite3_stmt *p, struct ledger_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	copy_col(p, 0, k->id, sizeof(k->id));
-	copy_col(p, 1, k->name, sizeof(k->name));
-	copy_col(p, 2, k->scope, sizeof(k->scope));
+	ledger_copy_col(p, 0, k->id, sizeof(k->id));
+	ledger_copy_col(p, 1, k->name, sizeof(k->name));
+	ledger_copy_col(p, 2, k->scope, sizeof(k->scope));
 	k->created = sqlite3_column_int64(p, 3);
 	k->revoked = sqlite3_column_int64(p, 4);
 	k->credits = sqlite3_column_int64(p, 5);

@@ -10,5 +10,7 @@
 #include "ledger.h"
 
 sqlite3	*ledger_db(struct ledger *l);
+/* Column col of a row as text into out (truncated; "" for NULL). */
+void	ledger_copy_col(sqlite3_stmt *p, int col, char *out, size_t cap);
 
 #endif

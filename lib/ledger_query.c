@@ -19,30 +19,22 @@
 	"started, finished, receipt_sha256, latency_us"
 
 static void
-text(sqlite3_stmt *p, int col, char *out, size_t cap)
-{
-	const unsigned char *t = sqlite3_column_text(p, col);
-
-	snprintf(out, cap, "%s", t != NULL ? (const char *)t : "");
-}
-
-static void
 read_request(sqlite3_stmt *p, struct ledger_request *r)
 {
 	const void *h;
 
 	memset(r, 0, sizeof(*r));
-	text(p, 0, r->id, sizeof(r->id));
-	text(p, 1, r->key_id, sizeof(r->key_id));
-	text(p, 2, r->model, sizeof(r->model));
-	text(p, 3, r->backend, sizeof(r->backend));
+	ledger_copy_col(p, 0, r->id, sizeof(r->id));
+	ledger_copy_col(p, 1, r->key_id, sizeof(r->key_id));
+	ledger_copy_col(p, 2, r->model, sizeof(r->model));
+	ledger_copy_col(p, 3, r->backend, sizeof(r->backend));
 	r->confidential = sqlite3_column_int(p, 4);
 	r->reserved = sqlite3_column_int64(p, 5);
 	r->usage.prompt_tokens = sqlite3_column_int64(p, 6);
 	r->usage.completion_tokens = sqlite3_column_int64(p, 7);
 	r->usage.cached_tokens = sqlite3_column_int64(p, 8);
 	r->cost = sqlite3_column_int64(p, 9);
-	text(p, 10, r->status, sizeof(r->status));
+	ledger_copy_col(p, 10, r->status, sizeof(r->status));
 	r->started = sqlite3_column_int64(p, 11);
 	r->finished = sqlite3_column_int64(p, 12);
 	if ((h = sqlite3_column_blob(p, 13)) != NULL &&
@@ -133,8 +125,8 @@ ledger_spend(struct ledger *l, int64_t since, struct ledger_spend *out,
 
 		memset(s, 0, sizeof(*s));
 		s->day = sqlite3_column_int64(p, 0);
-		text(p, 1, s->key_id, sizeof(s->key_id));
-		text(p, 2, s->model, sizeof(s->model));
+		ledger_copy_col(p, 1, s->key_id, sizeof(s->key_id));
+		ledger_copy_col(p, 2, s->model, sizeof(s->model));
 		s->requests = sqlite3_column_int64(p, 3);
 		s->cost = sqlite3_column_int64(p, 4);
 		s->prompt_tokens = sqlite3_column_int64(p, 5);
@@ -158,7 +150,7 @@ ledger_topups(struct ledger *l, struct ledger_topup *out, size_t max,
 		return CLOISTER_ERR_DB;
 	sqlite3_bind_int64(p, 1, (sqlite3_int64)max);
 	while ((rc = sqlite3_step(p)) == SQLITE_ROW && *n < max) {
-		text(p, 0, out[*n].key_id, sizeof(out[*n].key_id));
+		ledger_copy_col(p, 0, out[*n].key_id, sizeof(out[*n].key_id));
 		out[*n].amount = sqlite3_column_int64(p, 1);
 		out[*n].time = sqlite3_column_int64(p, 2);
 		(*n)++;

@@ -345,17 +345,17 @@ mcp_pins_allowed(struct mcp_pins *p, const char *server, const char *tool)
 	return rc == 0 && ha && !hp ? 0 : CLOISTER_ERR_POLICY;
 }
 
-int
-mcp_pins_approve(struct mcp_pins *p, const char *server, const char *tool,
-    int64_t now, size_t *n)
+/* A decision on the pending definitions of tool (NULL: all of the
+ * server's): sql with ?1 now, ?2 server, ?3 tool. */
+static int
+decide(struct mcp_pins *p, const char *sql, const char *server,
+    const char *tool, int64_t now, size_t *n)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(p->db, "UPDATE pins SET approved = pending, "
-	    "pending = NULL, changed = ? WHERE server = ? AND pending IS NOT "
-	    "NULL AND (?3 IS NULL OR tool = ?3)", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return CLOISTER_ERR_DB;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_text(st, 2, server, -1, SQLITE_STATIC);
@@ -370,28 +370,22 @@ mcp_pins_approve(struct mcp_pins *p, const char *server, const char *tool,
 }
 
 int
+mcp_pins_approve(struct mcp_pins *p, const char *server, const char *tool,
+    int64_t now, size_t *n)
+{
+	return decide(p, "UPDATE pins SET approved = pending, pending = NULL, "
+	    "changed = ?1 WHERE server = ?2 AND pending IS NOT NULL AND "
+	    "(?3 IS NULL OR tool = ?3)", server, tool, now, n);
+}
+
+int
 mcp_pins_reject(struct mcp_pins *p, const char *server, const char *tool,
     int64_t now, size_t *n)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	*n = 0;
-	if (sqlite3_prepare_v2(p->db, "UPDATE pins SET rejected = pending, "
-	    "changed = ? WHERE server = ? AND pending IS NOT NULL AND "
-	    "(rejected IS NULL OR rejected != pending) AND "
-	    "(?3 IS NULL OR tool = ?3)", -1, &st, NULL) != SQLITE_OK)
-		return CLOISTER_ERR_DB;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_text(st, 2, server, -1, SQLITE_STATIC);
-	if (tool != NULL)
-		sqlite3_bind_text(st, 3, tool, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return CLOISTER_ERR_DB;
-	*n = (size_t)sqlite3_changes(p->db);
-	return 0;
+	return decide(p, "UPDATE pins SET rejected = pending, changed = ?1 "
+	    "WHERE server = ?2 AND pending IS NOT NULL AND (rejected IS NULL "
+	    "OR rejected != pending) AND (?3 IS NULL OR tool = ?3)", server,
+	    tool, now, n);
 }
 
 static const char *

@@ -33,39 +33,11 @@
 #include "gateway.h"
 #include "json_out.h"
 #include "proxy.h"
+#include "proxy_int.h"
 #include "util.h"
 
-#define EVIDENCE_MAX	(16u * 1024 * 1024)
 #define BODY_MAX	(16u * 1024 * 1024)
-#define NONCE_LEN	32
 #define RECEIPT_MARK	": cloister-receipt "
-
-struct proxy {
-	const struct proxy_opts *o;
-	struct event_base *base;
-	struct evhttp	*http;
-	struct curlev	*curl;
-	struct event	*tick, *sig[2];
-	struct cloister_policy *policy;
-	struct cloister_collateral *collateral;
-	int		 https;
-	/* what the last verification found */
-	int		 verified;
-	int64_t		 verified_at;
-	char		 reason[512];
-	char		 pin[96];	/* "sha256//<base64>" */
-	uint8_t		 spki[32];
-	uint8_t		 pub[64];
-	int		 simulated;
-	char		 tcb[32];
-	uint8_t		*bundle;	/* the start-up bundle receipts name */
-	size_t		 bundle_len;
-	char		 evidence_id[65];
-	uint64_t	 passed, failed;
-	char		 last_failure[512];
-	double		 verify_ms;	/* the last verification took */
-	int		 connected;	/* a transfer used a connection since */
-};
 
 struct xfer {
 	struct proxy	*p;
@@ -147,213 +119,6 @@ fail_note(struct proxy *p, const char *fmt, ...)
 	va_end(ap);
 	p->failed++;
 	fprintf(stderr, "cloister: proxy: %s\n", p->last_failure);
-}
-
-/* ---- verifying the gateway ------------------------------------------------ */
-
-struct fetched {
-	struct evbuffer	*body;
-	int		 spki_set;
-	uint8_t		 spki[32];
-};
-
-static size_t
-fetch_write(char *d, size_t size, size_t n, void *arg)
-{
-	struct evbuffer *b = arg;
-
-	if (evbuffer_get_length(b) + size * n > EVIDENCE_MAX ||
-	    evbuffer_add(b, d, size * n) != 0)
-		return 0;
-	return size * n;
-}
-
-/* GET url once (blocking); the TLS key the server presented, when https. */
-static int
-fetch(struct proxy *p, const char *url, struct fetched *f, char *why,
-    size_t whylen)
-{
-	struct curl_certinfo *ci = NULL;
-	struct curl_slist *s;
-	long status = 0;
-	CURLcode cc;
-	CURL *e;
-	int r = 0;
-
-	memset(f, 0, sizeof(*f));
-	if ((f->body = evbuffer_new()) == NULL || (e = curl_easy_init()) ==
-	    NULL)
-		return CLOISTER_ERR_ALLOC;
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, f->body);
-	if (p->https) {
-		/* No CA vouches for an attested key: the evidence does. */
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-		curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
-		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-	}
-	cc = curl_easy_perform(e);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK)
-		r = util_fail(CLOISTER_ERR_UPSTREAM, why, whylen, "%s: %s", url,
-		    curl_easy_strerror(cc));
-	else if (status != 200)
-		r = util_fail(CLOISTER_ERR_UPSTREAM, why, whylen, "%s answered "
-		    "HTTP %ld", url, status);
-	if (r == 0 && p->https &&
-	    curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci) == CURLE_OK &&
-	    ci != NULL && ci->num_of_certs > 0)
-		for (s = ci->certinfo[0]; s != NULL; s = s->next)
-			if (strncmp(s->data, "Cert:", 5) == 0 &&
-			    crypto_spki_sha256_pem(s->data + 5,
-			    strlen(s->data + 5), f->spki) == 0)
-				f->spki_set = 1;
-	if (r == 0 && p->https && !f->spki_set)
-		r = util_fail(CLOISTER_ERR_UPSTREAM, why, whylen, "%s: the "
-		    "server's TLS certificate could not be read", url);
-	curl_easy_cleanup(e);
-	return r;
-}
-
-static void
-fetched_free(struct fetched *f)
-{
-	if (f->body != NULL)
-		evbuffer_free(f->body);
-}
-
-static int
-check_bundle(struct proxy *p, const uint8_t *b, size_t len,
-    const uint8_t *nonce, size_t nonce_len,
-    struct cloister_evidence_result *res)
-{
-	struct cloister_evidence_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.collateral = p->collateral;
-	o.policy = p->policy;
-	o.nonce = nonce;
-	o.nonce_len = nonce_len;
-	o.nonce_set = nonce != NULL;
-	o.at = (int64_t)time(NULL);
-	o.flags = p->o->allow_simulated ? CLOISTER_VERIFY_ALLOW_SIMULATED : 0;
-	return cloister_verify_evidence(b, len, &o, res);
-}
-
-/* The whole check: fresh evidence answering our nonce, accepted; the TLS
- * key is the one it binds; the start-up bundle (what receipts name) is
- * the same instance's.  Fills p or says why not. */
-static int
-verify_gateway(struct proxy *p)
-{
-	struct cloister_evidence_result *fresh = NULL, *start = NULL;
-	uint8_t nonce[NONCE_LEN], h[32];
-	char hex[2 * NONCE_LEN + 1], url[PROXY_URL_MAX + 160], why[512] = "";
-	char *b64 = NULL;
-	struct fetched f1, f2;
-	size_t len, blen;
-	uint64_t t0 = util_now_ns();
-	int r = -1;
-
-	memset(&f1, 0, sizeof(f1));
-	memset(&f2, 0, sizeof(f2));
-	p->verified = 0;
-	if ((fresh = calloc(1, sizeof(*fresh))) == NULL ||
-	    (start = calloc(1, sizeof(*start))) == NULL ||
-	    crypto_random(nonce, sizeof(nonce)) != 0) {
-		snprintf(why, sizeof(why), "out of memory");
-		goto out;
-	}
-	util_hex_encode(nonce, sizeof(nonce), hex);
-	snprintf(url, sizeof(url), "%s/v1/attestation?nonce=%s",
-	    p->o->upstream, hex);
-	if (fetch(p, url, &f1, why, sizeof(why)) != 0)
-		goto out;
-	len = evbuffer_get_length(f1.body);
-	if (check_bundle(p, evbuffer_pullup(f1.body, -1), len, nonce,
-	    sizeof(nonce), fresh) != 0) {
-		snprintf(why, sizeof(why), "the gateway's evidence was refused "
-		    "at step \"%s\": %s", fresh->failed_step != NULL ?
-		    fresh->failed_step : "?", fresh->message);
-		goto out;
-	}
-	if (p->https && !fresh->has_tls) {
-		snprintf(why, sizeof(why), "the evidence binds no TLS key: the "
-		    "gateway does not run attested TLS (tls.attested)");
-		goto out;
-	}
-	if (p->https && memcmp(fresh->tls_spki_sha256, f1.spki, 32) != 0) {
-		snprintf(why, sizeof(why), "the TLS key this connection "
-		    "presented is not the one the evidence binds: someone "
-		    "else is in the middle");
-		goto out;
-	}
-	snprintf(url, sizeof(url), "%s/v1/attestation", p->o->upstream);
-	if (fetch(p, url, &f2, why, sizeof(why)) != 0)
-		goto out;
-	len = evbuffer_get_length(f2.body);
-	if (p->https && (!f2.spki_set || memcmp(f2.spki, f1.spki, 32) != 0)) {
-		snprintf(why, sizeof(why), "the TLS key changed between two "
-		    "requests");
-		goto out;
-	}
-	if (check_bundle(p, evbuffer_pullup(f2.body, -1), len, NULL, 0,
-	    start) != 0 || memcmp(start->public_key, fresh->public_key, 64) !=
-	    0) {
-		snprintf(why, sizeof(why), "the gateway's start-up evidence %s",
-		    start->accepted ? "names another instance key" :
-		    start->message);
-		goto out;
-	}
-	free(p->bundle);
-	if ((p->bundle = malloc(len)) == NULL) {
-		snprintf(why, sizeof(why), "out of memory");
-		goto out;
-	}
-	evbuffer_remove(f2.body, p->bundle, len);
-	p->bundle_len = len;
-	crypto_sha256(p->bundle, len, h);
-	util_hex_encode(h, sizeof(h), p->evidence_id);
-	memcpy(p->pub, fresh->public_key, 64);
-	memcpy(p->spki, f1.spki, 32);
-	p->simulated = fresh->simulated;
-	snprintf(p->tcb, sizeof(p->tcb), "%s", fresh->quote_checked ?
-	    cloister_tcb_status_name(fresh->quote.status) : "?");
-	if (p->https) {
-		if (util_base64_encode(f1.spki, 32, &b64, &blen) != 0) {
-			snprintf(why, sizeof(why), "out of memory");
-			goto out;
-		}
-		snprintf(p->pin, sizeof(p->pin), "sha256//%s", b64);
-		free(b64);
-	}
-	p->verified = 1;
-	p->connected = 0;
-	p->verified_at = (int64_t)time(NULL);
-	p->reason[0] = '\0';
-	util_hex_encode(p->pub, 8, hex);
-	fprintf(stderr, "cloister: proxy: %s verified%s: instance key %s…, "
-	    "evidence %.16s…, TCB %s, %s\n", p->o->upstream, p->simulated ?
-	    " (SIMULATED)" : "", hex, p->evidence_id, p->tcb, p->https ?
-	    "TLS key pinned" : "channel NOT pinned (http on loopback)");
-	r = 0;
- out:
-	p->verify_ms = (double)(util_now_ns() - t0) / 1e6;
-	if (r != 0) {
-		snprintf(p->reason, sizeof(p->reason), "%s", why);
-		fprintf(stderr, "cloister: proxy: %s NOT verified: %s\n",
-		    p->o->upstream, why);
-	}
-	fetched_free(&f1);
-	fetched_free(&f2);
-	free(fresh);
-	free(start);
-	return r;
 }
 
 /* ---- one request ---------------------------------------------------------- */
@@ -817,7 +582,7 @@ route(struct evhttp_request *req, void *arg)
 		status(p, req);
 		return;
 	}
-	if (!p->verified && verify_gateway(p) != 0) {
+	if (!p->verified && proxy_verify(p) != 0) {
 		error_reply(req, 502, "gateway_not_verified", "cloister proxy: "
 		    "the gateway is not verified, nothing was sent: %s",
 		    p->reason);
@@ -831,7 +596,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	verify_gateway(arg);
+	proxy_verify(arg);
 }
 
 static void
@@ -917,7 +682,7 @@ proxy_run(const struct proxy_opts *o)
 		fprintf(stderr, "cloister: proxy: %s is plain HTTP: the channel "
 		    "is NOT pinned (evidence and receipts are still "
 		    "verified)\n", o->upstream);
-	verify_gateway(&p);	/* a failure now is retried per request */
+	proxy_verify(&p);	/* a failure now is retried per request */
 	tv.tv_sec = o->reverify_s;
 	tv.tv_usec = 0;
 	p.tick = event_new(p.base, -1, EV_PERSIST, on_tick, &p);

@@ -1,0 +1,53 @@
+/*
+ * Inside cloister proxy: its state, shared by the request path (proxy.c)
+ * and the verification of the gateway (proxy_verify.c).
+ */
+#ifndef CLOISTER_PROXY_INT_H
+#define CLOISTER_PROXY_INT_H
+
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "curlev.h"
+#include "proxy.h"
+
+#define NONCE_LEN	32	/* bytes of each nonce the proxy makes */
+
+struct cloister_policy;
+struct cloister_collateral;
+
+struct proxy {
+	const struct proxy_opts *o;
+	struct event_base *base;
+	struct evhttp	*http;
+	struct curlev	*curl;
+	struct event	*tick, *sig[2];
+	struct cloister_policy *policy;
+	struct cloister_collateral *collateral;
+	int		 https;
+	/* what the last verification found */
+	int		 verified;
+	int64_t		 verified_at;
+	char		 reason[512];
+	char		 pin[96];	/* "sha256//<base64>" */
+	uint8_t		 spki[32];
+	uint8_t		 pub[64];
+	int		 simulated;
+	char		 tcb[32];
+	uint8_t		*bundle;	/* the start-up bundle receipts name */
+	size_t		 bundle_len;
+	char		 evidence_id[65];
+	uint64_t	 passed, failed;
+	char		 last_failure[512];
+	double		 verify_ms;	/* the last verification took */
+	int		 connected;	/* a transfer used a connection since */
+};
+
+/* Fetch fresh evidence with a new nonce and verify it, check the TLS key
+ * it binds against the one presented, verify the start-up bundle, pin the
+ * key.  0 and p verified, or p->reason says why not. */
+int	proxy_verify(struct proxy *p);
+
+#endif

@@ -188,6 +188,8 @@ audit_append(struct audit_log *l, const struct audit_entry *e, int64_t now)
 		json_decref(o);
 		return CLOISTER_ERR_INTERNAL;	/* never an unsealed entry */
 	}
+	if (o != NULL && e->reason != NULL && e->reason[0] != '\0')
+		json_object_set_new(o, "reason", json_string(e->reason));
 	if (o != NULL && sealed != NULL)
 		json_object_set_new(o, "sealed", sealed);
 	else

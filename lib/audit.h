@@ -37,6 +37,7 @@ struct audit_entry {
 	struct audit_finding findings[AUDIT_FINDINGS_MAX];
 	uint8_t		 payload_sha256[32];
 	const char	*outcome;	/* "forwarded", "redacted", "blocked" */
+	const char	*reason;	/* why, for a decision; NULL: none */
 	uint64_t	 latency_us;
 	/* The exact outgoing payload, sealed to the auditor's key when the
 	 * log has one (audit_set_auditor); NULL: none. */

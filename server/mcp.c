@@ -423,6 +423,10 @@ audit(struct mcp_sess *s, const struct msg *m, const char *direction,
 	e.target = s->target;
 	e.method = m->method != NULL ? m->method : "(none)";
 	e.tool = m->tool[0] != '\0' ? m->tool : NULL;
+	/* Why, for a decision other than passing the message on. */
+	if (outcome != NULL && strcmp(outcome, "forwarded") != 0 &&
+	    strcmp(outcome, "pinned") != 0 && m->reason[0] != '\0')
+		e.reason = m->reason;
 	for (size_t i = 0; i < m->nf; i++) {
 		const char *act = mcp_action_name(g->acts[i]);
 

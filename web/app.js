@@ -232,7 +232,8 @@ async function viewTools() {
     h("td", null, e.server ? e.server.trust : ""), h("td", null, e.direction),
     h("td", null, e.tool ? e.method + " " + e.tool : e.method),
     h("td", null, h("span", { class: "status " + e.outcome }, e.outcome)),
-    h("td", null, findings(e) || "—"), h("td", { class: "num" }, fmtMs(e.latency_us || 0))));
+    h("td", null, findings(e) || "—", e.reason ? h("div", { class: "muted small" }, e.reason) : null),
+    h("td", { class: "num" }, fmtMs(e.latency_us || 0))));
   const waiting = (s) => s === "new" || s === "changed" || s === "rejected";
   const pins = p.pins.map((x) => h("tr", null, h("td", null, x.server), h("td", null, x.tool || "(instructions)"),
     h("td", null, h("span", { class: "status " + x.state }, x.state)), h("td", null, fmtTime(x.changed || x.first_seen)),
@@ -242,7 +243,7 @@ async function viewTools() {
   show(
     h("div", { class: "card" }, h("h1", null, "Tool calls"),
       h("h2", null, "Audit log chain"), h("ul", { class: "steps", "data-testid": "audit-logs" }, logs.length ? logs : h("li", null, "No MCP audit log yet.")),
-      table(["Time", "Server", "Trust", "Direction", "Call", "Decision", "DLP findings", "Latency"], rows,
+      table(["Time", "Server", "Trust", "Direction", "Call", "Decision", "DLP findings, reason", "Latency"], rows,
         { testid: "tool-calls", empty: "No tool calls yet." })),
     h("div", { class: "card" }, h("h2", null, "Pinned tools"),
       h("p", { class: "muted" }, "A tool whose definition changed, or that is new, is blocked until approved."),

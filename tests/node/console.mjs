@@ -91,6 +91,9 @@ try {
     const t = await row.textContent();
     if (!t.includes("blocked") || !t.includes("block")) throw new Error("row: " + t);
   });
+  await check("tool calls: a pin block says why", async () => {
+    await page.getByTestId("tool-calls").locator("tr", { hasText: "changed or is new" }).first().waitFor(T);
+  });
   await check("tool calls: the audit chain verifies", async () => {
     const t = await page.getByTestId("audit-logs").textContent();
     if (!t.includes("chain intact") || t.includes("broken")) throw new Error(t);

@@ -1,6 +1,7 @@
 /*
  * cloister proxy --upstream URL [--listen HOST:PORT] [--policy FILE]
- *     [--collateral PATH]... [--reverify SECONDS] [--allow-simulated]
+ *     [--collateral PATH]... [--pccs URL] [--reverify SECONDS]
+ *     [--allow-simulated]
  *
  * The verifying proxy on a developer's machine (docs/proxy.md).
  */
@@ -33,6 +34,9 @@ usage(FILE *f)
 	    "  --collateral PATH   Intel collateral (files or directories) "
 	    "when the\n"
 	    "                      evidence does not carry its own\n"
+	    "  --pccs URL          fetch the collateral from this PCCS or "
+	    "Intel PCS\n"
+	    "                      (kept an hour, then fetched again)\n"
 	    "  --reverify SECONDS  verify the gateway again this often "
 	    "(default %d)\n"
 	    "  --allow-simulated   accept a simulated TEE (development "
@@ -51,6 +55,7 @@ cmd_proxy(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "collateral", required_argument, NULL, 'c' },
+		{ "pccs", required_argument, NULL, 'P' },
 		{ "reverify", required_argument, NULL, 'r' },
 		{ "allow-simulated", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
@@ -86,6 +91,9 @@ cmd_proxy(int argc, char **argv)
 			}
 			coll[o.ncollateral++] = optarg;
 			break;
+		case 'P':
+			o.pccs = optarg;
+			break;
 		case 'r':
 			v = strtoul(optarg, &end, 10);
 			if (*end != '\0' || v < 1 || v > 86400) {
@@ -106,7 +114,8 @@ cmd_proxy(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (o.upstream == NULL || optind != argc) {
+	if (o.upstream == NULL || optind != argc ||
+	    (o.pccs != NULL && o.ncollateral > 0)) {
 		usage(stderr);
 		return 2;
 	}

@@ -1,5 +1,6 @@
 /*
- * cloister verify quote QUOTE [--collateral PATH]... [--at UNIX_SECONDS]
+ * cloister verify quote QUOTE [--collateral PATH]... [--pccs URL]
+ *     [--at UNIX_SECONDS]
  *     [--policy FILE] [--root FILE] [--allow-simulated] [--json]
  */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "pccs.h"
 #include "cloister/error.h"
 #include "cloister/verify.h"
 #include "util.h"
@@ -25,7 +27,8 @@ verify_usage(FILE *f)
 	    "usage: cloister verify evidence BUNDLE ... (cloister verify "
 	    "evidence --help)\n"
 	    "       cloister verify gpu REPORT ... (cloister verify gpu --help)\n"
-	    "       cloister verify quote QUOTE [--collateral PATH]...\n"
+	    "       cloister verify quote QUOTE [--collateral PATH]... "
+	    "[--pccs URL]\n"
 	    "           [--at UNIX_SECONDS] [--policy FILE] [--root FILE]\n"
 	    "           [--allow-simulated] [--json]\n"
 	    "\n"
@@ -34,6 +37,9 @@ verify_usage(FILE *f)
 	    "  --collateral PATH   Intel PCS/PCCS files, a directory of them,\n"
 	    "                      dcap-qvl QuoteCollateralV3 JSON or a\n"
 	    "                      Cloister bundle (repeatable)\n"
+	    "  --pccs URL          fetch the collateral from this PCCS or "
+	    "Intel PCS\n"
+	    "                      (v4 API) instead\n"
 	    "  --at UNIX_SECONDS   verification time (default: now)\n"
 	    "  --policy FILE       appraisal policy (YAML; default policy\n"
 	    "                      when absent)\n"
@@ -102,6 +108,7 @@ verify_quote(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"collateral", required_argument, NULL, 'c'},
+	    {"pccs", required_argument, NULL, 'P'},
 	    {"at", required_argument, NULL, 't'},
 	    {"policy", required_argument, NULL, 'p'},
 	    {"root", required_argument, NULL, 'r'},
@@ -111,7 +118,7 @@ verify_quote(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *cpaths[COLLATERAL_ARGS_MAX];
-	const char *policy_path = NULL, *root_path = NULL;
+	const char *policy_path = NULL, *root_path = NULL, *pccs = NULL;
 	struct cloister_verifier *v = NULL;
 	struct cloister_collateral *col = NULL;
 	struct cloister_policy *pol = NULL;
@@ -147,6 +154,9 @@ verify_quote(int argc, char **argv)
 			break;
 		case 'p':
 			policy_path = optarg;
+			break;
+		case 'P':
+			pccs = optarg;
 			break;
 		case 'r':
 			root_path = optarg;
@@ -184,10 +194,21 @@ verify_quote(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (ncpaths > 0 && pccs != NULL) {
+		fprintf(stderr, "cloister: --collateral or --pccs, not both\n");
+		goto out;
+	}
 	if (ncpaths > 0 && (r = cloister_collateral_load(cpaths, ncpaths, &col,
 	                        why, sizeof(why))) != 0) {
 		fprintf(stderr, "cloister: collateral: %s\n",
 		    why[0] != '\0' ? why : cloister_strerror(r));
+		goto out;
+	}
+	if (pccs != NULL && (r = pccs_fetch(pccs, quote, qlen, &col, why,
+	    sizeof(why))) != 0) {
+		fprintf(stderr, "cloister: collateral from %s: %s\n", pccs,
+		    why[0] != '\0' ? why : cloister_strerror(r));
+		ret = CLI_EXIT_REJECTED;
 		goto out;
 	}
 	if (policy_path != NULL && (r = cloister_policy_load(policy_path, &pol,

@@ -109,4 +109,10 @@ struct quote {
 int	quote_parse(const uint8_t *buf, size_t len, struct quote *q,
 	    char *why, size_t whylen);
 
+/* The FMSPC and issuing CA of the quote's PCK certificate, and whether it
+ * is a TDX quote: what a PCCS is asked for.  Nothing is verified here
+ * (quote_pck.c). */
+int	quote_pck_info(const uint8_t *buf, size_t len, uint8_t fmspc[6],
+	    int *processor_ca, int *tdx, char *why, size_t whylen);
+
 #endif

@@ -713,6 +713,7 @@ proxy_run(const struct proxy_opts *o)
 		event_base_free(p.base);
 	cloister_policy_free(p.policy);
 	cloister_collateral_free(p.collateral);
+	cloister_collateral_free(p.fetched);
 	free(p.bundle);
 	curl_global_cleanup();
 	return r != 0 ? 1 : 0;

@@ -17,6 +17,7 @@
 #define PROXY_URL_MAX		1024
 #define PROXY_DEFAULT_LISTEN	"127.0.0.1:8788"
 #define PROXY_REVERIFY_S	600
+#define PROXY_PCCS_TTL_S	3600	/* fetched collateral is kept this long */
 
 struct proxy_opts {
 	const char	*upstream;	/* https://host[:port] (http: loopback) */
@@ -24,6 +25,7 @@ struct proxy_opts {
 	const char	*policy;	/* appraisal policy file, or NULL */
 	const char	*const *collateral;	/* files or directories */
 	size_t		 ncollateral;
+	const char	*pccs;		/* fetch collateral here, or NULL */
 	int		 allow_simulated;
 	unsigned	 reverify_s;	/* re-verify this often */
 };

@@ -26,6 +26,8 @@ struct proxy {
 	struct event	*tick, *sig[2];
 	struct cloister_policy *policy;
 	struct cloister_collateral *collateral;
+	struct cloister_collateral *fetched;	/* from --pccs */
+	int64_t		 fetched_at;
 	int		 https;
 	/* what the last verification found */
 	int		 verified;

@@ -10,10 +10,13 @@
 #include <curl/curl.h>
 #include <event2/buffer.h>
 
+#include <jansson.h>
+
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "cloister/verify.h"
 #include "crypto.h"
+#include "pccs.h"
 #include "proxy_int.h"
 #include "util.h"
 
@@ -95,6 +98,41 @@ fetched_free(struct fetched *f)
 		evbuffer_free(f->body);
 }
 
+/* Collateral from --pccs for the quote in bundle b, fetched again when
+ * older than PROXY_PCCS_TTL_S.  0, or a reason in why. */
+static int
+pccs_collateral(struct proxy *p, const uint8_t *b, size_t len, char *why,
+    size_t whylen)
+{
+	struct cloister_collateral *c;
+	const char *q64;
+	uint8_t *quote = NULL;
+	size_t qlen;
+	json_t *root;
+	int r;
+
+	if (p->fetched != NULL && (int64_t)time(NULL) - p->fetched_at <
+	    PROXY_PCCS_TTL_S)
+		return 0;
+	if ((root = json_loadb((const char *)b, len, 0, NULL)) == NULL ||
+	    (q64 = json_string_value(json_object_get(json_object_get(root,
+	    "evidence"), "quote"))) == NULL ||
+	    util_base64_decode(q64, strlen(q64), &quote, &qlen) != 0) {
+		json_decref(root);
+		return util_fail(CLOISTER_ERR_BAD_JSON, why, whylen, "the "
+		    "evidence carries no readable quote");
+	}
+	json_decref(root);
+	r = pccs_fetch(p->o->pccs, quote, qlen, &c, why, whylen);
+	free(quote);
+	if (r != 0)
+		return r;
+	cloister_collateral_free(p->fetched);
+	p->fetched = c;
+	p->fetched_at = (int64_t)time(NULL);
+	return 0;
+}
+
 static int
 check_bundle(struct proxy *p, const uint8_t *b, size_t len,
     const uint8_t *nonce, size_t nonce_len,
@@ -103,7 +141,7 @@ check_bundle(struct proxy *p, const uint8_t *b, size_t len,
 	struct cloister_evidence_opts o;
 
 	memset(&o, 0, sizeof(o));
-	o.collateral = p->collateral;
+	o.collateral = p->fetched != NULL ? p->fetched : p->collateral;
 	o.policy = p->policy;
 	o.nonce = nonce;
 	o.nonce_len = nonce_len;
@@ -143,6 +181,9 @@ proxy_verify(struct proxy *p)
 	if (fetch(p, url, &f1, why, sizeof(why)) != 0)
 		goto out;
 	len = evbuffer_get_length(f1.body);
+	if (p->o->pccs != NULL && pccs_collateral(p, evbuffer_pullup(f1.body,
+	    -1), len, why, sizeof(why)) != 0)
+		goto out;
 	if (check_bundle(p, evbuffer_pullup(f1.body, -1), len, nonce,
 	    sizeof(nonce), fresh) != 0) {
 		snprintf(why, sizeof(why), "the gateway's evidence was refused "

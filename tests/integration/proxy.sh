@@ -171,6 +171,15 @@ refused "policy" "policy.mrtd"
 curl -s "$P/cloister/status" | jq -e '.verified == false and (.reason | length > 0)' >/dev/null &&
     ok || bad "status after a refusal: $(curl -s "$P/cloister/status")"
 
+# Collateral from a PCCS instead of the bundle: one that has nothing for
+# this platform's FMSPC fails closed, and says where it asked.
+mkdir -p "$tmp/pccs" && cp "$tmp/evil.crt" "$tmp/pccs/tcb_signing_cert.pem"
+bg node "$node_dir/fake-pccs.mjs" "$tmp/pccs" $((base + 40)) >"$tmp/pccs.log" 2>&1
+wait_url "http://127.0.0.1:$((base + 40))/" || true
+proxy "https://127.0.0.1:$A" --allow-simulated --pccs "http://127.0.0.1:$((base + 40))"
+[ "$(chat "$KA")" = 502 ] && ok || bad "missing PCCS collateral was not refused"
+refused "PCCS" "tcb?fmspc=[0-9A-F]\{12\} answered HTTP 404"
+
 # Bad invocations.
 expect_exit 2 "$bin" proxy
 expect_exit 1 "$bin" proxy --upstream "http://example.com:80" --listen 127.0.0.1:$((base + 60))

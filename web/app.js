@@ -35,6 +35,9 @@ function table(head, rows, opts = {}) {
 }
 
 const fmtTime = (t) => t ? t.replace("T", " ").replace("Z", " UTC") : "—";
+// In a table: the day can go on a narrow screen, the time stays.
+const timeCell = (t) => t ? h("span", null, h("span", { class: "day" }, t.slice(0, 10) + " "),
+  t.slice(11, 19), h("span", { class: "day" }, " UTC")) : "—";
 const fmtInt = (n) => Number(n).toLocaleString("en-US");
 const fmtCredits = (n) => (Number(n) / 1e6).toLocaleString("en-US",
   { minimumFractionDigits: 2, maximumFractionDigits: 6 });
@@ -161,7 +164,7 @@ async function viewRequests() {
   const qs = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
   const d = await api("requests" + (qs ? "?" + qs : ""));
   const rows = d.requests.map((r) => h("tr", { class: "click", onclick: () => { location.hash = "#/requests/" + r.id; } },
-    h("td", null, fmtTime(r.started)),
+    h("td", null, timeCell(r.started)),
     h("td", null, h("a", { href: "#/requests/" + r.id }, r.id)),
     h("td", null, r.key_id), h("td", null, r.model), h("td", null, r.backend),
     h("td", null, badge(r.confidential, "confidential", "not confidential")),
@@ -228,7 +231,7 @@ async function viewTools() {
     : "✗ " + l.file + ": broken at line " + l.first_bad_line + " — " + l.why));
   const findings = (e) => (e.findings || []).map((f) => f.rule + " ×" + f.count + " → " + f.action).join(", ");
   const rows = t.entries.map((e) => h("tr", { class: "outcome-" + e.outcome },
-    h("td", null, fmtTime(e.time)), h("td", null, e.server ? e.server.id : ""),
+    h("td", null, timeCell(e.time)), h("td", null, e.server ? e.server.id : ""),
     h("td", null, e.server ? e.server.trust : ""), h("td", null, e.direction),
     h("td", null, e.tool ? e.method + " " + e.tool : e.method),
     h("td", null, h("span", { class: "status " + e.outcome }, e.outcome)),

@@ -2,8 +2,14 @@
  * libcurl on libevent (curlev.h).
  */
 #include <stdlib.h>
+#include <string.h>
 
+#include <event2/buffer.h>
+
+#include "cloister/error.h"
+#include "crypto.h"
 #include "curlev.h"
+#include "util.h"
 
 struct curlev {
 	struct event_base *base;
@@ -134,4 +140,85 @@ CURLM *
 curlev_multi(struct curlev *c)
 {
 	return c->multi;
+}
+
+/* ---- one blocking GET ---------------------------------------------------- */
+
+struct sink {
+	struct evbuffer	*b;
+	size_t		 max;
+};
+
+static size_t
+sink_write(char *d, size_t size, size_t n, void *arg)
+{
+	struct sink *k = arg;
+
+	if (evbuffer_get_length(k->b) + size * n > k->max ||
+	    evbuffer_add(k->b, d, size * n) != 0)
+		return 0;
+	return size * n;
+}
+
+/* The SPKI digest of the server's certificate, from curl's certinfo. */
+static int
+peer_spki(CURL *e, uint8_t spki[32])
+{
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *s;
+
+	if (curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci) != CURLE_OK ||
+	    ci == NULL || ci->num_of_certs < 1)
+		return -1;
+	for (s = ci->certinfo[0]; s != NULL; s = s->next)
+		if (strncmp(s->data, "Cert:", 5) == 0 &&
+		    crypto_spki_sha256_pem(s->data + 5, strlen(s->data + 5),
+		    spki) == 0)
+			return 0;
+	return -1;
+}
+
+int
+curlev_get(const char *url, struct evbuffer *body, size_t max,
+    size_t (*hdr)(char *, size_t, size_t, void *), void *hdr_arg,
+    int attested, uint8_t spki[32], char *why, size_t whylen)
+{
+	struct sink k = { body, max };
+	long status = 0;
+	CURLcode cc;
+	CURL *e;
+	int r = 0;
+
+	if ((e = curl_easy_init()) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &k);
+	if (hdr != NULL) {
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, hdr);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, hdr_arg);
+	}
+	if (attested) {
+		/* No CA vouches for an attested key: the evidence does. */
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+	}
+	cc = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	if (cc != CURLE_OK)
+		r = util_fail(CLOISTER_ERR_UPSTREAM, why, whylen, "%s: %s", url,
+		    curl_easy_strerror(cc));
+	else if (status != 200)
+		r = util_fail(CLOISTER_ERR_UPSTREAM, why, whylen, "%s answered "
+		    "HTTP %ld", url, status);
+	else if (attested && peer_spki(e, spki) != 0)
+		r = util_fail(CLOISTER_ERR_UPSTREAM, why, whylen, "%s: the "
+		    "server's TLS certificate could not be read", url);
+	curl_easy_cleanup(e);
+	return r;
 }

@@ -8,6 +8,9 @@
 #ifndef CLOISTER_CURLEV_H
 #define CLOISTER_CURLEV_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <curl/curl.h>
 #include <event2/event.h>
 
@@ -22,5 +25,19 @@ int	curlev_new(struct event_base *base, struct curlev **out);
 /* Every transfer must be removed first. */
 void	curlev_free(struct curlev *c);
 CURLM	*curlev_multi(struct curlev *c);
+
+struct evbuffer;
+
+/*
+ * One blocking GET, outside any loop (the proxy's verification, a PCCS):
+ * the body into body (at most max bytes), each header line to hdr when
+ * not NULL.  With attested, no CA is asked about the server's certificate
+ * (the caller checks the key against evidence): the SHA-256 of its SPKI
+ * goes into spki.  0, or CLOISTER_ERR_UPSTREAM with why naming the URL
+ * and what went wrong (including a status other than 200).
+ */
+int	curlev_get(const char *url, struct evbuffer *body, size_t max,
+	    size_t (*hdr)(char *, size_t, size_t, void *), void *hdr_arg,
+	    int attested, uint8_t spki[32], char *why, size_t whylen);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "cloister/error.h"
 #include "cloister/verify.h"
+#include "curlev.h"
 #include "pccs.h"
 #include "quote.h"
 #include "util.h"
@@ -28,17 +29,6 @@ struct got {
 	char		*chain;		/* URL-decoded issuer chain, or NULL */
 	size_t		 chain_len;
 };
-
-static size_t
-on_body(char *d, size_t size, size_t n, void *arg)
-{
-	struct got *g = arg;
-
-	if (evbuffer_get_length(g->body) + size * n > RESPONSE_MAX ||
-	    evbuffer_add(g->body, d, size * n) != 0)
-		return 0;
-	return size * n;
-}
 
 /* The *-Issuer-Chain header: URL-encoded PEM certificates. */
 static size_t
@@ -76,32 +66,15 @@ on_header(char *d, size_t size, size_t n, void *arg)
 static int
 get(const char *url, struct got *g, char *why, size_t whylen)
 {
-	long status = 0;
-	CURLcode cc;
-	CURL *e;
+	int r;
 
 	memset(g, 0, sizeof(*g));
-	if ((g->body = evbuffer_new()) == NULL || (e = curl_easy_init()) ==
-	    NULL)
+	if ((g->body = evbuffer_new()) == NULL)
 		return CLOISTER_ERR_ALLOC;
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, g);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, g);
-	cc = curl_easy_perform(e);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(e);
-	if (cc != CURLE_OK)
-		return util_fail(CLOISTER_ERR_COLLATERAL_MISSING, why, whylen,
-		    "%s: %s", url, curl_easy_strerror(cc));
-	if (status != 200)
-		return util_fail(CLOISTER_ERR_COLLATERAL_MISSING, why, whylen,
-		    "%s answered HTTP %ld", url, status);
-	return 0;
+	r = curlev_get(url, g->body, RESPONSE_MAX, on_header, g, 0, NULL,
+	    why, whylen);
+	return r == CLOISTER_ERR_UPSTREAM ? CLOISTER_ERR_COLLATERAL_MISSING :
+	    r;
 }
 
 static void

@@ -28,66 +28,19 @@ struct fetched {
 	uint8_t		 spki[32];
 };
 
-static size_t
-fetch_write(char *d, size_t size, size_t n, void *arg)
-{
-	struct evbuffer *b = arg;
-
-	if (evbuffer_get_length(b) + size * n > EVIDENCE_MAX ||
-	    evbuffer_add(b, d, size * n) != 0)
-		return 0;
-	return size * n;
-}
-
 /* GET url once (blocking); the TLS key the server presented, when https. */
 static int
 fetch(struct proxy *p, const char *url, struct fetched *f, char *why,
     size_t whylen)
 {
-	struct curl_certinfo *ci = NULL;
-	struct curl_slist *s;
-	long status = 0;
-	CURLcode cc;
-	CURL *e;
-	int r = 0;
+	int r;
 
 	memset(f, 0, sizeof(*f));
-	if ((f->body = evbuffer_new()) == NULL || (e = curl_easy_init()) ==
-	    NULL)
+	if ((f->body = evbuffer_new()) == NULL)
 		return CLOISTER_ERR_ALLOC;
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, fetch_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, f->body);
-	if (p->https) {
-		/* No CA vouches for an attested key: the evidence does. */
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-		curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
-		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
-	}
-	cc = curl_easy_perform(e);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK)
-		r = util_fail(CLOISTER_ERR_UPSTREAM, why, whylen, "%s: %s", url,
-		    curl_easy_strerror(cc));
-	else if (status != 200)
-		r = util_fail(CLOISTER_ERR_UPSTREAM, why, whylen, "%s answered "
-		    "HTTP %ld", url, status);
-	if (r == 0 && p->https &&
-	    curl_easy_getinfo(e, CURLINFO_CERTINFO, &ci) == CURLE_OK &&
-	    ci != NULL && ci->num_of_certs > 0)
-		for (s = ci->certinfo[0]; s != NULL; s = s->next)
-			if (strncmp(s->data, "Cert:", 5) == 0 &&
-			    crypto_spki_sha256_pem(s->data + 5,
-			    strlen(s->data + 5), f->spki) == 0)
-				f->spki_set = 1;
-	if (r == 0 && p->https && !f->spki_set)
-		r = util_fail(CLOISTER_ERR_UPSTREAM, why, whylen, "%s: the "
-		    "server's TLS certificate could not be read", url);
-	curl_easy_cleanup(e);
+	r = curlev_get(url, f->body, EVIDENCE_MAX, NULL, NULL, p->https,
+	    f->spki, why, whylen);
+	f->spki_set = r == 0 && p->https;
 	return r;
 }
 

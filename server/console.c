@@ -60,21 +60,8 @@ security_headers(struct evhttp_request *req)
 void
 admin_json(struct evhttp_request *req, int status, json_t *o)
 {
-	struct evbuffer *b = evbuffer_new();
-	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
-
-	json_decref(o);
-	if (b == NULL || s == NULL || evbuffer_add(b, s, strlen(s)) != 0) {
-		evhttp_send_error(req, 500, NULL);
-	} else {
-		security_headers(req);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
-		evhttp_send_reply(req, status, NULL, b);
-	}
-	free(s);
-	if (b != NULL)
-		evbuffer_free(b);
+	security_headers(req);
+	gw_send_json(req, status, o, JSON_COMPACT);
 }
 
 void

@@ -93,7 +93,8 @@ send_body(struct evhttp_request *req, int status, const char *type,
 	struct evbuffer *b = evbuffer_new();
 
 	if (b == NULL || evbuffer_add(b, body, len) != 0) {
-		evbuffer_free(b);
+		if (b != NULL)
+			evbuffer_free(b);
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
@@ -103,10 +104,11 @@ send_body(struct evhttp_request *req, int status, const char *type,
 	evbuffer_free(b);
 }
 
-static void
-send_json(struct evhttp_request *req, int status, json_t *o)
+void
+gw_send_json(struct evhttp_request *req, int status, json_t *o,
+    size_t flags)
 {
-	char *s = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *s = o != NULL ? json_dumps(o, flags) : NULL;
 
 	json_decref(o);
 	if (s == NULL) {
@@ -122,14 +124,14 @@ void
 gw_error(struct evhttp_request *req, int status, const char *type,
     const char *code, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	send_json(req, status, json_pack("{s:{s:s,s:s,s:n,s:s}}", "error",
-	    "message", msg, "type", type, "param", "code", code));
+	gw_send_json(req, status, json_pack("{s:{s:s,s:s,s:n,s:s}}", "error",
+	    "message", msg, "type", type, "param", "code", code), JSON_COMPACT);
 }
 
 /* ---- authentication ----------------------------------------------------- */
@@ -172,8 +174,8 @@ models(struct gw *gw, struct evhttp_request *req)
 		json_array_append_new(data, json_pack("{s:s,s:s,s:i,s:s}", "id",
 		    gw->cfg.models[i].name, "object", "model", "created", 0,
 		    "owned_by", gw->cfg.backends[gw->cfg.models[i].backend].name));
-	send_json(req, 200, json_pack("{s:s,s:o}", "object", "list", "data",
-	    data));
+	gw_send_json(req, 200, json_pack("{s:s,s:o}", "object", "list", "data",
+	    data), JSON_COMPACT);
 }
 
 static int
@@ -359,7 +361,8 @@ route(struct evhttp_request *req, void *arg)
 	if (path == NULL)
 		path = "";
 	if (cmd == EVHTTP_REQ_GET && strcmp(path, "/healthz") == 0)
-		send_json(req, 200, json_pack("{s:s}", "status", "ok"));
+		gw_send_json(req, 200, json_pack("{s:s}", "status", "ok"),
+		    JSON_COMPACT);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/metrics") == 0)
 		metrics(gw, req);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/attestation") == 0)

@@ -115,6 +115,11 @@ void	gw_error(struct evhttp_request *req, int status, const char *type,
 	    __attribute__((format(printf, 5, 6)));
 void	gw_req_free(struct gw_req *r);
 void	gw_wipe_evbuffer(struct evbuffer *b);
+/* o (consumed) as the reply's application/json body, dumped with jansson
+ * flags; 500 when it cannot be. */
+struct json_t;
+void	gw_send_json(struct evhttp_request *req, int status, struct json_t *o,
+	    size_t flags);
 /* From a connection's close callback: a request whose reply was not
  * finished has been let go by libevent and is ours to free. */
 void	gw_drop_request(struct evhttp_request *req);

@@ -30,27 +30,12 @@
 void
 mh_refuse(struct evhttp_request *req, int status, int code, const char *msg)
 {
-	struct evbuffer *b = evbuffer_new();
-	json_t *e;
-	char *txt = NULL;
-
-	e = json_pack("{s:s,s:n,s:{s:i,s:s}}", "jsonrpc", "2.0", "id",
-	    "error", "code", code, "message", msg);
-	if (b == NULL || e == NULL || (txt = json_dumps(e, JSON_COMPACT)) ==
-	    NULL || evbuffer_add(b, txt, strlen(txt)) != 0) {
-		evhttp_send_error(req, 500, NULL);
-	} else {
+	if (status == 401)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
-		if (status == 401)
-			evhttp_add_header(evhttp_request_get_output_headers(
-			    req), "WWW-Authenticate", "Bearer");
-		evhttp_send_reply(req, status, NULL, b);
-	}
-	free(txt);
-	json_decref(e);
-	if (b != NULL)
-		evbuffer_free(b);
+		    "WWW-Authenticate", "Bearer");
+	gw_send_json(req, status, json_pack("{s:s,s:n,s:{s:i,s:s}}", "jsonrpc",
+	    "2.0", "id", "error", "code", code, "message", msg),
+	    JSON_COMPACT);
 }
 
 /* ---- events -------------------------------------------------------------- */

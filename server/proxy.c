@@ -38,6 +38,7 @@
 
 #define BODY_MAX	(16u * 1024 * 1024)
 #define RECEIPT_MARK	": cloister-receipt "
+#define FAILED		"cloister_verification_failed"	/* error type */
 
 struct xfer {
 	struct proxy	*p;
@@ -70,39 +71,6 @@ loopback_host(const char *url)
 	h += 3;
 	return strncmp(h, "127.0.0.1", 9) == 0 || strncmp(h, "localhost",
 	    9) == 0 || strncmp(h, "[::1]", 5) == 0;
-}
-
-static void
-error_reply(struct evhttp_request *req, int status, const char *code,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* An OpenAI-style error: tools show its message. */
-static void
-error_reply(struct evhttp_request *req, int status, const char *code,
-    const char *fmt, ...)
-{
-	char msg[768], *s;
-	struct evbuffer *b;
-	va_list ap;
-	json_t *e;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	e = json_pack("{s:{s:s,s:s,s:n,s:s}}", "error", "message", msg, "type",
-	    "cloister_verification_failed", "param", "code", code);
-	s = e != NULL ? json_dumps(e, JSON_COMPACT) : NULL;
-	if ((b = evbuffer_new()) != NULL && s != NULL &&
-	    evbuffer_add(b, s, strlen(s)) == 0) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
-		evhttp_send_reply(req, status, NULL, b);
-	} else
-		evhttp_send_error(req, 500, NULL);
-	if (b != NULL)
-		evbuffer_free(b);
-	free(s);
-	json_decref(e);
 }
 
 static void
@@ -206,8 +174,8 @@ reply_whole(struct xfer *x)
 	    sizeof(why)) != 0) {
 		fail_note(x->p, "%s %s: %s; the answer was withheld",
 		    x->request_id, evhttp_request_get_uri(x->req), why);
-		error_reply(x->req, 502, "receipt_invalid", "cloister proxy: "
-		    "%s; the answer was withheld", why);
+		gw_error(x->req, 502, FAILED, "receipt_invalid",
+		    "cloister proxy: %s; the answer was withheld", why);
 		return;
 	}
 	if (x->inference && x->status == 200)
@@ -349,11 +317,11 @@ on_done(void *arg, CURLcode cc)
 		snprintf(x->p->reason, sizeof(x->p->reason), "the gateway "
 		    "presented another TLS key than the verified one");
 		fail_note(x->p, "%s", x->p->reason);
-		error_reply(x->req, 502, "tls_key_changed", "cloister proxy: "
-		    "%s; nothing was sent", x->p->reason);
+		gw_error(x->req, 502, FAILED, "tls_key_changed",
+		    "cloister proxy: %s; nothing was sent", x->p->reason);
 	} else if (cc != CURLE_OK)
-		error_reply(x->req, 502, "upstream_unavailable", "cloister "
-		    "proxy: the gateway cannot be reached: %s",
+		gw_error(x->req, 502, FAILED, "upstream_unavailable",
+		    "cloister proxy: the gateway cannot be reached: %s",
 		    curl_easy_strerror(cc));
 	else
 		reply_whole(x);
@@ -505,8 +473,8 @@ forward(struct proxy *p, struct evhttp_request *req, const char *uri,
 		curl_easy_setopt(x->e, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)x->body_len);
 	} else if (cmd != EVHTTP_REQ_GET) {
-		error_reply(req, 405, "method", "cloister proxy forwards GET "
-		    "and POST");
+		gw_error(req, 405, FAILED, "method",
+		    "cloister proxy forwards GET and POST");
 		x->req = NULL;
 		xfer_free(x);
 		return;
@@ -525,7 +493,7 @@ forward(struct proxy *p, struct evhttp_request *req, const char *uri,
  fail:
 	x->req = NULL;
 	xfer_free(x);
-	error_reply(req, 500, "internal", "cloister proxy: out of memory");
+	gw_error(req, 500, FAILED, "internal", "cloister proxy: out of memory");
 }
 
 /* ---- the local side ------------------------------------------------------- */
@@ -533,10 +501,8 @@ forward(struct proxy *p, struct evhttp_request *req, const char *uri,
 static void
 status(struct proxy *p, struct evhttp_request *req)
 {
-	struct evbuffer *b = evbuffer_new();
 	char pub[129], spki[65];
 	json_t *o;
-	char *s;
 
 	util_hex_encode(p->pub, 64, pub);
 	util_hex_encode(p->spki, 32, spki);
@@ -552,17 +518,7 @@ status(struct proxy *p, struct evhttp_request *req)
 	    p->last_failure, "reverify_s", (json_int_t)p->o->reverify_s);
 	if (o != NULL)
 		json_object_set_new(o, "verify_ms", json_real(p->verify_ms));
-	s = o != NULL ? json_dumps(o, JSON_INDENT(2)) : NULL;
-	if (b != NULL && s != NULL && evbuffer_add(b, s, strlen(s)) == 0) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Content-Type", "application/json");
-		evhttp_send_reply(req, 200, NULL, b);
-	} else
-		evhttp_send_error(req, 500, NULL);
-	if (b != NULL)
-		evbuffer_free(b);
-	free(s);
-	json_decref(o);
+	gw_send_json(req, 200, o, JSON_INDENT(2));
 }
 
 static void
@@ -574,8 +530,8 @@ route(struct evhttp_request *req, void *arg)
 	    req));
 
 	if (path == NULL || uri == NULL || uri[0] != '/') {
-		error_reply(req, 400, "bad_request", "cloister proxy: a path, "
-		    "please");
+		gw_error(req, 400, FAILED, "bad_request",
+		    "cloister proxy: a path, please");
 		return;
 	}
 	if (strcmp(path, "/cloister/status") == 0) {
@@ -583,8 +539,9 @@ route(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (!p->verified && proxy_verify(p) != 0) {
-		error_reply(req, 502, "gateway_not_verified", "cloister proxy: "
-		    "the gateway is not verified, nothing was sent: %s",
+		gw_error(req, 502, FAILED, "gateway_not_verified",
+		    "cloister proxy: the gateway is not verified, nothing was "
+		    "sent: %s",
 		    p->reason);
 		return;
 	}

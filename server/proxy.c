@@ -156,10 +156,8 @@ check_receipt(struct xfer *x, char *why, size_t whylen)
 }
 
 static void
-copy_header(struct xfer *x, struct evkeyvalq *out, const char *name,
-    const char *value)
+copy_header(struct evkeyvalq *out, const char *name, const char *value)
 {
-	(void)x;
 	if (value != NULL && value[0] != '\0')
 		evhttp_add_header(out, name, value);
 }
@@ -180,10 +178,10 @@ reply_whole(struct xfer *x)
 	}
 	if (x->inference && x->status == 200)
 		x->p->passed++;
-	copy_header(x, h, "Content-Type", x->ctype);
-	copy_header(x, h, "Cloister-Receipt", x->receipt);
-	copy_header(x, h, "Cloister-Request-Id", x->request_id);
-	copy_header(x, h, "Cloister-Verified", x->inference && x->status ==
+	copy_header(h, "Content-Type", x->ctype);
+	copy_header(h, "Cloister-Receipt", x->receipt);
+	copy_header(h, "Cloister-Request-Id", x->request_id);
+	copy_header(h, "Cloister-Verified", x->inference && x->status ==
 	    200 ? "receipt" : NULL);
 	evhttp_send_reply(x->req, (int)x->status, NULL, x->resp);
 }
@@ -232,9 +230,9 @@ start_stream(struct xfer *x)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(x->req);
 
-	copy_header(x, h, "Content-Type", x->ctype);
-	copy_header(x, h, "Cache-Control", "no-cache");
-	copy_header(x, h, "Cloister-Request-Id", x->request_id);
+	copy_header(h, "Content-Type", x->ctype);
+	copy_header(h, "Cache-Control", "no-cache");
+	copy_header(h, "Cloister-Request-Id", x->request_id);
 	evhttp_send_reply_start(x->req, (int)x->status, NULL);
 	x->started = 1;
 }

@@ -406,17 +406,6 @@ crypto_ecdsa_p384_verify(const struct ec_pubkey *k, const void *msg,
 	    sizeof(md), sig, P384_COORD_LEN);
 }
 
-/*
- * The signing context is made once with the key: OpenSSL 3 fetches the
- * algorithm and exports the key to its provider for every new context,
- * which costs more than the signature itself on a gateway that signs a
- * receipt per request.  So one thread signs with a key at a time.
- */
-struct ec_privkey {
-	EVP_PKEY	*pkey;
-	EVP_PKEY_CTX	*sctx;	/* sign, SHA-256 digests */
-};
-
 int
 crypto_p256_generate(struct ec_privkey **out)
 {
@@ -443,6 +432,7 @@ crypto_privkey_free(struct ec_privkey *k)
 {
 	if (k == NULL)
 		return;
+	presign_stop(k->pre);
 	EVP_PKEY_CTX_free(k->sctx);
 	EVP_PKEY_free(k->pkey);	/* OpenSSL clears the scalar */
 	free(k);
@@ -490,9 +480,23 @@ crypto_ecdsa_p256_sign(const struct ec_privkey *k, const void *msg,
 
 	if ((r = crypto_sha256(msg, len, dg)) != 0)
 		return r;
+	if (k->pre != NULL && presign_sign(k->pre, dg, sig) == 0)
+		return 0;
 	if (EVP_PKEY_sign(k->sctx, der, &dlen, dg, sizeof(dg)) != 1)
 		return CLOISTER_ERR_INTERNAL;
 	return der_to_raw(der, dlen, sig, P256_COORD_LEN);
+}
+
+int
+crypto_p256_presign(struct ec_privkey *k, size_t depth)
+{
+	return presign_start(k, depth);
+}
+
+size_t
+crypto_p256_presigned(const struct ec_privkey *k)
+{
+	return k->pre != NULL ? presign_ready(k->pre) : 0;
 }
 
 int

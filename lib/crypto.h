@@ -69,6 +69,14 @@ int	crypto_p256_privkey_pub_raw(const struct ec_privkey *k,
 int	crypto_ecdsa_p256_sign(const struct ec_privkey *k, const void *msg,
 	    size_t len, uint8_t sig[CRYPTO_P256_RAW_SIG_LEN]);
 
+/* Make the per-signature secrets of up to depth later signatures ahead,
+ * on a thread of the key's own, so that a signature costs a few
+ * multiplications instead of a point multiplication (crypto_presign.c);
+ * signatures stay valid and random when the pool runs dry.  How many are
+ * ready now, for tests. */
+int	crypto_p256_presign(struct ec_privkey *k, size_t depth);
+size_t	crypto_p256_presigned(const struct ec_privkey *k);
+
 /* SHA-256 of the SubjectPublicKeyInfo (DER) of the first certificate in
  * a PEM text: what an attested TLS key is bound by. */
 int	crypto_spki_sha256_pem(const char *pem, size_t len, uint8_t out[32]);

@@ -53,6 +53,18 @@ identity_public(const struct identity *id, uint8_t pub[IDENTITY_PUB_LEN])
 }
 
 int
+identity_presign(struct identity *id, size_t depth)
+{
+	return crypto_p256_presign(id->key, depth);
+}
+
+size_t
+identity_presigned(const struct identity *id)
+{
+	return crypto_p256_presigned(id->key);
+}
+
+int
 identity_sign(const struct identity *id, const void *msg, size_t len,
     uint8_t sig[IDENTITY_SIG_LEN])
 {

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cloister/error.h"
 #include "crypto.h"
@@ -102,6 +103,49 @@ test_key_signs(void **state)
 	identity_free(NULL);
 }
 
+/*
+ * Signatures from secrets made ahead verify like any other, never share
+ * an r (a shared k gives the key away), and keep coming, the slow way,
+ * when signing outruns the pool.
+ */
+static void
+test_presigned(void **state)
+{
+	enum { N = 300, DEPTH = 16 };
+	static uint8_t rs[N][32];
+	struct identity *a;
+	struct ec_pubkey *pk;
+	uint8_t pa[64], sig[64], msg[8];
+	int waited = 0;
+
+	(void)state;
+	assert_int_equal(identity_new(&a), 0);
+	assert_int_equal(identity_presign(a, 1), CLOISTER_ERR_INVALID_ARG);
+	assert_int_equal(identity_presign(a, DEPTH), 0);
+	assert_int_equal(identity_presign(a, DEPTH), 0);	/* once */
+	identity_public(a, pa);
+	assert_int_equal(crypto_p256_pubkey_from_raw(pa, &pk), 0);
+	while (identity_presigned(a) < DEPTH && waited++ < 5000)
+		usleep(1000);
+	assert_int_equal(identity_presigned(a), DEPTH);
+	for (int i = 0; i < N; i++) {
+		memcpy(msg, &i, sizeof(i));
+		memset(msg + sizeof(i), 0x5a, sizeof(msg) - sizeof(i));
+		assert_int_equal(identity_sign(a, msg, sizeof(msg), sig), 0);
+		assert_int_equal(crypto_ecdsa_p256_verify(pk, msg,
+		    sizeof(msg), sig), 0);
+		msg[0] ^= 1;
+		assert_int_not_equal(crypto_ecdsa_p256_verify(pk, msg,
+		    sizeof(msg), sig), 0);
+		memcpy(rs[i], sig, 32);
+		for (int j = 0; j < i; j++)
+			assert_memory_not_equal(rs[i], rs[j], 32);
+	}
+	assert_true(identity_presigned(a) <= DEPTH);
+	crypto_pubkey_free(pk);
+	identity_free(a);	/* stops the thread, clears the pool */
+}
+
 int
 main(void)
 {
@@ -109,6 +153,7 @@ main(void)
 		cmocka_unit_test(test_known_answers),
 		cmocka_unit_test(test_every_field_counts),
 		cmocka_unit_test(test_key_signs),
+		cmocka_unit_test(test_presigned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include "ledger.h"
 
 #define GW_NONCE_MAX	128	/* Cloister-Nonce header, printable */
+#define GW_EASY_POOL	64	/* idle libcurl handles kept */
 
 enum gw_endpoint {
 	GW_EP_CHAT = 0,
@@ -68,6 +69,11 @@ struct gw {
 	struct event	*mcp_tick;	/* audit checkpoints */
 	struct console	*console;	/* NULL: console.enabled false */
 	char		*api_keys[GW_BACKENDS_MAX];
+	/* upstream.c: each backend's request headers, built once, and easy
+	 * handles kept for the next transfer (CURL *) */
+	struct curl_slist *up_headers[GW_BACKENDS_MAX];
+	void		*easy_pool[GW_EASY_POOL];
+	size_t		 neasy;
 };
 
 struct gw_req {
@@ -98,8 +104,7 @@ struct gw_req {
 	/* openai-compatible upstreams (upstream.c) */
 	void		*easy;		/* CURL * */
 	struct curlev_xfer xfer;
-	struct curl_slist *up_headers;
-	char		*up_body;
+	char		*up_body;	/* NULL: the client's body as it came */
 	size_t		 up_len;
 	struct evbuffer	*up_buf;	/* response bytes not yet handled */
 	long		 up_status;

@@ -619,16 +619,25 @@ reply_stream(struct gw_req *r)
 
 /* ---- entry ----------------------------------------------------------------- */
 
+/* Request ids from a pool of random bytes drawn a few kilobytes at a time:
+ * one draw from OpenSSL's generator costs more than the rest of an id. */
 static int
 new_id(char out[LEDGER_ID_MAX])
 {
-	uint8_t b[12];
-	char hex[25];
+	enum { ID_BYTES = 12 };
+	static uint8_t pool[ID_BYTES * 256];
+	static size_t used = sizeof(pool);
+	char hex[2 * ID_BYTES + 1];
 	int r;
 
-	if ((r = crypto_random(b, sizeof(b))) != 0)
-		return r;
-	util_hex_encode(b, sizeof(b), hex);
+	if (used == sizeof(pool)) {
+		if ((r = crypto_random(pool, sizeof(pool))) != 0)
+			return r;
+		used = 0;
+	}
+	util_hex_encode(pool + used, ID_BYTES, hex);
+	util_wipe(pool + used, ID_BYTES);
+	used += ID_BYTES;
 	snprintf(out, LEDGER_ID_MAX, "req_%s", hex);
 	return 0;
 }

@@ -71,14 +71,50 @@ load_key(const struct gw_backend *b, char *why, size_t whylen)
 	return k;
 }
 
+/* What every request to a backend carries: made once, not per request. */
+static struct curl_slist *
+backend_headers(const char *key)
+{
+	struct curl_slist *h, *n;
+	char auth[KEY_FILE_MAX + 32];
+
+	if ((h = curl_slist_append(NULL, "Content-Type: application/json")) ==
+	    NULL)
+		return NULL;
+	if (*key != '\0') {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+		n = curl_slist_append(h, auth);
+		util_wipe(auth, sizeof(auth));
+		if (n == NULL) {
+			curl_slist_free_all(h);
+			return NULL;
+		}
+	}
+	return h;
+}
+
+static void
+headers_free(struct curl_slist *h)
+{
+	for (struct curl_slist *n = h; n != NULL; n = n->next)
+		util_wipe(n->data, strlen(n->data));
+	curl_slist_free_all(h);
+}
+
 int
 gw_upstream_init(struct gw *gw, char *why, size_t whylen)
 {
-	for (size_t i = 0; i < gw->cfg.nbackends; i++)
-		if (gw->cfg.backends[i].type == GW_BACKEND_OPENAI &&
-		    (gw->api_keys[i] = load_key(&gw->cfg.backends[i], why,
+	for (size_t i = 0; i < gw->cfg.nbackends; i++) {
+		if (gw->cfg.backends[i].type != GW_BACKEND_OPENAI)
+			continue;
+		if ((gw->api_keys[i] = load_key(&gw->cfg.backends[i], why,
 		    whylen)) == NULL)
 			return CLOISTER_ERR_CONFIG;
+		if ((gw->up_headers[i] = backend_headers(gw->api_keys[i])) ==
+		    NULL)
+			return util_fail(CLOISTER_ERR_ALLOC, why, whylen,
+			    "out of memory");
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    curlev_new(gw->base, &gw->curl) != 0)
 		return util_fail(CLOISTER_ERR_ALLOC, why, whylen, "libcurl "
@@ -89,27 +125,47 @@ gw_upstream_init(struct gw *gw, char *why, size_t whylen)
 void
 gw_upstream_free(struct gw *gw)
 {
-	for (size_t i = 0; i < GW_BACKENDS_MAX; i++)
+	for (size_t i = 0; i < GW_BACKENDS_MAX; i++) {
 		if (gw->api_keys[i] != NULL) {
 			util_wipe(gw->api_keys[i], strlen(gw->api_keys[i]));
 			free(gw->api_keys[i]);
 		}
+		headers_free(gw->up_headers[i]);
+	}
+	while (gw->neasy > 0)
+		curl_easy_cleanup(gw->easy_pool[--gw->neasy]);
 	curlev_free(gw->curl);
 	curl_global_cleanup();
 }
 
 /* ---- one transfer -------------------------------------------------------- */
 
+/* A handle's connection stays in the multi's pool either way; keeping
+ * the handle saves allocating and initialising the next one. */
+static CURL *
+easy_get(struct gw *gw)
+{
+	return gw->neasy > 0 ? gw->easy_pool[--gw->neasy] : curl_easy_init();
+}
+
+static void
+easy_put(struct gw *gw, CURL *e)
+{
+	curl_easy_reset(e);
+	if (gw->neasy < GW_EASY_POOL)
+		gw->easy_pool[gw->neasy++] = e;
+	else
+		curl_easy_cleanup(e);
+}
+
 static void
 xfer_free(struct gw_req *r)
 {
 	if (r->easy != NULL) {
 		curl_multi_remove_handle(curlev_multi(r->gw->curl), r->easy);
-		curl_easy_cleanup(r->easy);
+		easy_put(r->gw, r->easy);
 		r->easy = NULL;
 	}
-	curl_slist_free_all(r->up_headers);
-	r->up_headers = NULL;
 	if (r->up_body != NULL) {
 		util_wipe(r->up_body, r->up_len);
 		free(r->up_body);
@@ -334,60 +390,56 @@ xfer_done(void *arg, CURLcode cc)
 	done(arg, cc);
 }
 
-/* The client's request, with usage always asked of a stream. */
-static char *
+/* A stream's request, with usage always asked for; a whole answer's goes
+ * as the client sent it. */
+static int
 upstream_body(struct gw_req *r, json_t *req)
 {
-	json_t *o = json_deep_copy(req), *so;
-	char *s;
+	json_t *so;
 
-	if (o == NULL)
-		return NULL;
-	if (r->stream) {
-		so = json_object_get(o, "stream_options");
-		if (!json_is_object(so)) {
-			so = json_object();
-			json_object_set_new(o, "stream_options", so);
-		}
-		json_object_set_new(so, "include_usage", json_true());
+	if (!r->stream)
+		return 0;
+	so = json_object_get(req, "stream_options");
+	if (!json_is_object(so)) {
+		so = json_object();
+		if (json_object_set_new(req, "stream_options", so) != 0)
+			return CLOISTER_ERR_ALLOC;
 	}
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
+	if (json_object_set_new(so, "include_usage", json_true()) != 0 ||
+	    (r->up_body = json_dumps(req, JSON_COMPACT)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	r->up_len = strlen(r->up_body);
+	return 0;
 }
 
 static int
 setup(struct gw_req *r, json_t *req)
 {
 	const struct gw_backend *b = r->backend;
-	const char *key = r->gw->api_keys[r->model->backend];
-	char url[GW_PATH_MAX + 32], auth[KEY_FILE_MAX + 32];
+	char url[GW_PATH_MAX + 32];
 	CURL *e;
 
 	snprintf(url, sizeof(url), "%s%s", b->base_url, ep_path[r->ep]);
-	if ((r->up_body = upstream_body(r, req)) == NULL ||
+	if (upstream_body(r, req) != 0 ||
 	    (r->up_buf = evbuffer_new()) == NULL ||
 	    (r->stream && crypto_sha256_begin(&r->resp_hash) != 0) ||
-	    (r->easy = e = curl_easy_init()) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	r->up_len = strlen(r->up_body);
-	r->up_headers = curl_slist_append(NULL,
-	    "Content-Type: application/json");
-	if (key != NULL && *key != '\0') {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
-		r->up_headers = curl_slist_append(r->up_headers, auth);
-		util_wipe(auth, sizeof(auth));
-	}
-	if (r->up_headers == NULL)
+	    (r->easy = e = easy_get(r->gw)) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->up_headers);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->up_body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)r->up_len);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER,
+	    r->gw->up_headers[r->model->backend]);
+	if (r->up_body != NULL) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->up_body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)r->up_len);
+	} else {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)r->body_len);
+	}
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
 	r->xfer.done = xfer_done;

@@ -16,7 +16,10 @@
  * signatures can share one, and every pair is cleared when used or when
  * the pool is stopped.
  */
+#define _GNU_SOURCE	/* SCHED_IDLE */
 #define OPENSSL_API_COMPAT 10101	/* EC_KEY, ECDSA_do_sign_ex */
+
+#include <sched.h>
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -58,9 +61,13 @@ static void *
 filler(void *arg)
 {
 	struct presign *p = arg;
+	struct sched_param sp = { .sched_priority = 0 };
 	BIGNUM *kinv, *r;
 	int ok;
 
+	/* Only a CPU with nothing else to do fills the pool: a request never
+	 * waits behind it, and a saturated gateway signs the ordinary way. */
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
 		if (p->n > p->depth / 2) {

@@ -5,6 +5,7 @@
  * commits, never the database's consistency.  Every statement is prepared
  * once; every change that touches two rows is one transaction.
  */
+#define _GNU_SOURCE	/* reallocarray */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "crypto.h"
 #include "ledger.h"
 #include "ledger_int.h"
+#include "ledger_journal.h"
 #include "util.h"
 
 #define BUSY_TIMEOUT_MS	5000
@@ -60,6 +62,13 @@ static const char schema_v2[] =
     "CREATE INDEX requests_started ON requests(started);"
     "CREATE INDEX topups_time ON topups(time);";
 
+/* v3: how far the settlement journal is applied (ledger_journal.h). */
+static const char schema_v3[] =
+    "CREATE TABLE journal_state ("
+    " id INTEGER PRIMARY KEY CHECK (id = 0),"
+    " applied INTEGER NOT NULL CHECK (applied >= 0));"
+    "INSERT INTO journal_state VALUES (0, 0);";
+
 enum stmt {
 	S_BEGIN,
 	S_COMMIT,
@@ -89,8 +98,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "revoked = 0",
 	[S_KEY_LIST] = "SELECT " KEY_COLS " FROM keys ORDER BY created, id",
 	[S_KEY_GET] = "SELECT " KEY_COLS " FROM keys WHERE id = ?",
-	[S_KEY_AUTH] = "SELECT " KEY_COLS " FROM keys WHERE hash = ? AND "
-	    "revoked = 0",
+	/* One statement, one snapshot: the balance and how much of the
+	 * journal it includes. */
+	[S_KEY_AUTH] = "SELECT " KEY_COLS ", (SELECT applied FROM "
+	    "journal_state) FROM keys WHERE hash = ? AND revoked = 0",
 	[S_TOPUP_INSERT] = "INSERT INTO topups (key_id, amount, time) "
 	    "VALUES (?, ?, ?)",
 	[S_CREDITS_ADD] = "UPDATE keys SET credits = credits + ? WHERE id = ? "
@@ -117,11 +128,21 @@ struct hold {
 	int64_t		 started;
 };
 
+/* A charge in the journal the database may not hold yet (server only). */
+struct unapplied {
+	uint64_t	 seq;
+	char		 key_id[LEDGER_ID_MAX];
+	int64_t		 cost;
+};
+
 struct ledger {
 	sqlite3		*db;
 	sqlite3_stmt	*st[S_COUNT];
 	struct hold	*holds;
 	size_t		 nholds, capholds;
+	struct journal	*journal;	/* server: settling appends to it */
+	struct unapplied *un;		/* seq order */
+	size_t		 nun, capun;
 	/* The server's WAL checkpointer: its own connection and thread, so
 	 * that copying the log into the database (and its fsync) never
 	 * happens on a request's path. */
@@ -252,8 +273,10 @@ migrate(struct ledger *l, char *why, size_t whylen)
 		r = sqlite3_exec(l->db, schema_v1, NULL, NULL, &err);
 	if (r == SQLITE_OK && version < 2)
 		r = sqlite3_exec(l->db, schema_v2, NULL, NULL, &err);
+	if (r == SQLITE_OK && version < 3)
+		r = sqlite3_exec(l->db, schema_v3, NULL, NULL, &err);
 	if (r == SQLITE_OK)
-		r = sqlite3_exec(l->db, "PRAGMA user_version = 2; COMMIT", NULL,
+		r = sqlite3_exec(l->db, "PRAGMA user_version = 3; COMMIT", NULL,
 		    NULL, &err);
 	if (r != SQLITE_OK) {
 		util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: migrating the "
@@ -297,6 +320,7 @@ recover(struct ledger *l, int64_t now, char *why, size_t whylen)
 sqlite3 *
 ledger_db(struct ledger *l)
 {
+	journal_flush(l->journal);
 	return l->db;
 }
 
@@ -305,6 +329,8 @@ ledger_close(struct ledger *l)
 {
 	if (l == NULL)
 		return;
+	journal_close(l->journal);	/* applies what is left */
+	free(l->un);
 	if (l->ckpt_running) {
 		pthread_mutex_lock(&l->ckpt_lock);
 		l->ckpt_stop = 1;
@@ -355,6 +381,9 @@ ledger_open(const char *path, unsigned flags, int64_t now,
 			    "%s", sqlite3_errmsg(l->db));
 			goto bad;
 		}
+	if ((r = journal_open(path, l->db, (flags & LEDGER_SERVER) != 0,
+	    &l->journal, why, whylen)) != 0)
+		goto bad;
 	if ((flags & LEDGER_SERVER) && ((r = recover(l, now, why,
 	    whylen)) != 0 || (r = start_checkpointer(l, path)) != 0))
 		goto bad;
@@ -457,9 +486,11 @@ int
 ledger_key_list(struct ledger *l, struct ledger_key *out, size_t max,
     size_t *n)
 {
-	sqlite3_stmt *p = stmt(l, S_KEY_LIST);
+	sqlite3_stmt *p;
 	int rc;
 
+	journal_flush(l->journal);
+	p = stmt(l, S_KEY_LIST);
 	*n = 0;
 	while ((rc = sqlite3_step(p)) == SQLITE_ROW && *n < max)
 		read_key(p, &out[(*n)++]);
@@ -470,10 +501,27 @@ ledger_key_list(struct ledger *l, struct ledger_key *out, size_t max,
 int
 ledger_key_get(struct ledger *l, const char *id, struct ledger_key *out)
 {
-	sqlite3_stmt *p = stmt(l, S_KEY_GET);
+	sqlite3_stmt *p;
 
+	journal_flush(l->journal);
+	p = stmt(l, S_KEY_GET);
 	sqlite3_bind_text(p, 1, id, -1, SQLITE_TRANSIENT);
 	return one_key(p, out);
+}
+
+/* Forget the charges the database holds now: every later snapshot has
+ * them. */
+static void
+prune(struct ledger *l, uint64_t applied)
+{
+	size_t i = 0;
+
+	while (i < l->nun && l->un[i].seq <= applied)
+		i++;
+	if (i > 0) {
+		memmove(l->un, l->un + i, (l->nun - i) * sizeof(*l->un));
+		l->nun -= i;
+	}
 }
 
 int
@@ -482,17 +530,31 @@ ledger_key_auth(struct ledger *l, const char *key, size_t len,
 {
 	uint8_t hash[CRYPTO_SHA256_LEN];
 	sqlite3_stmt *p;
-	int r;
+	uint64_t applied;
+	int r, rc;
 
 	if (len < sizeof(LEDGER_KEY_PREFIX) || len >= LEDGER_KEY_MAX ||
 	    memcmp(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1) != 0)
 		return CLOISTER_ERR_AUTH;
 	if ((r = crypto_sha256(key, len, hash)) != 0)
 		return r;
+	if (l->journal != NULL)
+		prune(l, journal_applied(l->journal));
 	p = stmt(l, S_KEY_AUTH);
 	sqlite3_bind_blob(p, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
-	r = one_key(p, out);
-	return r == CLOISTER_ERR_NOT_FOUND ? CLOISTER_ERR_AUTH : r;
+	if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		read_key(p, out);
+		/* Charges journaled but not in this snapshot. */
+		applied = (uint64_t)sqlite3_column_int64(p, 7);
+		for (size_t i = 0; i < l->nun; i++)
+			if (l->un[i].seq > applied &&
+			    strcmp(l->un[i].key_id, out->id) == 0)
+				out->credits -= l->un[i].cost;
+		r = 0;
+	} else
+		r = rc == SQLITE_DONE ? CLOISTER_ERR_AUTH : CLOISTER_ERR_DB;
+	sqlite3_reset(p);
+	return r;
 }
 
 int
@@ -610,6 +672,48 @@ insert_request(struct ledger *l, const struct hold *h,
 	return step_done(p);
 }
 
+/* The server's settlement: one write to the journal, applied later. */
+static int
+journal_settle(struct ledger *l, const struct hold *h,
+    const struct ledger_usage *u, int64_t cost, const char *status,
+    const char *receipt, int64_t now)
+{
+	struct unapplied *un;
+	struct jrec j;
+	int r;
+
+	if (l->nun == l->capun) {
+		size_t cap = l->capun == 0 ? 256 : 2 * l->capun;
+
+		if ((un = reallocarray(l->un, cap, sizeof(*un))) == NULL)
+			return CLOISTER_ERR_ALLOC;
+		l->un = un;
+		l->capun = cap;
+	}
+	memset(&j, 0, sizeof(j));
+	j.confidential = h->confidential;
+	j.reserved = h->amount;
+	if (u != NULL)
+		j.usage = *u;
+	j.cost = cost;
+	j.started = h->started;
+	j.finished = now;
+	snprintf(j.req_id, sizeof(j.req_id), "%s", h->req_id);
+	snprintf(j.key_id, sizeof(j.key_id), "%s", h->key_id);
+	snprintf(j.model, sizeof(j.model), "%s", h->model);
+	snprintf(j.backend, sizeof(j.backend), "%s", h->backend);
+	snprintf(j.status, sizeof(j.status), "%s", status);
+	j.receipt = receipt;
+	j.receipt_len = receipt != NULL ? strlen(receipt) : 0;
+	if ((r = journal_append(l->journal, &j)) != 0)
+		return r;
+	un = &l->un[l->nun++];
+	un->seq = j.seq;
+	memcpy(un->key_id, j.key_id, sizeof(un->key_id));
+	un->cost = cost;
+	return 0;
+}
+
 int
 ledger_settle(struct ledger *l, const char *req_id,
     const struct ledger_usage *u, int64_t cost, const char *status,
@@ -632,6 +736,13 @@ ledger_settle(struct ledger *l, const char *req_id,
 	/* Never more than was held: the worst case was computed up front. */
 	if (cost > h.amount)
 		cost = h.amount;
+	if (l->journal != NULL) {
+		if ((r = journal_settle(l, &h, u, cost, status, receipt,
+		    now)) != 0)
+			return r;
+		l->holds[i] = l->holds[--l->nholds];
+		return 0;
+	}
 	if (receipt != NULL && (r = crypto_sha256(receipt, strlen(receipt),
 	    receipt_sha256)) != 0)
 		return r;
@@ -662,11 +773,13 @@ int
 ledger_receipt_get(struct ledger *l, const char *req_id, const char *key_id,
     char **jws)
 {
-	sqlite3_stmt *p = stmt(l, S_RECEIPT_GET);
+	sqlite3_stmt *p;
 	const unsigned char *t;
 	int rc, r = 0;
 
 	*jws = NULL;
+	journal_flush(l->journal);
+	p = stmt(l, S_RECEIPT_GET);
 	sqlite3_bind_text(p, 1, req_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(p, 2, key_id, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(p);

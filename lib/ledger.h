@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEDGER_SCHEMA_VERSION	2
+#define LEDGER_SCHEMA_VERSION	3
 #define LEDGER_KEY_PREFIX	"sk-clo-"
 #define LEDGER_KEY_MAX		64	/* "sk-clo-" + 43 base64url + NUL */
 #define LEDGER_ID_MAX		40	/* "key_" + 16 hex, "req_" + 24 hex */

@@ -221,6 +221,18 @@ await expectError(() => empty.chat.completions.create({ model: 'mock-small',
 	    Number(row[2]) === 3 + tokens, `disconnect: charged ${row.join(' ')}`);
 }
 
+// The database holds a settlement at most 50 ms after its answer (the
+// gateway journals it first): read until pred holds, or 2 s have passed.
+async function dbUntil(sql, pred) {
+	let out = '';
+	for (let i = 0; i < 40; i++) {
+		out = execFileSync('sqlite3', [STATE_DB, sql]).toString().trim();
+		if (pred(out)) break;
+		await new Promise((r) => setTimeout(r, 50));
+	}
+	return out;
+}
+
 // ---- credits under concurrency: 200 at once against exactly 50 -------------
 {
 	const exact = new OpenAI({ baseURL: `${BASE_URL}/v1`,
@@ -233,9 +245,9 @@ await expectError(() => empty.chat.completions.create({ model: 'mock-small',
 	    r.reason?.status === 402).length;
 	ok(won === 50 && paid === 150, `concurrency: ${won} succeeded, ${paid} ` +
 	    'refused with 402 (want 50 and 150)');
-	const bal = execFileSync('sqlite3', [STATE_DB, 'SELECT credits || " " || ' +
+	const bal = await dbUntil('SELECT credits || " " || ' +
 	    `(SELECT SUM(cost) FROM requests WHERE key_id = keys.id) FROM keys ` +
-	    `WHERE id = '${process.env.KEY_EXACT_ID}'`]).toString().trim();
+	    `WHERE id = '${process.env.KEY_EXACT_ID}'`, (b) => b === '0 500');
 	ok(bal === '0 500', `concurrency: balance ends at 0 with 500 charged (${bal})`);
 }
 
@@ -287,11 +299,12 @@ for (const includeUsage of [false, true]) {
 	await expectError(() => client.chat.completions.create({
 	    model: 'down-model', messages: [{ role: 'user', content: 'x' }] }),
 	    502, 'upstream down');
-	// Each failure was settled (refunded) before its answer left.
-	const failed = execFileSync('sqlite3', [STATE_DB, 'SELECT count(*) || " " ' +
+	// Each failure was settled (refunded, in the journal) before its answer
+	// left; the database has it within 50 ms.
+	const failed = await dbUntil('SELECT count(*) || " " ' +
 	    '|| SUM(cost) || " " || group_concat(DISTINCT status) FROM requests ' +
-	    'WHERE model IN (\'up-400\', \'up-500\', \'down-model\')'])
-	    .toString().trim();
+	    'WHERE model IN (\'up-400\', \'up-500\', \'down-model\')',
+	    (f) => f === '3 0 failed');
 	ok(failed === '3 0 failed', `upstream failures charge nothing (${failed})`);
 	const emb = await client.embeddings.create({ model: 'up-embed',
 	    input: 'x', encoding_format: 'float' });

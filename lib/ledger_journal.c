@@ -1,0 +1,695 @@
+/*
+ * Settlement journal records (ledger_journal.h): encoded by the gateway's
+ * thread, decoded when a journal is applied after a crash.  The decoder
+ * reads untrusted bytes (a file anyone with the state directory could
+ * have altered): every length is checked against what is left and
+ * against its field's limit before it is used.
+ */
+#define _GNU_SOURCE	/* reallocarray */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "cloister/error.h"
+#include "crypto.h"
+#include "ledger_journal.h"
+#include "util.h"
+
+#define JOURNAL_APPLY_MS	50	/* at most this late in the database */
+#define JOURNAL_BATCH		512	/* or sooner, this many at a time */
+#define JOURNAL_FLUSH_S		5
+#define JOURNAL_BUSY_MS		5000
+#define JOURNAL_FILE_MAX	(1024u * 1024 * 1024)
+
+#define HEAD_LEN	8	/* length, CRC */
+#define FIXED_LEN	(8 + 1 + 9 * 8)
+
+/* CRC-32C (Castagnoli), reflected, table built on first use. */
+static uint32_t crc_table[256];
+
+static void
+crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+static uint32_t
+crc32c(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+
+	if (crc_table[1] == 0)
+		crc_init();
+	while (n-- > 0)
+		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void
+put_u64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t
+get_u32(const uint8_t *p)
+{
+	uint32_t v = 0;
+
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t
+get_u64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int
+put_str(uint8_t *buf, size_t cap, size_t *off, const char *s, size_t n)
+{
+	if (cap - *off < 4 + n)
+		return -1;
+	put_u32(buf + *off, (uint32_t)n);
+	memcpy(buf + *off + 4, s, n);
+	*off += 4 + n;
+	return 0;
+}
+
+size_t
+jrec_encode(const struct jrec *r, uint8_t *buf, size_t cap)
+{
+	const char *s[] = { r->req_id, r->key_id, r->model, r->backend,
+		r->status };
+	const int64_t v[] = { r->reserved, r->usage.prompt_tokens,
+		r->usage.completion_tokens, r->usage.cached_tokens, r->cost,
+		r->started, r->finished, r->usage.latency_us };
+	size_t off = HEAD_LEN + FIXED_LEN;
+
+	if (cap > JREC_MAX)
+		cap = JREC_MAX;
+	if (cap < off || r->receipt_len > JREC_RECEIPT_MAX ||
+	    (r->receipt_len > 0 && r->receipt == NULL))
+		return 0;
+	put_u64(buf + HEAD_LEN, r->seq);
+	buf[HEAD_LEN + 8] = r->confidential != 0;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		put_u64(buf + HEAD_LEN + 9 + 8 * i, (uint64_t)v[i]);
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if (put_str(buf, cap, &off, s[i], strlen(s[i])) != 0)
+			return 0;
+	if (put_str(buf, cap, &off, r->receipt != NULL ? r->receipt : "",
+	    r->receipt_len) != 0)
+		return 0;
+	put_u32(buf, (uint32_t)(off - HEAD_LEN));
+	put_u32(buf + 4, crc32c(buf + HEAD_LEN, off - HEAD_LEN));
+	return off;
+}
+
+/* A string field into a NUL-terminated array of cap bytes. */
+static int
+get_str(const uint8_t *p, size_t len, size_t *off, char *out, size_t cap)
+{
+	uint32_t n;
+
+	if (len - *off < 4)
+		return CLOISTER_ERR_BAD_FIELD;
+	n = get_u32(p + *off);
+	if (n >= cap || len - *off - 4 < n || memchr(p + *off + 4, '\0', n))
+		return CLOISTER_ERR_BAD_FIELD;
+	memcpy(out, p + *off + 4, n);
+	out[n] = '\0';
+	*off += 4 + n;
+	return 0;
+}
+
+int
+jrec_decode(const uint8_t *buf, size_t len, struct jrec *r, size_t *used)
+{
+	const uint8_t *p;
+	char *s[] = { r->req_id, r->key_id, r->model, r->backend, r->status };
+	const size_t cap[] = { sizeof(r->req_id), sizeof(r->key_id),
+		sizeof(r->model), sizeof(r->backend), sizeof(r->status) };
+	int64_t *v[] = { &r->reserved, &r->usage.prompt_tokens,
+		&r->usage.completion_tokens, &r->usage.cached_tokens, &r->cost,
+		&r->started, &r->finished, &r->usage.latency_us };
+	size_t n, off;
+	uint32_t rl;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	*used = 0;
+	if (len < HEAD_LEN)
+		return CLOISTER_ERR_TRUNCATED;
+	n = get_u32(buf);
+	if (n < FIXED_LEN || n > JREC_MAX)
+		return CLOISTER_ERR_BAD_FIELD;
+	if (len - HEAD_LEN < n)
+		return CLOISTER_ERR_TRUNCATED;
+	p = buf + HEAD_LEN;
+	if (crc32c(p, n) != get_u32(buf + 4))
+		return CLOISTER_ERR_BAD_FIELD;
+	r->seq = get_u64(p);
+	if (p[8] > 1)
+		return CLOISTER_ERR_BAD_FIELD;
+	r->confidential = p[8];
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		*v[i] = (int64_t)get_u64(p + 9 + 8 * i);
+		if (*v[i] < 0)
+			return CLOISTER_ERR_BAD_FIELD;
+	}
+	off = FIXED_LEN;
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
+		if ((e = get_str(p, n, &off, s[i], cap[i])) != 0)
+			return e;
+	if (n - off < 4)
+		return CLOISTER_ERR_BAD_FIELD;
+	rl = get_u32(p + off);
+	if (rl > JREC_RECEIPT_MAX || n - off - 4 != rl)
+		return CLOISTER_ERR_BAD_FIELD;
+	r->receipt = rl > 0 ? (const char *)p + off + 4 : NULL;
+	r->receipt_len = rl;
+	if (r->req_id[0] == '\0' || r->key_id[0] == '\0' || r->cost >
+	    r->reserved)
+		return CLOISTER_ERR_BAD_FIELD;
+	*used = HEAD_LEN + n;
+	return 0;
+}
+
+/* ---- the journal at run time ---------------------------------------------- */
+
+/*
+ * Two files, written in turn: the gateway's thread appends each record to
+ * the active one (one write(2), under the lock) and queues it; the
+ * applier takes the queue, makes the other file active, applies the batch
+ * in one transaction (fsync'd: synchronous=FULL on its connection) and
+ * empties every inactive file whose records are all applied.  What was
+ * applied is journal_state.applied in the same transaction, so a record is
+ * applied once even when a crash leaves it in a file.
+ */
+struct journal {
+	int		 fd[2];
+	size_t		 size[2];
+	uint64_t	 max_seq[2];
+	int		 active;
+	uint64_t	 last_seq;	/* written (the gateway's thread) */
+	_Atomic uint64_t applied;	/* committed (the applier) */
+	sqlite3		*db;		/* the applier's connection */
+	pthread_t	 thread;
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 wake, done;
+	struct jrec	*queue;		/* receipts owned */
+	size_t		 nq, capq;
+	int		 stop, flush, failing;
+	uint8_t		 buf[JREC_MAX];
+};
+
+static const char ins_sql[] = "INSERT OR IGNORE INTO requests (id, key_id, "
+    "model, backend, confidential, reserved, prompt_tokens, "
+    "completion_tokens, cached_tokens, cost, status, started, finished, "
+    "receipt_sha256, receipt, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+    "?, ?, ?, ?, ?, ?, ?, ?)";
+
+static void
+queue_free(struct jrec *q, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)q[i].receipt);
+	free(q);
+}
+
+/* Records in seq order, those above journal_state.applied, in one
+ * transaction; *applied: the new mark. */
+static int
+apply(sqlite3 *db, const struct jrec *q, size_t n, uint64_t *applied,
+    char *why, size_t whylen)
+{
+	sqlite3_stmt *get = NULL, *ins = NULL, *charge = NULL, *mark = NULL;
+	uint8_t h[CRYPTO_SHA256_LEN];
+	uint64_t a = 0;
+	int r = CLOISTER_ERR_DB;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: %s",
+		    sqlite3_errmsg(db));
+	if (sqlite3_prepare_v2(db, "SELECT applied FROM journal_state", -1,
+	    &get, NULL) != SQLITE_OK || sqlite3_prepare_v2(db, ins_sql, -1,
+	    &ins, NULL) != SQLITE_OK || sqlite3_prepare_v2(db, "UPDATE keys "
+	    "SET credits = credits - ?1 WHERE id = ?2", -1, &charge, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(db, "UPDATE journal_state SET "
+	    "applied = ?", -1, &mark, NULL) != SQLITE_OK ||
+	    sqlite3_step(get) != SQLITE_ROW)
+		goto out;
+	a = (uint64_t)sqlite3_column_int64(get, 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct jrec *j = &q[i];
+
+		if (j->seq <= a)
+			continue;	/* applied before a crash */
+		sqlite3_reset(ins);
+		sqlite3_bind_text(ins, 1, j->req_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 2, j->key_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 3, j->model, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, j->backend, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 5, j->confidential);
+		sqlite3_bind_int64(ins, 6, j->reserved);
+		sqlite3_bind_int64(ins, 7, j->usage.prompt_tokens);
+		sqlite3_bind_int64(ins, 8, j->usage.completion_tokens);
+		sqlite3_bind_int64(ins, 9, j->usage.cached_tokens);
+		sqlite3_bind_int64(ins, 10, j->cost);
+		sqlite3_bind_text(ins, 11, j->status, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(ins, 12, j->started);
+		sqlite3_bind_int64(ins, 13, j->finished);
+		if (j->receipt_len > 0) {
+			crypto_sha256(j->receipt, j->receipt_len, h);
+			sqlite3_bind_blob(ins, 14, h, sizeof(h),
+			    SQLITE_TRANSIENT);
+			sqlite3_bind_text(ins, 15, j->receipt,
+			    (int)j->receipt_len, SQLITE_STATIC);
+		} else {
+			sqlite3_bind_null(ins, 14);
+			sqlite3_bind_null(ins, 15);
+		}
+		sqlite3_bind_int64(ins, 16, j->usage.latency_us);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			goto out;
+		if (sqlite3_changes(db) == 1 && j->cost > 0) {
+			sqlite3_reset(charge);
+			sqlite3_bind_int64(charge, 1, j->cost);
+			sqlite3_bind_text(charge, 2, j->key_id, -1,
+			    SQLITE_STATIC);
+			if (sqlite3_step(charge) != SQLITE_DONE ||
+			    sqlite3_changes(db) != 1)
+				goto out;
+		}
+		a = j->seq;
+	}
+	sqlite3_bind_int64(mark, 1, (sqlite3_int64)a);
+	if (sqlite3_step(mark) != SQLITE_DONE ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	*applied = a;
+	r = 0;
+ out:
+	if (r != 0) {
+		util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: applying "
+		    "settlements: %s", sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	sqlite3_finalize(get);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(charge);
+	sqlite3_finalize(mark);
+	return r;
+}
+
+static int prepend(struct journal *, struct jrec *, size_t);
+
+static void *
+applier(void *arg)
+{
+	struct journal *j = arg;
+	struct jrec *batch;
+	struct timespec t;
+	uint64_t a;
+	size_t n;
+	char why[256];
+	int r;
+
+	pthread_mutex_lock(&j->lock);
+	for (;;) {
+		if (!j->stop && !j->flush && j->nq < JOURNAL_BATCH) {
+			clock_gettime(CLOCK_REALTIME, &t);
+			t.tv_nsec += JOURNAL_APPLY_MS * 1000000L;
+			t.tv_sec += t.tv_nsec / 1000000000L;
+			t.tv_nsec %= 1000000000L;
+			pthread_cond_timedwait(&j->wake, &j->lock, &t);
+		}
+		if (j->nq == 0) {
+			j->flush = 0;
+			pthread_cond_broadcast(&j->done);
+			if (j->stop)
+				break;
+			continue;
+		}
+		batch = j->queue;
+		n = j->nq;
+		j->queue = NULL;
+		j->nq = j->capq = 0;
+		j->active ^= 1;
+		pthread_mutex_unlock(&j->lock);
+		r = apply(j->db, batch, n, &a, why, sizeof(why));
+		pthread_mutex_lock(&j->lock);
+		if (r == 0) {
+			queue_free(batch, n);
+			atomic_store(&j->applied, a);
+			for (int f = 0; f < 2; f++)
+				if (f != j->active && j->size[f] > 0 &&
+				    j->max_seq[f] <= a &&
+				    ftruncate(j->fd[f], 0) == 0)
+					j->size[f] = 0;
+			if (j->failing)
+				fprintf(stderr, "cloister: ledger: "
+				    "settlements are applied again\n");
+			j->failing = 0;
+			pthread_cond_broadcast(&j->done);
+			continue;
+		}
+		/* Keep them (they are in a file too) and try again later. */
+		if (!j->failing)
+			fprintf(stderr, "cloister: %s; kept in the journal, "
+			    "retrying\n", why);
+		j->failing = 1;
+		pthread_cond_broadcast(&j->done);
+		if (prepend(j, batch, n) != 0)
+			queue_free(batch, n);	/* still in the files */
+		if (j->stop)
+			break;
+		clock_gettime(CLOCK_REALTIME, &t);
+		t.tv_sec += 1;
+		pthread_cond_timedwait(&j->wake, &j->lock, &t);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+/* Put a batch that failed back before what came since (seq order). */
+static int
+prepend(struct journal *j, struct jrec *batch, size_t n)
+{
+	struct jrec *q;
+
+	if ((q = reallocarray(NULL, n + j->nq, sizeof(*q))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	memcpy(q, batch, n * sizeof(*q));
+	if (j->nq > 0)
+		memcpy(q + n, j->queue, j->nq * sizeof(*q));
+	free(batch);
+	free(j->queue);
+	j->queue = q;
+	j->nq = j->capq = n + j->nq;
+	return 0;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+journal_append(struct journal *j, struct jrec *r)
+{
+	struct jrec *q;
+	size_t n;
+	char *receipt = NULL;
+	int f, rc = 0;
+
+	r->seq = j->last_seq + 1;
+	if ((n = jrec_encode(r, j->buf, sizeof(j->buf))) == 0)
+		return CLOISTER_ERR_TOO_LARGE;
+	if (r->receipt_len > 0) {
+		if ((receipt = malloc(r->receipt_len)) == NULL)
+			return CLOISTER_ERR_ALLOC;
+		memcpy(receipt, r->receipt, r->receipt_len);
+	}
+	pthread_mutex_lock(&j->lock);
+	if (j->nq == j->capq) {
+		size_t cap = j->capq == 0 ? 256 : 2 * j->capq;
+
+		if ((q = reallocarray(j->queue, cap, sizeof(*q))) == NULL) {
+			rc = CLOISTER_ERR_ALLOC;
+			goto out;
+		}
+		j->queue = q;
+		j->capq = cap;
+	}
+	f = j->active;
+	if (write_all(j->fd[f], j->buf, n) != 0) {
+		/* Never leave half a record for the next one to follow. */
+		(void)!ftruncate(j->fd[f], (off_t)j->size[f]);
+		rc = CLOISTER_ERR_IO;
+		goto out;
+	}
+	j->size[f] += n;
+	j->max_seq[f] = r->seq;
+	q = &j->queue[j->nq++];
+	*q = *r;
+	q->receipt = receipt;
+	receipt = NULL;
+	j->last_seq = r->seq;
+	if (j->nq >= JOURNAL_BATCH)
+		pthread_cond_signal(&j->wake);
+ out:
+	pthread_mutex_unlock(&j->lock);
+	free(receipt);
+	return rc;
+}
+
+uint64_t
+journal_applied(struct journal *j)
+{
+	return atomic_load(&j->applied);
+}
+
+void
+journal_flush(struct journal *j)
+{
+	struct timespec t;
+
+	if (j == NULL || atomic_load(&j->applied) >= j->last_seq)
+		return;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += JOURNAL_FLUSH_S;
+	pthread_mutex_lock(&j->lock);
+	j->flush = 1;
+	pthread_cond_signal(&j->wake);
+	while (atomic_load(&j->applied) < j->last_seq && !j->failing)
+		if (pthread_cond_timedwait(&j->done, &j->lock, &t) != 0)
+			break;
+	pthread_mutex_unlock(&j->lock);
+}
+
+static int
+seq_cmp(const void *a, const void *b)
+{
+	const struct jrec *x = a, *y = b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Apply what a crash left in the files, then empty them.  A record cut
+ * short or damaged ends its file: one write(2) per record means only a
+ * power cut can leave one, and what follows it cannot be trusted.
+ */
+static int
+replay(struct journal *j, sqlite3 *db, const char *path[2], char *why,
+    size_t whylen)
+{
+	uint8_t *data[2] = { NULL, NULL };
+	size_t len[2] = { 0, 0 }, n = 0, cap = 0, off, used;
+	struct jrec *q = NULL, *nq, rec;
+	uint64_t a = 0;
+	int r = 0, e;
+
+	for (int f = 0; f < 2 && r == 0; f++) {
+		if (j->size[f] == 0)
+			continue;
+		if (util_read_file(path[f], JOURNAL_FILE_MAX, &data[f],
+		    &len[f]) != 0) {
+			r = util_fail(CLOISTER_ERR_IO, why, whylen, "ledger "
+			    "journal %s cannot be read", path[f]);
+			break;
+		}
+		for (off = 0; off < len[f]; off += used) {
+			if ((e = jrec_decode(data[f] + off, len[f] - off, &rec,
+			    &used)) != 0) {
+				fprintf(stderr, "cloister: ledger journal %s: "
+				    "%zu bytes at offset %zu are %s; the "
+				    "records before them are kept\n", path[f],
+				    len[f] - off, off, e ==
+				    CLOISTER_ERR_TRUNCATED ? "cut short" :
+				    "damaged");
+				break;
+			}
+			if (n == cap) {
+				cap = cap == 0 ? 256 : 2 * cap;
+				if ((nq = reallocarray(q, cap, sizeof(*q))) ==
+				    NULL) {
+					r = CLOISTER_ERR_ALLOC;
+					break;
+				}
+				q = nq;
+			}
+			q[n++] = rec;	/* receipt points into data[f] */
+			if (rec.seq > j->last_seq)
+				j->last_seq = rec.seq;
+		}
+	}
+	if (r == 0 && n > 0) {
+		qsort(q, n, sizeof(*q), seq_cmp);
+		r = apply(db, q, n, &a, why, whylen);
+	}
+	if (r == 0)
+		for (int f = 0; f < 2; f++)
+			if (j->size[f] > 0 && ftruncate(j->fd[f], 0) == 0)
+				j->size[f] = 0;
+	free(q);
+	free(data[0]);
+	free(data[1]);
+	return r;
+}
+
+static int
+read_applied(sqlite3 *db, uint64_t *a)
+{
+	sqlite3_stmt *p = NULL;
+	int ok;
+
+	ok = sqlite3_prepare_v2(db, "SELECT applied FROM journal_state", -1,
+	    &p, NULL) == SQLITE_OK && sqlite3_step(p) == SQLITE_ROW;
+	if (ok)
+		*a = (uint64_t)sqlite3_column_int64(p, 0);
+	sqlite3_finalize(p);
+	return ok ? 0 : CLOISTER_ERR_DB;
+}
+
+void
+journal_close(struct journal *j)
+{
+	if (j == NULL)
+		return;
+	if (j->db != NULL) {
+		pthread_mutex_lock(&j->lock);
+		j->stop = 1;
+		pthread_cond_signal(&j->wake);
+		pthread_mutex_unlock(&j->lock);
+		pthread_join(j->thread, NULL);
+		sqlite3_close(j->db);
+	}
+	queue_free(j->queue, j->nq);
+	for (int f = 0; f < 2; f++)
+		if (j->fd[f] >= 0)
+			close(j->fd[f]);	/* and the lock with it */
+	pthread_cond_destroy(&j->wake);
+	pthread_cond_destroy(&j->done);
+	pthread_mutex_destroy(&j->lock);
+	free(j);
+}
+
+int
+journal_open(const char *dbpath, sqlite3 *db, int server,
+    struct journal **out, char *why, size_t whylen)
+{
+	char p0[PATH_MAX], p1[PATH_MAX];
+	const char *path[2] = { p0, p1 };
+	struct journal *j;
+	struct stat st;
+	int r = 0;
+
+	*out = NULL;
+	if (snprintf(p0, sizeof(p0), "%s.journal.0", dbpath) >= (int)sizeof(p0) ||
+	    snprintf(p1, sizeof(p1), "%s.journal.1", dbpath) >= (int)sizeof(p1))
+		return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
+		    "ledger path too long");
+	/* Not the server and nothing left: leave no files behind. */
+	if (!server && (stat(p0, &st) != 0 || st.st_size == 0) &&
+	    (stat(p1, &st) != 0 || st.st_size == 0))
+		return 0;
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	j->fd[0] = j->fd[1] = -1;
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->wake, NULL);
+	pthread_cond_init(&j->done, NULL);
+	for (int f = 0; f < 2; f++) {
+		if ((j->fd[f] = open(path[f], O_RDWR | O_CREAT | O_APPEND |
+		    O_CLOEXEC, 0600)) < 0 || fstat(j->fd[f], &st) != 0) {
+			r = util_fail(CLOISTER_ERR_IO, why, whylen, "ledger "
+			    "journal %s: %s", path[f], strerror(errno));
+			goto out;
+		}
+		j->size[f] = (size_t)st.st_size;
+	}
+	/* The server holds the lock while it runs; anyone else applies
+	 * what a stopped server left, or leaves it to the running one. */
+	if (flock(j->fd[0], LOCK_EX | LOCK_NB) != 0) {
+		if (server)
+			r = util_fail(CLOISTER_ERR_IO, why, whylen, "ledger "
+			    "%s is in use by another cloister serve", dbpath);
+		goto out;
+	}
+	if ((r = read_applied(db, &j->last_seq)) != 0 ||
+	    (r = replay(j, db, path, why, whylen)) != 0)
+		goto out;
+	atomic_store(&j->applied, j->last_seq);
+	if (!server)
+		goto out;
+	if (sqlite3_open_v2(dbpath, &j->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(j->db, "PRAGMA synchronous = FULL; "
+	    "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		r = util_fail(CLOISTER_ERR_DB, why, whylen, "ledger %s: %s",
+		    dbpath, j->db != NULL ? sqlite3_errmsg(j->db) : "no memory");
+		sqlite3_close(j->db);
+		j->db = NULL;
+		goto out;
+	}
+	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
+	if (pthread_create(&j->thread, NULL, applier, j) != 0) {
+		sqlite3_close(j->db);
+		j->db = NULL;
+		r = CLOISTER_ERR_INTERNAL;
+		goto out;
+	}
+	*out = j;
+	return 0;
+ out:
+	journal_close(j);
+	return r;
+}

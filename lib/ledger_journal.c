@@ -34,7 +34,7 @@
 #define JOURNAL_FILE_MAX	(1024u * 1024 * 1024)
 
 #define HEAD_LEN	8	/* length, CRC */
-#define FIXED_LEN	(8 + 1 + 9 * 8)
+#define FIXED_LEN	(8 + 1 + 8 * 8)	/* seq, confidential, 8 numbers */
 
 /* CRC-32C (Castagnoli), reflected, table built on first use. */
 static uint32_t crc_table[256];
@@ -133,9 +133,15 @@ jrec_encode(const struct jrec *r, uint8_t *buf, size_t cap)
 	if (put_str(buf, cap, &off, r->receipt != NULL ? r->receipt : "",
 	    r->receipt_len) != 0)
 		return 0;
-	put_u32(buf, (uint32_t)(off - HEAD_LEN));
-	put_u32(buf + 4, crc32c(buf + HEAD_LEN, off - HEAD_LEN));
+	jrec_seal(buf, off - HEAD_LEN);
 	return off;
+}
+
+void
+jrec_seal(uint8_t *buf, size_t body_len)
+{
+	put_u32(buf, (uint32_t)body_len);
+	put_u32(buf + 4, crc32c(buf + HEAD_LEN, body_len));
 }
 
 /* A string field into a NUL-terminated array of cap bytes. */

@@ -42,6 +42,10 @@ struct jrec {
 /* Bytes written to buf, or 0 when a field does not fit its limit. */
 size_t	jrec_encode(const struct jrec *r, uint8_t *buf, size_t cap);
 
+/* Write the length and checksum of the body_len bytes at buf + 8 into
+ * buf's first 8 bytes (jrec_encode does; for tests and fuzzing). */
+void	jrec_seal(uint8_t *buf, size_t body_len);
+
 /*
  * One record from the start of buf.  0 and *used; CLOISTER_ERR_TRUNCATED
  * when buf ends inside it (a write cut short: the journal's end);

@@ -11,6 +11,7 @@
 
 #include "cloister/error.h"
 #include "ledger.h"
+#include "ledger_journal.h"
 #include "testutil.h"
 
 struct fx {
@@ -42,10 +43,12 @@ teardown(void **state)
 	char p[128];
 
 	ledger_close(f->l);
-	for (const char *s = ""; ; s = s[0] == '\0' ? "-wal" : "-shm") {
+	for (const char *s = ""; ; s = s[0] == '\0' ? "-wal" :
+	    strcmp(s, "-wal") == 0 ? "-shm" : strcmp(s, "-shm") == 0 ?
+	    ".journal.0" : ".journal.1") {
 		snprintf(p, sizeof(p), "%s%s", f->path, s);
 		unlink(p);
-		if (strcmp(s, "-shm") == 0)
+		if (strcmp(s, ".journal.1") == 0)
 			break;
 	}
 	rmdir(f->dir);
@@ -259,6 +262,200 @@ test_queries(void **state)
 	assert_int_equal(tp[1].amount, 1000);
 }
 
+/* ---- the settlement journal ------------------------------------------ */
+
+static void
+fill_rec(struct jrec *r, uint64_t seq, const char *req, const char *key,
+    int64_t cost)
+{
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	r->confidential = 1;
+	r->reserved = 100;
+	r->usage.prompt_tokens = 7;
+	r->usage.completion_tokens = 9;
+	r->usage.latency_us = 42;
+	r->cost = cost;
+	r->started = 1000;
+	r->finished = 1001;
+	snprintf(r->req_id, sizeof(r->req_id), "%s", req);
+	snprintf(r->key_id, sizeof(r->key_id), "%s", key);
+	snprintf(r->model, sizeof(r->model), "m");
+	snprintf(r->backend, sizeof(r->backend), "b");
+	snprintf(r->status, sizeof(r->status), "ok");
+	r->receipt = "h.p.s";
+	r->receipt_len = 5;
+}
+
+/* Every byte counts, every cut is seen for what it is. */
+static void
+test_journal_codec(void **state)
+{
+	uint8_t buf[JREC_MAX], bad[JREC_MAX];
+	struct jrec r, d;
+	size_t n, used;
+
+	(void)state;
+	fill_rec(&r, 7, "req_1", "key_1", 30);
+	assert_true((n = jrec_encode(&r, buf, sizeof(buf))) > 0);
+	assert_int_equal(jrec_decode(buf, n, &d, &used), 0);
+	assert_int_equal(used, n);
+	assert_int_equal(d.seq, 7);
+	assert_int_equal(d.cost, 30);
+	assert_int_equal(d.usage.latency_us, 42);
+	assert_string_equal(d.req_id, "req_1");
+	assert_string_equal(d.status, "ok");
+	assert_int_equal(d.receipt_len, 5);
+	assert_memory_equal(d.receipt, "h.p.s", 5);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(jrec_decode(buf, i, &d, &used),
+		    CLOISTER_ERR_TRUNCATED);
+	for (size_t i = 8; i < n; i++)
+		for (int b = 0; b < 8; b++) {
+			memcpy(bad, buf, n);
+			bad[i] ^= (uint8_t)(1u << b);
+			assert_int_equal(jrec_decode(bad, n, &d, &used),
+			    CLOISTER_ERR_BAD_FIELD);
+		}
+	/* Limits: a field too long is not written. */
+	memset(r.model, 'x', sizeof(r.model) - 1);
+	assert_true(jrec_encode(&r, buf, sizeof(buf)) > 0);
+	r.receipt_len = JREC_RECEIPT_MAX + 1;
+	assert_int_equal(jrec_encode(&r, buf, sizeof(buf)), 0);
+}
+
+/* Charges journaled and not yet in the database still count against the
+ * balance, whenever the applier runs. */
+static void
+test_journal_balance(void **state)
+{
+	struct fx *f = *state;
+	char key[LEDGER_KEY_MAX], id[LEDGER_ID_MAX], req[32];
+	struct ledger_usage u = { 1, 1, 0, 0 };
+	struct ledger_key k;
+	size_t n;
+	struct ledger_request rq[1];
+
+	assert_int_equal(ledger_key_create(f->l, "j", "user", 1000, key, id),
+	    0);
+	assert_int_equal(ledger_credits_add(f->l, id, 1000, 1000), 0);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(ledger_key_auth(f->l, key, strlen(key), &k), 0);
+		assert_int_equal(k.credits, 1000 - 5 * i);
+		snprintf(req, sizeof(req), "req_j%d", i);
+		assert_int_equal(ledger_reserve(f->l, req, &k, "m", "b", 0, 5,
+		    1000), 0);
+		assert_int_equal(ledger_settle(f->l, req, &u, 5, "ok", "r",
+		    1001), 0);
+		if (i % 50 == 0)
+			usleep(60 * 1000);	/* let the applier run */
+	}
+	assert_int_equal(ledger_key_auth(f->l, key, strlen(key), &k), 0);
+	assert_int_equal(k.credits, 0);
+	assert_int_equal(ledger_reserve(f->l, "req_more", &k, "m", "b", 0, 1,
+	    1000), CLOISTER_ERR_CREDITS);
+	/* Readers of what settling changed see all of it. */
+	assert_int_equal(ledger_key_get(f->l, id, &k), 0);
+	assert_int_equal(k.credits, 0);
+	assert_int_equal(ledger_requests(f->l, NULL, rq, 1, &n), 0);
+	assert_int_equal(n, 1);
+}
+
+static void
+append_file(const char *path, const void *p, size_t n)
+{
+	FILE *fp = fopen(path, "ab");
+
+	assert_non_null(fp);
+	assert_int_equal(fwrite(p, 1, n, fp), n);
+	fclose(fp);
+}
+
+static long
+file_size(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	long n;
+
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fclose(fp);
+	return n;
+}
+
+/*
+ * What a crash leaves: records in both files, one of them applied already,
+ * and half a record at the end.  The next server applies the rest once,
+ * ignores the cut, and empties the files; a second server is refused
+ * while the first runs.
+ */
+static void
+test_journal_replay(void **state)
+{
+	struct fx *f = *state;
+	char key[LEDGER_KEY_MAX], id[LEDGER_ID_MAX], why[256], j0[128],
+	    j1[128], *jws;
+	uint8_t buf[JREC_MAX];
+	struct ledger *other;
+	struct ledger_key k;
+	struct jrec r;
+	size_t n;
+
+	assert_int_equal(ledger_key_create(f->l, "r", "user", 1000, key, id),
+	    0);
+	assert_int_equal(ledger_credits_add(f->l, id, 100, 1000), 0);
+	assert_int_equal(ledger_open(f->path, LEDGER_SERVER, 1000, &other,
+	    why, sizeof(why)), CLOISTER_ERR_IO);
+	assert_non_null(strstr(why, "in use by another cloister serve"));
+	/* Not a server: opens beside it and leaves its journal alone. */
+	assert_int_equal(ledger_open(f->path, 0, 1000, &other, why,
+	    sizeof(why)), 0);
+	ledger_close(other);
+	/* One settled the ordinary way: seq 1, applied at close. */
+	assert_int_equal(ledger_key_get(f->l, id, &k), 0);
+	assert_int_equal(ledger_reserve(f->l, "req_r1", &k, "m", "b", 0, 10,
+	    1000), 0);
+	assert_int_equal(ledger_settle(f->l, "req_r1", NULL, 10, "ok", "x",
+	    1001), 0);
+	ledger_close(f->l);
+	f->l = NULL;
+
+	snprintf(j0, sizeof(j0), "%s.journal.0", f->path);
+	snprintf(j1, sizeof(j1), "%s.journal.1", f->path);
+	assert_int_equal(file_size(j0) + file_size(j1), 0);
+	fill_rec(&r, 1, "req_r1", id, 10);	/* applied: skipped */
+	append_file(j1, buf, jrec_encode(&r, buf, sizeof(buf)));
+	fill_rec(&r, 3, "req_r3", id, 30);
+	append_file(j1, buf, jrec_encode(&r, buf, sizeof(buf)));
+	fill_rec(&r, 2, "req_r2", id, 20);
+	append_file(j0, buf, jrec_encode(&r, buf, sizeof(buf)));
+	fill_rec(&r, 4, "req_r4", id, 40);	/* cut short: never acked */
+	n = jrec_encode(&r, buf, sizeof(buf));
+	append_file(j0, buf, n / 2);
+
+	assert_int_equal(ledger_open(f->path, LEDGER_SERVER, 2000, &f->l, why,
+	    sizeof(why)), 0);
+	assert_int_equal(file_size(j0) + file_size(j1), 0);
+	assert_int_equal(ledger_key_get(f->l, id, &k), 0);
+	assert_int_equal(k.credits, 100 - 10 - 20 - 30);
+	assert_int_equal(ledger_receipt_get(f->l, "req_r3", id, &jws), 0);
+	assert_string_equal(jws, "h.p.s");
+	free(jws);
+	assert_int_equal(ledger_receipt_get(f->l, "req_r4", id, &jws),
+	    CLOISTER_ERR_NOT_FOUND);
+	/* The same records again (a crash before the files were emptied):
+	 * applied once only. */
+	ledger_close(f->l);
+	fill_rec(&r, 3, "req_r3", id, 30);
+	append_file(j0, buf, jrec_encode(&r, buf, sizeof(buf)));
+	assert_int_equal(ledger_open(f->path, 0, 3000, &f->l, why,
+	    sizeof(why)), 0);
+	assert_int_equal(ledger_key_get(f->l, id, &k), 0);
+	assert_int_equal(k.credits, 40);
+	assert_int_equal(file_size(j0), 0);	/* a CLI applied it */
+}
+
 int
 main(void)
 {
@@ -268,6 +465,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
+		cmocka_unit_test(test_journal_codec),
+		cmocka_unit_test_setup_teardown(test_journal_balance, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_journal_replay, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

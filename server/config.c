@@ -297,6 +297,9 @@ limits_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	} else if (strcmp(k, "timeout") == 0) {
 		if ((r = get_num(w, v, k, 1, 3600, &n)) == 0)
 			c->timeout_s = (unsigned)n;
+	} else if (strcmp(k, "max_inflight") == 0) {
+		if ((r = get_num(w, v, k, 1, 1000000, &n)) == 0)
+			c->max_inflight = (unsigned)n;
 	} else
 		r = yw_fail(&w->y, v, "unknown limits key \"%s\"", k);
 	return r;
@@ -590,6 +593,7 @@ defaults(struct gw_config *c)
 	c->max_body = 1024 * 1024;
 	c->max_headers = 16 * 1024;
 	c->timeout_s = 60;
+	c->max_inflight = 1024;
 	c->mcp.max_message = 4 * 1024 * 1024;
 	snprintf(c->console_dir, sizeof(c->console_dir), "%s",
 	    CLOISTER_WEB_DIR);

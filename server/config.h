@@ -89,6 +89,7 @@ struct gw_config {
 	size_t		 max_body;
 	size_t		 max_headers;
 	unsigned	 timeout_s;
+	unsigned	 max_inflight;	/* inference requests at once */
 	size_t		 nbackends;
 	struct gw_backend backends[GW_BACKENDS_MAX];
 	size_t		 nmodels;

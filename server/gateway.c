@@ -22,6 +22,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -334,6 +335,10 @@ metrics(struct gw *gw, struct evhttp_request *req)
 	    "cloister_requests_in_flight %llu\n"
 	    "# TYPE cloister_requests_cancelled_total counter\n"
 	    "cloister_requests_cancelled_total %llu\n"
+	    "# TYPE cloister_requests_busy_total counter\n"
+	    "cloister_requests_busy_total %llu\n"
+	    "# TYPE cloister_accept_failures_total counter\n"
+	    "cloister_accept_failures_total %llu\n"
 	    "# TYPE cloister_evidence_age_seconds gauge\n"
 	    "cloister_evidence_age_seconds %lld\n"
 	    "# TYPE cloister_simulated gauge\n"
@@ -343,6 +348,8 @@ metrics(struct gw *gw, struct evhttp_request *req)
 	    (unsigned long long)m->credits_charged,
 	    (unsigned long long)m->inflight,
 	    (unsigned long long)m->cancelled,
+	    (unsigned long long)m->busy,
+	    (unsigned long long)m->accept_paused,
 	    (long long)((int64_t)time(NULL) - gw->evidence_time),
 	    gw->simulated);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
@@ -448,23 +455,69 @@ open_state(struct gw *gw, char *why, size_t whylen)
  * goes out as more than one record, and with Nagle the second waits for
  * the client's delayed ACK -- 40 ms per request.
  */
-int
-gw_listen(struct evhttp *http, const char *host, uint16_t port)
+static struct evhttp_bound_socket *
+listen_on(struct evhttp *http, const char *host, uint16_t port)
 {
 	struct evhttp_bound_socket *s;
 	int one = 1;
 
 	if ((s = evhttp_bind_socket_with_handle(http, host, port)) == NULL)
-		return -1;
+		return NULL;
 	setsockopt(evhttp_bound_socket_get_fd(s), IPPROTO_TCP, TCP_NODELAY,
 	    &one, sizeof(one));
-	return 0;
+	return s;
+}
+
+int
+gw_listen(struct evhttp *http, const char *host, uint16_t port)
+{
+	return listen_on(http, host, port) != NULL ? 0 : -1;
+}
+
+/*
+ * accept(2) failed, out of descriptors or memory: libevent would report it
+ * and try again at once, for as long as the backlog holds a connection --
+ * a loop that starves every request.  Stop accepting for a moment
+ * instead; the waiting clients stay in the backlog.
+ */
+#define ACCEPT_PAUSE_MS	100
+
+/* The listener's callback argument is evhttp's own: one gateway per
+ * process, so the error callback finds it here. */
+static struct gw *accept_gw;
+
+static void
+on_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct gw *gw = arg;
+
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(gw->listener);
+}
+
+static void
+on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct gw *gw = accept_gw;
+	const struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	if (gw == NULL)
+		return;
+	if (gw->m.accept_paused++ % 100 == 0)
+		fprintf(stderr, "cloister: cannot accept a connection: %s; "
+		    "pausing %d ms\n", strerror(e), ACCEPT_PAUSE_MS);
+	evconnlistener_disable(l);
+	event_add(gw->accept_resume, &tv);
 }
 
 static int
 start_http(struct gw *gw, char *why, size_t whylen)
 {
 	const struct gw_config *c = &gw->cfg;
+	struct evhttp_bound_socket *s;
 	int r;
 
 	if ((gw->http = evhttp_new(gw->base)) == NULL)
@@ -482,9 +535,15 @@ start_http(struct gw *gw, char *why, size_t whylen)
 	evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(gw->http, route, gw);
-	if (gw_listen(gw->http, c->host, (ev_uint16_t)c->port) != 0)
+	if ((s = listen_on(gw->http, c->host, (ev_uint16_t)c->port)) == NULL)
 		return util_fail(CLOISTER_ERR_IO, why, whylen, "cannot listen "
 		    "on %s:%u: %s", c->host, c->port, strerror(errno));
+	if ((gw->accept_resume = evtimer_new(gw->base, on_accept_resume,
+	    gw)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	gw->listener = evhttp_bound_socket_get_listener(s);
+	accept_gw = gw;
+	evconnlistener_set_error_cb(gw->listener, on_accept_error);
 	return 0;
 }
 
@@ -541,6 +600,9 @@ gw_free(struct gw *gw)
 			event_free(gw->sig[i]);
 	if (gw->http != NULL)
 		evhttp_free(gw->http);
+	accept_gw = NULL;
+	if (gw->accept_resume != NULL)
+		event_free(gw->accept_resume);
 	if (gw->base != NULL)
 		gw_upstream_free(gw);
 	if (gw->base != NULL)

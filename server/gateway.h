@@ -45,11 +45,15 @@ struct gw_metrics {
 	uint64_t	 latency_count;
 	uint64_t	 inflight;
 	uint64_t	 cancelled;
+	uint64_t	 busy;		/* refused at max_inflight */
+	uint64_t	 accept_paused;	/* accept(2) failed: out of fds */
 };
 
 struct gw {
 	struct event_base *base;
 	struct evhttp	*http;
+	struct evconnlistener *listener;
+	struct event	*accept_resume;	/* after accept(2) failed */
 	struct gw_config cfg;
 	struct ledger	*ledger;
 	struct identity	*id;

@@ -684,6 +684,17 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 	long words;
 	int status = 400;
 
+	if (gw->m.inflight >= gw->cfg.max_inflight) {
+		/* Before anything is held: nothing to refund. */
+		gw->m.busy++;
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Retry-After", "1");
+		gw_error(req, 503, "server_error", "server_busy", "%u requests "
+		    "are in flight (max_inflight); nothing was charged",
+		    gw->cfg.max_inflight);
+		gw_observe(gw, ep, 503, util_now_ns());
+		return;
+	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		evhttp_send_error(req, 503, NULL);
 		return;

@@ -87,6 +87,11 @@ key() {	# key NAME CREDITS: prints the key, its id in $tmp/NAME.id
 K=$(key main 100000000)
 KE=$(key empty 0)
 KX=$(key exact 500)
+# One server per ledger: a second one on the same state directory would
+# hold credits the first cannot see.
+sed -e "s/^listen: .*/listen: 127.0.0.1:$deadport/" "$tmp/gw.yaml" >"$tmp/twin.yaml"
+expect_exit 1 "$bin" serve --config "$tmp/twin.yaml"
+grep -q 'in use by another cloister serve' "$tmp/err" && ok || bad "a second serve on one ledger was not refused: $(head -3 "$tmp/err")"
 [ -n "$K" ] && [ -n "$KE" ] && [ -n "$KX" ] && ok || bad "keys create"
 
 # The openai client suite (it prints its own summary; count it as one).
@@ -161,6 +166,68 @@ kill "$tpid"; wait "$tpid" 2>/dev/null
 sed -e "s/^listen: .*/listen: 0.0.0.0:$tport/" "$tmp/gw.yaml" >"$tmp/open.yaml"
 expect_exit 1 "$bin" serve --config "$tmp/open.yaml"
 grep -q 'loopback only' "$tmp/err" && ok || bad "plain HTTP off loopback not refused"
+
+# Limits: requests beyond max_inflight get 503 and cost nothing; a
+# gateway out of descriptors pauses accepting instead of spinning, and
+# serves again once connections close.
+lport=$(freeport)
+cat >"$tmp/lim.yaml" <<YAML
+listen: 127.0.0.1:$lport
+state_dir: $tmp/lim
+tee: sim
+limits: { max_inflight: 2, timeout: 10 }
+backends:
+  - name: slow
+    type: mock
+    chunk_delay_ms: 100
+    models:
+      - { name: mock-slow, input: 1, output: 1 }
+YAML
+(ulimit -n 40; exec "$bin" serve --config "$tmp/lim.yaml" >"$tmp/lim.out" 2>"$tmp/lim.err") &
+lpid=$!
+for _ in $(seq 1 100); do
+	curl -sf "http://127.0.0.1:$lport/healthz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+LK=$("$bin" keys create --state "$tmp/lim" --name lim 2>"$tmp/limk.err")
+"$bin" credits add "$(sed -n 's/^cloister: created \(key_[0-9a-f]*\).*/\1/p' "$tmp/limk.err")" 100000 --state "$tmp/lim" >/dev/null
+slow='{"model":"mock-slow","stream":true,"max_tokens":8,"messages":[{"role":"user","content":"x"}]}'
+cpids=
+for i in 1 2; do
+	curl -s -o /dev/null "http://127.0.0.1:$lport/v1/chat/completions" -H "Authorization: Bearer $LK" -d "$slow" &
+	cpids="$cpids $!"
+done
+sleep 0.3
+code=$(curl -s -o "$tmp/busy.json" -D "$tmp/busy.h" -w '%{http_code}' "http://127.0.0.1:$lport/v1/chat/completions" -H "Authorization: Bearer $LK" -d "$slow")
+[ "$code" = 503 ] && grep -q '"server_busy"' "$tmp/busy.json" && grep -qi '^Retry-After: 1' "$tmp/busy.h" && ok || bad "max_inflight: third request got $code $(cat "$tmp/busy.json")"
+# shellcheck disable=SC2086
+wait $cpids
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/v1/chat/completions" -H "Authorization: Bearer $LK" -d "$slow")
+[ "$code" = 200 ] && ok || bad "max_inflight: after the others finished got $code"
+busy=$(curl -s "http://127.0.0.1:$lport/metrics" | sed -n 's/^cloister_requests_busy_total //p')
+[ "$busy" = 1 ] && ok || bad "max_inflight: busy counter $busy"
+# 60 idle connections against 40 descriptors.
+node -e '
+const net = require("net"); const socks = [];
+for (let i = 0; i < 60; i++) socks.push(net.connect(+process.argv[1], "127.0.0.1").on("error", () => {}));
+setTimeout(() => { socks.forEach((s) => s.destroy()); }, 1500);
+' "$lport" &
+npid=$!
+sleep 0.8
+cpu0=$(awk '{ print $14 + $15 }' "/proc/$lpid/stat")
+sleep 0.5
+cpu1=$(awk '{ print $14 + $15 }' "/proc/$lpid/stat")
+wait "$npid"
+grep -q 'cannot accept a connection' "$tmp/lim.err" && ok || bad "out of descriptors: nothing said"
+# Paused, not spinning: under 20 % of a CPU while the backlog waits.
+[ $((cpu1 - cpu0)) -lt 10 ] && ok || bad "out of descriptors: $((cpu1 - cpu0)) ticks of CPU in 0.5 s"
+ok_again=0
+for _ in $(seq 1 30); do
+	curl -sf -m 2 "http://127.0.0.1:$lport/healthz" >/dev/null 2>&1 && { ok_again=1; break; }
+	sleep 0.1
+done
+[ "$ok_again" = 1 ] && ok || bad "out of descriptors: not serving again after the connections closed"
+kill "$lpid"; wait "$lpid" 2>/dev/null
 
 # The canary: request content appears in no file the gateway wrote, in
 # its logs, or in temporary files, WAL included.

@@ -25,6 +25,7 @@
 #include "cloister/error.h"
 #include "curlev.h"
 #include "gateway.h"
+#include "tcbinfo.h"	/* json_top_value */
 #include "util.h"
 
 #define RESPONSE_MAX	(16u * 1024 * 1024)
@@ -205,6 +206,44 @@ read_usage(struct gw_req *r, json_t *u)
 		r->up_usage = 1;
 }
 
+/*
+ * The usage of an answer or a stream event: the document's syntax is
+ * checked by a scanner that builds nothing, and only the "usage" value is
+ * parsed -- a long answer is not turned into a tree to read three numbers.
+ * Duplicate top-level keys make the document unreadable: no usage.
+ */
+static int
+usage_of(struct gw_req *r, const char *doc, size_t len)
+{
+	size_t s, n;
+	json_t *u;
+
+	if (json_top_value(doc, len, "usage", &s, &n) != 0)
+		return 0;
+	if ((u = json_loadb(doc + s, n, JSON_DECODE_ANY, NULL)) == NULL)
+		return 0;
+	read_usage(r, u);
+	n = json_is_object(u);
+	json_decref(u);
+	return (int)n;
+}
+
+/* "choices" of an event: -1 absent or not an array, else 0 or 1 (any). */
+static int
+has_choices(const char *doc, size_t len)
+{
+	size_t s, n, i;
+
+	if (json_top_value(doc, len, "choices", &s, &n) != 0 || n < 2 ||
+	    doc[s] != '[')
+		return -1;
+	for (i = s + 1; i < s + n - 1; i++)
+		if (doc[i] != ' ' && doc[i] != '\t' && doc[i] != '\n' &&
+		    doc[i] != '\r')
+			return 1;
+	return 0;
+}
+
 /* The upstream did not count: bill the reservation, the worst case. */
 static void
 no_usage(struct gw_req *r)
@@ -241,19 +280,14 @@ client_backlog(struct gw_req *r)
 static int
 relay_event(struct gw_req *r, const char *ev, size_t len)
 {
-	json_t *o, *ch;
-	int drop = 0;
+	int drop = 0, usage, ch;
 
-	if (len > 6 && memcmp(ev, "data: ", 6) == 0 &&
-	    (o = json_loadb(ev + 6, len - 6, 0, NULL)) != NULL) {
-		read_usage(r, json_object_get(o, "usage"));
-		ch = json_object_get(o, "choices");
-		drop = !r->include_usage && json_is_array(ch) &&
-		    json_array_size(ch) == 0 &&
-		    json_is_object(json_object_get(o, "usage"));
-		if (json_array_size(ch) > 0)
+	if (len > 6 && memcmp(ev, "data: ", 6) == 0) {
+		usage = usage_of(r, ev + 6, len - 6);
+		ch = has_choices(ev + 6, len - 6);
+		drop = !r->include_usage && ch == 0 && usage;
+		if (ch == 1)
 			r->sent++;	/* content events, for cancellations */
-		json_decref(o);
 	}
 	if (drop)
 		return 0;
@@ -345,10 +379,8 @@ done_whole(struct gw_req *r)
 		    r->up_status < 500 ? (int)r->up_status : 502, r->t0_ns);
 		return;
 	}
-	if (body != NULL && (o = json_loadb(body, len, 0, NULL)) != NULL) {
-		read_usage(r, json_object_get(o, "usage"));
-		json_decref(o);
-	}
+	if (body != NULL)
+		usage_of(r, body, len);
 	if (!r->up_usage)
 		no_usage(r);
 	gw_reply_whole(r, 200, body != NULL ? body : "", len,

@@ -108,11 +108,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "AND revoked = 0",
 	[S_CHARGE] = "UPDATE keys SET credits = credits - ?1 WHERE id = ?2 AND "
 	    "credits >= ?1",
-	[S_REQ_INSERT] = "INSERT INTO requests (id, key_id, model, backend, "
-	    "confidential, reserved, prompt_tokens, completion_tokens, "
-	    "cached_tokens, cost, status, started, finished, receipt_sha256, "
-	    "receipt, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?)",
+	[S_REQ_INSERT] = "INSERT INTO requests " JREC_INSERT_COLS,
 	[S_RECEIPT_GET] = "SELECT receipt FROM requests WHERE id = ? AND "
 	    "key_id = ? AND receipt IS NOT NULL",
 };
@@ -643,43 +639,34 @@ ledger_held(const struct ledger *l, const char *key_id)
 	return held;
 }
 
-static int
-insert_request(struct ledger *l, const struct hold *h,
-    const struct ledger_usage *u, int64_t cost, const char *status,
-    const char *receipt, const uint8_t *receipt_sha256, int64_t now)
+/* A settled hold as the requests row will hold it. */
+static void
+settled(const struct hold *h, const struct ledger_usage *u, int64_t cost,
+    const char *status, const char *receipt, int64_t now, struct jrec *j)
 {
-	sqlite3_stmt *p = stmt(l, S_REQ_INSERT);
-
-	sqlite3_bind_text(p, 1, h->req_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(p, 2, h->key_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(p, 3, h->model, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(p, 4, h->backend, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(p, 5, h->confidential);
-	sqlite3_bind_int64(p, 6, h->amount);
-	sqlite3_bind_int64(p, 7, u != NULL ? u->prompt_tokens : 0);
-	sqlite3_bind_int64(p, 8, u != NULL ? u->completion_tokens : 0);
-	sqlite3_bind_int64(p, 9, u != NULL ? u->cached_tokens : 0);
-	sqlite3_bind_int64(p, 10, cost);
-	sqlite3_bind_text(p, 11, status, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(p, 12, h->started);
-	sqlite3_bind_int64(p, 13, now);
-	if (receipt != NULL) {
-		sqlite3_bind_blob(p, 14, receipt_sha256, CRYPTO_SHA256_LEN,
-		    SQLITE_TRANSIENT);
-		sqlite3_bind_text(p, 15, receipt, -1, SQLITE_STATIC);
-	}
-	sqlite3_bind_int64(p, 16, u != NULL ? u->latency_us : 0);
-	return step_done(p);
+	memset(j, 0, sizeof(*j));
+	j->confidential = h->confidential;
+	j->reserved = h->amount;
+	if (u != NULL)
+		j->usage = *u;
+	j->cost = cost;
+	j->started = h->started;
+	j->finished = now;
+	snprintf(j->req_id, sizeof(j->req_id), "%s", h->req_id);
+	snprintf(j->key_id, sizeof(j->key_id), "%s", h->key_id);
+	snprintf(j->model, sizeof(j->model), "%s", h->model);
+	snprintf(j->backend, sizeof(j->backend), "%s", h->backend);
+	snprintf(j->status, sizeof(j->status), "%s", status);
+	j->receipt = receipt;
+	j->receipt_len = receipt != NULL ? strlen(receipt) : 0;
 }
 
 /* The server's settlement: one write to the journal, applied later. */
 static int
-journal_settle(struct ledger *l, const struct hold *h,
-    const struct ledger_usage *u, int64_t cost, const char *status,
-    const char *receipt, int64_t now)
+journal_settle(struct ledger *l, const struct jrec *in)
 {
 	struct unapplied *un;
-	struct jrec j;
+	struct jrec j = *in;
 	int r;
 
 	if (l->nun == l->capun) {
@@ -690,27 +677,12 @@ journal_settle(struct ledger *l, const struct hold *h,
 		l->un = un;
 		l->capun = cap;
 	}
-	memset(&j, 0, sizeof(j));
-	j.confidential = h->confidential;
-	j.reserved = h->amount;
-	if (u != NULL)
-		j.usage = *u;
-	j.cost = cost;
-	j.started = h->started;
-	j.finished = now;
-	snprintf(j.req_id, sizeof(j.req_id), "%s", h->req_id);
-	snprintf(j.key_id, sizeof(j.key_id), "%s", h->key_id);
-	snprintf(j.model, sizeof(j.model), "%s", h->model);
-	snprintf(j.backend, sizeof(j.backend), "%s", h->backend);
-	snprintf(j.status, sizeof(j.status), "%s", status);
-	j.receipt = receipt;
-	j.receipt_len = receipt != NULL ? strlen(receipt) : 0;
 	if ((r = journal_append(l->journal, &j)) != 0)
 		return r;
 	un = &l->un[l->nun++];
 	un->seq = j.seq;
 	memcpy(un->key_id, j.key_id, sizeof(un->key_id));
-	un->cost = cost;
+	un->cost = j.cost;
 	return 0;
 }
 
@@ -719,8 +691,8 @@ ledger_settle(struct ledger *l, const char *req_id,
     const struct ledger_usage *u, int64_t cost, const char *status,
     const char *receipt, int64_t now)
 {
-	uint8_t receipt_sha256[CRYPTO_SHA256_LEN];
 	struct hold h;
+	struct jrec j;
 	sqlite3_stmt *p;
 	size_t i;
 	int r;
@@ -736,16 +708,13 @@ ledger_settle(struct ledger *l, const char *req_id,
 	/* Never more than was held: the worst case was computed up front. */
 	if (cost > h.amount)
 		cost = h.amount;
+	settled(&h, u, cost, status, receipt, now, &j);
 	if (l->journal != NULL) {
-		if ((r = journal_settle(l, &h, u, cost, status, receipt,
-		    now)) != 0)
+		if ((r = journal_settle(l, &j)) != 0)
 			return r;
 		l->holds[i] = l->holds[--l->nholds];
 		return 0;
 	}
-	if (receipt != NULL && (r = crypto_sha256(receipt, strlen(receipt),
-	    receipt_sha256)) != 0)
-		return r;
 	if ((r = exec_simple(l, S_BEGIN)) != 0)
 		return r;
 	p = stmt(l, S_CHARGE);
@@ -757,8 +726,9 @@ ledger_settle(struct ledger *l, const char *req_id,
 		r = CLOISTER_ERR_CREDITS;	/* cannot happen while held */
 		goto bad;
 	}
-	if ((r = insert_request(l, &h, u, cost, status, receipt,
-	    receipt_sha256, now)) != 0)
+	p = stmt(l, S_REQ_INSERT);
+	jrec_bind(p, &j);
+	if ((r = step_done(p)) != 0)
 		goto bad;
 	if ((r = commit(l)) != 0)
 		return r;

@@ -63,36 +63,20 @@ crc32c(const uint8_t *p, size_t n)
 	return c ^ 0xffffffffu;
 }
 
+/* n little-endian bytes. */
 static void
-put_u32(uint8_t *p, uint32_t v)
+put_le(uint8_t *p, uint64_t v, int n)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < n; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void
-put_u64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t
-get_u32(const uint8_t *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
 }
 
 static uint64_t
-get_u64(const uint8_t *p)
+get_le(const uint8_t *p, int n)
 {
 	uint64_t v = 0;
 
-	for (int i = 7; i >= 0; i--)
+	for (int i = n - 1; i >= 0; i--)
 		v = v << 8 | p[i];
 	return v;
 }
@@ -102,7 +86,7 @@ put_str(uint8_t *buf, size_t cap, size_t *off, const char *s, size_t n)
 {
 	if (cap - *off < 4 + n)
 		return -1;
-	put_u32(buf + *off, (uint32_t)n);
+	put_le(buf + *off, (uint32_t)n, 4);
 	memcpy(buf + *off + 4, s, n);
 	*off += 4 + n;
 	return 0;
@@ -123,10 +107,10 @@ jrec_encode(const struct jrec *r, uint8_t *buf, size_t cap)
 	if (cap < off || r->receipt_len > JREC_RECEIPT_MAX ||
 	    (r->receipt_len > 0 && r->receipt == NULL))
 		return 0;
-	put_u64(buf + HEAD_LEN, r->seq);
+	put_le(buf + HEAD_LEN, r->seq, 8);
 	buf[HEAD_LEN + 8] = r->confidential != 0;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		put_u64(buf + HEAD_LEN + 9 + 8 * i, (uint64_t)v[i]);
+		put_le(buf + HEAD_LEN + 9 + 8 * i, (uint64_t)v[i], 8);
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		if (put_str(buf, cap, &off, s[i], strlen(s[i])) != 0)
 			return 0;
@@ -140,8 +124,8 @@ jrec_encode(const struct jrec *r, uint8_t *buf, size_t cap)
 void
 jrec_seal(uint8_t *buf, size_t body_len)
 {
-	put_u32(buf, (uint32_t)body_len);
-	put_u32(buf + 4, crc32c(buf + HEAD_LEN, body_len));
+	put_le(buf, (uint32_t)body_len, 4);
+	put_le(buf + 4, crc32c(buf + HEAD_LEN, body_len), 4);
 }
 
 /* A string field into a NUL-terminated array of cap bytes. */
@@ -152,7 +136,7 @@ get_str(const uint8_t *p, size_t len, size_t *off, char *out, size_t cap)
 
 	if (len - *off < 4)
 		return CLOISTER_ERR_BAD_FIELD;
-	n = get_u32(p + *off);
+	n = (uint32_t)get_le(p + *off, 4);
 	if (n >= cap || len - *off - 4 < n || memchr(p + *off + 4, '\0', n))
 		return CLOISTER_ERR_BAD_FIELD;
 	memcpy(out, p + *off + 4, n);
@@ -179,20 +163,20 @@ jrec_decode(const uint8_t *buf, size_t len, struct jrec *r, size_t *used)
 	*used = 0;
 	if (len < HEAD_LEN)
 		return CLOISTER_ERR_TRUNCATED;
-	n = get_u32(buf);
+	n = (size_t)get_le(buf, 4);
 	if (n < FIXED_LEN || n > JREC_MAX)
 		return CLOISTER_ERR_BAD_FIELD;
 	if (len - HEAD_LEN < n)
 		return CLOISTER_ERR_TRUNCATED;
 	p = buf + HEAD_LEN;
-	if (crc32c(p, n) != get_u32(buf + 4))
+	if (crc32c(p, n) != get_le(buf + 4, 4))
 		return CLOISTER_ERR_BAD_FIELD;
-	r->seq = get_u64(p);
+	r->seq = get_le(p, 8);
 	if (p[8] > 1)
 		return CLOISTER_ERR_BAD_FIELD;
 	r->confidential = p[8];
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		*v[i] = (int64_t)get_u64(p + 9 + 8 * i);
+		*v[i] = (int64_t)get_le(p + 9 + 8 * i, 8);
 		if (*v[i] < 0)
 			return CLOISTER_ERR_BAD_FIELD;
 	}
@@ -202,7 +186,7 @@ jrec_decode(const uint8_t *buf, size_t len, struct jrec *r, size_t *used)
 			return e;
 	if (n - off < 4)
 		return CLOISTER_ERR_BAD_FIELD;
-	rl = get_u32(p + off);
+	rl = (uint32_t)get_le(p + off, 4);
 	if (rl > JREC_RECEIPT_MAX || n - off - 4 != rl)
 		return CLOISTER_ERR_BAD_FIELD;
 	r->receipt = rl > 0 ? (const char *)p + off + 4 : NULL;
@@ -242,11 +226,38 @@ struct journal {
 	uint8_t		 buf[JREC_MAX];
 };
 
-static const char ins_sql[] = "INSERT OR IGNORE INTO requests (id, key_id, "
-    "model, backend, confidential, reserved, prompt_tokens, "
-    "completion_tokens, cached_tokens, cost, status, started, finished, "
-    "receipt_sha256, receipt, latency_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-    "?, ?, ?, ?, ?, ?, ?, ?)";
+static const char ins_sql[] = "INSERT OR IGNORE INTO requests "
+    JREC_INSERT_COLS;
+
+void
+jrec_bind(sqlite3_stmt *st, const struct jrec *j)
+{
+	uint8_t h[CRYPTO_SHA256_LEN];
+
+	sqlite3_bind_text(st, 1, j->req_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, j->key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, j->model, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, j->backend, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, j->confidential);
+	sqlite3_bind_int64(st, 6, j->reserved);
+	sqlite3_bind_int64(st, 7, j->usage.prompt_tokens);
+	sqlite3_bind_int64(st, 8, j->usage.completion_tokens);
+	sqlite3_bind_int64(st, 9, j->usage.cached_tokens);
+	sqlite3_bind_int64(st, 10, j->cost);
+	sqlite3_bind_text(st, 11, j->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 12, j->started);
+	sqlite3_bind_int64(st, 13, j->finished);
+	if (j->receipt_len > 0) {
+		crypto_sha256(j->receipt, j->receipt_len, h);
+		sqlite3_bind_blob(st, 14, h, sizeof(h), SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 15, j->receipt, (int)j->receipt_len,
+		    SQLITE_STATIC);
+	} else {
+		sqlite3_bind_null(st, 14);
+		sqlite3_bind_null(st, 15);
+	}
+	sqlite3_bind_int64(st, 16, j->usage.latency_us);
+}
 
 static void
 queue_free(struct jrec *q, size_t n)
@@ -263,7 +274,6 @@ apply(sqlite3 *db, const struct jrec *q, size_t n, uint64_t *applied,
     char *why, size_t whylen)
 {
 	sqlite3_stmt *get = NULL, *ins = NULL, *charge = NULL, *mark = NULL;
-	uint8_t h[CRYPTO_SHA256_LEN];
 	uint64_t a = 0;
 	int r = CLOISTER_ERR_DB;
 
@@ -285,30 +295,7 @@ apply(sqlite3 *db, const struct jrec *q, size_t n, uint64_t *applied,
 		if (j->seq <= a)
 			continue;	/* applied before a crash */
 		sqlite3_reset(ins);
-		sqlite3_bind_text(ins, 1, j->req_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 2, j->key_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, j->model, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 4, j->backend, -1, SQLITE_STATIC);
-		sqlite3_bind_int(ins, 5, j->confidential);
-		sqlite3_bind_int64(ins, 6, j->reserved);
-		sqlite3_bind_int64(ins, 7, j->usage.prompt_tokens);
-		sqlite3_bind_int64(ins, 8, j->usage.completion_tokens);
-		sqlite3_bind_int64(ins, 9, j->usage.cached_tokens);
-		sqlite3_bind_int64(ins, 10, j->cost);
-		sqlite3_bind_text(ins, 11, j->status, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(ins, 12, j->started);
-		sqlite3_bind_int64(ins, 13, j->finished);
-		if (j->receipt_len > 0) {
-			crypto_sha256(j->receipt, j->receipt_len, h);
-			sqlite3_bind_blob(ins, 14, h, sizeof(h),
-			    SQLITE_TRANSIENT);
-			sqlite3_bind_text(ins, 15, j->receipt,
-			    (int)j->receipt_len, SQLITE_STATIC);
-		} else {
-			sqlite3_bind_null(ins, 14);
-			sqlite3_bind_null(ins, 15);
-		}
-		sqlite3_bind_int64(ins, 16, j->usage.latency_us);
+		jrec_bind(ins, j);
 		if (sqlite3_step(ins) != SQLITE_DONE)
 			goto out;
 		if (sqlite3_changes(db) == 1 && j->cost > 0) {

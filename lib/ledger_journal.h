@@ -39,6 +39,17 @@ struct jrec {
 	size_t		 receipt_len;
 };
 
+/* The requests row, as jrec_bind binds it (one place for both the
+ * journal's applier and a direct settlement). */
+#define JREC_INSERT_COLS "(id, key_id, model, backend, confidential, " \
+    "reserved, prompt_tokens, completion_tokens, cached_tokens, cost, " \
+    "status, started, finished, receipt_sha256, receipt, latency_us) " \
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+struct sqlite3_stmt;
+/* Bind r to an INSERT ... JREC_INSERT_COLS; r must outlive the step. */
+void	jrec_bind(struct sqlite3_stmt *st, const struct jrec *r);
+
 /* Bytes written to buf, or 0 when a field does not fit its limit. */
 size_t	jrec_encode(const struct jrec *r, uint8_t *buf, size_t cap);
 

@@ -3,7 +3,9 @@
  * is in the log before the call returns, so killing the process loses
  * nothing that was acknowledged; only a power cut can lose the last
  * commits, never the database's consistency.  Every statement is prepared
- * once; every change that touches two rows is one transaction.
+ * once; every change that touches two rows is one transaction.  The
+ * server settles through the journal instead (ledger_journal.h): one
+ * write per request, as durable, applied here in batches.
  */
 #define _GNU_SOURCE	/* reallocarray */
 #include <pthread.h>
@@ -663,10 +665,9 @@ settled(const struct hold *h, const struct ledger_usage *u, int64_t cost,
 
 /* The server's settlement: one write to the journal, applied later. */
 static int
-journal_settle(struct ledger *l, const struct jrec *in)
+journal_settle(struct ledger *l, struct jrec *j)
 {
 	struct unapplied *un;
-	struct jrec j = *in;
 	int r;
 
 	if (l->nun == l->capun) {
@@ -677,12 +678,12 @@ journal_settle(struct ledger *l, const struct jrec *in)
 		l->un = un;
 		l->capun = cap;
 	}
-	if ((r = journal_append(l->journal, &j)) != 0)
+	if ((r = journal_append(l->journal, j)) != 0)
 		return r;
 	un = &l->un[l->nun++];
-	un->seq = j.seq;
-	memcpy(un->key_id, j.key_id, sizeof(un->key_id));
-	un->cost = j.cost;
+	un->seq = j->seq;
+	memcpy(un->key_id, j->key_id, sizeof(un->key_id));
+	un->cost = j->cost;
 	return 0;
 }
 

@@ -53,7 +53,7 @@ lint:
 	@scripts/lint
 
 format:
-	@clang-format -i lib/*.c lib/*.h cli/*.c include/cloister/*.h
+	@clang-format -i $$(git ls-files "lib/*.[ch]" "net/*.[ch]" "daemon/*.[ch]" "proxy/*.[ch]" "cli/*.[ch]" "include/*.h")
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)

@@ -25,7 +25,7 @@
 #include "cloister/error.h"
 #include "curlev.h"
 #include "gateway.h"
-#include "tcbinfo.h"	/* json_top_value */
+#include "json_span.h"
 #include "util.h"
 
 #define RESPONSE_MAX	(16u * 1024 * 1024)

@@ -15,7 +15,7 @@
 
 #include "cloister/error.h"
 #include "util.h"
-#include "tcbinfo.h"
+#include "json_span.h"
 
 /* Top-level keys we remember to refuse duplicates; Intel uses two. */
 #define JSON_TOP_KEYS_MAX	64

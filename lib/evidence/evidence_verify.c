@@ -18,7 +18,7 @@
 #include "crypto.h"
 #include "identity.h"
 #include "steps.h"
-#include "tcbinfo.h"
+#include "json_span.h"
 #include "util.h"
 
 #define BUNDLE_MAX	(16u * 1024 * 1024)

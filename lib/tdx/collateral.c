@@ -21,6 +21,7 @@
 #include "cloister/error.h"
 #include "cloister/verify.h"
 #include "collateral.h"
+#include "json_span.h"
 #include "util.h"
 
 #define BUNDLE_FORMAT		"cloister-collateral/1"

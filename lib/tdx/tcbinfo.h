@@ -95,15 +95,4 @@ int	qe_identity_parse(const char *json, size_t len,
 	    struct qe_identity **out, char *why, size_t whylen);
 void	qe_identity_free(struct qe_identity *qe);
 
-/*
- * Find the exact bytes of the value of top-level key `key` in the JSON
- * object doc (e.g. "tcbInfo" in a PCS response), validating the whole
- * document's syntax on the way (depth-capped).  *start and *vlen delimit the
- * value inside doc.  CLOISTER_ERR_BAD_JSON on bad syntax, duplicate
- * top-level keys, or a missing key.
- */
-#define JSON_DEPTH_MAX	64
-int	json_top_value(const char *doc, size_t len, const char *key,
-	    size_t *start, size_t *vlen);
-
 #endif

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "tcbinfo.h"
+#include "json_span.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

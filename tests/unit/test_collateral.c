@@ -15,6 +15,7 @@
 #include "cloister/error.h"
 #include "cloister/verify.h"
 #include "collateral.h"
+#include "json_span.h"
 #include "testutil.h"
 #include "util.h"
 

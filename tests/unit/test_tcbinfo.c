@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_span.h"
 #include "tcbinfo.h"
 #include "testutil.h"
 #include "util.h"

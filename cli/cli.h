@@ -43,19 +43,8 @@ void	output_gpu_human(const char *name, int64_t at, int64_t rim_at,
 	    const struct cloister_gpu_result *res);
 int	output_gpu_json(int64_t at, int64_t rim_at,
 	    const struct cloister_gpu_result *res);
-/* The same as JSON objects (new references), and how they are printed
- * (takes the reference; -1 when o is NULL or cannot be written). */
-json_t	*output_quote_obj(int64_t at, const struct cloister_quote_result *res);
-json_t	*output_gpu_obj(int64_t at, int64_t rim_at,
-	    const struct cloister_gpu_result *res);
+/* Prints a JSON result (takes the reference; -1 when o is NULL or cannot
+ * be written).  The objects come from result_json.h. */
 int	output_json_print(json_t *o);
-/* The "steps" array and "error" object every result shares. */
-json_t	*output_steps_json(const struct cloister_step *steps, size_t n);
-struct cloister_evidence_result;
-struct cloister_receipt_result;
-json_t	*output_evidence_obj(int64_t at,
-	    const struct cloister_evidence_result *res);
-json_t	*output_receipt_obj(const struct cloister_receipt_result *res);
-json_t	*output_error_json(int code, const char *message, const char *step);
 
 #endif

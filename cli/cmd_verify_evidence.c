@@ -13,6 +13,7 @@
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "json_out.h"
+#include "result_json.h"
 #include "util.h"
 
 #define PATHS_MAX	16
@@ -180,7 +181,7 @@ static int
 output_json(const struct cloister_evidence_opts *o,
     const struct cloister_evidence_result *res)
 {
-	return output_json_print(output_evidence_obj(o->at, res));
+	return output_json_print(result_json_evidence(o->at, res));
 }
 
 static int

@@ -13,6 +13,7 @@
 #include "cloister/error.h"
 #include "cloister/receipt.h"
 #include "json_out.h"
+#include "result_json.h"
 #include "util.h"
 
 #define COLL_MAX	16
@@ -107,7 +108,7 @@ output(const struct rc_args *a, const struct cloister_receipt_result *res)
 	const struct cloister_receipt_claims *c = &res->claims;
 
 	if (a->json)
-		return output_json_print(output_receipt_obj(res));
+		return output_json_print(result_json_receipt(res));
 	if (res->simulated)
 		printf("*** SIMULATED evidence behind this receipt ***\n");
 	for (size_t i = 0; i < res->nsteps; i++)

@@ -17,7 +17,6 @@
 #include <jansson.h>
 
 #include "audit.h"
-#include "cli.h"
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "cloister/receipt.h"
@@ -25,6 +24,7 @@
 #include "json_out.h"
 #include "mcp.h"
 #include "mcp_pin.h"
+#include "result_json.h"
 #include "util.h"
 
 #define LIST_MAX	500	/* requests per page */
@@ -126,7 +126,7 @@ instance(struct gw *gw, struct evhttp_request *req)
 	    "evidence_time", jx_time(gw->evidence_time), "evidence_age_s",
 	    (json_int_t)((int64_t)time(NULL) - gw->evidence_time),
 	    "verify_command", cmd, "download", "/admin/api/evidence",
-	    "verification", output_evidence_obj(o.at, res));
+	    "verification", result_json_evidence(o.at, res));
 	free(res);
 	admin_json(req, 200, j);
 }
@@ -213,7 +213,7 @@ request_one(struct gw *gw, struct evhttp_request *req, const char *id)
 		    (const uint8_t *)gw->evidence, gw->evidence_len, NULL, 0,
 		    NULL, 0, &o, res);
 		json_object_set_new(j, "receipt", json_pack("{s:s,s:o}", "jws",
-		    jws, "verification", output_receipt_obj(res)));
+		    jws, "verification", result_json_receipt(res)));
 	}
 	free(res);
 	free(jws);

@@ -3,16 +3,12 @@
  * (gateway.h): /healthz, /metrics, /v1/models, /v1/attestation,
  * /v1/receipts/{id}.  Logs carry request metadata only.
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +28,7 @@
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "gateway.h"
+#include "httpd.h"
 #include "console.h"
 #include "mcp.h"
 #include "mcp_http.h"
@@ -64,81 +61,6 @@ gw_observe(struct gw *gw, enum gw_endpoint ep, int status, uint64_t t0_ns)
 			gw->m.latency_bucket[i]++;
 }
 
-/* Overwrite every byte an evbuffer holds, then empty it. */
-void
-gw_wipe_evbuffer(struct evbuffer *b)
-{
-	struct evbuffer_iovec v[16];
-	size_t wiped;
-	int n;
-
-	while ((n = evbuffer_peek(b, -1, NULL, v, 16)) > 0) {
-		wiped = 0;
-		for (int i = 0; i < n && i < 16; i++) {
-			util_wipe(v[i].iov_base, v[i].iov_len);
-			wiped += v[i].iov_len;
-		}
-		evbuffer_drain(b, wiped);
-	}
-}
-
-void
-gw_drop_request(struct evhttp_request *req)
-{
-	if (req != NULL && evhttp_request_get_connection(req) == NULL)
-		evhttp_request_free(req);
-}
-
-/* ---- responses ------------------------------------------------------- */
-
-static void
-send_body(struct evhttp_request *req, int status, const char *type,
-    const char *body, size_t len)
-{
-	struct evbuffer *b = evbuffer_new();
-
-	if (b == NULL || evbuffer_add(b, body, len) != 0) {
-		if (b != NULL)
-			evbuffer_free(b);
-		evhttp_send_error(req, 500, NULL);
-		return;
-	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", type);
-	evhttp_send_reply(req, status, NULL, b);
-	evbuffer_free(b);
-}
-
-void
-gw_send_json(struct evhttp_request *req, int status, json_t *o,
-    size_t flags)
-{
-	char *s = o != NULL ? json_dumps(o, flags) : NULL;
-
-	json_decref(o);
-	if (s == NULL) {
-		evhttp_send_error(req, 500, NULL);
-		return;
-	}
-	send_body(req, status, "application/json", s, strlen(s));
-	free(s);
-}
-
-/* An OpenAI-style error object; the message never quotes the request. */
-void
-gw_error(struct evhttp_request *req, int status, const char *type,
-    const char *code, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	gw_send_json(req, status, json_pack("{s:{s:s,s:s,s:n,s:s}}", "error",
-	    "message", msg, "type", type, "param", "code", code), JSON_COMPACT);
-}
-
 /* ---- authentication ----------------------------------------------------- */
 
 /* The caller's key from "Authorization: Bearer sk-clo-…"; replies 401
@@ -151,17 +73,17 @@ authenticate(struct gw *gw, struct evhttp_request *req, struct ledger_key *k)
 	int r;
 
 	if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
-		gw_error(req, 401, "invalid_request_error", "missing_api_key",
+		httpd_error(req, 401, "invalid_request_error", "missing_api_key",
 		    "an API key is required (Authorization: Bearer sk-clo-...)");
 		return -1;
 	}
 	if ((r = ledger_key_auth(gw->ledger, h + 7, strlen(h + 7), k)) != 0) {
 		if (r == CLOISTER_ERR_AUTH)
-			gw_error(req, 401, "invalid_request_error",
+			httpd_error(req, 401, "invalid_request_error",
 			    "invalid_api_key", "the API key is unknown or "
 			    "revoked");
 		else
-			gw_error(req, 500, "server_error", "ledger",
+			httpd_error(req, 500, "server_error", "ledger",
 			    "the ledger is unavailable");
 		return -1;
 	}
@@ -179,7 +101,7 @@ models(struct gw *gw, struct evhttp_request *req)
 		json_array_append_new(data, json_pack("{s:s,s:s,s:i,s:s}", "id",
 		    gw->cfg.models[i].name, "object", "model", "created", 0,
 		    "owned_by", gw->cfg.backends[gw->cfg.models[i].backend].name));
-	gw_send_json(req, 200, json_pack("{s:s,s:o}", "object", "list", "data",
+	httpd_send_json(req, 200, json_pack("{s:s,s:o}", "object", "list", "data",
 	    data), JSON_COMPACT);
 }
 
@@ -243,30 +165,30 @@ attestation(struct gw *gw, struct evhttp_request *req)
 	    evhttp_request_get_evhttp_uri(req)) != NULL ?
 	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) : "",
 	    &q) != 0) {
-		gw_error(req, 400, "invalid_request_error", "bad_query",
+		httpd_error(req, 400, "invalid_request_error", "bad_query",
 		    "the query string does not parse");
 		return;
 	}
 	hex = evhttp_find_header(&q, "nonce");
 	if (hex == NULL) {
 		evhttp_clear_headers(&q);
-		send_body(req, 200, "application/json", gw->evidence,
+		httpd_send_body(req, 200, "application/json", gw->evidence,
 		    gw->evidence_len);
 		return;
 	}
 	if (util_hex_decode(hex, strlen(hex), nonce, sizeof(nonce), &n) != 0) {
 		evhttp_clear_headers(&q);
-		gw_error(req, 400, "invalid_request_error", "bad_nonce",
+		httpd_error(req, 400, "invalid_request_error", "bad_nonce",
 		    "nonce wants up to 128 hex digits");
 		return;
 	}
 	evhttp_clear_headers(&q);
 	if (collect(gw, nonce, n, &json, &len, why, sizeof(why)) != 0) {
-		gw_error(req, 503, "server_error", "evidence",
+		httpd_error(req, 503, "server_error", "evidence",
 		    "evidence collection failed: %s", why);
 		return;
 	}
-	send_body(req, 200, "application/json", json, len);
+	httpd_send_body(req, 200, "application/json", json, len);
 	free(json);
 }
 
@@ -281,15 +203,15 @@ receipts(struct gw *gw, struct evhttp_request *req, const char *id)
 		return;
 	if ((r = ledger_receipt_get(gw->ledger, id, k.id, &jws)) != 0) {
 		if (r == CLOISTER_ERR_NOT_FOUND)
-			gw_error(req, 404, "invalid_request_error",
+			httpd_error(req, 404, "invalid_request_error",
 			    "receipt_not_found", "no receipt of yours has "
 			    "this id");
 		else
-			gw_error(req, 500, "server_error", "ledger",
+			httpd_error(req, 500, "server_error", "ledger",
 			    "the ledger is unavailable");
 		return;
 	}
-	send_body(req, 200, "application/jose", jws, strlen(jws));
+	httpd_send_body(req, 200, "application/jose", jws, strlen(jws));
 	free(jws);
 }
 
@@ -372,7 +294,7 @@ route(struct evhttp_request *req, void *arg)
 	if (path == NULL)
 		path = "";
 	if (cmd == EVHTTP_REQ_GET && strcmp(path, "/healthz") == 0)
-		gw_send_json(req, 200, json_pack("{s:s}", "status", "ok"),
+		httpd_send_json(req, 200, json_pack("{s:s}", "status", "ok"),
 		    JSON_COMPACT);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/metrics") == 0)
 		metrics(gw, req);
@@ -398,7 +320,7 @@ route(struct evhttp_request *req, void *arg)
 		if (authenticate(gw, req, &k) != 0)
 			return;
 		if (strcmp(k.scope, "read") == 0)
-			gw_error(req, 403, "permission_error", "read_only_key",
+			httpd_error(req, 403, "permission_error", "read_only_key",
 			    "this key may read, not call tools");
 		else
 			mcp_http_handle(gw->mcp_http, req, path + 5, &k);
@@ -407,10 +329,10 @@ route(struct evhttp_request *req, void *arg)
 	    strncmp(path, "/admin/api/", 11) == 0))
 		console_route(gw->console, req, path);
 	else if (cmd == EVHTTP_REQ_DELETE)
-		gw_error(req, 405, "invalid_request_error", "not_allowed",
+		httpd_error(req, 405, "invalid_request_error", "not_allowed",
 		    "DELETE is for MCP sessions only");
 	else
-		gw_error(req, 404, "invalid_request_error", "not_found",
+		httpd_error(req, 404, "invalid_request_error", "not_found",
 		    "no such endpoint");
 }
 
@@ -422,16 +344,6 @@ on_signal(evutil_socket_t fd, short what, void *arg)
 	struct gw *gw = arg;
 
 	event_base_loopexit(gw->base, NULL);
-}
-
-/* No core dumps, no ptrace by peers: request content lives in memory. */
-void
-gw_harden(void)
-{
-	struct rlimit rl = { 0, 0 };
-
-	setrlimit(RLIMIT_CORE, &rl);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 static int
@@ -448,30 +360,6 @@ open_state(struct gw *gw, char *why, size_t whylen)
 		    "dir path too long");
 	return ledger_open(path, LEDGER_SERVER, (int64_t)time(NULL),
 	    &gw->ledger, why, whylen);
-}
-
-/*
- * Listen with TCP_NODELAY, which accepted sockets inherit: a TLS answer
- * goes out as more than one record, and with Nagle the second waits for
- * the client's delayed ACK -- 40 ms per request.
- */
-static struct evhttp_bound_socket *
-listen_on(struct evhttp *http, const char *host, uint16_t port)
-{
-	struct evhttp_bound_socket *s;
-	int one = 1;
-
-	if ((s = evhttp_bind_socket_with_handle(http, host, port)) == NULL)
-		return NULL;
-	setsockopt(evhttp_bound_socket_get_fd(s), IPPROTO_TCP, TCP_NODELAY,
-	    &one, sizeof(one));
-	return s;
-}
-
-int
-gw_listen(struct evhttp *http, const char *host, uint16_t port)
-{
-	return listen_on(http, host, port) != NULL ? 0 : -1;
 }
 
 /*
@@ -535,7 +423,7 @@ start_http(struct gw *gw, char *why, size_t whylen)
 	evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(gw->http, route, gw);
-	if ((s = listen_on(gw->http, c->host, (ev_uint16_t)c->port)) == NULL)
+	if ((s = httpd_listen(gw->http, c->host, (ev_uint16_t)c->port)) == NULL)
 		return util_fail(CLOISTER_ERR_IO, why, whylen, "cannot listen "
 		    "on %s:%u: %s", c->host, c->port, strerror(errno));
 	if ((gw->accept_resume = evtimer_new(gw->base, on_accept_resume,
@@ -642,7 +530,7 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 
 	memset(&gw, 0, sizeof(gw));
 	gw.cfg = *cfg;
-	gw_harden();
+	util_harden();
 	signal(SIGPIPE, SIG_IGN);
 	if (cfg->tls_cert[0] == '\0' && !cfg->tls_attested &&
 	    !loopback(cfg->host)) {

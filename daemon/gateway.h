@@ -17,6 +17,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "curlev.h"
+#include "httpd.h"
 #include "identity.h"
 #include "ledger.h"
 
@@ -119,19 +120,7 @@ struct gw_req {
 
 /* gateway.c */
 int	gw_run(const struct gw_config *cfg, const char *config_path);
-void	gw_error(struct evhttp_request *req, int status, const char *type,
-	    const char *code, const char *fmt, ...)
-	    __attribute__((format(printf, 5, 6)));
 void	gw_req_free(struct gw_req *r);
-void	gw_wipe_evbuffer(struct evbuffer *b);
-/* o (consumed) as the reply's application/json body, dumped with jansson
- * flags; 500 when it cannot be. */
-struct json_t;
-void	gw_send_json(struct evhttp_request *req, int status, struct json_t *o,
-	    size_t flags);
-/* From a connection's close callback: a request whose reply was not
- * finished has been let go by libevent and is ours to free. */
-void	gw_drop_request(struct evhttp_request *req);
 void	gw_observe(struct gw *gw, enum gw_endpoint ep, int status,
 	    uint64_t t0_ns);
 
@@ -177,11 +166,5 @@ int	gw_tls_files(struct gw *gw, char *why, size_t whylen);
 int	gw_tls_key(struct gw *gw, char *why, size_t whylen);
 int	gw_tls_attested(struct gw *gw, char *why, size_t whylen);
 void	gw_tls_free(struct gw *gw);
-
-/* evhttp_bind_socket, with TCP_NODELAY for every accepted connection. */
-int	gw_listen(struct evhttp *http, const char *host, uint16_t port);
-
-/* No core dumps, no ptrace by peers: content lives in this memory. */
-void	gw_harden(void);
 
 #endif

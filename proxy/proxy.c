@@ -30,7 +30,7 @@
 #include "cloister/verify.h"
 #include "crypto.h"
 #include "curlev.h"
-#include "gateway.h"
+#include "httpd.h"
 #include "json_out.h"
 #include "proxy.h"
 #include "proxy_int.h"
@@ -107,11 +107,11 @@ xfer_free(struct xfer *x)
 		free(x->body);
 	}
 	if (x->resp != NULL) {
-		gw_wipe_evbuffer(x->resp);
+		httpd_wipe_evbuffer(x->resp);
 		evbuffer_free(x->resp);
 	}
 	if (x->pending != NULL) {
-		gw_wipe_evbuffer(x->pending);
+		httpd_wipe_evbuffer(x->pending);
 		evbuffer_free(x->pending);
 	}
 	free(x->receipt);
@@ -172,7 +172,7 @@ reply_whole(struct xfer *x)
 	    sizeof(why)) != 0) {
 		fail_note(x->p, "%s %s: %s; the answer was withheld",
 		    x->request_id, evhttp_request_get_uri(x->req), why);
-		gw_error(x->req, 502, FAILED, "receipt_invalid",
+		httpd_error(x->req, 502, FAILED, "receipt_invalid",
 		    "cloister proxy: %s; the answer was withheld", why);
 		return;
 	}
@@ -315,10 +315,10 @@ on_done(void *arg, CURLcode cc)
 		snprintf(x->p->reason, sizeof(x->p->reason), "the gateway "
 		    "presented another TLS key than the verified one");
 		fail_note(x->p, "%s", x->p->reason);
-		gw_error(x->req, 502, FAILED, "tls_key_changed",
+		httpd_error(x->req, 502, FAILED, "tls_key_changed",
 		    "cloister proxy: %s; nothing was sent", x->p->reason);
 	} else if (cc != CURLE_OK)
-		gw_error(x->req, 502, FAILED, "upstream_unavailable",
+		httpd_error(x->req, 502, FAILED, "upstream_unavailable",
 		    "cloister proxy: the gateway cannot be reached: %s",
 		    curl_easy_strerror(cc));
 	else
@@ -391,7 +391,7 @@ on_close(struct evhttp_connection *c, void *arg)
 	struct xfer *x = arg;
 
 	(void)c;
-	gw_drop_request(x->req);
+	httpd_drop_request(x->req);
 	x->req = NULL;
 }
 
@@ -471,7 +471,7 @@ forward(struct proxy *p, struct evhttp_request *req, const char *uri,
 		curl_easy_setopt(x->e, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)x->body_len);
 	} else if (cmd != EVHTTP_REQ_GET) {
-		gw_error(req, 405, FAILED, "method",
+		httpd_error(req, 405, FAILED, "method",
 		    "cloister proxy forwards GET and POST");
 		x->req = NULL;
 		xfer_free(x);
@@ -491,7 +491,7 @@ forward(struct proxy *p, struct evhttp_request *req, const char *uri,
  fail:
 	x->req = NULL;
 	xfer_free(x);
-	gw_error(req, 500, FAILED, "internal", "cloister proxy: out of memory");
+	httpd_error(req, 500, FAILED, "internal", "cloister proxy: out of memory");
 }
 
 /* ---- the local side ------------------------------------------------------- */
@@ -516,7 +516,7 @@ status(struct proxy *p, struct evhttp_request *req)
 	    p->last_failure, "reverify_s", (json_int_t)p->o->reverify_s);
 	if (o != NULL)
 		json_object_set_new(o, "verify_ms", json_real(p->verify_ms));
-	gw_send_json(req, 200, o, JSON_INDENT(2));
+	httpd_send_json(req, 200, o, JSON_INDENT(2));
 }
 
 static void
@@ -528,7 +528,7 @@ route(struct evhttp_request *req, void *arg)
 	    req));
 
 	if (path == NULL || uri == NULL || uri[0] != '/') {
-		gw_error(req, 400, FAILED, "bad_request",
+		httpd_error(req, 400, FAILED, "bad_request",
 		    "cloister proxy: a path, please");
 		return;
 	}
@@ -537,7 +537,7 @@ route(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (!p->verified && proxy_verify(p) != 0) {
-		gw_error(req, 502, FAILED, "gateway_not_verified",
+		httpd_error(req, 502, FAILED, "gateway_not_verified",
 		    "cloister proxy: the gateway is not verified, nothing was "
 		    "sent: %s",
 		    p->reason);
@@ -606,7 +606,7 @@ setup(struct proxy *p, const struct proxy_opts *o, char *why, size_t whylen)
 	evhttp_set_allowed_methods(p->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_max_body_size(p->http, BODY_MAX);
 	evhttp_set_gencb(p->http, route, p);
-	if (gw_listen(p->http, host, (ev_uint16_t)port) != 0)
+	if (httpd_listen(p->http, host, (ev_uint16_t)port) == NULL)
 		return util_fail(CLOISTER_ERR_IO, why, whylen, "cannot listen "
 		    "on %s", o->listen);
 	return 0;
@@ -622,7 +622,7 @@ proxy_run(const struct proxy_opts *o)
 
 	memset(&p, 0, sizeof(p));
 	p.o = o;
-	gw_harden();
+	util_harden();
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "cloister: proxy: libcurl cannot start\n");

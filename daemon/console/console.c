@@ -61,7 +61,7 @@ void
 admin_json(struct evhttp_request *req, int status, json_t *o)
 {
 	security_headers(req);
-	gw_send_json(req, status, o, JSON_COMPACT);
+	httpd_send_json(req, status, o, JSON_COMPACT);
 }
 
 void

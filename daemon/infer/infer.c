@@ -48,7 +48,7 @@ take_body(struct gw_req *r)
 		return CLOISTER_ERR_IO;
 	r->body[len] = '\0';
 	r->body_len = len;
-	gw_wipe_evbuffer(in);
+	httpd_wipe_evbuffer(in);
 	return crypto_sha256(r->body, len, r->body_sha256);
 }
 
@@ -134,20 +134,20 @@ check_request(struct gw_req *r, json_t *o, long *words)
 
 	v = json_object_get(o, "model");
 	if (!json_is_string(v)) {
-		gw_error(r->req, 400, "invalid_request_error", "missing_model",
+		httpd_error(r->req, 400, "invalid_request_error", "missing_model",
 		    "\"model\" is required");
 		return -1;
 	}
 	if ((r->model = gw_config_model(&r->gw->cfg,
 	    json_string_value(v))) == NULL) {
-		gw_error(r->req, 404, "invalid_request_error",
+		httpd_error(r->req, 404, "invalid_request_error",
 		    "model_not_found", "this gateway offers no such model "
 		    "(GET /v1/models lists them)");
 		return -1;
 	}
 	r->backend = &r->gw->cfg.backends[r->model->backend];
 	if ((*words = prompt_words(o, r->ep)) < 0) {
-		gw_error(r->req, 400, "invalid_request_error", "invalid_input",
+		httpd_error(r->req, 400, "invalid_request_error", "invalid_input",
 		    "%s", r->ep == GW_EP_CHAT ? "\"messages\" must be a "
 		    "non-empty list of {role, content}" : r->ep ==
 		    GW_EP_COMPLETIONS ? "\"prompt\" must be a string or a list "
@@ -161,7 +161,7 @@ check_request(struct gw_req *r, json_t *o, long *words)
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > MAX_TOKENS_CAP) {
-			gw_error(r->req, 400, "invalid_request_error",
+			httpd_error(r->req, 400, "invalid_request_error",
 			    "invalid_max_tokens", "max_tokens must be an "
 			    "integer in 1..%d", MAX_TOKENS_CAP);
 			return -1;
@@ -170,7 +170,7 @@ check_request(struct gw_req *r, json_t *o, long *words)
 	}
 	v = json_object_get(o, "stream");
 	if (v != NULL && !json_is_boolean(v) && !json_is_null(v)) {
-		gw_error(r->req, 400, "invalid_request_error", "invalid_stream",
+		httpd_error(r->req, 400, "invalid_request_error", "invalid_stream",
 		    "\"stream\" must be true or false");
 		return -1;
 	}
@@ -187,7 +187,7 @@ check_request(struct gw_req *r, json_t *o, long *words)
 		for (size_t i = 0; i < n && !bad; i++)
 			bad = nonce[i] < 0x21 || nonce[i] > 0x7e;
 		if (bad) {
-			gw_error(r->req, 400, "invalid_request_error",
+			httpd_error(r->req, 400, "invalid_request_error",
 			    "invalid_nonce", "Cloister-Nonce must be 1 to %d "
 			    "printable characters", GW_NONCE_MAX);
 			return -1;
@@ -365,7 +365,7 @@ gw_reply_whole(struct gw_req *r, int status, const char *body, size_t len,
 	    (b = evbuffer_new()) == NULL) {
 		if (jws == NULL)
 			gw_refund(r, "failed");
-		gw_error(r->req, 500, "server_error", "internal", "the "
+		httpd_error(r->req, 500, "server_error", "internal", "the "
 		    "response could not be completed; nothing was charged");
 		gw_observe(r->gw, r->ep, 500, r->t0_ns);
 		goto out;
@@ -390,7 +390,7 @@ reply_mock(struct gw_req *r, json_t *req)
 	    embeddings(r, json_object_get(req, "input")) : whole_answer(r, req);
 	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
 		gw_refund(r, "failed");
-		gw_error(r->req, 500, "server_error", "internal", "out of "
+		httpd_error(r->req, 500, "server_error", "internal", "out of "
 		    "memory; nothing was charged");
 		gw_observe(r->gw, r->ep, 500, r->t0_ns);
 	} else
@@ -567,7 +567,7 @@ on_close(struct evhttp_connection *c, void *arg)
 {
 	struct gw_req *r = arg;
 
-	gw_drop_request(r->req);
+	httpd_drop_request(r->req);
 	r->req = NULL;
 	r->conn = NULL;
 	r->gw->m.cancelled++;
@@ -602,7 +602,7 @@ reply_stream(struct gw_req *r)
 	if (crypto_sha256_begin(&r->resp_hash) != 0 ||
 	    (r->timer = event_new(r->gw->base, -1, 0, on_tick, r)) == NULL) {
 		gw_refund(r, "failed");
-		gw_error(r->req, 500, "server_error", "internal", "the "
+		httpd_error(r->req, 500, "server_error", "internal", "the "
 		    "stream could not start; nothing was charged");
 		gw_observe(r->gw, r->ep, 500, r->t0_ns);
 		gw_req_free(r);
@@ -664,13 +664,13 @@ reserve(struct gw_req *r)
 	    r->backend->name, r->backend->confidential, r->reserved,
 	    (int64_t)time(NULL));
 	if (rc == CLOISTER_ERR_CREDITS)
-		gw_error(r->req, 402, "insufficient_quota",
+		httpd_error(r->req, 402, "insufficient_quota",
 		    "insufficient_credits", "the balance of %s cannot cover "
 		    "this request's worst case of %lld credits (prompt and "
 		    "max_tokens at the model's prices)", r->key.id,
 		    (long long)r->reserved);
 	else if (rc != 0)
-		gw_error(r->req, 500, "server_error", "ledger", "the ledger "
+		httpd_error(r->req, 500, "server_error", "ledger", "the ledger "
 		    "is unavailable");
 	return rc;
 }
@@ -689,7 +689,7 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 		gw->m.busy++;
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", "1");
-		gw_error(req, 503, "server_error", "server_busy", "%u requests "
+		httpd_error(req, 503, "server_error", "server_busy", "%u requests "
 		    "are in flight (max_inflight); nothing was charged",
 		    gw->cfg.max_inflight);
 		gw_observe(gw, ep, 503, util_now_ns());
@@ -706,27 +706,27 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 	r->t0_ns = util_now_ns();
 	gw->m.inflight++;
 	if (strcmp(key->scope, "read") == 0) {
-		gw_error(req, 403, "permission_error", "read_only_key",
+		httpd_error(req, 403, "permission_error", "read_only_key",
 		    "this key may read, not run inference");
 		status = 403;
 		goto done;
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
 	    gw->cfg.max_body) {
-		gw_error(req, 413, "invalid_request_error", "body_too_large",
+		httpd_error(req, 413, "invalid_request_error", "body_too_large",
 		    "the body is longer than %zu bytes (max_body)",
 		    gw->cfg.max_body);
 		status = 413;
 		goto done;
 	}
 	if (take_body(r) != 0 || new_id(r->id) != 0) {
-		gw_error(req, 500, "server_error", "internal", "out of memory");
+		httpd_error(req, 500, "server_error", "internal", "out of memory");
 		status = 500;
 		goto done;
 	}
 	if ((o = json_loadb((const char *)r->body, r->body_len,
 	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(o)) {
-		gw_error(req, 400, "invalid_request_error", "invalid_json",
+		httpd_error(req, 400, "invalid_request_error", "invalid_json",
 		    "the body is not a JSON object");
 		goto done;
 	}

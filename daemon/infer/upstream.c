@@ -173,7 +173,7 @@ xfer_free(struct gw_req *r)
 		r->up_body = NULL;
 	}
 	if (r->up_buf != NULL) {
-		gw_wipe_evbuffer(r->up_buf);
+		httpd_wipe_evbuffer(r->up_buf);
 		evbuffer_free(r->up_buf);
 		r->up_buf = NULL;
 	}
@@ -372,7 +372,7 @@ done_whole(struct gw_req *r)
 			evhttp_send_reply(r->req, (int)r->up_status, NULL,
 			    r->up_buf);
 		} else
-			gw_error(r->req, 502, "server_error", "upstream_error",
+			httpd_error(r->req, 502, "server_error", "upstream_error",
 			    "backend %s answered HTTP %ld; nothing was charged",
 			    r->backend->name, r->up_status);
 		gw_observe(r->gw, r->ep, r->up_status >= 400 &&
@@ -406,7 +406,7 @@ done(struct gw_req *r, CURLcode cc)
 	}
 	if (cc != CURLE_OK) {
 		gw_refund(r, "failed");
-		gw_error(r->req, 502, "server_error", "upstream_unavailable",
+		httpd_error(r->req, 502, "server_error", "upstream_unavailable",
 		    "backend %s: %s; nothing was charged", r->backend->name,
 		    curl_easy_strerror(cc));
 		gw_observe(r->gw, r->ep, 502, r->t0_ns);
@@ -493,7 +493,7 @@ gw_upstream_start(struct gw_req *r, json_t *req)
 	if (setup(r, req) != 0) {
 		xfer_free(r);
 		gw_refund(r, "failed");
-		gw_error(r->req, 502, "server_error", "upstream_unavailable",
+		httpd_error(r->req, 502, "server_error", "upstream_unavailable",
 		    "backend %s cannot be reached; nothing was charged",
 		    r->backend->name);
 		gw_observe(r->gw, r->ep, 502, r->t0_ns);

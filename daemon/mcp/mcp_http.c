@@ -344,7 +344,7 @@ post(struct mcp_http *mh, struct evhttp_request *req,
 		mh_refuse(req, 500, MCP_ERR_GATEWAY, "out of memory");
 		goto out;
 	}
-	gw_wipe_evbuffer(in);
+	httpd_wipe_evbuffer(in);
 	if ((body = json_loadb((const char *)raw, len, 0, NULL)) == NULL ||
 	    (!json_is_object(body) && !json_is_array(body))) {
 		mh_refuse(req, 400, MCP_ERR_PARSE, "the body is not a JSON-RPC "

@@ -33,7 +33,7 @@ mh_refuse(struct evhttp_request *req, int status, int code, const char *msg)
 	if (status == 401)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "WWW-Authenticate", "Bearer");
-	gw_send_json(req, status, json_pack("{s:s,s:n,s:{s:i,s:s}}", "jsonrpc",
+	httpd_send_json(req, status, json_pack("{s:s,s:n,s:{s:i,s:s}}", "jsonrpc",
 	    "2.0", "id", "error", "code", code, "message", msg),
 	    JSON_COMPACT);
 }
@@ -246,7 +246,7 @@ stream_done(struct mh_stream *st)
 		free(txt);
 	}
 	if (b != NULL) {
-		gw_wipe_evbuffer(b);
+		httpd_wipe_evbuffer(b);
 		evbuffer_free(b);
 	}
 	mh_stream_free(st);
@@ -403,7 +403,7 @@ stream_closecb(struct evhttp_connection *c, void *arg)
 	char *txt;
 
 	(void)c;
-	gw_drop_request(st->req);
+	httpd_drop_request(st->req);
 	st->req = NULL;
 	st->conn = NULL;
 	if (s->paused) {

@@ -258,7 +258,7 @@ mcp_stdio_run(const struct gw_config *cfg, const char *server,
 		    "configuration\n", server);
 		return 2;
 	}
-	gw_harden();
+	util_harden();
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = identity_new(&id)) != 0 ||
 	    (r = gw_collect(cfg, id, NULL, NULL, 0, &ev, &evlen, warn, sizeof(warn),

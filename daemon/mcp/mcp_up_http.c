@@ -490,7 +490,7 @@ xfer_free(struct xfer *x)
 		free(x->body);
 	}
 	if (x->json != NULL) {
-		gw_wipe_evbuffer(x->json);
+		httpd_wipe_evbuffer(x->json);
 		evbuffer_free(x->json);
 	}
 	sse_free(x->sse);
@@ -860,11 +860,11 @@ up_http_free(struct up_http *h)
 	if (h->retry_ev != NULL)
 		event_free(h->retry_ev);
 	if (h->inbox != NULL) {
-		gw_wipe_evbuffer(h->inbox);
+		httpd_wipe_evbuffer(h->inbox);
 		evbuffer_free(h->inbox);
 	}
 	if (h->waiting != NULL) {
-		gw_wipe_evbuffer(h->waiting);
+		httpd_wipe_evbuffer(h->waiting);
 		evbuffer_free(h->waiting);
 	}
 	free(h);

@@ -82,6 +82,9 @@ int	util_check_window(int64_t at, int64_t from, int64_t to, int early,
 	    int late, const char *what, char *why, size_t whylen);
 
 void	util_wipe(void *p, size_t n);
+/* The process makes no core dump and cannot be traced by its peers: request
+ * content lives in its memory. */
+void	util_harden(void);
 /* 1 when equal; runs in time independent of the contents. */
 int	util_ct_eq(const void *a, const void *b, size_t n);
 int	util_is_zero(const void *p, size_t n);

@@ -1,5 +1,5 @@
-/* Pinned trust anchors (roots.c); the simulated root's key is derived in
- * sim_pki.c (sim_pki_root_pubkey). */
+/* Pinned trust anchors (roots.c): Intel's and NVIDIA's roots, and the
+ * keys of the simulated TEE's roots (lib/sim derives them from seeds). */
 #ifndef CLOISTER_ROOTS_H
 #define CLOISTER_ROOTS_H
 
@@ -14,5 +14,10 @@ extern const uint8_t roots_nvidia_device_root_der[];
 extern const size_t roots_nvidia_device_root_der_len;
 extern const uint8_t roots_nvidia_rim_root_der[];
 extern const size_t roots_nvidia_rim_root_der_len;
+
+/* SHA-256 of the simulated roots' SubjectPublicKeyInfo. */
+extern const uint8_t roots_sim_sgx_root_spki_sha256[32];
+extern const uint8_t roots_sim_gpu_device_root_spki_sha256[32];
+extern const uint8_t roots_sim_gpu_rim_root_spki_sha256[32];
 
 #endif

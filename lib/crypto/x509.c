@@ -549,6 +549,19 @@ x509_cert_same_key(const struct x509_cert *a, const struct x509_cert *b)
 }
 
 int
+x509_cert_spki_sha256(const struct x509_cert *c,
+    uint8_t out[CRYPTO_SHA256_LEN])
+{
+	unsigned char *der = NULL;
+	int n, r = CLOISTER_ERR_BAD_KEY;
+
+	if ((n = i2d_PUBKEY(X509_get0_pubkey(c->x), &der)) > 0)
+		r = crypto_sha256(der, (size_t)n, out);
+	OPENSSL_free(der);
+	return r;
+}
+
+int
 x509_cert_fingerprint(const struct x509_cert *c,
     uint8_t out[CRYPTO_SHA256_LEN])
 {

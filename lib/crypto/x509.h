@@ -52,6 +52,9 @@ int64_t	x509_cert_not_after(const struct x509_cert *c);
 int	x509_cert_pubkey(const struct x509_cert *c, struct ec_pubkey **out);
 /* 1 when both certificates carry the same public key and subject. */
 int	x509_cert_same_key(const struct x509_cert *a, const struct x509_cert *b);
+/* SHA-256 of the DER SubjectPublicKeyInfo: the key, whatever the curve. */
+int	x509_cert_spki_sha256(const struct x509_cert *c,
+	    uint8_t out[CRYPTO_SHA256_LEN]);
 /* SHA-256 of the DER encoding. */
 int	x509_cert_fingerprint(const struct x509_cert *c,
 	    uint8_t out[CRYPTO_SHA256_LEN]);

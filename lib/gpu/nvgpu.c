@@ -8,7 +8,6 @@
  * OCSP responses; a repeated verification of fresh reports from the same
  * GPU then costs one P-384 verification and a digest.
  */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +18,6 @@
 #include "nvcert.h"
 #include "nvgpu_int.h"
 #include "roots.h"
-#include "sim_gpu.h"
 #include "steps.h"
 #include "util.h"
 
@@ -59,29 +57,6 @@ gpu_step(struct cloister_gpu_result *res, const char *name, int ok, int code,
 	va_start(ap, fmt);
 	steps_vadd(&sink, name, ok, code, fmt, ap);
 	va_end(ap);
-}
-
-/*
- * The simulated roots (keys from published seeds), made once per process
- * and only when a chain does not end at NVIDIA's: deriving them costs two
- * P-384 key computations that real evidence never needs.
- */
-static pthread_once_t sim_once = PTHREAD_ONCE_INIT;
-static struct x509_cert *sim_roots[2];	/* device, RIM; NULL: failed */
-
-static void
-sim_roots_init(void)
-{
-	uint8_t *der;
-	size_t len;
-
-	for (int rim = 0; rim < 2; rim++) {
-		if (sim_gpu_root_der(rim, &der, &len) != 0)
-			continue;
-		if (x509_cert_parse(der, len, &sim_roots[rim]) != 0)
-			sim_roots[rim] = NULL;
-		free(der);
-	}
 }
 
 int
@@ -129,18 +104,20 @@ gpu_anchor(const struct cloister_gpu_verifier *v,
 {
 	const struct x509_cert *pinned = rim ? v->rim_root : v->device_root;
 	const struct x509_cert *last;
+	uint8_t spki[CRYPTO_SHA256_LEN];
 
 	*simulated = 0;
 	last = x509_chain_get(chain, x509_chain_len(chain) - 1);
 	if (x509_cert_same_key(last, pinned))
 		return pinned;
-	/* Accepted as an anchor, and flagged: the run fails at the
-	 * "simulated" step unless the caller allows simulated evidence. */
-	pthread_once(&sim_once, sim_roots_init);
-	pinned = sim_roots[rim ? 1 : 0];
-	if (pinned != NULL && x509_cert_same_key(last, pinned)) {
+	/* The simulated root (its key is public): accepted as an anchor
+	 * and flagged, so that the run fails at the "simulated" step unless
+	 * the caller allows simulated evidence. */
+	if (x509_cert_spki_sha256(last, spki) == 0 &&
+	    memcmp(spki, rim ? roots_sim_gpu_rim_root_spki_sha256 :
+	    roots_sim_gpu_device_root_spki_sha256, sizeof(spki)) == 0) {
 		*simulated = 1;
-		return pinned;
+		return last;
 	}
 	return NULL;
 }

@@ -24,7 +24,6 @@
 #include "policy.h"
 #include "quote.h"
 #include "roots.h"
-#include "sim_pki.h"
 #include "tcb.h"
 #include "steps.h"
 #include "util.h"
@@ -77,8 +76,7 @@ cloister_verifier_new(struct cloister_verifier **out)
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	if ((r = x509_cert_parse(roots_intel_sgx_root_der,
-	         roots_intel_sgx_root_der_len, &v->intel_root)) != 0 ||
-	    (r = sim_pki_root_pubkey(v->sim_pub)) != 0) {
+	         roots_intel_sgx_root_der_len, &v->intel_root)) != 0) {
 		cloister_verifier_free(v);
 		return r;
 	}
@@ -255,8 +253,7 @@ static int
 pick_anchor(struct run *r, const struct x509_chain *chain, const char *what)
 {
 	const struct x509_cert *last, *trusted;
-	struct ec_pubkey *k = NULL;
-	uint8_t raw[CRYPTO_P256_RAW_PUB_LEN];
+	uint8_t spki[CRYPTO_SHA256_LEN];
 	char cn[X509_CN_MAX] = "";
 	int sim = 0;
 
@@ -267,11 +264,9 @@ pick_anchor(struct run *r, const struct x509_chain *chain, const char *what)
 		r->anchor = trusted;
 		return x509_cert_fingerprint(trusted, r->anchor_fp);
 	}
-	if (x509_cert_pubkey(last, &k) == 0 &&
-	    crypto_p256_pubkey_raw(k, raw) == 0 &&
-	    memcmp(raw, r->v->sim_pub, sizeof(raw)) == 0)
+	if (x509_cert_spki_sha256(last, spki) == 0 &&
+	    memcmp(spki, roots_sim_sgx_root_spki_sha256, sizeof(spki)) == 0)
 		sim = 1;
-	crypto_pubkey_free(k);
 	x509_cert_subject_cn(last, cn, sizeof(cn));
 	if (!sim) {
 		snprintf(r->why, sizeof(r->why),

@@ -37,7 +37,6 @@ struct att_key {
 struct cloister_verifier {
 	struct x509_cert *intel_root;
 	struct x509_cert *custom_root; /* replaces Intel's when set */
-	uint8_t sim_pub[CRYPTO_P256_RAW_PUB_LEN];
 	size_t next; /* round-robin replacement */
 	struct pck_entry pck[DCAP_PCK_CACHE_MAX];
 	size_t next_ak;

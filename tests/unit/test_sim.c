@@ -1,5 +1,5 @@
 /*
- * The simulated DCAP PKI (lib/sim_pki.c): the pinned root key, and that
+ * The simulated DCAP PKI (lib/sim/sim_pki.c): the pinned root key, and that
  * what it makes reads back through Cloister's own parsers and verifiers
  * (x509, quote, crypto), hooks included.  The fixture tree's contract is
  * checked last.
@@ -11,6 +11,8 @@
 #include "cloister/error.h"
 #include "crypto.h"
 #include "quote.h"
+#include "roots.h"
+#include "sim_gpu.h"
 #include "sim_pki.h"
 #include "testutil.h"
 #include "util.h"
@@ -98,6 +100,39 @@ test_root_key_pinned(void **state)
 	assert_int_equal(sim_key_pub_raw(k, c), 0);
 	assert_memory_not_equal(a, c, sizeof(a));
 	sim_key_free(k);
+}
+
+/* The verifiers recognise the simulated roots by the digests in roots.c,
+ * not by calling into lib/sim: those must be what lib/sim derives. */
+static void
+test_roots_pin_sim_keys(void **state)
+{
+	const uint8_t *want[2] = { roots_sim_gpu_device_root_spki_sha256,
+	    roots_sim_gpu_rim_root_spki_sha256 };
+	struct x509_cert *x;
+	struct pki p;
+	uint8_t h[32], *der;
+	size_t len;
+
+	(void)state;
+	pki_make(&p, SIM_PCK_PLATFORM);
+	x = parsed(p.root);
+	assert_int_equal(x509_cert_spki_sha256(x, h), 0);
+	assert_memory_equal(h, roots_sim_sgx_root_spki_sha256, 32);
+	x509_cert_free(x);
+	x = parsed(p.ca);	/* a fresh key is not the root's */
+	assert_int_equal(x509_cert_spki_sha256(x, h), 0);
+	assert_memory_not_equal(h, roots_sim_sgx_root_spki_sha256, 32);
+	x509_cert_free(x);
+	pki_free(&p);
+	for (int rim = 0; rim < 2; rim++) {
+		assert_int_equal(sim_gpu_root_der(rim, &der, &len), 0);
+		assert_int_equal(x509_cert_parse(der, len, &x), 0);
+		assert_int_equal(x509_cert_spki_sha256(x, h), 0);
+		assert_memory_equal(h, want[rim], 32);
+		x509_cert_free(x);
+		free(der);
+	}
 }
 
 static void
@@ -480,6 +515,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_root_key_pinned),
+		cmocka_unit_test(test_roots_pin_sim_keys),
 		cmocka_unit_test(test_certs_parse_back),
 		cmocka_unit_test(test_pck_ext_parses_back),
 		cmocka_unit_test(test_chain_and_crls),

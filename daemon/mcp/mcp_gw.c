@@ -3,7 +3,6 @@
  * pins, the DLP scanner and the audit log with its checkpoints; and the
  * queues of requests in flight each session keeps (mcp_int.h).
  */
-#define _GNU_SOURCE	/* reallocarray */
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -17,6 +16,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "grow.h"
 #include "crypto.h"
 #include "mcp_int.h"
 #include "util.h"
@@ -156,14 +156,9 @@ mcp_pend_add(struct pendq *q, json_int_t id, json_t *orig, enum pend_kind kind,
 
 	if (q->n == MCP_PENDING_MAX)
 		return NULL;
-	if (q->n == q->cap) {
-		size_t cap = q->cap != 0 ? q->cap * 2 : 16;
-
-		if ((p = reallocarray(q->v, cap, sizeof(*p))) == NULL)
-			return NULL;
-		q->v = p;
-		q->cap = cap;
-	}
+	if (grow_array(&q->v, &q->cap, q->n + 1, sizeof(*q->v), 16,
+	    MCP_PENDING_MAX) != 0)
+		return NULL;
 	p = &q->v[q->n++];
 	memset(p, 0, sizeof(*p));
 	p->id = id;

@@ -19,6 +19,7 @@
 #endif
 
 #include "cloister/error.h"
+#include "grow.h"
 #include "dlp.h"
 #include "util.h"
 
@@ -1235,16 +1236,11 @@ dlp_internal_load(struct dlp *d, const char *const *suffixes, size_t ns,
 			*--e = '\0';
 		if (*p == '\0' || *p == '#')
 			continue;
-		if (nw == cap) {
-			char **v;
-
-			cap = cap != 0 ? cap * 2 : 256;
-			if ((v = realloc(words, cap * sizeof(*v))) == NULL) {
-				free(words);
-				free(buf);
-				return CLOISTER_ERR_ALLOC;
-			}
-			words = v;
+		if (grow_array(&words, &cap, nw + 1, sizeof(*words), 256,
+		    0) != 0) {
+			free(words);
+			free(buf);
+			return CLOISTER_ERR_ALLOC;
 		}
 		words[nw++] = p;
 	}

@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "cloister/error.h"
+#include "grow.h"
 #include "dlp.h"
 #include "dlp_learn.h"
 #include "util.h"
@@ -78,7 +79,7 @@ name_ok(const char *s, size_t n)
 static void
 keep(struct learn *l, const char *s, size_t n)
 {
-	char *c, **v;
+	char *c;
 
 	if (!name_ok(s, n))
 		return;
@@ -86,14 +87,9 @@ keep(struct learn *l, const char *s, size_t n)
 		l->full = 1;
 		return;
 	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap != 0 ? l->cap * 2 : 64;
-
-		if ((v = realloc(l->v, cap * sizeof(*v))) == NULL)
-			return;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (grow_array(&l->v, &l->cap, l->n + 1, sizeof(*l->v), 64,
+	    LEARN_MAX) != 0)
+		return;
 	if ((c = strndup(s, n)) != NULL)
 		l->v[l->n++] = c;
 }

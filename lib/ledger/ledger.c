@@ -7,7 +7,6 @@
  * server settles through the journal instead (ledger_journal.h): one
  * write per request, as durable, applied here in batches.
  */
-#define _GNU_SOURCE	/* reallocarray */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "cloister/error.h"
+#include "grow.h"
 #include "crypto.h"
 #include "ledger.h"
 #include "ledger_int.h"
@@ -610,14 +610,9 @@ ledger_reserve(struct ledger *l, const char *req_id,
 	 * raised it. */
 	if (key->credits - ledger_held(l, key->id) < amount)
 		return CLOISTER_ERR_CREDITS;
-	if (l->nholds == l->capholds) {
-		size_t cap = l->capholds == 0 ? 64 : 2 * l->capholds;
-
-		if ((h = realloc(l->holds, cap * sizeof(*h))) == NULL)
-			return CLOISTER_ERR_ALLOC;
-		l->holds = h;
-		l->capholds = cap;
-	}
+	if (grow_array(&l->holds, &l->capholds, l->nholds + 1,
+	    sizeof(*l->holds), 64, 0) != 0)
+		return CLOISTER_ERR_ALLOC;
 	h = &l->holds[l->nholds++];
 	memset(h, 0, sizeof(*h));
 	snprintf(h->req_id, sizeof(h->req_id), "%s", req_id);
@@ -670,14 +665,9 @@ journal_settle(struct ledger *l, struct jrec *j)
 	struct unapplied *un;
 	int r;
 
-	if (l->nun == l->capun) {
-		size_t cap = l->capun == 0 ? 256 : 2 * l->capun;
-
-		if ((un = reallocarray(l->un, cap, sizeof(*un))) == NULL)
-			return CLOISTER_ERR_ALLOC;
-		l->un = un;
-		l->capun = cap;
-	}
+	if (grow_array(&l->un, &l->capun, l->nun + 1, sizeof(*l->un), 256,
+	    0) != 0)
+		return CLOISTER_ERR_ALLOC;
 	if ((r = journal_append(l->journal, j)) != 0)
 		return r;
 	un = &l->un[l->nun++];

@@ -23,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "cloister/error.h"
+#include "grow.h"
 #include "crypto.h"
 #include "ledger_journal.h"
 #include "util.h"
@@ -450,15 +451,10 @@ journal_append(struct journal *j, struct jrec *r)
 		memcpy(receipt, r->receipt, r->receipt_len);
 	}
 	pthread_mutex_lock(&j->lock);
-	if (j->nq == j->capq) {
-		size_t cap = j->capq == 0 ? 256 : 2 * j->capq;
-
-		if ((q = reallocarray(j->queue, cap, sizeof(*q))) == NULL) {
-			rc = CLOISTER_ERR_ALLOC;
-			goto out;
-		}
-		j->queue = q;
-		j->capq = cap;
+	if (grow_array(&j->queue, &j->capq, j->nq + 1, sizeof(*j->queue),
+	    256, 0) != 0) {
+		rc = CLOISTER_ERR_ALLOC;
+		goto out;
 	}
 	f = j->active;
 	if (write_all(j->fd[f], j->buf, n) != 0) {
@@ -525,7 +521,7 @@ replay(struct journal *j, sqlite3 *db, const char *path[2], char *why,
 {
 	uint8_t *data[2] = { NULL, NULL };
 	size_t len[2] = { 0, 0 }, n = 0, cap = 0, off, used;
-	struct jrec *q = NULL, *nq, rec;
+	struct jrec *q = NULL, rec;
 	uint64_t a = 0;
 	int r = 0, e;
 
@@ -549,14 +545,10 @@ replay(struct journal *j, sqlite3 *db, const char *path[2], char *why,
 				    "damaged");
 				break;
 			}
-			if (n == cap) {
-				cap = cap == 0 ? 256 : 2 * cap;
-				if ((nq = reallocarray(q, cap, sizeof(*q))) ==
-				    NULL) {
-					r = CLOISTER_ERR_ALLOC;
-					break;
-				}
-				q = nq;
+			if (grow_array(&q, &cap, n + 1, sizeof(*q), 256,
+			    0) != 0) {
+				r = CLOISTER_ERR_ALLOC;
+				break;
 			}
 			q[n++] = rec;	/* receipt points into data[f] */
 			if (rec.seq > j->last_seq)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cloister/error.h"
+#include "grow.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -184,6 +185,44 @@ test_base64(void **state)
 	}
 }
 
+/* grow_array: doubling from the first capacity, the cap, overflow, and an
+ * array left as it was when growing fails. */
+static void
+test_grow(void **state)
+{
+	uint64_t *v = NULL;
+	size_t cap = 0;
+
+	(void)state;
+	assert_int_equal(grow_array(&v, &cap, 1, sizeof(*v), 4, 0), 0);
+	assert_non_null(v);
+	assert_int_equal(cap, 4);
+	for (size_t i = 0; i < 4; i++)
+		v[i] = i;
+	assert_int_equal(grow_array(&v, &cap, 4, sizeof(*v), 4, 0), 0);
+	assert_int_equal(cap, 4);
+	assert_int_equal(grow_array(&v, &cap, 5, sizeof(*v), 4, 0), 0);
+	assert_int_equal(cap, 8);
+	assert_int_equal(grow_array(&v, &cap, 33, sizeof(*v), 4, 0), 0);
+	assert_int_equal(cap, 64);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(v[i], i);
+	/* The cap: clamped to it, refused past it, the array untouched. */
+	assert_int_equal(grow_array(&v, &cap, 65, sizeof(*v), 4, 100), 0);
+	assert_int_equal(cap, 100);
+	assert_int_equal(grow_array(&v, &cap, 101, sizeof(*v), 4, 100),
+	    CLOISTER_ERR_TOO_LARGE);
+	assert_int_equal(cap, 100);
+	assert_int_equal(v[3], 3);
+	/* Sizes that overflow are refused, not wrapped. */
+	assert_int_equal(grow_array(&v, &cap, SIZE_MAX / 4, sizeof(*v), 4,
+	    0), CLOISTER_ERR_TOO_LARGE);
+	assert_int_equal(cap, 100);
+	assert_int_equal(grow_array(&v, &cap, 200, 0, 4, 0),
+	    CLOISTER_ERR_TOO_LARGE);
+	free(v);
+}
+
 int
 main(void)
 {
@@ -196,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_ct),
 		cmocka_unit_test(test_errors_named),
 		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_grow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,7 @@ enum gw_endpoint {
 struct mcp_gw;
 struct mcp_http;
 struct console;
+struct sse;
 
 /* Counters for /metrics: metadata only, never content. */
 struct gw_metrics {
@@ -111,7 +112,8 @@ struct gw_req {
 	struct curlev_xfer xfer;
 	char		*up_body;	/* NULL: the client's body as it came */
 	size_t		 up_len;
-	struct evbuffer	*up_buf;	/* response bytes not yet handled */
+	struct evbuffer	*up_buf;	/* a whole answer's bytes so far */
+	struct sse	*up_sse;	/* a stream's blocks, relayed */
 	long		 up_status;
 	int		 up_paused;
 	int		 up_usage;	/* the upstream reported usage */

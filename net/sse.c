@@ -1,44 +1,54 @@
 /*
- * text/event-stream, incrementally (sse.h).
+ * text/event-stream, incrementally (sse.h).  The block being read is kept
+ * as it came (raw); each line is parsed when its end arrives, so a block
+ * is dispatched the moment its blank line is complete.  A CR may be half
+ * of a CRLF whose LF comes in the next piece: that LF is skipped as a line
+ * end but kept in the raw bytes.  When a CR ends a blank line, a relay
+ * waits for the next byte so that the LF of a CRLF stays with its block;
+ * other readers dispatch at once.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cloister/error.h"
+#include "grow.h"
 #include "sse.h"
 #include "util.h"
+
+#define SSE_FIRST_CAP	256
 
 struct sse {
 	sse_event_fn	 fn;
 	void		*arg;
 	size_t		 max;
-	char		*line;		/* the line being read */
-	size_t		 nline;
-	char		*data;		/* the event's data so far */
-	size_t		 ndata;
+	unsigned	 flags;
+	int		 err;		/* sticky: the stream must end */
+	char		*raw;		/* the block so far, as it came */
+	size_t		 nraw, capraw;
+	size_t		 line;		/* where the current line starts */
+	char		*data;		/* the block's data so far */
+	size_t		 ndata, capdata;
 	int		 has_data;
-	int		 after_cr;	/* a CR ended the last line */
+	size_t		 comment, ncomment;	/* offset in raw, length */
+	int		 has_comment;
+	int		 after_cr;	/* the last byte read was a CR */
+	int		 pending;	/* a relay's block ended by a CR */
 	char		 type[SSE_TYPE_MAX];
 	char		 id[SSE_ID_MAX];
 	long		 retry;
 };
 
 struct sse *
-sse_new(size_t max_event, sse_event_fn fn, void *arg)
+sse_new(size_t max_event, unsigned flags, sse_event_fn fn, void *arg)
 {
 	struct sse *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	p->line = malloc(max_event + 1);
-	p->data = malloc(max_event + 1);
-	if (p->line == NULL || p->data == NULL) {
-		sse_free(p);
-		return NULL;
-	}
 	p->fn = fn;
 	p->arg = arg;
 	p->max = max_event;
+	p->flags = flags;
 	p->retry = -1;
 	return p;
 }
@@ -48,11 +58,11 @@ sse_free(struct sse *p)
 {
 	if (p == NULL)
 		return;
-	if (p->line != NULL)
-		util_wipe(p->line, p->max + 1);
+	if (p->raw != NULL)
+		util_wipe(p->raw, p->capraw);
 	if (p->data != NULL)
-		util_wipe(p->data, p->max + 1);
-	free(p->line);
+		util_wipe(p->data, p->capdata);
+	free(p->raw);
 	free(p->data);
 	free(p);
 }
@@ -69,22 +79,45 @@ sse_retry_ms(const struct sse *p)
 	return p->retry;
 }
 
-static int
-dispatch(struct sse *p)
+/* Forget the block: its bytes wiped, its fields reset (not the id). */
+static void
+reset(struct sse *p)
 {
+	if (p->raw != NULL)
+		util_wipe(p->raw, p->nraw);
+	if (p->data != NULL)
+		util_wipe(p->data, p->ndata + 1);
+	p->nraw = p->line = p->ndata = 0;
+	p->has_data = p->has_comment = 0;
+	p->type[0] = '\0';
+}
+
+static int
+dispatch(struct sse *p, int partial)
+{
+	struct sse_event ev;
 	int r = 0;
 
-	if (p->has_data) {
-		if (p->ndata > 0 && p->data[p->ndata - 1] == '\n')
-			p->ndata--;	/* the joiner after the last line */
+	if (p->ndata > 0)
+		p->ndata--;	/* the joiner after the last data line */
+	if (p->data != NULL)
 		p->data[p->ndata] = '\0';
-		r = p->fn(p->arg, p->type[0] != '\0' ? p->type : "message",
-		    p->id, p->data, p->ndata);
-		util_wipe(p->data, p->ndata);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = p->type[0] != '\0' ? p->type : "message";
+	ev.id = p->id;
+	ev.data = p->data != NULL && !partial ? p->data : "";
+	ev.len = partial ? 0 : p->ndata;
+	ev.has_data = p->has_data && !partial;
+	if (p->has_comment && !partial) {
+		ev.comment = p->raw + p->comment;
+		ev.comment_len = p->ncomment;
 	}
-	p->ndata = 0;
-	p->has_data = 0;
-	p->type[0] = '\0';
+	ev.raw = p->raw;
+	ev.raw_len = p->nraw;
+	ev.partial = partial;
+	if (ev.has_data || (p->flags & SSE_RELAY))
+		r = p->fn(p->arg, &ev);
+	reset(p);
 	return r;
 }
 
@@ -103,31 +136,43 @@ set_retry(struct sse *p, const char *v, size_t n)
 	p->retry = ms;
 }
 
-/* One field line: "name: value" (one space after the colon dropped). */
 static int
-field(struct sse *p, const char *l, size_t n)
+add_data(struct sse *p, const char *v, size_t nv)
 {
-	const char *colon = memchr(l, ':', n), *v;
+	/* Room for the value, its joiner and the final NUL; never more
+	 * than the block itself, which is bounded. */
+	if (grow_array(&p->data, &p->capdata, p->ndata + nv + 2, 1,
+	    SSE_FIRST_CAP, 0) != 0)
+		return CLOISTER_ERR_ALLOC;
+	memcpy(p->data + p->ndata, v, nv);
+	p->ndata += nv;
+	p->data[p->ndata++] = '\n';
+	p->has_data = 1;
+	return 0;
+}
+
+/* One field line of n bytes at raw + off: "name: value". */
+static int
+field(struct sse *p, size_t off, size_t n)
+{
+	const char *l = p->raw + off, *colon = memchr(l, ':', n), *v;
 	size_t nn = colon != NULL ? (size_t)(colon - l) : n, nv;
 
-	if (n == 0)
-		return dispatch(p);
-	if (nn == 0)
-		return 0;	/* a comment */
 	v = colon != NULL ? colon + 1 : l + n;
 	nv = (size_t)(l + n - v);
 	if (nv > 0 && *v == ' ') {
 		v++;
 		nv--;
 	}
-	if (nn == 4 && memcmp(l, "data", 4) == 0) {
-		if (p->ndata + nv + 1 > p->max)
-			return CLOISTER_ERR_TOO_LARGE;
-		memcpy(p->data + p->ndata, v, nv);
-		p->ndata += nv;
-		p->data[p->ndata++] = '\n';
-		p->has_data = 1;
-	} else if (nn == 5 && memcmp(l, "event", 5) == 0) {
+	if (nn == 0) {			/* a comment */
+		if (!p->has_comment) {
+			p->has_comment = 1;
+			p->comment = (size_t)(v - p->raw);
+			p->ncomment = nv;
+		}
+	} else if (nn == 4 && memcmp(l, "data", 4) == 0)
+		return add_data(p, v, nv);
+	else if (nn == 5 && memcmp(l, "event", 5) == 0) {
 		if (nv >= sizeof(p->type))
 			return CLOISTER_ERR_TOO_LARGE;
 		memcpy(p->type, v, nv);
@@ -144,34 +189,93 @@ field(struct sse *p, const char *l, size_t n)
 	return 0;
 }
 
-int
-sse_feed(struct sse *p, const char *buf, size_t len)
+static int
+keep(struct sse *p, const char *b, size_t n)
 {
-	size_t i = 0, j;
+	if (p->nraw + n > p->max)
+		return CLOISTER_ERR_TOO_LARGE;
+	if (grow_array(&p->raw, &p->capraw, p->nraw + n, 1, SSE_FIRST_CAP,
+	    p->max) != 0)
+		return CLOISTER_ERR_ALLOC;
+	memcpy(p->raw + p->nraw, b, n);
+	p->nraw += n;
+	return 0;
+}
+
+/* A relay's block whose blank line ended in a CR, once the next byte (or
+ * the end) has shown whether an LF belonged to it. */
+static int
+flush(struct sse *p)
+{
+	if (!p->pending)
+		return 0;
+	p->pending = 0;
+	return dispatch(p, 0);
+}
+
+static int
+feed(struct sse *p, const char *buf, size_t len)
+{
+	size_t i = 0, j, end;
 	int r;
 
 	while (i < len) {
 		if (p->after_cr && buf[i] == '\n') {	/* CRLF: one end */
 			p->after_cr = 0;
+			if ((r = keep(p, buf + i, 1)) != 0)
+				return r;
+			p->line = p->nraw;
 			i++;
+			if ((r = flush(p)) != 0)
+				return r;
 			continue;
 		}
 		p->after_cr = 0;
+		if ((r = flush(p)) != 0)
+			return r;
 		for (j = i; j < len && buf[j] != '\n' && buf[j] != '\r'; j++)
 			;
-		if (p->nline + (j - i) > p->max)
-			return CLOISTER_ERR_TOO_LARGE;
-		memcpy(p->line + p->nline, buf + i, j - i);
-		p->nline += j - i;
+		if ((r = keep(p, buf + i, j < len ? j - i + 1 : j - i)) != 0)
+			return r;
 		if (j == len)
 			break;
 		p->after_cr = buf[j] == '\r';
-		r = field(p, p->line, p->nline);
-		util_wipe(p->line, p->nline);
-		p->nline = 0;
+		end = p->nraw - 1;		/* the line's terminator */
+		if (end == p->line && p->after_cr && (p->flags & SSE_RELAY))
+			p->pending = 1;
+		else if (end == p->line)
+			r = dispatch(p, 0);
+		else {
+			r = field(p, p->line, end - p->line);
+			p->line = p->nraw;
+		}
 		if (r != 0)
 			return r;
 		i = j + 1;
 	}
 	return 0;
+}
+
+int
+sse_feed(struct sse *p, const char *buf, size_t len)
+{
+	if (p->err == 0)
+		p->err = feed(p, buf, len);
+	return p->err;
+}
+
+int
+sse_end(struct sse *p)
+{
+	if (p->err != 0)
+		return p->err;
+	if ((p->err = flush(p)) != 0)
+		return p->err;
+	if (p->nraw == 0)
+		return 0;
+	if (!(p->flags & SSE_RELAY)) {
+		reset(p);
+		return 0;
+	}
+	return p->err = dispatch(p, 1);
 }

@@ -34,10 +34,12 @@
 #include "json_out.h"
 #include "proxy.h"
 #include "proxy_int.h"
+#include "sse.h"
 #include "util.h"
 
 #define BODY_MAX	(16u * 1024 * 1024)
-#define RECEIPT_MARK	": cloister-receipt "
+#define EVENT_MAX	(1024u * 1024)
+#define RECEIPT_MARK	"cloister-receipt "	/* an SSE comment */
 #define FAILED		"cloister_verification_failed"	/* error type */
 
 struct xfer {
@@ -55,7 +57,7 @@ struct xfer {
 	char		*receipt;	/* from the header, or the stream */
 	char		 request_id[64];
 	struct evbuffer	*resp;		/* every byte received (hashed ones) */
-	struct evbuffer	*pending;	/* stream bytes not yet split */
+	struct sse	*sse;		/* a stream's blocks */
 	int		 stream, started;
 };
 
@@ -110,10 +112,7 @@ xfer_free(struct xfer *x)
 		httpd_wipe_evbuffer(x->resp);
 		evbuffer_free(x->resp);
 	}
-	if (x->pending != NULL) {
-		httpd_wipe_evbuffer(x->pending);
-		evbuffer_free(x->pending);
-	}
+	sse_free(x->sse);
 	free(x->receipt);
 	free(x);
 }
@@ -186,43 +185,29 @@ reply_whole(struct xfer *x)
 	evhttp_send_reply(x->req, (int)x->status, NULL, x->resp);
 }
 
-/* Whole SSE events of a stream: on to the tool, except the receipt line,
- * which is not part of what the receipt hashes. */
-static void
-stream_events(struct xfer *x, int final)
+/* One block of the gateway's stream, as it came: on to the tool, except
+ * the receipt comment, which is not part of what the receipt hashes. */
+static int
+stream_block(void *arg, const struct sse_event *ev)
 {
-	struct evbuffer_ptr end;
+	struct xfer *x = arg;
 	struct evbuffer *out;
-	size_t n, mark = strlen(RECEIPT_MARK);
-	char *ev;
+	size_t mark = strlen(RECEIPT_MARK);
 
-	for (;;) {
-		end = evbuffer_search(x->pending, "\n\n", 2, NULL);
-		if (end.pos < 0) {
-			if (!final || evbuffer_get_length(x->pending) == 0)
-				return;
-			n = evbuffer_get_length(x->pending);
-		} else
-			n = (size_t)end.pos + 2;
-		if ((ev = malloc(n + 1)) == NULL)
-			return;
-		evbuffer_remove(x->pending, ev, n);
-		ev[n] = '\0';
-		if (n > mark && strncmp(ev, RECEIPT_MARK, mark) == 0) {
-			free(x->receipt);
-			ev[strcspn(ev, "\r\n")] = '\0';
-			x->receipt = strdup(ev + mark);
-		} else {
-			evbuffer_add(x->resp, ev, n);
-			if (x->req != NULL && (out = evbuffer_new()) != NULL) {
-				evbuffer_add(out, ev, n);
-				evhttp_send_reply_chunk(x->req, out);
-				evbuffer_free(out);
-			}
-		}
-		util_wipe(ev, n);
-		free(ev);
+	if (!ev->has_data && ev->comment != NULL && ev->comment_len > mark &&
+	    memcmp(ev->comment, RECEIPT_MARK, mark) == 0) {
+		free(x->receipt);
+		x->receipt = strndup(ev->comment + mark, ev->comment_len - mark);
+		return 0;
 	}
+	if (evbuffer_add(x->resp, ev->raw, ev->raw_len) != 0)
+		return CLOISTER_ERR_ALLOC;
+	if (x->req != NULL && (out = evbuffer_new()) != NULL) {
+		evbuffer_add(out, ev->raw, ev->raw_len);
+		evhttp_send_reply_chunk(x->req, out);
+		evbuffer_free(out);
+	}
+	return 0;
 }
 
 static void
@@ -245,7 +230,8 @@ end_stream(struct xfer *x, CURLcode cc)
 	json_t *e;
 	char *s;
 
-	stream_events(x, 1);
+	if (sse_end(x->sse) != 0 && cc == CURLE_OK)
+		cc = CURLE_WRITE_ERROR;
 	if (x->req == NULL)
 		return;
 	if (cc != CURLE_OK)
@@ -269,7 +255,7 @@ end_stream(struct xfer *x, CURLcode cc)
 		x->p->passed++;
 		/* The receipt goes on to the tool too, as the gateway sent it. */
 		if (x->receipt != NULL && (b = evbuffer_new()) != NULL) {
-			evbuffer_add_printf(b, "%s%s\n\n", RECEIPT_MARK,
+			evbuffer_add_printf(b, ": %s%s\n\n", RECEIPT_MARK,
 			    x->receipt);
 			evhttp_send_reply_chunk(x->req, b);
 			evbuffer_free(b);
@@ -378,10 +364,7 @@ on_data(char *buf, size_t size, size_t n, void *arg)
 		return 0;
 	if (!x->stream)
 		return evbuffer_add(x->resp, buf, len) == 0 ? len : 0;
-	if (evbuffer_add(x->pending, buf, len) != 0)
-		return 0;
-	stream_events(x, 0);
-	return len;
+	return sse_feed(x->sse, buf, len) == 0 ? len : 0;
 }
 
 /* The tool left: stop the transfer (the gateway charges what it made). */
@@ -441,7 +424,8 @@ forward(struct proxy *p, struct evhttp_request *req, const char *uri,
 	x->body_len = evbuffer_get_length(b);
 	if ((x->body = malloc(x->body_len + 1)) == NULL ||
 	    (x->resp = evbuffer_new()) == NULL ||
-	    (x->pending = evbuffer_new()) == NULL ||
+	    (x->sse = sse_new(EVENT_MAX, SSE_RELAY, stream_block, x)) ==
+	    NULL ||
 	    (x->e = curl_easy_init()) == NULL ||
 	    crypto_random(nonce, sizeof(nonce)) != 0)
 		goto fail;

@@ -3,7 +3,7 @@
  * gateway's libevent loop (gateway.h): curl tells us which sockets to
  * watch and when to wake it; no thread, no blocking call.
  *
- * Streams are relayed event by event ("data: …\n\n"): the upstream is
+ * Streams are relayed block by block, as they came (sse.h): the upstream is
  * always asked for usage (stream_options.include_usage) so the bill is
  * the upstream's own count, and the usage event is dropped again when the
  * client did not ask for it.  When the client's socket has more than
@@ -26,6 +26,7 @@
 #include "curlev.h"
 #include "gateway.h"
 #include "json_span.h"
+#include "sse.h"
 #include "util.h"
 
 #define RESPONSE_MAX	(16u * 1024 * 1024)
@@ -177,6 +178,8 @@ xfer_free(struct gw_req *r)
 		evbuffer_free(r->up_buf);
 		r->up_buf = NULL;
 	}
+	sse_free(r->up_sse);
+	r->up_sse = NULL;
 }
 
 void
@@ -275,51 +278,24 @@ client_backlog(struct gw_req *r)
 	return evbuffer_get_length(bufferevent_get_output(bev));
 }
 
-/* One SSE event from the upstream: note usage, drop what the client did
- * not ask for, relay the rest byte for byte. */
+/* One block of the upstream's stream: note usage, drop what the client
+ * did not ask for, relay the rest byte for byte. */
 static int
-relay_event(struct gw_req *r, const char *ev, size_t len)
+relay_event(void *arg, const struct sse_event *ev)
 {
+	struct gw_req *r = arg;
 	int drop = 0, usage, ch;
 
-	if (len > 6 && memcmp(ev, "data: ", 6) == 0) {
-		usage = usage_of(r, ev + 6, len - 6);
-		ch = has_choices(ev + 6, len - 6);
+	if (ev->has_data) {
+		usage = usage_of(r, ev->data, ev->len);
+		ch = has_choices(ev->data, ev->len);
 		drop = !r->include_usage && ch == 0 && usage;
 		if (ch == 1)
 			r->sent++;	/* content events, for cancellations */
 	}
 	if (drop)
 		return 0;
-	return gw_stream_send(r, ev, len, drained);
-}
-
-/* Complete events ("\n\n"-terminated) out of the buffer. */
-static int
-relay_events(struct gw_req *r)
-{
-	struct evbuffer_ptr p;
-	size_t n;
-	char *ev;
-	int rc = 0;
-
-	for (;;) {
-		p = evbuffer_search(r->up_buf, "\n\n", 2, NULL);
-		if (p.pos < 0)
-			break;
-		n = (size_t)p.pos + 2;
-		if ((ev = malloc(n)) == NULL)
-			return CLOISTER_ERR_ALLOC;
-		evbuffer_remove(r->up_buf, ev, n);
-		rc = relay_event(r, ev, n);
-		util_wipe(ev, n);
-		free(ev);
-		if (rc != 0)
-			return rc;
-	}
-	if (evbuffer_get_length(r->up_buf) > EVENT_MAX)
-		return CLOISTER_ERR_TOO_LARGE;
-	return 0;
+	return gw_stream_send(r, ev->raw, ev->raw_len, drained);
 }
 
 static size_t
@@ -342,10 +318,7 @@ on_data(char *data, size_t size, size_t n, void *arg)
 			gw_stream_start(r);
 			r->started = 1;
 		}
-		if (evbuffer_add(r->up_buf, data, len) != 0 ||
-		    relay_events(r) != 0)
-			return 0;
-		return len;
+		return sse_feed(r->up_sse, data, len) == 0 ? len : 0;
 	}
 	if (evbuffer_get_length(r->up_buf) + len > RESPONSE_MAX)
 		return 0;
@@ -393,6 +366,13 @@ done(struct gw_req *r, CURLcode cc)
 	if (r->stream && r->started) {
 		/* Headers went out: finish the stream either way. */
 		if (cc != CURLE_OK) {
+			memset(&r->usage, 0, sizeof(r->usage));
+			xfer_free(r);
+			gw_stream_end(r, "failed");
+			return;
+		}
+		/* What followed the last blank line goes on as it came. */
+		if (sse_end(r->up_sse) != 0) {
 			memset(&r->usage, 0, sizeof(r->usage));
 			xfer_free(r);
 			gw_stream_end(r, "failed");
@@ -455,6 +435,8 @@ setup(struct gw_req *r, json_t *req)
 	if (upstream_body(r, req) != 0 ||
 	    (r->up_buf = evbuffer_new()) == NULL ||
 	    (r->stream && crypto_sha256_begin(&r->resp_hash) != 0) ||
+	    (r->stream && (r->up_sse = sse_new(EVENT_MAX, SSE_RELAY,
+	    relay_event, r)) == NULL) ||
 	    (r->easy = e = easy_get(r->gw)) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	curl_easy_setopt(e, CURLOPT_URL, url);

@@ -285,13 +285,13 @@ set_endpoint(struct up_http *h, const char *ref)
 }
 
 static int
-on_event(void *arg, const char *type, const char *id, const char *data,
-    size_t len)
+on_event(void *arg, const struct sse_event *ev)
 {
 	struct xfer *x = arg;
 	struct up_http *h = x->h;
+	const char *type = ev->type, *data = ev->data;
+	size_t len = ev->len;
 
-	(void)id;
 	x->got_event = 1;
 	if (x->kind == X_STREAM && strcmp(type, "endpoint") == 0 &&
 	    h->endpoint[0] == '\0') {
@@ -360,7 +360,7 @@ on_data(char *buf, size_t size, size_t n, void *arg)
 		return x->skipped > ERRBODY_MAX ? 0 : len;
 	}
 	if (is_sse(x)) {
-		if (x->sse == NULL && (x->sse = sse_new(x->h->max, on_event,
+		if (x->sse == NULL && (x->sse = sse_new(x->h->max, 0, on_event,
 		    x)) == NULL)
 			return 0;
 		return sse_feed(x->sse, buf, len) == 0 ? len : 0;

@@ -54,6 +54,7 @@ backends:
     models:
       - { name: up-echo, input: 1000000, output: 1000000, cached: 500000 }
       - { name: up-slow, input: 1000000, output: 1000000 }
+      - { name: up-crlf, input: 1000000, output: 1000000, cached: 500000 }
       - { name: up-400, input: 1000000, output: 1000000 }
       - { name: up-500, input: 1000000, output: 1000000 }
       - { name: up-embed, input: 1000000 }

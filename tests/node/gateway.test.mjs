@@ -269,9 +269,10 @@ async function seen() {
 	    c.usage.prompt_tokens === 7 && c.usage.cached_tokens === 2 &&
 	    c.cost === 5 + 1 + 5, `upstream: billed on its usage (${c?.cost})`);
 }
-for (const includeUsage of [false, true]) {
-	const what = `upstream stream (include_usage ${includeUsage})`;
-	const stream = await client.chat.completions.create({ model: 'up-echo',
+for (const [model, includeUsage] of [['up-echo', false], ['up-echo', true],
+    ['up-crlf', false], ['up-crlf', true]]) {
+	const what = `upstream stream ${model} (include_usage ${includeUsage})`;
+	const stream = await client.chat.completions.create({ model,
 	    stream: true, messages: [{ role: 'user', content: 'go' }],
 	    ...(includeUsage ? { stream_options: { include_usage: true } } : {}) });
 	let text = '', usage = null;

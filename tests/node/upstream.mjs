@@ -18,8 +18,12 @@ function usage(req) {
 	    prompt_tokens_details: { cached_tokens: 2 } };
 }
 
+// up-crlf frames its events as some servers do: CRLF line ends and no space
+// after "data:".
 function stream(res, req) {
 	res.writeHead(200, { 'content-type': 'text/event-stream' });
+	const crlf = req.model === 'up-crlf';
+	const ev = (o) => crlf ? `data:${o}\r\n\r\n` : `data: ${o}\n\n`;
 	const n = req.model === 'up-slow' ? 20 : words.length;
 	const delay = req.model === 'up-slow' ? 100 : 0;
 	const base = { id: 'chatcmpl-up', object: 'chat.completion.chunk',
@@ -28,19 +32,19 @@ function stream(res, req) {
 	const tick = () => {
 		if (res.destroyed) return;
 		if (i < n) {
-			res.write(`data: ${JSON.stringify({ ...base, choices: [{
+			res.write(ev(JSON.stringify({ ...base, choices: [{
 			    index: 0, delta: { content: (i ? ' ' : '') +
-			    words[i % words.length] }, finish_reason: null }] })}\n\n`);
+			    words[i % words.length] }, finish_reason: null }] })));
 			i++;
 			setTimeout(tick, delay);
 			return;
 		}
-		res.write(`data: ${JSON.stringify({ ...base, choices: [{ index: 0,
-		    delta: {}, finish_reason: 'stop' }] })}\n\n`);
+		res.write(ev(JSON.stringify({ ...base, choices: [{ index: 0,
+		    delta: {}, finish_reason: 'stop' }] })));
 		if (req.stream_options?.include_usage)
-			res.write(`data: ${JSON.stringify({ ...base, choices: [],
-			    usage: usage(req) })}\n\n`);
-		res.end('data: [DONE]\n\n');
+			res.write(ev(JSON.stringify({ ...base, choices: [],
+			    usage: usage(req) })));
+		res.end(ev('[DONE]'));
 	};
 	tick();
 }

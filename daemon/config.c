@@ -19,6 +19,7 @@
 #endif
 
 #include "crypto.h"
+#include "url.h"
 #include "util.h"
 #include "yaml_walk.h"
 
@@ -223,27 +224,25 @@ backend_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	return yw_fail(&w->y, v, "unknown backend key \"%s\"", k);
 }
 
-/* confidential: true only for upstreams in this TD (loopback, vsock). */
+/* confidential: true only for upstreams in this TD: a base_url whose host
+ * is exactly loopback (url.h). */
 static int
 check_backend(struct walk *w, const yaml_node_t *n, const struct gw_backend *b)
 {
-	static const char *const local[] = { "http://127.0.0.1:",
-	    "http://127.0.0.1/", "http://localhost:", "http://localhost/",
-	    "http://[::1]:", "http://[::1]/", NULL };
-	int ok = 0;
+	struct url_parts u;
+	char why[128];
 
 	if (b->name[0] == '\0' || b->type == 0)
 		return yw_fail(&w->y, n, "a backend needs a name and a type");
-	if (b->type == GW_BACKEND_OPENAI && strncmp(b->base_url, "http://",
-	    7) != 0 && strncmp(b->base_url, "https://", 8) != 0)
-		return yw_fail(&w->y, n, "backend \"%s\" needs an http(s) base_url",
-		    b->name);
 	if (b->type == GW_BACKEND_MOCK && b->confidential)
 		return yw_fail(&w->y, n, "backend \"%s\": a mock is never "
 		    "confidential", b->name);
-	for (size_t i = 0; b->confidential && local[i] != NULL; i++)
-		ok |= strncmp(b->base_url, local[i], strlen(local[i])) == 0;
-	if (b->confidential && !ok)
+	if (b->type != GW_BACKEND_OPENAI)
+		return 0;
+	if (url_parse_http(b->base_url, &u, why, sizeof(why)) != 0)
+		return yw_fail(&w->y, n, "backend \"%s\": base_url: %s",
+		    b->name, why);
+	if (b->confidential && !u.loopback)
 		return yw_fail(&w->y, n, "backend \"%s\" is marked confidential but "
 		    "its base_url is not loopback (inside this TD)", b->name);
 	return 0;
@@ -453,6 +452,8 @@ mcp_servers(struct walk *w, yaml_node_t *seq)
 {
 	struct gw_mcp *mc = &w->c->mcp;
 	struct gw_mcp_server *m;
+	struct url_parts u;
+	char why[128];
 	yaml_node_t *n;
 	int r;
 
@@ -481,11 +482,14 @@ mcp_servers(struct walk *w, yaml_node_t *seq)
 			return yw_fail(&w->y, n, "MCP server \"%s\": stdio wants "
 			    "a command and no url", m->name);
 		if (m->transport != GW_MCP_STDIO && (m->nargs > 0 ||
-		    m->nenv > 0 || (strncmp(m->url, "http://", 7) != 0 &&
-		    strncmp(m->url, "https://", 8) != 0)))
+		    m->nenv > 0))
 			return yw_fail(&w->y, n, "MCP server \"%s\": HTTP "
 			    "transports want an http(s) url and no command",
 			    m->name);
+		if (m->transport != GW_MCP_STDIO && url_parse_http(m->url, &u,
+		    why, sizeof(why)) != 0)
+			return yw_fail(&w->y, n, "MCP server \"%s\": url: %s",
+			    m->name, why);
 		if (gw_config_mcp_server(w->c, m->name) != NULL)
 			return yw_fail(&w->y, n, "MCP server \"%s\" appears "
 			    "twice", m->name);

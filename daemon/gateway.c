@@ -33,6 +33,7 @@
 #include "mcp.h"
 #include "mcp_http.h"
 #include "mcp_up.h"
+#include "url.h"
 #include "util.h"
 
 #define PATH_LEN	1024
@@ -435,13 +436,6 @@ start_http(struct gw *gw, char *why, size_t whylen)
 	return 0;
 }
 
-static int
-loopback(const char *host)
-{
-	return strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 ||
-	    strcmp(host, "localhost") == 0;
-}
-
 /* Audit checkpoints, MCP sessions' upkeep, children that ended. */
 static void
 on_mcp_tick(evutil_socket_t fd, short what, void *arg)
@@ -533,7 +527,7 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	util_harden();
 	signal(SIGPIPE, SIG_IGN);
 	if (cfg->tls_cert[0] == '\0' && !cfg->tls_attested &&
-	    !loopback(cfg->host)) {
+	    !url_host_is_loopback(cfg->host)) {
 		fprintf(stderr, "cloister: plain HTTP is allowed on loopback "
 		    "only; configure tls to listen on %s\n", cfg->host);
 		return CLOISTER_ERR_CONFIG;

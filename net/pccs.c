@@ -18,6 +18,7 @@
 #include "curlev.h"
 #include "pccs.h"
 #include "quote.h"
+#include "url.h"
 #include "util.h"
 
 #define RESPONSE_MAX	(4u * 1024 * 1024)
@@ -113,14 +114,15 @@ pccs_fetch(const char *base, const uint8_t *quote, size_t len,
     struct cloister_collateral **out, char *why, size_t whylen)
 {
 	struct cloister_collateral *c = NULL;
-	char url[URL_MAX], hex[13];
+	char url[URL_MAX], hex[13], uwhy[128];
+	struct url_parts u;
 	const char *tee;
 	uint8_t fmspc[6];
 	int proc, tdx, r;
 
 	*out = NULL;
-	if (strlen(base) > URL_MAX - 128 || (strncmp(base, "https://", 8) != 0 &&
-	    strncmp(base, "http://", 7) != 0))
+	if (strlen(base) > URL_MAX - 128 || url_parse_http(base, &u, uwhy,
+	    sizeof(uwhy)) != 0)
 		return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen, "the "
 		    "PCCS URL is http(s)://host[:port][/path]");
 	if ((r = quote_pck_info(quote, len, fmspc, &proc, &tdx, why,

@@ -35,6 +35,7 @@
 #include "proxy.h"
 #include "proxy_int.h"
 #include "sse.h"
+#include "url.h"
 #include "util.h"
 
 #define BODY_MAX	(16u * 1024 * 1024)
@@ -62,18 +63,6 @@ struct xfer {
 };
 
 /* ---- small things -------------------------------------------------------- */
-
-static int
-loopback_host(const char *url)
-{
-	const char *h = strstr(url, "://");
-
-	if (h == NULL)
-		return 0;
-	h += 3;
-	return strncmp(h, "127.0.0.1", 9) == 0 || strncmp(h, "localhost",
-	    9) == 0 || strncmp(h, "[::1]", 5) == 0;
-}
 
 static void
 fail_note(struct proxy *p, const char *fmt, ...)
@@ -549,20 +538,21 @@ on_signal(evutil_socket_t fd, short what, void *arg)
 static int
 setup(struct proxy *p, const struct proxy_opts *o, char *why, size_t whylen)
 {
-	char host[256];
+	char host[256], uwhy[128];
+	struct url_parts u;
 	const char *colon;
 	unsigned long port;
 	char *end;
 	int r;
 
-	if (strncmp(o->upstream, "https://", 8) == 0)
-		p->https = 1;
-	else if (strncmp(o->upstream, "http://", 7) != 0 ||
-	    !loopback_host(o->upstream))
+	if (url_parse_http(o->upstream, &u, uwhy, sizeof(uwhy)) != 0)
+		return util_fail(CLOISTER_ERR_CONFIG, why, whylen, "--upstream: "
+		    "%s", uwhy);
+	p->https = strcmp(u.scheme, "https") == 0;
+	if (!p->https && !u.loopback)
 		return util_fail(CLOISTER_ERR_CONFIG, why, whylen, "--upstream "
 		    "is https://, or http:// on loopback for development");
-	if (strlen(o->upstream) >= PROXY_URL_MAX || strchr(o->upstream + 8,
-	    '/') != NULL)
+	if (strlen(o->upstream) >= PROXY_URL_MAX || u.has_path)
 		return util_fail(CLOISTER_ERR_CONFIG, why, whylen, "--upstream "
 		    "is scheme://host[:port], without a path");
 	if ((colon = strrchr(o->listen, ':')) == NULL ||
@@ -573,8 +563,7 @@ setup(struct proxy *p, const struct proxy_opts *o, char *why, size_t whylen)
 		    "is HOST:PORT");
 	memcpy(host, o->listen, (size_t)(colon - o->listen));
 	host[colon - o->listen] = '\0';
-	if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0 &&
-	    strcmp(host, "localhost") != 0)
+	if (!url_host_is_loopback(host))
 		return util_fail(CLOISTER_ERR_CONFIG, why, whylen, "the proxy "
 		    "listens on loopback only");
 	if (o->policy != NULL && (r = cloister_policy_load(o->policy,

@@ -167,6 +167,16 @@ kill "$tpid"; wait "$tpid" 2>/dev/null
 sed -e "s/^listen: .*/listen: 0.0.0.0:$tport/" "$tmp/gw.yaml" >"$tmp/open.yaml"
 expect_exit 1 "$bin" serve --config "$tmp/open.yaml"
 grep -q 'loopback only' "$tmp/err" && ok || bad "plain HTTP off loopback not refused"
+# "Confidential" means a base_url whose host is exactly loopback: not a
+# name that starts like one, not one behind userinfo.
+for u in 'http://127.0.0.1.attacker.example/v1' 'http://localhost.x.net/v1' \
+    'http://127.0.0.1:@remote.example/v1' 'http://127.0.0.1@evil.example:80/v1'; do
+	sed -e "s|base_url: http://127.0.0.1:$upport/v1|base_url: $u|" "$tmp/gw.yaml" >"$tmp/conf.yaml"
+	grep -q "base_url: $u" "$tmp/conf.yaml" || bad "test config for $u"
+	expect_exit 2 "$bin" serve --config "$tmp/conf.yaml"
+	grep -q 'not loopback\|user name or password' "$tmp/err" && ok || bad "confidential backend at $u not refused: $(head -2 "$tmp/err")"
+	grep -q 'attacker\|remote.example\|evil\|x.net' "$tmp/err" && bad "the refusal quotes the URL" || ok
+done
 
 # Limits: requests beyond max_inflight get 503 and cost nothing; a
 # gateway out of descriptors pauses accepting instead of spinning, and

@@ -183,6 +183,12 @@ refused "PCCS" "tcb?fmspc=[0-9A-F]\{12\} answered HTTP 404"
 # Bad invocations.
 expect_exit 2 "$bin" proxy
 expect_exit 1 "$bin" proxy --upstream "http://example.com:80" --listen 127.0.0.1:$((base + 60))
+# Plain HTTP only to a host that is exactly loopback.
+for u in "http://127.0.0.1.attacker.example:$A" "http://localhost.x.net:$A" \
+    "http://127.0.0.1@evil.example:$A" "http://127.0.0.1:@evil.example:$A"; do
+	expect_exit 1 "$bin" proxy --upstream "$u" --listen 127.0.0.1:$((base + 60))
+	grep -q 'on loopback for development\|user name or password' "$tmp/err" && ok || bad "--upstream $u: $(head -1 "$tmp/err")"
+done
 expect_exit 1 "$bin" proxy --upstream "https://127.0.0.1:$A" --listen 0.0.0.0:$((base + 61))
 stopall
 if cat "$tmp"/*.err | grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error'; then

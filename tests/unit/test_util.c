@@ -1,4 +1,5 @@
 /* Hex, times and file reading. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 
 #include "cloister/error.h"
 #include "grow.h"
+#include "steps.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -223,6 +225,48 @@ test_grow(void **state)
 	free(v);
 }
 
+static void
+add_step(const struct steps_sink *s, const char *name, int ok, int code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	steps_vadd(s, name, ok, code, fmt, ap);
+	va_end(ap);
+}
+
+/* A failure after the step list is full is still the result's error, and
+ * the list shows it; the first failure stays the error. */
+static void
+test_steps_full(void **state)
+{
+	static struct cloister_quote_result res;
+	struct steps_sink s = { res.steps, &res.nsteps, &res.code,
+	    &res.failed_step, res.message };
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	for (int i = 0; i < CLOISTER_STEPS_MAX + 5; i++)
+		add_step(&s, "fine", 1, 0, "step %d", i);
+	assert_int_equal(res.nsteps, CLOISTER_STEPS_MAX);
+	assert_int_equal(res.code, 0);
+	add_step(&s, "late", 0, CLOISTER_ERR_SIGNATURE, "bad %s", "sig");
+	assert_int_equal(res.code, CLOISTER_ERR_SIGNATURE);
+	assert_string_equal(res.failed_step, "late");
+	assert_string_equal(res.message, "late: bad sig");
+	assert_int_equal(res.nsteps, CLOISTER_STEPS_MAX);
+	assert_string_equal(res.steps[CLOISTER_STEPS_MAX - 1].name, "late");
+	assert_false(res.steps[CLOISTER_STEPS_MAX - 1].ok);
+	add_step(&s, "later", 0, CLOISTER_ERR_POLICY, "x");
+	assert_int_equal(res.code, CLOISTER_ERR_SIGNATURE);
+	assert_string_equal(res.steps[CLOISTER_STEPS_MAX - 1].name, "late");
+	/* A failure with no code is still a failure. */
+	memset(&res, 0, sizeof(res));
+	add_step(&s, "x", 0, 0, "y");
+	assert_int_equal(res.code, CLOISTER_ERR_INTERNAL);
+}
+
 int
 main(void)
 {
@@ -236,6 +280,7 @@ main(void)
 		cmocka_unit_test(test_errors_named),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_grow),
+		cmocka_unit_test(test_steps_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

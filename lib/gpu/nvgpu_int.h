@@ -28,7 +28,8 @@ struct refs_rim {
 };
 
 struct cloister_gpu_refs {
-	uint64_t	 generation;	/* bumped by every addition */
+	uint64_t	 generation;	/* unique in the process; new at
+					 * every addition */
 	size_t		 nrims;
 	struct refs_rim	 rims[REFS_RIMS_MAX];
 	size_t		 nocsp;

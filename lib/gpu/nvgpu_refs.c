@@ -5,6 +5,8 @@
  * matter; only what they say, checked at verification time.
  */
 #include <dirent.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +17,24 @@
 
 #define PATH_MAX_LEN	4096
 
+/* Generations are unique across every refs object of the process, so a
+ * verdict remembered for one can never be taken for another's, even one
+ * allocated later at the same address (as DCAP's collateral serials). */
+static atomic_uint_fast64_t generations;
+
+static uint64_t
+next_generation(void)
+{
+	return (uint64_t)atomic_fetch_add(&generations, 1) + 1;
+}
+
 int
 cloister_gpu_refs_new(struct cloister_gpu_refs **out)
 {
-	*out = calloc(1, sizeof(**out));
-	return *out == NULL ? CLOISTER_ERR_ALLOC : 0;
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	(*out)->generation = next_generation();
+	return 0;
 }
 
 void
@@ -37,7 +52,7 @@ cloister_gpu_refs_free(struct cloister_gpu_refs *refs)
 static void
 invalidate(struct cloister_gpu_refs *refs)
 {
-	refs->generation++;
+	refs->generation = next_generation();
 	for (size_t i = 0; i < refs->nrims; i++)
 		refs->rims[i].checked = 0;
 }

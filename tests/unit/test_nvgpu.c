@@ -9,6 +9,7 @@
 
 #include "cloister/error.h"
 #include "cloister/gpu.h"
+#include "nvgpu_int.h"
 #include "rim.h"
 #include "testutil.h"
 #include "util.h"
@@ -497,6 +498,36 @@ test_rim_flips(void **state)
 	assert_int_equal(accepted, 0);
 }
 
+/* One verifier, two reference sets in turn: the chain's verdict remembered
+ * for the first (revocation checked with its OCSP responses) is never
+ * taken for the second, which has none -- even when the second is
+ * allocated where the first was (generations are unique per process). */
+static void
+test_memo_per_refs(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct cloister_gpu_refs *other;
+
+	(void)state;
+	g1_refs(f);
+	assert_int_equal(verify(f, "G1-nvtrust-h100-550.90.07", N931,
+	    G1_DEVICE_AT, G1_RIM_AT, 0), 0);
+	assert_true(f->res.revocation_checked);
+	cloister_gpu_refs_free(f->refs);
+	assert_int_equal(cloister_gpu_refs_new(&f->refs), 0);
+	add_rim(f, G1 "NV_GPU_DRIVER_GH100_550.90.07.xml");
+	add_rim(f, G1 "NV_GPU_VBIOS_1010_0200_882_96009F0001.xml");
+	verify(f, "G1-nvtrust-h100-550.90.07", N931, G1_DEVICE_AT, G1_RIM_AT,
+	    0);
+	assert_failed_at(&f->res, "device revocation",
+	    CLOISTER_ERR_COLLATERAL_MISSING);
+	/* Two sets after the same additions still differ. */
+	assert_int_equal(cloister_gpu_refs_new(&other), 0);
+	assert_int_not_equal(other->generation, f->refs->generation);
+	cloister_gpu_refs_free(other);
+	fixture_free(f);
+}
+
 int
 main(void)
 {
@@ -504,6 +535,7 @@ main(void)
 		cmocka_unit_test(test_g1_verifies),
 		cmocka_unit_test(test_g1_ocsp_times),
 		cmocka_unit_test(test_g1_needs_ocsp),
+		cmocka_unit_test(test_memo_per_refs),
 		cmocka_unit_test(test_g1_wrong_nonce),
 		cmocka_unit_test(test_g1_missing_rim),
 		cmocka_unit_test(test_g2_rims),

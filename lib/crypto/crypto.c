@@ -17,6 +17,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -27,6 +28,9 @@
 #include "cloister/error.h"
 #include "crypto.h"
 #include "crypto_int.h"
+
+/* The smallest secure-heap allocation: a P-256 scalar. */
+#define CRYPTO_SECURE_MIN	32
 
 #define P256_COORD_LEN	32
 #define P384_COORD_LEN	48
@@ -497,6 +501,24 @@ size_t
 crypto_p256_presigned(const struct ec_privkey *k)
 {
 	return k->pre != NULL ? presign_ready(k->pre) : 0;
+}
+
+int
+crypto_secure_heap(size_t size)
+{
+	int r;
+
+	if (CRYPTO_secure_malloc_initialized())
+		return 0;
+	/* 1: made and locked; 2: made, but mlock or madvise failed. */
+	r = CRYPTO_secure_malloc_init(size, CRYPTO_SECURE_MIN);
+	return r == 1 ? 0 : CLOISTER_ERR_NOT_AVAILABLE;
+}
+
+size_t
+crypto_secure_heap_used(void)
+{
+	return CRYPTO_secure_malloc_initialized() ? CRYPTO_secure_used() : 0;
 }
 
 int

@@ -77,6 +77,18 @@ int	crypto_ecdsa_p256_sign(const struct ec_privkey *k, const void *msg,
 int	crypto_p256_presign(struct ec_privkey *k, size_t depth);
 size_t	crypto_p256_presigned(const struct ec_privkey *k);
 
+/*
+ * OpenSSL's secure heap, size bytes (a power of two): private keys and
+ * presigned secrets made after this call live there, in memory locked
+ * against swap (mlock), left out of core dumps (MADV_DONTDUMP) and
+ * fenced by guard pages.  Call once, before any key is made.  0; or
+ * CLOISTER_ERR_NOT_AVAILABLE when the heap could not be made or locked
+ * (RLIMIT_MEMLOCK): keys then live in ordinary memory.  How much of it is
+ * in use, for tests and metrics.
+ */
+int	crypto_secure_heap(size_t size);
+size_t	crypto_secure_heap_used(void);
+
 /* SHA-256 of the SubjectPublicKeyInfo (DER) of the first certificate in
  * a PEM text: what an attested TLS key is bound by. */
 int	crypto_spki_sha256_pem(const char *pem, size_t len, uint8_t out[32]);

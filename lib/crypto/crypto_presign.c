@@ -14,7 +14,11 @@
  * A pair is a secret as strong as the key itself (k⁻¹ and one signature
  * give d): pairs are taken out of the pool under its lock, so no two
  * signatures can share one, and every pair is cleared when used or when
- * the pool is stopped.
+ * the pool is stopped.  A child made by fork(2) gets a copy of the
+ * process's memory but not the filling thread: a pthread_atfork handler
+ * clears every pool in the child, so that no copy of a pair outlives the
+ * fork there.  With OpenSSL's secure heap on (crypto_secure_heap), k⁻¹
+ * lives in locked memory that is never swapped or dumped.
  */
 #define _GNU_SOURCE	/* SCHED_IDLE */
 #define OPENSSL_API_COMPAT 10101	/* EC_KEY, ECDSA_do_sign_ex */
@@ -38,6 +42,7 @@
 #define PRESIGN_MAX	4096
 
 struct presign {
+	struct presign	*next;		/* every pool, for fork */
 	EC_KEY		*sign_key;	/* the caller's thread */
 	EC_KEY		*setup_key;	/* the filling thread's own copy */
 	pthread_t	 thread;
@@ -46,6 +51,7 @@ struct presign {
 	BIGNUM		**kinv, **r;
 	size_t		 n, depth;
 	int		 stop;
+	int		 forked;	/* a child's copy: no thread to join */
 };
 
 static void
@@ -54,6 +60,78 @@ pair_free(BIGNUM *kinv, BIGNUM *r)
 	BN_clear_free(kinv);
 	BN_clear_free(r);
 }
+
+/* ---- fork ------------------------------------------------------------ */
+
+static pthread_mutex_t pools_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static struct presign *pools;
+
+/* Around fork(2) every pool's lock is held, so the child sees each pool
+ * in a consistent state, and clears it. */
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&pools_lock);
+	for (struct presign *p = pools; p != NULL; p = p->next)
+		pthread_mutex_lock(&p->lock);
+}
+
+static void
+fork_parent(void)
+{
+	for (struct presign *p = pools; p != NULL; p = p->next)
+		pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&pools_lock);
+}
+
+static void
+fork_child(void)
+{
+	for (struct presign *p = pools; p != NULL; p = p->next) {
+		while (p->n > 0) {
+			p->n--;
+			pair_free(p->kinv[p->n], p->r[p->n]);
+			p->kinv[p->n] = p->r[p->n] = NULL;
+		}
+		p->stop = 1;
+		p->forked = 1;	/* no filling thread here */
+		pthread_mutex_unlock(&p->lock);
+	}
+	pthread_mutex_unlock(&pools_lock);
+}
+
+static void
+atfork_init(void)
+{
+	(void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
+static void
+pools_add(struct presign *p)
+{
+	pthread_once(&atfork_once, atfork_init);
+	pthread_mutex_lock(&pools_lock);
+	p->next = pools;
+	pools = p;
+	pthread_mutex_unlock(&pools_lock);
+}
+
+static void
+pools_remove(struct presign *p)
+{
+	struct presign **pp;
+
+	pthread_mutex_lock(&pools_lock);
+	for (pp = &pools; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	pthread_mutex_unlock(&pools_lock);
+}
+
+/* ---- the pool ---------------------------------------------------------- */
 
 /* Refill to depth whenever the pool falls to half of it, so that the
  * thread wakes once per depth/2 signatures, not once per signature. */
@@ -113,7 +191,9 @@ presign_start(struct ec_privkey *k, size_t depth)
 		goto nomem;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
+	pools_add(p);
 	if (pthread_create(&p->thread, NULL, filler, p) != 0) {
+		pools_remove(p);
 		pthread_cond_destroy(&p->cond);
 		pthread_mutex_destroy(&p->lock);
 		goto nomem;
@@ -136,17 +216,23 @@ presign_stop(struct presign *p)
 {
 	if (p == NULL)
 		return;
+	pools_remove(p);
 	pthread_mutex_lock(&p->lock);
 	p->stop = 1;
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
-	pthread_join(p->thread, NULL);
+	/* A child's copy has no thread, and its condition variable still
+	 * counts the parent's waiter: neither is touched there. */
+	if (!p->forked)
+		pthread_join(p->thread, NULL);
 	while (p->n > 0) {
 		p->n--;
 		pair_free(p->kinv[p->n], p->r[p->n]);
 	}
-	pthread_cond_destroy(&p->cond);
-	pthread_mutex_destroy(&p->lock);
+	if (!p->forked) {
+		pthread_cond_destroy(&p->cond);
+		pthread_mutex_destroy(&p->lock);
+	}
 	EC_KEY_free(p->setup_key);
 	EC_KEY_free(p->sign_key);	/* OpenSSL clears the scalar */
 	free(p->kinv);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "cloister/error.h"
 #include "crypto.h"
@@ -146,6 +147,76 @@ test_presigned(void **state)
 	identity_free(a);	/* stops the thread, clears the pool */
 }
 
+static void
+wait_presigned(struct identity *a, size_t want)
+{
+	int waited = 0;
+
+	while (identity_presigned(a) < want && waited++ < 5000)
+		usleep(1000);
+	assert_int_equal(identity_presigned(a), want);
+}
+
+/* A child made by fork(2) holds no presigned secret: the pool is cleared
+ * there (and signing still works, the ordinary way); the parent's stays. */
+static void
+test_presign_fork(void **state)
+{
+	enum { DEPTH = 8 };
+	struct identity *a;
+	uint8_t sig[64], msg[4] = { 1, 2, 3, 4 };
+	int st;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(identity_new(&a), 0);
+	assert_int_equal(identity_presign(a, DEPTH), 0);
+	wait_presigned(a, DEPTH);
+	if ((pid = fork()) == 0) {
+		int bad = identity_presigned(a) != 0 ||
+		    identity_sign(a, msg, sizeof(msg), sig) != 0;
+
+		identity_free(a);	/* no thread to join in the child */
+		_exit(bad ? 1 : 0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_int_equal(identity_presigned(a), DEPTH);
+	identity_free(a);
+}
+
+/* With the secure heap on, the key and the presigned secrets live in it
+ * (locked, not dumped); off, nothing is there. */
+static void
+test_secure_heap(void **state)
+{
+	struct identity *a;
+	size_t before;
+	int r;
+
+	(void)state;
+	assert_int_equal(crypto_secure_heap_used(), 0);
+	r = crypto_secure_heap(64 * 1024);
+	if (r == CLOISTER_ERR_NOT_AVAILABLE) {
+		/* RLIMIT_MEMLOCK too small here: the heap may exist but is
+		 * not locked, and the call says so. */
+		print_message("secure heap not locked here; skipped\n");
+		return;
+	}
+	assert_int_equal(r, 0);
+	assert_int_equal(crypto_secure_heap(64 * 1024), 0);	/* once */
+	before = crypto_secure_heap_used();
+	assert_int_equal(identity_new(&a), 0);
+	assert_true(crypto_secure_heap_used() > before);
+	before = crypto_secure_heap_used();
+	assert_int_equal(identity_presign(a, 8), 0);
+	wait_presigned(a, 8);
+	assert_true(crypto_secure_heap_used() > before);
+	identity_free(a);
+}
+
 int
 main(void)
 {
@@ -154,6 +225,8 @@ main(void)
 		cmocka_unit_test(test_every_field_counts),
 		cmocka_unit_test(test_key_signs),
 		cmocka_unit_test(test_presigned),
+		cmocka_unit_test(test_presign_fork),
+		cmocka_unit_test(test_secure_heap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,10 +11,10 @@
  *	Every answer is checked (id, no error, the message echoed back
  *	intact); any failure is named on stderr and exits 1.
  *
- * Both ends read JSON with the small scanner below: it finds members of
- * objects and elements of arrays by skipping values, and validates no
- * more than that.  It is meant for the messages these two ends and a
- * gateway between them write, not for untrusted input.
+ * Both ends read JSON with the library's strict scanner (json_span.h),
+ * without a tree: a member of an object or an element of an array is the
+ * exact bytes of its value inside the line, found by scanning the object
+ * (or array) it is in, which must be valid JSON as a whole.
  */
 #define _GNU_SOURCE	/* pipe2 */
 #include <sys/types.h>
@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "json_span.h"
 #include "stats.h"
 
 #define MSG_MAX		(1024 * 1024)	/* longest line read */
@@ -159,116 +160,32 @@ read_line(struct reader *r, struct span *line)
 	}
 }
 
-/* ---- a JSON scanner ----------------------------------------------------- */
+/* ---- reading JSON ------------------------------------------------------- */
 
-static const char *
-skip_ws(const char *p, const char *end)
-{
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
-	    *p == '\r'))
-		p++;
-	return p;
-}
-
-/* p at an opening quote: just past the closing one, or NULL. */
-static const char *
-skip_string(const char *p, const char *end)
-{
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
-			return p + 1;
-	}
-	return NULL;
-}
-
-/* p at a value: just past it, or NULL. */
-static const char *
-skip_value(const char *p, const char *end)
-{
-	size_t depth = 0;
-	const char *s = p;
-
-	if (p >= end)
-		return NULL;
-	if (*p == '"')
-		return skip_string(p, end);
-	if (*p != '{' && *p != '[') {
-		while (p < end && memchr(",}] \t\r\n", *p, 7) == NULL)
-			p++;
-		return p > s ? p : NULL;
-	}
-	while (p < end) {
-		if (*p == '"') {
-			if ((p = skip_string(p, end)) == NULL)
-				return NULL;
-			continue;
-		}
-		if (*p == '{' || *p == '[')
-			depth++;
-		else if ((*p == '}' || *p == ']') && --depth == 0)
-			return p + 1;
-		p++;
-	}
-	return NULL;
-}
-
-/* The value of member key in object v, or -1 (absent or malformed). */
+/* The value of member key of object v, or -1 (absent, or v malformed). */
 static int
 member(struct span v, const char *key, struct span *out)
 {
-	const char *p = v.p, *end = v.p + v.n, *k, *val;
-	size_t kl = strlen(key), n;
+	size_t start, n;
 
-	if (p >= end || *p != '{')
+	if (json_top_value(v.p, v.n, key, &start, &n) != 0)
 		return -1;
-	if ((p = skip_ws(p + 1, end)) < end && *p == '}')
-		return -1;
-	for (;;) {
-		if (p >= end || *p != '"' || (p = skip_string(k = p, end)) ==
-		    NULL)
-			return -1;
-		n = (size_t)(p - k);
-		if ((p = skip_ws(p, end)) >= end || *p != ':')
-			return -1;
-		val = skip_ws(p + 1, end);
-		if ((p = skip_value(val, end)) == NULL)
-			return -1;
-		if (n == kl + 2 && memcmp(k + 1, key, kl) == 0) {
-			out->p = val;
-			out->n = (size_t)(p - val);
-			return 0;
-		}
-		if ((p = skip_ws(p, end)) >= end || *p != ',')
-			return -1;
-		p = skip_ws(p + 1, end);
-	}
+	out->p = v.p + start;
+	out->n = n;
+	return 0;
 }
 
-/* Element i of array v, or -1 (absent or malformed). */
+/* Element i of array v, or -1 (absent, or v malformed). */
 static int
 element(struct span v, size_t i, struct span *out)
 {
-	const char *p = v.p, *end = v.p + v.n, *val;
+	size_t start, n;
 
-	if (p >= end || *p != '[')
+	if (json_top_element(v.p, v.n, i, &start, &n) != 0)
 		return -1;
-	if ((p = skip_ws(p + 1, end)) < end && *p == ']')
-		return -1;
-	for (;;) {
-		val = p;
-		if ((p = skip_value(val, end)) == NULL)
-			return -1;
-		if (i-- == 0) {
-			out->p = val;
-			out->n = (size_t)(p - val);
-			return 0;
-		}
-		if ((p = skip_ws(p, end)) >= end || *p != ',')
-			return -1;
-		p = skip_ws(p + 1, end);
-	}
+	out->p = v.p + start;
+	out->n = n;
+	return 0;
 }
 
 static int
@@ -366,9 +283,8 @@ initialize(struct out *o, struct span id, struct span params)
  * The echoed text is the message's string token copied between its
  * quotes as it arrived: the escapes a valid JSON string already carries
  * are a correct encoding of the same text, so nothing is decoded or
- * re-escaped.  The scanner honours backslashes, so an escaped quote does
- * not end the token early.  That holds for valid JSON, which is all this
- * server is fed: what bench_mcp client writes, through a gateway at most.
+ * re-escaped.  The token is valid: member() found it in a line that the
+ * scanner checked as a whole.
  */
 static void
 call(struct out *o, struct span id, struct span params)
@@ -395,7 +311,7 @@ server(void)
 {
 	static struct reader r;	/* too large for the stack */
 	static struct out o;
-	struct span line, id, method, params;
+	struct span line, id, method, params, version;
 	struct span null = { "null", 4 };
 	int n;
 
@@ -406,9 +322,11 @@ server(void)
 		if (line.n == 0)
 			continue;
 		if (member(line, "method", &method) != 0) {
-			/* A response, or not an object at all. */
-			if (line.p[0] != '{' ||
-			    skip_value(line.p, line.p + line.n) == NULL) {
+			/*
+			 * A response (every JSON-RPC message names its
+			 * version), or not JSON-RPC at all.
+			 */
+			if (member(line, "jsonrpc", &version) != 0) {
 				error_reply(&o, null, "-32700", "Parse error");
 				if (send_line(&o, 1) != 0)
 					break;
@@ -500,70 +418,6 @@ escape(const char *s, char *dst, size_t cap)
 		o += strlen(e);
 	}
 	dst[o] = '\0';
-	return 0;
-}
-
-static long
-hex4(const char *p)
-{
-	long v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
-/* The text of string token v, decoded to UTF-8; -1 if malformed or long. */
-static int
-unescape(struct span v, char *dst, size_t cap, size_t *len)
-{
-	static const unsigned char lead[] = { 0, 0xc0, 0xe0, 0xf0 };
-	static const char from[] = "bfnrt", to[] = "\b\f\n\r\t";
-	const char *p = v.p + 1, *end = v.p + v.n - 1, *m;
-	size_t o = 0;
-	long u, lo;
-	int k;
-
-	for (; p < end; p++) {
-		if (o + 4 > cap)
-			return -1;
-		if (*p != '\\') {
-			dst[o++] = *p;
-			continue;
-		}
-		if (++p >= end)
-			return -1;
-		if (*p != 'u') {
-			m = memchr(from, *p, sizeof(from) - 1);
-			dst[o++] = m != NULL ? to[m - from] : *p;
-			continue;
-		}
-		if (end - p < 5 || (u = hex4(p + 1)) < 0)
-			return -1;
-		p += 4;
-		if (u >= 0xd800 && u < 0xdc00 && end - p >= 7 &&
-		    p[1] == '\\' && p[2] == 'u' &&
-		    (lo = hex4(p + 3)) >= 0xdc00 && lo < 0xe000) {
-			u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
-			p += 6;
-		}
-		k = u < 0x80 ? 0 : u < 0x800 ? 1 : u < 0x10000 ? 2 : 3;
-		dst[o++] = (char)(lead[k] | u >> 6 * k);
-		while (k-- > 0)
-			dst[o++] = (char)(0x80 | (u >> 6 * k & 0x3f));
-	}
-	*len = o;
 	return 0;
 }
 
@@ -659,8 +513,9 @@ find_echo(struct client *c, struct span result)
 	if (member(result, "tools", &tools) != 0)
 		return fail("tools/list: no tools");
 	for (size_t i = 0; element(tools, i, &tool) == 0; i++) {
-		if (member(tool, "name", &name) != 0 || !is_string(name) ||
-		    unescape(name, text, sizeof(text) - 1, &n) != 0 || n < 4 ||
+		if (member(tool, "name", &name) != 0 ||
+		    json_string_text(name.p, name.n, text, sizeof(text) - 1,
+		    &n) != 0 || n < 4 ||
 		    memcmp(text + n - 4, "echo", 4) != 0 ||
 		    (n > 4 && memchr("_.-/:", text[n - 5], 5) == NULL))
 			continue;
@@ -707,8 +562,9 @@ check_echo(struct client *c, struct span result)
 		return fail("tools/call: isError");
 	if (member(result, "content", &content) != 0 ||
 	    element(content, 0, &item) != 0 ||
-	    member(item, "text", &text) != 0 || !is_string(text) ||
-	    unescape(text, c->text, sizeof(c->text), &len) != 0 ||
+	    member(item, "text", &text) != 0 ||
+	    json_string_text(text.p, text.n, c->text, sizeof(c->text),
+	    &len) != 0 ||
 	    len != sizeof(message) - 1 || memcmp(c->text, message, len) != 0)
 		return fail("tools/call: the message did not come back intact");
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * A strict RFC 8259 syntax scanner that finds the exact bytes of a
- * top-level value.  Intel signs the bytes of "tcbInfo" / "enclaveIdentity"
+ * top-level value (of an object's member or an array's element), and
+ * decodes a string.  Intel signs the bytes of "tcbInfo" / "enclaveIdentity"
  * as they appear in the response, so the verifier must hash those bytes,
  * never a re-serialisation of parsed JSON.
  *
@@ -395,44 +396,52 @@ key_is(const char *doc, const struct span *x, const char *key)
 	return key[i] == '\0';
 }
 
-int
-json_top_value(const char *doc, size_t len, const char *key, size_t *start,
-    size_t *vlen)
+/*
+ * The top-level object (open '{') or array (open '[') of doc, checked as a
+ * whole; *start and *vlen delimit the value of its member key, or its
+ * element index.
+ */
+static int
+top_pick(const char *doc, size_t len, int open, const char *key,
+    size_t index, size_t *start, size_t *vlen)
 {
 	struct scan sc = { doc, len, 0, 1 };
 	struct span keys[JSON_TOP_KEYS_MAX];
-	size_t nkeys = 0, vs, s = 0, n = 0;
-	int found = 0, more = 1;
+	size_t nvals = 0, vs, s = 0, n = 0;
+	int found = 0, more = 1, close = open == '{' ? '}' : ']';
 
 	*start = 0;
 	*vlen = 0;
-	if (doc == NULL || key == NULL)
+	if (doc == NULL || (open == '{' && key == NULL))
 		return CLOISTER_ERR_BAD_JSON;
 	ws(&sc);
-	if (peek(&sc) != '{')
+	if (peek(&sc) != open)
 		return CLOISTER_ERR_BAD_JSON;
 	sc.i++;
 	ws(&sc);
-	if (peek(&sc) == '}')
-		return CLOISTER_ERR_BAD_JSON;	/* no key at all */
+	if (peek(&sc) == close)
+		return CLOISTER_ERR_BAD_JSON;	/* nothing to find */
 	while (more) {
-		if (nkeys == JSON_TOP_KEYS_MAX ||
-		    member_name(&sc, &keys[nkeys]) != 0)
-			return CLOISTER_ERR_BAD_JSON;
-		for (size_t k = 0; k < nkeys; k++)
-			if (same_key(doc, &keys[k], &keys[nkeys]))
-				return CLOISTER_ERR_BAD_JSON;	/* duplicate */
-		ws(&sc);
+		if (open == '{') {
+			if (nvals == JSON_TOP_KEYS_MAX ||
+			    member_name(&sc, &keys[nvals]) != 0)
+				return CLOISTER_ERR_BAD_JSON;
+			for (size_t k = 0; k < nvals; k++)
+				if (same_key(doc, &keys[k], &keys[nvals]))
+					return CLOISTER_ERR_BAD_JSON; /* dup */
+			ws(&sc);
+		}
 		vs = sc.i;
 		if (value(&sc) != 0)
 			return CLOISTER_ERR_BAD_JSON;
-		if (key_is(doc, &keys[nkeys], key)) {
+		if (open == '{' ? key_is(doc, &keys[nvals], key) :
+		    nvals == index) {
 			found = 1;
 			s = vs;
 			n = sc.i - vs;
 		}
-		nkeys++;
-		if (next_or_close(&sc, '}', &more) != 0)
+		nvals++;
+		if (next_or_close(&sc, close, &more) != 0)
 			return CLOISTER_ERR_BAD_JSON;
 	}
 	ws(&sc);
@@ -440,5 +449,48 @@ json_top_value(const char *doc, size_t len, const char *key, size_t *start,
 		return CLOISTER_ERR_BAD_JSON;
 	*start = s;
 	*vlen = n;
+	return 0;
+}
+
+int
+json_top_value(const char *doc, size_t len, const char *key, size_t *start,
+    size_t *vlen)
+{
+	return top_pick(doc, len, '{', key, 0, start, vlen);
+}
+
+int
+json_top_element(const char *doc, size_t len, size_t i, size_t *start,
+    size_t *vlen)
+{
+	return top_pick(doc, len, '[', NULL, i, start, vlen);
+}
+
+int
+json_string_text(const char *doc, size_t len, char *dst, size_t cap,
+    size_t *n)
+{
+	struct scan sc = { doc, len, 0, 0 };
+	struct span sp;
+	struct unesc u;
+	size_t o = 0;
+	int c;
+
+	*n = 0;
+	if (doc == NULL)
+		return CLOISTER_ERR_BAD_JSON;
+	ws(&sc);
+	if (string(&sc, &sp) != 0)
+		return CLOISTER_ERR_BAD_JSON;
+	ws(&sc);
+	if (sc.i != len)
+		return CLOISTER_ERR_BAD_JSON;
+	unesc_init(&u, doc, &sp);
+	while ((c = unesc_next(&u)) >= 0) {
+		if (o == cap)
+			return CLOISTER_ERR_TOO_LARGE;
+		dst[o++] = (char)c;
+	}
+	*n = o;
 	return 0;
 }

@@ -69,5 +69,5 @@ expect_exit 2 "$bin" verify gpu "$G1/report.bin" --certs "$G1/cert-chain.pem" --
 expect_exit 2 "$bin" verify gpu "$tmp/absent" --certs "$G1/cert-chain.pem"
 expect_exit 0 "$bin" verify gpu --help
 
-echo "$pass passed, $fail failed"
+echo "cli_verify_gpu: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

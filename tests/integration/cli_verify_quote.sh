@@ -107,5 +107,5 @@ at=$(sed -n 's/^at=//p' "$S/case.txt")
 expect_exit 1 "$bin" verify quote "$S/quote.bin" --collateral "$S/collateral" --at "$at" --allow-simulated --json
 jcheck '.error.code == "CERT_REVOKED" and .error.step == "pck.chain"'
 
-echo "$pass passed, $fail failed"
+echo "cli_verify_quote: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -15,7 +15,7 @@ chromium=${CHROMIUM:-/usr/bin/chromium}
 	echo "console: needs $chromium and playwright-core (scripts/bootstrap)"
 	exit 1
 }
-port=18788
+port=$(freeport)
 G=http://127.0.0.1:$port
 canary="CANARY-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 aws="AKIAZ7QWERTYUIOPLKJH"
@@ -45,28 +45,10 @@ mcp:
 YAML
 }
 config "$tmp/gw.yaml" "$port" "$tmp/state" 900
-pid=
-start() {	# start CONFIG PORT
-	"$bin" serve --config "$1" >>"$tmp/serve.out" 2>>"$tmp/serve.err" &
-	pid=$!
-	for _ in $(seq 1 100); do
-		curl -sf "http://127.0.0.1:$2/healthz" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "console: the gateway did not start"; cat "$tmp/serve.err"; return 1
-}
-stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
-trap 'stop; rm -rf "$tmp"' EXIT
-start "$tmp/gw.yaml" "$port" || exit 1
-key() {	# key NAME SCOPE: the key; its id in $tmp/NAME.id
-	k=$("$bin" keys create --state "$tmp/state" --name "$1" --scope "$2" 2>"$tmp/$1.err")
-	sed -n 's/^cloister: created \(key_[0-9a-f]*\).*/\1/p' "$tmp/$1.err" >"$tmp/$1.id"
-	echo "$k"
-}
-A=$(key admin admin)
-R=$(key viewer read)
-U=$(key dev user)
-"$bin" credits add "$(cat "$tmp/dev.id")" 50000000 --state "$tmp/state" >/dev/null
+serve_start serve "$tmp/gw.yaml" || exit 1
+A=$(api_key "$tmp/state" admin --scope admin)
+R=$(api_key "$tmp/state" viewer --scope read)
+U=$(api_key "$tmp/state" dev --credits 50000000 --scope user)
 [ -n "$A" ] && [ -n "$R" ] && [ -n "$U" ] && ok || bad "keys create"
 
 # What the console shows: requests carrying a canary, a tool call blocked
@@ -100,26 +82,20 @@ mcp_call '{"id":"T-2"}' >"$tmp/out"
 grep -q '"code":-32060' "$tmp/out" && ok || bad "changed tool not blocked: $(head -c 300 "$tmp/out")"
 
 # 1. Nothing answers without a session.
-st() {	# st WANT [curl args]
-	want=$1
-	shift
-	got=$(curl -s -o "$tmp/body" -w '%{http_code}' "$@")
-	[ "$got" = "$want" ] && ok || bad "HTTP $got, want $want: $*"
-}
 for p in instance evidence requests requests/x keys usage tools pins session; do
-	st 401 "$G/admin/api/$p"
+	expect_http 401 "$G/admin/api/$p"
 done
-st 401 -X POST "$G/admin/api/keys" -H "$J" -d '{"name":"x"}'
-st 401 -X POST "$G/admin/api/pins/approve" -H "$J" -d '{"server":"tools"}'
-st 401 "$G/admin/api/requests" -H "Cookie: cloister_session=$(printf '%064d' 0)"
-st 200 "$G/console"
+expect_http 401 -X POST "$G/admin/api/keys" -H "$J" -d '{"name":"x"}'
+expect_http 401 -X POST "$G/admin/api/pins/approve" -H "$J" -d '{"server":"tools"}'
+expect_http 401 "$G/admin/api/requests" -H "Cookie: cloister_session=$(printf '%064d' 0)"
+expect_http 200 "$G/console"
 grep -q "$canary\|key_" "$tmp/body" && bad "the page itself holds data" || ok
-st 404 "$G/console/../ledger.db"
-st 404 "$G/console/.env"
+expect_http 404 "$G/console/../ledger.db"
+expect_http 404 "$G/console/.env"
 
 # 2. Sign-in: only admin and read keys; the cookie's attributes.
-st 401 -X POST "$G/admin/api/session" -H "$J" -d '{"key":"sk-clo-nope"}'
-st 403 -X POST "$G/admin/api/session" -H "$J" -d "{\"key\":\"$U\"}"
+expect_http 401 -X POST "$G/admin/api/session" -H "$J" -d '{"key":"sk-clo-nope"}'
+expect_http 403 -X POST "$G/admin/api/session" -H "$J" -d "{\"key\":\"$U\"}"
 curl -s -D "$tmp/ah" -o "$tmp/a.json" -X POST "$G/admin/api/session" -H "$J" -d "{\"key\":\"$A\"}"
 grep -i '^set-cookie: cloister_session=[0-9a-f]\{64\}; Path=/; HttpOnly; SameSite=Strict' "$tmp/ah" >/dev/null &&
     ok || bad "cookie: $(grep -i set-cookie "$tmp/ah")"
@@ -129,10 +105,10 @@ CS=$(jq -r .csrf "$tmp/a.json")
 [ ${#CS} -eq 64 ] && ok || bad "no CSRF token: $(cat "$tmp/a.json")"
 
 # 3. CSRF: a change without the token, or with another, is refused.
-st 403 -X POST "$G/admin/api/keys" -H "$AK" -H "$J" -d '{"name":"x"}'
-st 403 -X POST "$G/admin/api/keys" -H "$AK" -H "X-CSRF-Token: $(printf '%064d' 1)" -H "$J" -d '{"name":"x"}'
-st 403 -X DELETE "$G/admin/api/session" -H "$AK"
-st 201 -X POST "$G/admin/api/keys" -H "$AK" -H "X-CSRF-Token: $CS" -H "$J" -d '{"name":"scripted","scope":"user"}'
+expect_http 403 -X POST "$G/admin/api/keys" -H "$AK" -H "$J" -d '{"name":"x"}'
+expect_http 403 -X POST "$G/admin/api/keys" -H "$AK" -H "X-CSRF-Token: $(printf '%064d' 1)" -H "$J" -d '{"name":"x"}'
+expect_http 403 -X DELETE "$G/admin/api/session" -H "$AK"
+expect_http 201 -X POST "$G/admin/api/keys" -H "$AK" -H "X-CSRF-Token: $CS" -H "$J" -d '{"name":"scripted","scope":"user"}'
 jq -e '.key | startswith("sk-clo-")' "$tmp/body" >/dev/null && ok || bad "created key: $(cat "$tmp/body")"
 
 # 4. A read key may look, not change -- signed in or as a Bearer.
@@ -140,16 +116,16 @@ curl -s -D "$tmp/rh" -o "$tmp/r.json" -X POST "$G/admin/api/session" -H "$J" -d 
 RK="Cookie: $(sed -n 's/^[Ss]et-[Cc]ookie: \(cloister_session=[0-9a-f]*\).*/\1/p' "$tmp/rh")"
 RC=$(jq -r .csrf "$tmp/r.json")
 jq -e '.scope == "read"' "$tmp/r.json" >/dev/null && ok || bad "read session: $(cat "$tmp/r.json")"
-st 200 "$G/admin/api/requests" -H "$RK"
-st 403 -X POST "$G/admin/api/keys" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d '{"name":"x"}'
-st 403 -X POST "$G/admin/api/credits" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d "{\"key_id\":\"$(cat "$tmp/dev.id")\",\"amount\":5}"
-st 403 -X POST "$G/admin/api/pins/approve" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d '{"server":"tools"}'
-st 403 -X POST "$G/admin/api/keys/$(cat "$tmp/dev.id")/revoke" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d '{}'
-st 200 "$G/admin/api/keys" -H "Authorization: Bearer $R"
-st 403 -X POST "$G/admin/api/keys" -H "Authorization: Bearer $R" -H "$J" -d '{"name":"x"}'
-st 403 "$G/admin/api/keys" -H "Authorization: Bearer $U"
-st 200 -X DELETE "$G/admin/api/session" -H "$RK" -H "X-CSRF-Token: $RC"
-st 401 "$G/admin/api/requests" -H "$RK"
+expect_http 200 "$G/admin/api/requests" -H "$RK"
+expect_http 403 -X POST "$G/admin/api/keys" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d '{"name":"x"}'
+expect_http 403 -X POST "$G/admin/api/credits" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d "{\"key_id\":\"$(cat "$tmp/dev.id")\",\"amount\":5}"
+expect_http 403 -X POST "$G/admin/api/pins/approve" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d '{"server":"tools"}'
+expect_http 403 -X POST "$G/admin/api/keys/$(cat "$tmp/dev.id")/revoke" -H "$RK" -H "X-CSRF-Token: $RC" -H "$J" -d '{}'
+expect_http 200 "$G/admin/api/keys" -H "Authorization: Bearer $R"
+expect_http 403 -X POST "$G/admin/api/keys" -H "Authorization: Bearer $R" -H "$J" -d '{"name":"x"}'
+expect_http 403 "$G/admin/api/keys" -H "Authorization: Bearer $U"
+expect_http 200 -X DELETE "$G/admin/api/session" -H "$RK" -H "X-CSRF-Token: $RC"
+expect_http 401 "$G/admin/api/requests" -H "$RK"
 
 # 5. No request content in any answer: every GET endpoint, each request.
 : >"$tmp/all"
@@ -177,19 +153,21 @@ n=$(ls "$shots"/*.png 2>/dev/null | wc -l)
 stop
 
 # 7. Idle expiry (a second gateway, idle 2 s, its own state).
-config "$tmp/gw2.yaml" $((port + 1)) "$tmp/state2" 2
-start "$tmp/gw2.yaml" $((port + 1)) || exit 1
-A2=$("$bin" keys create --state "$tmp/state2" --name a --scope admin 2>/dev/null)
-curl -s -D "$tmp/eh" -o /dev/null -X POST "http://127.0.0.1:$((port + 1))/admin/api/session" -H "$J" -d "{\"key\":\"$A2\"}"
+port2=$(freeport)
+G2=http://127.0.0.1:$port2
+config "$tmp/gw2.yaml" "$port2" "$tmp/state2" 2
+serve_start serve "$tmp/gw2.yaml" || exit 1
+A2=$(api_key "$tmp/state2" a --scope admin)
+curl -s -D "$tmp/eh" -o /dev/null -X POST "$G2/admin/api/session" -H "$J" -d "{\"key\":\"$A2\"}"
 EK="Cookie: $(sed -n 's/^[Ss]et-[Cc]ookie: \(cloister_session=[0-9a-f]*\).*/\1/p' "$tmp/eh")"
-st 200 "http://127.0.0.1:$((port + 1))/admin/api/requests" -H "$EK"
+expect_http 200 "$G2/admin/api/requests" -H "$EK"
 sleep 3
-st 401 "http://127.0.0.1:$((port + 1))/admin/api/requests" -H "$EK"
+expect_http 401 "$G2/admin/api/requests" -H "$EK"
 # Guessing keys: after ten failures a minute, 429 -- even for a good key.
 for _ in $(seq 1 10); do
-	curl -s -o /dev/null -X POST "http://127.0.0.1:$((port + 1))/admin/api/session" -H "$J" -d '{"key":"sk-clo-guess"}'
+	curl -s -o /dev/null -X POST "$G2/admin/api/session" -H "$J" -d '{"key":"sk-clo-guess"}'
 done
-st 429 -X POST "http://127.0.0.1:$((port + 1))/admin/api/session" -H "$J" -d "{\"key\":\"$A2\"}"
+expect_http 429 -X POST "$G2/admin/api/session" -H "$J" -d "{\"key\":\"$A2\"}"
 stop
 if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error' "$tmp/serve.err"; then
 	bad "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' "$tmp/serve.err")"

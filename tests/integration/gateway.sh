@@ -16,15 +16,14 @@ command -v sqlite3 >/dev/null || { echo "gateway: sqlite3 missing"; exit 1; }
 
 start_marker=$tmp/start
 touch "$start_marker"
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(freeport)
 deadport=$(freeport)
-# The scripted OpenAI-compatible upstream, on loopback.
+# The scripted OpenAI-compatible upstream, on loopback; it prints the port
+# the kernel gave it.
 export UP_KEY="upkey-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-node "$node_dir/upstream.mjs" >"$tmp/up.port" 2>"$tmp/up.err" &
-uppid=$!
-for _ in $(seq 1 50); do [ -s "$tmp/up.port" ] && break; sleep 0.1; done
-upport=$(cat "$tmp/up.port")
+spawn up node "$node_dir/upstream.mjs"
+for _ in $(seq 1 50); do [ -s "$tmp/up.out" ] && break; sleep 0.1; done
+upport=$(cat "$tmp/up.out")
 state=$tmp/state
 work=$tmp/client
 mkdir -p "$work"
@@ -65,29 +64,10 @@ backends:
       - { name: down-model, input: 1000000, output: 1000000 }
 YAML
 
-pid=
-start() {
-	"$bin" serve --config "$tmp/gw.yaml" >>"$tmp/serve.out" 2>>"$tmp/serve.err" &
-	pid=$!
-	for _ in $(seq 1 100); do
-		curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	echo "gateway: did not start"; cat "$tmp/serve.err"; return 1
-}
-stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pid=; }
-trap 'stop; kill "$uppid" 2>/dev/null; rm -rf "$tmp"' EXIT
-
-start || exit 1
-key() {	# key NAME CREDITS: prints the key, its id in $tmp/NAME.id
-	k=$("$bin" keys create --state "$state" --name "$1" 2>"$tmp/$1.err")
-	sed -n 's/^cloister: created \(key_[0-9a-f]*\).*/\1/p' "$tmp/$1.err" >"$tmp/$1.id"
-	[ "$2" -gt 0 ] && "$bin" credits add "$(cat "$tmp/$1.id")" "$2" --state "$state" >/dev/null
-	echo "$k"
-}
-K=$(key main 100000000)
-KE=$(key empty 0)
-KX=$(key exact 500)
+serve_start serve "$tmp/gw.yaml" || exit 1
+K=$(api_key "$state" main --credits 100000000)
+KE=$(api_key "$state" empty)
+KX=$(api_key "$state" exact --credits 500)
 # One server per ledger: a second one on the same state directory would
 # hold credits the first cannot see.
 sed -e "s/^listen: .*/listen: 127.0.0.1:$deadport/" "$tmp/gw.yaml" >"$tmp/twin.yaml"
@@ -118,12 +98,11 @@ for i in $(seq 1 40); do
 	curls="$curls $!"
 done
 sleep 0.5
-kill -9 "$pid"
-wait "$pid" 2>/dev/null
-pid=
+kill -9 "$serve_pid"
+stop "$serve_pid"
 # shellcheck disable=SC2086
 wait $curls 2>/dev/null
-start || exit 1
+serve_start serve "$tmp/gw.yaml" || exit 1
 acked=0
 missing=0
 for f in "$tmp"/h*; do
@@ -154,16 +133,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 tport=$(freeport)
 sed -e "s/^listen: .*/listen: 127.0.0.1:$tport/" "$tmp/gw.yaml" >"$tmp/tls.yaml"
 printf 'tls: { cert: %s, key: %s }\n' "$tmp/cert.pem" "$tmp/key.pem" >>"$tmp/tls.yaml"
-"$bin" serve --config "$tmp/tls.yaml" >>"$tmp/serve.out" 2>>"$tmp/serve.err" &
-tpid=$!
-for _ in $(seq 1 100); do
-	curl -sf --cacert "$tmp/cert.pem" "https://127.0.0.1:$tport/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
+serve_start serve "$tmp/tls.yaml" --cacert "$tmp/cert.pem"
 out=$(curl -s --cacert "$tmp/cert.pem" "https://127.0.0.1:$tport/v1/models" -H "Authorization: Bearer $K")
 echo "$out" | grep -q '"mock-small"' && ok || bad "TLS: models over https: $out"
 curl -s "http://127.0.0.1:$tport/healthz" >/dev/null 2>&1 && bad "TLS port answers plain HTTP" || ok
-kill "$tpid"; wait "$tpid" 2>/dev/null
+stop
 sed -e "s/^listen: .*/listen: 0.0.0.0:$tport/" "$tmp/gw.yaml" >"$tmp/open.yaml"
 expect_exit 1 "$bin" serve --config "$tmp/open.yaml"
 grep -q 'loopback only' "$tmp/err" && ok || bad "plain HTTP off loopback not refused"
@@ -194,14 +168,12 @@ backends:
     models:
       - { name: mock-slow, input: 1, output: 1 }
 YAML
-(ulimit -n 40; exec "$bin" serve --config "$tmp/lim.yaml" >"$tmp/lim.out" 2>"$tmp/lim.err") &
-lpid=$!
-for _ in $(seq 1 100); do
-	curl -sf "http://127.0.0.1:$lport/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-LK=$("$bin" keys create --state "$tmp/lim" --name lim 2>"$tmp/limk.err")
-"$bin" credits add "$(sed -n 's/^cloister: created \(key_[0-9a-f]*\).*/\1/p' "$tmp/limk.err")" 100000 --state "$tmp/lim" >/dev/null
+# Not serve_start: the descriptor limit is the gateway's alone.
+# shellcheck disable=SC2016	# $@ is the inner shell's
+spawn lim sh -c 'ulimit -n 40; exec "$@"' sh "$bin" serve --config "$tmp/lim.yaml"
+lpid=$spawned_pid
+wait_url -p "$lpid" "http://127.0.0.1:$lport/healthz" -f
+LK=$(api_key "$tmp/lim" lim --credits 100000)
 slow='{"model":"mock-slow","stream":true,"max_tokens":8,"messages":[{"role":"user","content":"x"}]}'
 cpids=
 for i in 1 2; do
@@ -238,7 +210,7 @@ for _ in $(seq 1 30); do
 	sleep 0.1
 done
 [ "$ok_again" = 1 ] && ok || bad "out of descriptors: not serving again after the connections closed"
-kill "$lpid"; wait "$lpid" 2>/dev/null
+stop "$lpid"
 
 # The canary: request content appears in no file the gateway wrote, in
 # its logs, or in temporary files, WAL included.

@@ -22,17 +22,14 @@ ev=$node_dir/node_modules/@modelcontextprotocol/server-everything/dist/index.js
 client="node $node_dir/mcp-client.mjs"
 aws="AKIAZ7QWERTYUIOPLKJH"
 ghp="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"
-port=18787
-G=http://127.0.0.1:$port
-
-pids=
-bg() { "$@" & pids="$pids $!"; }
-trap 'kill $pids 2>/dev/null; wait 2>/dev/null; cp "$tmp/serve.err" /tmp/h/last-serve.err 2>/dev/null; rm -rf "$tmp"' EXIT
-bg env -i PATH="$PATH" FAKE_SECRET=$ghp PORT=13901 node "$ev" streamableHttp >"$tmp/ev-http.log" 2>&1
-bg env -i PATH="$PATH" FAKE_SECRET=$ghp PORT=13902 node "$ev" sse >"$tmp/ev-sse.log" 2>&1
+evhttp=$(freeport)
+evsse=$(freeport)
+modern=$(freeport)
+spawn ev-http env -i PATH="$PATH" FAKE_SECRET=$ghp PORT="$evhttp" node "$ev" streamableHttp
+spawn ev-sse env -i PATH="$PATH" FAKE_SECRET=$ghp PORT="$evsse" node "$ev" sse
 # mcp-proxy serves 2026-07-28 on its HTTP side, for server-everything.
-bg "$node_dir/node_modules/.bin/mcp-proxy" --host 127.0.0.1 --port 13903 -- \
-    node "$ev" stdio >"$tmp/proxy.log" 2>&1
+spawn proxy "$node_dir/node_modules/.bin/mcp-proxy" --host 127.0.0.1 --port "$modern" -- \
+    node "$ev" stdio
 
 cat >"$tmp/tools.json" <<'JSON'
 {"instructions": "Ticket tools.", "tools": [
@@ -40,6 +37,8 @@ cat >"$tmp/tools.json" <<'JSON'
   "inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}}},
  {"name": "slow", "description": "Takes its time.", "inputSchema": {"type": "object"}}]}
 JSON
+port=$(freeport)
+G=http://127.0.0.1:$port
 cat >"$tmp/gw.yaml" <<YAML
 listen: 127.0.0.1:$port
 state_dir: $tmp/state
@@ -51,27 +50,25 @@ mcp:
       command: [ node, "$ev", stdio ]
       env: { FAKE_SECRET: "$ghp" }
     - name: evhttp
-      url: http://127.0.0.1:13901/mcp
+      url: http://127.0.0.1:$evhttp/mcp
     - name: evsse
-      url: http://127.0.0.1:13902/sse
+      url: http://127.0.0.1:$evsse/sse
       transport: sse
     - name: modern
-      url: http://127.0.0.1:13903/mcp
+      url: http://127.0.0.1:$modern/mcp
     - name: tools
       command: [ node, "$node_dir/mcp-toolserver.mjs", "$tmp/tools.json" ]
       env: { TOOLSERVER_LOG: "$tmp/toolserver.log" }
 YAML
-bg "$bin" serve --config "$tmp/gw.yaml" >"$tmp/serve.out" 2>"$tmp/serve.err"
-for _ in $(seq 1 100); do
-	curl -sf "$G/healthz" >/dev/null 2>&1 &&
-	    curl -s -o /dev/null "http://127.0.0.1:13901/mcp" &&
-	    curl -s -o /dev/null "http://127.0.0.1:13903/mcp" &&
-	    curl -s -o /dev/null -m 0.2 "http://127.0.0.1:13902/sse"; [ $? -ne 7 ] && break
-	sleep 0.1
-done
-K=$("$bin" keys create --state "$tmp/state" --name agent 2>/dev/null)
-K2=$("$bin" keys create --state "$tmp/state" --name other 2>/dev/null)
-KR=$("$bin" keys create --state "$tmp/state" --name viewer --scope read 2>/dev/null)
+# The servers answer any HTTP request once up (/sse would stream: its
+# server's other paths answer 404).
+wait_url "http://127.0.0.1:$evhttp/mcp"
+wait_url "http://127.0.0.1:$modern/mcp"
+wait_url "http://127.0.0.1:$evsse/"
+serve_start serve "$tmp/gw.yaml" || exit 1
+K=$(api_key "$tmp/state" agent)
+K2=$(api_key "$tmp/state" other)
+KR=$(api_key "$tmp/state" viewer --scope read)
 [ -n "$K" ] && [ -n "$K2" ] && [ -n "$KR" ] && ok || bad "keys create"
 
 # 1. Parity: the SDK client directly against server-everything (Streamable
@@ -91,7 +88,7 @@ cmp_run() {	# cmp_run NAME CLIENT-ARGS...
 	grep -qF "server-requests sampling=1 elicitation=1 roots=yes" \
 	    "$tmp/$name.txt" && ok || bad "$name: server requests lost"
 }
-timeout 60 $client http http://127.0.0.1:13901/mcp >"$tmp/direct.txt" 2>"$tmp/direct.err"
+timeout 60 $client http "http://127.0.0.1:$evhttp/mcp" >"$tmp/direct.txt" 2>"$tmp/direct.err"
 grep -v '^progress-events' "$tmp/direct.txt" >"$tmp/direct.cmp"
 [ "$(wc -l <"$tmp/direct.cmp")" -ge 19 ] && ok || bad "direct run: $(cat "$tmp/direct.err" | head -3)"
 cmp_run http-stdio http "$G/mcp/everything"
@@ -115,24 +112,18 @@ grep -qF "$ghp" "$tmp/out" && bad "the server's secret reached the agent" || ok
 J='Content-Type: application/json'
 A='Accept: application/json, text/event-stream'
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"0"}}}'
-st() {	# st WANT [curl args]: the status of one request
-	want=$1
-	shift
-	got=$(curl -s -o "$tmp/body" -w '%{http_code}' "$@")
-	[ "$got" = "$want" ] && ok || bad "HTTP $got, want $want: $* -> $(head -c 200 "$tmp/body")"
-}
-st 401 -X POST "$G/mcp/everything" -H "$J" -H "$A" -d "$INIT"
-st 401 -X POST "$G/mcp/everything" -H "Authorization: Bearer sk-clo-nope" -H "$J" -H "$A" -d "$INIT"
-st 403 -X POST "$G/mcp/everything" -H "Authorization: Bearer $KR" -H "$J" -H "$A" -d "$INIT"
-st 403 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "Origin: http://evil.example" -H "$J" -H "$A" -d "$INIT"
-st 404 -X POST "$G/mcp/nosuch" -H "Authorization: Bearer $K" -H "$J" -H "$A" -d "$INIT"
-st 400 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
-st 400 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "$A" -d '{"jsonrpc":'
-st 404 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "Mcp-Session-Id: 00112233445566778899aabbccddeeff" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
-st 406 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "Accept: text/html" -d "$INIT"
-st 405 "$G/mcp/everything" -H "Authorization: Bearer $K" -H "Accept: text/event-stream"
+expect_http 401 -X POST "$G/mcp/everything" -H "$J" -H "$A" -d "$INIT"
+expect_http 401 -X POST "$G/mcp/everything" -H "Authorization: Bearer sk-clo-nope" -H "$J" -H "$A" -d "$INIT"
+expect_http 403 -X POST "$G/mcp/everything" -H "Authorization: Bearer $KR" -H "$J" -H "$A" -d "$INIT"
+expect_http 403 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "Origin: http://evil.example" -H "$J" -H "$A" -d "$INIT"
+expect_http 404 -X POST "$G/mcp/nosuch" -H "Authorization: Bearer $K" -H "$J" -H "$A" -d "$INIT"
+expect_http 400 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+expect_http 400 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "$A" -d '{"jsonrpc":'
+expect_http 404 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "Mcp-Session-Id: 00112233445566778899aabbccddeeff" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+expect_http 406 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "Accept: text/html" -d "$INIT"
+expect_http 405 "$G/mcp/everything" -H "Authorization: Bearer $K" -H "Accept: text/event-stream"
 head -c 70000 /dev/zero | tr '\0' 'a' >"$tmp/big"
-st 413 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "$A" --data-binary @"$tmp/big"
+expect_http 413 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "$A" --data-binary @"$tmp/big"
 
 # 4. A session by hand: initialize, a JSON-only agent, another key, the GET
 # stream, resumption after a broken answer, DELETE.
@@ -144,8 +135,8 @@ grep -q '^id: [0-9]*-1$' "$tmp/init.sse" && grep -q '"protocolVersion":"2025-06-
     ok || bad "initialize answer: $(head -c 300 "$tmp/init.sse")"
 S="Mcp-Session-Id: $SID"
 V="MCP-Protocol-Version: 2025-06-18"
-st 202 -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","method":"notifications/initialized"}'
-st 404 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K2" -H "$S" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":3,"method":"tools/list"}'
+expect_http 202 -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+expect_http 404 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K2" -H "$S" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":3,"method":"tools/list"}'
 curl -s -D "$tmp/h2" -o "$tmp/out" -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "$J" \
     -H "Accept: application/json" -d '{"jsonrpc":"2.0","id":"j1","method":"tools/call","params":{"name":"get-sum","arguments":{"a":2,"b":3}}}'
 grep -qi '^content-type: application/json' "$tmp/h2" && jq -e '.id == "j1" and (.result.content[0].text | test("5"))' \
@@ -166,15 +157,15 @@ grep -q '"progress":1' "$tmp/rest.sse" && bad "an event was replayed twice" || o
 curl -s -N -m 3 -o "$tmp/get.sse" "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "Accept: text/event-stream" &
 gp=$!
 sleep 0.5
-st 409 -m 1 "$G/mcp/everything" -H "$auth" -H "$S" -H "Accept: text/event-stream"
+expect_http 409 -m 1 "$G/mcp/everything" -H "$auth" -H "$S" -H "Accept: text/event-stream"
 curl -s -o /dev/null -m 3 -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "$J" -H "$A" \
     -d '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"toggle-subscriber-updates","arguments":{}}}'
 curl -s -o /dev/null -m 3 -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$V" -H "$J" -H "$A" \
     -d '{"jsonrpc":"2.0","id":9,"method":"resources/subscribe","params":{"uri":"demo://resource/static/document/architecture.md"}}'
 wait $gp
 grep -q 'notifications/' "$tmp/get.sse" && ok || bad "nothing on the GET stream: $(head -c 300 "$tmp/get.sse")"
-st 204 -X DELETE "$G/mcp/everything" -H "$auth" -H "$S"
-st 404 -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":10,"method":"ping"}'
+expect_http 204 -X DELETE "$G/mcp/everything" -H "$auth" -H "$S"
+expect_http 404 -X POST "$G/mcp/everything" -H "$auth" -H "$S" -H "$J" -H "$A" -d '{"jsonrpc":"2.0","id":10,"method":"ping"}'
 
 # 5. 2026-07-28 over HTTP: no session, headers that must match the body,
 # ids unique per request even when two agents use the same, and closing
@@ -195,10 +186,10 @@ grep -q '"id":5' "$tmp/out" && grep -q 'lookup: {\\"id\\":\\"T-9\\"}' "$tmp/out"
 wait $sp
 grep -q '"id":5' "$tmp/slow.sse" && grep -q 'slow done' "$tmp/slow.sse" && ok ||
     bad "the same id in two requests: $(cat "$tmp/slow.sse")"
-st 400 -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" -H "Mcp-Name: other" \
+expect_http 400 -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" -H "Mcp-Name: other" \
     -d "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\",\"params\":{\"name\":\"lookup\",\"arguments\":{},$M}}"
 grep -q '"code":-32020' "$tmp/body" && ok || bad "no -32020: $(cat "$tmp/body")"
-st 400 -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "MCP-Protocol-Version: 2099-01-01" -H "Mcp-Method: ping" \
+expect_http 400 -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "MCP-Protocol-Version: 2099-01-01" -H "Mcp-Method: ping" \
     -d '{"jsonrpc":"2.0","id":6,"method":"ping","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01"}}}'
 grep -q '"code":-32022' "$tmp/body" && ok || bad "no -32022: $(cat "$tmp/body")"
 curl -s -o /dev/null -m 0.5 -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" \
@@ -206,11 +197,11 @@ curl -s -o /dev/null -m 0.5 -X POST "$G/mcp/tools" -H "$auth" -H "$J" -H "$A" -H
 sleep 0.5
 grep -q 'toolserver: cancelled' "$tmp/toolserver.log" 2>/dev/null && ok ||
     bad "closing the answer did not cancel the call"
-st 405 "$G/mcp/tools" -H "$auth" -H "Accept: text/event-stream"
+expect_http 405 "$G/mcp/tools" -H "$auth" -H "Accept: text/event-stream"
 # A 2026-07-28 server over HTTP (mcp-proxy): the same answer direct and
 # through the gateway, which sends the era's headers on its own requests.
 E="{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"echo\",\"arguments\":{\"message\":\"hi\"},$M}}"
-curl -s -o "$tmp/m-direct" -X POST http://127.0.0.1:13903/mcp -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" \
+curl -s -o "$tmp/m-direct" -X POST "http://127.0.0.1:$modern/mcp" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" \
     -H "Mcp-Name: echo" -d "$E"
 curl -s -o "$tmp/m-through" -X POST "$G/mcp/modern" -H "$auth" -H "$J" -H "$A" -H "$N" -H "Mcp-Method: tools/call" \
     -H "Mcp-Name: echo" -d "$E"
@@ -222,9 +213,7 @@ sed -n 's/^data: //p' "$tmp/m-through" | grep -q '"resultType":"complete"' && ok
 
 # 6. The gateway ended cleanly (the test build runs with ASan and UBSan);
 # the serve log verifies against its evidence; no secret anywhere.
-kill $pids 2>/dev/null
-wait 2>/dev/null
-pids=
+stop_all
 if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error' "$tmp/serve.err"; then
 	bad "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' "$tmp/serve.err")"
 else ok; fi

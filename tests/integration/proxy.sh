@@ -11,15 +11,10 @@ set -u
 bin=$1
 node_dir=$2
 . "$(dirname "$0")/common.sh"
-base=18800
-A=$base B=$((base + 1))
+A=$(freeport) B=$(freeport)
 relay="node $node_dir/evil-relay.mjs"
-pids=
-bg() { "$@" & pids="$pids $!"; }
-stopall() { for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; pids=; }
-trap 'stopall; rm -rf "$tmp"' EXIT
 
-gateway() {	# gateway NAME PORT
+gateway() {	# gateway NAME PORT: an attested-TLS gateway, started; its pid in $serve_pid
 	cat >"$tmp/$1.yaml" <<YAML
 listen: 127.0.0.1:$2
 state_dir: $tmp/$1
@@ -32,37 +27,19 @@ backends:
       - { name: mock-small, input: 1000000, output: 2000000 }
       - { name: mock-embed, input: 100000 }
 YAML
-	bg "$bin" serve --config "$tmp/$1.yaml" 2>>"$tmp/$1.err"
-	echo "$!" >"$tmp/$1.pid"
+	serve_start "$1" "$tmp/$1.yaml" -k
 }
-wait_url() {	# wait_url URL [curl args]
-	u=$1
-	shift
-	for _ in $(seq 1 100); do
-		curl -sk -o /dev/null "$@" "$u" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "not up: $u"
-	return 1
-}
-gateway a $A
-gateway b $B
-wait_url "https://127.0.0.1:$A/healthz" && wait_url "https://127.0.0.1:$B/healthz" || exit 1
-key() {	# key STATE: a user key with credits
-	k=$("$bin" keys create --state "$tmp/$1" --name dev 2>"$tmp/key.err")
-	"$bin" credits add "$(sed -n 's/^cloister: created \(key_[0-9a-f]*\).*/\1/p' "$tmp/key.err")" \
-	    100000000 --state "$tmp/$1" >/dev/null
-	echo "$k"
-}
-KA=$(key a)
-KB=$(key b)
+gateway a "$A" || exit 1
+apid=$serve_pid
+gateway b "$B" || exit 1
+KA=$(api_key "$tmp/a" dev --credits 100000000)
+KB=$(api_key "$tmp/b" dev --credits 100000000)
 
-port=$((base + 10))
-proxy() {	# proxy UPSTREAM [ARGS]: a proxy on the next port, its URL in $P
-	port=$((port + 1))
+proxy() {	# proxy UPSTREAM [ARGS]: a proxy on a port of its own, its URL in $P
+	port=$(freeport)
 	u=$1
 	shift
-	bg "$bin" proxy --upstream "$u" --listen "127.0.0.1:$port" "$@" 2>>"$tmp/proxy-$port.err"
+	spawn "proxy-$port" "$bin" proxy --upstream "$u" --listen "127.0.0.1:$port" "$@"
 	P=http://127.0.0.1:$port
 	wait_url "$P/cloister/status"
 }
@@ -102,10 +79,8 @@ curl -sk "https://127.0.0.1:$A/v1/attestation" | jq -r .evidence.tls_spki_sha256
 # The gateway restarts (a new instance, a new TLS key): the pinned
 # connection fails closed, then the proxy verifies the new instance.
 P1=$P
-kill "$(cat "$tmp/a.pid")"
-wait "$(cat "$tmp/a.pid")" 2>/dev/null
-bg "$bin" serve --config "$tmp/a.yaml" 2>>"$tmp/a.err"
-wait_url "https://127.0.0.1:$A/healthz"
+stop "$apid"
+serve_start a "$tmp/a.yaml" -k
 code=$(chat "$KA")
 [ "$code" = 502 ] && grep -q "another TLS key\|cannot be reached" "$tmp/out" && ok ||
     bad "a restarted gateway was not caught: $code $(head -c 300 "$tmp/out")"
@@ -122,44 +97,46 @@ refused "simulated" "SIMULATED"
 # 3. A man in the middle with its own TLS key, relaying everything.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=evil \
     -keyout "$tmp/evil.key" -out "$tmp/evil.crt" -days 2 2>/dev/null
-bg $relay tls $((base + 30)) "https://127.0.0.1:$A" "" "$tmp/evil.crt" "$tmp/evil.key"
-wait_url "https://127.0.0.1:$((base + 30))/healthz"
-proxy "https://127.0.0.1:$((base + 30))" --allow-simulated
+M=$(freeport)
+spawn "relay-$M" $relay tls "$M" "https://127.0.0.1:$A" "" "$tmp/evil.crt" "$tmp/evil.key"
+wait_url "https://127.0.0.1:$M/healthz" -k
+proxy "https://127.0.0.1:$M" --allow-simulated
 [ "$(chat "$KA")" = 502 ] && ok || bad "a man in the middle was accepted"
 refused "man in the middle" "someone else is in the middle"
 
 # The attacks below need a plain-HTTP relay, where the proxy cannot pin the
 # channel: they show that evidence and receipts still catch them.
-attack() {	# attack MODE PORT: a relay in MODE and a proxy through it
-	bg $relay "$1" "$2" "https://127.0.0.1:$A" "https://127.0.0.1:$B"
-	wait_url "http://127.0.0.1:$2/healthz"
-	proxy "http://127.0.0.1:$2" --allow-simulated
+attack() {	# attack MODE: a relay in MODE on port $R and a proxy through it
+	R=$(freeport)
+	spawn "relay-$R" $relay "$1" "$R" "https://127.0.0.1:$A" "https://127.0.0.1:$B"
+	wait_url "http://127.0.0.1:$R/healthz"
+	proxy "http://127.0.0.1:$R" --allow-simulated
 }
-attack pass $((base + 31))
+attack pass
 [ "$(chat "$KA")" = 200 ] && ok || bad "the unchanged relay (control): $(head -c 300 "$tmp/out")"
 grep -q "NOT pinned" "$tmp/proxy-$port.err" && ok || bad "http upstream not reported as unpinned"
 
 # 4. Another instance's evidence in front of this one's answers.
-attack split $((base + 32))
+attack split
 [ "$(chat "$KB")" = 502 ] && ok || bad "another instance's evidence was accepted"
 refused "another instance" "evidence id"
 
 # 5. A stale nonce: old evidence replayed.
-attack replay $((base + 33))
-curl -s -o /dev/null "http://127.0.0.1:$((base + 33))/v1/attestation?nonce=00"	# the relay keeps this one
-kill "$(echo $pids | awk '{print $NF}')" 2>/dev/null	# that proxy verified before the replay began
-proxy "http://127.0.0.1:$((base + 33))" --allow-simulated
+attack replay
+curl -s -o /dev/null "http://127.0.0.1:$R/v1/attestation?nonce=00"	# the relay keeps this one
+stop "$spawned_pid"	# that proxy verified before the replay began
+proxy "http://127.0.0.1:$R" --allow-simulated
 [ "$(chat "$KA")" = 502 ] && ok || bad "a replayed nonce was accepted"
 refused "stale nonce" "nonce"
 
 # 6. A tampered receipt; 7. an altered answer, whole and streamed.
-attack tamper-receipt $((base + 34))
+attack tamper-receipt
 [ "$(chat "$KA")" = 502 ] && ok || bad "a tampered receipt was accepted"
 refused "tampered receipt" "receipt signature"
-attack alter-body $((base + 35))
+attack alter-body
 [ "$(chat "$KA")" = 502 ] && ok || bad "an altered answer was passed on"
 refused "altered answer" "response body"
-attack alter-stream $((base + 36))
+attack alter-stream
 chat "$KA" stream >/dev/null
 refused "altered stream" "response body"
 
@@ -174,23 +151,25 @@ curl -s "$P/cloister/status" | jq -e '.verified == false and (.reason | length >
 # Collateral from a PCCS instead of the bundle: one that has nothing for
 # this platform's FMSPC fails closed, and says where it asked.
 mkdir -p "$tmp/pccs" && cp "$tmp/evil.crt" "$tmp/pccs/tcb_signing_cert.pem"
-bg node "$node_dir/fake-pccs.mjs" "$tmp/pccs" $((base + 40)) >"$tmp/pccs.log" 2>&1
-wait_url "http://127.0.0.1:$((base + 40))/" || true
-proxy "https://127.0.0.1:$A" --allow-simulated --pccs "http://127.0.0.1:$((base + 40))"
+Q=$(freeport)
+spawn pccs node "$node_dir/fake-pccs.mjs" "$tmp/pccs" "$Q"
+wait_url "http://127.0.0.1:$Q/" || true
+proxy "https://127.0.0.1:$A" --allow-simulated --pccs "http://127.0.0.1:$Q"
 [ "$(chat "$KA")" = 502 ] && ok || bad "missing PCCS collateral was not refused"
 refused "PCCS" "tcb?fmspc=[0-9A-F]\{12\} answered HTTP 404"
 
-# Bad invocations.
+# Bad invocations (each refused before it listens).
+L=$(freeport)
 expect_exit 2 "$bin" proxy
-expect_exit 1 "$bin" proxy --upstream "http://example.com:80" --listen 127.0.0.1:$((base + 60))
+expect_exit 1 "$bin" proxy --upstream "http://example.com:80" --listen "127.0.0.1:$L"
 # Plain HTTP only to a host that is exactly loopback.
 for u in "http://127.0.0.1.attacker.example:$A" "http://localhost.x.net:$A" \
     "http://127.0.0.1@evil.example:$A" "http://127.0.0.1:@evil.example:$A"; do
-	expect_exit 1 "$bin" proxy --upstream "$u" --listen 127.0.0.1:$((base + 60))
+	expect_exit 1 "$bin" proxy --upstream "$u" --listen "127.0.0.1:$L"
 	grep -q 'on loopback for development\|user name or password' "$tmp/err" && ok || bad "--upstream $u: $(head -1 "$tmp/err")"
 done
-expect_exit 1 "$bin" proxy --upstream "https://127.0.0.1:$A" --listen 0.0.0.0:$((base + 61))
-stopall
+expect_exit 1 "$bin" proxy --upstream "https://127.0.0.1:$A" --listen "0.0.0.0:$L"
+stop_all
 if cat "$tmp"/*.err | grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error'; then
 	bad "sanitizer report: $(cat "$tmp"/*.err | grep -m3 'Sanitizer\|runtime error')"
 else ok; fi

@@ -486,6 +486,27 @@ test_span_matches_bundle(void **state)
 	}
 }
 
+/*
+ * Case i of a span scanner on doc, which answered rc, start and len: with
+ * want NULL refused, nothing set; else exactly the bytes of want.
+ */
+static void
+check_span(size_t i, const char *doc, int rc, size_t start, size_t len,
+    const char *want)
+{
+	if (want == NULL) {
+		if (rc != CLOISTER_ERR_BAD_JSON)
+			fail_msg("case %zu accepted: %s", i, doc);
+		assert_int_equal(start, 0);
+		assert_int_equal(len, 0);
+		return;
+	}
+	if (rc != 0)
+		fail_msg("case %zu refused: %s", i, doc);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(doc + start, want, len);
+}
+
 /* Syntax cases for the span scanner: NULL want means refused. */
 static void
 test_json_span_grammar(void **state)
@@ -565,18 +586,7 @@ test_json_span_grammar(void **state)
 		int rc = json_top_value(cases[i].doc, strlen(cases[i].doc), "k",
 		    &start, &len);
 
-		if (cases[i].want == NULL) {
-			if (rc != CLOISTER_ERR_BAD_JSON)
-				fail_msg("case %zu accepted: %s", i,
-				    cases[i].doc);
-			assert_int_equal(start, 0);
-			assert_int_equal(len, 0);
-			continue;
-		}
-		if (rc != 0)
-			fail_msg("case %zu refused: %s", i, cases[i].doc);
-		assert_int_equal(len, strlen(cases[i].want));
-		assert_memory_equal(cases[i].doc + start, cases[i].want, len);
+		check_span(i, cases[i].doc, rc, start, len, cases[i].want);
 	}
 	/* A NUL byte is not JSON, whether inside a string or after it. */
 	assert_int_equal(json_top_value("{\"k\":\"a\0b\"}", 11, "k", &start,
@@ -624,6 +634,106 @@ test_json_span_limits(void **state)
 	assert_int_equal(json_top_value(b.p, b.n, "k", &start, &len),
 	    CLOISTER_ERR_BAD_JSON);
 	free(b.p);
+}
+
+/* Elements of a top-level array: the exact bytes, the same strictness. */
+static void
+test_json_span_elements(void **state)
+{
+	static const struct {
+		const char *doc;
+		size_t i;
+		const char *want;
+	} cases[] = {
+		{ "[1]", 0, "1" },
+		{ " [ 1 , {\"a\":[2,3]} ,\"x\" ]\n", 1, "{\"a\":[2,3]}" },
+		{ "[1,{\"a\":[2,3]},\"x\"]", 2, "\"x\"" },
+		{ "[[],[[]]]", 1, "[[]]" },
+		{ "[{\"k\":1,\"k\":2}]", 0, "{\"k\":1,\"k\":2}" },
+		{ "[1,2]", 2, NULL },		/* past the end */
+		{ "[]", 0, NULL },
+		{ "", 0, NULL },
+		{ "{\"k\":1}", 0, NULL },	/* not an array */
+		{ "\"[1]\"", 0, NULL },
+		{ "[1,]", 0, NULL },
+		{ "[,1]", 0, NULL },
+		{ "[1 2]", 0, NULL },
+		{ "[1", 0, NULL },
+		{ "[1]]", 0, NULL },
+		{ "[1] x", 0, NULL },
+		{ "[01]", 0, NULL },
+		{ "[1,tru]", 0, NULL },		/* bad syntax after the element */
+		{ "[\"\\ud83d\"]", 0, NULL },
+	};
+	struct sb b = { NULL, 0, 0 };
+	size_t start, len;
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		int rc = json_top_element(cases[i].doc, strlen(cases[i].doc),
+		    cases[i].i, &start, &len);
+
+		check_span(i, cases[i].doc, rc, start, len, cases[i].want);
+	}
+	assert_int_equal(json_top_element(NULL, 0, 0, &start, &len),
+	    CLOISTER_ERR_BAD_JSON);
+	/* The array itself is one level of the depth cap. */
+	for (int depth = JSON_DEPTH_MAX; depth <= JSON_DEPTH_MAX + 1;
+	    depth++) {
+		b.n = 0;
+		for (int i = 0; i < depth; i++)
+			sb_add(&b, "[");
+		for (int i = 0; i < depth; i++)
+			sb_add(&b, "]");
+		assert_int_equal(json_top_element(b.p, b.n, 0, &start, &len),
+		    depth <= JSON_DEPTH_MAX ? 0 : CLOISTER_ERR_BAD_JSON);
+	}
+	free(b.p);
+}
+
+/* The text of a string: escapes decoded, as jansson decodes them. */
+static void
+test_json_span_string_text(void **state)
+{
+	static const char *good[] = {
+		"\"\"",
+		" \"plain\" \n",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"",
+		"\"\\u00e9\\u20AC\\ud83d\\ude00 \xc3\xa9\"",
+		"\"a\\u0000b\"",
+	};
+	static const char *refused[] = {
+		"", "1", "[\"a\"]", "{\"k\":\"a\"}", "\"a\" \"b\"",
+		"\"unterminated", "\"\\x\"", "\"\\ud83d\"", "\"a\tb\"",
+		"\"\xc0\xaf\"",
+	};
+	char text[64];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(good); i++) {
+		json_t *j = json_loadb(good[i], strlen(good[i]),
+		    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+
+		assert_true(json_is_string(j));
+		if (json_string_text(good[i], strlen(good[i]), text,
+		    sizeof(text), &n) != 0)
+			fail_msg("case %zu refused: %s", i, good[i]);
+		assert_int_equal(n, json_string_length(j));
+		assert_memory_equal(text, json_string_value(j), n);
+		/* One byte short of room. */
+		if (n > 0)
+			assert_int_equal(json_string_text(good[i],
+			    strlen(good[i]), text, n - 1, &n),
+			    CLOISTER_ERR_TOO_LARGE);
+		json_decref(j);
+	}
+	for (size_t i = 0; i < NELEM(refused); i++)
+		if (json_string_text(refused[i], strlen(refused[i]), text,
+		    sizeof(text), &n) != CLOISTER_ERR_BAD_JSON)
+			fail_msg("case %zu accepted: %s", i, refused[i]);
+	assert_int_equal(json_string_text(NULL, 0, text, sizeof(text), &n),
+	    CLOISTER_ERR_BAD_JSON);
 }
 
 /*
@@ -1136,6 +1246,8 @@ main(void)
 		cmocka_unit_test(test_span_matches_bundle),
 		cmocka_unit_test(test_json_span_grammar),
 		cmocka_unit_test(test_json_span_limits),
+		cmocka_unit_test(test_json_span_elements),
+		cmocka_unit_test(test_json_span_string_text),
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_malformed_tcb_info),
 		cmocka_unit_test(test_caps),

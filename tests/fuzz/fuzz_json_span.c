@@ -1,7 +1,8 @@
 /*
  * The exact-span JSON scanner, checked against jansson: a span always
  * lies inside the input, and where both accept a document the value
- * jansson reads from the span equals the value it reads for the key.
+ * jansson reads from the span equals the value it reads for the key (or
+ * the element, for an array); a string's decoded text equals jansson's.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,35 @@ brackets(const uint8_t *d, size_t n)
 	for (size_t i = 0; i < n; i++)
 		b += d[i] == '[' || d[i] == '{';
 	return b;
+}
+
+/* The second element of a top-level array, and, when it is a string, its
+ * decoded text. */
+static void
+elements(const uint8_t *data, size_t size, json_t *root)
+{
+	char text[256];
+	size_t start, len, n;
+	json_t *want, *got;
+	int rc;
+
+	rc = json_top_element((const char *)data, size, 1, &start, &len);
+	if (rc == 0 && (len == 0 || start > size || len > size - start))
+		abort();
+	want = json_array_get(root, 1);
+	if (rc != 0 || root == NULL)
+		return;
+	got = json_loadb((const char *)data + start, len, JSON_DECODE_ANY,
+	    NULL);
+	if (want == NULL || got == NULL || !json_equal(want, got))
+		abort();
+	json_decref(got);
+	if (json_is_string(want) && json_string_length(want) < sizeof(text)) {
+		if (json_string_text((const char *)data + start, len, text,
+		    sizeof(text), &n) != 0 || n != json_string_length(want) ||
+		    memcmp(text, json_string_value(want), n) != 0)
+			abort();
+	}
 }
 
 int
@@ -50,6 +80,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc != 0 && want != NULL && json_object_size(root) <= 64 &&
 	    brackets(data, size) <= JSON_DEPTH_MAX)
 		abort();
+	elements(data, size, root);
 	json_decref(root);
 	return 0;
 }

@@ -33,7 +33,6 @@
 /* A PEM chain: X509_CHAIN_MAX certificates as base64 with line breaks. */
 #define PEM_CHAIN_MAX	(X509_CHAIN_MAX * 2 * CERT_MAX)
 #define MIN_SIG_BITS	112	/* refuse SHA-1 and weaker signatures */
-#define SGX_EXT_OID	"1.2.840.113741.1.13.1"
 
 static struct x509_cert *
 cert_wrap(X509 *x)
@@ -851,6 +850,22 @@ x509_chain_walk(const struct x509_chain *chain, const struct x509_cert *root,
 	return 0;
 }
 
+static int
+not_checked(const struct x509_cert *c, const struct x509_cert *issuer,
+    size_t index, const char *cn, int64_t at, void *arg, char *why,
+    size_t whylen)
+{
+	return 0;
+}
+
+int
+x509_chain_verify_norevocation(const struct x509_chain *chain,
+    const struct x509_cert *root, int64_t at, char *why, size_t whylen)
+{
+	return x509_chain_walk(chain, root, at, not_checked, NULL, why,
+	    whylen);
+}
+
 int
 x509_cert_extension(const struct x509_cert *c, const char *oid,
     const uint8_t **der, size_t *len)
@@ -873,30 +888,6 @@ x509_cert_extension(const struct x509_cert *c, const char *oid,
 		return CLOISTER_ERR_BAD_FIELD;
 	*der = ASN1_STRING_get0_data(data);
 	*len = (size_t)ASN1_STRING_length(data);
-	return 0;
-}
-
-int
-x509_pck_ext(const struct x509_cert *leaf, struct pck_ext *out)
-{
-	const uint8_t *der;
-	char icn[X509_CN_MAX];
-	size_t len;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (x509_cert_extension(leaf, SGX_EXT_OID, &der, &len) != 0)
-		return CLOISTER_ERR_BAD_PCK_EXT;
-	if ((rc = x509_pck_ext_parse(der, len, out)) != 0)
-		return rc;
-	/* Intel's "Intel SGX PCK Platform CA" / "... Processor CA", or a
-	 * simulated PKI's CA with the same words in its name. */
-	if (x509_cert_issuer_cn(leaf, icn, sizeof(icn)) == 0) {
-		if (strstr(icn, "PCK Platform CA") != NULL)
-			out->ca = PCK_CA_PLATFORM;
-		else if (strstr(icn, "PCK Processor CA") != NULL)
-			out->ca = PCK_CA_PROCESSOR;
-	}
 	return 0;
 }
 

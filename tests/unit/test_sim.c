@@ -10,6 +10,7 @@
 
 #include "cloister/error.h"
 #include "crypto.h"
+#include "pck_ext.h"
 #include "quote.h"
 #include "roots.h"
 #include "sim_gpu.h"

@@ -11,9 +11,10 @@
  * and random.  No function reads the clock: every time is given, in Unix
  * seconds.  docs/internals/sim_pki.md has the reasons.
  *
- * Handles are opaque (OpenSSL stays in sim_pki.c).  A certificate handle
- * holds its own reference to its key pair; every *_free(NULL) does nothing
- * and private keys are wiped when freed.
+ * Handles are opaque (OpenSSL stays in sim_pki.c and sim_key.c).  A
+ * certificate handle holds its own reference to its key pair; every
+ * *_free(NULL) does nothing and private keys are wiped when freed.  Keys
+ * and raw signatures are declared in sim_key.h, which this includes.
  */
 #ifndef CLOISTER_SIM_PKI_H
 #define CLOISTER_SIM_PKI_H
@@ -21,7 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_PKI_ROOT_KEY_SEED	"Cloister SIMULATED SGX Root CA key v1"
+#include "sim_key.h"
+
 #define SIM_PKI_ROOT_CN		"Cloister SIMULATED SGX Root CA"
 #define SIM_PKI_PLATFORM_CA_CN	"Cloister SIMULATED SGX PCK Platform CA"
 #define SIM_PKI_PROCESSOR_CA_CN	"Cloister SIMULATED SGX PCK Processor CA"
@@ -29,42 +31,10 @@
 #define SIM_PKI_TCB_SIGNING_CN	"Cloister SIMULATED SGX TCB Signing"
 #define SIM_PKI_ORG		"Cloister SIMULATED"
 
-#define SIM_PKI_RAW_PUB_LEN	64	/* x || y */
-#define SIM_PKI_RAW_SIG_LEN	64	/* r || s */
-#define SIM_PKI_RAW_SIG384_LEN	96	/* P-384 r || s */
 #define SIM_PKI_SERIAL_MAX	20	/* RFC 5280 cap */
 #define SIM_PKI_QE_AUTH_LEN	32
 
-struct sim_key;		/* a P-256 key pair */
 struct sim_cert;	/* a certificate and its key pair */
-
-/* The simulated root's public key, x || y (derived, not stored). */
-int	sim_pki_root_pubkey(uint8_t xy[SIM_PKI_RAW_PUB_LEN]);
-
-/* The deterministic root key: scalar = SHA-256(SIM_PKI_ROOT_KEY_SEED). */
-int	sim_key_root(struct sim_key **out);
-/* A fresh random P-256 key pair. */
-int	sim_key_new(struct sim_key **out);
-/* Other simulated roots (the GPU's): curve "P-256" or "P-384", scalar =
- * SHA-256 or SHA-384 of seed; and fresh keys on either curve. */
-int	sim_key_derive(const char *curve, const char *seed,
-	    struct sim_key **out);
-int	sim_key_new_curve(const char *curve, struct sim_key **out);
-/* The private key as DER (for XML signing); malloc'd, wipe after use. */
-int	sim_key_private_der(const struct sim_key *k, uint8_t **out,
-	    size_t *len);
-int	sim_key_pub_raw(const struct sim_key *k,
-	    uint8_t xy[SIM_PKI_RAW_PUB_LEN]);
-void	sim_key_free(struct sim_key *k);
-
-/* ECDSA P-256 over SHA-256(msg), as raw r || s (Intel's JSON and quote
- * signatures). */
-int	sim_sign(const struct sim_key *k, const void *msg, size_t len,
-	    uint8_t sig[SIM_PKI_RAW_SIG_LEN]);
-
-/* ECDSA P-384 over SHA-384(msg), raw r || s (SPDM signatures). */
-int	sim_sign_p384(const struct sim_key *k, const void *msg, size_t len,
-	    uint8_t sig[SIM_PKI_RAW_SIG384_LEN]);
 
 struct sim_serial {
 	uint8_t	b[SIM_PKI_SERIAL_MAX];

@@ -9,7 +9,7 @@
 #include "cloister/error.h"
 #include "crypto.h"
 #include "quote.h"
-#include "sim_pki.h"
+#include "sim_quote.h"
 /* A writer into a buffer sized in advance; overflow is a bug, caught. */
 struct wbuf {
 	uint8_t	*p;

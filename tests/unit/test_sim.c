@@ -15,6 +15,7 @@
 #include "roots.h"
 #include "sim_gpu.h"
 #include "sim_pki.h"
+#include "sim_quote.h"
 #include "testutil.h"
 #include "util.h"
 #include "x509.h"

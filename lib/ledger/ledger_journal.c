@@ -165,6 +165,40 @@ apply(sqlite3 *db, const struct jrec *q, size_t n, uint64_t *applied,
 
 static int prepend(struct journal *, struct jrec *, size_t);
 
+/* A batch is in the database: forget it, and empty every inactive file
+ * whose records are all applied.  Under j->lock. */
+static void
+batch_applied(struct journal *j, struct jrec *batch, size_t n, uint64_t a)
+{
+	queue_free(batch, n);
+	atomic_store(&j->applied, a);
+	for (int f = 0; f < 2; f++)
+		if (f != j->active && j->size[f] > 0 &&
+		    j->max_seq[f] <= a &&
+		    ftruncate(j->fd[f], 0) == 0)
+			j->size[f] = 0;
+	if (j->failing)
+		fprintf(stderr, "cloister: ledger: "
+		    "settlements are applied again\n");
+	j->failing = 0;
+	pthread_cond_broadcast(&j->done);
+}
+
+/* A batch the database refused (why).  Under j->lock. */
+static void
+batch_failed(struct journal *j, struct jrec *batch, size_t n,
+    const char *why)
+{
+	/* Keep them (they are in a file too) and try again later. */
+	if (!j->failing)
+		fprintf(stderr, "cloister: %s; kept in the journal, "
+		    "retrying\n", why);
+	j->failing = 1;
+	pthread_cond_broadcast(&j->done);
+	if (prepend(j, batch, n) != 0)
+		queue_free(batch, n);	/* still in the files */
+}
+
 static void *
 applier(void *arg)
 {
@@ -201,28 +235,10 @@ applier(void *arg)
 		r = apply(j->db, batch, n, &a, why, sizeof(why));
 		pthread_mutex_lock(&j->lock);
 		if (r == 0) {
-			queue_free(batch, n);
-			atomic_store(&j->applied, a);
-			for (int f = 0; f < 2; f++)
-				if (f != j->active && j->size[f] > 0 &&
-				    j->max_seq[f] <= a &&
-				    ftruncate(j->fd[f], 0) == 0)
-					j->size[f] = 0;
-			if (j->failing)
-				fprintf(stderr, "cloister: ledger: "
-				    "settlements are applied again\n");
-			j->failing = 0;
-			pthread_cond_broadcast(&j->done);
+			batch_applied(j, batch, n, a);
 			continue;
 		}
-		/* Keep them (they are in a file too) and try again later. */
-		if (!j->failing)
-			fprintf(stderr, "cloister: %s; kept in the journal, "
-			    "retrying\n", why);
-		j->failing = 1;
-		pthread_cond_broadcast(&j->done);
-		if (prepend(j, batch, n) != 0)
-			queue_free(batch, n);	/* still in the files */
+		batch_failed(j, batch, n, why);
 		if (j->stop)
 			break;
 		clock_gettime(CLOCK_REALTIME, &t);
@@ -417,6 +433,51 @@ read_applied(sqlite3 *db, uint64_t *a)
 	return ok ? 0 : CLOISTER_ERR_DB;
 }
 
+/* Both files opened for appending (created when missing), and their
+ * sizes. */
+static int
+open_files(struct journal *j, const char *path[2], char *why, size_t whylen)
+{
+	struct stat st;
+
+	for (int f = 0; f < 2; f++) {
+		if ((j->fd[f] = open(path[f], O_RDWR | O_CREAT | O_APPEND |
+		    O_CLOEXEC, 0600)) < 0 || fstat(j->fd[f], &st) != 0)
+			return util_fail(CLOISTER_ERR_IO, why, whylen, "ledger "
+			    "journal %s: %s", path[f], strerror(errno));
+		j->size[f] = (size_t)st.st_size;
+	}
+	return 0;
+}
+
+/* The server's applier: its own connection, synchronous=FULL, and its
+ * thread. */
+static int
+start_applier(struct journal *j, const char *dbpath, char *why,
+    size_t whylen)
+{
+	int r;
+
+	if (sqlite3_open_v2(dbpath, &j->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(j->db, "PRAGMA synchronous = FULL; "
+	    "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		r = util_fail(CLOISTER_ERR_DB, why, whylen, "ledger %s: %s",
+		    dbpath, j->db != NULL ? sqlite3_errmsg(j->db) : "no memory");
+		sqlite3_close(j->db);
+		j->db = NULL;
+		return r;
+	}
+	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
+	if (pthread_create(&j->thread, NULL, applier, j) != 0) {
+		sqlite3_close(j->db);
+		j->db = NULL;
+		return CLOISTER_ERR_INTERNAL;
+	}
+	return 0;
+}
+
 void
 journal_close(struct journal *j)
 {
@@ -465,15 +526,8 @@ journal_open(const char *dbpath, sqlite3 *db, int server,
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->wake, NULL);
 	pthread_cond_init(&j->done, NULL);
-	for (int f = 0; f < 2; f++) {
-		if ((j->fd[f] = open(path[f], O_RDWR | O_CREAT | O_APPEND |
-		    O_CLOEXEC, 0600)) < 0 || fstat(j->fd[f], &st) != 0) {
-			r = util_fail(CLOISTER_ERR_IO, why, whylen, "ledger "
-			    "journal %s: %s", path[f], strerror(errno));
-			goto out;
-		}
-		j->size[f] = (size_t)st.st_size;
-	}
+	if ((r = open_files(j, path, why, whylen)) != 0)
+		goto out;
 	/* The server holds the lock while it runs; anyone else applies
 	 * what a stopped server left, or leaves it to the running one. */
 	if (flock(j->fd[0], LOCK_EX | LOCK_NB) != 0) {
@@ -488,24 +542,8 @@ journal_open(const char *dbpath, sqlite3 *db, int server,
 	atomic_store(&j->applied, j->last_seq);
 	if (!server)
 		goto out;
-	if (sqlite3_open_v2(dbpath, &j->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_exec(j->db, "PRAGMA synchronous = FULL; "
-	    "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON", NULL, NULL,
-	    NULL) != SQLITE_OK) {
-		r = util_fail(CLOISTER_ERR_DB, why, whylen, "ledger %s: %s",
-		    dbpath, j->db != NULL ? sqlite3_errmsg(j->db) : "no memory");
-		sqlite3_close(j->db);
-		j->db = NULL;
+	if ((r = start_applier(j, dbpath, why, whylen)) != 0)
 		goto out;
-	}
-	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
-	if (pthread_create(&j->thread, NULL, applier, j) != 0) {
-		sqlite3_close(j->db);
-		j->db = NULL;
-		r = CLOISTER_ERR_INTERNAL;
-		goto out;
-	}
 	*out = j;
 	return 0;
  out:

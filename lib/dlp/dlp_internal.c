@@ -101,6 +101,68 @@ internal_name_ok(const char *s, int hostname)
 	return 1;
 }
 
+/*
+ * The patterns of the n internal names (ns suffixes, then identifiers),
+ * each malloc'd into re[i], with its flags and id: a hostname under a
+ * suffix, caseless, or an identifier standing alone.
+ */
+static int
+internal_patterns(const char *const *suffixes, size_t ns,
+    const char *const *words, size_t n, char **re, unsigned *flags,
+    unsigned *ids, char *why, size_t whylen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *name = i < ns ? suffixes[i] : words[i - ns];
+
+		if (i < ns && *name == '.')
+			name++;
+		if (!internal_name_ok(name, i < ns))
+			return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
+			    "internal %s #%zu is not a usable name",
+			    i < ns ? "suffix" : "identifier", i < ns ? i + 1 :
+			    i - ns + 1);
+		/* A hostname ends in the suffix; an identifier stands alone
+		 * (word boundaries where it begins and ends with a letter or
+		 * digit). */
+		if (i < ns)
+			re[i] = literal("\\b[A-Za-z0-9](?:[A-Za-z0-9-]*"
+			    "[A-Za-z0-9])?(?:\\.[A-Za-z0-9-]+)*\\.", name,
+			    "\\b");
+		else
+			re[i] = literal(word_char(name[0]) ? "\\b" : "", name,
+			    word_char(name[strlen(name) - 1]) ? "\\b" : "");
+		if (re[i] == NULL)
+			return CLOISTER_ERR_ALLOC;
+		flags[i] = HS_FLAG_SOM_LEFTMOST | (i < ns ? HS_FLAG_CASELESS : 0);
+		ids[i] = (unsigned)i;
+	}
+	return 0;
+}
+
+/* The n patterns compiled into d's internal database, with scratch. */
+static int
+internal_compile(struct dlp *d, char **re, const unsigned *flags,
+    const unsigned *ids, size_t n, char *why, size_t whylen)
+{
+	hs_compile_error_t *err = NULL;
+	hs_database_t *db = NULL;
+	int r;
+
+	if (hs_compile_multi((const char *const *)re, flags, ids, (unsigned)n,
+	    HS_MODE_BLOCK, NULL, &db, &err) != HS_SUCCESS) {
+		r = util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen, "internal "
+		    "names do not compile: %s", err != NULL ? err->message : "?");
+		hs_free_compile_error(err);
+		return r;
+	}
+	if (hs_alloc_scratch(db, &d->scratch) != HS_SUCCESS) {
+		hs_free_database(db);
+		return CLOISTER_ERR_ALLOC;
+	}
+	d->internal = db;
+	return 0;
+}
+
 int
 dlp_set_internal(struct dlp *d, const char *const *suffixes, size_t ns,
     const char *const *words, size_t nw, char *why, size_t whylen)
@@ -108,8 +170,6 @@ dlp_set_internal(struct dlp *d, const char *const *suffixes, size_t ns,
 	size_t n = ns + nw;
 	char **re = NULL;
 	unsigned *flags = NULL, *ids = NULL;
-	hs_compile_error_t *err = NULL;
-	hs_database_t *db = NULL;
 	int r = CLOISTER_ERR_ALLOC;
 
 	if (n > DLP_INTERNAL_MAX)
@@ -124,46 +184,9 @@ dlp_set_internal(struct dlp *d, const char *const *suffixes, size_t ns,
 	    (flags = calloc(n, sizeof(*flags))) == NULL ||
 	    (ids = calloc(n, sizeof(*ids))) == NULL)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const char *name = i < ns ? suffixes[i] : words[i - ns];
-
-		if (i < ns && *name == '.')
-			name++;
-		if (!internal_name_ok(name, i < ns)) {
-			r = util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
-			    "internal %s #%zu is not a usable name",
-			    i < ns ? "suffix" : "identifier", i < ns ? i + 1 :
-			    i - ns + 1);
-			goto out;
-		}
-		/* A hostname ends in the suffix; an identifier stands alone
-		 * (word boundaries where it begins and ends with a letter or
-		 * digit). */
-		if (i < ns)
-			re[i] = literal("\\b[A-Za-z0-9](?:[A-Za-z0-9-]*"
-			    "[A-Za-z0-9])?(?:\\.[A-Za-z0-9-]+)*\\.", name,
-			    "\\b");
-		else
-			re[i] = literal(word_char(name[0]) ? "\\b" : "", name,
-			    word_char(name[strlen(name) - 1]) ? "\\b" : "");
-		if (re[i] == NULL)
-			goto out;
-		flags[i] = HS_FLAG_SOM_LEFTMOST | (i < ns ? HS_FLAG_CASELESS : 0);
-		ids[i] = (unsigned)i;
-	}
-	if (hs_compile_multi((const char *const *)re, flags, ids, (unsigned)n,
-	    HS_MODE_BLOCK, NULL, &db, &err) != HS_SUCCESS) {
-		r = util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen, "internal "
-		    "names do not compile: %s", err != NULL ? err->message : "?");
-		hs_free_compile_error(err);
-		goto out;
-	}
-	if (hs_alloc_scratch(db, &d->scratch) != HS_SUCCESS) {
-		hs_free_database(db);
-		goto out;
-	}
-	d->internal = db;
-	r = 0;
+	if ((r = internal_patterns(suffixes, ns, words, n, re, flags, ids,
+	    why, whylen)) == 0)
+		r = internal_compile(d, re, flags, ids, n, why, whylen);
  out:
 	for (size_t i = 0; re != NULL && i < n; i++)
 		free(re[i]);

@@ -156,16 +156,16 @@ parse_gpu(struct bundle *b, char *why, size_t whylen)
 	return 0;
 }
 
+/* Where the evidence says it comes from: "simulated", "tee", "provider"
+ * and "created". */
 static int
-parse_evidence(struct bundle *b, char *why, size_t whylen)
+parse_origin(struct bundle *b, json_t *ev, char *why, size_t whylen)
 {
-	json_t *ev = b->ev, *v;
+	json_t *v;
 	const char *s;
-	size_t len, n;
+	size_t len;
 	int r;
 
-	if ((r = only_keys(ev, evidence_keys, "evidence", why, whylen)) != 0)
-		return r;
 	if (!json_is_boolean(v = json_object_get(ev, "simulated")))
 		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 		    "\"simulated\" is missing or not a boolean");
@@ -182,6 +182,19 @@ parse_evidence(struct bundle *b, char *why, size_t whylen)
 	if (util_parse_time(s, len, &b->created) != 0)
 		return util_fail(CLOISTER_ERR_BAD_TIME, why, whylen,
 		    "\"created\" is not an RFC 3339 UTC time");
+	return 0;
+}
+
+static int
+parse_evidence(struct bundle *b, char *why, size_t whylen)
+{
+	json_t *ev = b->ev, *v;
+	size_t len, n;
+	int r;
+
+	if ((r = only_keys(ev, evidence_keys, "evidence", why, whylen)) != 0 ||
+	    (r = parse_origin(b, ev, why, whylen)) != 0)
+		return r;
 	if ((r = get_hex(ev, "public_key", b->pub, 64, why, whylen)) != 0 ||
 	    (r = get_hex(ev, "config_sha256", b->config, 32, why,
 	    whylen)) != 0 ||

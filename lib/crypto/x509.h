@@ -1,9 +1,10 @@
 /*
  * X.509 certificates, chains and CRLs for DCAP collateral and quotes.
  *
- * Handles are opaque wrappers over OpenSSL objects (only x509.c sees
- * OpenSSL).  Every *_free(NULL) does nothing.  A chain is an ordered list,
- * leaf first, trust anchor last (as Intel's issuer chains are).
+ * Handles are opaque wrappers over OpenSSL objects (only x509.c,
+ * x509_crl.c and ocsp.c see OpenSSL; x509_int.h is what they share).
+ * Every *_free(NULL) does nothing.  A chain is an ordered list, leaf
+ * first, trust anchor last (as Intel's issuer chains are).
  */
 #ifndef CLOISTER_X509_H
 #define CLOISTER_X509_H

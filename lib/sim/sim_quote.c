@@ -1,7 +1,8 @@
 /*
- * Simulated DCAP quotes (v3 SGX, v4 TDX, v5 TD 1.5) in exactly the layout
- * lib/quote.c parses, signed through the simulated PKI of sim_pki.c.
- * Split from sim_pki.c: certificates there, byte layout here.
+ * Simulated DCAP quotes (sim_quote.h: v3 SGX, v4 TDX, v5 TD 1.5) in
+ * exactly the layout lib/tdx/quote.c parses, signed through the simulated
+ * PKI (sim_pki.h, sim_key.h).  Split from sim_pki.c: certificates there,
+ * byte layout here.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "cloister/error.h"
+#include "ocsp.h"
 #include "util.h"
 #include "x509_int.h"
 
@@ -206,21 +207,5 @@ x509_chain_verify_ocsp(const struct x509_chain *chain,
 	struct ocsp_ctx k = { responses, n, from };
 
 	return x509_chain_walk(chain, root, at, ocsp_revocation, &k, why,
-	    whylen);
-}
-
-static int
-not_checked(const struct x509_cert *c, const struct x509_cert *issuer,
-    size_t index, const char *cn, int64_t at, void *arg, char *why,
-    size_t whylen)
-{
-	return 0;
-}
-
-int
-x509_chain_verify_norevocation(const struct x509_chain *chain,
-    const struct x509_cert *root, int64_t at, char *why, size_t whylen)
-{
-	return x509_chain_walk(chain, root, at, not_checked, NULL, why,
 	    whylen);
 }

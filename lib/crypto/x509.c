@@ -1,6 +1,7 @@
 /*
- * Certificates, chains and CRLs: parsing (DER, strict PEM, hex text) and
- * the DCAP chain check.
+ * Certificates and chains: parsing (DER, strict PEM through x509_pem.c),
+ * accessors and the DCAP chain walk, to which x509_crl.c and ocsp.c give
+ * their revocation checks.
  *
  * Chains are verified by a plain walk rather than X509_verify_cert(): the
  * DCAP rules are narrow (one caller-given anchor, every certificate below
@@ -26,14 +27,10 @@
 
 #define PEM_CERT_BEGIN	"-----BEGIN CERTIFICATE-----"
 #define PEM_CERT_END	"-----END CERTIFICATE-----"
-#define PEM_CRL_BEGIN	"-----BEGIN X509 CRL-----"
-#define PEM_CRL_END	"-----END X509 CRL-----"
 #define CERT_MAX	(64u * 1024)	/* one DER certificate */
-#define CRL_MAX		(1024u * 1024)	/* one CRL in any encoding */
 /* A PEM chain: X509_CHAIN_MAX certificates as base64 with line breaks. */
 #define PEM_CHAIN_MAX	(X509_CHAIN_MAX * 2 * CERT_MAX)
 #define MIN_SIG_BITS	112	/* refuse SHA-1 and weaker signatures */
-#define SGX_EXT_OID	"1.2.840.113741.1.13.1"
 
 static struct x509_cert *
 cert_wrap(X509 *x)
@@ -62,130 +59,6 @@ x509_cert_free(struct x509_cert *c)
 		return;
 	X509_free(c->x);
 	free(c);
-}
-
-static int
-starts_with(const uint8_t *buf, size_t len, const char *s)
-{
-	size_t n = strlen(s);
-
-	return len >= n && memcmp(buf, s, n) == 0;
-}
-
-static const uint8_t *
-find(const uint8_t *hay, size_t len, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (size_t i = 0; i + n <= len; i++)
-		if (memcmp(hay + i, needle, n) == 0)
-			return hay + i;
-	return NULL;
-}
-
-/* Whitespace allowed around PEM blocks and hex text (not NUL). */
-static int
-is_space(uint8_t c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* Only NULs and whitespace from i to the end (quotes pad with NULs). */
-static int
-only_padding(const uint8_t *buf, size_t len, size_t i)
-{
-	for (; i < len; i++)
-		if (buf[i] != '\0' && !is_space(buf[i]))
-			return 0;
-	return 1;
-}
-
-static int
-b64_value(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/*
- * Strict base64 of a PEM body: the alphabet and line breaks only, '='
- * padding to a whole quantum and only at the end, unused bits zero.  At
- * most cap bytes come out into a new buffer (the caller frees it).
- */
-static int
-b64_decode(const uint8_t *s, size_t len, size_t cap, uint8_t **out,
-    size_t *outlen)
-{
-	uint8_t *buf;
-	uint32_t acc = 0;
-	size_t n = 0, chars = 0, pad = 0;
-	int v, nbits = 0, r = CLOISTER_ERR_BAD_PEM;
-
-	*out = NULL;
-	*outlen = 0;
-	if ((buf = malloc(len / 4 * 3 + 3)) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\r' || s[i] == '\n')
-			continue;
-		if (s[i] == '=') {
-			pad++;
-			continue;
-		}
-		if (pad > 0 || (v = b64_value(s[i])) < 0)
-			goto out;	/* data after padding, or not base64 */
-		chars++;
-		acc = acc << 6 | (uint32_t)v;
-		if ((nbits += 6) >= 8) {
-			nbits -= 8;
-			buf[n++] = (uint8_t)(acc >> nbits);
-		}
-	}
-	/* 4k chars, or 4k+2 and "==", or 4k+3 and "=". */
-	if ((chars + pad) % 4 != 0 || pad > 2 || chars % 4 == 1 ||
-	    (acc & ((1u << nbits) - 1)) != 0 || n == 0)
-		goto out;
-	if (n > cap) {
-		r = CLOISTER_ERR_TOO_LARGE;
-		goto out;
-	}
-	*out = buf;
-	*outlen = n;
-	buf = NULL;
-	r = 0;
- out:
-	free(buf);
-	return r;
-}
-
-/*
- * The PEM block starting at buf[*off] with the given armour lines; no
- * headers and nothing but base64 and line breaks inside.  *off moves
- * past the END line.  The DER comes out in a new buffer of at most cap.
- */
-static int
-pem_block(const uint8_t *buf, size_t len, size_t *off, const char *begin,
-    const char *end, size_t cap, uint8_t **der, size_t *derlen)
-{
-	const uint8_t *body, *stop;
-	size_t blen = strlen(begin);
-	int r;
-
-	if (!starts_with(buf + *off, len - *off, begin))
-		return CLOISTER_ERR_BAD_PEM;
-	body = buf + *off + blen;
-	if ((stop = find(body, len - *off - blen, end)) == NULL)
-		return CLOISTER_ERR_BAD_PEM;
-	if ((r = b64_decode(body, (size_t)(stop - body), cap, der,
-	    derlen)) != 0)
-		return r;
-	*off = (size_t)(stop - buf) + strlen(end);
-	return 0;
 }
 
 /* Exactly one DER certificate, every byte of it. */
@@ -219,9 +92,9 @@ x509_cert_parse(const uint8_t *buf, size_t len, struct x509_cert **out)
 	*out = NULL;
 	if (buf == NULL || len == 0)
 		return CLOISTER_ERR_BAD_CERT;
-	while (i < len && is_space(buf[i]))
+	while (i < len && x509_pem_is_space(buf[i]))
 		i++;
-	if (starts_with(buf + i, len - i, PEM_CERT_BEGIN)) {
+	if (x509_pem_starts_with(buf + i, len - i, PEM_CERT_BEGIN)) {
 		if ((r = x509_chain_parse_pem(buf, len, &ch)) != 0)
 			return r;
 		r = CLOISTER_ERR_BAD_PEM;
@@ -255,7 +128,7 @@ chain_add_pem(struct x509_chain *ch, const uint8_t *buf, size_t len,
 
 	if (ch->n == X509_CHAIN_MAX)
 		return CLOISTER_ERR_TOO_LARGE;
-	if ((r = pem_block(buf, len, off, PEM_CERT_BEGIN, PEM_CERT_END,
+	if ((r = x509_pem_block(buf, len, off, PEM_CERT_BEGIN, PEM_CERT_END,
 	    CERT_MAX, &der, &derlen)) != 0)
 		return r;
 	r = CLOISTER_ERR_BAD_CERT;
@@ -288,12 +161,12 @@ x509_chain_parse_pem(const uint8_t *buf, size_t len, struct x509_chain **out)
 	if ((ch = calloc(1, sizeof(*ch))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	for (;;) {
-		while (i < len && is_space(buf[i]))
+		while (i < len && x509_pem_is_space(buf[i]))
 			i++;
 		if (i == len)
 			break;
 		if (buf[i] == '\0') {	/* the quote's terminator: the end */
-			if (!only_padding(buf, len, i)) {
+			if (!x509_pem_only_padding(buf, len, i)) {
 				r = CLOISTER_ERR_BAD_PEM;
 				goto out;
 			}
@@ -335,117 +208,8 @@ x509_chain_get(const struct x509_chain *ch, size_t i)
 	return ch == NULL || i >= ch->n ? NULL : ch->c[i];
 }
 
-/*
- * What this verifier can read a CRL as: a complete list from its issuer.
- * A delta CRL, a partitioned one (issuing distribution point) or any
- * critical extension, on the CRL or on an entry (an indirect CRL's
- * certificate issuer), would change what absence from the list means.
- */
-static int
-crl_is_plain(X509_CRL *crl)
-{
-	const STACK_OF(X509_EXTENSION) *exts = X509_CRL_get0_extensions(crl);
-	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
-
-	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
-		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
-		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(e));
-
-		if (X509_EXTENSION_get_critical(e) || nid == NID_delta_crl ||
-		    nid == NID_issuing_distribution_point)
-			return 0;
-	}
-	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
-		exts = X509_REVOKED_get0_extensions(
-		    sk_X509_REVOKED_value(revs, i));
-		for (int j = 0; j < sk_X509_EXTENSION_num(exts); j++)
-			if (X509_EXTENSION_get_critical(
-			    sk_X509_EXTENSION_value(exts, j)))
-				return 0;
-	}
-	return 1;
-}
-
-/* The DER of a CRL given as PEM, hex text or DER; when it had to be
- * decoded, *bin holds it (the caller frees it). */
-static int
-crl_der(const uint8_t *buf, size_t len, uint8_t **bin, const uint8_t **der,
-    size_t *derlen)
-{
-	size_t i = 0;
-	int r;
-
-	*bin = NULL;
-	*der = buf;
-	*derlen = len;
-	while (i < len && is_space(buf[i]))
-		i++;
-	if (starts_with(buf + i, len - i, PEM_CRL_BEGIN)) {
-		if ((r = pem_block(buf, len, &i, PEM_CRL_BEGIN, PEM_CRL_END,
-		    CRL_MAX, bin, derlen)) != 0)
-			return r;
-		*der = *bin;
-		return only_padding(buf, len, i) ? 0 : CLOISTER_ERR_BAD_PEM;
-	}
-	/* PCCS serves hex text; DER starts with 30 8x, never all hex. */
-	if ((r = util_maybe_hex(buf, len, bin, derlen)) < 0)
-		return r;
-	if (r == 1)
-		*der = *bin;
-	else
-		*derlen = len;
-	return 0;
-}
-
 int
-x509_crl_parse(const uint8_t *buf, size_t len, struct x509_crl **out)
-{
-	struct x509_crl *c;
-	const uint8_t *der, *p;
-	uint8_t *bin = NULL;
-	X509_CRL *crl = NULL;
-	size_t derlen;
-	int r;
-
-	*out = NULL;
-	if (buf == NULL || len == 0)
-		return CLOISTER_ERR_BAD_CRL;
-	if (len > CRL_MAX)
-		return CLOISTER_ERR_TOO_LARGE;
-	if ((r = crl_der(buf, len, &bin, &der, &derlen)) != 0) {
-		if (r != CLOISTER_ERR_ALLOC)
-			r = CLOISTER_ERR_BAD_CRL;
-		goto out;
-	}
-	r = CLOISTER_ERR_BAD_CRL;
-	p = der;
-	if (derlen == 0 || (crl = d2i_X509_CRL(NULL, &p, (long)derlen)) ==
-	    NULL || p != der + derlen || !crl_is_plain(crl))
-		goto out;
-	r = CLOISTER_ERR_ALLOC;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		goto out;
-	c->crl = crl;
-	crl = NULL;
-	*out = c;
-	r = 0;
- out:
-	X509_CRL_free(crl);
-	free(bin);
-	return r;
-}
-
-void
-x509_crl_free(struct x509_crl *crl)
-{
-	if (crl == NULL)
-		return;
-	X509_CRL_free(crl->crl);
-	free(crl);
-}
-
-static int
-name_cn(const X509_NAME *name, char *buf, size_t len)
+x509_name_cn(const X509_NAME *name, char *buf, size_t len)
 {
 	const X509_NAME_ENTRY *e;
 	unsigned char *utf8 = NULL;
@@ -471,19 +235,13 @@ name_cn(const X509_NAME *name, char *buf, size_t len)
 int
 x509_cert_subject_cn(const struct x509_cert *c, char *buf, size_t len)
 {
-	return name_cn(X509_get_subject_name(c->x), buf, len);
+	return x509_name_cn(X509_get_subject_name(c->x), buf, len);
 }
 
 int
 x509_cert_issuer_cn(const struct x509_cert *c, char *buf, size_t len)
 {
-	return name_cn(X509_get_issuer_name(c->x), buf, len);
-}
-
-int
-x509_crl_issuer_cn(const struct x509_crl *crl, char *buf, size_t len)
-{
-	return name_cn(X509_CRL_get_issuer(crl->crl), buf, len);
+	return x509_name_cn(X509_get_issuer_name(c->x), buf, len);
 }
 
 int64_t
@@ -506,18 +264,6 @@ int64_t
 x509_cert_not_after(const struct x509_cert *c)
 {
 	return x509_asn1_seconds(X509_get0_notAfter(c->x));
-}
-
-int64_t
-x509_crl_this_update(const struct x509_crl *crl)
-{
-	return x509_asn1_seconds(X509_CRL_get0_lastUpdate(crl->crl));
-}
-
-int64_t
-x509_crl_next_update(const struct x509_crl *crl)
-{
-	return x509_asn1_seconds(X509_CRL_get0_nextUpdate(crl->crl));
 }
 
 int
@@ -573,18 +319,6 @@ x509_cert_fingerprint(const struct x509_cert *c,
 	return 0;
 }
 
-int
-x509_crl_verify_signature(const struct x509_crl *crl,
-    const struct x509_cert *issuer)
-{
-	EVP_PKEY *k = X509_get0_pubkey(issuer->x);
-
-	if (k == NULL)
-		return CLOISTER_ERR_BAD_KEY;
-	return X509_CRL_verify(crl->crl, k) == 1 ? 0 :
-	    CLOISTER_ERR_CRL_SIGNATURE;
-}
-
 static int
 check_times(const struct x509_cert *c, const char *cn, int64_t at, char *why,
     size_t whylen)
@@ -598,128 +332,6 @@ check_times(const struct x509_cert *c, const char *cn, int64_t at, char *why,
 	snprintf(what, sizeof(what), "certificate \"%s\"", cn);
 	return util_check_window(at, nb, na, CLOISTER_ERR_CERT_NOT_YET_VALID,
 	    CLOISTER_ERR_CERT_EXPIRED, what, why, whylen);
-}
-
-/*
- * Whether the CRL's authority key identifier, when it has one, names the
- * issuer's key: a same-named CA with another key is another CA.
- */
-static int
-crl_aki_matches(X509_CRL *crl, const struct x509_cert *issuer)
-{
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(issuer->x);
-	AUTHORITY_KEYID *akid;
-	int ok = 1;
-
-	akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL,
-	    NULL);
-	if (akid != NULL && akid->keyid != NULL && ski != NULL)
-		ok = ASN1_OCTET_STRING_cmp(akid->keyid, ski) == 0;
-	AUTHORITY_KEYID_free(akid);
-	return ok;
-}
-
-/* One CRL from the certificate's issuer: its issuer, signature, window,
- * and whether it lists the certificate. */
-static int
-check_one_crl(const struct x509_crl *crl, const struct x509_cert *c,
-    const struct x509_cert *issuer, const char *cn, const char *icn,
-    int64_t at, char *why, size_t whylen)
-{
-	char what[2 * X509_CN_MAX + 32];
-	X509_REVOKED *rev;
-	int r;
-
-	if (!crl_aki_matches(crl->crl, issuer))
-		return util_fail(CLOISTER_ERR_CRL_ISSUER, why, whylen, "a CRL "
-		    "names \"%s\" as its issuer but another key (checking "
-		    "\"%s\")", icn, cn);
-	if ((X509_get_extension_flags(issuer->x) & EXFLAG_KUSAGE) &&
-	    !(X509_get_key_usage(issuer->x) & KU_CRL_SIGN))
-		return util_fail(CLOISTER_ERR_CRL_ISSUER, why, whylen, "\"%s\" "
-		    "may not sign CRLs (key usage), yet a CRL for \"%s\" names "
-		    "it", icn, cn);
-	if (x509_crl_verify_signature(crl, issuer) != 0)
-		return util_fail(CLOISTER_ERR_CRL_SIGNATURE, why, whylen, "the "
-		    "CRL of \"%s\" (checking \"%s\") is not signed by its key",
-		    icn, cn);
-	if (X509_CRL_get0_nextUpdate(crl->crl) == NULL)
-		return util_fail(CLOISTER_ERR_CRL_EXPIRED, why, whylen, "the "
-		    "CRL of \"%s\" (checking \"%s\") has no nextUpdate", icn,
-		    cn);
-	snprintf(what, sizeof(what), "the CRL of \"%s\" (checking \"%s\")",
-	    icn, cn);
-	if ((r = util_check_window(at, x509_crl_this_update(crl),
-	    x509_crl_next_update(crl), CLOISTER_ERR_CRL_NOT_YET_VALID,
-	    CLOISTER_ERR_CRL_EXPIRED, what, why, whylen)) != 0)
-		return r;
-	if (X509_CRL_get0_by_serial(crl->crl, &rev,
-	    X509_get0_serialNumber(c->x)) == 1)
-		return util_fail(CLOISTER_ERR_CERT_REVOKED, why, whylen,
-		    "certificate \"%s\" is revoked by the CRL of \"%s\"", cn,
-		    icn);
-	return 0;
-}
-
-/*
- * Every CRL naming the certificate's issuer must be from that issuer,
- * signed by it and current, and must not list the certificate; at least
- * one must exist.  CRLs from other issuers are not this certificate's.
- */
-static int
-check_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
-    const char *cn, const struct x509_crl *const *crls, size_t ncrls,
-    int64_t at, char *why, size_t whylen)
-{
-	const X509_NAME *iname = X509_get_issuer_name(c->x);
-	char icn[X509_CN_MAX];
-	size_t found = 0;
-	int r;
-
-	x509_cert_subject_cn(issuer, icn, sizeof(icn));
-	for (size_t i = 0; i < ncrls; i++) {
-		if (crls[i] == NULL || X509_NAME_cmp(
-		    X509_CRL_get_issuer(crls[i]->crl), iname) != 0)
-			continue;
-		found++;
-		if ((r = check_one_crl(crls[i], c, issuer, cn, icn, at, why,
-		    whylen)) != 0)
-			return r;
-	}
-	if (found == 0)
-		return util_fail(CLOISTER_ERR_COLLATERAL_MISSING, why, whylen,
-		    "no CRL from \"%s\" to check \"%s\" against", icn, cn);
-	return 0;
-}
-
-struct crl_ctx {
-	const struct x509_crl *const *crls;
-	size_t ncrls;
-};
-
-static int
-crl_revocation(const struct x509_cert *c, const struct x509_cert *issuer,
-    size_t index, const char *cn, int64_t at, void *arg, char *why,
-    size_t whylen)
-{
-	const struct crl_ctx *k = arg;
-
-	return check_revocation(c, issuer, cn, k->crls, k->ncrls, at, why,
-	    whylen);
-}
-
-int
-x509_chain_verify(const struct x509_chain *chain,
-    const struct x509_cert *root, const struct x509_crl *const *crls,
-    size_t ncrls, int64_t at, char *why, size_t whylen)
-{
-	struct crl_ctx k = { crls, ncrls };
-
-	if (crls == NULL && ncrls > 0)
-		return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
-		    "no CRL list");
-	return x509_chain_walk(chain, root, at, crl_revocation, &k, why,
-	    whylen);
 }
 
 /* Critical extensions this walk (with OpenSSL's issuance checks) acts on;
@@ -851,6 +463,22 @@ x509_chain_walk(const struct x509_chain *chain, const struct x509_cert *root,
 	return 0;
 }
 
+static int
+not_checked(const struct x509_cert *c, const struct x509_cert *issuer,
+    size_t index, const char *cn, int64_t at, void *arg, char *why,
+    size_t whylen)
+{
+	return 0;
+}
+
+int
+x509_chain_verify_norevocation(const struct x509_chain *chain,
+    const struct x509_cert *root, int64_t at, char *why, size_t whylen)
+{
+	return x509_chain_walk(chain, root, at, not_checked, NULL, why,
+	    whylen);
+}
+
 int
 x509_cert_extension(const struct x509_cert *c, const char *oid,
     const uint8_t **der, size_t *len)
@@ -873,30 +501,6 @@ x509_cert_extension(const struct x509_cert *c, const char *oid,
 		return CLOISTER_ERR_BAD_FIELD;
 	*der = ASN1_STRING_get0_data(data);
 	*len = (size_t)ASN1_STRING_length(data);
-	return 0;
-}
-
-int
-x509_pck_ext(const struct x509_cert *leaf, struct pck_ext *out)
-{
-	const uint8_t *der;
-	char icn[X509_CN_MAX];
-	size_t len;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (x509_cert_extension(leaf, SGX_EXT_OID, &der, &len) != 0)
-		return CLOISTER_ERR_BAD_PCK_EXT;
-	if ((rc = x509_pck_ext_parse(der, len, out)) != 0)
-		return rc;
-	/* Intel's "Intel SGX PCK Platform CA" / "... Processor CA", or a
-	 * simulated PKI's CA with the same words in its name. */
-	if (x509_cert_issuer_cn(leaf, icn, sizeof(icn)) == 0) {
-		if (strstr(icn, "PCK Platform CA") != NULL)
-			out->ca = PCK_CA_PLATFORM;
-		else if (strstr(icn, "PCK Processor CA") != NULL)
-			out->ca = PCK_CA_PROCESSOR;
-	}
 	return 0;
 }
 

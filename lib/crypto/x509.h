@@ -1,9 +1,10 @@
 /*
  * X.509 certificates, chains and CRLs for DCAP collateral and quotes.
  *
- * Handles are opaque wrappers over OpenSSL objects (only x509.c sees
- * OpenSSL).  Every *_free(NULL) does nothing.  A chain is an ordered list,
- * leaf first, trust anchor last (as Intel's issuer chains are).
+ * Handles are opaque wrappers over OpenSSL objects (only x509.c,
+ * x509_crl.c and ocsp.c see OpenSSL; x509_int.h is what they share).
+ * Every *_free(NULL) does nothing.  A chain is an ordered list, leaf
+ * first, trust anchor last (as Intel's issuer chains are).
  */
 #ifndef CLOISTER_X509_H
 #define CLOISTER_X509_H
@@ -85,35 +86,6 @@ int	x509_cert_extension(const struct x509_cert *c, const char *oid,
 	    const uint8_t **der, size_t *len);
 
 /*
- * Check a DER OCSP response about cert (issued by issuer) at time `at`
- * (ocsp.c): successful; signed by the issuer or by a responder the issuer
- * delegated to (OCSPSigning usage, valid at `at`); a single response for
- * cert under the response's own CertID hash; thisUpdate <= at <=
- * nextUpdate (a response without nextUpdate is refused).  0 when good,
- * CLOISTER_ERR_CERT_REVOKED, _COLLATERAL_EXPIRED, _COLLATERAL_NOT_YET_VALID,
- * _SIGNATURE or _OCSP otherwise, with a reason in why.
- */
-int	x509_ocsp_check(const uint8_t *der, size_t len,
-	    const struct x509_cert *cert, const struct x509_cert *issuer,
-	    int64_t at, char *why, size_t whylen);
-
-/* A saved OCSP response (borrowed bytes). */
-struct x509_ocsp {
-	const uint8_t	*der;
-	size_t		 len;
-};
-
-/*
- * x509_chain_verify for chains whose revocation evidence is OCSP (NVIDIA
- * device and RIM chains): every certificate from index `from` (0 is the
- * leaf) up to, not including, the anchor needs a good response among
- * `responses`; a certificate with none is CLOISTER_ERR_COLLATERAL_MISSING.
- */
-int	x509_chain_verify_ocsp(const struct x509_chain *chain,
-	    const struct x509_cert *root, const struct x509_ocsp *responses,
-	    size_t n, size_t from, int64_t at, char *why, size_t whylen);
-
-/*
  * The chain walk alone (anchor, signatures, CA flags, validity at `at`):
  * for callers that report revocation as a separate step, or not at all.
  */
@@ -126,32 +98,5 @@ int	x509_cert_serial_decimal(const struct x509_cert *c, char *buf,
 /* Verify that crl is signed by issuer (no time check). */
 int	x509_crl_verify_signature(const struct x509_crl *crl,
 	    const struct x509_cert *issuer);
-
-/*
- * The Intel SGX extension (OID 1.2.840.113741.1.13.1) of a PCK leaf,
- * walked as DER with the bounded reader.  CLOISTER_ERR_BAD_PCK_EXT if it
- * is missing, malformed, or lacks FMSPC, PCE-ID, PCESVN or the 16
- * component SVNs.
- */
-enum pck_ca {
-	PCK_CA_UNKNOWN = 0,
-	PCK_CA_PLATFORM,
-	PCK_CA_PROCESSOR,
-};
-
-struct pck_ext {
-	uint8_t		ppid[16];
-	uint8_t		comp_svn[16];	/* .2.1 to .2.16 */
-	uint16_t	pcesvn;		/* .2.17 */
-	uint8_t		cpusvn[16];	/* .2.18 */
-	uint8_t		pceid[2];	/* .3 */
-	uint8_t		fmspc[6];	/* .4 */
-	int		sgx_type;	/* .5 (0 standard, 1 scalable, ...) */
-	enum pck_ca	ca;		/* from the issuer's CN */
-};
-
-int	x509_pck_ext(const struct x509_cert *leaf, struct pck_ext *out);
-/* The same parse over raw extension value bytes (for fuzzing). */
-int	x509_pck_ext_parse(const uint8_t *der, size_t len, struct pck_ext *out);
 
 #endif

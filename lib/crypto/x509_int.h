@@ -1,6 +1,8 @@
 /*
- * The OpenSSL objects behind x509.h's handles, shared by x509.c and
- * ocsp.c only.
+ * The OpenSSL objects behind x509.h's handles, and what the pieces of the
+ * x509 module share: x509.c (certificates, chains, the chain walk),
+ * x509_pem.c (strict PEM), x509_crl.c (CRLs) and ocsp.c.  Nothing outside
+ * lib/crypto includes it.
  */
 #ifndef CLOISTER_X509_INT_H
 #define CLOISTER_X509_INT_H
@@ -38,5 +40,22 @@ int	x509_chain_walk(const struct x509_chain *chain,
 
 /* ASN1_TIME to Unix seconds; INT64_MIN when absent or malformed. */
 int64_t	x509_asn1_seconds(const ASN1_TIME *t);
+/* The CN of name, printable, truncated to len (x509.c). */
+int	x509_name_cn(const X509_NAME *name, char *buf, size_t len);
+
+/*
+ * Strict PEM (x509_pem.c).  x509_pem_block decodes the block starting at
+ * buf[*off] with the given armour lines (no headers, nothing but base64
+ * and line breaks inside), moves *off past the END line, and returns the
+ * DER in a new buffer of at most cap bytes (the caller frees it).
+ */
+int	x509_pem_block(const uint8_t *buf, size_t len, size_t *off,
+	    const char *begin, const char *end, size_t cap, uint8_t **der,
+	    size_t *derlen);
+int	x509_pem_starts_with(const uint8_t *buf, size_t len, const char *s);
+/* Whitespace allowed around PEM blocks and hex text (not NUL). */
+int	x509_pem_is_space(uint8_t c);
+/* Only NULs and whitespace from i to the end (quotes pad with NULs). */
+int	x509_pem_only_padding(const uint8_t *buf, size_t len, size_t i);
 
 #endif

@@ -7,6 +7,7 @@
 #define CLOISTER_NVGPU_INT_H
 
 #include "cloister/gpu.h"
+#include "ocsp.h"
 #include "rim.h"
 #include "spdm.h"
 #include "x509.h"

@@ -5,7 +5,9 @@
  * commits, never the database's consistency.  Every statement is prepared
  * once; every change that touches two rows is one transaction.  The
  * server settles through the journal instead (ledger_journal.h): one
- * write per request, as durable, applied here in batches.
+ * write per request, as durable, applied here in batches.  This file
+ * opens the ledger and settles requests; keys and credits are
+ * ledger_key.c's, the schema and its migrations ledger_schema.c's.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -17,76 +19,12 @@
 
 #include "cloister/error.h"
 #include "grow.h"
-#include "crypto.h"
 #include "ledger.h"
 #include "ledger_int.h"
 #include "ledger_journal.h"
 #include "util.h"
 
 #define BUSY_TIMEOUT_MS	5000
-
-static const char schema_v1[] =
-    "CREATE TABLE keys ("
-    " id TEXT PRIMARY KEY,"
-    " hash BLOB NOT NULL UNIQUE,"
-    " name TEXT NOT NULL,"
-    " scope TEXT NOT NULL CHECK (scope IN ('user', 'admin', 'read')),"
-    " created INTEGER NOT NULL,"
-    " revoked INTEGER NOT NULL DEFAULT 0,"
-    " credits INTEGER NOT NULL DEFAULT 0 CHECK (credits >= 0),"
-    " reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0));"
-    "CREATE TABLE topups ("
-    " id INTEGER PRIMARY KEY,"
-    " key_id TEXT NOT NULL REFERENCES keys(id),"
-    " amount INTEGER NOT NULL CHECK (amount > 0),"
-    " time INTEGER NOT NULL);"
-    "CREATE TABLE requests ("
-    " id TEXT PRIMARY KEY,"
-    " key_id TEXT NOT NULL REFERENCES keys(id),"
-    " model TEXT NOT NULL,"
-    " backend TEXT NOT NULL,"
-    " confidential INTEGER NOT NULL,"
-    " reserved INTEGER NOT NULL CHECK (reserved >= 0),"
-    " prompt_tokens INTEGER NOT NULL DEFAULT 0,"
-    " completion_tokens INTEGER NOT NULL DEFAULT 0,"
-    " cached_tokens INTEGER NOT NULL DEFAULT 0,"
-    " cost INTEGER NOT NULL DEFAULT 0 CHECK (cost >= 0),"
-    " status TEXT NOT NULL,"
-    " started INTEGER NOT NULL,"
-    " finished INTEGER NOT NULL DEFAULT 0,"
-    " receipt_sha256 BLOB,"
-    " receipt TEXT);";
-
-/* v2: how long each request took, for the console; and an index to list
- * requests newest first. */
-static const char schema_v2[] =
-    "ALTER TABLE requests ADD COLUMN latency_us INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX requests_started ON requests(started);"
-    "CREATE INDEX topups_time ON topups(time);";
-
-/* v3: how far the settlement journal is applied (ledger_journal.h). */
-static const char schema_v3[] =
-    "CREATE TABLE journal_state ("
-    " id INTEGER PRIMARY KEY CHECK (id = 0),"
-    " applied INTEGER NOT NULL CHECK (applied >= 0));"
-    "INSERT INTO journal_state VALUES (0, 0);";
-
-enum stmt {
-	S_BEGIN,
-	S_COMMIT,
-	S_ROLLBACK,
-	S_KEY_INSERT,
-	S_KEY_REVOKE,
-	S_KEY_LIST,
-	S_KEY_GET,
-	S_KEY_AUTH,
-	S_TOPUP_INSERT,
-	S_CREDITS_ADD,
-	S_CHARGE,
-	S_REQ_INSERT,
-	S_RECEIPT_GET,
-	S_COUNT
-};
 
 #define KEY_COLS "id, name, scope, created, revoked, credits, reserved"
 
@@ -124,32 +62,6 @@ struct hold {
 	int		 confidential;
 	int64_t		 amount;
 	int64_t		 started;
-};
-
-/* A charge in the journal the database may not hold yet (server only). */
-struct unapplied {
-	uint64_t	 seq;
-	char		 key_id[LEDGER_ID_MAX];
-	int64_t		 cost;
-};
-
-struct ledger {
-	sqlite3		*db;
-	sqlite3_stmt	*st[S_COUNT];
-	struct hold	*holds;
-	size_t		 nholds, capholds;
-	struct journal	*journal;	/* server: settling appends to it */
-	struct unapplied *un;		/* seq order */
-	size_t		 nun, capun;
-	/* The server's WAL checkpointer: its own connection and thread, so
-	 * that copying the log into the database (and its fsync) never
-	 * happens on a request's path. */
-	char		*path;
-	pthread_t	 ckpt;
-	int		 ckpt_running;
-	pthread_mutex_t	 ckpt_lock;
-	pthread_cond_t	 ckpt_cond;
-	int		 ckpt_stop;
 };
 
 #define CHECKPOINT_MS	500
@@ -201,8 +113,8 @@ start_checkpointer(struct ledger *l, const char *path)
 	return 0;
 }
 
-static sqlite3_stmt *
-stmt(struct ledger *l, enum stmt s)
+sqlite3_stmt *
+ledger_stmt(struct ledger *l, enum stmt s)
 {
 	sqlite3_stmt *p = l->st[s];
 
@@ -211,8 +123,8 @@ stmt(struct ledger *l, enum stmt s)
 	return p;
 }
 
-static int
-step_done(sqlite3_stmt *p)
+int
+ledger_step_done(sqlite3_stmt *p)
 {
 	int rc = sqlite3_step(p);
 
@@ -223,96 +135,26 @@ step_done(sqlite3_stmt *p)
 	    CLOISTER_ERR_DB;
 }
 
-static int
-exec_simple(struct ledger *l, enum stmt s)
+int
+ledger_exec_simple(struct ledger *l, enum stmt s)
 {
-	return step_done(stmt(l, s));
+	return ledger_step_done(ledger_stmt(l, s));
 }
 
-static void
-rollback(struct ledger *l)
+void
+ledger_rollback(struct ledger *l)
 {
-	exec_simple(l, S_ROLLBACK);
+	ledger_exec_simple(l, S_ROLLBACK);
 }
 
-static int
-commit(struct ledger *l)
+int
+ledger_commit(struct ledger *l)
 {
 	int r;
 
-	if ((r = exec_simple(l, S_COMMIT)) != 0)
-		rollback(l);
+	if ((r = ledger_exec_simple(l, S_COMMIT)) != 0)
+		ledger_rollback(l);
 	return r;
-}
-
-static int
-migrate(struct ledger *l, char *why, size_t whylen)
-{
-	sqlite3_stmt *p = NULL;
-	char *err = NULL;
-	int version = -1, r;
-
-	if (sqlite3_prepare_v2(l->db, "PRAGMA user_version", -1, &p,
-	    NULL) != SQLITE_OK)
-		return util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: %s",
-		    sqlite3_errmsg(l->db));
-	if (sqlite3_step(p) == SQLITE_ROW)
-		version = sqlite3_column_int(p, 0);
-	sqlite3_finalize(p);
-	if (version == LEDGER_SCHEMA_VERSION)
-		return 0;
-	if (version < 0 || version > LEDGER_SCHEMA_VERSION)
-		return util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: schema "
-		    "version %d; this cloister reads up to version %d", version,
-		    LEDGER_SCHEMA_VERSION);
-	/* Each step from the version found, in one transaction. */
-	r = sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, &err);
-	if (r == SQLITE_OK && version < 1)
-		r = sqlite3_exec(l->db, schema_v1, NULL, NULL, &err);
-	if (r == SQLITE_OK && version < 2)
-		r = sqlite3_exec(l->db, schema_v2, NULL, NULL, &err);
-	if (r == SQLITE_OK && version < 3)
-		r = sqlite3_exec(l->db, schema_v3, NULL, NULL, &err);
-	if (r == SQLITE_OK)
-		r = sqlite3_exec(l->db, "PRAGMA user_version = 3; COMMIT", NULL,
-		    NULL, &err);
-	if (r != SQLITE_OK) {
-		util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: migrating the "
-		    "schema from version %d: %s", version, err != NULL ? err :
-		    "?");
-		sqlite3_free(err);
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-		return CLOISTER_ERR_DB;
-	}
-	return 0;
-}
-
-/* Requests a crash left reserved: nothing was settled, nothing is owed. */
-static int
-recover(struct ledger *l, int64_t now, char *why, size_t whylen)
-{
-	char *err = NULL;
-	char sql[512];
-	int r;
-
-	snprintf(sql, sizeof(sql),
-	    "BEGIN IMMEDIATE;"
-	    "UPDATE keys SET credits = credits + (SELECT COALESCE(SUM("
-	    "reserved), 0) FROM requests WHERE requests.key_id = keys.id AND "
-	    "status = 'reserved'), reserved = reserved - (SELECT COALESCE("
-	    "SUM(reserved), 0) FROM requests WHERE requests.key_id = keys.id "
-	    "AND status = 'reserved');"
-	    "UPDATE requests SET status = 'interrupted', finished = %lld "
-	    "WHERE status = 'reserved';"
-	    "COMMIT;", (long long)now);
-	if ((r = sqlite3_exec(l->db, sql, NULL, NULL, &err)) != SQLITE_OK) {
-		util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: recovering "
-		    "interrupted requests: %s", err != NULL ? err : "?");
-		sqlite3_free(err);
-		sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
-		return CLOISTER_ERR_DB;
-	}
-	return 0;
 }
 
 sqlite3 *
@@ -370,7 +212,7 @@ ledger_open(const char *path, unsigned flags, int64_t now,
 		    path, sqlite3_errmsg(l->db));
 		goto bad;
 	}
-	if ((r = migrate(l, why, whylen)) != 0)
+	if ((r = ledger_migrate(l->db, why, whylen)) != 0)
 		goto bad;
 	for (size_t i = 0; i < S_COUNT; i++)
 		if (sqlite3_prepare_v3(l->db, stmt_sql[i], -1,
@@ -382,208 +224,13 @@ ledger_open(const char *path, unsigned flags, int64_t now,
 	if ((r = journal_open(path, l->db, (flags & LEDGER_SERVER) != 0,
 	    &l->journal, why, whylen)) != 0)
 		goto bad;
-	if ((flags & LEDGER_SERVER) && ((r = recover(l, now, why,
-	    whylen)) != 0 || (r = start_checkpointer(l, path)) != 0))
+	if ((flags & LEDGER_SERVER) && ((r = ledger_recover(l->db, now,
+	    why, whylen)) != 0 || (r = start_checkpointer(l, path)) != 0))
 		goto bad;
 	*out = l;
 	return 0;
  bad:
 	ledger_close(l);
-	return r;
-}
-
-/* ---- keys ----------------------------------------------------------- */
-
-void
-ledger_copy_col(sqlite3_stmt *p, int col, char *out, size_t cap)
-{
-	const unsigned char *t = sqlite3_column_text(p, col);
-
-	snprintf(out, cap, "%s", t != NULL ? (const char *)t : "");
-}
-
-static void
-read_key(sqlite3_stmt *p, struct ledger_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	ledger_copy_col(p, 0, k->id, sizeof(k->id));
-	ledger_copy_col(p, 1, k->name, sizeof(k->name));
-	ledger_copy_col(p, 2, k->scope, sizeof(k->scope));
-	k->created = sqlite3_column_int64(p, 3);
-	k->revoked = sqlite3_column_int64(p, 4);
-	k->credits = sqlite3_column_int64(p, 5);
-	k->reserved = sqlite3_column_int64(p, 6);
-}
-
-/* One row into *k: 0, CLOISTER_ERR_NOT_FOUND or CLOISTER_ERR_DB. */
-static int
-one_key(sqlite3_stmt *p, struct ledger_key *k)
-{
-	int rc = sqlite3_step(p), r = 0;
-
-	if (rc == SQLITE_ROW)
-		read_key(p, k);
-	else
-		r = rc == SQLITE_DONE ? CLOISTER_ERR_NOT_FOUND : CLOISTER_ERR_DB;
-	sqlite3_reset(p);
-	return r;
-}
-
-int
-ledger_key_create(struct ledger *l, const char *name, const char *scope,
-    int64_t now, char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX])
-{
-	uint8_t secret[32], hash[CRYPTO_SHA256_LEN];
-	char hex[2 * 8 + 1];
-	sqlite3_stmt *p;
-	int r;
-
-	key[0] = id[0] = '\0';
-	if (name == NULL || strlen(name) >= LEDGER_NAME_MAX)
-		return CLOISTER_ERR_INVALID_ARG;
-	if ((r = crypto_random(secret, sizeof(secret))) != 0)
-		return r;
-	memcpy(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1);
-	util_base64url_encode(secret, sizeof(secret),
-	    key + sizeof(LEDGER_KEY_PREFIX) - 1);
-	util_wipe(secret, sizeof(secret));
-	if ((r = crypto_sha256(key, strlen(key), hash)) != 0)
-		goto out;
-	/* The id names the key in logs and receipts; it is not secret. */
-	util_hex_encode(hash + 24, 8, hex);
-	snprintf(id, LEDGER_ID_MAX, "key_%s", hex);
-	p = stmt(l, S_KEY_INSERT);
-	sqlite3_bind_text(p, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(p, 2, hash, sizeof(hash), SQLITE_TRANSIENT);
-	sqlite3_bind_text(p, 3, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(p, 4, scope, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(p, 5, now);
-	r = step_done(p);
- out:
-	if (r != 0) {
-		util_wipe(key, LEDGER_KEY_MAX);
-		id[0] = '\0';
-	}
-	return r;
-}
-
-int
-ledger_key_revoke(struct ledger *l, const char *id, int64_t now)
-{
-	sqlite3_stmt *p = stmt(l, S_KEY_REVOKE);
-	int r;
-
-	sqlite3_bind_int64(p, 1, now);
-	sqlite3_bind_text(p, 2, id, -1, SQLITE_TRANSIENT);
-	if ((r = step_done(p)) != 0)
-		return r;
-	return sqlite3_changes(l->db) == 1 ? 0 : CLOISTER_ERR_NOT_FOUND;
-}
-
-int
-ledger_key_list(struct ledger *l, struct ledger_key *out, size_t max,
-    size_t *n)
-{
-	sqlite3_stmt *p;
-	int rc;
-
-	journal_flush(l->journal);
-	p = stmt(l, S_KEY_LIST);
-	*n = 0;
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW && *n < max)
-		read_key(p, &out[(*n)++]);
-	sqlite3_reset(p);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CLOISTER_ERR_DB;
-}
-
-int
-ledger_key_get(struct ledger *l, const char *id, struct ledger_key *out)
-{
-	sqlite3_stmt *p;
-
-	journal_flush(l->journal);
-	p = stmt(l, S_KEY_GET);
-	sqlite3_bind_text(p, 1, id, -1, SQLITE_TRANSIENT);
-	return one_key(p, out);
-}
-
-/* Forget the charges the database holds now: every later snapshot has
- * them. */
-static void
-prune(struct ledger *l, uint64_t applied)
-{
-	size_t i = 0;
-
-	while (i < l->nun && l->un[i].seq <= applied)
-		i++;
-	if (i > 0) {
-		memmove(l->un, l->un + i, (l->nun - i) * sizeof(*l->un));
-		l->nun -= i;
-	}
-}
-
-int
-ledger_key_auth(struct ledger *l, const char *key, size_t len,
-    struct ledger_key *out)
-{
-	uint8_t hash[CRYPTO_SHA256_LEN];
-	sqlite3_stmt *p;
-	uint64_t applied;
-	int r, rc;
-
-	if (len < sizeof(LEDGER_KEY_PREFIX) || len >= LEDGER_KEY_MAX ||
-	    memcmp(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1) != 0)
-		return CLOISTER_ERR_AUTH;
-	if ((r = crypto_sha256(key, len, hash)) != 0)
-		return r;
-	if (l->journal != NULL)
-		prune(l, journal_applied(l->journal));
-	p = stmt(l, S_KEY_AUTH);
-	sqlite3_bind_blob(p, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
-	if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-		read_key(p, out);
-		/* Charges journaled but not in this snapshot. */
-		applied = (uint64_t)sqlite3_column_int64(p, 7);
-		for (size_t i = 0; i < l->nun; i++)
-			if (l->un[i].seq > applied &&
-			    strcmp(l->un[i].key_id, out->id) == 0)
-				out->credits -= l->un[i].cost;
-		r = 0;
-	} else
-		r = rc == SQLITE_DONE ? CLOISTER_ERR_AUTH : CLOISTER_ERR_DB;
-	sqlite3_reset(p);
-	return r;
-}
-
-int
-ledger_credits_add(struct ledger *l, const char *id, int64_t amount,
-    int64_t now)
-{
-	sqlite3_stmt *p;
-	int r;
-
-	if (amount <= 0)
-		return CLOISTER_ERR_INVALID_ARG;
-	if ((r = exec_simple(l, S_BEGIN)) != 0)
-		return r;
-	p = stmt(l, S_CREDITS_ADD);
-	sqlite3_bind_int64(p, 1, amount);
-	sqlite3_bind_text(p, 2, id, -1, SQLITE_TRANSIENT);
-	if ((r = step_done(p)) != 0)
-		goto bad;
-	if (sqlite3_changes(l->db) != 1) {
-		r = CLOISTER_ERR_NOT_FOUND;
-		goto bad;
-	}
-	p = stmt(l, S_TOPUP_INSERT);
-	sqlite3_bind_text(p, 1, id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(p, 2, amount);
-	sqlite3_bind_int64(p, 3, now);
-	if ((r = step_done(p)) != 0)
-		goto bad;
-	return commit(l);
- bad:
-	rollback(l);
 	return r;
 }
 
@@ -706,27 +353,27 @@ ledger_settle(struct ledger *l, const char *req_id,
 		l->holds[i] = l->holds[--l->nholds];
 		return 0;
 	}
-	if ((r = exec_simple(l, S_BEGIN)) != 0)
+	if ((r = ledger_exec_simple(l, S_BEGIN)) != 0)
 		return r;
-	p = stmt(l, S_CHARGE);
+	p = ledger_stmt(l, S_CHARGE);
 	sqlite3_bind_int64(p, 1, cost);
 	sqlite3_bind_text(p, 2, h.key_id, -1, SQLITE_TRANSIENT);
-	if ((r = step_done(p)) != 0)
+	if ((r = ledger_step_done(p)) != 0)
 		goto bad;
 	if (sqlite3_changes(l->db) != 1) {
 		r = CLOISTER_ERR_CREDITS;	/* cannot happen while held */
 		goto bad;
 	}
-	p = stmt(l, S_REQ_INSERT);
+	p = ledger_stmt(l, S_REQ_INSERT);
 	jrec_bind(p, &j);
-	if ((r = step_done(p)) != 0)
+	if ((r = ledger_step_done(p)) != 0)
 		goto bad;
-	if ((r = commit(l)) != 0)
+	if ((r = ledger_commit(l)) != 0)
 		return r;
 	l->holds[i] = l->holds[--l->nholds];
 	return 0;
  bad:
-	rollback(l);
+	ledger_rollback(l);
 	return r;
 }
 
@@ -740,7 +387,7 @@ ledger_receipt_get(struct ledger *l, const char *req_id, const char *key_id,
 
 	*jws = NULL;
 	journal_flush(l->journal);
-	p = stmt(l, S_RECEIPT_GET);
+	p = ledger_stmt(l, S_RECEIPT_GET);
 	sqlite3_bind_text(p, 1, req_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(p, 2, key_id, -1, SQLITE_TRANSIENT);
 	rc = sqlite3_step(p);

@@ -1,9 +1,8 @@
 /*
- * Settlement journal records (ledger_journal.h): encoded by the gateway's
- * thread, decoded when a journal is applied after a crash.  The decoder
- * reads untrusted bytes (a file anyone with the state directory could
- * have altered): every length is checked against what is left and
- * against its field's limit before it is used.
+ * The settlement journal at run time (ledger_journal.h): two files written
+ * in turn, the applier thread that moves records into the database, and
+ * the replay of what a crash left.  The records themselves are encoded
+ * and decoded by jrec.c.
  */
 #define _GNU_SOURCE	/* reallocarray */
 #include <sys/file.h>
@@ -33,171 +32,6 @@
 #define JOURNAL_FLUSH_S		5
 #define JOURNAL_BUSY_MS		5000
 #define JOURNAL_FILE_MAX	(1024u * 1024 * 1024)
-
-#define HEAD_LEN	8	/* length, CRC */
-#define FIXED_LEN	(8 + 1 + 8 * 8)	/* seq, confidential, 8 numbers */
-
-/* CRC-32C (Castagnoli), reflected, table built on first use. */
-static uint32_t crc_table[256];
-
-static void
-crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-static uint32_t
-crc32c(const uint8_t *p, size_t n)
-{
-	uint32_t c = 0xffffffffu;
-
-	if (crc_table[1] == 0)
-		crc_init();
-	while (n-- > 0)
-		c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-	return c ^ 0xffffffffu;
-}
-
-/* n little-endian bytes. */
-static void
-put_le(uint8_t *p, uint64_t v, int n)
-{
-	for (int i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t
-get_le(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static int
-put_str(uint8_t *buf, size_t cap, size_t *off, const char *s, size_t n)
-{
-	if (cap - *off < 4 + n)
-		return -1;
-	put_le(buf + *off, (uint32_t)n, 4);
-	memcpy(buf + *off + 4, s, n);
-	*off += 4 + n;
-	return 0;
-}
-
-size_t
-jrec_encode(const struct jrec *r, uint8_t *buf, size_t cap)
-{
-	const char *s[] = { r->req_id, r->key_id, r->model, r->backend,
-		r->status };
-	const int64_t v[] = { r->reserved, r->usage.prompt_tokens,
-		r->usage.completion_tokens, r->usage.cached_tokens, r->cost,
-		r->started, r->finished, r->usage.latency_us };
-	size_t off = HEAD_LEN + FIXED_LEN;
-
-	if (cap > JREC_MAX)
-		cap = JREC_MAX;
-	if (cap < off || r->receipt_len > JREC_RECEIPT_MAX ||
-	    (r->receipt_len > 0 && r->receipt == NULL))
-		return 0;
-	put_le(buf + HEAD_LEN, r->seq, 8);
-	buf[HEAD_LEN + 8] = r->confidential != 0;
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		put_le(buf + HEAD_LEN + 9 + 8 * i, (uint64_t)v[i], 8);
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if (put_str(buf, cap, &off, s[i], strlen(s[i])) != 0)
-			return 0;
-	if (put_str(buf, cap, &off, r->receipt != NULL ? r->receipt : "",
-	    r->receipt_len) != 0)
-		return 0;
-	jrec_seal(buf, off - HEAD_LEN);
-	return off;
-}
-
-void
-jrec_seal(uint8_t *buf, size_t body_len)
-{
-	put_le(buf, (uint32_t)body_len, 4);
-	put_le(buf + 4, crc32c(buf + HEAD_LEN, body_len), 4);
-}
-
-/* A string field into a NUL-terminated array of cap bytes. */
-static int
-get_str(const uint8_t *p, size_t len, size_t *off, char *out, size_t cap)
-{
-	uint32_t n;
-
-	if (len - *off < 4)
-		return CLOISTER_ERR_BAD_FIELD;
-	n = (uint32_t)get_le(p + *off, 4);
-	if (n >= cap || len - *off - 4 < n || memchr(p + *off + 4, '\0', n))
-		return CLOISTER_ERR_BAD_FIELD;
-	memcpy(out, p + *off + 4, n);
-	out[n] = '\0';
-	*off += 4 + n;
-	return 0;
-}
-
-int
-jrec_decode(const uint8_t *buf, size_t len, struct jrec *r, size_t *used)
-{
-	const uint8_t *p;
-	char *s[] = { r->req_id, r->key_id, r->model, r->backend, r->status };
-	const size_t cap[] = { sizeof(r->req_id), sizeof(r->key_id),
-		sizeof(r->model), sizeof(r->backend), sizeof(r->status) };
-	int64_t *v[] = { &r->reserved, &r->usage.prompt_tokens,
-		&r->usage.completion_tokens, &r->usage.cached_tokens, &r->cost,
-		&r->started, &r->finished, &r->usage.latency_us };
-	size_t n, off;
-	uint32_t rl;
-	int e;
-
-	memset(r, 0, sizeof(*r));
-	*used = 0;
-	if (len < HEAD_LEN)
-		return CLOISTER_ERR_TRUNCATED;
-	n = (size_t)get_le(buf, 4);
-	if (n < FIXED_LEN || n > JREC_MAX)
-		return CLOISTER_ERR_BAD_FIELD;
-	if (len - HEAD_LEN < n)
-		return CLOISTER_ERR_TRUNCATED;
-	p = buf + HEAD_LEN;
-	if (crc32c(p, n) != get_le(buf + 4, 4))
-		return CLOISTER_ERR_BAD_FIELD;
-	r->seq = get_le(p, 8);
-	if (p[8] > 1)
-		return CLOISTER_ERR_BAD_FIELD;
-	r->confidential = p[8];
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		*v[i] = (int64_t)get_le(p + 9 + 8 * i, 8);
-		if (*v[i] < 0)
-			return CLOISTER_ERR_BAD_FIELD;
-	}
-	off = FIXED_LEN;
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if ((e = get_str(p, n, &off, s[i], cap[i])) != 0)
-			return e;
-	if (n - off < 4)
-		return CLOISTER_ERR_BAD_FIELD;
-	rl = (uint32_t)get_le(p + off, 4);
-	if (rl > JREC_RECEIPT_MAX || n - off - 4 != rl)
-		return CLOISTER_ERR_BAD_FIELD;
-	r->receipt = rl > 0 ? (const char *)p + off + 4 : NULL;
-	r->receipt_len = rl;
-	if (r->req_id[0] == '\0' || r->key_id[0] == '\0' || r->cost >
-	    r->reserved)
-		return CLOISTER_ERR_BAD_FIELD;
-	*used = HEAD_LEN + n;
-	return 0;
-}
 
 /* ---- the journal at run time ---------------------------------------------- */
 
@@ -331,6 +165,40 @@ apply(sqlite3 *db, const struct jrec *q, size_t n, uint64_t *applied,
 
 static int prepend(struct journal *, struct jrec *, size_t);
 
+/* A batch is in the database: forget it, and empty every inactive file
+ * whose records are all applied.  Under j->lock. */
+static void
+batch_applied(struct journal *j, struct jrec *batch, size_t n, uint64_t a)
+{
+	queue_free(batch, n);
+	atomic_store(&j->applied, a);
+	for (int f = 0; f < 2; f++)
+		if (f != j->active && j->size[f] > 0 &&
+		    j->max_seq[f] <= a &&
+		    ftruncate(j->fd[f], 0) == 0)
+			j->size[f] = 0;
+	if (j->failing)
+		fprintf(stderr, "cloister: ledger: "
+		    "settlements are applied again\n");
+	j->failing = 0;
+	pthread_cond_broadcast(&j->done);
+}
+
+/* A batch the database refused (why).  Under j->lock. */
+static void
+batch_failed(struct journal *j, struct jrec *batch, size_t n,
+    const char *why)
+{
+	/* Keep them (they are in a file too) and try again later. */
+	if (!j->failing)
+		fprintf(stderr, "cloister: %s; kept in the journal, "
+		    "retrying\n", why);
+	j->failing = 1;
+	pthread_cond_broadcast(&j->done);
+	if (prepend(j, batch, n) != 0)
+		queue_free(batch, n);	/* still in the files */
+}
+
 static void *
 applier(void *arg)
 {
@@ -367,28 +235,10 @@ applier(void *arg)
 		r = apply(j->db, batch, n, &a, why, sizeof(why));
 		pthread_mutex_lock(&j->lock);
 		if (r == 0) {
-			queue_free(batch, n);
-			atomic_store(&j->applied, a);
-			for (int f = 0; f < 2; f++)
-				if (f != j->active && j->size[f] > 0 &&
-				    j->max_seq[f] <= a &&
-				    ftruncate(j->fd[f], 0) == 0)
-					j->size[f] = 0;
-			if (j->failing)
-				fprintf(stderr, "cloister: ledger: "
-				    "settlements are applied again\n");
-			j->failing = 0;
-			pthread_cond_broadcast(&j->done);
+			batch_applied(j, batch, n, a);
 			continue;
 		}
-		/* Keep them (they are in a file too) and try again later. */
-		if (!j->failing)
-			fprintf(stderr, "cloister: %s; kept in the journal, "
-			    "retrying\n", why);
-		j->failing = 1;
-		pthread_cond_broadcast(&j->done);
-		if (prepend(j, batch, n) != 0)
-			queue_free(batch, n);	/* still in the files */
+		batch_failed(j, batch, n, why);
 		if (j->stop)
 			break;
 		clock_gettime(CLOCK_REALTIME, &t);
@@ -583,6 +433,51 @@ read_applied(sqlite3 *db, uint64_t *a)
 	return ok ? 0 : CLOISTER_ERR_DB;
 }
 
+/* Both files opened for appending (created when missing), and their
+ * sizes. */
+static int
+open_files(struct journal *j, const char *path[2], char *why, size_t whylen)
+{
+	struct stat st;
+
+	for (int f = 0; f < 2; f++) {
+		if ((j->fd[f] = open(path[f], O_RDWR | O_CREAT | O_APPEND |
+		    O_CLOEXEC, 0600)) < 0 || fstat(j->fd[f], &st) != 0)
+			return util_fail(CLOISTER_ERR_IO, why, whylen, "ledger "
+			    "journal %s: %s", path[f], strerror(errno));
+		j->size[f] = (size_t)st.st_size;
+	}
+	return 0;
+}
+
+/* The server's applier: its own connection, synchronous=FULL, and its
+ * thread. */
+static int
+start_applier(struct journal *j, const char *dbpath, char *why,
+    size_t whylen)
+{
+	int r;
+
+	if (sqlite3_open_v2(dbpath, &j->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(j->db, "PRAGMA synchronous = FULL; "
+	    "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		r = util_fail(CLOISTER_ERR_DB, why, whylen, "ledger %s: %s",
+		    dbpath, j->db != NULL ? sqlite3_errmsg(j->db) : "no memory");
+		sqlite3_close(j->db);
+		j->db = NULL;
+		return r;
+	}
+	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
+	if (pthread_create(&j->thread, NULL, applier, j) != 0) {
+		sqlite3_close(j->db);
+		j->db = NULL;
+		return CLOISTER_ERR_INTERNAL;
+	}
+	return 0;
+}
+
 void
 journal_close(struct journal *j)
 {
@@ -631,15 +526,8 @@ journal_open(const char *dbpath, sqlite3 *db, int server,
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->wake, NULL);
 	pthread_cond_init(&j->done, NULL);
-	for (int f = 0; f < 2; f++) {
-		if ((j->fd[f] = open(path[f], O_RDWR | O_CREAT | O_APPEND |
-		    O_CLOEXEC, 0600)) < 0 || fstat(j->fd[f], &st) != 0) {
-			r = util_fail(CLOISTER_ERR_IO, why, whylen, "ledger "
-			    "journal %s: %s", path[f], strerror(errno));
-			goto out;
-		}
-		j->size[f] = (size_t)st.st_size;
-	}
+	if ((r = open_files(j, path, why, whylen)) != 0)
+		goto out;
 	/* The server holds the lock while it runs; anyone else applies
 	 * what a stopped server left, or leaves it to the running one. */
 	if (flock(j->fd[0], LOCK_EX | LOCK_NB) != 0) {
@@ -654,24 +542,8 @@ journal_open(const char *dbpath, sqlite3 *db, int server,
 	atomic_store(&j->applied, j->last_seq);
 	if (!server)
 		goto out;
-	if (sqlite3_open_v2(dbpath, &j->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_exec(j->db, "PRAGMA synchronous = FULL; "
-	    "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON", NULL, NULL,
-	    NULL) != SQLITE_OK) {
-		r = util_fail(CLOISTER_ERR_DB, why, whylen, "ledger %s: %s",
-		    dbpath, j->db != NULL ? sqlite3_errmsg(j->db) : "no memory");
-		sqlite3_close(j->db);
-		j->db = NULL;
+	if ((r = start_applier(j, dbpath, why, whylen)) != 0)
 		goto out;
-	}
-	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
-	if (pthread_create(&j->thread, NULL, applier, j) != 0) {
-		sqlite3_close(j->db);
-		j->db = NULL;
-		r = CLOISTER_ERR_INTERNAL;
-		goto out;
-	}
 	*out = j;
 	return 0;
  out:

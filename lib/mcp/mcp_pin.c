@@ -263,15 +263,73 @@ check_one(struct mcp_pins *p, const char *server, const char *name,
 	return 0;
 }
 
+/* Mark every pin of server removed before its list is checked: whatever
+ * this list does not name is gone (a rename: gone + new). */
+static int
+mark_removed(struct mcp_pins *p, const char *server)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(p->db, "UPDATE pins SET removed = 1 WHERE "
+	    "server = ?", -1, &st, NULL) != SQLITE_OK)
+		return CLOISTER_ERR_DB;
+	sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CLOISTER_ERR_DB;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Each tool of the list against its pin (first: the server is new). */
+static int
+check_tools(struct mcp_pins *p, const char *server, json_t *tools,
+    int first, int64_t now, struct mcp_pin_report *r)
+{
+	uint8_t d[32];
+	json_t *t, *desc;
+	size_t i;
+	int rc;
+
+	json_array_foreach(tools, i, t) {
+		const char *name = json_string_value(json_object_get(t,
+		    "name"));
+
+		if (name == NULL || *name == '\0' ||
+		    strlen(name) >= MCP_PIN_NAME_MAX)
+			return CLOISTER_ERR_BAD_FIELD;
+		desc = json_object_get(t, "description");
+		if ((rc = mcp_tool_digest(t, d)) == 0)
+			rc = check_one(p, server, name, d, first, now, r,
+			    json_string_value(desc));
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The pins of server still marked removed, into the report. */
+static void
+report_removed(struct mcp_pins *p, const char *server,
+    struct mcp_pin_report *r)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(p->db, "SELECT tool FROM pins WHERE "
+	    "server = ? AND removed = 1", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		report(r, (const char *)sqlite3_column_text(st, 0),
+		    MCP_PIN_REMOVED);
+	sqlite3_finalize(st);
+}
+
 int
 mcp_pins_check(struct mcp_pins *p, const char *server,
     const char *instructions, json_t *tools, int64_t now,
     struct mcp_pin_report *r)
 {
 	uint8_t d[32];
-	json_t *t, *desc;
-	sqlite3_stmt *st;
-	size_t i;
 	int first, rc;
 
 	memset(r, 0, sizeof(*r));
@@ -281,45 +339,16 @@ mcp_pins_check(struct mcp_pins *p, const char *server,
 	    exec_sql(p, "BEGIN IMMEDIATE") != 0)
 		return CLOISTER_ERR_DB;
 	first = !first;
-	/* Whatever this list does not name is gone (a rename: gone + new). */
-	if (sqlite3_prepare_v2(p->db, "UPDATE pins SET removed = 1 WHERE "
-	    "server = ?", -1, &st, NULL) != SQLITE_OK) {
-		exec_sql(p, "ROLLBACK");
-		return CLOISTER_ERR_DB;
-	}
-	sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : CLOISTER_ERR_DB;
-	sqlite3_finalize(st);
-	if (rc == 0) {
+	if ((rc = mark_removed(p, server)) == 0) {
 		crypto_sha256(instructions != NULL ? instructions : "",
 		    instructions != NULL ? strlen(instructions) : 0, d);
 		rc = check_one(p, server, MCP_INSTRUCTIONS, d, first, now, r,
 		    instructions);
 	}
-	json_array_foreach(tools, i, t) {
-		const char *name = json_string_value(json_object_get(t,
-		    "name"));
-
-		if (rc != 0)
-			break;
-		if (name == NULL || *name == '\0' ||
-		    strlen(name) >= MCP_PIN_NAME_MAX) {
-			rc = CLOISTER_ERR_BAD_FIELD;
-			break;
-		}
-		desc = json_object_get(t, "description");
-		if ((rc = mcp_tool_digest(t, d)) == 0)
-			rc = check_one(p, server, name, d, first, now, r,
-			    json_string_value(desc));
-	}
-	if (rc == 0 && sqlite3_prepare_v2(p->db, "SELECT tool FROM pins WHERE "
-	    "server = ? AND removed = 1", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, server, -1, SQLITE_STATIC);
-		while (sqlite3_step(st) == SQLITE_ROW)
-			report(r, (const char *)sqlite3_column_text(st, 0),
-			    MCP_PIN_REMOVED);
-		sqlite3_finalize(st);
-	}
+	if (rc == 0)
+		rc = check_tools(p, server, tools, first, now, r);
+	if (rc == 0)
+		report_removed(p, server, r);
 	if (rc != 0) {
 		exec_sql(p, "ROLLBACK");
 		memset(r, 0, sizeof(*r));

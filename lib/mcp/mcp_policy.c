@@ -130,6 +130,31 @@ tool_list(struct walk *w, yaml_node_t *seq, char (*out)[NAME_MAX_LEN],
 	return 0;
 }
 
+/* tools: a mapping of tool name to that tool's rule overrides. */
+static int
+tool_overrides(struct walk *w, struct server *s, yaml_node_t *v)
+{
+	int r;
+
+	if (v == NULL || v->type != YAML_MAPPING_NODE)
+		return yw_fail(&w->y, v, "tools wants a mapping of "
+		    "tool to overrides");
+	for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
+	    q < v->data.mapping.pairs.top; q++) {
+		struct tool_ov *to = &s->tools[s->ntools];
+
+		if (s->ntools == TOOL_OV_MAX)
+			return yw_fail(&w->y, v, "more than %d tool "
+			    "overrides", TOOL_OV_MAX);
+		if ((r = copy_name(w, yw_node(&w->y.doc, q->key),
+		    to->tool)) != 0 || (r = overrides(w,
+		    yw_node(&w->y.doc, q->value), &to->ov)) != 0)
+			return r;
+		s->ntools++;
+	}
+	return 0;
+}
+
 static int
 server(struct walk *w, const char *name, yaml_node_t *map)
 {
@@ -178,22 +203,8 @@ server(struct walk *w, const char *name, yaml_node_t *map)
 			if ((r = overrides(w, v, &s->ov)) != 0)
 				return r;
 		} else if (strcmp(k, "tools") == 0) {
-			if (v == NULL || v->type != YAML_MAPPING_NODE)
-				return yw_fail(&w->y, v, "tools wants a mapping of "
-				    "tool to overrides");
-			for (yaml_node_pair_t *q = v->data.mapping.pairs.start;
-			    q < v->data.mapping.pairs.top; q++) {
-				struct tool_ov *to = &s->tools[s->ntools];
-
-				if (s->ntools == TOOL_OV_MAX)
-					return yw_fail(&w->y, v, "more than %d tool "
-					    "overrides", TOOL_OV_MAX);
-				if ((r = copy_name(w, yw_node(&w->y.doc, q->key),
-				    to->tool)) != 0 || (r = overrides(w,
-				    yw_node(&w->y.doc, q->value), &to->ov)) != 0)
-					return r;
-				s->ntools++;
-			}
+			if ((r = tool_overrides(w, s, v)) != 0)
+				return r;
 		} else
 			return yw_fail(&w->y, v, "unknown server key \"%s\"", k);
 	}

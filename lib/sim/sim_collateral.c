@@ -1,7 +1,7 @@
 /*
- * The simulated platform's signed collateral documents (sim_pki.h): a TCB
- * Info (TDX or SGX) and a QE identity (TD_QE or QE) in Intel's exact JSON
- * layout, with the TCB levels the verifier's tests are written against.
+ * The simulated platform's signed collateral documents (sim_collateral.h):
+ * a TCB Info (TDX or SGX) and a QE identity (TD_QE or QE) in Intel's exact
+ * JSON layout, with the TCB levels the verifier's tests are written against.
  * The levels themselves are documented in docs/internals/sim_pki.md.
  */
 #include <stdarg.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cloister/error.h"
-#include "sim_pki.h"
+#include "sim_collateral.h"
 #include "util.h"
 
 #define JSON_MAX	(64u * 1024)

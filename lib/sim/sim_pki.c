@@ -1,35 +1,27 @@
 /*
- * The simulated Intel DCAP PKI (sim_pki.h): keys, certificates, CRLs,
- * signed JSON envelopes and quotes, over OpenSSL 3.
+ * The simulated Intel DCAP PKI (sim_pki.h): certificates, CRLs, OCSP
+ * responses and signed JSON envelopes, over OpenSSL 3.  Keys and raw
+ * signatures are sim_key.c's, the SGX extension's DER sim_sgx_ext.c's.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/ocsp.h>
-#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include "cloister/error.h"
-#include "sim_pki.h"
+#include "sim_pki_int.h"
 
-#define P256_SCALAR_LEN		32
-#define P256_POINT_LEN		65	/* 04 || x || y */
-#define P384_SCALAR_LEN		48
-#define P384_POINT_LEN		97
-#define ECDSA_P384_DER_MAX	110
 #define SHA256_LEN		32
 #define SKI_LEN_MAX		EVP_MAX_MD_SIZE
 
 #define SGX_EXT_OID		"1.2.840.113741.1.13.1"
-#define SGX_EXT_DER_MAX		1024
 
 #define SIM_CRL_URL_ROOT \
 	"https://simulated.cloister.invalid/sgx/SIMULATEDSGXRootCA.der"
@@ -40,234 +32,10 @@
 	"https://simulated.cloister.invalid/sgx/certification/v4/pckcrl" \
 	"?ca=processor&encoding=der"
 
-struct sim_key {
-	EVP_PKEY	*pkey;
-};
-
 struct sim_cert {
 	X509		*x509;
 	struct sim_key	 key;	/* holds its own reference */
 };
-
-/* ---- keys ---------------------------------------------------------- */
-
-/*
- * A key pair whose private scalar is a hash of seed (SHA-256 for P-256,
- * SHA-384 for P-384): anyone can recompute it, which is the point of a
- * simulated root, and why nothing it signs is ever accepted as real.
- */
-static EVP_PKEY *
-derived_pkey(const char *curve, const char *seed)
-{
-	int p384 = strcmp(curve, "P-384") == 0;
-	const EVP_MD *md = p384 ? EVP_sha384() : EVP_sha256();
-	int nid = p384 ? NID_secp384r1 : NID_X9_62_prime256v1;
-	uint8_t d[EVP_MAX_MD_SIZE], pub[P384_POINT_LEN];
-	size_t publen = p384 ? P384_POINT_LEN : P256_POINT_LEN;
-	unsigned dlen = 0;
-	BIGNUM *priv = NULL;
-	EC_GROUP *g = NULL;
-	EC_POINT *pt = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL, *pp;
-	EVP_PKEY_CTX *ctx = NULL;
-	EVP_PKEY *pk = NULL;
-
-	if (!p384 && strcmp(curve, "P-256") != 0)
-		return NULL;
-	if (EVP_Digest(seed, strlen(seed), d, &dlen, md, NULL) != 1 ||
-	    (priv = BN_secure_new()) == NULL ||
-	    BN_bin2bn(d, (int)dlen, priv) == NULL ||
-	    (g = EC_GROUP_new_by_curve_name(nid)) == NULL)
-		goto out;
-	/* The seeds are fixed, so this holds; check it anyway. */
-	if (BN_is_zero(priv) || BN_cmp(priv, EC_GROUP_get0_order(g)) >= 0)
-		goto out;
-	if ((pt = EC_POINT_new(g)) == NULL ||
-	    EC_POINT_mul(g, pt, priv, NULL, NULL, NULL) != 1 ||
-	    EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, pub,
-	    publen, NULL) != publen)
-		goto out;
-	if ((bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-	    OBJ_nid2sn(nid), 0) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) ||
-	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-	    pub, publen) ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params) != 1)
-		pk = NULL;
- out:
-	if (params != NULL &&
-	    (pp = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_PRIV_KEY)) != NULL)
-		OPENSSL_cleanse(pp->data, pp->data_size);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
-	EC_POINT_free(pt);
-	EC_GROUP_free(g);
-	BN_clear_free(priv);
-	OPENSSL_cleanse(d, sizeof(d));
-	return pk;
-}
-
-static int
-wrap_pkey(EVP_PKEY *pk, struct sim_key **out)
-{
-	struct sim_key *k;
-
-	if (pk == NULL)
-		return CLOISTER_ERR_INTERNAL;
-	if ((k = calloc(1, sizeof(*k))) == NULL) {
-		EVP_PKEY_free(pk);
-		return CLOISTER_ERR_ALLOC;
-	}
-	k->pkey = pk;
-	*out = k;
-	return 0;
-}
-
-int
-sim_key_root(struct sim_key **out)
-{
-	*out = NULL;
-	return wrap_pkey(derived_pkey("P-256", SIM_PKI_ROOT_KEY_SEED), out);
-}
-
-int
-sim_key_derive(const char *curve, const char *seed, struct sim_key **out)
-{
-	*out = NULL;
-	if (curve == NULL || seed == NULL)
-		return CLOISTER_ERR_INVALID_ARG;
-	return wrap_pkey(derived_pkey(curve, seed), out);
-}
-
-int
-sim_key_new_curve(const char *curve, struct sim_key **out)
-{
-	*out = NULL;
-	if (strcmp(curve, "P-256") != 0 && strcmp(curve, "P-384") != 0)
-		return CLOISTER_ERR_INVALID_ARG;
-	return wrap_pkey(EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve), out);
-}
-
-int
-sim_key_new(struct sim_key **out)
-{
-	*out = NULL;
-	return wrap_pkey(EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"), out);
-}
-
-void
-sim_key_free(struct sim_key *k)
-{
-	if (k == NULL)
-		return;
-	EVP_PKEY_free(k->pkey);	/* clears the private scalar */
-	free(k);
-}
-
-static int
-pkey_pub_raw(const EVP_PKEY *pk, uint8_t xy[SIM_PKI_RAW_PUB_LEN])
-{
-	BIGNUM *x = NULL, *y = NULL;
-	int r = CLOISTER_ERR_INTERNAL;
-
-	if (EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &x) == 1 &&
-	    EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 1 &&
-	    BN_bn2binpad(x, xy, P256_SCALAR_LEN) == P256_SCALAR_LEN &&
-	    BN_bn2binpad(y, xy + P256_SCALAR_LEN, P256_SCALAR_LEN) ==
-	    P256_SCALAR_LEN)
-		r = 0;
-	BN_free(x);
-	BN_free(y);
-	return r;
-}
-
-int
-sim_key_pub_raw(const struct sim_key *k, uint8_t xy[SIM_PKI_RAW_PUB_LEN])
-{
-	return pkey_pub_raw(k->pkey, xy);
-}
-
-int
-sim_pki_root_pubkey(uint8_t xy[SIM_PKI_RAW_PUB_LEN])
-{
-	EVP_PKEY *pk;
-	int r;
-
-	memset(xy, 0, SIM_PKI_RAW_PUB_LEN);
-	if ((pk = derived_pkey("P-256", SIM_PKI_ROOT_KEY_SEED)) == NULL)
-		return CLOISTER_ERR_INTERNAL;
-	r = pkey_pub_raw(pk, xy);
-	EVP_PKEY_free(pk);
-	return r;
-}
-
-/* ECDSA over md(msg) as raw r || s, each n bytes. */
-static int
-sign_raw(const struct sim_key *k, const EVP_MD *mdt, size_t n,
-    const void *msg, size_t len, uint8_t *sig)
-{
-	uint8_t der[ECDSA_P384_DER_MAX];
-	const uint8_t *p = der;
-	size_t derlen = sizeof(der);
-	EVP_MD_CTX *md = NULL;
-	ECDSA_SIG *es = NULL;
-	const BIGNUM *r, *s;
-	int rc = CLOISTER_ERR_INTERNAL;
-
-	memset(sig, 0, 2 * n);
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(md, NULL, mdt, NULL, k->pkey) != 1 ||
-	    EVP_DigestSign(md, der, &derlen, msg, len) != 1 ||
-	    (es = d2i_ECDSA_SIG(NULL, &p, (long)derlen)) == NULL)
-		goto out;
-	ECDSA_SIG_get0(es, &r, &s);
-	if (BN_bn2binpad(r, sig, (int)n) != (int)n ||
-	    BN_bn2binpad(s, sig + n, (int)n) != (int)n)
-		goto out;
-	rc = 0;
- out:
-	ECDSA_SIG_free(es);
-	EVP_MD_CTX_free(md);
-	return rc;
-}
-
-int
-sim_sign(const struct sim_key *k, const void *msg, size_t len,
-    uint8_t sig[SIM_PKI_RAW_SIG_LEN])
-{
-	return sign_raw(k, EVP_sha256(), P256_SCALAR_LEN, msg, len, sig);
-}
-
-int
-sim_sign_p384(const struct sim_key *k, const void *msg, size_t len,
-    uint8_t sig[SIM_PKI_RAW_SIG384_LEN])
-{
-	return sign_raw(k, EVP_sha384(), P384_SCALAR_LEN, msg, len, sig);
-}
-
-int
-sim_key_private_der(const struct sim_key *k, uint8_t **out, size_t *len)
-{
-	unsigned char *p = NULL;
-	int n;
-
-	*out = NULL;
-	*len = 0;
-	if ((n = i2d_PrivateKey(k->pkey, &p)) <= 0)
-		return CLOISTER_ERR_INTERNAL;
-	if ((*out = malloc((size_t)n)) != NULL) {
-		memcpy(*out, p, (size_t)n);
-		*len = (size_t)n;
-	}
-	OPENSSL_clear_free(p, (size_t)n);
-	return *out != NULL ? 0 : CLOISTER_ERR_ALLOC;
-}
 
 /* Move an OpenSSL-allocated DER encoding of n bytes (n <= 0: the
  * encoding failed) into a malloc'd *out. */
@@ -288,129 +56,6 @@ der_take(unsigned char *der, int n, uint8_t **out, size_t *len)
 	}
 	OPENSSL_free(der);
 	return r;
-}
-
-/* ---- DER for the SGX extension ------------------------------------- */
-
-struct der {
-	uint8_t	b[SGX_EXT_DER_MAX];
-	size_t	n;
-	int	err;
-};
-
-static void
-der_put(struct der *d, const void *p, size_t n)
-{
-	if (d->err || n > sizeof(d->b) - d->n) {
-		d->err = 1;
-		return;
-	}
-	memcpy(d->b + d->n, p, n);
-	d->n += n;
-}
-
-static void
-der_tlv(struct der *d, uint8_t tag, const uint8_t *v, size_t n)
-{
-	uint8_t h[4] = { tag };
-	size_t hl = 2;
-
-	if (n < 0x80) {
-		h[1] = (uint8_t)n;
-	} else if (n <= 0xff) {
-		h[1] = 0x81;
-		h[2] = (uint8_t)n;
-		hl = 3;
-	} else {
-		h[1] = 0x82;
-		h[2] = (uint8_t)(n >> 8);
-		h[3] = (uint8_t)n;
-		hl = 4;
-	}
-	der_put(d, h, hl);
-	der_put(d, v, n);
-}
-
-/* SEQUENCE { OID 1.2.840.113741.1.13.1.arc[.sub], <tag> value }. */
-static void
-der_entry(struct der *d, uint8_t arc, uint8_t sub, uint8_t tag,
-    const uint8_t *v, size_t n)
-{
-	static const uint8_t base[] = { 0x2a, 0x86, 0x48, 0x86, 0xf8, 0x4d,
-	    0x01, 0x0d, 0x01 };
-	uint8_t oid[sizeof(base) + 2];
-	size_t on = sizeof(base);
-	struct der e = { .n = 0 };
-
-	memcpy(oid, base, sizeof(base));
-	oid[on++] = arc;
-	if (sub != 0)
-		oid[on++] = sub;
-	der_tlv(&e, 0x06, oid, on);
-	der_tlv(&e, tag, v, n);
-	if (e.err)
-		d->err = 1;
-	der_tlv(d, 0x30, e.b, e.n);
-}
-
-/* An unsigned INTEGER entry, minimal two's complement. */
-static void
-der_uint_entry(struct der *d, uint8_t arc, uint8_t sub, unsigned v)
-{
-	uint8_t b[3];
-	size_t n = 0;
-
-	if (v > 0xff)
-		b[n++] = (uint8_t)(v >> 8);
-	b[n++] = (uint8_t)v;
-	if (b[0] & 0x80) {
-		memmove(b + 1, b, n);
-		b[0] = 0;
-		n++;
-	}
-	der_entry(d, arc, sub, 0x02, b, n);
-}
-
-#define SGX_ARC_PPID		1
-#define SGX_ARC_TCB		2
-#define SGX_ARC_PCEID		3
-#define SGX_ARC_FMSPC		4
-#define SGX_ARC_TYPE		5
-#define SGX_ARC_INSTANCE	6
-#define SGX_ARC_CONFIG		7
-#define SGX_TCB_PCESVN		17
-#define SGX_TCB_CPUSVN		18
-
-static int
-sgx_ext_der(const struct sim_pck_info *in, enum sim_pck_ca kind,
-    struct der *out)
-{
-	static const uint8_t yes = 0xff;
-	struct der tcb = { .n = 0 }, cfg = { .n = 0 }, all = { .n = 0 };
-	uint8_t type = in->sgx_type;
-
-	for (uint8_t i = 0; i < 16; i++)
-		der_uint_entry(&tcb, SGX_ARC_TCB, i + 1, in->comp_svn[i]);
-	der_uint_entry(&tcb, SGX_ARC_TCB, SGX_TCB_PCESVN, in->pcesvn);
-	der_entry(&tcb, SGX_ARC_TCB, SGX_TCB_CPUSVN, 0x04, in->cpusvn, 16);
-
-	der_entry(&all, SGX_ARC_PPID, 0, 0x04, in->ppid, 16);
-	der_entry(&all, SGX_ARC_TCB, 0, 0x30, tcb.b, tcb.n);
-	der_entry(&all, SGX_ARC_PCEID, 0, 0x04, in->pceid, 2);
-	der_entry(&all, SGX_ARC_FMSPC, 0, 0x04, in->fmspc, 6);
-	der_entry(&all, SGX_ARC_TYPE, 0, 0x0a, &type, 1);
-	if (kind == SIM_PCK_PLATFORM) {
-		/* Platform CA leaves also carry the platform instance and
-		 * its configuration (dynamic platform, cached keys, SMT). */
-		for (uint8_t i = 1; i <= 3; i++)
-			der_entry(&cfg, SGX_ARC_CONFIG, i, 0x01, &yes, 1);
-		der_entry(&all, SGX_ARC_INSTANCE, 0, 0x04,
-		    in->platform_instance, 16);
-		der_entry(&all, SGX_ARC_CONFIG, 0, 0x30, cfg.b, cfg.n);
-	}
-	der_tlv(out, 0x30, all.b, all.n);
-	return tcb.err || cfg.err || all.err || out->err ?
-	    CLOISTER_ERR_TOO_LARGE : 0;
 }
 
 /* ---- certificates -------------------------------------------------- */
@@ -559,10 +204,10 @@ add_raw_ext(X509 *x, const char *oid, const uint8_t *der, size_t len)
 static int
 add_sgx_ext(X509 *x, const struct sim_pck_info *info, enum sim_pck_ca kind)
 {
-	struct der d = { .n = 0 };
+	struct sim_der d = { .n = 0 };
 	int r;
 
-	if ((r = sgx_ext_der(info, kind, &d)) != 0)
+	if ((r = sim_sgx_ext_der(info, kind, &d)) != 0)
 		return r;
 	return add_raw_ext(x, SGX_EXT_OID, d.b, d.n);
 }

@@ -1,7 +1,8 @@
 /*
  * A simulated Intel DCAP PKI: root CA, PCK CA, PCK certificates with the
- * SGX extension, TCB signing certificate, CRLs, signed collateral and
- * v3/v4/v5 quotes in Intel's exact formats, so that every path of the
+ * SGX extension, TCB signing certificate, CRLs, and the envelope of signed
+ * collateral (sim_collateral.h has the documents, sim_quote.h v3/v4/v5
+ * quotes) in Intel's exact formats, so that every path of the
  * verifier can be exercised with the same code as real evidence (and so
  * that a simulated TEE can produce real-format quotes at run time).
  *
@@ -11,9 +12,10 @@
  * and random.  No function reads the clock: every time is given, in Unix
  * seconds.  docs/internals/sim_pki.md has the reasons.
  *
- * Handles are opaque (OpenSSL stays in sim_pki.c).  A certificate handle
- * holds its own reference to its key pair; every *_free(NULL) does nothing
- * and private keys are wiped when freed.
+ * Handles are opaque (OpenSSL stays in sim_pki.c and sim_key.c).  A
+ * certificate handle holds its own reference to its key pair; every
+ * *_free(NULL) does nothing and private keys are wiped when freed.  Keys
+ * and raw signatures are declared in sim_key.h, which this includes.
  */
 #ifndef CLOISTER_SIM_PKI_H
 #define CLOISTER_SIM_PKI_H
@@ -21,7 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIM_PKI_ROOT_KEY_SEED	"Cloister SIMULATED SGX Root CA key v1"
+#include "sim_key.h"
+
 #define SIM_PKI_ROOT_CN		"Cloister SIMULATED SGX Root CA"
 #define SIM_PKI_PLATFORM_CA_CN	"Cloister SIMULATED SGX PCK Platform CA"
 #define SIM_PKI_PROCESSOR_CA_CN	"Cloister SIMULATED SGX PCK Processor CA"
@@ -29,42 +32,10 @@
 #define SIM_PKI_TCB_SIGNING_CN	"Cloister SIMULATED SGX TCB Signing"
 #define SIM_PKI_ORG		"Cloister SIMULATED"
 
-#define SIM_PKI_RAW_PUB_LEN	64	/* x || y */
-#define SIM_PKI_RAW_SIG_LEN	64	/* r || s */
-#define SIM_PKI_RAW_SIG384_LEN	96	/* P-384 r || s */
 #define SIM_PKI_SERIAL_MAX	20	/* RFC 5280 cap */
 #define SIM_PKI_QE_AUTH_LEN	32
 
-struct sim_key;		/* a P-256 key pair */
 struct sim_cert;	/* a certificate and its key pair */
-
-/* The simulated root's public key, x || y (derived, not stored). */
-int	sim_pki_root_pubkey(uint8_t xy[SIM_PKI_RAW_PUB_LEN]);
-
-/* The deterministic root key: scalar = SHA-256(SIM_PKI_ROOT_KEY_SEED). */
-int	sim_key_root(struct sim_key **out);
-/* A fresh random P-256 key pair. */
-int	sim_key_new(struct sim_key **out);
-/* Other simulated roots (the GPU's): curve "P-256" or "P-384", scalar =
- * SHA-256 or SHA-384 of seed; and fresh keys on either curve. */
-int	sim_key_derive(const char *curve, const char *seed,
-	    struct sim_key **out);
-int	sim_key_new_curve(const char *curve, struct sim_key **out);
-/* The private key as DER (for XML signing); malloc'd, wipe after use. */
-int	sim_key_private_der(const struct sim_key *k, uint8_t **out,
-	    size_t *len);
-int	sim_key_pub_raw(const struct sim_key *k,
-	    uint8_t xy[SIM_PKI_RAW_PUB_LEN]);
-void	sim_key_free(struct sim_key *k);
-
-/* ECDSA P-256 over SHA-256(msg), as raw r || s (Intel's JSON and quote
- * signatures). */
-int	sim_sign(const struct sim_key *k, const void *msg, size_t len,
-	    uint8_t sig[SIM_PKI_RAW_SIG_LEN]);
-
-/* ECDSA P-384 over SHA-384(msg), raw r || s (SPDM signatures). */
-int	sim_sign_p384(const struct sim_key *k, const void *msg, size_t len,
-	    uint8_t sig[SIM_PKI_RAW_SIG384_LEN]);
 
 struct sim_serial {
 	uint8_t	b[SIM_PKI_SERIAL_MAX];
@@ -160,106 +131,6 @@ int	sim_crl(const struct sim_cert *issuer, int64_t this_update,
  */
 int	sim_json_envelope(const char *name, const char *body, size_t len,
 	    const uint8_t sig[SIM_PKI_RAW_SIG_LEN], char **out,
-	    size_t *outlen);
-
-/* What the simulated TCB Info and QE identity say (sim_collateral.c). */
-struct sim_tcb_params {
-	int		 sgx;		/* SGX TCB Info + QE, else TDX + TD_QE */
-	int64_t		 tcb_from, tcb_to;	/* issueDate, nextUpdate */
-	int64_t		 qe_from, qe_to;
-	uint8_t		 fmspc[6];
-	uint8_t		 pceid[2];
-	uint8_t		 qe_mrsigner[32];
-	int		 tcb_type;	/* 0; others are refused by verifiers */
-};
-
-/*
- * The documents' exact bytes (the signed "tcbInfo" / "enclaveIdentity"
- * values), malloc'd and NUL terminated; sign them with sim_sign() and
- * wrap them with sim_json_envelope().  Their TCB levels are fixed: the
- * highest wants PCK SGX components {8, 8, 3, 3, 5, 1, 0, 6}, PCESVN 13,
- * TEE_TCB_SVN 06 01 05 and QE ISVSVN 4 (8 for SGX).
- */
-int	sim_tcb_info_json(const struct sim_tcb_params *p, char **out,
-	    size_t *len);
-int	sim_qe_identity_json(const struct sim_tcb_params *p, char **out,
-	    size_t *len);
-
-/* An SGX report body: an SGX enclave's (v3 quotes) or the QE's. */
-struct sim_sgx_report {
-	uint8_t		cpusvn[16];
-	uint32_t	miscselect;
-	uint8_t		attributes[16];
-	uint8_t		mrenclave[32];
-	uint8_t		mrsigner[32];
-	uint16_t	isvprodid;
-	uint16_t	isvsvn;
-	uint8_t		report_data[64];	/* QE: computed, see below */
-};
-
-/* A TD report body (TD 1.5 fields are used by v5 body type 3 only). */
-struct sim_td_report {
-	uint8_t		tee_tcb_svn[16];
-	uint8_t		mrseam[48];
-	uint8_t		mrsignerseam[48];
-	uint8_t		seam_attributes[8];
-	uint8_t		td_attributes[8];
-	uint8_t		xfam[8];
-	uint8_t		mrtd[48];
-	uint8_t		mrconfigid[48];
-	uint8_t		mrowner[48];
-	uint8_t		mrownerconfig[48];
-	uint8_t		rtmr[4][48];
-	uint8_t		report_data[64];
-	uint8_t		tee_tcb_svn2[16];
-	uint8_t		mrservicetd[48];
-};
-
-/* Test hooks: things sim_quote_build() gets wrong on purpose. */
-#define SIM_QUOTE_BAD_BINDING	0x1u	/* QE report_data != SHA-256(...) */
-#define SIM_QUOTE_NO_NUL	0x2u	/* chain without the trailing NUL */
-
-struct sim_quote {
-	uint16_t	version;	/* 3 (SGX), 4 or 5 (TDX) */
-	uint16_t	body_type;	/* v5: 2 TD 1.0 or 3 TD 1.5 */
-	uint32_t	tee_type;	/* 0x81 TDX, 0 SGX */
-	uint16_t	qe_svn;		/* v3 header */
-	uint16_t	pce_svn;	/* v3 header */
-	uint8_t		qe_vendor_id[16];
-	uint8_t		user_data[20];
-	struct sim_td_report td;	/* v4/v5 */
-	struct sim_sgx_report sgx;	/* v3 */
-	/* The QE report; report_data[0..32] is set to SHA-256(attestation
-	 * key || qe_auth), [32..64] to zero. */
-	struct sim_sgx_report qe;
-	uint8_t		qe_auth[SIM_PKI_QE_AUTH_LEN];
-	size_t		trailing_zeros;	/* padding after the signature data */
-	unsigned	flags;		/* SIM_QUOTE_* hooks */
-
-	/* Borrowed.  The chain embedded is leaf, PCK CA, root. */
-	const struct sim_cert *pck_leaf;
-	const struct sim_cert *pck_ca;
-	const struct sim_cert *root;
-	const struct sim_key *att_key;	/* NULL: a fresh key */
-	const struct sim_key *qe_signer;	/* NULL: the PCK leaf's key */
-	const struct sim_key *quote_signer;	/* NULL: att_key */
-};
-
-/*
- * Defaults like a real quote of the given version (3, 4 or 5 with a TD
- * 1.5 body): Intel's vendor ID, the TD_QE (or SGX QE) identity values of
- * Intel's QE, SEPT_VE_DISABLE set, TDX module 1.5 (TEE_TCB_SVN 06 01 ..).
- * Certificates and keys are left NULL.
- */
-void	sim_quote_defaults(struct sim_quote *q, uint16_t version);
-
-/*
- * Build the quote: header, body, quote signature over [0, body_end),
- * attestation key, certification data (type 6 wrapping type 5 for v4/v5,
- * type 5 for v3) with the QE report signed by qe_signer.  *out is
- * malloc'd.
- */
-int	sim_quote_build(const struct sim_quote *q, uint8_t **out,
 	    size_t *outlen);
 
 #endif

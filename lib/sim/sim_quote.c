@@ -1,7 +1,8 @@
 /*
- * Simulated DCAP quotes (v3 SGX, v4 TDX, v5 TD 1.5) in exactly the layout
- * lib/quote.c parses, signed through the simulated PKI of sim_pki.c.
- * Split from sim_pki.c: certificates there, byte layout here.
+ * Simulated DCAP quotes (sim_quote.h: v3 SGX, v4 TDX, v5 TD 1.5) in
+ * exactly the layout lib/tdx/quote.c parses, signed through the simulated
+ * PKI (sim_pki.h, sim_key.h).  Split from sim_pki.c: certificates there,
+ * byte layout here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,7 @@
 #include "cloister/error.h"
 #include "crypto.h"
 #include "quote.h"
-#include "sim_pki.h"
+#include "sim_quote.h"
 /* A writer into a buffer sized in advance; overflow is a bug, caught. */
 struct wbuf {
 	uint8_t	*p;
@@ -182,6 +183,25 @@ quote_shape(const struct sim_quote *q, uint16_t *body_type)
 	return 0;
 }
 
+/* Header, v5 body descriptor and body: the bytes the quote signs. */
+static size_t
+signed_size(const struct sim_quote *q, size_t blen)
+{
+	return QUOTE_HEADER_LEN + (q->version == 5 ? QUOTE_BODY_DESC_LEN : 0) +
+	    blen;
+}
+
+/* The signature data after its length field: signature, attestation
+ * key, (v4/v5) the type-6 header, QE report and signature, QE auth data,
+ * the type-5 header and the chain. */
+static size_t
+sig_data_size(const struct sim_quote *q, size_t chain_len)
+{
+	return SIM_PKI_RAW_SIG_LEN + SIM_PKI_RAW_PUB_LEN +
+	    (q->version != 3 ? 2 + 4 : 0) + QUOTE_SGX_REPORT_LEN +
+	    SIM_PKI_RAW_SIG_LEN + 2 + SIM_PKI_QE_AUTH_LEN + 2 + 4 + chain_len;
+}
+
 int
 sim_quote_build(const struct sim_quote *q, uint8_t **out, size_t *outlen)
 {
@@ -215,10 +235,8 @@ sim_quote_build(const struct sim_quote *q, uint8_t **out, size_t *outlen)
 	if (!(q->flags & SIM_QUOTE_NO_NUL))
 		chain_len++;		/* real quotes end the chain in NUL */
 	blen = body_len(bt);
-	signed_len = QUOTE_HEADER_LEN + (q->version == 5 ? QUOTE_BODY_DESC_LEN : 0) + blen;
-	sig_data = SIM_PKI_RAW_SIG_LEN + SIM_PKI_RAW_PUB_LEN +
-	    (q->version != 3 ? 2 + 4 : 0) + QUOTE_SGX_REPORT_LEN +
-	    SIM_PKI_RAW_SIG_LEN + 2 + SIM_PKI_QE_AUTH_LEN + 2 + 4 + chain_len;
+	signed_len = signed_size(q, blen);
+	sig_data = sig_data_size(q, chain_len);
 	w.cap = signed_len + 4 + sig_data + q->trailing_zeros;
 	r = CLOISTER_ERR_ALLOC;
 	if ((w.p = malloc(w.cap)) == NULL)

@@ -13,7 +13,9 @@
 
 #include "cloister/error.h"
 #include "json_out.h"
+#include "sim_collateral.h"
 #include "sim_pki.h"
+#include "sim_quote.h"
 #include "sim_tdx.h"
 #include "util.h"
 

@@ -180,14 +180,63 @@ body_name(unsigned type)
 }
 
 /* Find or build the cache entry for the quote's PCK chain. */
+/*
+ * Parse the quote's PCK chain into e: at least leaf, CA and root, a PCK
+ * leaf by its CN, its SGX extension and its key.  The reason goes to
+ * r->why; on failure e may hold part of it (the caller clears it).
+ */
+static int
+pck_entry_fill(struct run *r, struct pck_entry *e)
+{
+	const struct x509_cert *leaf;
+	char cn[X509_CN_MAX] = "";
+	int rc;
+
+	if ((rc = x509_chain_parse_pem(
+	         r->q.pck_chain, r->q.pck_chain_len, &e->chain)) != 0) {
+		snprintf(r->why, sizeof(r->why),
+		    "PCK certificate chain in the "
+		    "quote: %s",
+		    cloister_strerror(rc));
+		return rc;
+	}
+	if (x509_chain_len(e->chain) < 2) {
+		rc = CLOISTER_ERR_CHAIN;
+		snprintf(r->why, sizeof(r->why),
+		    "PCK chain has %zu "
+		    "certificate(s), expected leaf, CA and root",
+		    x509_chain_len(e->chain));
+		return rc;
+	}
+	leaf = x509_chain_get(e->chain, 0);
+	if (x509_cert_subject_cn(leaf, cn, sizeof(cn)) != 0 ||
+	    strstr(cn, "PCK Certificate") == NULL) {
+		rc = CLOISTER_ERR_CHAIN;
+		snprintf(r->why, sizeof(r->why),
+		    "the chain's leaf \"%s\" is "
+		    "not a PCK certificate",
+		    cn);
+		return rc;
+	}
+	if ((rc = x509_pck_ext(leaf, &e->ext)) != 0) {
+		snprintf(r->why, sizeof(r->why), "PCK leaf: %s",
+		    cloister_strerror(rc));
+		return rc;
+	}
+	if ((rc = x509_cert_pubkey(leaf, &e->leaf_key)) != 0) {
+		snprintf(r->why, sizeof(r->why), "PCK leaf public key: %s",
+		    cloister_strerror(rc));
+		return rc;
+	}
+	return 0;
+}
+
 static int
 pck_lookup(struct run *r)
 {
 	struct cloister_verifier *v = r->v;
 	uint8_t hash[CRYPTO_SHA256_LEN];
 	struct pck_entry *e;
-	const struct x509_cert *leaf;
-	char cn[X509_CN_MAX] = "";
 	int rc;
 
 	if ((rc = crypto_sha256(r->q.pck_chain, r->q.pck_chain_len, hash)) != 0)
@@ -202,42 +251,8 @@ pck_lookup(struct run *r)
 	e = &v->pck[v->next];
 	v->next = (v->next + 1) % DCAP_PCK_CACHE_MAX;
 	pck_entry_clear(e);
-	if ((rc = x509_chain_parse_pem(
-	         r->q.pck_chain, r->q.pck_chain_len, &e->chain)) != 0) {
-		snprintf(r->why, sizeof(r->why),
-		    "PCK certificate chain in the "
-		    "quote: %s",
-		    cloister_strerror(rc));
+	if ((rc = pck_entry_fill(r, e)) != 0)
 		goto bad;
-	}
-	if (x509_chain_len(e->chain) < 2) {
-		rc = CLOISTER_ERR_CHAIN;
-		snprintf(r->why, sizeof(r->why),
-		    "PCK chain has %zu "
-		    "certificate(s), expected leaf, CA and root",
-		    x509_chain_len(e->chain));
-		goto bad;
-	}
-	leaf = x509_chain_get(e->chain, 0);
-	if (x509_cert_subject_cn(leaf, cn, sizeof(cn)) != 0 ||
-	    strstr(cn, "PCK Certificate") == NULL) {
-		rc = CLOISTER_ERR_CHAIN;
-		snprintf(r->why, sizeof(r->why),
-		    "the chain's leaf \"%s\" is "
-		    "not a PCK certificate",
-		    cn);
-		goto bad;
-	}
-	if ((rc = x509_pck_ext(leaf, &e->ext)) != 0) {
-		snprintf(r->why, sizeof(r->why), "PCK leaf: %s",
-		    cloister_strerror(rc));
-		goto bad;
-	}
-	if ((rc = x509_cert_pubkey(leaf, &e->leaf_key)) != 0) {
-		snprintf(r->why, sizeof(r->why), "PCK leaf public key: %s",
-		    cloister_strerror(rc));
-		goto bad;
-	}
 	memcpy(e->hash, hash, sizeof(hash));
 	e->used = 1;
 	r->pck = e;
@@ -386,14 +401,14 @@ record_eval(struct cloister_quote_result *res, const struct tcb_eval *ev)
 	memcpy(res->advisory_ids, ev->advisories, sizeof(ev->advisories));
 }
 
+/* The TCB Info and QE identity for this quote: present, signed through
+ * their chains, current, and the TCB Info for this platform. */
 static int
-verify_with_collateral(struct run *r)
+check_documents(struct run *r, struct tcb_info_doc **tip,
+    struct qe_identity_doc **qep)
 {
-	const struct isvsvn_level *qel = NULL;
 	struct tcb_info_doc *ti;
 	struct qe_identity_doc *qe;
-	struct tcb_eval ev;
-	char date[UTIL_TIME_STR_LEN];
 	int rc;
 
 	if ((rc = dcap_pick_tcb_info(r, &ti)) != 0)
@@ -410,26 +425,19 @@ verify_with_collateral(struct run *r)
 	         qe->qe->next_update, STEP_QE_ID_SIG, STEP_QE_ID_TIME,
 	         "QE identity")) != 0)
 		return rc;
-	if (r->q.tee_type == QUOTE_TEE_TDX) {
-		if ((rc = tcb_check_tdx_module(
-		         ti->info, &r->q, r->why, sizeof(r->why))) != 0)
-			return dcap_fail(r, STEP_TDX_MODULE, rc);
-		dcap_step(r->res, STEP_TDX_MODULE, 1, 0,
-		    "MRSIGNERSEAM and "
-		    "SEAMATTRIBUTES match TDX module %u's identity",
-		    r->q.td.tee_tcb_svn[1]);
-	}
-	if ((rc = check_quote_signatures(r)) != 0)
-		return rc;
-	if ((rc = tcb_match_qe(
-	         qe->qe, &r->q.qe_report, &qel, r->why, sizeof(r->why))) != 0)
-		return dcap_fail(r, STEP_QE_ID_MATCH, rc);
-	dcap_step(r->res, STEP_QE_ID_MATCH, 1, 0,
-	    "QE matches %s identity, ISVSVN "
-	    "%u is %s",
-	    qe->qe->id, r->q.qe_report.isvsvn,
-	    qel != NULL ? cloister_tcb_status_name(qel->status)
-	                : "below every level");
+	*tip = ti;
+	*qep = qe;
+	return 0;
+}
+
+/* The TCB status of the platform, module and QE, as one step. */
+static int
+check_tcb_status(struct run *r, const struct tcb_info_doc *ti,
+    const struct isvsvn_level *qel)
+{
+	struct tcb_eval ev;
+	char date[UTIL_TIME_STR_LEN];
+	int rc;
 
 	rc = tcb_evaluate(
 	    ti->info, &r->pck->ext, &r->q, qel, &ev, r->why, sizeof(r->why));
@@ -452,6 +460,39 @@ verify_with_collateral(struct run *r)
 	        : "",
 	    cloister_tcb_status_name(ev.qe), date, ev.nadvisories);
 	return 0;
+}
+
+static int
+verify_with_collateral(struct run *r)
+{
+	const struct isvsvn_level *qel = NULL;
+	struct tcb_info_doc *ti;
+	struct qe_identity_doc *qe;
+	int rc;
+
+	if ((rc = check_documents(r, &ti, &qe)) != 0)
+		return rc;
+	if (r->q.tee_type == QUOTE_TEE_TDX) {
+		if ((rc = tcb_check_tdx_module(
+		         ti->info, &r->q, r->why, sizeof(r->why))) != 0)
+			return dcap_fail(r, STEP_TDX_MODULE, rc);
+		dcap_step(r->res, STEP_TDX_MODULE, 1, 0,
+		    "MRSIGNERSEAM and "
+		    "SEAMATTRIBUTES match TDX module %u's identity",
+		    r->q.td.tee_tcb_svn[1]);
+	}
+	if ((rc = check_quote_signatures(r)) != 0)
+		return rc;
+	if ((rc = tcb_match_qe(
+	         qe->qe, &r->q.qe_report, &qel, r->why, sizeof(r->why))) != 0)
+		return dcap_fail(r, STEP_QE_ID_MATCH, rc);
+	dcap_step(r->res, STEP_QE_ID_MATCH, 1, 0,
+	    "QE matches %s identity, ISVSVN "
+	    "%u is %s",
+	    qe->qe->id, r->q.qe_report.isvsvn,
+	    qel != NULL ? cloister_tcb_status_name(qel->status)
+	                : "below every level");
+	return check_tcb_status(r, ti, qel);
 }
 
 static void

@@ -108,6 +108,53 @@ doc_chain(const struct cloister_collateral *col, const struct signed_doc *d)
 }
 
 /*
+ * d's issuer chain verified to r's anchor at r->at, and d's signature by
+ * the chain's first certificate; d's memo then holds the window in which
+ * both hold under that anchor.
+ */
+static int
+check_doc_signature(struct run *r, struct signed_doc *d,
+    const char *sig_step, const char *what)
+{
+	const struct x509_crl *crls[COLLATERAL_ITEMS_MAX];
+	const struct x509_chain *ch;
+	struct ec_pubkey *k = NULL;
+	size_t ncrls = crl_list(r->col, crls);
+	int64_t from, to;
+	int rc;
+
+	d->memo_ok = 0;
+	if ((ch = doc_chain(r->col, d)) == NULL) {
+		snprintf(r->why, sizeof(r->why),
+		    "%s (%s) has no "
+		    "issuer chain",
+		    what, d->source);
+		return dcap_fail(
+		    r, sig_step, CLOISTER_ERR_COLLATERAL_MISSING);
+	}
+	rc = x509_chain_verify(
+	    ch, r->anchor, crls, ncrls, r->at, r->why, sizeof(r->why));
+	if (rc == 0 &&
+	    (rc = x509_cert_pubkey(x509_chain_get(ch, 0), &k)) == 0)
+		rc = crypto_ecdsa_p256_verify(
+		    k, d->body, d->len, d->sig);
+	crypto_pubkey_free(k);
+	if (rc == CLOISTER_ERR_SIGNATURE)
+		snprintf(r->why, sizeof(r->why),
+		    "%s signature does "
+		    "not verify with the TCB signing key (%s)",
+		    what, d->source);
+	if (rc != 0)
+		return dcap_fail(r, sig_step, rc);
+	chain_window(ch, r->anchor, crls, ncrls, &from, &to);
+	d->memo_from = from;
+	d->memo_to = to;
+	memcpy(d->memo_anchor, r->anchor_fp, sizeof(r->anchor_fp));
+	d->memo_ok = 1;
+	return 0;
+}
+
+/*
  * Chain, signature and issue/next-update window of a TCB Info or QE
  * identity document, memoised in the document.
  */
@@ -115,44 +162,13 @@ int
 dcap_check_doc(struct run *r, struct signed_doc *d, int64_t issue, int64_t next,
     const char *sig_step, const char *time_step, const char *what)
 {
-	const struct x509_crl *crls[COLLATERAL_ITEMS_MAX];
-	const struct x509_chain *ch;
-	struct ec_pubkey *k = NULL;
 	char a[UTIL_TIME_STR_LEN], b[UTIL_TIME_STR_LEN];
-	size_t ncrls = crl_list(r->col, crls);
-	int64_t from, to;
 	int rc;
 
 	if (!d->memo_ok || d->memo_from > r->at || d->memo_to < r->at ||
 	    memcmp(d->memo_anchor, r->anchor_fp, sizeof(r->anchor_fp)) != 0) {
-		d->memo_ok = 0;
-		if ((ch = doc_chain(r->col, d)) == NULL) {
-			snprintf(r->why, sizeof(r->why),
-			    "%s (%s) has no "
-			    "issuer chain",
-			    what, d->source);
-			return dcap_fail(
-			    r, sig_step, CLOISTER_ERR_COLLATERAL_MISSING);
-		}
-		rc = x509_chain_verify(
-		    ch, r->anchor, crls, ncrls, r->at, r->why, sizeof(r->why));
-		if (rc == 0 &&
-		    (rc = x509_cert_pubkey(x509_chain_get(ch, 0), &k)) == 0)
-			rc = crypto_ecdsa_p256_verify(
-			    k, d->body, d->len, d->sig);
-		crypto_pubkey_free(k);
-		if (rc == CLOISTER_ERR_SIGNATURE)
-			snprintf(r->why, sizeof(r->why),
-			    "%s signature does "
-			    "not verify with the TCB signing key (%s)",
-			    what, d->source);
-		if (rc != 0)
-			return dcap_fail(r, sig_step, rc);
-		chain_window(ch, r->anchor, crls, ncrls, &from, &to);
-		d->memo_from = from;
-		d->memo_to = to;
-		memcpy(d->memo_anchor, r->anchor_fp, sizeof(r->anchor_fp));
-		d->memo_ok = 1;
+		if ((rc = check_doc_signature(r, d, sig_step, what)) != 0)
+			return rc;
 	}
 	dcap_window(r->res, d->memo_from, d->memo_to);
 	dcap_step(r->res, sig_step, 1, 0,

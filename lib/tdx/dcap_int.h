@@ -13,6 +13,7 @@
 #include "collateral.h"
 #include "crypto.h"
 #include "dcap.h"
+#include "pck_ext.h"
 #include "quote.h"
 #include "x509.h"
 

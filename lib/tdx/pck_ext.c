@@ -2,15 +2,16 @@
  * The Intel SGX extension of PCK certificates (OID 1.2.840.113741.1.13.1),
  * walked as DER with the bounded reader: definite minimal lengths, every
  * entry at most once, the five mandatory entries and all 18 TCB entries
- * required.  No OpenSSL here: x509_pck_ext() in x509.c finds the bytes.
+ * required.  No OpenSSL here: x509_cert_extension() finds the bytes.
  */
 #include <string.h>
 
 #include "cloister/error.h"
 #include "der.h"
+#include "pck_ext.h"
 #include "reader.h"
-#include "x509.h"
 
+#define SGX_EXT_OID	"1.2.840.113741.1.13.1"
 #define SGX_OID_LEN	9	/* 1.2.840.113741.1.13.1 */
 
 static const uint8_t sgx_oid[SGX_OID_LEN] = {
@@ -125,3 +126,26 @@ x509_pck_ext_parse(const uint8_t *der, size_t len, struct pck_ext *out)
 	return CLOISTER_ERR_BAD_PCK_EXT;
 }
 
+int
+x509_pck_ext(const struct x509_cert *leaf, struct pck_ext *out)
+{
+	const uint8_t *der;
+	char icn[X509_CN_MAX];
+	size_t len;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (x509_cert_extension(leaf, SGX_EXT_OID, &der, &len) != 0)
+		return CLOISTER_ERR_BAD_PCK_EXT;
+	if ((rc = x509_pck_ext_parse(der, len, out)) != 0)
+		return rc;
+	/* Intel's "Intel SGX PCK Platform CA" / "... Processor CA", or a
+	 * simulated PKI's CA with the same words in its name. */
+	if (x509_cert_issuer_cn(leaf, icn, sizeof(icn)) == 0) {
+		if (strstr(icn, "PCK Platform CA") != NULL)
+			out->ca = PCK_CA_PLATFORM;
+		else if (strstr(icn, "PCK Processor CA") != NULL)
+			out->ca = PCK_CA_PROCESSOR;
+	}
+	return 0;
+}

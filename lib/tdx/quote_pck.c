@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cloister/error.h"
+#include "pck_ext.h"
 #include "quote.h"
 #include "util.h"
 #include "x509.h"

@@ -262,32 +262,21 @@ finish(
 	return 0;
 }
 
-int
-tcb_evaluate(const struct tcb_info *ti, const struct pck_ext *pck,
-    const struct quote *q, const struct isvsvn_level *qe_level,
-    struct tcb_eval *ev, char *why, size_t whylen)
+/*
+ * The highest levels (sorted, highest first) that the PCK certificate's
+ * SGX TCB reaches (*sgx), and of those the highest that the TD's
+ * TEE_TCB_SVN from component `from` on also reaches (*tdx; the same level
+ * for an SGX quote).
+ */
+static int
+match_levels(const struct tcb_info *ti, const struct tcb_level **sorted,
+    const struct pck_ext *pck, const uint8_t *svn, size_t from, int is_tdx,
+    const struct tcb_level **sgxp, const struct tcb_level **tdxp, char *why,
+    size_t whylen)
 {
-	const struct tcb_level *sorted[TCB_LEVELS_MAX];
 	const struct tcb_level *sgx = NULL, *tdx = NULL;
-	const struct tdx_module_identity *m;
-	const struct isvsvn_level *ml = NULL;
-	const uint8_t *svn = NULL;
-	enum cloister_tcb_status s;
-	size_t n = ti->nlevels, from = 0;
-	int is_tdx = ti->is_tdx && q->tee_type == QUOTE_TEE_TDX;
+	size_t n = ti->nlevels;
 
-	memset(ev, 0, sizeof(*ev));
-	ev->status = CLOISTER_TCB_NOT_SUPPORTED;
-	if (n == 0 || n > TCB_LEVELS_MAX)
-		return util_fail(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
-		    "TCB info has %zu levels", n);
-	for (size_t i = 0; i < n; i++)
-		sorted[i] = &ti->levels[i];
-	qsort(sorted, n, sizeof(sorted[0]), level_cmp_desc);
-	if (is_tdx) {
-		svn = q->td.tee_tcb_svn;
-		from = svn[TDX_MODULE_MAJOR] > 0 ? 2 : 0;
-	}
 	for (size_t i = 0; i < n && tdx == NULL; i++) {
 		const struct tcb_level *l = sorted[i];
 
@@ -309,6 +298,67 @@ tcb_evaluate(const struct tcb_info *ti, const struct pck_ext *pck,
 	if (tdx == NULL)
 		return util_fail(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
 		    "the TD's TEE_TCB_SVN is below every TDX TCB level");
+	*sgxp = sgx;
+	*tdxp = tdx;
+	return 0;
+}
+
+/*
+ * A TD on a TDX module with an identity of its own (TEE_TCB_SVN major
+ * above 0): the module's level (*ml) and its status converged into *s.
+ */
+static int
+eval_module(const struct tcb_info *ti, const uint8_t *svn,
+    struct tcb_eval *ev, enum cloister_tcb_status *s,
+    const struct isvsvn_level **ml, char *why, size_t whylen)
+{
+	const struct tdx_module_identity *m;
+
+	if ((m = find_module(ti, svn[TDX_MODULE_MAJOR])) == NULL)
+		return util_fail(CLOISTER_ERR_TDX_MODULE_MISMATCH, why,
+		    whylen, "TCB info lists no identity TDX_%02X",
+		    svn[TDX_MODULE_MAJOR]);
+	*ml = match_isvsvn(m->levels, m->nlevels, svn[TDX_MODULE_MINOR]);
+	if (*ml == NULL)
+		return util_fail(CLOISTER_ERR_TCB_NOT_SUPPORTED, why,
+		    whylen,
+		    "TDX module %s ISVSVN %u is below every "
+		    "level of its identity",
+		    m->id, svn[TDX_MODULE_MINOR]);
+	ev->module = (*ml)->status;
+	take_date(ev, (*ml)->tcb_date);
+	*s = converge(*s, (*ml)->status);
+	return 0;
+}
+
+int
+tcb_evaluate(const struct tcb_info *ti, const struct pck_ext *pck,
+    const struct quote *q, const struct isvsvn_level *qe_level,
+    struct tcb_eval *ev, char *why, size_t whylen)
+{
+	const struct tcb_level *sorted[TCB_LEVELS_MAX];
+	const struct tcb_level *sgx = NULL, *tdx = NULL;
+	const struct isvsvn_level *ml = NULL;
+	const uint8_t *svn = NULL;
+	enum cloister_tcb_status s;
+	size_t n = ti->nlevels, from = 0;
+	int is_tdx = ti->is_tdx && q->tee_type == QUOTE_TEE_TDX, rc;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->status = CLOISTER_TCB_NOT_SUPPORTED;
+	if (n == 0 || n > TCB_LEVELS_MAX)
+		return util_fail(CLOISTER_ERR_TCB_NOT_SUPPORTED, why, whylen,
+		    "TCB info has %zu levels", n);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = &ti->levels[i];
+	qsort(sorted, n, sizeof(sorted[0]), level_cmp_desc);
+	if (is_tdx) {
+		svn = q->td.tee_tcb_svn;
+		from = svn[TDX_MODULE_MAJOR] > 0 ? 2 : 0;
+	}
+	if ((rc = match_levels(ti, sorted, pck, svn, from, is_tdx, &sgx, &tdx,
+	    why, whylen)) != 0)
+		return rc;
 	ev->sgx = sgx->status;
 	ev->platform = tdx->status;
 	ev->module = CLOISTER_TCB_UNKNOWN;
@@ -319,20 +369,8 @@ tcb_evaluate(const struct tcb_info *ti, const struct pck_ext *pck,
 	s = tdx->status;
 
 	if (is_tdx && svn[TDX_MODULE_MAJOR] > 0) {
-		if ((m = find_module(ti, svn[TDX_MODULE_MAJOR])) == NULL)
-			return util_fail(CLOISTER_ERR_TDX_MODULE_MISMATCH, why,
-			    whylen, "TCB info lists no identity TDX_%02X",
-			    svn[TDX_MODULE_MAJOR]);
-		ml = match_isvsvn(m->levels, m->nlevels, svn[TDX_MODULE_MINOR]);
-		if (ml == NULL)
-			return util_fail(CLOISTER_ERR_TCB_NOT_SUPPORTED, why,
-			    whylen,
-			    "TDX module %s ISVSVN %u is below every "
-			    "level of its identity",
-			    m->id, svn[TDX_MODULE_MINOR]);
-		ev->module = ml->status;
-		take_date(ev, ml->tcb_date);
-		s = converge(s, ml->status);
+		if ((rc = eval_module(ti, svn, ev, &s, &ml, why, whylen)) != 0)
+			return rc;
 		if (s == CLOISTER_TCB_REVOKED)
 			return finish(ev, s, why, whylen);
 	}

@@ -9,9 +9,9 @@
 #include <stdint.h>
 
 #include "cloister/verify.h"
+#include "pck_ext.h"
 #include "quote.h"
 #include "tcbinfo.h"
-#include "x509.h"
 
 struct tcb_eval {
 	enum cloister_tcb_status status;	/* converged result */

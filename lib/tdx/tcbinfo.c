@@ -3,9 +3,8 @@
  * jansson.  Strict where it matters (duplicate keys, sizes, hex lengths,
  * status names, dates), tolerant of keys Intel may add.  Every error
  * names the key as a path ("tcbLevels[3].tcb.sgxtcbcomponents: expected
- * 16 entries, got 15").
+ * 16 entries, got 15"); the field readers that do so are jfield.c's.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +12,10 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "jfield.h"
 #include "tcbinfo.h"
 #include "util.h"
 
-#define PATH_MAX_LEN	96	/* "tdxModuleIdentities[31].tcbLevels[255]..." */
-#define MSG_MAX		160
 #define TCB_COMPONENTS	16
 
 static const char *const status_names[CLOISTER_TCB_STATUS_COUNT] = {
@@ -70,224 +68,49 @@ cloister_tcb_status_from_name(const char *name, size_t len)
     ST(CONFIGURATION_NEEDED) | ST(OUT_OF_DATE_CONFIGURATION_NEEDED) | \
     ST(REVOKED))
 
-struct ctx {
-	char	*why;
-	size_t	 whylen;
-};
-
-/* "path.key", or "key" at the top. */
-static void
-join(char *out, const char *path, const char *key)
-{
-	snprintf(out, PATH_MAX_LEN, "%s%s%s", path, *path ? "." : "", key);
-}
-
-/* "path.key[i]" */
-static void
-join_index(char *out, const char *path, const char *key, size_t i)
-{
-	snprintf(out, PATH_MAX_LEN, "%s%s%s[%zu]", path, *path ? "." : "",
-	    key, i);
-}
-
-static int bad(struct ctx *, int, const char *, const char *, const char *,
-    ...) __attribute__((format(printf, 5, 6)));
-
-/* Report "<path.key>: <message>" and return code. */
 static int
-bad(struct ctx *c, int code, const char *path, const char *key,
-    const char *fmt, ...)
-{
-	char where[PATH_MAX_LEN], msg[MSG_MAX];
-	va_list ap;
-
-	if (key != NULL)
-		join(where, path, key);
-	else
-		snprintf(where, sizeof(where), "%s", *path ? path : "(top)");
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return util_fail(code, c->why, c->whylen, "%s: %s", where, msg);
-}
-
-static const char *
-type_name(json_type t)
-{
-	switch (t) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	default:
-		return "a number, boolean or null";
-	}
-}
-
-/* At most 40 characters of an untrusted string, safe to print. */
-static const char *
-shown(json_t *v, char out[44])
-{
-	const char *s = json_string_value(v);
-	size_t n = json_string_length(v), i;
-
-	for (i = 0; i < n && i < 40; i++)
-		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	if (n > 40) {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-	return out;
-}
-
-/* The member key of o, which must exist and have type t. */
-static int
-get(struct ctx *c, json_t *o, const char *path, const char *key,
-    json_type t, json_t **out)
-{
-	*out = json_object_get(o, key);
-	if (*out == NULL)
-		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key, "missing");
-	if (json_typeof(*out) != t) {
-		*out = NULL;
-		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
-		    "expected %s", type_name(t));
-	}
-	return 0;
-}
-
-static int
-get_int(struct ctx *c, json_t *o, const char *path, const char *key,
-    json_int_t min, json_int_t max, json_int_t *out)
-{
-	json_t *v;
-	int rc;
-
-	*out = 0;
-	if ((rc = get(c, o, path, key, JSON_INTEGER, &v)) != 0)
-		return rc;
-	if (json_integer_value(v) < min || json_integer_value(v) > max)
-		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
-		    "%lld is out of range (%lld to %lld)",
-		    (long long)json_integer_value(v), (long long)min,
-		    (long long)max);
-	*out = json_integer_value(v);
-	return 0;
-}
-
-static int
-get_hex(struct ctx *c, json_t *o, const char *path, const char *key,
-    uint8_t *out, size_t n)
-{
-	json_t *v;
-	int rc;
-
-	if ((rc = get(c, o, path, key, JSON_STRING, &v)) != 0)
-		return rc;
-	if (util_hex_decode_exact(json_string_value(v), json_string_length(v),
-	    out, n) != 0)
-		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
-		    "expected %zu hex characters", 2 * n);
-	return 0;
-}
-
-/* A 4-byte hex field printed most significant byte first (MISCSELECT). */
-static int
-get_hex32(struct ctx *c, json_t *o, const char *path, const char *key,
-    uint32_t *out)
-{
-	uint8_t b[4];
-	int rc;
-
-	*out = 0;
-	if ((rc = get_hex(c, o, path, key, b, sizeof(b))) != 0)
-		return rc;
-	*out = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	    (uint32_t)b[2] << 8 | b[3];
-	return 0;
-}
-
-static int
-get_time(struct ctx *c, json_t *o, const char *path, const char *key,
-    int64_t *out)
-{
-	char buf[44];
-	json_t *v;
-	int rc;
-
-	if ((rc = get(c, o, path, key, JSON_STRING, &v)) != 0)
-		return rc;
-	if (util_parse_time(json_string_value(v), json_string_length(v),
-	    out) != 0)
-		return bad(c, CLOISTER_ERR_BAD_TIME, path, key,
-		    "\"%s\" is not an RFC 3339 UTC time", shown(v, buf));
-	return 0;
-}
-
-static int
-get_status(struct ctx *c, json_t *o, const char *path, unsigned allowed,
+get_status(struct jfield_ctx *c, json_t *o, const char *path, unsigned allowed,
     enum cloister_tcb_status *out)
 {
 	char buf[44];
 	json_t *v;
 	int rc;
 
-	if ((rc = get(c, o, path, "tcbStatus", JSON_STRING, &v)) != 0)
+	if ((rc = jfield_get(c, o, path, "tcbStatus", JSON_STRING, &v)) != 0)
 		return rc;
 	*out = cloister_tcb_status_from_name(json_string_value(v),
 	    json_string_length(v));
 	if (*out == CLOISTER_TCB_UNKNOWN)
-		return bad(c, CLOISTER_ERR_BAD_FIELD, path, "tcbStatus",
-		    "unknown status \"%s\"", shown(v, buf));
+		return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, path, "tcbStatus",
+		    "unknown status \"%s\"", jfield_shown(v, buf));
 	if (!(allowed & (1u << *out)))
-		return bad(c, CLOISTER_ERR_BAD_FIELD, path, "tcbStatus",
+		return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, path, "tcbStatus",
 		    "\"%s\" is not a status this kind of level may have",
 		    cloister_tcb_status_name(*out));
 	return 0;
 }
 
-/* An array member of 1..max entries (or 0..max when optional). */
 static int
-get_array(struct ctx *c, json_t *o, const char *path, const char *key,
-    size_t min, size_t max, json_t **out)
-{
-	int rc;
-
-	if ((rc = get(c, o, path, key, JSON_ARRAY, out)) != 0)
-		return rc;
-	if (json_array_size(*out) < min || json_array_size(*out) > max)
-		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
-		    "%zu entries (%zu to %zu allowed)",
-		    json_array_size(*out), min, max);
-	return 0;
-}
-
-static int
-get_advisories(struct ctx *c, json_t *o, const char *path,
+get_advisories(struct jfield_ctx *c, json_t *o, const char *path,
     struct advisory_list *l)
 {
-	char p[PATH_MAX_LEN];
+	char p[JFIELD_PATH_MAX];
 	json_t *a, *v;
 	size_t i;
 	int rc;
 
 	if (json_object_get(o, "advisoryIDs") == NULL)
 		return 0;
-	if ((rc = get_array(c, o, path, "advisoryIDs", 0, TCB_ADVISORY_MAX,
+	if ((rc = jfield_array(c, o, path, "advisoryIDs", 0, TCB_ADVISORY_MAX,
 	    &a)) != 0 || json_array_size(a) == 0)
 		return rc;
 	if ((l->ids = calloc(json_array_size(a), sizeof(*l->ids))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	json_array_foreach(a, i, v) {
-		join_index(p, path, "advisoryIDs", i);
+		jfield_join_index(p, path, "advisoryIDs", i);
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) >= CLOISTER_ADVISORY_LEN)
-			return bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
+			return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
 			    "expected a string of 1 to %d characters",
 			    CLOISTER_ADVISORY_LEN - 1);
 		memcpy(l->ids[i], json_string_value(v), json_string_length(v));
@@ -298,27 +121,27 @@ get_advisories(struct ctx *c, json_t *o, const char *path,
 
 /* v3: "sgxtcbcomponents": [{"svn": N, ...} x 16] */
 static int
-get_components(struct ctx *c, json_t *tcb, const char *path, const char *key,
-    uint8_t out[TCB_COMPONENTS])
+get_components(struct jfield_ctx *c, json_t *tcb, const char *path,
+    const char *key, uint8_t out[TCB_COMPONENTS])
 {
-	char p[PATH_MAX_LEN];
+	char p[JFIELD_PATH_MAX];
 	json_int_t svn;
 	json_t *a, *v;
 	size_t i;
 	int rc;
 
-	if ((rc = get(c, tcb, path, key, JSON_ARRAY, &a)) != 0)
+	if ((rc = jfield_get(c, tcb, path, key, JSON_ARRAY, &a)) != 0)
 		return rc;
 	if (json_array_size(a) != TCB_COMPONENTS)
-		return bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
+		return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, path, key,
 		    "expected %d entries, got %zu", TCB_COMPONENTS,
 		    json_array_size(a));
 	json_array_foreach(a, i, v) {
-		join_index(p, path, key, i);
+		jfield_join_index(p, path, key, i);
 		if (!json_is_object(v))
-			return bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
+			return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
 			    "expected an object");
-		if ((rc = get_int(c, v, p, "svn", 0, 255, &svn)) != 0)
+		if ((rc = jfield_int(c, v, p, "svn", 0, 255, &svn)) != 0)
 			return rc;
 		out[i] = (uint8_t)svn;
 	}
@@ -327,7 +150,7 @@ get_components(struct ctx *c, json_t *tcb, const char *path, const char *key,
 
 /* v2: "sgxtcbcomp01svn" .. "sgxtcbcomp16svn" */
 static int
-get_components_v2(struct ctx *c, json_t *tcb, const char *path,
+get_components_v2(struct jfield_ctx *c, json_t *tcb, const char *path,
     uint8_t out[TCB_COMPONENTS])
 {
 	char key[24];
@@ -336,7 +159,7 @@ get_components_v2(struct ctx *c, json_t *tcb, const char *path,
 
 	for (int i = 0; i < TCB_COMPONENTS; i++) {
 		snprintf(key, sizeof(key), "sgxtcbcomp%02dsvn", i + 1);
-		if ((rc = get_int(c, tcb, path, key, 0, 255, &v)) != 0)
+		if ((rc = jfield_int(c, tcb, path, key, 0, 255, &v)) != 0)
 			return rc;
 		out[i] = (uint8_t)v;
 	}
@@ -345,33 +168,33 @@ get_components_v2(struct ctx *c, json_t *tcb, const char *path,
 
 /* tcbDate, tcbStatus and advisoryIDs, common to every kind of level. */
 static int
-level_common(struct ctx *c, json_t *lv, const char *path, unsigned allowed,
-    int64_t *date, enum cloister_tcb_status *status,
+level_common(struct jfield_ctx *c, json_t *lv, const char *path,
+    unsigned allowed, int64_t *date, enum cloister_tcb_status *status,
     struct advisory_list *adv)
 {
 	int rc;
 
-	if ((rc = get_time(c, lv, path, "tcbDate", date)) != 0 ||
+	if ((rc = jfield_time(c, lv, path, "tcbDate", date)) != 0 ||
 	    (rc = get_status(c, lv, path, allowed, status)) != 0)
 		return rc;
 	return get_advisories(c, lv, path, adv);
 }
 
 static int
-parse_level(struct ctx *c, json_t *lv, const char *path,
+parse_level(struct jfield_ctx *c, json_t *lv, const char *path,
     const struct tcb_info *ti, struct tcb_level *l)
 {
-	char p[PATH_MAX_LEN];
+	char p[JFIELD_PATH_MAX];
 	json_int_t v;
 	json_t *tcb;
 	int rc;
 
 	if (!json_is_object(lv))
-		return bad(c, CLOISTER_ERR_BAD_FIELD, path, NULL,
+		return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, path, NULL,
 		    "expected an object");
-	if ((rc = get(c, lv, path, "tcb", JSON_OBJECT, &tcb)) != 0)
+	if ((rc = jfield_get(c, lv, path, "tcb", JSON_OBJECT, &tcb)) != 0)
 		return rc;
-	join(p, path, "tcb");
+	jfield_join(p, path, "tcb");
 	if (ti->version >= 3)
 		rc = get_components(c, tcb, p, "sgxtcbcomponents",
 		    l->sgx_comp);
@@ -380,7 +203,7 @@ parse_level(struct ctx *c, json_t *lv, const char *path,
 	if (rc != 0 || (ti->is_tdx && (rc = get_components(c, tcb, p,
 	    "tdxtcbcomponents", l->tdx_comp)) != 0))
 		return rc;
-	if ((rc = get_int(c, tcb, p, "pcesvn", 0, UINT16_MAX, &v)) != 0)
+	if ((rc = jfield_int(c, tcb, p, "pcesvn", 0, UINT16_MAX, &v)) != 0)
 		return rc;
 	l->pcesvn = (uint16_t)v;
 	return level_common(c, lv, path, PLATFORM_STATUSES, &l->tcb_date,
@@ -389,16 +212,16 @@ parse_level(struct ctx *c, json_t *lv, const char *path,
 
 /* "tcbLevels": [{"tcb": {"isvsvn": N}, ...}] of a module or an enclave. */
 static int
-parse_isv_levels(struct ctx *c, json_t *o, const char *path,
+parse_isv_levels(struct jfield_ctx *c, json_t *o, const char *path,
     unsigned allowed, struct isvsvn_level **out, size_t *nout)
 {
-	char p[PATH_MAX_LEN], pt[PATH_MAX_LEN];
+	char p[JFIELD_PATH_MAX], pt[JFIELD_PATH_MAX];
 	json_t *a, *lv, *tcb;
 	json_int_t svn;
 	size_t i;
 	int rc;
 
-	if ((rc = get_array(c, o, path, "tcbLevels", 1, TCB_LEVELS_MAX,
+	if ((rc = jfield_array(c, o, path, "tcbLevels", 1, TCB_LEVELS_MAX,
 	    &a)) != 0)
 		return rc;
 	if ((*out = calloc(json_array_size(a), sizeof(**out))) == NULL)
@@ -407,13 +230,14 @@ parse_isv_levels(struct ctx *c, json_t *o, const char *path,
 		struct isvsvn_level *l = &(*out)[i];
 
 		(*nout)++;	/* counted first: *_free releases it */
-		join_index(p, path, "tcbLevels", i);
-		join(pt, p, "tcb");
+		jfield_join_index(p, path, "tcbLevels", i);
+		jfield_join(pt, p, "tcb");
 		if (!json_is_object(lv))
-			return bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
+			return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
 			    "expected an object");
-		if ((rc = get(c, lv, p, "tcb", JSON_OBJECT, &tcb)) != 0 ||
-		    (rc = get_int(c, tcb, pt, "isvsvn", 0, UINT16_MAX,
+		if ((rc = jfield_get(c, lv, p, "tcb", JSON_OBJECT,
+		    &tcb)) != 0 ||
+		    (rc = jfield_int(c, tcb, pt, "isvsvn", 0, UINT16_MAX,
 		    &svn)) != 0)
 			return rc;
 		l->isvsvn = (uint16_t)svn;
@@ -425,20 +249,20 @@ parse_isv_levels(struct ctx *c, json_t *o, const char *path,
 }
 
 static int
-parse_id(struct ctx *c, json_t *o, const char *path, char *out, size_t n)
+parse_id(struct jfield_ctx *c, json_t *o, const char *path, char *out, size_t n)
 {
 	json_t *v;
 	int rc;
 
-	if ((rc = get(c, o, path, "id", JSON_STRING, &v)) != 0)
+	if ((rc = jfield_get(c, o, path, "id", JSON_STRING, &v)) != 0)
 		return rc;
 	if (json_string_length(v) == 0 || json_string_length(v) >= n)
-		return bad(c, CLOISTER_ERR_BAD_FIELD, path, "id",
+		return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, path, "id",
 		    "expected 1 to %zu characters", n - 1);
 	for (size_t i = 0; i < json_string_length(v); i++)
 		if (json_string_value(v)[i] <= 0x20 ||
 		    json_string_value(v)[i] >= 0x7f)
-			return bad(c, CLOISTER_ERR_BAD_FIELD, path, "id",
+			return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, path, "id",
 			    "expected printable ASCII");
 	memcpy(out, json_string_value(v), json_string_length(v) + 1);
 	return 0;
@@ -446,28 +270,28 @@ parse_id(struct ctx *c, json_t *o, const char *path, char *out, size_t n)
 
 /* mrsigner, attributes, attributesMask of "tdxModule" or an identity. */
 static int
-parse_module_keys(struct ctx *c, json_t *m, const char *path,
+parse_module_keys(struct jfield_ctx *c, json_t *m, const char *path,
     uint8_t mrsigner[48], uint8_t attributes[8], uint8_t mask[8])
 {
 	int rc;
 
-	if ((rc = get_hex(c, m, path, "mrsigner", mrsigner, 48)) != 0 ||
-	    (rc = get_hex(c, m, path, "attributes", attributes, 8)) != 0)
+	if ((rc = jfield_hex(c, m, path, "mrsigner", mrsigner, 48)) != 0 ||
+	    (rc = jfield_hex(c, m, path, "attributes", attributes, 8)) != 0)
 		return rc;
-	return get_hex(c, m, path, "attributesMask", mask, 8);
+	return jfield_hex(c, m, path, "attributesMask", mask, 8);
 }
 
 static int
-parse_modules(struct ctx *c, json_t *root, struct tcb_info *ti)
+parse_modules(struct jfield_ctx *c, json_t *root, struct tcb_info *ti)
 {
-	char p[PATH_MAX_LEN];
+	char p[JFIELD_PATH_MAX];
 	json_t *a, *m;
 	size_t i;
 	int rc;
 
 	if (json_object_get(root, "tdxModuleIdentities") == NULL)
 		return 0;
-	if ((rc = get_array(c, root, "", "tdxModuleIdentities", 0,
+	if ((rc = jfield_array(c, root, "", "tdxModuleIdentities", 0,
 	    TCB_MODULES_MAX, &a)) != 0 || json_array_size(a) == 0)
 		return rc;
 	if ((ti->modules = calloc(json_array_size(a),
@@ -477,9 +301,9 @@ parse_modules(struct ctx *c, json_t *root, struct tcb_info *ti)
 		struct tdx_module_identity *id = &ti->modules[i];
 
 		ti->nmodules++;	/* counted first: tcb_info_free releases it */
-		join_index(p, "", "tdxModuleIdentities", i);
+		jfield_join_index(p, "", "tdxModuleIdentities", i);
 		if (!json_is_object(m))
-			return bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
+			return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, p, NULL,
 			    "expected an object");
 		if ((rc = parse_id(c, m, p, id->id, sizeof(id->id))) != 0 ||
 		    (rc = parse_module_keys(c, m, p, id->mrsigner,
@@ -493,28 +317,28 @@ parse_modules(struct ctx *c, json_t *root, struct tcb_info *ti)
 
 /* issueDate <= nextUpdate, both present: shared by both documents. */
 static int
-parse_dates(struct ctx *c, json_t *root, int64_t *issue, int64_t *next)
+parse_dates(struct jfield_ctx *c, json_t *root, int64_t *issue, int64_t *next)
 {
 	int rc;
 
-	if ((rc = get_time(c, root, "", "issueDate", issue)) != 0 ||
-	    (rc = get_time(c, root, "", "nextUpdate", next)) != 0)
+	if ((rc = jfield_time(c, root, "", "issueDate", issue)) != 0 ||
+	    (rc = jfield_time(c, root, "", "nextUpdate", next)) != 0)
 		return rc;
 	if (*next < *issue)
-		return bad(c, CLOISTER_ERR_BAD_TIME, "", "nextUpdate",
+		return jfield_bad(c, CLOISTER_ERR_BAD_TIME, "", "nextUpdate",
 		    "before issueDate");
 	return 0;
 }
 
 /* version, id (absent in v2: SGX) and the combinations Intel issues. */
 static int
-parse_kind(struct ctx *c, json_t *root, struct tcb_info *ti)
+parse_kind(struct jfield_ctx *c, json_t *root, struct tcb_info *ti)
 {
 	char id[TCB_ID_MAX] = "SGX";
 	json_int_t v;
 	int rc;
 
-	if ((rc = get_int(c, root, "", "version", 2, 3, &v)) != 0)
+	if ((rc = jfield_int(c, root, "", "version", 2, 3, &v)) != 0)
 		return rc;
 	ti->version = (int)v;
 	if ((ti->version >= 3 || json_object_get(root, "id") != NULL) &&
@@ -523,18 +347,18 @@ parse_kind(struct ctx *c, json_t *root, struct tcb_info *ti)
 	if (strcmp(id, "TDX") == 0)
 		ti->is_tdx = 1;
 	else if (strcmp(id, "SGX") != 0)
-		return bad(c, CLOISTER_ERR_BAD_FIELD, "", "id",
+		return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, "", "id",
 		    "\"%s\" (expected SGX or TDX)", id);
 	if (ti->is_tdx && ti->version < 3)
-		return bad(c, CLOISTER_ERR_BAD_FIELD, "", "version",
+		return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, "", "version",
 		    "TDX TCB Info must be version 3");
 	return 0;
 }
 
 static int
-parse_tcb_info(struct ctx *c, json_t *root, struct tcb_info *ti)
+parse_tcb_info(struct jfield_ctx *c, json_t *root, struct tcb_info *ti)
 {
-	char p[PATH_MAX_LEN];
+	char p[JFIELD_PATH_MAX];
 	json_t *a, *lv, *m;
 	json_int_t v;
 	size_t i;
@@ -543,17 +367,18 @@ parse_tcb_info(struct ctx *c, json_t *root, struct tcb_info *ti)
 	if ((rc = parse_kind(c, root, ti)) != 0 ||
 	    (rc = parse_dates(c, root, &ti->issue_date,
 	    &ti->next_update)) != 0 ||
-	    (rc = get_hex(c, root, "", "fmspc", ti->fmspc, 6)) != 0 ||
-	    (rc = get_hex(c, root, "", "pceId", ti->pceid, 2)) != 0 ||
-	    (rc = get_int(c, root, "", "tcbType", 0, 255, &v)) != 0)
+	    (rc = jfield_hex(c, root, "", "fmspc", ti->fmspc, 6)) != 0 ||
+	    (rc = jfield_hex(c, root, "", "pceId", ti->pceid, 2)) != 0 ||
+	    (rc = jfield_int(c, root, "", "tcbType", 0, 255, &v)) != 0)
 		return rc;
 	ti->tcb_type = (int)v;
-	if ((rc = get_int(c, root, "", "tcbEvaluationDataNumber", 0,
+	if ((rc = jfield_int(c, root, "", "tcbEvaluationDataNumber", 0,
 	    INT32_MAX, &v)) != 0)
 		return rc;
 	ti->tcb_eval_num = (int)v;
 	if (json_object_get(root, "tdxModule") != NULL) {
-		if ((rc = get(c, root, "", "tdxModule", JSON_OBJECT, &m)) != 0 ||
+		if ((rc = jfield_get(c, root, "", "tdxModule", JSON_OBJECT,
+		    &m)) != 0 ||
 		    (rc = parse_module_keys(c, m, "tdxModule",
 		    ti->module_mrsigner, ti->module_attributes,
 		    ti->module_attributes_mask)) != 0)
@@ -561,7 +386,7 @@ parse_tcb_info(struct ctx *c, json_t *root, struct tcb_info *ti)
 		ti->has_tdx_module = 1;
 	}
 	if ((rc = parse_modules(c, root, ti)) != 0 ||
-	    (rc = get_array(c, root, "", "tcbLevels", 1, TCB_LEVELS_MAX,
+	    (rc = jfield_array(c, root, "", "tcbLevels", 1, TCB_LEVELS_MAX,
 	    &a)) != 0)
 		return rc;
 	if ((ti->levels = calloc(json_array_size(a),
@@ -569,7 +394,7 @@ parse_tcb_info(struct ctx *c, json_t *root, struct tcb_info *ti)
 		return CLOISTER_ERR_ALLOC;
 	json_array_foreach(a, i, lv) {
 		ti->nlevels++;	/* counted first: tcb_info_free releases it */
-		join_index(p, "", "tcbLevels", i);
+		jfield_join_index(p, "", "tcbLevels", i);
 		if ((rc = parse_level(c, lv, p, ti, &ti->levels[i])) != 0)
 			return rc;
 	}
@@ -577,7 +402,7 @@ parse_tcb_info(struct ctx *c, json_t *root, struct tcb_info *ti)
 }
 
 static int
-parse_qe(struct ctx *c, json_t *root, struct qe_identity *qe)
+parse_qe(struct jfield_ctx *c, json_t *root, struct qe_identity *qe)
 {
 	json_int_t v;
 	int rc;
@@ -586,26 +411,27 @@ parse_qe(struct ctx *c, json_t *root, struct qe_identity *qe)
 		return rc;
 	if (strcmp(qe->id, "QE") != 0 && strcmp(qe->id, "TD_QE") != 0 &&
 	    strcmp(qe->id, "QVE") != 0)
-		return bad(c, CLOISTER_ERR_BAD_FIELD, "", "id",
+		return jfield_bad(c, CLOISTER_ERR_BAD_FIELD, "", "id",
 		    "\"%s\" (expected QE, TD_QE or QVE)", qe->id);
-	if ((rc = get_int(c, root, "", "version", 2, 2, &v)) != 0)
+	if ((rc = jfield_int(c, root, "", "version", 2, 2, &v)) != 0)
 		return rc;
 	qe->version = (int)v;
 	if ((rc = parse_dates(c, root, &qe->issue_date,
 	    &qe->next_update)) != 0 ||
-	    (rc = get_int(c, root, "", "tcbEvaluationDataNumber", 0,
+	    (rc = jfield_int(c, root, "", "tcbEvaluationDataNumber", 0,
 	    INT32_MAX, &v)) != 0)
 		return rc;
 	qe->tcb_eval_num = (int)v;
-	if ((rc = get_hex32(c, root, "", "miscselect", &qe->miscselect)) != 0 ||
-	    (rc = get_hex32(c, root, "", "miscselectMask",
+	if ((rc = jfield_hex32(c, root, "", "miscselect",
+	    &qe->miscselect)) != 0 ||
+	    (rc = jfield_hex32(c, root, "", "miscselectMask",
 	    &qe->miscselect_mask)) != 0 ||
-	    (rc = get_hex(c, root, "", "attributes", qe->attributes,
+	    (rc = jfield_hex(c, root, "", "attributes", qe->attributes,
 	    16)) != 0 ||
-	    (rc = get_hex(c, root, "", "attributesMask", qe->attributes_mask,
+	    (rc = jfield_hex(c, root, "", "attributesMask", qe->attributes_mask,
 	    16)) != 0 ||
-	    (rc = get_hex(c, root, "", "mrsigner", qe->mrsigner, 32)) != 0 ||
-	    (rc = get_int(c, root, "", "isvprodid", 0, UINT16_MAX, &v)) != 0)
+	    (rc = jfield_hex(c, root, "", "mrsigner", qe->mrsigner, 32)) != 0 ||
+	    (rc = jfield_int(c, root, "", "isvprodid", 0, UINT16_MAX, &v)) != 0)
 		return rc;
 	qe->isvprodid = (uint16_t)v;
 	return parse_isv_levels(c, root, "", QE_STATUSES, &qe->levels,
@@ -654,7 +480,7 @@ qe_identity_free(struct qe_identity *qe)
  * one level must not let a reader pick the one it likes).
  */
 static int
-load(struct ctx *c, const char *json, size_t len, json_t **root)
+load(struct jfield_ctx *c, const char *json, size_t len, json_t **root)
 {
 	json_error_t err;
 
@@ -680,7 +506,7 @@ int
 tcb_info_parse(const char *json, size_t len, struct tcb_info **out,
     char *why, size_t whylen)
 {
-	struct ctx c = { why, whylen };
+	struct jfield_ctx c = { why, whylen };
 	struct tcb_info *ti = NULL;
 	json_t *root = NULL;
 	int r;
@@ -708,7 +534,7 @@ int
 qe_identity_parse(const char *json, size_t len, struct qe_identity **out,
     char *why, size_t whylen)
 {
-	struct ctx c = { why, whylen };
+	struct jfield_ctx c = { why, whylen };
 	struct qe_identity *qe = NULL;
 	json_t *root = NULL;
 	int r;

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger_journal.h"
+#include "jrec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "ocsp.h"
 #include "roots.h"
 #include "x509.h"
 

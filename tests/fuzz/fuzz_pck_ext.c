@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "nvcert.h"
+#include "pck_ext.h"
 #include "util.h"
 #include "x509.h"
 

@@ -23,7 +23,9 @@
 #include <sys/stat.h>
 
 #include "cloister/error.h"
+#include "sim_collateral.h"
 #include "sim_pki.h"
+#include "sim_quote.h"
 #include "util.h"
 
 #define DAY		86400

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cloister/error.h"
+#include "jrec.h"
 #include "ledger.h"
-#include "ledger_journal.h"
 #include "testutil.h"
 
 struct fx {

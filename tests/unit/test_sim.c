@@ -10,10 +10,12 @@
 
 #include "cloister/error.h"
 #include "crypto.h"
+#include "pck_ext.h"
 #include "quote.h"
 #include "roots.h"
 #include "sim_gpu.h"
 #include "sim_pki.h"
+#include "sim_quote.h"
 #include "testutil.h"
 #include "util.h"
 #include "x509.h"

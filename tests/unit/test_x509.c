@@ -19,6 +19,8 @@
 
 #include "cloister/error.h"
 #include "crypto.h"
+#include "ocsp.h"
+#include "pck_ext.h"
 #include "quote.h"
 #include "roots.h"
 #include "testutil.h"

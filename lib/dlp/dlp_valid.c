@@ -1,0 +1,234 @@
+/*
+ * What a raw match must also be to become a finding (dlp_int.h): each
+ * rule's validator (an entropy gate, Luhn, IBAN mod 97, placeholder and
+ * template filters), and the end filter that makes email's cheap end
+ * pattern exact.  Apart from dlp.c because these are plain functions of
+ * the matched bytes, with no regex library: the rules table names them,
+ * the scan calls them, and they are tested and tuned on their own.
+ */
+#define _GNU_SOURCE	/* memmem, memrchr */
+#include <math.h>
+#include <string.h>
+
+#include "dlp_int.h"
+
+/* ---- validators ---------------------------------------------------- */
+
+static double
+entropy(const uint8_t *s, size_t n)
+{
+	unsigned count[256] = { 0 };
+	double h = 0;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		count[s[i]]++;
+	for (size_t i = 0; i < 256; i++)
+		if (count[i] != 0) {
+			double p = (double)count[i] / (double)n;
+
+			h -= p * log2(p);
+		}
+	return h;
+}
+
+/* Documentation and template values, not secrets. */
+static int
+placeholder(const uint8_t *s, size_t n)
+{
+	static const char *const marks[] = { "EXAMPLE", "example", "xxxx",
+	    "XXXX", "****", "<", ">", "${", "{{", "your", "YOUR", "changeme",
+	    "CHANGEME", "dummy", "DUMMY", "placeholder", "PLACEHOLDER",
+	    "redacted", "REDACTED", "0000000000", "1234567890", "abcdef",
+	    "...", NULL };
+
+	for (size_t i = 0; marks[i] != NULL; i++)
+		if (memmem(s, n, marks[i], strlen(marks[i])) != NULL)
+			return 1;
+	return 0;
+}
+
+/* The token after its prefix ("ghp_", "sk-proj-", "key = "): past the
+ * last separator among the first 16 bytes, the rest must look random. */
+int
+dlp_valid_entropy_tail(const uint8_t *m, size_t n)
+{
+	size_t i = 0;
+
+	for (size_t k = 0; k < n && k < 16; k++)
+		if (m[k] == '_' || m[k] == '-' || m[k] == ' ' || m[k] == '=' ||
+		    m[k] == ':' || m[k] == '"' || m[k] == '\'')
+			i = k + 1;
+	if (n - i < 16)
+		i = 0;
+	if (placeholder(m, n))
+		return 0;
+	return entropy(m + i, n - i) >= 3.0;
+}
+
+int
+dlp_valid_aws(const uint8_t *m, size_t n)
+{
+	return !placeholder(m, n) && entropy(m + 4, n - 4) >= 2.5;
+}
+
+/* key = value: the value must look random and not like a template. */
+int
+dlp_valid_entropy_value(const uint8_t *m, size_t n)
+{
+	size_t i = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (m[k] == ':' || m[k] == '=') {
+			i = k + 1;
+			break;
+		}
+	while (i < n && (m[i] == ' ' || m[i] == '"' || m[i] == '\''))
+		i++;
+	if (i >= n || placeholder(m + i, n - i))
+		return 0;
+	/* Code and paths, not values: f(), $VAR, %VAR%, /a/b. */
+	if (m[i] == '/' || m[i] == '$' || m[i] == '%' ||
+	    memchr(m + i, '(', n - i) != NULL)
+		return 0;
+	return entropy(m + i, n - i) >= 2.8;
+}
+
+/* scheme://user:password@host with a password that is not a template. */
+int
+dlp_valid_url(const uint8_t *m, size_t n)
+{
+	const uint8_t *colon, *at, *p = memmem(m, n, "://", 3);
+
+	if (p == NULL)
+		return 0;
+	p += 3;
+	colon = memchr(p, ':', n - (size_t)(p - m));
+	at = memchr(p, '@', n - (size_t)(p - m));
+	if (colon == NULL || at == NULL || at < colon)
+		return 0;
+	return !placeholder(colon + 1, (size_t)(at - colon - 1)) &&
+	    !(at - colon - 1 == 8 && memcmp(colon + 1, "password", 8) == 0);
+}
+
+int
+dlp_valid_email(const uint8_t *m, size_t n)
+{
+	static const char *const fake[] = { "@example.", "@test.",
+	    "@localhost", "noreply@", "no-reply@", NULL };
+
+	for (size_t i = 0; fake[i] != NULL; i++)
+		if (memmem(m, n, fake[i], strlen(fake[i])) != NULL)
+			return 0;
+	return 1;
+}
+
+int
+dlp_valid_luhn(const uint8_t *m, size_t n)
+{
+	int sum = 0, dbl = 0, digits = 0;
+
+	for (size_t i = n; i > 0; i--) {
+		int d;
+
+		if (m[i - 1] < '0' || m[i - 1] > '9')
+			continue;
+		d = m[i - 1] - '0';
+		if (dbl && (d *= 2) > 9)
+			d -= 9;
+		sum += d;
+		dbl = !dbl;
+		digits++;
+	}
+	return digits >= 13 && digits <= 19 && sum % 10 == 0;
+}
+
+/* ISO 13616: move the first four characters to the end, letters to
+ * numbers (A = 10), the whole number mod 97 is 1. */
+int
+dlp_valid_iban(const uint8_t *m, size_t n)
+{
+	char s[40];
+	size_t k = 0;
+	unsigned rem = 0;
+
+	for (size_t i = 0; i < n && k < sizeof(s); i++)
+		if (m[i] != ' ')
+			s[k++] = (char)m[i];
+	if (k < 15 || k > 34)
+		return 0;
+	for (size_t i = 0; i < k; i++) {
+		char c = s[(i + 4) % k];
+
+		if (c >= '0' && c <= '9')
+			rem = (rem * 10 + (unsigned)(c - '0')) % 97;
+		else if (c >= 'A' && c <= 'Z')
+			rem = (rem * 100 + (unsigned)(c - 'A' + 10)) % 97;
+		else
+			return 0;
+	}
+	return rem == 1;
+}
+
+/* ---- email's ends ------------------------------------------------------ */
+
+static int
+word_byte(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_';
+}
+
+/* EMAIL_LOCAL */
+static int
+local_byte(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '%' ||
+	    c == '+' || c == '-';
+}
+
+/*
+ * Whether a word boundary starts or falls inside the run of EMAIL_LOCAL
+ * bytes that ends at buf[at - 1], as \b[...]+@ needs: somewhere in the
+ * run a letter or digit meets punctuation, or its first byte differs in
+ * that from the byte before it (the buffer's start counts as
+ * punctuation).
+ */
+static int
+local_run_bounded(const uint8_t *buf, size_t at)
+{
+	size_t i = at - 1;
+	int w;
+
+	if (at == 0 || !local_byte(buf[i]))
+		return 0;
+	w = word_byte(buf[i]);
+	for (; i > 0 && local_byte(buf[i - 1]); i--)
+		if (word_byte(buf[i - 1]) != w)
+			return 1;
+	return i == 0 ? w : word_byte(buf[i - 1]) != w;
+}
+
+/*
+ * email's pattern would end at end: its domain part holds no '@', so the
+ * last '@' before end is the one it matched, and the run before that
+ * must start with or hold a boundary.  EMAIL_LOCAL "@" ends at all of
+ * these and more.  Ends of one '@' come in order, so the last answer is
+ * kept (d->at_end; 0 at the start of each pass).
+ */
+int
+dlp_local_part_ok(struct dlp *d, size_t end)
+{
+	const uint8_t *p;
+	size_t from = d->at_end != 0 && end >= d->at_end ? d->at_end : 0;
+
+	if ((p = memrchr(d->scanning + from, '@', end - from)) != NULL)
+		d->at_ok = local_run_bounded(d->scanning,
+		    (size_t)(p - d->scanning));
+	else if (from == 0)
+		d->at_ok = 0;
+	d->at_end = end;
+	return d->at_ok;
+}

@@ -29,10 +29,13 @@
 #include "cloister/evidence.h"
 #include "gateway.h"
 #include "httpd.h"
+#include "infer.h"
 #include "console.h"
 #include "mcp.h"
 #include "mcp_http.h"
 #include "mcp_up.h"
+#include "tls.h"
+#include "upstream.h"
 #include "url.h"
 #include "util.h"
 

@@ -1,5 +1,5 @@
 /*
- * The inference endpoints (gateway.h): parse and check the request,
+ * The inference endpoints (infer.h): parse and check the request,
  * reserve its worst case, answer (the mock backend here), sign the
  * receipt over the exact bytes, settle.  Request and response content
  * live in buffers that are wiped when the request ends; nothing of them
@@ -18,7 +18,10 @@
 #include "cloister/error.h"
 #include "cloister/receipt.h"
 #include "gateway.h"
+#include "infer.h"
+#include "mock.h"
 #include "receipt_int.h"
+#include "upstream.h"
 #include "util.h"
 
 #define MOCK_WORDS	16	/* a full mock answer */

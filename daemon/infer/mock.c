@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "crypto.h"
-#include "gateway.h"
+#include "mock.h"
 
 static const char *const words[] = { "Cloister", "answers", "from", "inside",
 	"the", "attested", "instance", "and", "keeps", "nothing", "but",

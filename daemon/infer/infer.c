@@ -1,6 +1,6 @@
 /*
  * The inference endpoints (infer.h): parse and check the request,
- * reserve its worst case, answer (the mock backend here), sign the
+ * reserve its worst case, answer (mock.c or upstream.c), sign the
  * receipt over the exact bytes, settle.  Request and response content
  * live in buffers that are wiped when the request ends; nothing of them
  * reaches a log, the ledger or an error message.
@@ -24,12 +24,8 @@
 #include "upstream.h"
 #include "util.h"
 
-#define MOCK_WORDS	16	/* a full mock answer */
 #define MAX_TOKENS_CAP	1000000
 #define MILLION		1000000
-
-static const char *const ep_object[GW_EP_COUNT] = { "chat.completion",
-	"text_completion", "list" };
 
 /* ceil(tokens * price / 10^6), prices capped so this cannot overflow. */
 static int64_t
@@ -276,82 +272,7 @@ gw_refund(struct gw_req *r, const char *status)
 	    (int64_t)time(NULL));
 }
 
-/* ---- the mock backend: whole answers ---------------------------------------- */
-
-static char *
-mock_text(const struct gw_req *r, unsigned n)
-{
-	char *s;
-	size_t off = 0, cap = (size_t)n * 16 + 1;
-
-	if ((s = malloc(cap)) == NULL)
-		return NULL;
-	s[0] = '\0';
-	for (unsigned i = 0; i < n; i++)
-		off += (size_t)snprintf(s + off, cap - off, "%s%s",
-		    i > 0 ? " " : "", mock_word(r->seed, i));
-	return s;
-}
-
-static json_t *
-usage_json(const struct gw_req *r)
-{
-	return json_pack("{s:I,s:I,s:I}", "prompt_tokens",
-	    (json_int_t)r->usage.prompt_tokens, "completion_tokens",
-	    (json_int_t)r->usage.completion_tokens, "total_tokens",
-	    (json_int_t)(r->usage.prompt_tokens + r->usage.completion_tokens));
-}
-
-static json_t *
-embeddings(struct gw_req *r, json_t *in)
-{
-	json_t *data = json_array(), *vec;
-	double e[16];
-	size_t i, n = json_is_array(in) ? json_array_size(in) : 1;
-
-	for (i = 0; i < n; i++) {
-		json_t *t = json_is_array(in) ? json_array_get(in, i) : in;
-		const char *s = json_is_string(t) ? json_string_value(t) : "";
-
-		mock_embedding(s, strlen(s), e);
-		vec = json_array();
-		for (size_t k = 0; k < 16; k++)
-			json_array_append_new(vec, json_real(e[k]));
-		json_array_append_new(data, json_pack("{s:s,s:I,s:o}",
-		    "object", "embedding", "index", (json_int_t)i,
-		    "embedding", vec));
-	}
-	return json_pack("{s:s,s:o,s:s,s:{s:I,s:I}}", "object", "list",
-	    "data", data, "model", r->model->name, "usage", "prompt_tokens",
-	    (json_int_t)r->usage.prompt_tokens, "total_tokens",
-	    (json_int_t)r->usage.prompt_tokens);
-}
-
-static json_t *
-whole_answer(struct gw_req *r, json_t *req)
-{
-	const char *finish = r->total < MOCK_WORDS ? "length" : "stop";
-	char *text = mock_text(r, r->total);
-	json_t *o = NULL, *choice;
-
-	if (text == NULL)
-		return NULL;
-	if (r->ep == GW_EP_CHAT)
-		choice = json_pack("{s:i,s:{s:s,s:s},s:n,s:s}", "index", 0,
-		    "message", "role", "assistant", "content", text,
-		    "logprobs", "finish_reason", finish);
-	else
-		choice = json_pack("{s:i,s:s,s:n,s:s}", "index", 0, "text",
-		    text, "logprobs", "finish_reason", finish);
-	util_wipe(text, strlen(text));
-	free(text);
-	if (choice != NULL)
-		o = json_pack("{s:s,s:s,s:I,s:s,s:[o],s:o}", "id", r->id,
-		    "object", ep_object[r->ep], "created",
-		    (json_int_t)time(NULL), "model", r->model->name, "choices",
-		    choice, "usage", usage_json(r));
-	return o;
-}
+/* ---- answers, for every backend ------------------------------------------ */
 
 /* A whole answer: its receipt covers exactly these bytes. */
 void
@@ -383,47 +304,6 @@ gw_reply_whole(struct gw_req *r, int status, const char *body, size_t len,
 	free(jws);
 }
 
-static void
-reply_mock(struct gw_req *r, json_t *req)
-{
-	json_t *o;
-	char *s = NULL;
-
-	o = r->ep == GW_EP_EMBEDDINGS ?
-	    embeddings(r, json_object_get(req, "input")) : whole_answer(r, req);
-	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
-		gw_refund(r, "failed");
-		httpd_error(r->req, 500, "server_error", "internal", "out of "
-		    "memory; nothing was charged");
-		gw_observe(r->gw, r->ep, 500, r->t0_ns);
-	} else
-		gw_reply_whole(r, 200, s, strlen(s), "ok");
-	if (s != NULL) {
-		util_wipe(s, strlen(s));
-		free(s);
-	}
-	json_decref(o);
-}
-
-/* ---- the mock backend: streams ------------------------------------------ */
-
-static void stream_next(struct gw_req *r);
-
-/* One SSE event: "data: <json>\n\n", hashed as sent. */
-static int
-send_event(struct gw_req *r, const char *data, int with_cb);
-
-static void
-chunk_sent(struct evhttp_connection *c, void *arg)
-{
-	struct gw_req *r = arg;
-	struct timeval tv = { 0, 0 };
-
-	tv.tv_usec = (suseconds_t)r->backend->chunk_delay_ms * 1000;
-	if (r->timer != NULL)
-		event_add(r->timer, &tv);
-}
-
 /* Bytes of the stream, hashed as sent; cb runs when they are out. */
 int
 gw_stream_send(struct gw_req *r, const void *data, size_t len,
@@ -441,61 +321,6 @@ gw_stream_send(struct gw_req *r, const void *data, size_t len,
 		evhttp_send_reply_chunk(r->req, b);
 	evbuffer_free(b);
 	return 0;
-}
-
-static int
-send_event(struct gw_req *r, const char *data, int with_cb)
-{
-	size_t n = strlen(data);
-	char *e;
-	int rc;
-
-	if ((e = malloc(n + 9)) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	memcpy(e, "data: ", 6);
-	memcpy(e + 6, data, n);
-	memcpy(e + 6 + n, "\n\n", 3);
-	rc = gw_stream_send(r, e, n + 8, with_cb ? chunk_sent : NULL);
-	util_wipe(e, n + 8);
-	free(e);
-	return rc;
-}
-
-static char *
-chunk_json(const struct gw_req *r, const char *word, int first,
-    const char *finish, int usage)
-{
-	json_t *o, *delta, *choices;
-	char *s;
-
-	if (usage)
-		choices = json_array();
-	else {
-		if (r->ep == GW_EP_CHAT) {
-			delta = first ? json_pack("{s:s,s:s}", "role",
-			    "assistant", "content", "") : word != NULL ?
-			    json_pack("{s:s}", "content", word) : json_object();
-			choices = json_pack("[{s:i,s:o,s:n,s:s?}]", "index", 0,
-			    "delta", delta, "logprobs", "finish_reason",
-			    finish);
-		} else
-			choices = json_pack("[{s:i,s:s,s:n,s:s?}]", "index", 0,
-			    "text", word != NULL ? word : "", "logprobs",
-			    "finish_reason", finish);
-	}
-	o = json_pack("{s:s,s:s,s:I,s:s,s:o}", "id", r->id, "object",
-	    r->ep == GW_EP_CHAT ? "chat.completion.chunk" : "text_completion",
-	    "created", (json_int_t)time(NULL), "model", r->model->name,
-	    "choices", choices);
-	if (o == NULL)
-		return NULL;
-	if (usage)
-		json_object_set_new(o, "usage", usage_json(r));
-	else if (r->include_usage)
-		json_object_set_new(o, "usage", json_null());
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
 }
 
 void
@@ -522,46 +347,6 @@ gw_stream_end(struct gw_req *r, const char *status)
 		gw_observe(r->gw, r->ep, 499, r->t0_ns);
 	free(jws);
 	gw_req_free(r);
-}
-
-static void
-stream_next(struct gw_req *r)
-{
-	char *s = NULL, w[32];
-
-	if (r->sent < r->total) {
-		snprintf(w, sizeof(w), "%s%s", r->sent > 0 ? " " : "",
-		    mock_word(r->seed, r->sent));
-		s = chunk_json(r, w, 0, NULL, 0);
-		r->sent++;
-		r->usage.completion_tokens = r->sent;
-		if (s != NULL && send_event(r, s, 1) == 0) {
-			util_wipe(s, strlen(s));
-			free(s);
-			return;
-		}
-		free(s);
-		gw_stream_end(r, "failed");
-		return;
-	}
-	if ((s = chunk_json(r, NULL, 0, r->total < MOCK_WORDS ? "length" :
-	    "stop", 0)) != NULL)
-		send_event(r, s, 0);
-	free(s);
-	/* Usage only when the client asked: it is ours to bill anyway. */
-	if (r->include_usage && (s = chunk_json(r, NULL, 0, NULL, 1)) !=
-	    NULL) {
-		send_event(r, s, 0);
-		free(s);
-	}
-	send_event(r, "[DONE]", 0);
-	gw_stream_end(r, "ok");
-}
-
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	stream_next(arg);
 }
 
 /* The client went away: stop, charge what was generated. */
@@ -595,29 +380,6 @@ gw_stream_start(struct gw_req *r)
 	evhttp_send_reply_start(r->req, 200, "OK");
 	r->conn = evhttp_request_get_connection(r->req);
 	evhttp_connection_set_closecb(r->conn, on_close, r);
-}
-
-static void
-reply_stream(struct gw_req *r)
-{
-	char *s;
-
-	if (crypto_sha256_begin(&r->resp_hash) != 0 ||
-	    (r->timer = event_new(r->gw->base, -1, 0, on_tick, r)) == NULL) {
-		gw_refund(r, "failed");
-		httpd_error(r->req, 500, "server_error", "internal", "the "
-		    "stream could not start; nothing was charged");
-		gw_observe(r->gw, r->ep, 500, r->t0_ns);
-		gw_req_free(r);
-		return;
-	}
-	gw_stream_start(r);
-	if (r->ep == GW_EP_CHAT && (s = chunk_json(r, NULL, 1, NULL, 0)) !=
-	    NULL) {
-		send_event(r, s, 1);
-		free(s);
-	} else
-		stream_next(r);
 }
 
 /* ---- entry ----------------------------------------------------------------- */
@@ -752,18 +514,8 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 		return;
 	}
 	r->usage.prompt_tokens = words;
-	r->seed = (uint32_t)r->body_sha256[0] << 8 | r->body_sha256[1];
-	r->total = ep == GW_EP_EMBEDDINGS ? 0 : (unsigned)(r->max_tokens <
-	    MOCK_WORDS ? r->max_tokens : MOCK_WORDS);
-	if (r->stream) {
-		json_decref(o);
-		reply_stream(r);
-		return;
-	}
-	r->usage.completion_tokens = r->total;
-	reply_mock(r, o);
+	mock_answer(r, o);
 	json_decref(o);
-	gw_req_free(r);
 	return;
  done:
 	gw_observe(gw, ep, status, r->t0_ns);

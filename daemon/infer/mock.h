@@ -4,11 +4,14 @@
 #ifndef CLOISTER_MOCK_H
 #define CLOISTER_MOCK_H
 
-#include <stddef.h>
-#include <stdint.h>
+struct gw_req;
+struct json_t;
 
+/* Whitespace-separated words: the mock's tokens. */
 unsigned mock_count_words(const char *s);
-const char *mock_word(uint32_t seed, unsigned i);
-void	mock_embedding(const char *text, size_t len, double out[16]);
+/* Answers r, reserved and its prompt counted, whole or as a stream; r is
+ * freed once the answer is out.  req is the client's body, parsed (the
+ * caller's). */
+void	mock_answer(struct gw_req *r, struct json_t *req);
 
 #endif

@@ -124,12 +124,58 @@ prompt_words(json_t *o, enum gw_endpoint ep)
 	return n;
 }
 
+/* max_completion_tokens (or max_tokens), else the model's default. */
+static int
+check_max_tokens(struct gw_req *r, json_t *o)
+{
+	json_t *v;
+
+	r->max_tokens = r->model->max_tokens;
+	if ((v = json_object_get(o, "max_completion_tokens")) == NULL)
+		v = json_object_get(o, "max_tokens");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > MAX_TOKENS_CAP) {
+			httpd_error(r->req, 400, "invalid_request_error",
+			    "invalid_max_tokens", "max_tokens must be an "
+			    "integer in 1..%d", MAX_TOKENS_CAP);
+			return -1;
+		}
+		r->max_tokens = json_integer_value(v);
+	}
+	return 0;
+}
+
+/* The Cloister-Nonce header, when given: the receipt echoes it. */
+static int
+check_nonce(struct gw_req *r)
+{
+	const char *nonce;
+
+	nonce = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "Cloister-Nonce");
+	if (nonce != NULL) {
+		size_t n = strlen(nonce);
+		int bad = n == 0 || n > GW_NONCE_MAX;
+
+		for (size_t i = 0; i < n && !bad; i++)
+			bad = nonce[i] < 0x21 || nonce[i] > 0x7e;
+		if (bad) {
+			httpd_error(r->req, 400, "invalid_request_error",
+			    "invalid_nonce", "Cloister-Nonce must be 1 to %d "
+			    "printable characters", GW_NONCE_MAX);
+			return -1;
+		}
+		memcpy(r->nonce, nonce, n + 1);
+	}
+	return 0;
+}
+
 /* Everything but the content: model, limits, stream options, nonce. */
 static int
 check_request(struct gw_req *r, json_t *o, long *words)
 {
 	json_t *v, *so;
-	const char *nonce;
 
 	v = json_object_get(o, "model");
 	if (!json_is_string(v)) {
@@ -154,19 +200,8 @@ check_request(struct gw_req *r, json_t *o, long *words)
 		    "strings");
 		return -1;
 	}
-	r->max_tokens = r->model->max_tokens;
-	if ((v = json_object_get(o, "max_completion_tokens")) == NULL)
-		v = json_object_get(o, "max_tokens");
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > MAX_TOKENS_CAP) {
-			httpd_error(r->req, 400, "invalid_request_error",
-			    "invalid_max_tokens", "max_tokens must be an "
-			    "integer in 1..%d", MAX_TOKENS_CAP);
-			return -1;
-		}
-		r->max_tokens = json_integer_value(v);
-	}
+	if (check_max_tokens(r, o) != 0)
+		return -1;
 	v = json_object_get(o, "stream");
 	if (v != NULL && !json_is_boolean(v) && !json_is_null(v)) {
 		httpd_error(r->req, 400, "invalid_request_error", "invalid_stream",
@@ -177,23 +212,7 @@ check_request(struct gw_req *r, json_t *o, long *words)
 	so = json_object_get(o, "stream_options");
 	r->include_usage = json_is_object(so) &&
 	    json_is_true(json_object_get(so, "include_usage"));
-	nonce = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-	    "Cloister-Nonce");
-	if (nonce != NULL) {
-		size_t n = strlen(nonce);
-		int bad = n == 0 || n > GW_NONCE_MAX;
-
-		for (size_t i = 0; i < n && !bad; i++)
-			bad = nonce[i] < 0x21 || nonce[i] > 0x7e;
-		if (bad) {
-			httpd_error(r->req, 400, "invalid_request_error",
-			    "invalid_nonce", "Cloister-Nonce must be 1 to %d "
-			    "printable characters", GW_NONCE_MAX);
-			return -1;
-		}
-		memcpy(r->nonce, nonce, n + 1);
-	}
-	return 0;
+	return check_nonce(r);
 }
 
 /* ---- receipts and settlement --------------------------------------------- */
@@ -440,14 +459,70 @@ reserve(struct gw_req *r)
 	return rc;
 }
 
+/* Everything before the backend: the key's scope, the body and its
+ * checks, the reservation.  0 and *out the parsed body (the caller's), or
+ * the HTTP status of the refusal sent. */
+static int
+admit(struct gw_req *r, json_t **out, long *words)
+{
+	struct evhttp_request *req = r->req;
+	const struct gw_config *cfg = &r->gw->cfg;
+	json_t *o = NULL;
+	int status = 400;
+
+	*out = NULL;
+	if (strcmp(r->key.scope, "read") == 0) {
+		httpd_error(req, 403, "permission_error", "read_only_key",
+		    "this key may read, not run inference");
+		status = 403;
+		goto out;
+	}
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    cfg->max_body) {
+		httpd_error(req, 413, "invalid_request_error", "body_too_large",
+		    "the body is longer than %zu bytes (max_body)",
+		    cfg->max_body);
+		status = 413;
+		goto out;
+	}
+	if (take_body(r) != 0 || new_id(r->id) != 0) {
+		httpd_error(req, 500, "server_error", "internal", "out of memory");
+		status = 500;
+		goto out;
+	}
+	if ((o = json_loadb((const char *)r->body, r->body_len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(o)) {
+		httpd_error(req, 400, "invalid_request_error", "invalid_json",
+		    "the body is not a JSON object");
+		goto out;
+	}
+	if (check_request(r, o, words) != 0) {
+		status = r->model == NULL && json_is_string(json_object_get(o,
+		    "model")) ? 404 : 400;
+		goto out;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cloister-Request-Id", r->id);
+	if (reserve(r) != 0) {
+		status = 402;
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+	status = 0;
+ out:
+	json_decref(o);
+	return status;
+}
+
 void
 gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
     const struct ledger_key *key)
 {
 	struct gw_req *r;
-	json_t *o = NULL;
+	json_t *o;
 	long words;
-	int status = 400;
+	int status;
 
 	if (gw->m.inflight >= gw->cfg.max_inflight) {
 		/* Before anything is held: nothing to refund. */
@@ -470,55 +545,18 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 	r->key = *key;
 	r->t0_ns = util_now_ns();
 	gw->m.inflight++;
-	if (strcmp(key->scope, "read") == 0) {
-		httpd_error(req, 403, "permission_error", "read_only_key",
-		    "this key may read, not run inference");
-		status = 403;
-		goto done;
-	}
-	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
-	    gw->cfg.max_body) {
-		httpd_error(req, 413, "invalid_request_error", "body_too_large",
-		    "the body is longer than %zu bytes (max_body)",
-		    gw->cfg.max_body);
-		status = 413;
-		goto done;
-	}
-	if (take_body(r) != 0 || new_id(r->id) != 0) {
-		httpd_error(req, 500, "server_error", "internal", "out of memory");
-		status = 500;
-		goto done;
-	}
-	if ((o = json_loadb((const char *)r->body, r->body_len,
-	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(o)) {
-		httpd_error(req, 400, "invalid_request_error", "invalid_json",
-		    "the body is not a JSON object");
-		goto done;
-	}
-	if (check_request(r, o, &words) != 0) {
-		status = r->model == NULL && json_is_string(json_object_get(o,
-		    "model")) ? 404 : 400;
-		goto done;
-	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Cloister-Request-Id", r->id);
-	if (reserve(r) != 0) {
-		status = 402;
-		goto done;
+	if ((status = admit(r, &o, &words)) != 0) {
+		gw_observe(gw, ep, status, r->t0_ns);
+		gw_req_free(r);
+		return;
 	}
 	if (r->backend->type == GW_BACKEND_OPENAI) {
 		/* Until the upstream counts: words, for a cancellation. */
 		r->usage.prompt_tokens = words;
 		gw_upstream_start(r, o);
-		json_decref(o);
-		return;
+	} else {
+		r->usage.prompt_tokens = words;
+		mock_answer(r, o);
 	}
-	r->usage.prompt_tokens = words;
-	mock_answer(r, o);
 	json_decref(o);
-	return;
- done:
-	gw_observe(gw, ep, status, r->t0_ns);
-	json_decref(o);
-	gw_req_free(r);
 }

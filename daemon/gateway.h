@@ -42,7 +42,7 @@ struct gw_metrics {
 	uint64_t	 prompt_tokens;
 	uint64_t	 completion_tokens;
 	uint64_t	 credits_charged;
-	uint64_t	 latency_bucket[12];		/* see gateway.c */
+	uint64_t	 latency_bucket[12];		/* see metrics.c */
 	double		 latency_sum;
 	uint64_t	 latency_count;
 	uint64_t	 inflight;
@@ -122,8 +122,6 @@ struct gw_req {
 
 /* gateway.c */
 int	gw_run(const struct gw_config *cfg, const char *config_path);
-void	gw_observe(struct gw *gw, enum gw_endpoint ep, int status,
-	    uint64_t t0_ns);
 
 /* Evidence for the instance key id under cfg (its TEE and config hash),
  * with a nonce when given; warn says when the TEE is simulated. */

@@ -19,6 +19,7 @@
 #include "cloister/receipt.h"
 #include "gateway.h"
 #include "infer.h"
+#include "metrics.h"
 #include "mock.h"
 #include "receipt_int.h"
 #include "upstream.h"

@@ -23,6 +23,7 @@
 #include "gateway.h"
 #include "httpd.h"
 #include "infer.h"
+#include "metrics.h"
 #include "mock.h"
 #include "util.h"
 

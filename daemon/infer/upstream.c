@@ -27,6 +27,7 @@
 #include "gateway.h"
 #include "infer.h"
 #include "json_span.h"
+#include "metrics.h"
 #include "sse.h"
 #include "upstream.h"
 #include "util.h"

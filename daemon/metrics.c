@@ -37,19 +37,14 @@ gw_observe(struct gw *gw, enum gw_endpoint ep, int status, uint64_t t0_ns)
 			gw->m.latency_bucket[i]++;
 }
 
-void
-gw_metrics_reply(struct gw *gw, struct evhttp_request *req)
+/* Requests by endpoint and status class, and their latency histogram. */
+static void
+print_requests(struct evbuffer *b, const struct gw_metrics *m)
 {
 	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx",
 	    "4xx", "5xx" };
-	struct evbuffer *b = evbuffer_new();
-	const struct gw_metrics *m = &gw->m;
 	uint64_t cum = 0;
 
-	if (b == NULL) {
-		evhttp_send_error(req, 500, NULL);
-		return;
-	}
 	evbuffer_add_printf(b, "# TYPE cloister_requests_total counter\n");
 	for (int e = 0; e < GW_EP_COUNT; e++)
 		for (int c = 0; c < 6; c++)
@@ -69,6 +64,14 @@ gw_metrics_reply(struct gw *gw, struct evhttp_request *req)
 	    "cloister_request_seconds_count %llu\n",
 	    (unsigned long long)m->latency_count, m->latency_sum,
 	    (unsigned long long)m->latency_count);
+}
+
+/* Totals and gauges: tokens, credits, load, the evidence's age. */
+static void
+print_totals(struct evbuffer *b, const struct gw *gw)
+{
+	const struct gw_metrics *m = &gw->m;
+
 	evbuffer_add_printf(b,
 	    "# TYPE cloister_tokens_total counter\n"
 	    "cloister_tokens_total{kind=\"prompt\"} %llu\n"
@@ -96,6 +99,19 @@ gw_metrics_reply(struct gw *gw, struct evhttp_request *req)
 	    (unsigned long long)m->accept_paused,
 	    (long long)((int64_t)time(NULL) - gw->evidence_time),
 	    gw->simulated);
+}
+
+void
+gw_metrics_reply(struct gw *gw, struct evhttp_request *req)
+{
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	print_requests(b, &gw->m);
+	print_totals(b, gw);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4");
 	evhttp_send_reply(req, 200, NULL, b);

@@ -2,17 +2,16 @@
  * The MCP egress gateway's core (mcp.h).  For each message: parse,
  * classify (request, notification, response), scan the exact bytes with
  * the DLP, decide with the policy and the pins, redact or refuse, remap
- * the id, write the audit entry, forward.  Nothing leaves unaudited:
- * when the audit log cannot be written the session ends.
+ * the id, write the audit entry, forward (the last two in mcp_emit.c).
+ * Nothing leaves unaudited: when the audit log cannot be written the
+ * session ends.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
-#include "audit.h"
 #include "cloister/error.h"
 #include "crypto.h"
 #include "dlp.h"
@@ -108,147 +107,13 @@ mcp_sess_id(const struct mcp_sess *s)
 	return s->id;
 }
 
-/* ---- one message -------------------------------------------------------- */
-
-static const char *
-dir_name(enum dir d)
-{
-	return d == TO_SERVER ? "to-server" : "to-client";
-}
-
-/* The audit entry for m, with the bytes that were forwarded (or NULL). */
-int
-mcp_audit(struct mcp_sess *s, const struct msg *m, const char *direction,
-    const char *outcome, const char *out, size_t outlen)
-{
-	struct mcp_gw *g = s->g;
-	struct audit_entry e;
-	size_t k;
-	int r;
-
-	memset(&e, 0, sizeof(e));
-	e.direction = direction != NULL ? direction : dir_name(m->dir);
-	e.era = s->era;
-	e.session = s->id;
-	e.key_id = s->key_id;
-	e.server_id = s->srv->name;
-	e.trust = s->trust;
-	e.target = s->target;
-	e.method = m->method != NULL ? m->method : "(none)";
-	e.tool = m->tool[0] != '\0' ? m->tool : NULL;
-	/* Why, for a decision other than passing the message on. */
-	if (outcome != NULL && strcmp(outcome, "forwarded") != 0 &&
-	    strcmp(outcome, "pinned") != 0 && m->reason[0] != '\0')
-		e.reason = m->reason;
-	for (size_t i = 0; i < m->nf; i++) {
-		const char *act = mcp_action_name(g->acts[i]);
-
-		for (k = 0; k < e.nfindings; k++)
-			if (strcmp(e.findings[k].rule, g->f[i].rule) == 0 &&
-			    strcmp(e.findings[k].action, act) == 0)
-				break;
-		if (k == e.nfindings) {
-			if (k == AUDIT_FINDINGS_MAX)
-				continue;
-			e.findings[k].rule = g->f[i].rule;
-			e.findings[k].action = act;
-			e.nfindings++;
-		}
-		e.findings[k].count++;
-	}
-	if (out != NULL)
-		crypto_sha256(out, outlen, e.payload_sha256);
-	else
-		crypto_sha256(m->raw, m->rawlen, e.payload_sha256);
-	e.outcome = outcome;
-	e.latency_us = mcp_now_us() - m->t0;
-	if (out != NULL && m->dir == TO_SERVER) {
-		e.payload = (const uint8_t *)out;
-		e.payload_len = outlen;
-	}
-	if ((r = audit_append(g->audit, &e, (int64_t)time(NULL))) != 0)
-		fprintf(stderr, "cloister: mcp: the audit log cannot be "
-		    "written (%s); ending the session\n", cloister_strerror(r));
-	else
-		g->unsigned_entries++;
-	return r;
-}
-
-static int
-dump(json_t *j, char **out, size_t *outlen)
-{
-	if ((*out = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	*outlen = strlen(*out);
-	return 0;
-}
-
-static int
-deliver(struct mcp_sess *s, enum dir d, const char *txt, size_t len)
-{
-	int r = d == TO_SERVER ? s->io.to_server(s->io.arg, txt, len) :
-	    s->io.to_client(s->io.arg, txt, len);
-
-	return r != 0 ? CLOISTER_ERR_IO : 0;
-}
-
-static void
-free_txt(char *txt, size_t len)
-{
-	if (txt != NULL) {
-		util_wipe(txt, len);
-		free(txt);
-	}
-}
-
-/* Audit, then forward j toward d. */
-int
-mcp_forward(struct mcp_sess *s, const struct msg *m, enum dir d, json_t *j,
-    const char *direction, const char *outcome)
-{
-	char *txt;
-	size_t len;
-	int r;
-
-	if ((r = dump(j, &txt, &len)) != 0)
-		return r;
-	if ((r = mcp_audit(s, m, direction, outcome, txt, len)) == 0)
-		r = deliver(s, d, txt, len);
-	free_txt(txt, len);
-	return r;
-}
-
-/* A JSON-RPC error for the request with id (the requester's), sent
- * toward d. */
-static int
-reply_error(struct mcp_sess *s, enum dir d, json_t *id, int code,
-    const char *message, const char *reason)
-{
-	json_t *e;
-	char *txt;
-	size_t len;
-	int r;
-
-	e = json_pack("{s:s,s:O,s:{s:i,s:s,s:{s:s}}}", "jsonrpc", "2.0",
-	    "id", id != NULL ? id : json_null(), "error", "code", code,
-	    "message", message, "data", "cloister", reason);
-	if (e == NULL)
-		return CLOISTER_ERR_ALLOC;
-	r = dump(e, &txt, &len);
-	json_decref(e);
-	if (r == 0)
-		r = deliver(s, d, txt, len);
-	free_txt(txt, len);
-	return r;
-}
+/* ---- the pipeline ------------------------------------------------------- */
 
 const char *
 mcp_str_at(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
 }
-
-/* ---- the pipeline ------------------------------------------------------- */
 
 static void
 set_era(struct mcp_sess *s, const char *v)
@@ -306,10 +171,10 @@ refuse(struct mcp_sess *s, struct msg *m, json_t *id, int is_request)
 	    "\"%s\": %s", m->method != NULL ? m->method : "message",
 	    m->dir == TO_SERVER ? "to" : "from", s->srv->name, m->reason);
 	if (is_request)	/* the requester is on the side it came from */
-		return reply_error(s, m->dir == TO_SERVER ? TO_CLIENT :
+		return mcp_reply_error(s, m->dir == TO_SERVER ? TO_CLIENT :
 		    TO_SERVER, id, MCP_ERR_BLOCKED, text, m->reason);
 	if (id != NULL)	/* a refused response: its requester learns */
-		return reply_error(s, m->dir, id, MCP_ERR_BLOCKED, text,
+		return mcp_reply_error(s, m->dir, id, MCP_ERR_BLOCKED, text,
 		    m->reason);
 	return 0;
 }
@@ -429,7 +294,7 @@ from_client(struct mcp_sess *s, struct msg *m)
 		m->method = "(invalid)";
 		if ((r = mcp_audit(s, m, NULL, "invalid", NULL, 0)) != 0)
 			return r;
-		return reply_error(s, TO_CLIENT, NULL, MCP_ERR_INVALID,
+		return mcp_reply_error(s, TO_CLIENT, NULL, MCP_ERR_INVALID,
 		    "not a JSON-RPC request, notification or response",
 		    "invalid message");
 	}
@@ -647,7 +512,7 @@ one(struct mcp_sess *s, enum dir d, json_t *j, const uint8_t *raw,
 		m.method = "(invalid)";
 		r = mcp_audit(s, &m, NULL, "invalid", NULL, 0);
 		if (r == 0 && d == TO_SERVER)
-			r = reply_error(s, TO_CLIENT, NULL, MCP_ERR_INVALID,
+			r = mcp_reply_error(s, TO_CLIENT, NULL, MCP_ERR_INVALID,
 			    "a JSON-RPC message is an object", "invalid message");
 	} else
 		r = d == TO_SERVER ? from_client(s, &m) : from_server(s, &m);
@@ -677,7 +542,7 @@ incoming(struct mcp_sess *s, enum dir d, const uint8_t *raw, size_t len)
 		m.t0 = t0;
 		if ((r = mcp_audit(s, &m, NULL, "invalid", NULL, 0)) != 0)
 			return r;
-		return d == TO_SERVER ? reply_error(s, TO_CLIENT, NULL,
+		return d == TO_SERVER ? mcp_reply_error(s, TO_CLIENT, NULL,
 		    MCP_ERR_PARSE, "the message is not JSON", "parse error") : 0;
 	}
 	if (!json_is_array(j))
@@ -692,7 +557,7 @@ incoming(struct mcp_sess *s, enum dir d, const uint8_t *raw, size_t len)
 			break;
 		}
 		r = one(s, d, e, (const uint8_t *)txt, strlen(txt), t0);
-		free_txt(txt, strlen(txt));
+		mcp_free_txt(txt, strlen(txt));
 	}
 	json_decref(j);
 	return r;

@@ -270,6 +270,98 @@ remap_cancel(struct pendq *q, json_t *params)
 	return 0;
 }
 
+/* Redact m when the verdict says so; after it, the same id and method,
+ * or m is refused. */
+static int
+redact_verdict(struct mcp_sess *s, struct msg *m, json_t *id,
+    const char *method)
+{
+	int r;
+
+	if (m->action != MCP_REDACT)
+		return 0;
+	if ((r = redact(s, m)) != 0)
+		return r;
+	if (m->action == MCP_REDACT)
+		same_after_redact(m, id, method);
+	return 0;
+}
+
+/* A call before the server's tools were checked: our own tools/list goes
+ * out (once), and the call waits for it. */
+static int
+wait_for_pins(struct mcp_sess *s, struct msg *m, json_t *meta)
+{
+	int r;
+
+	if (!s->listing) {
+		if (json_is_object(meta) && s->own_meta == NULL) {
+			s->own_meta = json_deep_copy(meta);
+			json_object_del(s->own_meta, "progressToken");
+		}
+		if ((r = mcp_own_list(s, NULL)) != 0)
+			return r;
+	}
+	if (mcp_defer(s, 0, m->raw, m->rawlen) == 0)
+		return 0;
+	m->action = MCP_BLOCK;
+	snprintf(m->reason, sizeof(m->reason), "too many calls wait "
+	    "for the pin check");
+	return refuse(s, m, m->id, 1);
+}
+
+/* A call the verdict let through: its tool must be pinned as it is now,
+ * and free of injection markers. */
+static void
+check_tool(struct mcp_sess *s, struct msg *m)
+{
+	if (mcp_pins_allowed(s->g->pins, s->srv->name, m->tool) != 0) {
+		m->action = MCP_BLOCK;
+		snprintf(m->reason, sizeof(m->reason), "tool \"%s\" changed or "
+		    "is new since server \"%s\" was pinned; `cloister mcp "
+		    "approve %s %s` allows it", m->tool, s->srv->name,
+		    s->srv->name, m->tool);
+	} else if (mcp_flagged(s, m->tool)) {
+		m->action = MCP_BLOCK;
+		snprintf(m->reason, sizeof(m->reason), "the description of tool "
+		    "\"%s\" (or the instructions of server \"%s\") carries an "
+		    "injection marker", m->tool, s->srv->name);
+	}
+}
+
+/* The agent's message, passed: a request gets our id, a response its
+ * requester's back; then audited and forwarded. */
+static int
+relay_to_server(struct mcp_sess *s, struct msg *m, const char *method,
+    int is_req)
+{
+	json_t *j = m->j, *id = m->id, *params = json_object_get(j, "params");
+	struct pend *p;
+	int r;
+
+	if (method == NULL) {
+		p = mcp_pend_ours(&s->down, id);
+		json_object_set(j, "id", p->orig);
+		mcp_pend_take(&s->down, p);
+	} else if (is_req) {
+		if ((p = remap_request(m, &s->up, &s->next_up, id)) == NULL)
+			return refuse(s, m, id, 1);
+		p->paged = strcmp(method, "tools/list") == 0 &&
+		    json_is_string(json_object_get(params, "cursor"));
+	} else if (strcmp(method, "notifications/cancelled") == 0 &&
+	    remap_cancel(&s->up, params) != 0)
+		return mcp_audit(s, m, NULL, "dropped", NULL, 0);
+	r = mcp_forward(s, m, TO_SERVER, j, NULL, m->action == MCP_REDACT ?
+	    "redacted" : m->action == MCP_ALERT ? "alerted" : "forwarded");
+	if (r == 0 && method != NULL && !is_req &&
+	    strcmp(method, "notifications/initialized") == 0) {
+		s->initialized = 1;
+		if (s->tools_cap && !s->listing)
+			r = mcp_own_list(s, NULL);
+	}
+	return r;
+}
+
 static int
 from_client(struct mcp_sess *s, struct msg *m)
 {
@@ -305,45 +397,14 @@ from_client(struct mcp_sess *s, struct msg *m)
 		set_era(s, mcp_str_at(params, "protocolVersion"));
 
 	/* A call waits until the server's tools were checked. */
-	if (is_req && m->tool[0] != '\0' && !s->pins_ready) {
-		if (!s->listing) {
-			if (json_is_object(meta) && s->own_meta == NULL) {
-				s->own_meta = json_deep_copy(meta);
-				json_object_del(s->own_meta, "progressToken");
-			}
-			if ((r = mcp_own_list(s, NULL)) != 0)
-				return r;
-		}
-		if (mcp_defer(s, 0, m->raw, m->rawlen) == 0)
-			return 0;
-		m->action = MCP_BLOCK;
-		snprintf(m->reason, sizeof(m->reason), "too many calls wait "
-		    "for the pin check");
-		return refuse(s, m, id, 1);
-	}
+	if (is_req && m->tool[0] != '\0' && !s->pins_ready)
+		return wait_for_pins(s, m, meta);
 	if ((r = judge(s, m)) != 0)
 		return r;
-	if (m->action != MCP_BLOCK && is_req && m->tool[0] != '\0' &&
-	    mcp_pins_allowed(s->g->pins, s->srv->name, m->tool) != 0) {
-		m->action = MCP_BLOCK;
-		snprintf(m->reason, sizeof(m->reason), "tool \"%s\" changed or "
-		    "is new since server \"%s\" was pinned; `cloister mcp "
-		    "approve %s %s` allows it", m->tool, s->srv->name,
-		    s->srv->name, m->tool);
-	} else if (m->action != MCP_BLOCK && is_req && m->tool[0] != '\0' &&
-	    mcp_flagged(s, m->tool)) {
-		m->action = MCP_BLOCK;
-		snprintf(m->reason, sizeof(m->reason), "the description of tool "
-		    "\"%s\" (or the instructions of server \"%s\") carries an "
-		    "injection marker", m->tool, s->srv->name);
-	}
-	if (m->action == MCP_REDACT) {
-		if ((r = redact(s, m)) != 0)
-			return r;
-		if (m->action == MCP_REDACT)
-			same_after_redact(m, id, method);
-	}
-	params = json_object_get(m->j, "params");
+	if (m->action != MCP_BLOCK && is_req && m->tool[0] != '\0')
+		check_tool(s, m);
+	if ((r = redact_verdict(s, m, id, method)) != 0)
+		return r;
 	if (m->action == MCP_BLOCK) {
 		if (method == NULL) {	/* our response: refuse with our id */
 			p = mcp_pend_ours(&s->down, id);
@@ -353,28 +414,7 @@ from_client(struct mcp_sess *s, struct msg *m)
 		}
 		return refuse(s, m, is_req ? id : NULL, is_req);
 	}
-	j = m->j;
-	if (method == NULL) {
-		p = mcp_pend_ours(&s->down, id);
-		json_object_set(j, "id", p->orig);
-		mcp_pend_take(&s->down, p);
-	} else if (is_req) {
-		if ((p = remap_request(m, &s->up, &s->next_up, id)) == NULL)
-			return refuse(s, m, id, 1);
-		p->paged = strcmp(method, "tools/list") == 0 &&
-		    json_is_string(json_object_get(params, "cursor"));
-	} else if (strcmp(method, "notifications/cancelled") == 0 &&
-	    remap_cancel(&s->up, params) != 0)
-		return mcp_audit(s, m, NULL, "dropped", NULL, 0);
-	r = mcp_forward(s, m, TO_SERVER, j, NULL, m->action == MCP_REDACT ?
-	    "redacted" : m->action == MCP_ALERT ? "alerted" : "forwarded");
-	if (r == 0 && method != NULL && !is_req &&
-	    strcmp(method, "notifications/initialized") == 0) {
-		s->initialized = 1;
-		if (s->tools_cap && !s->listing)
-			r = mcp_own_list(s, NULL);
-	}
-	return r;
+	return relay_to_server(s, m, method, is_req);
 }
 
 /* What a response to our peer's request teaches us. */
@@ -418,51 +458,30 @@ learn(struct mcp_sess *s, struct msg *m, struct pend *p, size_t *filtered)
 	return 0;
 }
 
+/* notifications/tools/list_changed: the pins are checked again. */
 static int
-from_server(struct mcp_sess *s, struct msg *m)
+tools_changed(struct mcp_sess *s)
 {
-	json_t *j = m->j, *id = m->id, *params;
-	const char *method = method_of(m);
-	struct pend *p = NULL;
-	size_t filtered = 0;
-	int r, is_req = method != NULL && id != NULL && !json_is_null(id);
+	s->pins_ready = 0;
+	if (s->listing)
+		s->relist = 1;
+	else if (s->initialized)
+		return mcp_own_list(s, NULL);
+	/* else: the list follows initialized, or the next call */
+	return 0;
+}
 
-	params = json_object_get(j, "params");
-	if (method == NULL && id != NULL) {
-		if ((p = mcp_pend_ours(&s->up, id)) == NULL) {
-			m->method = "(unmatched response)";
-			return mcp_audit(s, m, NULL, "dropped", NULL, 0);
-		}
-		m->method = p->method;
-		snprintf(m->tool, sizeof(m->tool), "%s", p->tool);
-		if (p->kind == PEND_OWN_LIST)
-			return mcp_own_list_done(s, m, p);
-		if (strcmp(p->method, "tools/list") == 0 && s->listing &&
-		    mcp_defer(s, 1, m->raw, m->rawlen) == 0)
-			return 0;	/* filtered once the pins are known */
-	} else if (method == NULL) {
-		m->method = "(invalid)";
-		return mcp_audit(s, m, NULL, "invalid", NULL, 0);
-	} else
-		m->method = method;
-	if ((r = judge(s, m)) != 0)
-		return r;
-	if (m->action == MCP_REDACT) {
-		if ((r = redact(s, m)) != 0)
-			return r;
-		if (m->action == MCP_REDACT)
-			same_after_redact(m, id, method);
-	}
-	if (m->action == MCP_BLOCK) {
-		if (p != NULL) {
-			r = refuse(s, m, p->orig, 0);
-			mcp_pend_take(&s->up, p);
-			return r;
-		}
-		return refuse(s, m, is_req ? id : NULL, is_req);
-	}
-	j = m->j;
-	params = json_object_get(j, "params");
+/* The server's message, passed: a response gets its requester's id back
+ * (and teaches us what it answers), a request gets our id; then audited
+ * and forwarded, and what waited for the pin check follows. */
+static int
+relay_to_client(struct mcp_sess *s, struct msg *m, struct pend *p,
+    const char *method, int is_req)
+{
+	json_t *j = m->j, *id = m->id, *params = json_object_get(j, "params");
+	size_t filtered = 0;
+	int r;
+
 	if (p != NULL) {
 		if ((r = learn(s, m, p, &filtered)) != 0)
 			return r;
@@ -483,15 +502,48 @@ from_server(struct mcp_sess *s, struct msg *m)
 		r = mcp_replay(s);
 	if (r == 0 && method != NULL && !is_req &&
 	    strcmp(method, "notifications/tools/list_changed") == 0 &&
-	    s->tools_cap) {
-		s->pins_ready = 0;
-		if (s->listing)
-			s->relist = 1;
-		else if (s->initialized)
-			r = mcp_own_list(s, NULL);
-		/* else: the list follows initialized, or the next call */
-	}
+	    s->tools_cap)
+		r = tools_changed(s);
 	return r;
+}
+
+static int
+from_server(struct mcp_sess *s, struct msg *m)
+{
+	json_t *id = m->id;
+	const char *method = method_of(m);
+	struct pend *p = NULL;
+	int r, is_req = method != NULL && id != NULL && !json_is_null(id);
+
+	if (method == NULL && id != NULL) {
+		if ((p = mcp_pend_ours(&s->up, id)) == NULL) {
+			m->method = "(unmatched response)";
+			return mcp_audit(s, m, NULL, "dropped", NULL, 0);
+		}
+		m->method = p->method;
+		snprintf(m->tool, sizeof(m->tool), "%s", p->tool);
+		if (p->kind == PEND_OWN_LIST)
+			return mcp_own_list_done(s, m, p);
+		if (strcmp(p->method, "tools/list") == 0 && s->listing &&
+		    mcp_defer(s, 1, m->raw, m->rawlen) == 0)
+			return 0;	/* filtered once the pins are known */
+	} else if (method == NULL) {
+		m->method = "(invalid)";
+		return mcp_audit(s, m, NULL, "invalid", NULL, 0);
+	} else
+		m->method = method;
+	if ((r = judge(s, m)) != 0 ||
+	    (r = redact_verdict(s, m, id, method)) != 0)
+		return r;
+	if (m->action == MCP_BLOCK) {
+		if (p != NULL) {
+			r = refuse(s, m, p->orig, 0);
+			mcp_pend_take(&s->up, p);
+			return r;
+		}
+		return refuse(s, m, is_req ? id : NULL, is_req);
+	}
+	return relay_to_client(s, m, p, method, is_req);
 }
 
 static int

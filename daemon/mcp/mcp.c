@@ -13,7 +13,6 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
-#include "crypto.h"
 #include "dlp.h"
 #include "mcp.h"
 #include "mcp_pin.h"
@@ -25,86 +24,6 @@ uint64_t
 mcp_now_us(void)
 {
 	return util_now_ns() / 1000u;
-}
-
-/* ---- sessions ----------------------------------------------------------- */
-
-static void
-command_digest(const struct gw_mcp_server *srv, char *out, size_t cap)
-{
-	struct sha256_ctx *c;
-	uint8_t h[32];
-	char hex[65];
-
-	if (srv->transport != GW_MCP_STDIO) {
-		snprintf(out, cap, "%s", srv->url);
-		return;
-	}
-	if (crypto_sha256_begin(&c) != 0) {
-		snprintf(out, cap, "command");
-		return;
-	}
-	for (size_t i = 0; i < srv->nargs; i++) {
-		const char *a = srv->strings + srv->arg[i];
-
-		crypto_sha256_add(c, a, strlen(a) + 1);
-	}
-	crypto_sha256_add(c, srv->cwd, strlen(srv->cwd) + 1);
-	crypto_sha256_end(c, h);
-	util_hex_encode(h, sizeof(h), hex);
-	snprintf(out, cap, "command:sha256:%s", hex);
-}
-
-int
-mcp_sess_new(struct mcp_gw *g, const struct gw_mcp_server *srv,
-    const char *key_id, const struct mcp_io *io, struct mcp_sess **out)
-{
-	struct mcp_sess *s;
-	uint8_t r[16];
-
-	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	if (crypto_random(r, sizeof(r)) != 0) {
-		free(s);
-		return CLOISTER_ERR_INTERNAL;
-	}
-	util_hex_encode(r, sizeof(r), s->id);
-	s->g = g;
-	s->srv = srv;
-	s->io = *io;
-	snprintf(s->key_id, sizeof(s->key_id), "%s", key_id);
-	command_digest(srv, s->target, sizeof(s->target));
-	s->trust = mcp_policy_internal(g->policy, srv->name) ? "internal" :
-	    "external";
-	snprintf(s->era, sizeof(s->era), "unknown");
-	s->next_up = s->next_down = 1;
-	*out = s;
-	return 0;
-}
-
-void
-mcp_sess_free(struct mcp_sess *s)
-{
-	if (s == NULL)
-		return;
-	mcp_pendq_free(&s->up);
-	mcp_pendq_free(&s->down);
-	for (size_t i = 0; i < s->ndeferred; i++) {
-		util_wipe(s->deferred[i].msg, s->deferred[i].len);
-		free(s->deferred[i].msg);
-	}
-	json_decref(s->own_tools);
-	json_decref(s->own_meta);
-	free(s->instructions);
-	free(s->flagged);
-	free(s);
-}
-
-const char *
-mcp_sess_id(const struct mcp_sess *s)
-{
-	return s->id;
 }
 
 /* ---- the pipeline ------------------------------------------------------- */

@@ -1,7 +1,8 @@
 /*
  * Inside the MCP session core: the state shared by the gateway-wide part
- * (mcp_gw.c), the message pipeline (mcp.c), what a session sends
- * (mcp_emit.c) and the pin check (mcp_pincheck.c).
+ * (mcp_gw.c), a session's life and queues (mcp_sess.c), the message
+ * pipeline (mcp.c), what a session sends (mcp_emit.c) and the pin check
+ * (mcp_pincheck.c).
  */
 #ifndef CLOISTER_MCP_INT_H
 #define CLOISTER_MCP_INT_H
@@ -112,7 +113,7 @@ struct msg {
 };
 
 
-/* mcp_gw.c: the queues of requests in flight; mcp.c: the pipeline's
+/* mcp_sess.c: the queues of requests in flight; mcp.c: the pipeline's
  * pieces the pin check uses */
 uint64_t mcp_now_us(void);
 const char *mcp_str_at(const json_t *o, const char *k);

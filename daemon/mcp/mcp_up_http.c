@@ -21,7 +21,6 @@
  * Messages are handed over from a deferred event, never from inside a
  * libcurl callback, so the owner may send and close freely.
  */
-#define MCP_UP_INTERNAL
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +34,7 @@
 #include "gateway.h"
 #include "mcp.h"
 #include "mcp_up.h"
+#include "mcp_up_int.h"
 #include "sse.h"
 #include "util.h"
 

@@ -21,6 +21,7 @@
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "crypto.h"
+#include "output.h"
 #include "util.h"
 
 #define LOG_MAX		(1024u * 1024 * 1024)

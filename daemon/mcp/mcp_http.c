@@ -157,44 +157,59 @@ take_requests(struct mh_sess *s, struct mh_stream *st, json_t *reqs)
 	return 0;
 }
 
-static void
-post(struct mcp_http *mh, struct evhttp_request *req,
-    const struct gw_mcp_server *srv, const struct ledger_key *key)
+/* The body of a POST, read once and wiped from libevent's buffer; NULL
+ * after refusing.  *raw (the exact bytes, NULL or the caller's to wipe
+ * and free) and *len are set either way. */
+static json_t *
+read_body(struct mcp_http *mh, struct evhttp_request *req, uint8_t **raw,
+    size_t *len)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	const char *sid = header(req, "Mcp-Session-Id");
-	struct mh_sess *s = NULL;
-	struct mh_stream *st = NULL;
-	json_t *body = NULL, *reqs = NULL;
-	char why[256] = "", *txt = NULL;
-	const char *hv, *bv;
-	uint8_t *raw = NULL;
-	int modern, r;
+	json_t *body;
 
-	if (len > mh->gw->cfg.mcp.max_message) {
+	*raw = NULL;
+	*len = evbuffer_get_length(in);
+	if (*len > mh->gw->cfg.mcp.max_message) {
 		mh_refuse(req, 413, MCP_ERR_INVALID, "the message is longer than "
 		    "mcp.max_message");
-		goto out;
+		return NULL;
 	}
 	if (!accepts(req, "application/json") &&
 	    !accepts(req, "text/event-stream")) {
 		mh_refuse(req, 406, MCP_ERR_INVALID, "the client must accept "
 		    "application/json or text/event-stream");
-		goto out;
+		return NULL;
 	}
-	if ((raw = malloc(len + 1)) == NULL ||
-	    evbuffer_remove(in, raw, len) != (int)len) {
+	if ((*raw = malloc(*len + 1)) == NULL ||
+	    evbuffer_remove(in, *raw, *len) != (int)*len) {
 		mh_refuse(req, 500, MCP_ERR_GATEWAY, "out of memory");
-		goto out;
+		return NULL;
 	}
 	httpd_wipe_evbuffer(in);
-	if ((body = json_loadb((const char *)raw, len, 0, NULL)) == NULL ||
+	if ((body = json_loadb((const char *)*raw, *len, 0, NULL)) == NULL ||
 	    (!json_is_object(body) && !json_is_array(body))) {
 		mh_refuse(req, 400, MCP_ERR_PARSE, "the body is not a JSON-RPC "
 		    "message");
-		goto out;
+		json_decref(body);
+		return NULL;
 	}
+	return body;
+}
+
+/* The session a POST belongs to: the one its Mcp-Session-Id names, a new
+ * one for initialize, or the shared one of a 2026-07-28 request; NULL
+ * after refusing (an unknown session, none at all, a server behind). */
+static struct mh_sess *
+post_session(struct mcp_http *mh, struct evhttp_request *req,
+    const struct gw_mcp_server *srv, const struct ledger_key *key,
+    json_t *body)
+{
+	const char *sid = header(req, "Mcp-Session-Id");
+	struct mh_sess *s = NULL;
+	char why[256] = "";
+	const char *hv, *bv;
+	int modern;
+
 	hv = header(req, "MCP-Protocol-Version");
 	bv = meta_version(body);
 	/* No session, no initialize, and a version of 2026-07-28 or later
@@ -204,29 +219,48 @@ post(struct mcp_http *mh, struct evhttp_request *req,
 	    (bv != NULL && strcmp(bv, MODERN) >= 0) ||
 	    is_request(body, "server/discover"));
 	if (modern && modern_check(req, body) != 0)
-		goto out;
-	if (sid != NULL && (s = mh_sess_find(mh, sid, srv->name, key)) == NULL) {
+		return NULL;
+	if (sid != NULL && (s = mh_sess_find(mh, sid, srv->name, key)) ==
+	    NULL) {
 		mh_refuse(req, 404, -32001, "Session not found");
-		goto out;
+		return NULL;
 	}
 	if (sid == NULL && !modern && !is_request(body, "initialize")) {
 		mh_refuse(req, 400, MCP_ERR_INVALID, "Bad Request: no "
 		    "Mcp-Session-Id; start with initialize");
-		goto out;
+		return NULL;
 	}
 	if (s == NULL && (s = modern ? mh_sess_modern(mh, srv, key, why,
 	    sizeof(why)) : mh_sess_new(mh, srv, key, 0, why, sizeof(why))) ==
 	    NULL) {
 		mh_refuse(req, 503, MCP_ERR_GATEWAY, why);
-		goto out;
+		return NULL;
 	}
 	if (mcp_up_busy(s->up)) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", "1");
 		mh_refuse(req, 503, MCP_ERR_GATEWAY, "the MCP server is behind; "
 		    "try again");
-		goto out;
+		return NULL;
 	}
+	return s;
+}
+
+static void
+post(struct mcp_http *mh, struct evhttp_request *req,
+    const struct gw_mcp_server *srv, const struct ledger_key *key)
+{
+	struct mh_sess *s;
+	struct mh_stream *st;
+	json_t *body, *reqs = NULL;
+	char *txt = NULL;
+	uint8_t *raw;
+	size_t len;
+	int r;
+
+	if ((body = read_body(mh, req, &raw, &len)) == NULL ||
+	    (s = post_session(mh, req, srv, key, body)) == NULL)
+		goto out;
 	s->used_ns = util_now_ns();
 	if ((reqs = json_array()) == NULL)
 		goto out;

@@ -384,24 +384,15 @@ add_hdr(struct xfer *x, const char *name, const char *value)
 	return 0;
 }
 
-void
-proxy_forward(struct proxy *p, struct evhttp_request *req, const char *uri,
-    const char *path)
+/* The exact body, a fresh nonce, and the headers that go on to the
+ * gateway: the tool's, and the nonce the receipt must echo. */
+static int
+prepare(struct xfer *x)
 {
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	struct evbuffer *b = evhttp_request_get_input_buffer(req);
-	char url[PROXY_URL_MAX + 2048];
+	struct evkeyvalq *in = evhttp_request_get_input_headers(x->req);
+	struct evbuffer *b = evhttp_request_get_input_buffer(x->req);
 	uint8_t nonce[NONCE_LEN];
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	struct xfer *x;
 
-	if ((x = calloc(1, sizeof(*x))) == NULL) {
-		evhttp_send_error(req, 503, NULL);
-		return;
-	}
-	x->p = p;
-	x->req = req;
-	x->inference = is_inference(path) && cmd == EVHTTP_REQ_POST;
 	x->body_len = evbuffer_get_length(b);
 	if ((x->body = malloc(x->body_len + 1)) == NULL ||
 	    (x->resp = evbuffer_new()) == NULL ||
@@ -409,7 +400,7 @@ proxy_forward(struct proxy *p, struct evhttp_request *req, const char *uri,
 	    NULL ||
 	    (x->e = curl_easy_init()) == NULL ||
 	    crypto_random(nonce, sizeof(nonce)) != 0)
-		goto fail;
+		return -1;
 	evbuffer_remove(b, x->body, x->body_len);
 	util_hex_encode(nonce, sizeof(nonce), x->nonce);
 	if (add_hdr(x, "Authorization", evhttp_find_header(in,
@@ -418,7 +409,18 @@ proxy_forward(struct proxy *p, struct evhttp_request *req, const char *uri,
 	    add_hdr(x, "Accept", evhttp_find_header(in, "Accept")) != 0 ||
 	    add_hdr(x, "Cloister-Nonce", x->nonce) != 0 ||
 	    add_hdr(x, "Expect", "") != 0)
-		goto fail;
+		return -1;
+	return 0;
+}
+
+/* Where the transfer goes and what it calls back; over https, to the
+ * verified key and only it. */
+static void
+set_options(struct xfer *x, const char *uri)
+{
+	struct proxy *p = x->p;
+	char url[PROXY_URL_MAX + 2048];
+
 	snprintf(url, sizeof(url), "%s%s", p->o->upstream, uri);
 	curl_easy_setopt(x->e, CURLOPT_URL, url);
 	curl_easy_setopt(x->e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -431,6 +433,31 @@ proxy_forward(struct proxy *p, struct evhttp_request *req, const char *uri,
 	x->cx.done = on_done;
 	x->cx.arg = x;
 	curl_easy_setopt(x->e, CURLOPT_PRIVATE, &x->cx);
+	if (p->https) {
+		/* The verified key, and only it: a CA is not asked. */
+		curl_easy_setopt(x->e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(x->e, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl_easy_setopt(x->e, CURLOPT_PINNEDPUBLICKEY, p->pin);
+	}
+}
+
+void
+proxy_forward(struct proxy *p, struct evhttp_request *req, const char *uri,
+    const char *path)
+{
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct xfer *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	x->p = p;
+	x->req = req;
+	x->inference = is_inference(path) && cmd == EVHTTP_REQ_POST;
+	if (prepare(x) != 0)
+		goto fail;
+	set_options(x, uri);
 	if (cmd == EVHTTP_REQ_POST) {
 		curl_easy_setopt(x->e, CURLOPT_POSTFIELDS, x->body);
 		curl_easy_setopt(x->e, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -441,12 +468,6 @@ proxy_forward(struct proxy *p, struct evhttp_request *req, const char *uri,
 		x->req = NULL;
 		xfer_free(x);
 		return;
-	}
-	if (p->https) {
-		/* The verified key, and only it: a CA is not asked. */
-		curl_easy_setopt(x->e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(x->e, CURLOPT_SSL_VERIFYHOST, 0L);
-		curl_easy_setopt(x->e, CURLOPT_PINNEDPUBLICKEY, p->pin);
 	}
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
 	    on_close, x);

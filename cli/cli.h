@@ -1,15 +1,12 @@
-/* The cloister command: a table of subcommands, one cmd_*.c each. */
+/*
+ * The cloister command: a table of subcommands (main.c), one cmd_*.c
+ * each, and the helpers they share (cli.c).
+ */
 #ifndef CLOISTER_CLI_H
 #define CLOISTER_CLI_H
 
-#include <stdint.h>
-
 #include <stddef.h>
-
-#include <jansson.h>
-
-#include "cloister/gpu.h"
-#include "cloister/verify.h"
+#include <stdint.h>
 
 #define CLI_EXIT_OK		0	/* accepted / success */
 #define CLI_EXIT_REJECTED	1	/* verified input was not accepted */
@@ -28,23 +25,11 @@ int	cmd_mcp(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
 int	cmd_credits(int argc, char **argv);
 
-/* A non-negative decimal integer (Unix seconds, credits); -1 when the
- * text is not one. */
+/* cli.c.  A non-negative decimal integer (Unix seconds, credits); -1
+ * when the text is not one. */
 int	cli_parse_uint(const char *s, int64_t *out);
 /* A whole file or "-" (stdin); hex text is decoded.  *out is malloc'd;
  * errors are printed. */
 int	cli_read_input(const char *path, uint8_t **out, size_t *outlen);
-
-/* output.c: the verification result for people and for scripts. */
-void	output_quote_human(const char *name, int64_t at,
-	    const struct cloister_quote_result *res);
-int	output_quote_json(int64_t at, const struct cloister_quote_result *res);
-void	output_gpu_human(const char *name, int64_t at, int64_t rim_at,
-	    const struct cloister_gpu_result *res);
-int	output_gpu_json(int64_t at, int64_t rim_at,
-	    const struct cloister_gpu_result *res);
-/* Prints a JSON result (takes the reference; -1 when o is NULL or cannot
- * be written).  The objects come from result_json.h. */
-int	output_json_print(json_t *o);
 
 #endif

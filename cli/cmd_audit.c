@@ -21,6 +21,7 @@
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "crypto.h"
+#include "output.h"
 #include "util.h"
 
 #define LOG_MAX		(1024u * 1024 * 1024)
@@ -150,8 +151,63 @@ evidence_key(const char *path, unsigned flags, uint8_t pub[64],
 	return r == 0 ? 0 : 1;
 }
 
-int
-cmd_audit(int argc, char **argv)
+/* The log at path, checked (against the evidence's key when pub is
+ * given, and that the log names the evidence id); CLI_EXIT_USAGE when it
+ * cannot be read. */
+static int
+check_log(const char *path, const char *evidence, const uint8_t pub[64],
+    const char *id, int live, struct audit_verdict *v)
+{
+	uint8_t *log;
+	size_t len;
+	int r;
+
+	if ((r = util_read_file(path, LOG_MAX, &log, &len)) != 0) {
+		fprintf(stderr, "cloister: %s: %s\n", path,
+		    cloister_strerror(r));
+		return CLI_EXIT_USAGE;
+	}
+	r = audit_verify(log, len, evidence != NULL ? pub : NULL, live, v);
+	free(log);
+	if (r == 0 && evidence != NULL && strcmp(id, v->evidence_id) != 0) {
+		v->ok = 0;
+		v->bad_line = 1;
+		v->code = r = CLOISTER_ERR_BINDING;
+		snprintf(v->why, sizeof(v->why), "line 1: the log names other "
+		    "evidence than %s", evidence);
+	}
+	return 0;
+}
+
+/* The verdict, for people or as one JSON object. */
+static void
+print_verdict(const struct audit_verdict *v, int json, const char *evidence)
+{
+	if (json) {
+		json_t *j = json_pack("{s:b,s:I,s:I,s:b,s:b}", "intact", v->ok,
+		    "lines", (json_int_t)v->entries, "checkpoints",
+		    (json_int_t)v->checkpoints, "closed", v->closed,
+		    "key_checked", evidence != NULL);
+
+		if (j != NULL && !v->ok)
+			json_object_set_new(j, "error", json_pack("{s:s,s:s,"
+			    "s:I}", "code", cloister_errname(v->code), "message",
+			    v->why, "line", (json_int_t)v->bad_line));
+		output_json_print(j);
+	}
+	else if (v->ok)
+		printf("INTACT: %zu lines, %zu checkpoints%s; %s\n", v->entries,
+		    v->checkpoints, v->closed ? ", closed" : ", open",
+		    evidence != NULL ? "signed by the key the evidence binds" :
+		    "signed by the key in its first line (not checked against "
+		    "evidence: --evidence)");
+	else
+		printf("NOT INTACT: %s [%s]\n", v->why, cloister_errname(v->code));
+}
+
+/* cloister audit verify LOG [--evidence BUNDLE] [--open] ... */
+static int
+verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "evidence", required_argument, NULL, 'e' },
@@ -163,23 +219,12 @@ cmd_audit(int argc, char **argv)
 	};
 	const char *evidence = NULL;
 	struct audit_verdict v;
-	uint8_t pub[64], *log;
+	uint8_t pub[64];
 	char id[65] = "";
-	size_t len;
 	unsigned flags = 0;
 	int c, live = 0, json = 0, r;
 
-	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
-		return keygen(argc, argv);
-	if (argc >= 2 && strcmp(argv[1], "open") == 0)
-		return open_log(argc, argv);
-	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
-		usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
 	optind = 1;
-	argc--;
-	argv++;
 	while ((c = getopt_long(argc, argv, "e:osjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
@@ -209,39 +254,22 @@ cmd_audit(int argc, char **argv)
 	if (evidence != NULL && (r = evidence_key(evidence, flags, pub,
 	    id)) != 0)
 		return r < 0 ? CLI_EXIT_USAGE : CLI_EXIT_REJECTED;
-	if ((r = util_read_file(argv[optind], LOG_MAX, &log, &len)) != 0) {
-		fprintf(stderr, "cloister: %s: %s\n", argv[optind],
-		    cloister_strerror(r));
+	if (check_log(argv[optind], evidence, pub, id, live, &v) != 0)
+		return CLI_EXIT_USAGE;
+	print_verdict(&v, json, evidence);
+	return v.ok ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+}
+
+int
+cmd_audit(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
+		return keygen(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "open") == 0)
+		return open_log(argc, argv);
+	if (argc < 2 || strcmp(argv[1], "verify") != 0) {
+		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	r = audit_verify(log, len, evidence != NULL ? pub : NULL, live, &v);
-	free(log);
-	if (r == 0 && evidence != NULL && strcmp(id, v.evidence_id) != 0) {
-		v.ok = 0;
-		v.bad_line = 1;
-		v.code = r = CLOISTER_ERR_BINDING;
-		snprintf(v.why, sizeof(v.why), "line 1: the log names other "
-		    "evidence than %s", evidence);
-	}
-	if (json) {
-		json_t *j = json_pack("{s:b,s:I,s:I,s:b,s:b}", "intact", v.ok,
-		    "lines", (json_int_t)v.entries, "checkpoints",
-		    (json_int_t)v.checkpoints, "closed", v.closed,
-		    "key_checked", evidence != NULL);
-
-		if (j != NULL && !v.ok)
-			json_object_set_new(j, "error", json_pack("{s:s,s:s,"
-			    "s:I}", "code", cloister_errname(v.code), "message",
-			    v.why, "line", (json_int_t)v.bad_line));
-		output_json_print(j);
-	}
-	else if (v.ok)
-		printf("INTACT: %zu lines, %zu checkpoints%s; %s\n", v.entries,
-		    v.checkpoints, v.closed ? ", closed" : ", open",
-		    evidence != NULL ? "signed by the key the evidence binds" :
-		    "signed by the key in its first line (not checked against "
-		    "evidence: --evidence)");
-	else
-		printf("NOT INTACT: %s [%s]\n", v.why, cloister_errname(v.code));
-	return v.ok ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+	return verify(argc - 1, argv + 1);
 }

@@ -206,6 +206,61 @@ cmd_dlp(int argc, char **argv)
 	return dlp_scan_cmd(argc, argv);
 }
 
+/* The scanner, with the internal names the options give, and room for
+ * its findings; -1 after saying why. */
+static int
+scanner(const struct dlp_args *a, struct dlp **d, struct dlp_finding **fs,
+    enum mcp_action **acts)
+{
+	char why[256] = "";
+
+	if ((*fs = calloc(FINDINGS_MAX, sizeof(**fs))) == NULL ||
+	    (*acts = calloc(FINDINGS_MAX, sizeof(**acts))) == NULL ||
+	    dlp_new(d, why, sizeof(why)) != 0 ||
+	    dlp_internal_load(*d, a->suffixes, a->nsuffixes, a->dictionary,
+	    why, sizeof(why)) != 0) {
+		fprintf(stderr, "cloister: dlp: %s\n", why[0] != '\0' ? why :
+		    "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* The findings, or (--redact) the input with them redacted; the exit
+ * status. */
+static int
+report(const struct dlp_args *a, const uint8_t *buf, size_t len,
+    const struct dlp_finding *fs, const enum mcp_action *acts, size_t n,
+    const struct mcp_decision *dec)
+{
+	uint8_t *red = NULL;
+	size_t rlen;
+	int ret = CLI_EXIT_USAGE;
+
+	if (a->redact) {
+		if (dec->action == MCP_BLOCK) {
+			fprintf(stderr, "cloister: blocked: %s\n", dec->reason);
+			return CLI_EXIT_REJECTED;
+		}
+		if (mcp_redact(buf, len, fs, acts, n, &red, &rlen) != 0 ||
+		    fwrite(red, 1, rlen, stdout) != rlen)
+			goto out;
+	} else
+		for (size_t i = 0; i < n; i++)
+			print(&fs[i], acts[i], a->json);
+	if (!a->json && !a->redact && n > 0)
+		fprintf(stderr, "cloister: %s: %s\n",
+		    mcp_action_name(dec->action), dec->reason);
+	ret = dec->action == MCP_ALLOW ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+	if (a->redact && dec->action == MCP_REDACT)
+		ret = CLI_EXIT_OK;
+ out:
+	if (red != NULL)
+		util_wipe(red, rlen);
+	free(red);
+	return ret;
+}
+
 static int
 dlp_scan_cmd(int argc, char **argv)
 {
@@ -215,8 +270,8 @@ dlp_scan_cmd(int argc, char **argv)
 	struct mcp_decision dec;
 	struct dlp_finding *fs = NULL;
 	enum mcp_action *acts = NULL;
-	uint8_t *buf = NULL, *red = NULL;
-	size_t len = 0, n = 0, rlen;
+	uint8_t *buf = NULL;
+	size_t len = 0, n = 0;
 	char why[256];
 	int r, ret = CLI_EXIT_USAGE;
 
@@ -233,16 +288,8 @@ dlp_scan_cmd(int argc, char **argv)
 		    cloister_strerror(r));
 		goto out;
 	}
-	why[0] = '\0';
-	if ((fs = calloc(FINDINGS_MAX, sizeof(*fs))) == NULL ||
-	    (acts = calloc(FINDINGS_MAX, sizeof(*acts))) == NULL ||
-	    dlp_new(&d, why, sizeof(why)) != 0 ||
-	    dlp_internal_load(d, a.suffixes, a.nsuffixes, a.dictionary, why,
-	    sizeof(why)) != 0) {
-		fprintf(stderr, "cloister: dlp: %s\n", why[0] != '\0' ? why :
-		    "out of memory");
+	if (scanner(&a, &d, &fs, &acts) != 0)
 		goto out;
-	}
 	if ((r = dlp_scan(d, buf, len, fs, FINDINGS_MAX, &n)) != 0) {
 		fprintf(stderr, "cloister: dlp: %s\n", r == CLOISTER_ERR_TOO_LARGE
 		    ? "too many findings; the input is refused whole" :
@@ -251,28 +298,8 @@ dlp_scan_cmd(int argc, char **argv)
 		goto out;
 	}
 	mcp_decide(pol, a.server, a.tool, fs, n, acts, &dec);
-	if (a.redact) {
-		if (dec.action == MCP_BLOCK) {
-			fprintf(stderr, "cloister: blocked: %s\n", dec.reason);
-			ret = CLI_EXIT_REJECTED;
-			goto out;
-		}
-		if (mcp_redact(buf, len, fs, acts, n, &red, &rlen) != 0 ||
-		    fwrite(red, 1, rlen, stdout) != rlen)
-			goto out;
-	} else
-		for (size_t i = 0; i < n; i++)
-			print(&fs[i], acts[i], a.json);
-	if (!a.json && !a.redact && n > 0)
-		fprintf(stderr, "cloister: %s: %s\n",
-		    mcp_action_name(dec.action), dec.reason);
-	ret = dec.action == MCP_ALLOW ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
-	if (a.redact && dec.action == MCP_REDACT)
-		ret = CLI_EXIT_OK;
+	ret = report(&a, buf, len, fs, acts, n, &dec);
  out:
-	if (red != NULL)
-		util_wipe(red, rlen);
-	free(red);
 	util_wipe(buf, len);
 	free(buf);
 	free(fs);

@@ -20,6 +20,7 @@
 #include "crypto.h"
 #include "identity.h"
 #include "nvml.h"
+#include "output.h"
 #include "tsm.h"
 #include "util.h"
 

@@ -99,8 +99,14 @@ check(struct mcp_pins *p, int argc, char **argv, const char *instr_path)
 	return rc;
 }
 
-int
-cmd_mcp(int argc, char **argv)
+struct mcp_args {
+	const char	*state, *instr, *config, *key_id;
+};
+
+/* 0 with the operands left in *argc and *argv, -1 after --help, or
+ * CLI_EXIT_USAGE. */
+static int
+parse_args(int *argc, char ***argv, struct mcp_args *a)
 {
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
@@ -110,63 +116,46 @@ cmd_mcp(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state = NULL, *instr = NULL, *config = NULL;
-	const char *key_id = "local";
-	static struct gw_config cfg;
-	struct mcp_pins *p;
-	char path[1024], why[256];
-	size_t n;
-	int c, r;
+	int c;
 
-	if (argc < 2) {
-		usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "s:i:c:k:h", opts,
+	while ((c = getopt_long(*argc, *argv, "s:i:c:k:h", opts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			config = optarg;
+			a->config = optarg;
 			break;
 		case 'k':
-			key_id = optarg;
+			a->key_id = optarg;
 			break;
 		case 's':
-			state = optarg;
+			a->state = optarg;
 			break;
 		case 'i':
-			instr = optarg;
+			a->instr = optarg;
 			break;
 		case 'h':
 			usage(stdout);
-			return CLI_EXIT_OK;
+			return -1;
 		default:
 			usage(stderr);
 			return CLI_EXIT_USAGE;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (config != NULL) {
-		if (gw_config_load(config, &cfg, why, sizeof(why)) != 0) {
-			fprintf(stderr, "cloister: %s\n", why);
-			return CLI_EXIT_USAGE;
-		}
-		if (state == NULL)
-			state = cfg.state_dir;
-	}
-	if (argc == 2 && strcmp(argv[0], "stdio") == 0) {
-		if (config == NULL) {
-			usage(stderr);
-			return CLI_EXIT_USAGE;
-		}
-		return mcp_stdio_run(&cfg, argv[1], key_id);
-	}
-	if (state == NULL || argc < 2) {
-		usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
+	*argc -= optind;
+	*argv += optind;
+	return 0;
+}
+
+/* check and approve, against the pins in state/pins.db. */
+static int
+pins(const char *state, int argc, char **argv, const char *instr)
+{
+	struct mcp_pins *p;
+	char path[1024], why[256];
+	size_t n;
+	int r;
+
 	snprintf(path, sizeof(path), "%s/pins.db", state);
 	if (mcp_pins_open(path, &p, why, sizeof(why)) != 0) {
 		fprintf(stderr, "cloister: %s\n", why);
@@ -187,4 +176,40 @@ cmd_mcp(int argc, char **argv)
 	}
 	mcp_pins_close(p);
 	return r;
+}
+
+int
+cmd_mcp(int argc, char **argv)
+{
+	struct mcp_args a = { .key_id = "local" };
+	static struct gw_config cfg;
+	char why[256];
+	int r;
+
+	if (argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if ((r = parse_args(&argc, &argv, &a)) != 0)
+		return r < 0 ? CLI_EXIT_OK : r;
+	if (a.config != NULL) {
+		if (gw_config_load(a.config, &cfg, why, sizeof(why)) != 0) {
+			fprintf(stderr, "cloister: %s\n", why);
+			return CLI_EXIT_USAGE;
+		}
+		if (a.state == NULL)
+			a.state = cfg.state_dir;
+	}
+	if (argc == 2 && strcmp(argv[0], "stdio") == 0) {
+		if (a.config == NULL) {
+			usage(stderr);
+			return CLI_EXIT_USAGE;
+		}
+		return mcp_stdio_run(&cfg, argv[1], a.key_id);
+	}
+	if (a.state == NULL || argc < 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	return pins(a.state, argc, argv, a.instr);
 }

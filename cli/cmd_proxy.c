@@ -47,8 +47,28 @@ usage(FILE *f)
 	    PROXY_REVERIFY_S);
 }
 
-int
-cmd_proxy(int argc, char **argv)
+/* --reverify: 1 to 86400 seconds. */
+static int
+parse_reverify(const char *s, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v < 1 || v > 86400) {
+		fprintf(stderr, "cloister: proxy: --reverify is "
+		    "1 to 86400 seconds\n");
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* 0 with o filled (its collateral paths in coll), -1 after --help, or 2
+ * (bad usage). */
+static int
+parse_args(int argc, char **argv, struct proxy_opts *o,
+    const char *coll[COLLATERAL_MAX])
 {
 	static const struct option opts[] = {
 		{ "upstream", required_argument, NULL, 'u' },
@@ -61,63 +81,66 @@ cmd_proxy(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *coll[COLLATERAL_MAX];
-	struct proxy_opts o;
-	unsigned long v;
-	char *end;
 	int c;
 
-	memset(&o, 0, sizeof(o));
-	o.listen = PROXY_DEFAULT_LISTEN;
-	o.reverify_s = PROXY_REVERIFY_S;
-	o.collateral = coll;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
-			o.upstream = optarg;
+			o->upstream = optarg;
 			break;
 		case 'l':
-			o.listen = optarg;
+			o->listen = optarg;
 			break;
 		case 'p':
-			o.policy = optarg;
+			o->policy = optarg;
 			break;
 		case 'c':
-			if (o.ncollateral == COLLATERAL_MAX) {
+			if (o->ncollateral == COLLATERAL_MAX) {
 				fprintf(stderr, "cloister: proxy: at most %d "
 				    "--collateral\n", COLLATERAL_MAX);
 				return 2;
 			}
-			coll[o.ncollateral++] = optarg;
+			coll[o->ncollateral++] = optarg;
 			break;
 		case 'P':
-			o.pccs = optarg;
+			o->pccs = optarg;
 			break;
 		case 'r':
-			v = strtoul(optarg, &end, 10);
-			if (*end != '\0' || v < 1 || v > 86400) {
-				fprintf(stderr, "cloister: proxy: --reverify is "
-				    "1 to 86400 seconds\n");
+			if (parse_reverify(optarg, &o->reverify_s) != 0)
 				return 2;
-			}
-			o.reverify_s = (unsigned)v;
 			break;
 		case 's':
-			o.allow_simulated = 1;
+			o->allow_simulated = 1;
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return -1;
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-	if (o.upstream == NULL || optind != argc ||
-	    (o.pccs != NULL && o.ncollateral > 0)) {
+	if (o->upstream == NULL || optind != argc ||
+	    (o->pccs != NULL && o->ncollateral > 0)) {
 		usage(stderr);
 		return 2;
 	}
+	return 0;
+}
+
+int
+cmd_proxy(int argc, char **argv)
+{
+	const char *coll[COLLATERAL_MAX];
+	struct proxy_opts o;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	o.listen = PROXY_DEFAULT_LISTEN;
+	o.reverify_s = PROXY_REVERIFY_S;
+	o.collateral = coll;
+	if ((r = parse_args(argc, argv, &o, coll)) != 0)
+		return r < 0 ? 0 : r;
 	return proxy_run(&o);
 }

@@ -3,21 +3,19 @@
  *     [--at UNIX_SECONDS]
  *     [--policy FILE] [--root FILE] [--allow-simulated] [--json]
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "pccs.h"
 #include "cloister/error.h"
 #include "cloister/verify.h"
+#include "output.h"
 #include "util.h"
 
-#define QUOTE_FILE_MAX (1024u * 1024)
 #define COLLATERAL_ARGS_MAX 16
 
 static void
@@ -51,60 +49,27 @@ verify_usage(FILE *f)
 	    "unreadable input.\n");
 }
 
-int
-cli_parse_uint(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
+struct quote_args {
+	const char	*cpaths[COLLATERAL_ARGS_MAX];
+	size_t		 ncpaths;
+	const char	*policy_path, *root_path, *pccs, *quote;
+	int64_t		 at;
+	unsigned	 flags;
+	int		 json;
+};
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0)
-		return -1;
-	*out = v;
-	return 0;
-}
+/* What verification reads, the caller's to free. */
+struct quote_inputs {
+	struct cloister_verifier *v;
+	struct cloister_collateral *col;
+	struct cloister_policy *pol;
+	uint8_t		*quote, *root;
+	size_t		 qlen, rlen;
+};
 
-/* Read a quote file; hex text is decoded.  *out is malloc'd. */
-int
-cli_read_input(const char *path, uint8_t **out, size_t *outlen)
-{
-	uint8_t *raw = NULL, *bin = NULL;
-	size_t len, binlen;
-	int r;
-
-	*out = NULL;
-	*outlen = 0;
-	r = strcmp(path, "-") == 0 ?
-	    util_read_fd(STDIN_FILENO, QUOTE_FILE_MAX, &raw, &len) :
-	    util_read_file(path, QUOTE_FILE_MAX, &raw, &len);
-	if (r != 0) {
-		fprintf(
-		    stderr, "cloister: %s: %s\n", path, cloister_strerror(r));
-		return r;
-	}
-	r = util_maybe_hex(raw, len, &bin, &binlen);
-	if (r < 0) {
-		fprintf(stderr,
-		    "cloister: %s: looks like hex text but is "
-		    "not valid hex\n",
-		    path);
-		free(raw);
-		return r;
-	}
-	if (r == 1) {
-		free(raw);
-		*out = bin;
-		*outlen = binlen;
-	} else {
-		*out = raw;
-		*outlen = len;
-	}
-	return 0;
-}
-
+/* 0, -1 after --help, or CLI_EXIT_USAGE after saying why. */
 static int
-verify_quote(int argc, char **argv)
+parse_args(int argc, char **argv, struct quote_args *a)
 {
 	static const struct option opts[] = {
 	    {"collateral", required_argument, NULL, 'c'},
@@ -117,34 +82,23 @@ verify_quote(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *cpaths[COLLATERAL_ARGS_MAX];
-	const char *policy_path = NULL, *root_path = NULL, *pccs = NULL;
-	struct cloister_verifier *v = NULL;
-	struct cloister_collateral *col = NULL;
-	struct cloister_policy *pol = NULL;
-	struct cloister_quote_result *res = NULL;
-	uint8_t *quote = NULL, *root = NULL;
-	size_t ncpaths = 0, qlen = 0, rlen;
-	int64_t at = (int64_t)time(NULL);
-	unsigned flags = 0;
-	int c, json = 0, r, ret = CLI_EXIT_USAGE;
-	char why[512];
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:t:p:r:sjh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			if (ncpaths == COLLATERAL_ARGS_MAX) {
+			if (a->ncpaths == COLLATERAL_ARGS_MAX) {
 				fprintf(stderr,
 				    "cloister: at most %d "
 				    "--collateral paths\n",
 				    COLLATERAL_ARGS_MAX);
 				return CLI_EXIT_USAGE;
 			}
-			cpaths[ncpaths++] = optarg;
+			a->cpaths[a->ncpaths++] = optarg;
 			break;
 		case 't':
-			if (cli_parse_uint(optarg, &at) != 0) {
+			if (cli_parse_uint(optarg, &a->at) != 0) {
 				fprintf(stderr,
 				    "cloister: --at wants Unix "
 				    "seconds, got '%s'\n",
@@ -153,23 +107,23 @@ verify_quote(int argc, char **argv)
 			}
 			break;
 		case 'p':
-			policy_path = optarg;
+			a->policy_path = optarg;
 			break;
 		case 'P':
-			pccs = optarg;
+			a->pccs = optarg;
 			break;
 		case 'r':
-			root_path = optarg;
+			a->root_path = optarg;
 			break;
 		case 's':
-			flags |= CLOISTER_VERIFY_ALLOW_SIMULATED;
+			a->flags |= CLOISTER_VERIFY_ALLOW_SIMULATED;
 			break;
 		case 'j':
-			json = 1;
+			a->json = 1;
 			break;
 		case 'h':
 			verify_usage(stdout);
-			return CLI_EXIT_OK;
+			return -1;
 		default:
 			verify_usage(stderr);
 			return CLI_EXIT_USAGE;
@@ -179,61 +133,93 @@ verify_quote(int argc, char **argv)
 		verify_usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
-	if (cli_read_input(argv[optind], &quote, &qlen) != 0)
-		goto out;
-	if ((r = cloister_verifier_new(&v)) != 0) {
+	a->quote = argv[optind];
+	return 0;
+}
+
+/* The quote, the verifier (with --root), the collateral (files or
+ * --pccs) and the policy.  0, or the exit status after saying why. */
+static int
+load(const struct quote_args *a, struct quote_inputs *in)
+{
+	char why[512];
+	int r;
+
+	if (cli_read_input(a->quote, &in->quote, &in->qlen) != 0)
+		return CLI_EXIT_USAGE;
+	if ((r = cloister_verifier_new(&in->v)) != 0) {
 		fprintf(stderr, "cloister: %s\n", cloister_strerror(r));
-		goto out;
+		return CLI_EXIT_USAGE;
 	}
-	if (root_path != NULL) {
-		if ((r = util_read_file(
-		         root_path, UTIL_FILE_MAX, &root, &rlen)) != 0 ||
-		    (r = cloister_verifier_set_root(v, root, rlen)) != 0) {
-			fprintf(stderr, "cloister: %s: %s\n", root_path,
+	if (a->root_path != NULL) {
+		if ((r = util_read_file(a->root_path, UTIL_FILE_MAX, &in->root,
+		    &in->rlen)) != 0 ||
+		    (r = cloister_verifier_set_root(in->v, in->root,
+		    in->rlen)) != 0) {
+			fprintf(stderr, "cloister: %s: %s\n", a->root_path,
 			    cloister_strerror(r));
-			goto out;
+			return CLI_EXIT_USAGE;
 		}
 	}
-	if (ncpaths > 0 && pccs != NULL) {
+	if (a->ncpaths > 0 && a->pccs != NULL) {
 		fprintf(stderr, "cloister: --collateral or --pccs, not both\n");
-		goto out;
+		return CLI_EXIT_USAGE;
 	}
-	if (ncpaths > 0 && (r = cloister_collateral_load(cpaths, ncpaths, &col,
-	                        why, sizeof(why))) != 0) {
+	if (a->ncpaths > 0 && (r = cloister_collateral_load(a->cpaths,
+	    a->ncpaths, &in->col, why, sizeof(why))) != 0) {
 		fprintf(stderr, "cloister: collateral: %s\n",
 		    why[0] != '\0' ? why : cloister_strerror(r));
-		goto out;
+		return CLI_EXIT_USAGE;
 	}
-	if (pccs != NULL && (r = pccs_fetch(pccs, quote, qlen, &col, why,
-	    sizeof(why))) != 0) {
-		fprintf(stderr, "cloister: collateral from %s: %s\n", pccs,
+	if (a->pccs != NULL && (r = pccs_fetch(a->pccs, in->quote, in->qlen,
+	    &in->col, why, sizeof(why))) != 0) {
+		fprintf(stderr, "cloister: collateral from %s: %s\n", a->pccs,
 		    why[0] != '\0' ? why : cloister_strerror(r));
-		ret = CLI_EXIT_REJECTED;
-		goto out;
+		return CLI_EXIT_REJECTED;
 	}
-	if (policy_path != NULL && (r = cloister_policy_load(policy_path, &pol,
-	                                why, sizeof(why))) != 0) {
-		fprintf(stderr, "cloister: policy %s: %s\n", policy_path,
+	if (a->policy_path != NULL && (r = cloister_policy_load(a->policy_path,
+	    &in->pol, why, sizeof(why))) != 0) {
+		fprintf(stderr, "cloister: policy %s: %s\n", a->policy_path,
 		    why[0] != '\0' ? why : cloister_strerror(r));
-		goto out;
+		return CLI_EXIT_USAGE;
 	}
+	return 0;
+}
+
+static int
+verify_quote(int argc, char **argv)
+{
+	struct quote_args a;
+	struct quote_inputs in;
+	struct cloister_quote_result *res = NULL;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	memset(&in, 0, sizeof(in));
+	a.at = (int64_t)time(NULL);
+	if ((ret = parse_args(argc, argv, &a)) != 0)
+		return ret < 0 ? CLI_EXIT_OK : ret;
+	if ((ret = load(&a, &in)) != 0)
+		goto out;
+	ret = CLI_EXIT_USAGE;
 	if ((res = calloc(1, sizeof(*res))) == NULL)
 		goto out;
-	cloister_verify_quote(v, quote, qlen, col, at, pol, flags, res);
-	if (json) {
-		if (output_quote_json(at, res) != 0)
+	cloister_verify_quote(in.v, in.quote, in.qlen, in.col, a.at, in.pol,
+	    a.flags, res);
+	if (a.json) {
+		if (output_quote_json(a.at, res) != 0)
 			goto out;
 	} else {
-		output_quote_human(argv[optind], at, res);
+		output_quote_human(a.quote, a.at, res);
 	}
 	ret = res->accepted ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
 out:
 	free(res);
-	cloister_policy_free(pol);
-	cloister_collateral_free(col);
-	cloister_verifier_free(v);
-	free(root);
-	free(quote);
+	cloister_policy_free(in.pol);
+	cloister_collateral_free(in.col);
+	cloister_verifier_free(in.v);
+	free(in.root);
+	free(in.quote);
 	return ret;
 }
 

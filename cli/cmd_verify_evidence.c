@@ -13,6 +13,7 @@
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "json_out.h"
+#include "output.h"
 #include "result_json.h"
 #include "util.h"
 

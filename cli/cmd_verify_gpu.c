@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "cloister/error.h"
 #include "cloister/gpu.h"
+#include "output.h"
 #include "util.h"
 
 #define CERTS_FILE_MAX	(64u * 1024)

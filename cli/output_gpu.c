@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cloister/error.h"
+#include "output.h"
 #include "result_json.h"
 #include "util.h"
 

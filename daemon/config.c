@@ -1,7 +1,8 @@
 /*
  * The gateway's YAML configuration (config.h), read with libyaml's
  * document API: one walk over mappings, every key known, every value
- * checked, the first problem reported with its key and line.
+ * checked, the first problem reported with its key and line.  The mcp:
+ * section is read by config_mcp.c with the same walk (config_int.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 
 #include "cloister/error.h"
 #include "config.h"
+#include "config_int.h"
 
 /* Where the console's files are when the configuration does not say. */
 #ifndef CLOISTER_WEB_DIR
@@ -25,16 +27,9 @@
 
 #define CONFIG_FILE_MAX	(1024u * 1024)
 
-struct walk {
-	struct yw	 y;
-	struct gw_config *c;
-};
-
-
-
-static int
-get_str(struct walk *w, const yaml_node_t *n, const char *key, char *out,
-    size_t cap)
+int
+gw_config_str(struct walk *w, const yaml_node_t *n, const char *key,
+    char *out, size_t cap)
 {
 	const char *s = yw_scalar(n);
 
@@ -61,9 +56,9 @@ parse_num(const char *s, int64_t lo, int64_t hi, int64_t *out)
 	return 0;
 }
 
-static int
-get_num(struct walk *w, const yaml_node_t *n, const char *key, int64_t lo,
-    int64_t hi, int64_t *out)
+int
+gw_config_num(struct walk *w, const yaml_node_t *n, const char *key,
+    int64_t lo, int64_t hi, int64_t *out)
 {
 	if (parse_num(yw_scalar(n), lo, hi, out) != 0)
 		return yw_fail(&w->y, n, "\"%s\" wants a number in range", key);
@@ -103,12 +98,10 @@ listen_addr(struct walk *w, const yaml_node_t *n)
 	return 0;
 }
 
-typedef int (*field_fn)(struct walk *, const char *, yaml_node_t *, void *);
-
 /* Call fn for every key of a mapping. */
-static int
-each(struct walk *w, yaml_node_t *map, const char *what, field_fn fn,
-    void *arg)
+int
+gw_config_each(struct walk *w, yaml_node_t *map, const char *what,
+    field_fn fn, void *arg)
 {
 	const char *k;
 	int r;
@@ -133,15 +126,15 @@ model_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	const int64_t price_max = INT64_C(1000000000);	/* no overflow */
 
 	if (strcmp(k, "name") == 0)
-		return get_str(w, v, k, m->name, sizeof(m->name));
+		return gw_config_str(w, v, k, m->name, sizeof(m->name));
 	if (strcmp(k, "input") == 0)
-		return get_num(w, v, k, 0, price_max, &m->input);
+		return gw_config_num(w, v, k, 0, price_max, &m->input);
 	if (strcmp(k, "output") == 0)
-		return get_num(w, v, k, 0, price_max, &m->output);
+		return gw_config_num(w, v, k, 0, price_max, &m->output);
 	if (strcmp(k, "cached") == 0)
-		return get_num(w, v, k, 0, price_max, &m->cached);
+		return gw_config_num(w, v, k, 0, price_max, &m->cached);
 	if (strcmp(k, "max_tokens") == 0)
-		return get_num(w, v, k, 1, 1000000, &m->max_tokens);
+		return gw_config_num(w, v, k, 1, 1000000, &m->max_tokens);
 	return yw_fail(&w->y, v, "unknown model key \"%s\"", k);
 }
 
@@ -162,7 +155,8 @@ models(struct walk *w, yaml_node_t *seq, size_t backend)
 		memset(m, 0, sizeof(*m));
 		m->backend = backend;
 		m->max_tokens = 4096;
-		if ((r = each(w, yw_node(&w->y.doc, *it), "model", model_field, m)) != 0)
+		if ((r = gw_config_each(w, yw_node(&w->y.doc, *it), "model",
+		    model_field, m)) != 0)
 			return r;
 		if (m->name[0] == '\0')
 			return yw_fail(&w->y, yw_node(&w->y.doc, *it), "a model needs a name");
@@ -189,9 +183,9 @@ backend_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	int r;
 
 	if (strcmp(k, "name") == 0)
-		return get_str(w, v, k, b->name, sizeof(b->name));
+		return gw_config_str(w, v, k, b->name, sizeof(b->name));
 	if (strcmp(k, "type") == 0) {
-		if ((r = get_str(w, v, k, type, sizeof(type))) != 0)
+		if ((r = gw_config_str(w, v, k, type, sizeof(type))) != 0)
 			return r;
 		if (strcmp(type, "mock") == 0)
 			b->type = GW_BACKEND_MOCK;
@@ -203,17 +197,17 @@ backend_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		return 0;
 	}
 	if (strcmp(k, "base_url") == 0)
-		return get_str(w, v, k, b->base_url, sizeof(b->base_url));
+		return gw_config_str(w, v, k, b->base_url, sizeof(b->base_url));
 	if (strcmp(k, "api_key_env") == 0)
-		return get_str(w, v, k, b->api_key_env,
+		return gw_config_str(w, v, k, b->api_key_env,
 		    sizeof(b->api_key_env));
 	if (strcmp(k, "api_key_file") == 0)
-		return get_str(w, v, k, b->api_key_file,
+		return gw_config_str(w, v, k, b->api_key_file,
 		    sizeof(b->api_key_file));
 	if (strcmp(k, "confidential") == 0)
 		return get_bool(w, v, k, &b->confidential);
 	if (strcmp(k, "chunk_delay_ms") == 0) {
-		if ((r = get_num(w, v, k, 0, 10000, &n)) == 0)
+		if ((r = gw_config_num(w, v, k, 0, 10000, &n)) == 0)
 			b->chunk_delay_ms = (unsigned)n;
 		return r;
 	}
@@ -265,8 +259,8 @@ backends(struct walk *w, yaml_node_t *seq)
 		memset(&bc, 0, sizeof(bc));
 		bc.b = &c->backends[c->nbackends];
 		memset(bc.b, 0, sizeof(*bc.b));
-		if ((r = each(w, yw_node(&w->y.doc, *it), "backend", backend_field,
-		    &bc)) != 0 ||
+		if ((r = gw_config_each(w, yw_node(&w->y.doc, *it), "backend",
+		    backend_field, &bc)) != 0 ||
 		    (r = check_backend(w, yw_node(&w->y.doc, *it), bc.b)) != 0)
 			return r;
 		for (size_t i = 0; i < c->nbackends; i++)
@@ -288,16 +282,17 @@ limits_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	int r;
 
 	if (strcmp(k, "max_body") == 0) {
-		if ((r = get_num(w, v, k, 1024, 64 * 1024 * 1024, &n)) == 0)
+		if ((r = gw_config_num(w, v, k, 1024, 64 * 1024 * 1024,
+		    &n)) == 0)
 			c->max_body = (size_t)n;
 	} else if (strcmp(k, "max_headers") == 0) {
-		if ((r = get_num(w, v, k, 1024, 1024 * 1024, &n)) == 0)
+		if ((r = gw_config_num(w, v, k, 1024, 1024 * 1024, &n)) == 0)
 			c->max_headers = (size_t)n;
 	} else if (strcmp(k, "timeout") == 0) {
-		if ((r = get_num(w, v, k, 1, 3600, &n)) == 0)
+		if ((r = gw_config_num(w, v, k, 1, 3600, &n)) == 0)
 			c->timeout_s = (unsigned)n;
 	} else if (strcmp(k, "max_inflight") == 0) {
-		if ((r = get_num(w, v, k, 1, 1000000, &n)) == 0)
+		if ((r = gw_config_num(w, v, k, 1, 1000000, &n)) == 0)
 			c->max_inflight = (unsigned)n;
 	} else
 		r = yw_fail(&w->y, v, "unknown limits key \"%s\"", k);
@@ -313,9 +308,10 @@ console_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 
 	(void)arg;
 	if (strcmp(k, "dir") == 0)
-		return get_str(w, v, k, c->console_dir, sizeof(c->console_dir));
+		return gw_config_str(w, v, k, c->console_dir,
+		    sizeof(c->console_dir));
 	if (strcmp(k, "idle") == 0) {
-		if ((r = get_num(w, v, k, 1, 86400, &n)) == 0)
+		if ((r = gw_config_num(w, v, k, 1, 86400, &n)) == 0)
 			c->console_idle_s = (unsigned)n;
 		return r;
 	}
@@ -335,9 +331,11 @@ static int
 tls_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 {
 	if (strcmp(k, "cert") == 0)
-		return get_str(w, v, k, w->c->tls_cert, sizeof(w->c->tls_cert));
+		return gw_config_str(w, v, k, w->c->tls_cert,
+		    sizeof(w->c->tls_cert));
 	if (strcmp(k, "key") == 0)
-		return get_str(w, v, k, w->c->tls_key, sizeof(w->c->tls_key));
+		return gw_config_str(w, v, k, w->c->tls_key,
+		    sizeof(w->c->tls_key));
 	if (strcmp(k, "attested") == 0 && v->type == YAML_SCALAR_NODE) {
 		const char *t = (const char *)v->data.scalar.value;
 
@@ -350,210 +348,6 @@ tls_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	return yw_fail(&w->y, v, "unknown tls key \"%s\"", k);
 }
 
-/* A copy of a (or "a=b") in the server's string space: its offset, or -1
- * after an error. */
-static int
-mcp_str(struct walk *w, const yaml_node_t *n, struct gw_mcp_server *m,
-    const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = b != NULL ? strlen(b) + 1 : 0, off;
-	char *p;
-
-	if (la == 0 || m->used + la + lb + 1 > sizeof(m->strings)) {
-		yw_fail(&w->y, n, "MCP server \"%s\": an empty string or more "
-		    "than %zu bytes of command and environment", m->name,
-		    sizeof(m->strings));
-		return -1;
-	}
-	off = m->used;
-	p = m->strings + off;
-	memcpy(p, a, la);
-	if (b != NULL) {
-		p[la] = '=';
-		memcpy(p + la + 1, b, lb - 1);
-	}
-	p[la + lb] = '\0';
-	m->used += la + lb + 1;
-	return (int)off;
-}
-
-static int
-mcp_env_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
-{
-	struct gw_mcp_server *m = arg;
-	const char *s = yw_scalar(v);
-	int off;
-
-	if (s == NULL || strchr(k, '=') != NULL)
-		return yw_fail(&w->y, v, "env \"%s\" wants NAME: value", k);
-	if (m->nenv == GW_MCP_ENV_MAX)
-		return yw_fail(&w->y, v, "more than %d env entries", GW_MCP_ENV_MAX);
-	if ((off = mcp_str(w, v, m, k, s)) < 0)
-		return w->y.code;
-	m->env[m->nenv++] = (uint16_t)off;
-	return 0;
-}
-
-static int
-mcp_server_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
-{
-	struct gw_mcp_server *m = arg;
-	char t[32];
-	int r, off;
-
-	if (strcmp(k, "name") == 0)
-		return get_str(w, v, k, m->name, sizeof(m->name));
-	if (strcmp(k, "url") == 0)
-		return get_str(w, v, k, m->url, sizeof(m->url));
-	if (strcmp(k, "cwd") == 0)
-		return get_str(w, v, k, m->cwd, sizeof(m->cwd));
-	if (strcmp(k, "transport") == 0) {
-		if ((r = get_str(w, v, k, t, sizeof(t))) != 0)
-			return r;
-		if (strcmp(t, "stdio") == 0)
-			m->transport = GW_MCP_STDIO;
-		else if (strcmp(t, "streamable-http") == 0)
-			m->transport = GW_MCP_HTTP;
-		else if (strcmp(t, "sse") == 0)
-			m->transport = GW_MCP_SSE;
-		else
-			return yw_fail(&w->y, v, "transport \"%s\" is not stdio, "
-			    "streamable-http or sse", t);
-		return 0;
-	}
-	if (strcmp(k, "command") == 0) {
-		if (v == NULL || v->type != YAML_SEQUENCE_NODE ||
-		    v->data.sequence.items.start == v->data.sequence.items.top)
-			return yw_fail(&w->y, v, "\"command\" wants a list: the "
-			    "program and its arguments");
-		for (yaml_node_item_t *it = v->data.sequence.items.start;
-		    it < v->data.sequence.items.top; it++) {
-			yaml_node_t *a = yw_node(&w->y.doc, *it);
-
-			if (yw_scalar(a) == NULL)
-				return yw_fail(&w->y, a, "a command argument is "
-				    "not a string");
-			if (m->nargs == GW_MCP_ARGS_MAX)
-				return yw_fail(&w->y, a, "more than %d command "
-				    "arguments", GW_MCP_ARGS_MAX);
-			if ((off = mcp_str(w, a, m, yw_scalar(a), NULL)) < 0)
-				return w->y.code;
-			m->arg[m->nargs++] = (uint16_t)off;
-		}
-		return 0;
-	}
-	if (strcmp(k, "env") == 0)
-		return each(w, v, "env", mcp_env_field, m);
-	return yw_fail(&w->y, v, "unknown MCP server key \"%s\"", k);
-}
-
-static int
-mcp_servers(struct walk *w, yaml_node_t *seq)
-{
-	struct gw_mcp *mc = &w->c->mcp;
-	struct gw_mcp_server *m;
-	struct url_parts u;
-	char why[128];
-	yaml_node_t *n;
-	int r;
-
-	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
-		return yw_fail(&w->y, seq, "\"%s\" wants a list", "servers");
-	for (yaml_node_item_t *it = seq->data.sequence.items.start;
-	    it < seq->data.sequence.items.top; it++) {
-		n = yw_node(&w->y.doc, *it);
-		if (mc->nservers == GW_MCP_SERVERS_MAX)
-			return yw_fail(&w->y, n, "more than %d MCP servers",
-			    GW_MCP_SERVERS_MAX);
-		m = &mc->servers[mc->nservers];
-		memset(m, 0, sizeof(*m));
-		snprintf(m->name, sizeof(m->name), "?");
-		if ((r = each(w, n, "MCP server", mcp_server_field, m)) != 0)
-			return r;
-		if (strcmp(m->name, "?") == 0 || strspn(m->name,
-		    "abcdefghijklmnopqrstuvwxyz0123456789-_.") !=
-		    strlen(m->name))
-			return yw_fail(&w->y, n, "an MCP server needs a name of "
-			    "a-z, 0-9, '-', '_', '.'");
-		if (m->transport == 0)
-			m->transport = m->nargs > 0 ? GW_MCP_STDIO : GW_MCP_HTTP;
-		if (m->transport == GW_MCP_STDIO && (m->nargs == 0 ||
-		    m->url[0] != '\0'))
-			return yw_fail(&w->y, n, "MCP server \"%s\": stdio wants "
-			    "a command and no url", m->name);
-		if (m->transport != GW_MCP_STDIO && (m->nargs > 0 ||
-		    m->nenv > 0))
-			return yw_fail(&w->y, n, "MCP server \"%s\": HTTP "
-			    "transports want an http(s) url and no command",
-			    m->name);
-		if (m->transport != GW_MCP_STDIO && url_parse_http(m->url, &u,
-		    why, sizeof(why)) != 0)
-			return yw_fail(&w->y, n, "MCP server \"%s\": url: %s",
-			    m->name, why);
-		if (gw_config_mcp_server(w->c, m->name) != NULL)
-			return yw_fail(&w->y, n, "MCP server \"%s\" appears "
-			    "twice", m->name);
-		mc->nservers++;
-	}
-	return 0;
-}
-
-static int
-internal_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
-{
-	struct gw_mcp *mc = &w->c->mcp;
-
-	if (strcmp(k, "dictionary") == 0)
-		return get_str(w, v, k, mc->dictionary, sizeof(mc->dictionary));
-	if (strcmp(k, "suffixes") != 0)
-		return yw_fail(&w->y, v, "unknown mcp.internal key \"%s\"", k);
-	if (v == NULL || v->type != YAML_SEQUENCE_NODE)
-		return yw_fail(&w->y, v, "\"suffixes\" wants a list");
-	for (yaml_node_item_t *it = v->data.sequence.items.start;
-	    it < v->data.sequence.items.top; it++) {
-		if (mc->nsuffixes == GW_MCP_SUFFIXES_MAX)
-			return yw_fail(&w->y, v, "more than %d suffixes",
-			    GW_MCP_SUFFIXES_MAX);
-		if (get_str(w, yw_node(&w->y.doc, *it), "suffixes",
-		    mc->suffixes[mc->nsuffixes],
-		    sizeof(mc->suffixes[0])) != 0)
-			return w->y.code;
-		mc->nsuffixes++;
-	}
-	return 0;
-}
-
-static int
-mcp_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
-{
-	struct gw_mcp *mc = &w->c->mcp;
-	const char *s;
-	int64_t n;
-	int r;
-
-	if (strcmp(k, "policy") == 0)
-		return get_str(w, v, k, mc->policy, sizeof(mc->policy));
-	if (strcmp(k, "auditor") == 0) {
-		s = yw_scalar(v);
-		if (s == NULL || util_hex_decode_exact(s, strlen(s),
-		    mc->auditor, sizeof(mc->auditor)) != 0)
-			return yw_fail(&w->y, v, "\"auditor\" wants the 64 hex "
-			    "digits that `cloister audit keygen` printed");
-		mc->has_auditor = 1;
-		return 0;
-	}
-	if (strcmp(k, "max_message") == 0) {
-		if ((r = get_num(w, v, k, 1024, 64 * 1024 * 1024, &n)) == 0)
-			mc->max_message = (size_t)n;
-		return r;
-	}
-	if (strcmp(k, "servers") == 0)
-		return mcp_servers(w, v);
-	if (strcmp(k, "internal") == 0)
-		return each(w, v, "internal", internal_field, NULL);
-	return yw_fail(&w->y, v, "unknown mcp key \"%s\"", k);
-}
-
 static int
 top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 {
@@ -563,9 +357,10 @@ top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	if (strcmp(k, "listen") == 0)
 		return listen_addr(w, v);
 	if (strcmp(k, "state_dir") == 0)
-		return get_str(w, v, k, c->state_dir, sizeof(c->state_dir));
+		return gw_config_str(w, v, k, c->state_dir,
+		    sizeof(c->state_dir));
 	if (strcmp(k, "tee") == 0) {
-		if ((r = get_str(w, v, k, c->tee, sizeof(c->tee))) != 0)
+		if ((r = gw_config_str(w, v, k, c->tee, sizeof(c->tee))) != 0)
 			return r;
 		if (strcmp(c->tee, "auto") != 0 && strcmp(c->tee, "sim") != 0 &&
 		    strcmp(c->tee, "tdx") != 0)
@@ -574,15 +369,15 @@ top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		return 0;
 	}
 	if (strcmp(k, "tls") == 0)
-		return each(w, v, "tls", tls_field, NULL);
+		return gw_config_each(w, v, "tls", tls_field, NULL);
 	if (strcmp(k, "limits") == 0)
-		return each(w, v, "limits", limits_field, NULL);
+		return gw_config_each(w, v, "limits", limits_field, NULL);
 	if (strcmp(k, "backends") == 0)
 		return backends(w, v);
 	if (strcmp(k, "mcp") == 0)
-		return each(w, v, "mcp", mcp_field, NULL);
+		return gw_config_each(w, v, "mcp", gw_config_mcp_field, NULL);
 	if (strcmp(k, "console") == 0)
-		return each(w, v, "console", console_field, NULL);
+		return gw_config_each(w, v, "console", console_field, NULL);
 	return yw_fail(&w->y, v, "unknown key \"%s\"", k);
 }
 
@@ -630,7 +425,8 @@ gw_config_parse(const uint8_t *buf, size_t len, struct gw_config *c,
 		r = util_fail(CLOISTER_ERR_CONFIG, why, whylen, "empty "
 		    "configuration");
 	else
-		r = each(&w, root, "the configuration", top_field, NULL);
+		r = gw_config_each(&w, root, "the configuration", top_field,
+		    NULL);
 	yaml_document_delete(&w.y.doc);
 	if (r == 0 && c->nmodels == 0 && c->mcp.nservers == 0)
 		r = util_fail(CLOISTER_ERR_CONFIG, why, whylen, "nothing to "

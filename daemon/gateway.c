@@ -1,7 +1,7 @@
 /*
  * The gateway's loop, routes and the endpoints that are not inference
- * (gateway.h): /healthz, /metrics, /v1/models, /v1/attestation,
- * /v1/receipts/{id}.  Logs carry request metadata only.
+ * (gateway.h): /healthz, /v1/models, /v1/attestation, /v1/receipts/{id}
+ * (/metrics is metrics.c).  Logs carry request metadata only.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -29,38 +29,22 @@
 #include "cloister/evidence.h"
 #include "gateway.h"
 #include "httpd.h"
+#include "infer.h"
 #include "console.h"
 #include "mcp.h"
 #include "mcp_http.h"
 #include "mcp_up.h"
+#include "metrics.h"
+#include "tls.h"
+#include "upstream.h"
 #include "url.h"
 #include "util.h"
 
 #define PATH_LEN	1024
 #define MCP_TICK_S	5
-#define LATENCY_BUCKETS	12
 /* Receipt signatures made ahead: a burst of this many requests signs
  * without a point multiplication on its path. */
 #define GW_PRESIGN	256
-
-static const double latency_le[LATENCY_BUCKETS] = { 0.0001, 0.00025, 0.0005,
-	0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10 };
-static const char *const ep_name[GW_EP_COUNT] = { "chat", "completions",
-	"embeddings" };
-
-void
-gw_observe(struct gw *gw, enum gw_endpoint ep, int status, uint64_t t0_ns)
-{
-	double s = (double)(util_now_ns() - t0_ns) / 1e9;
-	int cls = status / 100;
-
-	gw->m.requests[ep][cls >= 1 && cls <= 5 ? cls : 0]++;
-	gw->m.latency_sum += s;
-	gw->m.latency_count++;
-	for (size_t i = 0; i < LATENCY_BUCKETS; i++)
-		if (s <= latency_le[i])
-			gw->m.latency_bucket[i]++;
-}
 
 /* ---- authentication ----------------------------------------------------- */
 
@@ -216,71 +200,6 @@ receipts(struct gw *gw, struct evhttp_request *req, const char *id)
 	free(jws);
 }
 
-static void
-metrics(struct gw *gw, struct evhttp_request *req)
-{
-	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx",
-	    "4xx", "5xx" };
-	struct evbuffer *b = evbuffer_new();
-	const struct gw_metrics *m = &gw->m;
-	uint64_t cum = 0;
-
-	if (b == NULL) {
-		evhttp_send_error(req, 500, NULL);
-		return;
-	}
-	evbuffer_add_printf(b, "# TYPE cloister_requests_total counter\n");
-	for (int e = 0; e < GW_EP_COUNT; e++)
-		for (int c = 0; c < 6; c++)
-			if (m->requests[e][c] != 0)
-				evbuffer_add_printf(b, "cloister_requests_total"
-				    "{endpoint=\"%s\",status=\"%s\"} %llu\n",
-				    ep_name[e], cls[c],
-				    (unsigned long long)m->requests[e][c]);
-	evbuffer_add_printf(b, "# TYPE cloister_request_seconds histogram\n");
-	for (size_t i = 0; i < LATENCY_BUCKETS; i++) {
-		cum = m->latency_bucket[i];
-		evbuffer_add_printf(b, "cloister_request_seconds_bucket{le=\"%g\""
-		    "} %llu\n", latency_le[i], (unsigned long long)cum);
-	}
-	evbuffer_add_printf(b, "cloister_request_seconds_bucket{le=\"+Inf\"} "
-	    "%llu\ncloister_request_seconds_sum %.6f\n"
-	    "cloister_request_seconds_count %llu\n",
-	    (unsigned long long)m->latency_count, m->latency_sum,
-	    (unsigned long long)m->latency_count);
-	evbuffer_add_printf(b,
-	    "# TYPE cloister_tokens_total counter\n"
-	    "cloister_tokens_total{kind=\"prompt\"} %llu\n"
-	    "cloister_tokens_total{kind=\"completion\"} %llu\n"
-	    "# TYPE cloister_credits_charged_total counter\n"
-	    "cloister_credits_charged_total %llu\n"
-	    "# TYPE cloister_requests_in_flight gauge\n"
-	    "cloister_requests_in_flight %llu\n"
-	    "# TYPE cloister_requests_cancelled_total counter\n"
-	    "cloister_requests_cancelled_total %llu\n"
-	    "# TYPE cloister_requests_busy_total counter\n"
-	    "cloister_requests_busy_total %llu\n"
-	    "# TYPE cloister_accept_failures_total counter\n"
-	    "cloister_accept_failures_total %llu\n"
-	    "# TYPE cloister_evidence_age_seconds gauge\n"
-	    "cloister_evidence_age_seconds %lld\n"
-	    "# TYPE cloister_simulated gauge\n"
-	    "cloister_simulated %d\n",
-	    (unsigned long long)m->prompt_tokens,
-	    (unsigned long long)m->completion_tokens,
-	    (unsigned long long)m->credits_charged,
-	    (unsigned long long)m->inflight,
-	    (unsigned long long)m->cancelled,
-	    (unsigned long long)m->busy,
-	    (unsigned long long)m->accept_paused,
-	    (long long)((int64_t)time(NULL) - gw->evidence_time),
-	    gw->simulated);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4");
-	evhttp_send_reply(req, 200, NULL, b);
-	evbuffer_free(b);
-}
-
 /* ---- routing ------------------------------------------------------------- */
 
 static void
@@ -298,7 +217,7 @@ route(struct evhttp_request *req, void *arg)
 		httpd_send_json(req, 200, json_pack("{s:s}", "status", "ok"),
 		    JSON_COMPACT);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/metrics") == 0)
-		metrics(gw, req);
+		gw_metrics_reply(gw, req);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/attestation") == 0)
 		attestation(gw, req);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/models") == 0) {

@@ -42,7 +42,7 @@ struct gw_metrics {
 	uint64_t	 prompt_tokens;
 	uint64_t	 completion_tokens;
 	uint64_t	 credits_charged;
-	uint64_t	 latency_bucket[12];		/* see gateway.c */
+	uint64_t	 latency_bucket[12];		/* see metrics.c */
 	double		 latency_sum;
 	uint64_t	 latency_count;
 	uint64_t	 inflight;
@@ -122,51 +122,11 @@ struct gw_req {
 
 /* gateway.c */
 int	gw_run(const struct gw_config *cfg, const char *config_path);
-void	gw_req_free(struct gw_req *r);
-void	gw_observe(struct gw *gw, enum gw_endpoint ep, int status,
-	    uint64_t t0_ns);
-
-/* infer.c: the inference endpoints */
-void	gw_infer(struct gw *gw, struct evhttp_request *req,
-	    enum gw_endpoint ep, const struct ledger_key *key);
-
-/* infer.c, for the backends */
-int	gw_finish(struct gw_req *r, const uint8_t resp_sha256[32],
-	    const char *status, char **jws);
-void	gw_refund(struct gw_req *r, const char *status);
-void	gw_stream_start(struct gw_req *r);
-int	gw_stream_send(struct gw_req *r, const void *data, size_t len,
-	    void (*cb)(struct evhttp_connection *, void *));
-void	gw_stream_end(struct gw_req *r, const char *status);
-void	gw_reply_whole(struct gw_req *r, int status, const char *body,
-	    size_t len, const char *outcome);
-
-/* upstream.c: openai-compatible backends through libcurl's multi API */
-struct json_t;
-int	gw_upstream_init(struct gw *gw, char *why, size_t whylen);
-void	gw_upstream_free(struct gw *gw);
-void	gw_upstream_start(struct gw_req *r, struct json_t *req);
-void	gw_upstream_cancel(struct gw_req *r);
-
-/* mock.c: the deterministic backend */
-unsigned mock_count_words(const char *s);
-const char *mock_word(uint32_t seed, unsigned i);
-void	mock_embedding(const char *text, size_t len, double out[16]);
 
 /* Evidence for the instance key id under cfg (its TEE and config hash),
  * with a nonce when given; warn says when the TEE is simulated. */
 int	gw_collect(const struct gw_config *cfg, struct identity *id,
 	    const uint8_t *tls_spki, const uint8_t *nonce, size_t nonce_len, char **json, size_t *len,
 	    char *warn, size_t warnlen, char *why, size_t whylen);
-
-/* tls.c.  The attested key's certificate carries the start-up evidence
- * bundle in this extension (an OID in the UUID arc, docs/FORMATS.md §12). */
-#define GW_TLS_EVIDENCE_OID	"2.25.294609445972049847500568966082534628684"
-int	gw_tls_files(struct gw *gw, char *why, size_t whylen);
-/* Make the attested key (before the evidence), then its certificate
- * (after). */
-int	gw_tls_key(struct gw *gw, char *why, size_t whylen);
-int	gw_tls_attested(struct gw *gw, char *why, size_t whylen);
-void	gw_tls_free(struct gw *gw);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * The gateway's TLS (gateway.h): either the operator's certificate and key
+ * The gateway's TLS (tls.h): either the operator's certificate and key
  * from files, or an attested key (tls.attested): an ECDSA P-256 key made
  * here at start, never written, whose SubjectPublicKeyInfo digest the
  * evidence's REPORTDATA commits to (docs/FORMATS.md §7), in a self-signed
@@ -22,6 +22,7 @@
 #include "cloister/error.h"
 #include "crypto.h"
 #include "gateway.h"
+#include "tls.h"
 #include "util.h"
 
 #define CERT_DAYS	365

@@ -1,6 +1,7 @@
 /*
- * Inside cloister proxy: its state, shared by the request path (proxy.c)
- * and the verification of the gateway (proxy_verify.c).
+ * Inside cloister proxy: its state, shared by the loop and the local side
+ * (proxy.c), the forwarded requests (proxy_forward.c) and the
+ * verification of the gateway (proxy_verify.c).
  */
 #ifndef CLOISTER_PROXY_INT_H
 #define CLOISTER_PROXY_INT_H
@@ -14,6 +15,8 @@
 #include "proxy.h"
 
 #define NONCE_LEN	32	/* bytes of each nonce the proxy makes */
+#define PROXY_BODY_MAX	(16u * 1024 * 1024)	/* a request, an answer */
+#define PROXY_FAILED	"cloister_verification_failed"	/* error type */
 
 struct cloister_policy;
 struct cloister_collateral;
@@ -51,5 +54,10 @@ struct proxy {
  * it binds against the one presented, verify the start-up bundle, pin the
  * key.  0 and p verified, or p->reason says why not. */
 int	proxy_verify(struct proxy *p);
+
+/* proxy_forward.c: send the tool's request req (uri, its path) on to the
+ * verified gateway and answer it when the receipt verifies. */
+void	proxy_forward(struct proxy *p, struct evhttp_request *req,
+	    const char *uri, const char *path);
 
 #endif

@@ -104,6 +104,116 @@ check_bundle(struct proxy *p, const uint8_t *b, size_t len,
 	return cloister_verify_evidence(b, len, &o, res);
 }
 
+/* Fresh evidence for a new nonce (f), accepted, binding the TLS key this
+ * connection presented.  0, or a reason in why. */
+static int
+check_fresh(struct proxy *p, struct fetched *f,
+    struct cloister_evidence_result *fresh, char *why, size_t whylen)
+{
+	uint8_t nonce[NONCE_LEN];
+	char hex[2 * NONCE_LEN + 1], url[PROXY_URL_MAX + 160];
+	size_t len;
+
+	if (crypto_random(nonce, sizeof(nonce)) != 0) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	util_hex_encode(nonce, sizeof(nonce), hex);
+	snprintf(url, sizeof(url), "%s/v1/attestation?nonce=%s",
+	    p->o->upstream, hex);
+	if (fetch(p, url, f, why, whylen) != 0)
+		return -1;
+	len = evbuffer_get_length(f->body);
+	if (p->o->pccs != NULL && pccs_collateral(p, evbuffer_pullup(f->body,
+	    -1), len, why, whylen) != 0)
+		return -1;
+	if (check_bundle(p, evbuffer_pullup(f->body, -1), len, nonce,
+	    sizeof(nonce), fresh) != 0) {
+		snprintf(why, whylen, "the gateway's evidence was refused "
+		    "at step \"%s\": %s", fresh->failed_step != NULL ?
+		    fresh->failed_step : "?", fresh->message);
+		return -1;
+	}
+	if (p->https && !fresh->has_tls) {
+		snprintf(why, whylen, "the evidence binds no TLS key: the "
+		    "gateway does not run attested TLS (tls.attested)");
+		return -1;
+	}
+	if (p->https && memcmp(fresh->tls_spki_sha256, f->spki, 32) != 0) {
+		snprintf(why, whylen, "the TLS key this connection "
+		    "presented is not the one the evidence binds: someone "
+		    "else is in the middle");
+		return -1;
+	}
+	return 0;
+}
+
+/* The start-up bundle receipts name (f2), over the same TLS key as the
+ * fresh evidence (f1), from the same instance key.  0, or a reason. */
+static int
+check_start(struct proxy *p, const struct fetched *f1, struct fetched *f2,
+    const struct cloister_evidence_result *fresh,
+    struct cloister_evidence_result *start, char *why, size_t whylen)
+{
+	char url[PROXY_URL_MAX + 160];
+	size_t len;
+
+	snprintf(url, sizeof(url), "%s/v1/attestation", p->o->upstream);
+	if (fetch(p, url, f2, why, whylen) != 0)
+		return -1;
+	len = evbuffer_get_length(f2->body);
+	if (p->https && (!f2->spki_set || memcmp(f2->spki, f1->spki, 32) !=
+	    0)) {
+		snprintf(why, whylen, "the TLS key changed between two "
+		    "requests");
+		return -1;
+	}
+	if (check_bundle(p, evbuffer_pullup(f2->body, -1), len, NULL, 0,
+	    start) != 0 || memcmp(start->public_key, fresh->public_key, 64) !=
+	    0) {
+		snprintf(why, whylen, "the gateway's start-up evidence %s",
+		    start->accepted ? "names another instance key" :
+		    start->message);
+		return -1;
+	}
+	return 0;
+}
+
+/* What was verified, kept in p: the start-up bundle and its id, the
+ * instance key, the TLS key and its pin.  0, or a reason in why. */
+static int
+adopt(struct proxy *p, const struct fetched *f1, struct fetched *f2,
+    const struct cloister_evidence_result *fresh, char *why, size_t whylen)
+{
+	size_t len = evbuffer_get_length(f2->body), blen;
+	uint8_t h[32];
+	char *b64 = NULL;
+
+	free(p->bundle);
+	if ((p->bundle = malloc(len)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	evbuffer_remove(f2->body, p->bundle, len);
+	p->bundle_len = len;
+	crypto_sha256(p->bundle, len, h);
+	util_hex_encode(h, sizeof(h), p->evidence_id);
+	memcpy(p->pub, fresh->public_key, 64);
+	memcpy(p->spki, f1->spki, 32);
+	p->simulated = fresh->simulated;
+	snprintf(p->tcb, sizeof(p->tcb), "%s", fresh->quote_checked ?
+	    cloister_tcb_status_name(fresh->quote.status) : "?");
+	if (p->https) {
+		if (util_base64_encode(f1->spki, 32, &b64, &blen) != 0) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		snprintf(p->pin, sizeof(p->pin), "sha256//%s", b64);
+		free(b64);
+	}
+	return 0;
+}
+
 /* The whole check: fresh evidence answering our nonce, accepted; the TLS
  * key is the one it binds; the start-up bundle (what receipts name) is
  * the same instance's.  Fills p or says why not. */
@@ -111,11 +221,8 @@ int
 proxy_verify(struct proxy *p)
 {
 	struct cloister_evidence_result *fresh = NULL, *start = NULL;
-	uint8_t nonce[NONCE_LEN], h[32];
-	char hex[2 * NONCE_LEN + 1], url[PROXY_URL_MAX + 160], why[512] = "";
-	char *b64 = NULL;
+	char hex[2 * NONCE_LEN + 1], why[512] = "";
 	struct fetched f1, f2;
-	size_t len, blen;
 	uint64_t t0 = util_now_ns();
 	int r = -1;
 
@@ -123,77 +230,14 @@ proxy_verify(struct proxy *p)
 	memset(&f2, 0, sizeof(f2));
 	p->verified = 0;
 	if ((fresh = calloc(1, sizeof(*fresh))) == NULL ||
-	    (start = calloc(1, sizeof(*start))) == NULL ||
-	    crypto_random(nonce, sizeof(nonce)) != 0) {
+	    (start = calloc(1, sizeof(*start))) == NULL) {
 		snprintf(why, sizeof(why), "out of memory");
 		goto out;
 	}
-	util_hex_encode(nonce, sizeof(nonce), hex);
-	snprintf(url, sizeof(url), "%s/v1/attestation?nonce=%s",
-	    p->o->upstream, hex);
-	if (fetch(p, url, &f1, why, sizeof(why)) != 0)
+	if (check_fresh(p, &f1, fresh, why, sizeof(why)) != 0 ||
+	    check_start(p, &f1, &f2, fresh, start, why, sizeof(why)) != 0 ||
+	    adopt(p, &f1, &f2, fresh, why, sizeof(why)) != 0)
 		goto out;
-	len = evbuffer_get_length(f1.body);
-	if (p->o->pccs != NULL && pccs_collateral(p, evbuffer_pullup(f1.body,
-	    -1), len, why, sizeof(why)) != 0)
-		goto out;
-	if (check_bundle(p, evbuffer_pullup(f1.body, -1), len, nonce,
-	    sizeof(nonce), fresh) != 0) {
-		snprintf(why, sizeof(why), "the gateway's evidence was refused "
-		    "at step \"%s\": %s", fresh->failed_step != NULL ?
-		    fresh->failed_step : "?", fresh->message);
-		goto out;
-	}
-	if (p->https && !fresh->has_tls) {
-		snprintf(why, sizeof(why), "the evidence binds no TLS key: the "
-		    "gateway does not run attested TLS (tls.attested)");
-		goto out;
-	}
-	if (p->https && memcmp(fresh->tls_spki_sha256, f1.spki, 32) != 0) {
-		snprintf(why, sizeof(why), "the TLS key this connection "
-		    "presented is not the one the evidence binds: someone "
-		    "else is in the middle");
-		goto out;
-	}
-	snprintf(url, sizeof(url), "%s/v1/attestation", p->o->upstream);
-	if (fetch(p, url, &f2, why, sizeof(why)) != 0)
-		goto out;
-	len = evbuffer_get_length(f2.body);
-	if (p->https && (!f2.spki_set || memcmp(f2.spki, f1.spki, 32) != 0)) {
-		snprintf(why, sizeof(why), "the TLS key changed between two "
-		    "requests");
-		goto out;
-	}
-	if (check_bundle(p, evbuffer_pullup(f2.body, -1), len, NULL, 0,
-	    start) != 0 || memcmp(start->public_key, fresh->public_key, 64) !=
-	    0) {
-		snprintf(why, sizeof(why), "the gateway's start-up evidence %s",
-		    start->accepted ? "names another instance key" :
-		    start->message);
-		goto out;
-	}
-	free(p->bundle);
-	if ((p->bundle = malloc(len)) == NULL) {
-		snprintf(why, sizeof(why), "out of memory");
-		goto out;
-	}
-	evbuffer_remove(f2.body, p->bundle, len);
-	p->bundle_len = len;
-	crypto_sha256(p->bundle, len, h);
-	util_hex_encode(h, sizeof(h), p->evidence_id);
-	memcpy(p->pub, fresh->public_key, 64);
-	memcpy(p->spki, f1.spki, 32);
-	p->simulated = fresh->simulated;
-	snprintf(p->tcb, sizeof(p->tcb), "%s", fresh->quote_checked ?
-	    cloister_tcb_status_name(fresh->quote.status) : "?");
-	if (p->https) {
-		if (util_base64_encode(f1.spki, 32, &b64, &blen) != 0) {
-			snprintf(why, sizeof(why), "out of memory");
-			goto out;
-		}
-		snprintf(p->pin, sizeof(p->pin), "sha256//%s", b64);
-		free(b64);
-	}
 	p->verified = 1;
 	p->connected = 0;
 	p->verified_at = (int64_t)time(NULL);
@@ -217,4 +261,3 @@ proxy_verify(struct proxy *p)
 	free(start);
 	return r;
 }
-

@@ -21,6 +21,7 @@
 #include "cloister/evidence.h"
 #include "cloister/receipt.h"
 #include "console.h"
+#include "console_int.h"
 #include "json_out.h"
 #include "mcp.h"
 #include "mcp_pin.h"

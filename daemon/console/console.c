@@ -14,6 +14,7 @@
 
 #include "cloister/error.h"
 #include "console.h"
+#include "console_int.h"
 #include "crypto.h"
 #include "util.h"
 

@@ -21,24 +21,10 @@
 
 struct console;
 
-struct console_caller {
-	char		 key_id[LEDGER_ID_MAX];
-	int		 admin;		/* may change things */
-};
-
 int	console_new(struct gw *gw, struct console **out);
 void	console_free(struct console *c);
 /* /console, /console/<file>, /admin/api/... */
 void	console_route(struct console *c, struct evhttp_request *req,
 	    const char *path);
-
-/* admin.c: one API call from an authorised caller; rest is the path
- * after /admin/api/. */
-void	admin_api(struct gw *gw, struct evhttp_request *req, const char *rest,
-	    const struct console_caller *who);
-/* Replies shared by both files. */
-void	admin_json(struct evhttp_request *req, int status, json_t *o);
-void	admin_error(struct evhttp_request *req, int status, const char *code,
-	    const char *msg);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * The inference endpoints (gateway.h): parse and check the request,
- * reserve its worst case, answer (the mock backend here), sign the
+ * The inference endpoints (infer.h): parse and check the request,
+ * reserve its worst case, answer (mock.c or upstream.c), sign the
  * receipt over the exact bytes, settle.  Request and response content
  * live in buffers that are wiped when the request ends; nothing of them
  * reaches a log, the ledger or an error message.
@@ -18,15 +18,15 @@
 #include "cloister/error.h"
 #include "cloister/receipt.h"
 #include "gateway.h"
+#include "infer.h"
+#include "metrics.h"
+#include "mock.h"
 #include "receipt_int.h"
+#include "upstream.h"
 #include "util.h"
 
-#define MOCK_WORDS	16	/* a full mock answer */
 #define MAX_TOKENS_CAP	1000000
 #define MILLION		1000000
-
-static const char *const ep_object[GW_EP_COUNT] = { "chat.completion",
-	"text_completion", "list" };
 
 /* ceil(tokens * price / 10^6), prices capped so this cannot overflow. */
 static int64_t
@@ -125,12 +125,58 @@ prompt_words(json_t *o, enum gw_endpoint ep)
 	return n;
 }
 
+/* max_completion_tokens (or max_tokens), else the model's default. */
+static int
+check_max_tokens(struct gw_req *r, json_t *o)
+{
+	json_t *v;
+
+	r->max_tokens = r->model->max_tokens;
+	if ((v = json_object_get(o, "max_completion_tokens")) == NULL)
+		v = json_object_get(o, "max_tokens");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > MAX_TOKENS_CAP) {
+			httpd_error(r->req, 400, "invalid_request_error",
+			    "invalid_max_tokens", "max_tokens must be an "
+			    "integer in 1..%d", MAX_TOKENS_CAP);
+			return -1;
+		}
+		r->max_tokens = json_integer_value(v);
+	}
+	return 0;
+}
+
+/* The Cloister-Nonce header, when given: the receipt echoes it. */
+static int
+check_nonce(struct gw_req *r)
+{
+	const char *nonce;
+
+	nonce = evhttp_find_header(evhttp_request_get_input_headers(r->req),
+	    "Cloister-Nonce");
+	if (nonce != NULL) {
+		size_t n = strlen(nonce);
+		int bad = n == 0 || n > GW_NONCE_MAX;
+
+		for (size_t i = 0; i < n && !bad; i++)
+			bad = nonce[i] < 0x21 || nonce[i] > 0x7e;
+		if (bad) {
+			httpd_error(r->req, 400, "invalid_request_error",
+			    "invalid_nonce", "Cloister-Nonce must be 1 to %d "
+			    "printable characters", GW_NONCE_MAX);
+			return -1;
+		}
+		memcpy(r->nonce, nonce, n + 1);
+	}
+	return 0;
+}
+
 /* Everything but the content: model, limits, stream options, nonce. */
 static int
 check_request(struct gw_req *r, json_t *o, long *words)
 {
 	json_t *v, *so;
-	const char *nonce;
 
 	v = json_object_get(o, "model");
 	if (!json_is_string(v)) {
@@ -155,19 +201,8 @@ check_request(struct gw_req *r, json_t *o, long *words)
 		    "strings");
 		return -1;
 	}
-	r->max_tokens = r->model->max_tokens;
-	if ((v = json_object_get(o, "max_completion_tokens")) == NULL)
-		v = json_object_get(o, "max_tokens");
-	if (v != NULL && !json_is_null(v)) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > MAX_TOKENS_CAP) {
-			httpd_error(r->req, 400, "invalid_request_error",
-			    "invalid_max_tokens", "max_tokens must be an "
-			    "integer in 1..%d", MAX_TOKENS_CAP);
-			return -1;
-		}
-		r->max_tokens = json_integer_value(v);
-	}
+	if (check_max_tokens(r, o) != 0)
+		return -1;
 	v = json_object_get(o, "stream");
 	if (v != NULL && !json_is_boolean(v) && !json_is_null(v)) {
 		httpd_error(r->req, 400, "invalid_request_error", "invalid_stream",
@@ -178,23 +213,7 @@ check_request(struct gw_req *r, json_t *o, long *words)
 	so = json_object_get(o, "stream_options");
 	r->include_usage = json_is_object(so) &&
 	    json_is_true(json_object_get(so, "include_usage"));
-	nonce = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-	    "Cloister-Nonce");
-	if (nonce != NULL) {
-		size_t n = strlen(nonce);
-		int bad = n == 0 || n > GW_NONCE_MAX;
-
-		for (size_t i = 0; i < n && !bad; i++)
-			bad = nonce[i] < 0x21 || nonce[i] > 0x7e;
-		if (bad) {
-			httpd_error(r->req, 400, "invalid_request_error",
-			    "invalid_nonce", "Cloister-Nonce must be 1 to %d "
-			    "printable characters", GW_NONCE_MAX);
-			return -1;
-		}
-		memcpy(r->nonce, nonce, n + 1);
-	}
-	return 0;
+	return check_nonce(r);
 }
 
 /* ---- receipts and settlement --------------------------------------------- */
@@ -273,82 +292,7 @@ gw_refund(struct gw_req *r, const char *status)
 	    (int64_t)time(NULL));
 }
 
-/* ---- the mock backend: whole answers ---------------------------------------- */
-
-static char *
-mock_text(const struct gw_req *r, unsigned n)
-{
-	char *s;
-	size_t off = 0, cap = (size_t)n * 16 + 1;
-
-	if ((s = malloc(cap)) == NULL)
-		return NULL;
-	s[0] = '\0';
-	for (unsigned i = 0; i < n; i++)
-		off += (size_t)snprintf(s + off, cap - off, "%s%s",
-		    i > 0 ? " " : "", mock_word(r->seed, i));
-	return s;
-}
-
-static json_t *
-usage_json(const struct gw_req *r)
-{
-	return json_pack("{s:I,s:I,s:I}", "prompt_tokens",
-	    (json_int_t)r->usage.prompt_tokens, "completion_tokens",
-	    (json_int_t)r->usage.completion_tokens, "total_tokens",
-	    (json_int_t)(r->usage.prompt_tokens + r->usage.completion_tokens));
-}
-
-static json_t *
-embeddings(struct gw_req *r, json_t *in)
-{
-	json_t *data = json_array(), *vec;
-	double e[16];
-	size_t i, n = json_is_array(in) ? json_array_size(in) : 1;
-
-	for (i = 0; i < n; i++) {
-		json_t *t = json_is_array(in) ? json_array_get(in, i) : in;
-		const char *s = json_is_string(t) ? json_string_value(t) : "";
-
-		mock_embedding(s, strlen(s), e);
-		vec = json_array();
-		for (size_t k = 0; k < 16; k++)
-			json_array_append_new(vec, json_real(e[k]));
-		json_array_append_new(data, json_pack("{s:s,s:I,s:o}",
-		    "object", "embedding", "index", (json_int_t)i,
-		    "embedding", vec));
-	}
-	return json_pack("{s:s,s:o,s:s,s:{s:I,s:I}}", "object", "list",
-	    "data", data, "model", r->model->name, "usage", "prompt_tokens",
-	    (json_int_t)r->usage.prompt_tokens, "total_tokens",
-	    (json_int_t)r->usage.prompt_tokens);
-}
-
-static json_t *
-whole_answer(struct gw_req *r, json_t *req)
-{
-	const char *finish = r->total < MOCK_WORDS ? "length" : "stop";
-	char *text = mock_text(r, r->total);
-	json_t *o = NULL, *choice;
-
-	if (text == NULL)
-		return NULL;
-	if (r->ep == GW_EP_CHAT)
-		choice = json_pack("{s:i,s:{s:s,s:s},s:n,s:s}", "index", 0,
-		    "message", "role", "assistant", "content", text,
-		    "logprobs", "finish_reason", finish);
-	else
-		choice = json_pack("{s:i,s:s,s:n,s:s}", "index", 0, "text",
-		    text, "logprobs", "finish_reason", finish);
-	util_wipe(text, strlen(text));
-	free(text);
-	if (choice != NULL)
-		o = json_pack("{s:s,s:s,s:I,s:s,s:[o],s:o}", "id", r->id,
-		    "object", ep_object[r->ep], "created",
-		    (json_int_t)time(NULL), "model", r->model->name, "choices",
-		    choice, "usage", usage_json(r));
-	return o;
-}
+/* ---- answers, for every backend ------------------------------------------ */
 
 /* A whole answer: its receipt covers exactly these bytes. */
 void
@@ -380,47 +324,6 @@ gw_reply_whole(struct gw_req *r, int status, const char *body, size_t len,
 	free(jws);
 }
 
-static void
-reply_mock(struct gw_req *r, json_t *req)
-{
-	json_t *o;
-	char *s = NULL;
-
-	o = r->ep == GW_EP_EMBEDDINGS ?
-	    embeddings(r, json_object_get(req, "input")) : whole_answer(r, req);
-	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL) {
-		gw_refund(r, "failed");
-		httpd_error(r->req, 500, "server_error", "internal", "out of "
-		    "memory; nothing was charged");
-		gw_observe(r->gw, r->ep, 500, r->t0_ns);
-	} else
-		gw_reply_whole(r, 200, s, strlen(s), "ok");
-	if (s != NULL) {
-		util_wipe(s, strlen(s));
-		free(s);
-	}
-	json_decref(o);
-}
-
-/* ---- the mock backend: streams ------------------------------------------ */
-
-static void stream_next(struct gw_req *r);
-
-/* One SSE event: "data: <json>\n\n", hashed as sent. */
-static int
-send_event(struct gw_req *r, const char *data, int with_cb);
-
-static void
-chunk_sent(struct evhttp_connection *c, void *arg)
-{
-	struct gw_req *r = arg;
-	struct timeval tv = { 0, 0 };
-
-	tv.tv_usec = (suseconds_t)r->backend->chunk_delay_ms * 1000;
-	if (r->timer != NULL)
-		event_add(r->timer, &tv);
-}
-
 /* Bytes of the stream, hashed as sent; cb runs when they are out. */
 int
 gw_stream_send(struct gw_req *r, const void *data, size_t len,
@@ -438,61 +341,6 @@ gw_stream_send(struct gw_req *r, const void *data, size_t len,
 		evhttp_send_reply_chunk(r->req, b);
 	evbuffer_free(b);
 	return 0;
-}
-
-static int
-send_event(struct gw_req *r, const char *data, int with_cb)
-{
-	size_t n = strlen(data);
-	char *e;
-	int rc;
-
-	if ((e = malloc(n + 9)) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	memcpy(e, "data: ", 6);
-	memcpy(e + 6, data, n);
-	memcpy(e + 6 + n, "\n\n", 3);
-	rc = gw_stream_send(r, e, n + 8, with_cb ? chunk_sent : NULL);
-	util_wipe(e, n + 8);
-	free(e);
-	return rc;
-}
-
-static char *
-chunk_json(const struct gw_req *r, const char *word, int first,
-    const char *finish, int usage)
-{
-	json_t *o, *delta, *choices;
-	char *s;
-
-	if (usage)
-		choices = json_array();
-	else {
-		if (r->ep == GW_EP_CHAT) {
-			delta = first ? json_pack("{s:s,s:s}", "role",
-			    "assistant", "content", "") : word != NULL ?
-			    json_pack("{s:s}", "content", word) : json_object();
-			choices = json_pack("[{s:i,s:o,s:n,s:s?}]", "index", 0,
-			    "delta", delta, "logprobs", "finish_reason",
-			    finish);
-		} else
-			choices = json_pack("[{s:i,s:s,s:n,s:s?}]", "index", 0,
-			    "text", word != NULL ? word : "", "logprobs",
-			    "finish_reason", finish);
-	}
-	o = json_pack("{s:s,s:s,s:I,s:s,s:o}", "id", r->id, "object",
-	    r->ep == GW_EP_CHAT ? "chat.completion.chunk" : "text_completion",
-	    "created", (json_int_t)time(NULL), "model", r->model->name,
-	    "choices", choices);
-	if (o == NULL)
-		return NULL;
-	if (usage)
-		json_object_set_new(o, "usage", usage_json(r));
-	else if (r->include_usage)
-		json_object_set_new(o, "usage", json_null());
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
 }
 
 void
@@ -519,46 +367,6 @@ gw_stream_end(struct gw_req *r, const char *status)
 		gw_observe(r->gw, r->ep, 499, r->t0_ns);
 	free(jws);
 	gw_req_free(r);
-}
-
-static void
-stream_next(struct gw_req *r)
-{
-	char *s = NULL, w[32];
-
-	if (r->sent < r->total) {
-		snprintf(w, sizeof(w), "%s%s", r->sent > 0 ? " " : "",
-		    mock_word(r->seed, r->sent));
-		s = chunk_json(r, w, 0, NULL, 0);
-		r->sent++;
-		r->usage.completion_tokens = r->sent;
-		if (s != NULL && send_event(r, s, 1) == 0) {
-			util_wipe(s, strlen(s));
-			free(s);
-			return;
-		}
-		free(s);
-		gw_stream_end(r, "failed");
-		return;
-	}
-	if ((s = chunk_json(r, NULL, 0, r->total < MOCK_WORDS ? "length" :
-	    "stop", 0)) != NULL)
-		send_event(r, s, 0);
-	free(s);
-	/* Usage only when the client asked: it is ours to bill anyway. */
-	if (r->include_usage && (s = chunk_json(r, NULL, 0, NULL, 1)) !=
-	    NULL) {
-		send_event(r, s, 0);
-		free(s);
-	}
-	send_event(r, "[DONE]", 0);
-	gw_stream_end(r, "ok");
-}
-
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	stream_next(arg);
 }
 
 /* The client went away: stop, charge what was generated. */
@@ -592,29 +400,6 @@ gw_stream_start(struct gw_req *r)
 	evhttp_send_reply_start(r->req, 200, "OK");
 	r->conn = evhttp_request_get_connection(r->req);
 	evhttp_connection_set_closecb(r->conn, on_close, r);
-}
-
-static void
-reply_stream(struct gw_req *r)
-{
-	char *s;
-
-	if (crypto_sha256_begin(&r->resp_hash) != 0 ||
-	    (r->timer = event_new(r->gw->base, -1, 0, on_tick, r)) == NULL) {
-		gw_refund(r, "failed");
-		httpd_error(r->req, 500, "server_error", "internal", "the "
-		    "stream could not start; nothing was charged");
-		gw_observe(r->gw, r->ep, 500, r->t0_ns);
-		gw_req_free(r);
-		return;
-	}
-	gw_stream_start(r);
-	if (r->ep == GW_EP_CHAT && (s = chunk_json(r, NULL, 1, NULL, 0)) !=
-	    NULL) {
-		send_event(r, s, 1);
-		free(s);
-	} else
-		stream_next(r);
 }
 
 /* ---- entry ----------------------------------------------------------------- */
@@ -675,14 +460,70 @@ reserve(struct gw_req *r)
 	return rc;
 }
 
+/* Everything before the backend: the key's scope, the body and its
+ * checks, the reservation.  0 and *out the parsed body (the caller's), or
+ * the HTTP status of the refusal sent. */
+static int
+admit(struct gw_req *r, json_t **out, long *words)
+{
+	struct evhttp_request *req = r->req;
+	const struct gw_config *cfg = &r->gw->cfg;
+	json_t *o = NULL;
+	int status = 400;
+
+	*out = NULL;
+	if (strcmp(r->key.scope, "read") == 0) {
+		httpd_error(req, 403, "permission_error", "read_only_key",
+		    "this key may read, not run inference");
+		status = 403;
+		goto out;
+	}
+	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
+	    cfg->max_body) {
+		httpd_error(req, 413, "invalid_request_error", "body_too_large",
+		    "the body is longer than %zu bytes (max_body)",
+		    cfg->max_body);
+		status = 413;
+		goto out;
+	}
+	if (take_body(r) != 0 || new_id(r->id) != 0) {
+		httpd_error(req, 500, "server_error", "internal", "out of memory");
+		status = 500;
+		goto out;
+	}
+	if ((o = json_loadb((const char *)r->body, r->body_len,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(o)) {
+		httpd_error(req, 400, "invalid_request_error", "invalid_json",
+		    "the body is not a JSON object");
+		goto out;
+	}
+	if (check_request(r, o, words) != 0) {
+		status = r->model == NULL && json_is_string(json_object_get(o,
+		    "model")) ? 404 : 400;
+		goto out;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cloister-Request-Id", r->id);
+	if (reserve(r) != 0) {
+		status = 402;
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+	status = 0;
+ out:
+	json_decref(o);
+	return status;
+}
+
 void
 gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
     const struct ledger_key *key)
 {
 	struct gw_req *r;
-	json_t *o = NULL;
+	json_t *o;
 	long words;
-	int status = 400;
+	int status;
 
 	if (gw->m.inflight >= gw->cfg.max_inflight) {
 		/* Before anything is held: nothing to refund. */
@@ -705,65 +546,18 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 	r->key = *key;
 	r->t0_ns = util_now_ns();
 	gw->m.inflight++;
-	if (strcmp(key->scope, "read") == 0) {
-		httpd_error(req, 403, "permission_error", "read_only_key",
-		    "this key may read, not run inference");
-		status = 403;
-		goto done;
-	}
-	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
-	    gw->cfg.max_body) {
-		httpd_error(req, 413, "invalid_request_error", "body_too_large",
-		    "the body is longer than %zu bytes (max_body)",
-		    gw->cfg.max_body);
-		status = 413;
-		goto done;
-	}
-	if (take_body(r) != 0 || new_id(r->id) != 0) {
-		httpd_error(req, 500, "server_error", "internal", "out of memory");
-		status = 500;
-		goto done;
-	}
-	if ((o = json_loadb((const char *)r->body, r->body_len,
-	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(o)) {
-		httpd_error(req, 400, "invalid_request_error", "invalid_json",
-		    "the body is not a JSON object");
-		goto done;
-	}
-	if (check_request(r, o, &words) != 0) {
-		status = r->model == NULL && json_is_string(json_object_get(o,
-		    "model")) ? 404 : 400;
-		goto done;
-	}
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Cloister-Request-Id", r->id);
-	if (reserve(r) != 0) {
-		status = 402;
-		goto done;
+	if ((status = admit(r, &o, &words)) != 0) {
+		gw_observe(gw, ep, status, r->t0_ns);
+		gw_req_free(r);
+		return;
 	}
 	if (r->backend->type == GW_BACKEND_OPENAI) {
 		/* Until the upstream counts: words, for a cancellation. */
 		r->usage.prompt_tokens = words;
 		gw_upstream_start(r, o);
-		json_decref(o);
-		return;
+	} else {
+		r->usage.prompt_tokens = words;
+		mock_answer(r, o);
 	}
-	r->usage.prompt_tokens = words;
-	r->seed = (uint32_t)r->body_sha256[0] << 8 | r->body_sha256[1];
-	r->total = ep == GW_EP_EMBEDDINGS ? 0 : (unsigned)(r->max_tokens <
-	    MOCK_WORDS ? r->max_tokens : MOCK_WORDS);
-	if (r->stream) {
-		json_decref(o);
-		reply_stream(r);
-		return;
-	}
-	r->usage.completion_tokens = r->total;
-	reply_mock(r, o);
 	json_decref(o);
-	gw_req_free(r);
-	return;
- done:
-	gw_observe(gw, ep, status, r->t0_ns);
-	json_decref(o);
-	gw_req_free(r);
 }

@@ -1,6 +1,6 @@
 /*
  * openai-compatible upstreams through libcurl's multi interface on the
- * gateway's libevent loop (gateway.h): curl tells us which sockets to
+ * gateway's libevent loop (upstream.h): curl tells us which sockets to
  * watch and when to wake it; no thread, no blocking call.
  *
  * Streams are relayed block by block, as they came (sse.h): the upstream is
@@ -25,8 +25,11 @@
 #include "cloister/error.h"
 #include "curlev.h"
 #include "gateway.h"
+#include "infer.h"
 #include "json_span.h"
+#include "metrics.h"
 #include "sse.h"
+#include "upstream.h"
 #include "util.h"
 
 #define RESPONSE_MAX	(16u * 1024 * 1024)

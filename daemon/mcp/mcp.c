@@ -2,19 +2,17 @@
  * The MCP egress gateway's core (mcp.h).  For each message: parse,
  * classify (request, notification, response), scan the exact bytes with
  * the DLP, decide with the policy and the pins, redact or refuse, remap
- * the id, write the audit entry, forward.  Nothing leaves unaudited:
- * when the audit log cannot be written the session ends.
+ * the id, write the audit entry, forward (the last two in mcp_emit.c).
+ * Nothing leaves unaudited: when the audit log cannot be written the
+ * session ends.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
-#include "audit.h"
 #include "cloister/error.h"
-#include "crypto.h"
 #include "dlp.h"
 #include "mcp.h"
 #include "mcp_pin.h"
@@ -28,227 +26,13 @@ mcp_now_us(void)
 	return util_now_ns() / 1000u;
 }
 
-/* ---- sessions ----------------------------------------------------------- */
-
-static void
-command_digest(const struct gw_mcp_server *srv, char *out, size_t cap)
-{
-	struct sha256_ctx *c;
-	uint8_t h[32];
-	char hex[65];
-
-	if (srv->transport != GW_MCP_STDIO) {
-		snprintf(out, cap, "%s", srv->url);
-		return;
-	}
-	if (crypto_sha256_begin(&c) != 0) {
-		snprintf(out, cap, "command");
-		return;
-	}
-	for (size_t i = 0; i < srv->nargs; i++) {
-		const char *a = srv->strings + srv->arg[i];
-
-		crypto_sha256_add(c, a, strlen(a) + 1);
-	}
-	crypto_sha256_add(c, srv->cwd, strlen(srv->cwd) + 1);
-	crypto_sha256_end(c, h);
-	util_hex_encode(h, sizeof(h), hex);
-	snprintf(out, cap, "command:sha256:%s", hex);
-}
-
-int
-mcp_sess_new(struct mcp_gw *g, const struct gw_mcp_server *srv,
-    const char *key_id, const struct mcp_io *io, struct mcp_sess **out)
-{
-	struct mcp_sess *s;
-	uint8_t r[16];
-
-	*out = NULL;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	if (crypto_random(r, sizeof(r)) != 0) {
-		free(s);
-		return CLOISTER_ERR_INTERNAL;
-	}
-	util_hex_encode(r, sizeof(r), s->id);
-	s->g = g;
-	s->srv = srv;
-	s->io = *io;
-	snprintf(s->key_id, sizeof(s->key_id), "%s", key_id);
-	command_digest(srv, s->target, sizeof(s->target));
-	s->trust = mcp_policy_internal(g->policy, srv->name) ? "internal" :
-	    "external";
-	snprintf(s->era, sizeof(s->era), "unknown");
-	s->next_up = s->next_down = 1;
-	*out = s;
-	return 0;
-}
-
-void
-mcp_sess_free(struct mcp_sess *s)
-{
-	if (s == NULL)
-		return;
-	mcp_pendq_free(&s->up);
-	mcp_pendq_free(&s->down);
-	for (size_t i = 0; i < s->ndeferred; i++) {
-		util_wipe(s->deferred[i].msg, s->deferred[i].len);
-		free(s->deferred[i].msg);
-	}
-	json_decref(s->own_tools);
-	json_decref(s->own_meta);
-	free(s->instructions);
-	free(s->flagged);
-	free(s);
-}
-
-const char *
-mcp_sess_id(const struct mcp_sess *s)
-{
-	return s->id;
-}
-
-/* ---- one message -------------------------------------------------------- */
-
-static const char *
-dir_name(enum dir d)
-{
-	return d == TO_SERVER ? "to-server" : "to-client";
-}
-
-/* The audit entry for m, with the bytes that were forwarded (or NULL). */
-int
-mcp_audit(struct mcp_sess *s, const struct msg *m, const char *direction,
-    const char *outcome, const char *out, size_t outlen)
-{
-	struct mcp_gw *g = s->g;
-	struct audit_entry e;
-	size_t k;
-	int r;
-
-	memset(&e, 0, sizeof(e));
-	e.direction = direction != NULL ? direction : dir_name(m->dir);
-	e.era = s->era;
-	e.session = s->id;
-	e.key_id = s->key_id;
-	e.server_id = s->srv->name;
-	e.trust = s->trust;
-	e.target = s->target;
-	e.method = m->method != NULL ? m->method : "(none)";
-	e.tool = m->tool[0] != '\0' ? m->tool : NULL;
-	/* Why, for a decision other than passing the message on. */
-	if (outcome != NULL && strcmp(outcome, "forwarded") != 0 &&
-	    strcmp(outcome, "pinned") != 0 && m->reason[0] != '\0')
-		e.reason = m->reason;
-	for (size_t i = 0; i < m->nf; i++) {
-		const char *act = mcp_action_name(g->acts[i]);
-
-		for (k = 0; k < e.nfindings; k++)
-			if (strcmp(e.findings[k].rule, g->f[i].rule) == 0 &&
-			    strcmp(e.findings[k].action, act) == 0)
-				break;
-		if (k == e.nfindings) {
-			if (k == AUDIT_FINDINGS_MAX)
-				continue;
-			e.findings[k].rule = g->f[i].rule;
-			e.findings[k].action = act;
-			e.nfindings++;
-		}
-		e.findings[k].count++;
-	}
-	if (out != NULL)
-		crypto_sha256(out, outlen, e.payload_sha256);
-	else
-		crypto_sha256(m->raw, m->rawlen, e.payload_sha256);
-	e.outcome = outcome;
-	e.latency_us = mcp_now_us() - m->t0;
-	if (out != NULL && m->dir == TO_SERVER) {
-		e.payload = (const uint8_t *)out;
-		e.payload_len = outlen;
-	}
-	if ((r = audit_append(g->audit, &e, (int64_t)time(NULL))) != 0)
-		fprintf(stderr, "cloister: mcp: the audit log cannot be "
-		    "written (%s); ending the session\n", cloister_strerror(r));
-	else
-		g->unsigned_entries++;
-	return r;
-}
-
-static int
-dump(json_t *j, char **out, size_t *outlen)
-{
-	if ((*out = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII)) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	*outlen = strlen(*out);
-	return 0;
-}
-
-static int
-deliver(struct mcp_sess *s, enum dir d, const char *txt, size_t len)
-{
-	int r = d == TO_SERVER ? s->io.to_server(s->io.arg, txt, len) :
-	    s->io.to_client(s->io.arg, txt, len);
-
-	return r != 0 ? CLOISTER_ERR_IO : 0;
-}
-
-static void
-free_txt(char *txt, size_t len)
-{
-	if (txt != NULL) {
-		util_wipe(txt, len);
-		free(txt);
-	}
-}
-
-/* Audit, then forward j toward d. */
-int
-mcp_forward(struct mcp_sess *s, const struct msg *m, enum dir d, json_t *j,
-    const char *direction, const char *outcome)
-{
-	char *txt;
-	size_t len;
-	int r;
-
-	if ((r = dump(j, &txt, &len)) != 0)
-		return r;
-	if ((r = mcp_audit(s, m, direction, outcome, txt, len)) == 0)
-		r = deliver(s, d, txt, len);
-	free_txt(txt, len);
-	return r;
-}
-
-/* A JSON-RPC error for the request with id (the requester's), sent
- * toward d. */
-static int
-reply_error(struct mcp_sess *s, enum dir d, json_t *id, int code,
-    const char *message, const char *reason)
-{
-	json_t *e;
-	char *txt;
-	size_t len;
-	int r;
-
-	e = json_pack("{s:s,s:O,s:{s:i,s:s,s:{s:s}}}", "jsonrpc", "2.0",
-	    "id", id != NULL ? id : json_null(), "error", "code", code,
-	    "message", message, "data", "cloister", reason);
-	if (e == NULL)
-		return CLOISTER_ERR_ALLOC;
-	r = dump(e, &txt, &len);
-	json_decref(e);
-	if (r == 0)
-		r = deliver(s, d, txt, len);
-	free_txt(txt, len);
-	return r;
-}
+/* ---- the pipeline ------------------------------------------------------- */
 
 const char *
 mcp_str_at(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
 }
-
-/* ---- the pipeline ------------------------------------------------------- */
 
 static void
 set_era(struct mcp_sess *s, const char *v)
@@ -306,10 +90,10 @@ refuse(struct mcp_sess *s, struct msg *m, json_t *id, int is_request)
 	    "\"%s\": %s", m->method != NULL ? m->method : "message",
 	    m->dir == TO_SERVER ? "to" : "from", s->srv->name, m->reason);
 	if (is_request)	/* the requester is on the side it came from */
-		return reply_error(s, m->dir == TO_SERVER ? TO_CLIENT :
+		return mcp_reply_error(s, m->dir == TO_SERVER ? TO_CLIENT :
 		    TO_SERVER, id, MCP_ERR_BLOCKED, text, m->reason);
 	if (id != NULL)	/* a refused response: its requester learns */
-		return reply_error(s, m->dir, id, MCP_ERR_BLOCKED, text,
+		return mcp_reply_error(s, m->dir, id, MCP_ERR_BLOCKED, text,
 		    m->reason);
 	return 0;
 }
@@ -405,6 +189,98 @@ remap_cancel(struct pendq *q, json_t *params)
 	return 0;
 }
 
+/* Redact m when the verdict says so; after it, the same id and method,
+ * or m is refused. */
+static int
+redact_verdict(struct mcp_sess *s, struct msg *m, json_t *id,
+    const char *method)
+{
+	int r;
+
+	if (m->action != MCP_REDACT)
+		return 0;
+	if ((r = redact(s, m)) != 0)
+		return r;
+	if (m->action == MCP_REDACT)
+		same_after_redact(m, id, method);
+	return 0;
+}
+
+/* A call before the server's tools were checked: our own tools/list goes
+ * out (once), and the call waits for it. */
+static int
+wait_for_pins(struct mcp_sess *s, struct msg *m, json_t *meta)
+{
+	int r;
+
+	if (!s->listing) {
+		if (json_is_object(meta) && s->own_meta == NULL) {
+			s->own_meta = json_deep_copy(meta);
+			json_object_del(s->own_meta, "progressToken");
+		}
+		if ((r = mcp_own_list(s, NULL)) != 0)
+			return r;
+	}
+	if (mcp_defer(s, 0, m->raw, m->rawlen) == 0)
+		return 0;
+	m->action = MCP_BLOCK;
+	snprintf(m->reason, sizeof(m->reason), "too many calls wait "
+	    "for the pin check");
+	return refuse(s, m, m->id, 1);
+}
+
+/* A call the verdict let through: its tool must be pinned as it is now,
+ * and free of injection markers. */
+static void
+check_tool(struct mcp_sess *s, struct msg *m)
+{
+	if (mcp_pins_allowed(s->g->pins, s->srv->name, m->tool) != 0) {
+		m->action = MCP_BLOCK;
+		snprintf(m->reason, sizeof(m->reason), "tool \"%s\" changed or "
+		    "is new since server \"%s\" was pinned; `cloister mcp "
+		    "approve %s %s` allows it", m->tool, s->srv->name,
+		    s->srv->name, m->tool);
+	} else if (mcp_flagged(s, m->tool)) {
+		m->action = MCP_BLOCK;
+		snprintf(m->reason, sizeof(m->reason), "the description of tool "
+		    "\"%s\" (or the instructions of server \"%s\") carries an "
+		    "injection marker", m->tool, s->srv->name);
+	}
+}
+
+/* The agent's message, passed: a request gets our id, a response its
+ * requester's back; then audited and forwarded. */
+static int
+relay_to_server(struct mcp_sess *s, struct msg *m, const char *method,
+    int is_req)
+{
+	json_t *j = m->j, *id = m->id, *params = json_object_get(j, "params");
+	struct pend *p;
+	int r;
+
+	if (method == NULL) {
+		p = mcp_pend_ours(&s->down, id);
+		json_object_set(j, "id", p->orig);
+		mcp_pend_take(&s->down, p);
+	} else if (is_req) {
+		if ((p = remap_request(m, &s->up, &s->next_up, id)) == NULL)
+			return refuse(s, m, id, 1);
+		p->paged = strcmp(method, "tools/list") == 0 &&
+		    json_is_string(json_object_get(params, "cursor"));
+	} else if (strcmp(method, "notifications/cancelled") == 0 &&
+	    remap_cancel(&s->up, params) != 0)
+		return mcp_audit(s, m, NULL, "dropped", NULL, 0);
+	r = mcp_forward(s, m, TO_SERVER, j, NULL, m->action == MCP_REDACT ?
+	    "redacted" : m->action == MCP_ALERT ? "alerted" : "forwarded");
+	if (r == 0 && method != NULL && !is_req &&
+	    strcmp(method, "notifications/initialized") == 0) {
+		s->initialized = 1;
+		if (s->tools_cap && !s->listing)
+			r = mcp_own_list(s, NULL);
+	}
+	return r;
+}
+
 static int
 from_client(struct mcp_sess *s, struct msg *m)
 {
@@ -429,7 +305,7 @@ from_client(struct mcp_sess *s, struct msg *m)
 		m->method = "(invalid)";
 		if ((r = mcp_audit(s, m, NULL, "invalid", NULL, 0)) != 0)
 			return r;
-		return reply_error(s, TO_CLIENT, NULL, MCP_ERR_INVALID,
+		return mcp_reply_error(s, TO_CLIENT, NULL, MCP_ERR_INVALID,
 		    "not a JSON-RPC request, notification or response",
 		    "invalid message");
 	}
@@ -440,45 +316,14 @@ from_client(struct mcp_sess *s, struct msg *m)
 		set_era(s, mcp_str_at(params, "protocolVersion"));
 
 	/* A call waits until the server's tools were checked. */
-	if (is_req && m->tool[0] != '\0' && !s->pins_ready) {
-		if (!s->listing) {
-			if (json_is_object(meta) && s->own_meta == NULL) {
-				s->own_meta = json_deep_copy(meta);
-				json_object_del(s->own_meta, "progressToken");
-			}
-			if ((r = mcp_own_list(s, NULL)) != 0)
-				return r;
-		}
-		if (mcp_defer(s, 0, m->raw, m->rawlen) == 0)
-			return 0;
-		m->action = MCP_BLOCK;
-		snprintf(m->reason, sizeof(m->reason), "too many calls wait "
-		    "for the pin check");
-		return refuse(s, m, id, 1);
-	}
+	if (is_req && m->tool[0] != '\0' && !s->pins_ready)
+		return wait_for_pins(s, m, meta);
 	if ((r = judge(s, m)) != 0)
 		return r;
-	if (m->action != MCP_BLOCK && is_req && m->tool[0] != '\0' &&
-	    mcp_pins_allowed(s->g->pins, s->srv->name, m->tool) != 0) {
-		m->action = MCP_BLOCK;
-		snprintf(m->reason, sizeof(m->reason), "tool \"%s\" changed or "
-		    "is new since server \"%s\" was pinned; `cloister mcp "
-		    "approve %s %s` allows it", m->tool, s->srv->name,
-		    s->srv->name, m->tool);
-	} else if (m->action != MCP_BLOCK && is_req && m->tool[0] != '\0' &&
-	    mcp_flagged(s, m->tool)) {
-		m->action = MCP_BLOCK;
-		snprintf(m->reason, sizeof(m->reason), "the description of tool "
-		    "\"%s\" (or the instructions of server \"%s\") carries an "
-		    "injection marker", m->tool, s->srv->name);
-	}
-	if (m->action == MCP_REDACT) {
-		if ((r = redact(s, m)) != 0)
-			return r;
-		if (m->action == MCP_REDACT)
-			same_after_redact(m, id, method);
-	}
-	params = json_object_get(m->j, "params");
+	if (m->action != MCP_BLOCK && is_req && m->tool[0] != '\0')
+		check_tool(s, m);
+	if ((r = redact_verdict(s, m, id, method)) != 0)
+		return r;
 	if (m->action == MCP_BLOCK) {
 		if (method == NULL) {	/* our response: refuse with our id */
 			p = mcp_pend_ours(&s->down, id);
@@ -488,28 +333,7 @@ from_client(struct mcp_sess *s, struct msg *m)
 		}
 		return refuse(s, m, is_req ? id : NULL, is_req);
 	}
-	j = m->j;
-	if (method == NULL) {
-		p = mcp_pend_ours(&s->down, id);
-		json_object_set(j, "id", p->orig);
-		mcp_pend_take(&s->down, p);
-	} else if (is_req) {
-		if ((p = remap_request(m, &s->up, &s->next_up, id)) == NULL)
-			return refuse(s, m, id, 1);
-		p->paged = strcmp(method, "tools/list") == 0 &&
-		    json_is_string(json_object_get(params, "cursor"));
-	} else if (strcmp(method, "notifications/cancelled") == 0 &&
-	    remap_cancel(&s->up, params) != 0)
-		return mcp_audit(s, m, NULL, "dropped", NULL, 0);
-	r = mcp_forward(s, m, TO_SERVER, j, NULL, m->action == MCP_REDACT ?
-	    "redacted" : m->action == MCP_ALERT ? "alerted" : "forwarded");
-	if (r == 0 && method != NULL && !is_req &&
-	    strcmp(method, "notifications/initialized") == 0) {
-		s->initialized = 1;
-		if (s->tools_cap && !s->listing)
-			r = mcp_own_list(s, NULL);
-	}
-	return r;
+	return relay_to_server(s, m, method, is_req);
 }
 
 /* What a response to our peer's request teaches us. */
@@ -553,51 +377,30 @@ learn(struct mcp_sess *s, struct msg *m, struct pend *p, size_t *filtered)
 	return 0;
 }
 
+/* notifications/tools/list_changed: the pins are checked again. */
 static int
-from_server(struct mcp_sess *s, struct msg *m)
+tools_changed(struct mcp_sess *s)
 {
-	json_t *j = m->j, *id = m->id, *params;
-	const char *method = method_of(m);
-	struct pend *p = NULL;
-	size_t filtered = 0;
-	int r, is_req = method != NULL && id != NULL && !json_is_null(id);
+	s->pins_ready = 0;
+	if (s->listing)
+		s->relist = 1;
+	else if (s->initialized)
+		return mcp_own_list(s, NULL);
+	/* else: the list follows initialized, or the next call */
+	return 0;
+}
 
-	params = json_object_get(j, "params");
-	if (method == NULL && id != NULL) {
-		if ((p = mcp_pend_ours(&s->up, id)) == NULL) {
-			m->method = "(unmatched response)";
-			return mcp_audit(s, m, NULL, "dropped", NULL, 0);
-		}
-		m->method = p->method;
-		snprintf(m->tool, sizeof(m->tool), "%s", p->tool);
-		if (p->kind == PEND_OWN_LIST)
-			return mcp_own_list_done(s, m, p);
-		if (strcmp(p->method, "tools/list") == 0 && s->listing &&
-		    mcp_defer(s, 1, m->raw, m->rawlen) == 0)
-			return 0;	/* filtered once the pins are known */
-	} else if (method == NULL) {
-		m->method = "(invalid)";
-		return mcp_audit(s, m, NULL, "invalid", NULL, 0);
-	} else
-		m->method = method;
-	if ((r = judge(s, m)) != 0)
-		return r;
-	if (m->action == MCP_REDACT) {
-		if ((r = redact(s, m)) != 0)
-			return r;
-		if (m->action == MCP_REDACT)
-			same_after_redact(m, id, method);
-	}
-	if (m->action == MCP_BLOCK) {
-		if (p != NULL) {
-			r = refuse(s, m, p->orig, 0);
-			mcp_pend_take(&s->up, p);
-			return r;
-		}
-		return refuse(s, m, is_req ? id : NULL, is_req);
-	}
-	j = m->j;
-	params = json_object_get(j, "params");
+/* The server's message, passed: a response gets its requester's id back
+ * (and teaches us what it answers), a request gets our id; then audited
+ * and forwarded, and what waited for the pin check follows. */
+static int
+relay_to_client(struct mcp_sess *s, struct msg *m, struct pend *p,
+    const char *method, int is_req)
+{
+	json_t *j = m->j, *id = m->id, *params = json_object_get(j, "params");
+	size_t filtered = 0;
+	int r;
+
 	if (p != NULL) {
 		if ((r = learn(s, m, p, &filtered)) != 0)
 			return r;
@@ -618,15 +421,48 @@ from_server(struct mcp_sess *s, struct msg *m)
 		r = mcp_replay(s);
 	if (r == 0 && method != NULL && !is_req &&
 	    strcmp(method, "notifications/tools/list_changed") == 0 &&
-	    s->tools_cap) {
-		s->pins_ready = 0;
-		if (s->listing)
-			s->relist = 1;
-		else if (s->initialized)
-			r = mcp_own_list(s, NULL);
-		/* else: the list follows initialized, or the next call */
-	}
+	    s->tools_cap)
+		r = tools_changed(s);
 	return r;
+}
+
+static int
+from_server(struct mcp_sess *s, struct msg *m)
+{
+	json_t *id = m->id;
+	const char *method = method_of(m);
+	struct pend *p = NULL;
+	int r, is_req = method != NULL && id != NULL && !json_is_null(id);
+
+	if (method == NULL && id != NULL) {
+		if ((p = mcp_pend_ours(&s->up, id)) == NULL) {
+			m->method = "(unmatched response)";
+			return mcp_audit(s, m, NULL, "dropped", NULL, 0);
+		}
+		m->method = p->method;
+		snprintf(m->tool, sizeof(m->tool), "%s", p->tool);
+		if (p->kind == PEND_OWN_LIST)
+			return mcp_own_list_done(s, m, p);
+		if (strcmp(p->method, "tools/list") == 0 && s->listing &&
+		    mcp_defer(s, 1, m->raw, m->rawlen) == 0)
+			return 0;	/* filtered once the pins are known */
+	} else if (method == NULL) {
+		m->method = "(invalid)";
+		return mcp_audit(s, m, NULL, "invalid", NULL, 0);
+	} else
+		m->method = method;
+	if ((r = judge(s, m)) != 0 ||
+	    (r = redact_verdict(s, m, id, method)) != 0)
+		return r;
+	if (m->action == MCP_BLOCK) {
+		if (p != NULL) {
+			r = refuse(s, m, p->orig, 0);
+			mcp_pend_take(&s->up, p);
+			return r;
+		}
+		return refuse(s, m, is_req ? id : NULL, is_req);
+	}
+	return relay_to_client(s, m, p, method, is_req);
 }
 
 static int
@@ -647,7 +483,7 @@ one(struct mcp_sess *s, enum dir d, json_t *j, const uint8_t *raw,
 		m.method = "(invalid)";
 		r = mcp_audit(s, &m, NULL, "invalid", NULL, 0);
 		if (r == 0 && d == TO_SERVER)
-			r = reply_error(s, TO_CLIENT, NULL, MCP_ERR_INVALID,
+			r = mcp_reply_error(s, TO_CLIENT, NULL, MCP_ERR_INVALID,
 			    "a JSON-RPC message is an object", "invalid message");
 	} else
 		r = d == TO_SERVER ? from_client(s, &m) : from_server(s, &m);
@@ -677,7 +513,7 @@ incoming(struct mcp_sess *s, enum dir d, const uint8_t *raw, size_t len)
 		m.t0 = t0;
 		if ((r = mcp_audit(s, &m, NULL, "invalid", NULL, 0)) != 0)
 			return r;
-		return d == TO_SERVER ? reply_error(s, TO_CLIENT, NULL,
+		return d == TO_SERVER ? mcp_reply_error(s, TO_CLIENT, NULL,
 		    MCP_ERR_PARSE, "the message is not JSON", "parse error") : 0;
 	}
 	if (!json_is_array(j))
@@ -692,7 +528,7 @@ incoming(struct mcp_sess *s, enum dir d, const uint8_t *raw, size_t len)
 			break;
 		}
 		r = one(s, d, e, (const uint8_t *)txt, strlen(txt), t0);
-		free_txt(txt, strlen(txt));
+		mcp_free_txt(txt, strlen(txt));
 	}
 	json_decref(j);
 	return r;

@@ -1,7 +1,7 @@
 /*
  * What the MCP sessions of one gateway share (mcp.h): the policy, the
- * pins, the DLP scanner and the audit log with its checkpoints; and the
- * queues of requests in flight each session keeps (mcp_int.h).
+ * pins, the DLP scanner and the audit log with its checkpoints.  Each
+ * session's own state is mcp_sess.c.
  */
 #include <sys/stat.h>
 
@@ -13,10 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "cloister/error.h"
-#include "grow.h"
 #include "crypto.h"
 #include "mcp_int.h"
 #include "util.h"
@@ -145,64 +142,3 @@ mcp_gw_checkpoint(struct mcp_gw *g)
 		g->unsigned_entries = 0;
 	return r;
 }
-
-/* ---- pending requests --------------------------------------------------- */
-
-struct pend *
-mcp_pend_add(struct pendq *q, json_int_t id, json_t *orig, enum pend_kind kind,
-    const char *method, const char *tool)
-{
-	struct pend *p;
-
-	if (q->n == MCP_PENDING_MAX)
-		return NULL;
-	if (grow_array(&q->v, &q->cap, q->n + 1, sizeof(*q->v), 16,
-	    MCP_PENDING_MAX) != 0)
-		return NULL;
-	p = &q->v[q->n++];
-	memset(p, 0, sizeof(*p));
-	p->id = id;
-	p->orig = orig != NULL ? json_incref(orig) : NULL;
-	p->kind = kind;
-	snprintf(p->method, sizeof(p->method), "%s", method);
-	snprintf(p->tool, sizeof(p->tool), "%s", tool != NULL ? tool : "");
-	return p;
-}
-
-/* The pending request our id answers; it stays until mcp_pend_take(). */
-struct pend *
-mcp_pend_ours(struct pendq *q, const json_t *id)
-{
-	if (!json_is_integer(id))
-		return NULL;
-	for (size_t i = 0; i < q->n; i++)
-		if (q->v[i].id == json_integer_value(id))
-			return &q->v[i];
-	return NULL;
-}
-
-/* The pending request the requester knows as orig. */
-struct pend *
-mcp_pend_theirs(struct pendq *q, const json_t *orig)
-{
-	for (size_t i = 0; orig != NULL && i < q->n; i++)
-		if (q->v[i].orig != NULL && json_equal(q->v[i].orig, orig))
-			return &q->v[i];
-	return NULL;
-}
-
-void
-mcp_pend_take(struct pendq *q, struct pend *p)
-{
-	json_decref(p->orig);
-	*p = q->v[--q->n];
-}
-
-void
-mcp_pendq_free(struct pendq *q)
-{
-	for (size_t i = 0; i < q->n; i++)
-		json_decref(q->v[i].orig);
-	free(q->v);
-}
-

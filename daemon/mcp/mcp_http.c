@@ -1,6 +1,6 @@
 /*
- * Streamable HTTP toward agents (mcp_http.h): the requests and the
- * sessions; the event streams are in mcp_http_stream.c.
+ * Streamable HTTP toward agents (mcp_http.h): the requests; the sessions
+ * are in mcp_http_sess.c, the event streams in mcp_http_stream.c.
  *
  * A POST that carries requests is answered with an event stream (or, for
  * an agent that accepts only JSON, one JSON body) that ends when every
@@ -21,7 +21,6 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
-#include "crypto.h"
 #include "mcp.h"
 #include "mcp_http.h"
 #include "mcp_http_int.h"
@@ -30,161 +29,6 @@
 
 #define MODERN		"2026-07-28"
 #define META_VERSION	"io.modelcontextprotocol/protocolVersion"
-#define CLOSING_S	5	/* a closing session's server gets this long */
-#define KEEPALIVE_S	15
-
-static void	sess_end(struct mh_sess *s, const char *why);
-
-static int
-to_server(void *arg, const char *msg, size_t len)
-{
-	struct mh_sess *s = arg;
-
-	return mcp_up_send(s->up, msg, len);
-}
-
-/* ---- from the server ------------------------------------------------------ */
-
-static int
-server_message(void *arg, const uint8_t *msg, size_t len)
-{
-	struct mh_sess *s = arg;
-
-	if (s->closing_ns != 0)
-		return 0;
-	s->used_ns = util_now_ns();
-	return mcp_sess_from_server(s->sess, msg, len);
-}
-
-static void
-server_closed(void *arg, const char *why)
-{
-	struct mh_sess *s = arg;
-
-	if (s->closing_ns == 0)
-		fprintf(stderr, "cloister: mcp: session %s (server \"%s\"): "
-		    "%s\n", s->id, s->srv->name, why);
-	sess_end(s, NULL);
-}
-
-/* ---- sessions ------------------------------------------------------------ */
-
-static void
-sess_free(struct mh_sess *s)
-{
-	struct mh_sess **pp;
-
-	for (pp = &s->mh->sessions; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == s) {
-			*pp = s->next;
-			s->mh->nsessions--;
-			break;
-		}
-	while (s->streams != NULL)
-		mh_stream_free(s->streams);
-	mcp_up_free(s->up);
-	mcp_sess_free(s->sess);
-	free(s);
-}
-
-/* End a session: its streams now, its server connection gracefully (and
- * at once when why is NULL: the server is already gone). */
-static void
-sess_end(struct mh_sess *s, const char *why)
-{
-	if (why == NULL || s->up == NULL) {
-		sess_free(s);
-		return;
-	}
-	if (s->closing_ns != 0)
-		return;
-	s->closing_ns = util_now_ns();
-	while (s->streams != NULL)
-		mh_stream_free(s->streams);
-	mcp_up_close(s->up);
-}
-
-static int
-new_sid(char out[SID_LEN + 1])
-{
-	uint8_t b[SID_LEN / 2];
-
-	if (crypto_random(b, sizeof(b)) != 0)
-		return -1;
-	util_hex_encode(b, sizeof(b), out);
-	return 0;
-}
-
-static struct mh_sess *
-sess_new(struct mcp_http *mh, const struct gw_mcp_server *srv,
-    const struct ledger_key *key, int modern, char *why, size_t whylen)
-{
-	struct gw *gw = mh->gw;
-	struct mh_sess *s;
-	struct mcp_io io;
-	struct mcp_up_cb cb;
-
-	if (mh->nsessions >= MH_SESSIONS_MAX) {
-		snprintf(why, whylen, "too many MCP sessions (%d)",
-		    MH_SESSIONS_MAX);
-		return NULL;
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL || new_sid(s->id) != 0) {
-		free(s);
-		snprintf(why, whylen, "out of memory");
-		return NULL;
-	}
-	s->mh = mh;
-	s->srv = srv;
-	s->modern = modern;
-	s->used_ns = util_now_ns();
-	snprintf(s->key_id, sizeof(s->key_id), "%s", key->id);
-	s->next = mh->sessions;
-	mh->sessions = s;
-	mh->nsessions++;
-	io.to_server = to_server;
-	io.to_client = mh_to_client;
-	io.arg = s;
-	cb.message = server_message;
-	cb.closed = server_closed;
-	cb.drained = NULL;
-	cb.arg = s;
-	cb.quiet = 1;
-	if (mcp_sess_new(gw->mcp, srv, key->id, &io, &s->sess) != 0 ||
-	    mcp_up_open(gw->base, gw->curl, srv, gw->cfg.mcp.max_message, &cb,
-	    &s->up, why, whylen) != 0) {
-		if (why[0] == '\0')
-			snprintf(why, whylen, "out of memory");
-		sess_free(s);
-		return NULL;
-	}
-	return s;
-}
-
-static struct mh_sess *
-sess_find(struct mcp_http *mh, const char *sid, const char *name,
-    const struct ledger_key *key)
-{
-	for (struct mh_sess *s = mh->sessions; s != NULL; s = s->next)
-		if (s->closing_ns == 0 && !s->modern &&
-		    strlen(sid) == SID_LEN && util_ct_eq(s->id, sid, SID_LEN) &&
-		    strcmp(s->srv->name, name) == 0 &&
-		    strcmp(s->key_id, key->id) == 0)
-			return s;
-	return NULL;
-}
-
-/* 2026-07-28 requests of one key to one server share a session. */
-static struct mh_sess *
-sess_modern(struct mcp_http *mh, const struct gw_mcp_server *srv,
-    const struct ledger_key *key, char *why, size_t whylen)
-{
-	for (struct mh_sess *s = mh->sessions; s != NULL; s = s->next)
-		if (s->closing_ns == 0 && s->modern && s->srv == srv &&
-		    strcmp(s->key_id, key->id) == 0)
-			return s;
-	return sess_new(mh, srv, key, 1, why, whylen);
-}
 
 /* ---- requests ------------------------------------------------------------ */
 
@@ -313,44 +157,59 @@ take_requests(struct mh_sess *s, struct mh_stream *st, json_t *reqs)
 	return 0;
 }
 
-static void
-post(struct mcp_http *mh, struct evhttp_request *req,
-    const struct gw_mcp_server *srv, const struct ledger_key *key)
+/* The body of a POST, read once and wiped from libevent's buffer; NULL
+ * after refusing.  *raw (the exact bytes, NULL or the caller's to wipe
+ * and free) and *len are set either way. */
+static json_t *
+read_body(struct mcp_http *mh, struct evhttp_request *req, uint8_t **raw,
+    size_t *len)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in);
-	const char *sid = header(req, "Mcp-Session-Id");
-	struct mh_sess *s = NULL;
-	struct mh_stream *st = NULL;
-	json_t *body = NULL, *reqs = NULL;
-	char why[256] = "", *txt = NULL;
-	const char *hv, *bv;
-	uint8_t *raw = NULL;
-	int modern, r;
+	json_t *body;
 
-	if (len > mh->gw->cfg.mcp.max_message) {
+	*raw = NULL;
+	*len = evbuffer_get_length(in);
+	if (*len > mh->gw->cfg.mcp.max_message) {
 		mh_refuse(req, 413, MCP_ERR_INVALID, "the message is longer than "
 		    "mcp.max_message");
-		goto out;
+		return NULL;
 	}
 	if (!accepts(req, "application/json") &&
 	    !accepts(req, "text/event-stream")) {
 		mh_refuse(req, 406, MCP_ERR_INVALID, "the client must accept "
 		    "application/json or text/event-stream");
-		goto out;
+		return NULL;
 	}
-	if ((raw = malloc(len + 1)) == NULL ||
-	    evbuffer_remove(in, raw, len) != (int)len) {
+	if ((*raw = malloc(*len + 1)) == NULL ||
+	    evbuffer_remove(in, *raw, *len) != (int)*len) {
 		mh_refuse(req, 500, MCP_ERR_GATEWAY, "out of memory");
-		goto out;
+		return NULL;
 	}
 	httpd_wipe_evbuffer(in);
-	if ((body = json_loadb((const char *)raw, len, 0, NULL)) == NULL ||
+	if ((body = json_loadb((const char *)*raw, *len, 0, NULL)) == NULL ||
 	    (!json_is_object(body) && !json_is_array(body))) {
 		mh_refuse(req, 400, MCP_ERR_PARSE, "the body is not a JSON-RPC "
 		    "message");
-		goto out;
+		json_decref(body);
+		return NULL;
 	}
+	return body;
+}
+
+/* The session a POST belongs to: the one its Mcp-Session-Id names, a new
+ * one for initialize, or the shared one of a 2026-07-28 request; NULL
+ * after refusing (an unknown session, none at all, a server behind). */
+static struct mh_sess *
+post_session(struct mcp_http *mh, struct evhttp_request *req,
+    const struct gw_mcp_server *srv, const struct ledger_key *key,
+    json_t *body)
+{
+	const char *sid = header(req, "Mcp-Session-Id");
+	struct mh_sess *s = NULL;
+	char why[256] = "";
+	const char *hv, *bv;
+	int modern;
+
 	hv = header(req, "MCP-Protocol-Version");
 	bv = meta_version(body);
 	/* No session, no initialize, and a version of 2026-07-28 or later
@@ -360,29 +219,48 @@ post(struct mcp_http *mh, struct evhttp_request *req,
 	    (bv != NULL && strcmp(bv, MODERN) >= 0) ||
 	    is_request(body, "server/discover"));
 	if (modern && modern_check(req, body) != 0)
-		goto out;
-	if (sid != NULL && (s = sess_find(mh, sid, srv->name, key)) == NULL) {
+		return NULL;
+	if (sid != NULL && (s = mh_sess_find(mh, sid, srv->name, key)) ==
+	    NULL) {
 		mh_refuse(req, 404, -32001, "Session not found");
-		goto out;
+		return NULL;
 	}
 	if (sid == NULL && !modern && !is_request(body, "initialize")) {
 		mh_refuse(req, 400, MCP_ERR_INVALID, "Bad Request: no "
 		    "Mcp-Session-Id; start with initialize");
-		goto out;
+		return NULL;
 	}
-	if (s == NULL && (s = modern ? sess_modern(mh, srv, key, why,
-	    sizeof(why)) : sess_new(mh, srv, key, 0, why, sizeof(why))) ==
+	if (s == NULL && (s = modern ? mh_sess_modern(mh, srv, key, why,
+	    sizeof(why)) : mh_sess_new(mh, srv, key, 0, why, sizeof(why))) ==
 	    NULL) {
 		mh_refuse(req, 503, MCP_ERR_GATEWAY, why);
-		goto out;
+		return NULL;
 	}
 	if (mcp_up_busy(s->up)) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", "1");
 		mh_refuse(req, 503, MCP_ERR_GATEWAY, "the MCP server is behind; "
 		    "try again");
-		goto out;
+		return NULL;
 	}
+	return s;
+}
+
+static void
+post(struct mcp_http *mh, struct evhttp_request *req,
+    const struct gw_mcp_server *srv, const struct ledger_key *key)
+{
+	struct mh_sess *s;
+	struct mh_stream *st;
+	json_t *body, *reqs = NULL;
+	char *txt = NULL;
+	uint8_t *raw;
+	size_t len;
+	int r;
+
+	if ((body = read_body(mh, req, &raw, &len)) == NULL ||
+	    (s = post_session(mh, req, srv, key, body)) == NULL)
+		goto out;
 	s->used_ns = util_now_ns();
 	if ((reqs = json_array()) == NULL)
 		goto out;
@@ -411,7 +289,7 @@ post(struct mcp_http *mh, struct evhttp_request *req,
 	if (r != 0) {
 		fprintf(stderr, "cloister: mcp: session %s ended: %s\n", s->id,
 		    cloister_strerror(r));
-		sess_end(s, "the session failed");
+		mh_sess_end(s, "the session failed");
 	}
  out:
 	if (raw != NULL) {
@@ -460,7 +338,7 @@ get(struct mcp_http *mh, struct evhttp_request *req,
 		    "(2026-07-28 has no GET stream)");
 		return;
 	}
-	if ((s = sess_find(mh, sid, srv->name, key)) == NULL) {
+	if ((s = mh_sess_find(mh, sid, srv->name, key)) == NULL) {
 		mh_refuse(req, 404, -32001, "Session not found");
 		return;
 	}
@@ -511,11 +389,11 @@ delete(struct mcp_http *mh, struct evhttp_request *req,
 		    "session");
 		return;
 	}
-	if ((s = sess_find(mh, sid, srv->name, key)) == NULL) {
+	if ((s = mh_sess_find(mh, sid, srv->name, key)) == NULL) {
 		mh_refuse(req, 404, -32001, "Session not found");
 		return;
 	}
-	sess_end(s, "the agent ended the session");
+	mh_sess_end(s, "the agent ended the session");
 	evhttp_send_reply(req, 204, "No Content", NULL);
 }
 
@@ -548,53 +426,4 @@ mcp_http_handle(struct mcp_http *mh, struct evhttp_request *req,
 	default:
 		mh_refuse(req, 405, MCP_ERR_INVALID, "POST, GET or DELETE");
 	}
-}
-
-/* ---- upkeep -------------------------------------------------------------- */
-
-void
-mcp_http_tick(struct mcp_http *mh)
-{
-	uint64_t now = util_now_ns(), idle = (uint64_t)MH_IDLE_S * 1000000000;
-	struct mh_sess *s, *next;
-
-	for (s = mh->sessions; s != NULL; s = next) {
-		next = s->next;
-		if (s->closing_ns != 0 && now - s->closing_ns >
-		    (uint64_t)CLOSING_S * 1000000000) {
-			sess_free(s);
-			continue;
-		}
-		if (s->closing_ns == 0 && now - s->used_ns > idle) {
-			sess_end(s, "idle");
-			continue;
-		}
-		for (struct mh_stream *st = s->streams; st != NULL;
-		    st = st->next)
-			if (st->req != NULL && !st->json && now - st->wrote_ns >
-			    (uint64_t)KEEPALIVE_S * 1000000000)
-				mh_send_text(st, ":\n\n", 3);
-	}
-}
-
-int
-mcp_http_new(struct gw *gw, struct mcp_http **out)
-{
-	struct mcp_http *mh;
-
-	if ((mh = calloc(1, sizeof(*mh))) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	mh->gw = gw;
-	*out = mh;
-	return 0;
-}
-
-void
-mcp_http_free(struct mcp_http *mh)
-{
-	if (mh == NULL)
-		return;
-	while (mh->sessions != NULL)
-		sess_free(mh->sessions);
-	free(mh);
 }

@@ -1,7 +1,8 @@
 /*
  * Inside /mcp/{server} (mcp_http.h): the state of agent sessions and their
- * answer streams, shared by the requests and sessions (mcp_http.c) and the
- * event streams toward agents (mcp_http_stream.c).
+ * answer streams, shared by the requests (mcp_http.c), the sessions
+ * (mcp_http_sess.c) and the event streams toward agents
+ * (mcp_http_stream.c).
  */
 #ifndef CLOISTER_MCP_HTTP_INT_H
 #define CLOISTER_MCP_HTTP_INT_H
@@ -70,6 +71,23 @@ struct mcp_http {
 	size_t		 nsessions;
 };
 
+/* mcp_http_sess.c: a new session of key with srv (modern: shared by the
+ * 2026-07-28 requests of that key and server); NULL with why said. */
+struct mh_sess *mh_sess_new(struct mcp_http *mh,
+	    const struct gw_mcp_server *srv, const struct ledger_key *key,
+	    int modern, char *why, size_t whylen);
+/* The open session sid of key with server name; NULL when none. */
+struct mh_sess *mh_sess_find(struct mcp_http *mh, const char *sid,
+	    const char *name, const struct ledger_key *key);
+/* The shared session of key with srv, made when there is none. */
+struct mh_sess *mh_sess_modern(struct mcp_http *mh,
+	    const struct gw_mcp_server *srv, const struct ledger_key *key,
+	    char *why, size_t whylen);
+/* End a session: its streams now, its server connection gracefully (and
+ * at once when why is NULL: the server is already gone). */
+void	mh_sess_end(struct mh_sess *s, const char *why);
+
+/* mcp_http.c, mcp_http_stream.c */
 /* A JSON-RPC error with a null id: the gateway's own HTTP refusals. */
 void	mh_refuse(struct evhttp_request *req, int status, int code,
 	    const char *msg);

@@ -1,6 +1,7 @@
 /*
  * Inside the MCP session core: the state shared by the gateway-wide part
- * (mcp_gw.c), the message pipeline (mcp.c) and the pin check
+ * (mcp_gw.c), a session's life and queues (mcp_sess.c), the message
+ * pipeline (mcp.c), what a session sends (mcp_emit.c) and the pin check
  * (mcp_pincheck.c).
  */
 #ifndef CLOISTER_MCP_INT_H
@@ -112,7 +113,7 @@ struct msg {
 };
 
 
-/* mcp_gw.c: the queues of requests in flight; mcp.c: the pipeline's
+/* mcp_sess.c: the queues of requests in flight; mcp.c: the pipeline's
  * pieces the pin check uses */
 uint64_t mcp_now_us(void);
 const char *mcp_str_at(const json_t *o, const char *k);
@@ -124,6 +125,8 @@ void	mcp_pend_take(struct pendq *q, struct pend *p);
 struct pend *mcp_pend_ours(struct pendq *q, const json_t *id);
 struct pend *mcp_pend_theirs(struct pendq *q, const json_t *orig);
 void	mcp_pendq_free(struct pendq *q);
+
+/* mcp_emit.c: what a session sends */
 /* The audit entry for m, with the bytes forwarded (or NULL). */
 int	mcp_audit(struct mcp_sess *s, const struct msg *m,
 	    const char *direction, const char *outcome, const char *out,
@@ -131,6 +134,12 @@ int	mcp_audit(struct mcp_sess *s, const struct msg *m,
 /* Audit, then forward j toward d. */
 int	mcp_forward(struct mcp_sess *s, const struct msg *m, enum dir d,
 	    json_t *j, const char *direction, const char *outcome);
+/* A JSON-RPC error for the request with id (the requester's), sent
+ * toward d; not audited here. */
+int	mcp_reply_error(struct mcp_sess *s, enum dir d, json_t *id, int code,
+	    const char *message, const char *reason);
+/* Wipe and free a message's text; txt may be NULL. */
+void	mcp_free_txt(char *txt, size_t len);
 
 /* mcp_pincheck.c: the gateway's own tools/list and what waits for it */
 int	mcp_own_list(struct mcp_sess *s, const char *cursor);

@@ -237,18 +237,96 @@ bridge_free(struct bridge *b)
 		event_base_free(b->base);
 }
 
+/* The gateway-wide part (audit log, pins, policy) under a new instance
+ * key, whose evidence the log names; *id is the caller's to free, after
+ * the gateway. */
+static int
+open_gateway(struct bridge *b, struct identity **id, char *why,
+    size_t whylen)
+{
+	char warn[256] = "", *ev = NULL, evid[65];
+	uint8_t h[32];
+	size_t evlen;
+	int r;
+
+	if ((r = identity_new(id)) != 0 ||
+	    (r = gw_collect(b->cfg, *id, NULL, NULL, 0, &ev, &evlen, warn,
+	    sizeof(warn), why, whylen)) != 0)
+		goto out;
+	if (warn[0] != '\0')
+		fprintf(stderr, "cloister: %s\n", warn);
+	crypto_sha256(ev, evlen, h);
+	util_hex_encode(h, sizeof(h), evid);
+	if ((r = mcp_gw_new(b->cfg, *id, evid, &b->g, why, whylen)) != 0)
+		goto out;
+	r = mcp_gw_write_evidence(b->g, ev, evlen, why, whylen);
+ out:
+	free(ev);
+	return r;
+}
+
+/* The loop, the session and the connection to the server it relays to. */
+static int
+open_session(struct bridge *b, const char *key_id, char *why, size_t whylen)
+{
+	struct mcp_io io;
+	struct mcp_up_cb cb;
+
+	io.to_server = to_server;
+	io.to_client = to_client;
+	io.arg = b;
+	cb.message = server_message;
+	cb.closed = server_closed;
+	cb.drained = server_drained;
+	cb.arg = b;
+	cb.quiet = 0;
+	if ((b->base = event_base_new()) == NULL ||
+	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
+	    curlev_new(b->base, &b->curl) != 0 ||
+	    mcp_sess_new(b->g, b->srv, key_id, &io, &b->s) != 0)
+		return CLOISTER_ERR_ALLOC;
+	return mcp_up_open(b->base, b->curl, b->srv, b->cfg->mcp.max_message,
+	    &cb, &b->up, why, whylen);
+}
+
+/* The agent's ends (our stdin and stdout), the checkpoint tick, the grace
+ * timer and the signals, on the loop. */
+static int
+watch(struct bridge *b)
+{
+	struct timeval tv = { CHECKPOINT_S, 0 };
+
+	evutil_make_socket_nonblocking(0);
+	evutil_make_socket_nonblocking(1);
+	b->in = bufferevent_socket_new(b->base, 0, 0);
+	b->out = bufferevent_socket_new(b->base, 1, 0);
+	b->tick = event_new(b->base, -1, EV_PERSIST, on_tick, b);
+	b->grace = evtimer_new(b->base, on_grace, b);
+	b->sig[0] = evsignal_new(b->base, SIGINT, on_signal, b);
+	b->sig[1] = evsignal_new(b->base, SIGTERM, on_signal, b);
+	b->sig[2] = evsignal_new(b->base, SIGCHLD, on_signal, b);
+	if (b->in == NULL || b->out == NULL || b->tick == NULL ||
+	    b->grace == NULL || b->sig[0] == NULL || b->sig[1] == NULL ||
+	    b->sig[2] == NULL)
+		return CLOISTER_ERR_ALLOC;
+	bufferevent_setcb(b->in, agent_read, NULL, agent_event, b);
+	bufferevent_setcb(b->out, NULL, out_drained, NULL, b);
+	bufferevent_setwatermark(b->out, EV_WRITE, HIGH_WATER / 2, 0);
+	bufferevent_enable(b->in, EV_READ);
+	bufferevent_enable(b->out, EV_WRITE);
+	event_add(b->tick, &tv);
+	for (int i = 0; i < 3; i++)
+		event_add(b->sig[i], NULL);
+	return 0;
+}
+
 int
 mcp_stdio_run(const struct gw_config *cfg, const char *server,
     const char *key_id)
 {
 	struct bridge b;
 	struct identity *id = NULL;
-	struct mcp_io io;
-	struct mcp_up_cb cb;
-	struct timeval tv = { CHECKPOINT_S, 0 };
-	char why[512] = "", warn[256] = "", *ev = NULL, evid[65];
-	uint8_t h[32];
-	size_t evlen;
+	char why[512] = "";
 	int r;
 
 	memset(&b, 0, sizeof(b));
@@ -260,57 +338,10 @@ mcp_stdio_run(const struct gw_config *cfg, const char *server,
 	}
 	util_harden();
 	signal(SIGPIPE, SIG_IGN);
-	if ((r = identity_new(&id)) != 0 ||
-	    (r = gw_collect(cfg, id, NULL, NULL, 0, &ev, &evlen, warn, sizeof(warn),
-	    why, sizeof(why))) != 0)
+	if ((r = open_gateway(&b, &id, why, sizeof(why))) != 0 ||
+	    (r = open_session(&b, key_id, why, sizeof(why))) != 0 ||
+	    (r = watch(&b)) != 0)
 		goto out;
-	if (warn[0] != '\0')
-		fprintf(stderr, "cloister: %s\n", warn);
-	crypto_sha256(ev, evlen, h);
-	util_hex_encode(h, sizeof(h), evid);
-	if ((r = mcp_gw_new(cfg, id, evid, &b.g, why, sizeof(why))) != 0 ||
-	    (r = mcp_gw_write_evidence(b.g, ev, evlen, why,
-	    sizeof(why))) != 0)
-		goto out;
-	io.to_server = to_server;
-	io.to_client = to_client;
-	io.arg = &b;
-	cb.message = server_message;
-	cb.closed = server_closed;
-	cb.drained = server_drained;
-	cb.arg = &b;
-	cb.quiet = 0;
-	r = CLOISTER_ERR_ALLOC;
-	if ((b.base = event_base_new()) == NULL ||
-	    curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    curlev_new(b.base, &b.curl) != 0 ||
-	    mcp_sess_new(b.g, b.srv, key_id, &io, &b.s) != 0)
-		goto out;
-	if ((r = mcp_up_open(b.base, b.curl, b.srv, cfg->mcp.max_message, &cb,
-	    &b.up, why, sizeof(why))) != 0)
-		goto out;
-	evutil_make_socket_nonblocking(0);
-	evutil_make_socket_nonblocking(1);
-	b.in = bufferevent_socket_new(b.base, 0, 0);
-	b.out = bufferevent_socket_new(b.base, 1, 0);
-	b.tick = event_new(b.base, -1, EV_PERSIST, on_tick, &b);
-	b.grace = evtimer_new(b.base, on_grace, &b);
-	b.sig[0] = evsignal_new(b.base, SIGINT, on_signal, &b);
-	b.sig[1] = evsignal_new(b.base, SIGTERM, on_signal, &b);
-	b.sig[2] = evsignal_new(b.base, SIGCHLD, on_signal, &b);
-	r = CLOISTER_ERR_ALLOC;
-	if (b.in == NULL || b.out == NULL || b.tick == NULL ||
-	    b.grace == NULL || b.sig[0] == NULL || b.sig[1] == NULL ||
-	    b.sig[2] == NULL)
-		goto out;
-	bufferevent_setcb(b.in, agent_read, NULL, agent_event, &b);
-	bufferevent_setcb(b.out, NULL, out_drained, NULL, &b);
-	bufferevent_setwatermark(b.out, EV_WRITE, HIGH_WATER / 2, 0);
-	bufferevent_enable(b.in, EV_READ);
-	bufferevent_enable(b.out, EV_WRITE);
-	event_add(b.tick, &tv);
-	for (int i = 0; i < 3; i++)
-		event_add(b.sig[i], NULL);
 	fprintf(stderr, "cloister: mcp: relaying to \"%s\" (session %s, audit "
 	    "%s)\n", server, mcp_sess_id(b.s), mcp_gw_audit_path(b.g));
 	event_base_dispatch(b.base);
@@ -321,6 +352,5 @@ mcp_stdio_run(const struct gw_config *cfg, const char *server,
 		    cloister_strerror(r));
 	bridge_free(&b);
 	identity_free(id);
-	free(ev);
 	return r != 0 ? 1 : b.status;
 }

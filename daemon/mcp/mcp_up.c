@@ -3,7 +3,6 @@
  * HTTP transports in mcp_up_http.c.
  */
 #define _GNU_SOURCE	/* posix_spawn_file_actions_addchdir_np */
-#define MCP_UP_INTERNAL
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -21,6 +20,7 @@
 
 #include "cloister/error.h"
 #include "mcp_up.h"
+#include "mcp_up_int.h"
 #include "util.h"
 
 #define CHILD_GRACE_MS	1500	/* after stdin closes, before SIGTERM */

@@ -70,22 +70,4 @@ void	mcp_up_reap(int block);
 int	mcp_read_lines(struct evbuffer *in, size_t max,
 	    int (*fn)(void *, const uint8_t *, size_t), void *arg);
 
-#ifdef MCP_UP_INTERNAL
-/* mcp_up_http.c: the HTTP transports behind the same calls. */
-struct up_http;
-int	up_http_open(struct mcp_up *u, struct event_base *base,
-	    struct curlev *curl, const struct gw_mcp_server *srv,
-	    size_t max_message, struct up_http **out, char *why,
-	    size_t whylen);
-int	up_http_send(struct up_http *h, const char *msg, size_t len);
-int	up_http_busy(const struct up_http *h);
-void	up_http_pause(struct up_http *h, int paused);
-void	up_http_close(struct up_http *h);
-void	up_http_free(struct up_http *h);
-/* Back into mcp_up.c */
-int	up_message(struct mcp_up *u, const uint8_t *msg, size_t len);
-void	up_closed(struct mcp_up *u, const char *why);
-void	up_drained(struct mcp_up *u);
-#endif
-
 #endif

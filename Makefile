@@ -30,7 +30,8 @@ demo: build
 
 test: bootstrap
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug \
-	    -DCLOISTER_SANITIZE=ON -DCLOISTER_VECTORS=$(VECTORS) >/dev/null
+	    -DCLOISTER_SANITIZE=ON -DCLOISTER_TEST_HOOKS=ON \
+	    -DCLOISTER_VECTORS=$(VECTORS) >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
 

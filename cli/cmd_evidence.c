@@ -43,8 +43,9 @@ usage(FILE *f)
 	    "  -o FILE          write the bundle to FILE instead of stdout\n"
 	    "probe says what this machine offers (TDX interfaces, GPU and its\n"
 	    "Confidential Computing state) without collecting anything.\n"
-	    "Environment (for tests): CLOISTER_TSM_ROOT, CLOISTER_TDX_DEV,\n"
-	    "CLOISTER_NVML_LIB replace the system's interfaces.\n"
+	    "Environment, in test builds only (cmake -DCLOISTER_TEST_HOOKS=ON):\n"
+	    "CLOISTER_TSM_ROOT, CLOISTER_TDX_DEV, CLOISTER_NVML_LIB replace the\n"
+	    "system's interfaces.\n"
 	    "Exit status: 0 collected, 1 the TEE or GPU failed, 2 bad usage.\n");
 }
 
@@ -174,10 +175,10 @@ collect(int argc, char **argv)
 	o.nonce = a.nonce_hex != NULL ? nonce : NULL;
 	o.nonce_len = nlen;
 	o.now = (int64_t)time(NULL);
-	o.tsm_root = getenv("CLOISTER_TSM_ROOT");
-	o.tdx_dev = getenv("CLOISTER_TDX_DEV");
-	o.nvml_lib = getenv("CLOISTER_NVML_LIB");
-	r = cloister_evidence_collect(&o, &json, &len, warn, sizeof(warn),
+	o.tsm_root = util_test_env("CLOISTER_TSM_ROOT");
+	o.tdx_dev = util_test_env("CLOISTER_TDX_DEV");
+	o.nvml_lib = util_test_env("CLOISTER_NVML_LIB");
+	r = cloister_evidence_collect(&o, &json, &len, NULL, warn, sizeof(warn),
 	    why, sizeof(why));
 	if (warn[0] != '\0')
 		fprintf(stderr, "cloister: %s\n", warn);
@@ -195,8 +196,8 @@ collect(int argc, char **argv)
 static int
 probe(int argc, char **argv)
 {
-	const char *root = getenv("CLOISTER_TSM_ROOT");
-	const char *dev = getenv("CLOISTER_TDX_DEV");
+	const char *root = util_test_env("CLOISTER_TSM_ROOT");
+	const char *dev = util_test_env("CLOISTER_TDX_DEV");
 	struct nvml_evidence e;
 	uint8_t nonce[NVML_NONCE_LEN];
 	json_t *o;
@@ -212,7 +213,7 @@ probe(int argc, char **argv)
 	if (crypto_random(nonce, sizeof(nonce)) != 0)
 		return CLI_EXIT_REJECTED;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = nvml_collect(getenv("CLOISTER_NVML_LIB"), 0, nonce, &e);
+	r = nvml_collect(util_test_env("CLOISTER_NVML_LIB"), 0, nonce, &e);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	o = json_pack("{s:b,s:b,s:b,s:i,s:i,s:i,s:i,s:s,s:s,s:s,s:s,s:i,s:I,"
 	    "s:s,s:f}",

@@ -118,7 +118,7 @@ output(const struct rc_args *a, const struct cloister_receipt_result *res)
 	if (res->parsed)
 		printf("  %s: %s via %s (%s), %lld prompt + %lld completion "
 		    "tokens, cost %lld, %s\n", c->id, c->model, c->backend,
-		    c->confidential ? "confidential" : "NOT confidential",
+		    cloister_confidential_name(c->confidential),
 		    (long long)c->prompt_tokens,
 		    (long long)c->completion_tokens, (long long)c->cost,
 		    c->status);

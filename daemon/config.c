@@ -206,6 +206,8 @@ backend_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		    sizeof(b->api_key_file));
 	if (strcmp(k, "confidential") == 0)
 		return get_bool(w, v, k, &b->confidential);
+	if (strcmp(k, "gpu") == 0)
+		return get_bool(w, v, k, &b->gpu);
 	if (strcmp(k, "chunk_delay_ms") == 0) {
 		if ((r = gw_config_num(w, v, k, 0, 10000, &n)) == 0)
 			b->chunk_delay_ms = (unsigned)n;
@@ -231,6 +233,10 @@ check_backend(struct walk *w, const yaml_node_t *n, const struct gw_backend *b)
 	if (b->type == GW_BACKEND_MOCK && b->confidential)
 		return yw_fail(&w->y, n, "backend \"%s\": a mock is never "
 		    "confidential", b->name);
+	if (b->gpu && !b->confidential)
+		return yw_fail(&w->y, n, "backend \"%s\": gpu says where a "
+		    "confidential backend computes; it needs confidential: "
+		    "true", b->name);
 	if (b->type != GW_BACKEND_OPENAI)
 		return 0;
 	if (url_parse_http(b->base_url, &u, why, sizeof(why)) != 0)
@@ -349,10 +355,51 @@ tls_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 }
 
 static int
-top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+tee_provider(struct walk *w, yaml_node_t *v)
 {
 	struct gw_config *c = w->c;
 	int r;
+
+	if ((r = gw_config_str(w, v, "tee", c->tee, sizeof(c->tee))) != 0)
+		return r;
+	if (strcmp(c->tee, "auto") != 0 && strcmp(c->tee, "sim") != 0 &&
+	    strcmp(c->tee, "tdx") != 0)
+		return yw_fail(&w->y, v, "tee \"%s\" is not auto, sim or tdx",
+		    c->tee);
+	return 0;
+}
+
+/* tee: { provider: auto|sim|tdx, gpu: required|optional|none } */
+static int
+tee_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+{
+	char gpu[16];
+	int r;
+
+	(void)arg;
+	if (strcmp(k, "provider") == 0)
+		return tee_provider(w, v);
+	if (strcmp(k, "gpu") == 0) {
+		if ((r = gw_config_str(w, v, k, gpu, sizeof(gpu))) != 0)
+			return r;
+		if (strcmp(gpu, "required") == 0)
+			w->c->tee_gpu = GW_GPU_REQUIRED;
+		else if (strcmp(gpu, "optional") == 0)
+			w->c->tee_gpu = GW_GPU_OPTIONAL;
+		else if (strcmp(gpu, "none") == 0)
+			w->c->tee_gpu = GW_GPU_NONE;
+		else
+			return yw_fail(&w->y, v, "tee.gpu \"%s\" is not "
+			    "required, optional or none", gpu);
+		return 0;
+	}
+	return yw_fail(&w->y, v, "unknown tee key \"%s\"", k);
+}
+
+static int
+top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+{
+	struct gw_config *c = w->c;
 
 	if (strcmp(k, "listen") == 0)
 		return listen_addr(w, v);
@@ -360,13 +407,9 @@ top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		return gw_config_str(w, v, k, c->state_dir,
 		    sizeof(c->state_dir));
 	if (strcmp(k, "tee") == 0) {
-		if ((r = gw_config_str(w, v, k, c->tee, sizeof(c->tee))) != 0)
-			return r;
-		if (strcmp(c->tee, "auto") != 0 && strcmp(c->tee, "sim") != 0 &&
-		    strcmp(c->tee, "tdx") != 0)
-			return yw_fail(&w->y, v, "tee \"%s\" is not auto, sim or tdx",
-			    c->tee);
-		return 0;
+		if (v != NULL && v->type == YAML_MAPPING_NODE)
+			return gw_config_each(w, v, "tee", tee_field, NULL);
+		return tee_provider(w, v);
 	}
 	if (strcmp(k, "tls") == 0)
 		return gw_config_each(w, v, "tls", tls_field, NULL);

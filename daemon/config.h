@@ -18,6 +18,12 @@
 #define GW_MCP_ARGS_MAX		32
 #define GW_MCP_ENV_MAX		16
 
+enum gw_gpu {
+	GW_GPU_OPTIONAL = 0,	/* the default */
+	GW_GPU_REQUIRED,	/* no start without CC-on GPU evidence */
+	GW_GPU_NONE,		/* never collected (a CPU-only TD) */
+};
+
 enum gw_backend_type {
 	GW_BACKEND_MOCK = 1,
 	GW_BACKEND_OPENAI,	/* openai-compatible */
@@ -30,6 +36,8 @@ struct gw_backend {
 	char		 api_key_env[GW_NAME_MAX];
 	char		 api_key_file[GW_PATH_MAX];
 	int		 confidential;	/* inside the same TD; checked */
+	int		 gpu;		/* computes on the TD's GPU: confidential
+					 * only with CC-on GPU evidence */
 	unsigned	 chunk_delay_ms;	/* mock: pause between chunks */
 };
 
@@ -86,6 +94,8 @@ struct gw_config {
 	char		 tls_key[GW_PATH_MAX];
 	int		 tls_attested;	/* a key made here, bound in evidence */
 	char		 tee[8];		/* "auto", "sim", "tdx" */
+	enum gw_gpu	 tee_gpu;	/* GPU evidence: collected when there is
+					 * a GPU in CC mode, required, or not */
 	size_t		 max_body;
 	size_t		 max_headers;
 	unsigned	 timeout_s;

@@ -27,6 +27,7 @@
 
 #include "cloister/error.h"
 #include "cloister/evidence.h"
+#include "cloister/receipt.h"
 #include "gateway.h"
 #include "httpd.h"
 #include "infer.h"
@@ -45,6 +46,10 @@
 /* Receipt signatures made ahead: a burst of this many requests signs
  * without a point multiplication on its path. */
 #define GW_PRESIGN	256
+/* OpenSSL's secure heap (locked, not dumped): the instance and TLS keys
+ * and the presigned secrets, with room to spare -- a full one fails a
+ * signature rather than fall back to ordinary memory. */
+#define GW_SECURE_HEAP	(1024u * 1024)
 
 /* ---- authentication ----------------------------------------------------- */
 
@@ -99,8 +104,8 @@ sign_cb(void *ctx, const void *msg, size_t len, uint8_t sig[64])
 int
 gw_collect(const struct gw_config *cfg, struct identity *id,
     const uint8_t *tls_spki, const uint8_t *nonce, size_t nonce_len,
-    char **json, size_t *len, char *warn, size_t warnlen, char *why,
-    size_t whylen)
+    char **json, size_t *len, struct cloister_collect_info *info,
+    char *warn, size_t warnlen, char *why, size_t whylen)
 {
 	struct cloister_collect_opts o;
 
@@ -114,23 +119,27 @@ gw_collect(const struct gw_config *cfg, struct identity *id,
 	o.nonce = nonce;
 	o.nonce_len = nonce_len;
 	o.now = (int64_t)time(NULL);
-	o.tsm_root = getenv("CLOISTER_TSM_ROOT");
-	o.tdx_dev = getenv("CLOISTER_TDX_DEV");
-	o.nvml_lib = getenv("CLOISTER_NVML_LIB");
-	return cloister_evidence_collect(&o, json, len, warn, warnlen, why,
-	    whylen);
+	o.tsm_root = util_test_env("CLOISTER_TSM_ROOT");
+	o.tdx_dev = util_test_env("CLOISTER_TDX_DEV");
+	o.nvml_lib = util_test_env("CLOISTER_NVML_LIB");
+	/* A test build can take the GPU away (CLOISTER_GPU=none). */
+	o.gpu = cfg->tee_gpu == GW_GPU_NONE ? "none" :
+	    util_test_env("CLOISTER_GPU");
+	return cloister_evidence_collect(&o, json, len, info, warn, warnlen,
+	    why, whylen);
 }
 
 /* Evidence for this instance key, with the caller's nonce when given. */
 static int
 collect(struct gw *gw, const uint8_t *nonce, size_t nonce_len, char **json,
-    size_t *len, char *why, size_t whylen)
+    size_t *len, struct cloister_collect_info *info, char *why,
+    size_t whylen)
 {
 	char warn[CLOISTER_EVIDENCE_WARN_MAX];
 	int r;
 
 	r = gw_collect(&gw->cfg, gw->id, gw->tls_pkey != NULL ? gw->tls_spki :
-	    NULL, nonce, nonce_len, json, len, warn, sizeof(warn), why,
+	    NULL, nonce, nonce_len, json, len, info, warn, sizeof(warn), why,
 	    whylen);
 	if (warn[0] != '\0' && gw->evidence == NULL)
 		fprintf(stderr, "cloister: %s\n", warn);
@@ -168,7 +177,7 @@ attestation(struct gw *gw, struct evhttp_request *req)
 		return;
 	}
 	evhttp_clear_headers(&q);
-	if (collect(gw, nonce, n, &json, &len, why, sizeof(why)) != 0) {
+	if (collect(gw, nonce, n, &json, &len, NULL, why, sizeof(why)) != 0) {
 		httpd_error(req, 503, "server_error", "evidence",
 		    "evidence collection failed: %s", why);
 		return;
@@ -433,9 +442,70 @@ new_base(void)
 	return b;
 }
 
+/* Keys in the secure heap; request buffers, where the kernel lets us,
+ * locked against swap (docs/gateway.md, "What is kept in memory"). */
+static void
+lock_memory(struct gw *gw)
+{
+	char why[256];
+
+	if (util_test_hooks())
+		fprintf(stderr, "cloister: TEST BUILD: CLOISTER_TSM_ROOT, "
+		    "CLOISTER_TDX_DEV and CLOISTER_NVML_LIB replace this "
+		    "machine's TEE interfaces\n");
+	if (crypto_secure_heap(GW_SECURE_HEAP) != 0)
+		fprintf(stderr, "cloister: warning: the keys are not in locked "
+		    "memory (the locked-memory limit is below %u KiB); they "
+		    "can reach swap\n", GW_SECURE_HEAP / 1024);
+	if (util_lock_memory(why, sizeof(why)) == 0)
+		gw->memory_locked = 1;
+	else
+		fprintf(stderr, "cloister: warning: request buffers are not "
+		    "locked against swap: %s\n", why);
+}
+
+/*
+ * What the start-up evidence holds decides what receipts may claim: a
+ * backend marked confidential computes inside this TD ("tdx"); one marked
+ * gpu too computes on the GPU, and is confidential only when the evidence
+ * carries a GPU report ("tdx+gpu"), else its receipts say it is not.
+ * tee.gpu: required refuses to start without one.
+ */
+static int
+confidentiality(struct gw *gw, const struct cloister_collect_info *info,
+    char *why, size_t whylen)
+{
+	const struct gw_backend *b;
+
+	gw->simulated = info->simulated;
+	gw->gpu = info->gpu;
+	if (gw->cfg.tee_gpu == GW_GPU_REQUIRED && !info->gpu)
+		return util_fail(CLOISTER_ERR_NOT_AVAILABLE, why, whylen,
+		    "tee.gpu is required, but the evidence carries no GPU "
+		    "report (no NVIDIA GPU in Confidential Computing mode)");
+	for (size_t i = 0; i < gw->cfg.nbackends; i++) {
+		b = &gw->cfg.backends[i];
+		if (!b->confidential)
+			gw->conf[i] = CLOISTER_CONF_NONE;
+		else if (!b->gpu)
+			gw->conf[i] = CLOISTER_CONF_TDX;
+		else if (info->gpu)
+			gw->conf[i] = CLOISTER_CONF_TDX_GPU;
+		else {
+			gw->conf[i] = CLOISTER_CONF_NONE;
+			fprintf(stderr, "cloister: warning: backend %s computes "
+			    "on the GPU, but the evidence carries no GPU report:"
+			    " its receipts say it is NOT confidential\n",
+			    b->name);
+		}
+	}
+	return 0;
+}
+
 int
 gw_run(const struct gw_config *cfg, const char *config_path)
 {
+	struct cloister_collect_info info;
 	struct gw gw;
 	uint8_t h[CRYPTO_SHA256_LEN];
 	char why[512] = "";
@@ -445,6 +515,7 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	gw.cfg = *cfg;
 	util_harden();
 	signal(SIGPIPE, SIG_IGN);
+	lock_memory(&gw);
 	if (cfg->tls_cert[0] == '\0' && !cfg->tls_attested &&
 	    !url_host_is_loopback(cfg->host)) {
 		fprintf(stderr, "cloister: plain HTTP is allowed on loopback "
@@ -456,11 +527,11 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	    (cfg->tls_attested && (r = gw_tls_key(&gw, why, sizeof(why))) !=
 	    0) ||
 	    (r = open_state(&gw, why, sizeof(why))) != 0 ||
-	    (r = collect(&gw, NULL, 0, &gw.evidence, &gw.evidence_len, why,
-	    sizeof(why))) != 0)
+	    (r = collect(&gw, NULL, 0, &gw.evidence, &gw.evidence_len, &info,
+	    why, sizeof(why))) != 0 ||
+	    (r = confidentiality(&gw, &info, why, sizeof(why))) != 0)
 		goto out;
 	gw.evidence_time = (int64_t)time(NULL);
-	gw.simulated = strstr(gw.evidence, "\"simulated\": true") != NULL;
 	crypto_sha256(gw.evidence, gw.evidence_len, h);
 	util_hex_encode(h, sizeof(h), gw.evidence_id);
 	r = CLOISTER_ERR_ALLOC;

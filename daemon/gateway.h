@@ -34,6 +34,7 @@ enum gw_endpoint {
 struct mcp_gw;
 struct mcp_http;
 struct console;
+struct cloister_collect_info;
 struct sse;
 
 /* Counters for /metrics: metadata only, never content. */
@@ -64,6 +65,11 @@ struct gw {
 	char		 evidence_id[65];
 	int64_t		 evidence_time;
 	int		 simulated;
+	int		 gpu;		/* the evidence carries a GPU report */
+	/* What each backend's receipts say of it (CLOISTER_CONF_*), decided
+	 * at start from its configuration and what the evidence holds. */
+	int		 conf[GW_BACKENDS_MAX];
+	int		 memory_locked;	/* mlockall held */
 	struct gw_metrics m;
 	struct event	*sig[2];
 	struct ssl_ctx_st *tls;		/* NULL: plain HTTP (loopback) */
@@ -124,9 +130,11 @@ struct gw_req {
 int	gw_run(const struct gw_config *cfg, const char *config_path);
 
 /* Evidence for the instance key id under cfg (its TEE and config hash),
- * with a nonce when given; warn says when the TEE is simulated. */
+ * with a nonce when given; info (may be NULL) says what it holds, warn
+ * says when the TEE is simulated. */
 int	gw_collect(const struct gw_config *cfg, struct identity *id,
-	    const uint8_t *tls_spki, const uint8_t *nonce, size_t nonce_len, char **json, size_t *len,
+	    const uint8_t *tls_spki, const uint8_t *nonce, size_t nonce_len,
+	    char **json, size_t *len, struct cloister_collect_info *info,
 	    char *warn, size_t warnlen, char *why, size_t whylen);
 
 #endif

@@ -89,7 +89,9 @@ print_totals(struct evbuffer *b, const struct gw *gw)
 	    "# TYPE cloister_evidence_age_seconds gauge\n"
 	    "cloister_evidence_age_seconds %lld\n"
 	    "# TYPE cloister_simulated gauge\n"
-	    "cloister_simulated %d\n",
+	    "cloister_simulated %d\n"
+	    "# TYPE cloister_memory_locked gauge\n"
+	    "cloister_memory_locked %d\n",
 	    (unsigned long long)m->prompt_tokens,
 	    (unsigned long long)m->completion_tokens,
 	    (unsigned long long)m->credits_charged,
@@ -98,7 +100,7 @@ print_totals(struct evbuffer *b, const struct gw *gw)
 	    (unsigned long long)m->busy,
 	    (unsigned long long)m->accept_paused,
 	    (long long)((int64_t)time(NULL) - gw->evidence_time),
-	    gw->simulated);
+	    gw->simulated, gw->memory_locked);
 }
 
 void

@@ -194,7 +194,8 @@ async function viewRequest(id) {
     h("h1", null, "Request ", h("code", null, r.id)),
     h("div", { class: "grid" },
       ...[["Key", r.key_id], ["Model", r.model], ["Backend", r.backend],
-        ["Confidential", r.confidential ? "yes — inside this TD" : "NO — a standard provider"],
+        ["Confidential", r.confidential === "tdx+gpu" ? "yes — inside this TD, on its confidential GPU" :
+          r.confidential ? "yes — inside this TD" : "NO — not inside the attested boundary"],
         ["Tokens", fmtInt(r.prompt_tokens) + " in, " + fmtInt(r.completion_tokens) + " out, " + fmtInt(r.cached_tokens) + " cached"],
         ["Cost", fmtCredits(r.cost) + " (held " + fmtCredits(r.reserved) + ")"], ["Status", r.status],
         ["Started", fmtTime(r.started)], ["Latency", fmtMs(r.latency_us)]]

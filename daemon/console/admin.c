@@ -81,9 +81,11 @@ body_json(struct evhttp_request *req)
 static json_t *
 request_json(const struct ledger_request *r)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:o,"
+	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:I,s:I,s:s,s:o,"
 	    "s:o,s:I,s:s?}", "id", r->id, "key_id", r->key_id, "model",
-	    r->model, "backend", r->backend, "confidential", r->confidential,
+	    r->model, "backend", r->backend, "confidential",
+	    r->confidential == CLOISTER_CONF_NONE ? json_false() :
+	    json_string(cloister_confidential_name(r->confidential)),
 	    "reserved", (json_int_t)r->reserved, "prompt_tokens",
 	    (json_int_t)r->usage.prompt_tokens, "completion_tokens",
 	    (json_int_t)r->usage.completion_tokens, "cached_tokens",

@@ -251,7 +251,7 @@ gw_finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
 	snprintf(c.backend, sizeof(c.backend), "%s", r->backend->name);
 	snprintf(c.backend_type, sizeof(c.backend_type), "%s",
 	    r->backend->type == GW_BACKEND_MOCK ? "mock" : "openai-compatible");
-	c.confidential = r->backend->confidential;
+	c.confidential = gw->conf[r->model->backend];
 	memcpy(c.request_sha256, r->body_sha256, 32);
 	memcpy(c.response_sha256, resp_sha256, 32);
 	c.prompt_tokens = r->usage.prompt_tokens;
@@ -446,7 +446,7 @@ reserve(struct gw_req *r)
 
 	r->reserved = worst_case(r);
 	rc = ledger_reserve(gw->ledger, r->id, &r->key, r->model->name,
-	    r->backend->name, r->backend->confidential, r->reserved,
+	    r->backend->name, gw->conf[r->model->backend], r->reserved,
 	    (int64_t)time(NULL));
 	if (rc == CLOISTER_ERR_CREDITS)
 		httpd_error(r->req, 402, "insufficient_quota",

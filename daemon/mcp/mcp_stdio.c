@@ -250,8 +250,8 @@ open_gateway(struct bridge *b, struct identity **id, char *why,
 	int r;
 
 	if ((r = identity_new(id)) != 0 ||
-	    (r = gw_collect(b->cfg, *id, NULL, NULL, 0, &ev, &evlen, warn,
-	    sizeof(warn), why, whylen)) != 0)
+	    (r = gw_collect(b->cfg, *id, NULL, NULL, 0, &ev, &evlen, NULL,
+	    warn, sizeof(warn), why, whylen)) != 0)
 		goto out;
 	if (warn[0] != '\0')
 		fprintf(stderr, "cloister: %s\n", warn);

@@ -43,15 +43,24 @@ struct cloister_collect_opts {
 	const char	*self_exe;	/* the binary the simulated MRTD hashes */
 };
 
+/* What a collection produced, for the caller's decisions. */
+struct cloister_collect_info {
+	int		 simulated;	/* the SIMULATED TEE made it */
+	int		 gpu;		/* it carries a GPU report (a GPU in
+					 * Confidential Computing mode, or the
+					 * simulated one) */
+};
+
 /*
- * Collect evidence and return the bundle as JSON text (malloc'd).  With
- * provider "auto", configfs-tsm (then /dev/tdx_guest) when present, else
- * the simulated TEE -- and then *warn says so, loudly, for the caller to
- * print.  why gets the reason of a failure.
+ * Collect evidence and return the bundle as JSON text (malloc'd), and
+ * what it holds in *info (NULL: not wanted).  With provider "auto",
+ * configfs-tsm (then /dev/tdx_guest) when present, else the simulated TEE
+ * -- and then *warn says so, loudly, for the caller to print.  why gets
+ * the reason of a failure.
  */
 int	cloister_evidence_collect(const struct cloister_collect_opts *o,
-	    char **json, size_t *len, char *warn, size_t warnlen, char *why,
-	    size_t whylen);
+	    char **json, size_t *len, struct cloister_collect_info *info,
+	    char *warn, size_t warnlen, char *why, size_t whylen);
 
 struct cloister_evidence_opts {
 	/* NULL: use what the bundle carries. */

@@ -12,6 +12,14 @@
 #include "evidence.h"
 
 #define CLOISTER_RECEIPT_TYP	"cloister-receipt+jws"
+#define CLOISTER_RECEIPT_V	2	/* claims "v"; version 1 still reads */
+
+/* Where a request was computed (claims "confidential", docs/FORMATS.md
+ * §10): false, "tdx" inside the attested TD, "tdx+gpu" inside it on a GPU
+ * whose Confidential Computing evidence the bundle carries. */
+#define CLOISTER_CONF_NONE	0
+#define CLOISTER_CONF_TDX	1
+#define CLOISTER_CONF_TDX_GPU	2
 #define CLOISTER_RECEIPT_MAX	8192	/* bytes of a compact JWS */
 
 struct cloister_receipt_claims {
@@ -21,7 +29,7 @@ struct cloister_receipt_claims {
 	char		 model[128];
 	char		 backend[64];
 	char		 backend_type[32];	/* "mock", "openai-compatible" */
-	int		 confidential;
+	int		 confidential;		/* CLOISTER_CONF_* */
 	uint8_t		 request_sha256[32];
 	uint8_t		 response_sha256[32];
 	int64_t		 prompt_tokens;
@@ -47,6 +55,9 @@ struct cloister_receipt_result {
 	struct cloister_step steps[CLOISTER_STEPS_MAX];
 	struct cloister_evidence_result evidence;
 };
+
+/* "tdx", "tdx+gpu", or "NOT confidential". */
+const char *cloister_confidential_name(int level);
 
 /*
  * Verify jws against the evidence bundle it names; request / response

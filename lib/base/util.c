@@ -1,3 +1,4 @@
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -505,6 +506,27 @@ util_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+int
+util_lock_memory(char *why, size_t whylen)
+{
+	struct rlimit rl;
+
+#ifdef CLOISTER_SANITIZED
+	return util_fail(CLOISTER_ERR_NOT_AVAILABLE, why, whylen, "a "
+	    "sanitizer build does not lock its memory");
+#endif
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) != 0 || (rl.rlim_cur !=
+	    RLIM_INFINITY && geteuid() != 0))
+		return util_fail(CLOISTER_ERR_NOT_AVAILABLE, why, whylen, "the "
+		    "locked-memory limit is %llu KiB, not unlimited (set "
+		    "LimitMEMLOCK=infinity or ulimit -l unlimited)",
+		    (unsigned long long)rl.rlim_cur / 1024);
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0)
+		return util_fail(CLOISTER_ERR_NOT_AVAILABLE, why, whylen,
+		    "mlockall: %s", strerror(errno));
+	return 0;
 }
 
 /* No core dumps, no ptrace by peers: request content lives in memory. */

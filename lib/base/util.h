@@ -82,6 +82,23 @@ int	util_check_window(int64_t at, int64_t from, int64_t to, int early,
 	    int late, const char *what, char *why, size_t whylen);
 
 void	util_wipe(void *p, size_t n);
+/* CLOISTER_TSM_ROOT, CLOISTER_TDX_DEV, CLOISTER_NVML_LIB, CLOISTER_GPU
+ * (the GPU collector: none, nvgpu, sim): the value in a
+ * test build (CLOISTER_TEST_HOOKS), NULL in a production build, which
+ * never takes an interface's path from its environment.  Whether this is
+ * a test build. */
+const char *util_test_env(const char *name);
+int	util_test_hooks(void);
+/*
+ * Lock the process's memory against swap: every page it has and every
+ * page it will fault in (mlockall MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT).
+ * Tried only where it cannot make later allocations fail: the locked-
+ * memory limit is unlimited (root in a TD, LimitMEMLOCK=infinity) and the
+ * build has no sanitizer (whose shadow memory is not to be locked).  0
+ * when locked; CLOISTER_ERR_NOT_AVAILABLE, with the reason in why, when
+ * not.
+ */
+int	util_lock_memory(char *why, size_t whylen);
 /* The process makes no core dump and cannot be traced by its peers: request
  * content lives in its memory. */
 void	util_harden(void);

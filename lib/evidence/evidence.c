@@ -358,7 +358,8 @@ choose_tee(const struct cloister_collect_opts *o, int *sim, char *warn,
 
 int
 cloister_evidence_collect(const struct cloister_collect_opts *o, char **json,
-    size_t *len, char *warn, size_t warnlen, char *why, size_t whylen)
+    size_t *len, struct cloister_collect_info *info, char *warn,
+    size_t warnlen, char *why, size_t whylen)
 {
 	struct identity_binding b;
 	struct gpu_part *g;
@@ -368,6 +369,8 @@ cloister_evidence_collect(const struct cloister_collect_opts *o, char **json,
 
 	*json = NULL;
 	*len = 0;
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
 	if (warn != NULL && warnlen > 0)
 		warn[0] = '\0';
 	if (why != NULL && whylen > 0)
@@ -402,6 +405,10 @@ cloister_evidence_collect(const struct cloister_collect_opts *o, char **json,
 	    (r = collect_tdx(o, sim, rd, &t, why, whylen)) != 0 ||
 	    (r = bundle_json(o, &t, g, rd, b.gpu_hash, json, len)) != 0)
 		goto out;
+	if (info != NULL) {
+		info->simulated = sim;
+		info->gpu = g->provider != NULL;
+	}
  out:
 	if (r != 0 && (why == NULL || why[0] == '\0'))
 		util_fail(r, why, whylen, "%s", cloister_strerror(r));

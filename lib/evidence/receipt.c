@@ -30,11 +30,13 @@ claims_json(const struct cloister_receipt_claims *c)
 	json_t *o;
 	char *s;
 
-	o = json_pack("{s:i,s:s,s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,"
+	o = json_pack("{s:i,s:s,s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,"
 	    "s:{s:I,s:I,s:I},s:I,s:s,s:s}",
-	    "v", 1, "id", c->id, "iat", (json_int_t)c->iat, "key", c->key,
-	    "model", c->model, "backend", c->backend, "backend_type",
-	    c->backend_type, "confidential", c->confidential,
+	    "v", CLOISTER_RECEIPT_V, "id", c->id, "iat", (json_int_t)c->iat,
+	    "key", c->key, "model", c->model, "backend", c->backend,
+	    "backend_type", c->backend_type, "confidential",
+	    c->confidential == CLOISTER_CONF_NONE ? json_false() :
+	    json_string(cloister_confidential_name(c->confidential)),
 	    "request_sha256", jx_hex(c->request_sha256, 32),
 	    "response_sha256", jx_hex(c->response_sha256, 32),
 	    "usage", "prompt_tokens", (json_int_t)c->prompt_tokens,
@@ -174,13 +176,47 @@ hex_into(json_t *o, const char *key, uint8_t out[32])
 	    json_string_length(v), out, 32) == 0 ? 0 : -1;
 }
 
+const char *
+cloister_confidential_name(int level)
+{
+	return level == CLOISTER_CONF_TDX ? "tdx" :
+	    level == CLOISTER_CONF_TDX_GPU ? "tdx+gpu" : "NOT confidential";
+}
+
+/* "confidential": version 1 said true or false; version 2 says false,
+ * "tdx" or "tdx+gpu" and nothing else. */
+static int
+conf_into(json_t *o, json_int_t version, int *out)
+{
+	json_t *c = json_object_get(o, "confidential");
+
+	*out = CLOISTER_CONF_NONE;
+	if (json_is_false(c))
+		return 0;
+	if (version == 1 && json_is_true(c)) {
+		*out = CLOISTER_CONF_TDX;
+		return 0;
+	}
+	if (version == 1 || !json_is_string(c))
+		return -1;
+	if (strcmp(json_string_value(c), "tdx") == 0)
+		*out = CLOISTER_CONF_TDX;
+	else if (strcmp(json_string_value(c), "tdx+gpu") == 0)
+		*out = CLOISTER_CONF_TDX_GPU;
+	else
+		return -1;
+	return 0;
+}
+
 static int
 read_claims(json_t *o, struct cloister_receipt_claims *c)
 {
 	json_t *u = json_object_get(o, "usage"), *v = json_object_get(o, "v");
 
-	if (!json_is_integer(v) || json_integer_value(v) != 1 ||
+	if (!json_is_integer(v) || (json_integer_value(v) != 1 &&
+	    json_integer_value(v) != CLOISTER_RECEIPT_V) ||
 	    !json_is_object(u) ||
+	    conf_into(o, json_integer_value(v), &c->confidential) != 0 ||
 	    str_into(o, "id", c->id, sizeof(c->id), 1) != 0 ||
 	    int_into(o, "iat", &c->iat) != 0 ||
 	    str_into(o, "key", c->key, sizeof(c->key), 1) != 0 ||
@@ -188,7 +224,6 @@ read_claims(json_t *o, struct cloister_receipt_claims *c)
 	    str_into(o, "backend", c->backend, sizeof(c->backend), 1) != 0 ||
 	    str_into(o, "backend_type", c->backend_type,
 	    sizeof(c->backend_type), 1) != 0 ||
-	    !json_is_boolean(json_object_get(o, "confidential")) ||
 	    hex_into(o, "request_sha256", c->request_sha256) != 0 ||
 	    hex_into(o, "response_sha256", c->response_sha256) != 0 ||
 	    int_into(u, "prompt_tokens", &c->prompt_tokens) != 0 ||
@@ -199,7 +234,6 @@ read_claims(json_t *o, struct cloister_receipt_claims *c)
 	    str_into(o, "evidence", c->evidence, sizeof(c->evidence), 1) != 0 ||
 	    str_into(o, "nonce", c->nonce, sizeof(c->nonce), 0) != 0)
 		return -1;
-	c->confidential = json_is_true(json_object_get(o, "confidential"));
 	return 0;
 }
 
@@ -351,8 +385,8 @@ begin(const char *jws, size_t len, struct parsed *p,
 	}
 	res->parsed = 1;
 	rc_step(res, "receipt", 1, 0, "request %s, model %s, backend %s (%s)",
-	    c->id, c->model, c->backend, c->confidential ? "confidential" :
-	    "NOT confidential");
+	    c->id, c->model, c->backend,
+	    cloister_confidential_name(c->confidential));
 	return 0;
 }
 

@@ -206,10 +206,12 @@ result_json_evidence(int64_t at, const struct cloister_evidence_result *res)
 static json_t *
 claims_obj(const struct cloister_receipt_claims *c)
 {
-	return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:{s:I,s:I,"
+	return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:{s:I,s:I,"
 	    "s:I},s:I,s:s,s:s,s:s}", "id", c->id, "iat", (json_int_t)c->iat,
 	    "key", c->key, "model", c->model, "backend", c->backend,
-	    "backend_type", c->backend_type, "confidential", c->confidential,
+	    "backend_type", c->backend_type, "confidential",
+	    c->confidential == CLOISTER_CONF_NONE ? json_false() :
+	    json_string(cloister_confidential_name(c->confidential)),
 	    "request_sha256", jx_hex(c->request_sha256, 32),
 	    "response_sha256", jx_hex(c->response_sha256, 32), "usage",
 	    "prompt_tokens", (json_int_t)c->prompt_tokens, "completion_tokens",

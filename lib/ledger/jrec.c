@@ -88,7 +88,7 @@ jrec_encode(const struct jrec *r, uint8_t *buf, size_t cap)
 	    (r->receipt_len > 0 && r->receipt == NULL))
 		return 0;
 	put_le(buf + HEAD_LEN, r->seq, 8);
-	buf[HEAD_LEN + 8] = r->confidential != 0;
+	buf[HEAD_LEN + 8] = (uint8_t)r->confidential;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		put_le(buf + HEAD_LEN + 9 + 8 * i, (uint64_t)v[i], 8);
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
@@ -152,7 +152,7 @@ jrec_decode(const uint8_t *buf, size_t len, struct jrec *r, size_t *used)
 	if (crc32c(p, n) != get_le(buf + 4, 4))
 		return CLOISTER_ERR_BAD_FIELD;
 	r->seq = get_le(p, 8);
-	if (p[8] > 1)
+	if (p[8] > LEDGER_CONF_MAX)
 		return CLOISTER_ERR_BAD_FIELD;
 	r->confidential = p[8];
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {

@@ -22,7 +22,7 @@
 
 struct jrec {
 	uint64_t	 seq;
-	int		 confidential;
+	int		 confidential;	/* 0 .. LEDGER_CONF_MAX */
 	int64_t		 reserved;
 	struct ledger_usage usage;
 	int64_t		 cost;

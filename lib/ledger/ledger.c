@@ -250,7 +250,7 @@ ledger_reserve(struct ledger *l, const char *req_id,
 {
 	struct hold *h;
 
-	if (amount < 0)
+	if (amount < 0 || confidential < 0 || confidential > LEDGER_CONF_MAX)
 		return CLOISTER_ERR_INVALID_ARG;
 	/* key->credits was read when the request authenticated, on this
 	 * thread, with nothing settled since: only top-ups could have
@@ -266,7 +266,7 @@ ledger_reserve(struct ledger *l, const char *req_id,
 	snprintf(h->key_id, sizeof(h->key_id), "%s", key->id);
 	snprintf(h->model, sizeof(h->model), "%s", model);
 	snprintf(h->backend, sizeof(h->backend), "%s", backend);
-	h->confidential = confidential != 0;
+	h->confidential = confidential;
 	h->amount = amount;
 	h->started = now;
 	return 0;

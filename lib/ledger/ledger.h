@@ -70,6 +70,10 @@ int	ledger_key_auth(struct ledger *l, const char *key, size_t len,
 int	ledger_credits_add(struct ledger *l, const char *id, int64_t amount,
 	    int64_t now);
 
+/* A request's confidential: 0 (not), 1 (inside the TD), 2 (inside the TD,
+ * on its confidential GPU): cloister/receipt.h's CLOISTER_CONF_*. */
+#define LEDGER_CONF_MAX	2
+
 /* Hold amount of key's credits (as ledger_key_auth read them, on this
  * thread) for request req_id: CLOISTER_ERR_CREDITS when the balance,
  * less what requests in flight hold, cannot cover it.  Holds live in

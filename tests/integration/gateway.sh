@@ -152,6 +152,64 @@ for u in 'http://127.0.0.1.attacker.example/v1' 'http://localhost.x.net/v1' \
 	grep -q 'attacker\|remote.example\|evil\|x.net' "$tmp/err" && bad "the refusal quotes the URL" || ok
 done
 
+# Where a backend computes, as receipts say it: "tdx" inside the TD,
+# "tdx+gpu" on a GPU the evidence attests, false for a GPU backend of an
+# instance without GPU evidence; tee.gpu: required refuses to start then.
+conf_of() {	# conf_of PORT KEY MODEL: the receipt's "confidential"
+	curl -s -o /dev/null -D "$tmp/conf.h" "http://127.0.0.1:$1/v1/chat/completions" \
+	    -H "Authorization: Bearer $2" \
+	    -d "{\"model\":\"$3\",\"max_tokens\":4,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"
+	p=$(sed -n 's/^Cloister-Receipt: [^.]*\.\([^.]*\)\..*/\1/p' "$tmp/conf.h" | tr -d '\r' | tr '_-' '/+')
+	while [ $((${#p} % 4)) -ne 0 ]; do p="$p="; done
+	printf '%s' "$p" | base64 -d 2>/dev/null | jq -c '[.v, .confidential]'
+}
+gport=$(freeport)
+cat >"$tmp/gpu.yaml" <<YAML
+listen: 127.0.0.1:$gport
+state_dir: $tmp/gpu
+tee: { provider: sim, gpu: required }
+backends:
+  - name: up
+    type: openai-compatible
+    base_url: http://127.0.0.1:$upport/v1
+    api_key_env: UP_KEY
+    confidential: true
+    models:
+      - { name: up-echo, input: 1, output: 1 }
+  - name: gpuup
+    type: openai-compatible
+    base_url: http://127.0.0.1:$upport/v1
+    api_key_env: UP_KEY
+    confidential: true
+    gpu: true
+    models:
+      - { name: up-gpu, input: 1, output: 1 }
+  - name: demo
+    type: mock
+    models:
+      - { name: mock-small, input: 1, output: 1 }
+YAML
+serve_start gpu "$tmp/gpu.yaml" || exit 1
+GK=$(api_key "$tmp/gpu" gpu --credits 1000000)
+[ "$(conf_of "$gport" "$GK" up-echo)" = '[2,"tdx"]' ] && ok || bad "receipt of a TD backend: $(conf_of "$gport" "$GK" up-echo)"
+[ "$(conf_of "$gport" "$GK" up-gpu)" = '[2,"tdx+gpu"]' ] && ok || bad "receipt of a GPU backend with GPU evidence: $(conf_of "$gport" "$GK" up-gpu)"
+[ "$(conf_of "$gport" "$GK" mock-small)" = '[2,false]' ] && ok || bad "receipt of the mock: $(conf_of "$gport" "$GK" mock-small)"
+stop
+export CLOISTER_GPU=none	# a test build's way to take the GPU away
+expect_exit 1 "$bin" serve --config "$tmp/gpu.yaml"
+grep -q 'tee.gpu is required' "$tmp/err" && ok || bad "tee.gpu required without GPU evidence: $(head -2 "$tmp/err")"
+sed -e 's/gpu: required/gpu: optional/' "$tmp/gpu.yaml" >"$tmp/gpu-opt.yaml"
+serve_start gpuopt "$tmp/gpu-opt.yaml" || exit 1
+unset CLOISTER_GPU
+grep -q 'backend gpuup computes on the GPU' "$tmp/gpuopt.err" && ok || bad "no warning about the GPU backend"
+[ "$(conf_of "$gport" "$GK" up-gpu)" = '[2,false]' ] && ok || bad "receipt of a GPU backend without GPU evidence: $(conf_of "$gport" "$GK" up-gpu)"
+[ "$(conf_of "$gport" "$GK" up-echo)" = '[2,"tdx"]' ] && ok || bad "receipt of a TD backend without GPU evidence"
+stop
+# gpu: true only says where a confidential backend computes.
+sed -e '/name: demo/a\    gpu: true' "$tmp/gpu.yaml" >"$tmp/gpu-bad.yaml"
+expect_exit 2 "$bin" serve --config "$tmp/gpu-bad.yaml"
+grep -q 'it needs confidential: true' "$tmp/err" && ok || bad "gpu: true on a mock was accepted: $(head -2 "$tmp/err")"
+
 # Limits: requests beyond max_inflight get 503 and cost nothing; a
 # gateway out of descriptors pauses accepting instead of spinning, and
 # serves again once connections close.

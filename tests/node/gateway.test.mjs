@@ -265,7 +265,7 @@ async function seen() {
 	const c = verifyReceipt(response.headers.get('cloister-receipt'),
 	    e.request, e.response, 'upstream');
 	// 5 uncached + 2 cached at half price + 5 out.
-	ok(c && c.backend_type === 'openai-compatible' && c.confidential === true &&
+	ok(c && c.backend_type === 'openai-compatible' && c.confidential === 'tdx' &&
 	    c.usage.prompt_tokens === 7 && c.usage.cached_tokens === 2 &&
 	    c.cost === 5 + 1 + 5, `upstream: billed on its usage (${c?.cost})`);
 }

@@ -51,7 +51,7 @@ main(int argc, char **argv)
 	o.provider = "sim";
 	o.gpu = "none";
 	o.now = now;
-	if (cloister_evidence_collect(&o, &json, &len, warn, sizeof(warn), why,
+	if (cloister_evidence_collect(&o, &json, &len, NULL, warn, sizeof(warn), why,
 	    sizeof(why)) != 0)
 		return 1;
 	snprintf(path, sizeof(path), "%s/evidence.json", argv[1]);

@@ -41,7 +41,7 @@ collect(struct identity **idp, const char *gpu, size_t *len)
 	o.now = (int64_t)time(NULL);
 	o.provider = "sim";
 	o.gpu = gpu;
-	assert_int_equal(cloister_evidence_collect(&o, &json, len, warn,
+	assert_int_equal(cloister_evidence_collect(&o, &json, len, NULL, warn,
 	    sizeof(warn), why, sizeof(why)), 0);
 	assert_string_equal(warn, "");	/* asked for sim: no warning */
 	return json;

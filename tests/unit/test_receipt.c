@@ -48,7 +48,7 @@ bundle_for(struct identity *id, size_t *len)
 	o.now = (int64_t)time(NULL);
 	o.provider = "sim";
 	o.gpu = "none";
-	assert_int_equal(cloister_evidence_collect(&o, &json, len, warn,
+	assert_int_equal(cloister_evidence_collect(&o, &json, len, NULL, warn,
 	    sizeof(warn), why, sizeof(why)), 0);
 	return json;
 }
@@ -171,12 +171,97 @@ test_forgeries(void **state)
 	free(res);
 }
 
+/* A JWS over claims text as given, signed by the fixture's key. */
+static char *
+sign_text(struct fx *f, const char *claims)
+{
+	char header[160], *jws;
+	uint8_t sig[64];
+	size_t off = 0, cap = 8192;
+
+	snprintf(header, sizeof(header), "{\"alg\":\"ES256\",\"typ\":\"%s\","
+	    "\"kid\":\"%s\"}", CLOISTER_RECEIPT_TYP, f->c.evidence);
+	assert_non_null(jws = malloc(cap));
+	off += util_base64url_encode((const uint8_t *)header, strlen(header),
+	    jws);
+	jws[off++] = '.';
+	off += util_base64url_encode((const uint8_t *)claims, strlen(claims),
+	    jws + off);
+	assert_int_equal(identity_sign(f->id, jws, off, sig), 0);
+	jws[off++] = '.';
+	off += util_base64url_encode(sig, sizeof(sig), jws + off);
+	jws[off] = '\0';
+	return jws;
+}
+
+/*
+ * "confidential": every level signs and reads back; version 1's boolean
+ * still reads (true as "tdx"); version 2 takes false, "tdx" and
+ * "tdx+gpu" only.
+ */
+static void
+test_confidential(void **state)
+{
+	static const struct {
+		int	 v;
+		const char *conf;
+		int	 want;		/* -1: refused */
+	} cases[] = {
+		{ 1, "false", CLOISTER_CONF_NONE }, { 1, "true", CLOISTER_CONF_TDX },
+		{ 1, "\"tdx\"", -1 }, { 2, "false", CLOISTER_CONF_NONE },
+		{ 2, "\"tdx\"", CLOISTER_CONF_TDX },
+		{ 2, "\"tdx+gpu\"", CLOISTER_CONF_TDX_GPU }, { 2, "true", -1 },
+		{ 2, "\"gpu\"", -1 }, { 2, "\"TDX\"", -1 }, { 2, "1", -1 },
+		{ 2, "null", -1 }, { 3, "false", -1 },
+	};
+	struct fx *f = *state;
+	struct cloister_receipt_result *res = malloc(sizeof(*res));
+	char claims[1024], *jws;
+	int r;
+
+	assert_non_null(res);
+	for (int level = CLOISTER_CONF_NONE; level <= CLOISTER_CONF_TDX_GPU;
+	    level++) {
+		f->c.confidential = level;
+		assert_int_equal(receipt_sign(f->id, &f->c, &jws), 0);
+		assert_int_equal(check(f, jws, f->bundle, f->bundle_len, NULL,
+		    NULL, res), 0);
+		assert_int_equal(res->claims.confidential, level);
+		free(jws);
+	}
+	f->c.confidential = CLOISTER_CONF_NONE;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(claims, sizeof(claims), "{\"v\":%d,\"id\":\"req_1\","
+		    "\"iat\":1796083200,\"key\":\"%s\",\"model\":\"m\","
+		    "\"backend\":\"demo\",\"backend_type\":\"mock\","
+		    "\"confidential\":%s,\"request_sha256\":\"%064d\","
+		    "\"response_sha256\":\"%064d\",\"usage\":{"
+		    "\"prompt_tokens\":1,\"completion_tokens\":1,"
+		    "\"cached_tokens\":0},\"cost\":1,\"status\":\"ok\","
+		    "\"evidence\":\"%s\"}", cases[i].v, f->c.key,
+		    cases[i].conf, 0, 0, f->c.evidence);
+		jws = sign_text(f, claims);
+		r = check(f, jws, f->bundle, f->bundle_len, NULL, NULL, res);
+		if (cases[i].want < 0) {
+			assert_int_not_equal(r, 0);
+			assert_string_equal(res->failed_step, "receipt");
+		} else {
+			assert_int_equal(r, 0);
+			assert_int_equal(res->claims.confidential,
+			    cases[i].want);
+		}
+		free(jws);
+	}
+	free(res);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_forgeries),
+		cmocka_unit_test(test_confidential),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

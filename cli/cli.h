@@ -16,6 +16,7 @@ int	cmd_verify(int argc, char **argv);
 int	cmd_verify_gpu(int argc, char **argv);
 int	cmd_verify_evidence(int argc, char **argv);
 int	cmd_evidence(int argc, char **argv);
+int	cmd_evidence_expect(int argc, char **argv);
 int	cmd_verify_receipt(int argc, char **argv);
 int	cmd_serve(int argc, char **argv);
 int	cmd_proxy(int argc, char **argv);

@@ -31,6 +31,7 @@ usage(FILE *f)
 	    "usage: cloister evidence collect [--nonce HEX] [--provider P]\n"
 	    "           [--gpu G] [--config FILE] [-o FILE]\n"
 	    "       cloister evidence probe [--json]\n"
+	    "       cloister evidence expect BUNDLE [verify evidence options]\n"
 	    "\n"
 	    "Collect hardware evidence bound to a fresh instance key and print\n"
 	    "the bundle (JSON) for 'cloister verify evidence'.\n"
@@ -43,6 +44,10 @@ usage(FILE *f)
 	    "  -o FILE          write the bundle to FILE instead of stdout\n"
 	    "probe says what this machine offers (TDX interfaces, GPU and its\n"
 	    "Confidential Computing state) without collecting anything.\n"
+	    "expect verifies a bundle as 'cloister verify evidence' does and\n"
+	    "prints a policy pinning its MRTD, RTMR0-2, MRCONFIGID,\n"
+	    "config_sha256 and GPU, for 'cloister proxy --policy'\n"
+	    "(docs/proxy.md says when that is safe).\n"
 	    "Environment, in test builds only (cmake -DCLOISTER_TEST_HOOKS=ON):\n"
 	    "CLOISTER_TSM_ROOT, CLOISTER_TDX_DEV, CLOISTER_NVML_LIB replace the\n"
 	    "system's interfaces.\n"
@@ -258,7 +263,9 @@ cmd_evidence(int argc, char **argv)
 		return collect(argc - 1, argv + 1);
 	if (strcmp(argv[1], "probe") == 0)
 		return probe(argc - 1, argv + 1);
+	if (strcmp(argv[1], "expect") == 0)
+		return cmd_evidence_expect(argc - 1, argv + 1);
 	fprintf(stderr, "cloister: unknown evidence command '%s' (collect, "
-	    "probe)\n", argv[1]);
+	    "probe, expect)\n", argv[1]);
 	return CLI_EXIT_USAGE;
 }

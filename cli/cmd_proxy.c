@@ -1,6 +1,6 @@
 /*
- * cloister proxy --upstream URL [--listen HOST:PORT] [--policy FILE]
- *     [--collateral PATH]... [--pccs URL] [--reverify SECONDS]
+ * cloister proxy --upstream URL [--listen HOST:PORT] (--policy FILE |
+ *     --any-td) [--collateral PATH]... [--pccs URL] [--reverify SECONDS]
  *     [--allow-simulated]
  *
  * The verifying proxy on a developer's machine (docs/proxy.md).
@@ -20,7 +20,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: cloister proxy --upstream URL [--listen HOST:PORT] "
-	    "[--policy FILE]\n"
+	    "(--policy FILE | --any-td)\n"
 	    "           [--collateral PATH]... [--reverify SECONDS] "
 	    "[--allow-simulated]\n"
 	    "  --upstream URL      the gateway: https://host[:port] (http:// "
@@ -30,7 +30,12 @@ usage(FILE *f)
 	    "  --listen HOST:PORT  where tools connect (default %s; loopback "
 	    "only)\n"
 	    "  --policy FILE       appraisal policy for the gateway's evidence "
-	    "(YAML)\n"
+	    "(YAML),\n"
+	    "                      pinning its measurements: see 'cloister "
+	    "evidence expect'\n"
+	    "  --any-td            pin no measurements: trust any TD that "
+	    "verifies\n"
+	    "                      (development only)\n"
 	    "  --collateral PATH   Intel collateral (files or directories) "
 	    "when the\n"
 	    "                      evidence does not carry its own\n"
@@ -78,6 +83,7 @@ parse_args(int argc, char **argv, struct proxy_opts *o,
 		{ "pccs", required_argument, NULL, 'P' },
 		{ "reverify", required_argument, NULL, 'r' },
 		{ "allow-simulated", no_argument, NULL, 's' },
+		{ "any-td", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -112,6 +118,9 @@ parse_args(int argc, char **argv, struct proxy_opts *o,
 			break;
 		case 's':
 			o->allow_simulated = 1;
+			break;
+		case 'A':
+			o->any_td = 1;
 			break;
 		case 'h':
 			usage(stdout);

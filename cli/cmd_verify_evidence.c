@@ -2,6 +2,8 @@
  * cloister verify evidence BUNDLE [--collateral PATH]... [--gpu-rims DIR]...
  *     [--ocsp DIR]... [--policy FILE] [--nonce HEX] [--at T]
  *     [--allow-simulated] [--json]
+ * cloister evidence expect BUNDLE [the same options]: verify it, then
+ *     write a policy pinning what it measured.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "cli.h"
 #include "cloister/error.h"
 #include "cloister/evidence.h"
+#include "crypto.h"
 #include "json_out.h"
 #include "output.h"
 #include "result_json.h"
@@ -142,39 +145,39 @@ parse_args(int argc, char **argv, struct ev_args *a)
 }
 
 static void
-output_human(const char *name, const struct cloister_evidence_opts *o,
+output_human(FILE *f, const char *name, const struct cloister_evidence_opts *o,
     const struct cloister_evidence_result *res)
 {
 	char t[UTIL_TIME_STR_LEN], hex[129];
 
 	util_format_time(o->at, t);
 	if (res->simulated)
-		printf("*** SIMULATED evidence: produced by Cloister's "
+		fprintf(f, "*** SIMULATED evidence: produced by Cloister's "
 		    "simulated TEE, not by Intel or NVIDIA hardware ***\n");
-	printf("%s (verified at %s)\n", name, t);
+	fprintf(f, "%s (verified at %s)\n", name, t);
 	for (size_t i = 0; i < res->nsteps; i++)
-		printf("  %s %-18s %s\n", res->steps[i].ok ? "\u2713" :
+		fprintf(f, "  %s %-18s %s\n", res->steps[i].ok ? "\u2713" :
 		    "\u2717", res->steps[i].name, res->steps[i].detail);
 	if (res->parsed) {
 		util_hex_encode(res->public_key, 64, hex);
-		printf("  instance key:  %s\n", hex);
+		fprintf(f, "  instance key:  %s\n", hex);
 		util_hex_encode(res->config_sha256, 32, hex);
-		printf("  config sha256: %s\n", hex);
-		printf("  gpu:           %s\n", res->gpu_status);
+		fprintf(f, "  config sha256: %s\n", hex);
+		fprintf(f, "  gpu:           %s\n", res->gpu_status);
 	}
 	if (res->quote_checked && res->quote.parsed) {
 		util_hex_encode(res->quote.mrtd, 48, hex);
-		printf("  mrtd:          %s\n", hex);
+		fprintf(f, "  mrtd:          %s\n", hex);
 		for (int i = 0; i < 4; i++) {
 			util_hex_encode(res->quote.rtmr[i], 48, hex);
-			printf("  rtmr%d:         %s\n", i, hex);
+			fprintf(f, "  rtmr%d:         %s\n", i, hex);
 		}
 	}
 	if (res->accepted)
-		printf("ACCEPTED%s: genuine, bound to the instance key, policy "
-		    "satisfied\n", res->simulated ? " (SIMULATED)" : "");
+		fprintf(f, "ACCEPTED%s: genuine, bound to the instance key, "
+		    "policy satisfied\n", res->simulated ? " (SIMULATED)" : "");
 	else
-		printf("NOT %s: %s [%s]\n", res->verified ? "ACCEPTED" :
+		fprintf(f, "NOT %s: %s [%s]\n", res->verified ? "ACCEPTED" :
 		    "VERIFIED", res->message, cloister_errname(res->code));
 }
 
@@ -249,8 +252,98 @@ cmd_verify_evidence(int argc, char **argv)
 		if (output_json(&a.o, res) != 0)
 			goto out;
 	} else
-		output_human(a.bundle, &a.o, res);
+		output_human(stdout, a.bundle, &a.o, res);
 	ret = res->accepted ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+ out:
+	free(res);
+	free(buf);
+	cloister_gpu_refs_free(a.refs);
+	cloister_collateral_free(col);
+	cloister_policy_free(pol);
+	return ret;
+}
+
+/* ---- cloister evidence expect -------------------------------------------- */
+
+static void
+pin(const char *name, const uint8_t *v, size_t n)
+{
+	char hex[2 * 48 + 1];
+
+	util_hex_encode(v, n, hex);
+	printf("  %s: [%s]\n", name, hex);
+}
+
+/* The policy that accepts this instance's TD, configuration and GPU. */
+static void
+write_expect(const char *path, const uint8_t *bundle, size_t len,
+    const struct cloister_evidence_opts *o,
+    const struct cloister_evidence_result *res)
+{
+	const struct cloister_quote_result *q = &res->quote;
+	char t[UTIL_TIME_STR_LEN], created[UTIL_TIME_STR_LEN], id[65];
+	uint8_t h[32];
+
+	crypto_sha256(bundle, len, h);
+	util_hex_encode(h, sizeof(h), id);
+	util_format_time(o->at, t);
+	util_format_time(res->created, created);
+	printf("# Expected measurements of a Cloister instance, written by\n"
+	    "# `cloister evidence expect` from %s\n"
+	    "# (evidence %s, made %s, verified %s).\n"
+	    "# Pin only what you obtained and checked out of band: "
+	    "docs/proxy.md,\n# \"Pinning a gateway\".\n", path, id, created, t);
+	if (res->simulated)
+		printf("# SIMULATED: this pins Cloister's simulated TEE, which "
+		    "proves nothing\n# about hardware.\n");
+	printf("td:\n");
+	pin("mrtd", q->mrtd, 48);
+	pin("rtmr0", q->rtmr[0], 48);
+	pin("rtmr1", q->rtmr[1], 48);
+	pin("rtmr2", q->rtmr[2], 48);
+	pin("mrconfigid", q->mrconfigid, 48);
+	printf("instance:\n");
+	pin("config_sha256", res->config_sha256, 32);
+	printf("gpu: %s\n", res->has_gpu ? "required" : "optional");
+}
+
+int
+cmd_evidence_expect(int argc, char **argv)
+{
+	struct ev_args a;
+	struct cloister_collateral *col = NULL;
+	struct cloister_policy *pol = NULL;
+	struct cloister_evidence_result *res = NULL;
+	uint8_t nonce[CLOISTER_EVIDENCE_NONCE_MAX], *buf = NULL;
+	size_t len;
+	int r, ret = CLI_EXIT_USAGE;
+
+	memset(&a, 0, sizeof(a));
+	a.o.at = (int64_t)time(NULL);
+	if ((r = parse_args(argc, argv, &a)) != 0) {
+		ret = r < 0 ? CLI_EXIT_OK : r;
+		goto out;
+	}
+	if (load(&a, &col, &pol, nonce) != 0 ||
+	    (r = util_read_file(a.bundle, UTIL_FILE_MAX, &buf, &len)) != 0) {
+		if (buf == NULL && a.bundle != NULL && r != 0)
+			fprintf(stderr, "cloister: %s: %s\n", a.bundle,
+			    cloister_strerror(r));
+		goto out;
+	}
+	if ((res = malloc(sizeof(*res))) == NULL)
+		goto out;
+	cloister_verify_evidence(buf, len, &a.o, res);
+	/* What was verified goes to stderr; the policy alone to stdout. */
+	output_human(stderr, a.bundle, &a.o, res);
+	ret = CLI_EXIT_REJECTED;
+	if (!res->accepted || !res->quote_checked || !res->quote.parsed) {
+		fprintf(stderr, "cloister: no policy written: the evidence "
+		    "must verify first\n");
+		goto out;
+	}
+	write_expect(a.bundle, buf, len, &a.o, res);
+	ret = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
  out:
 	free(res);
 	free(buf);

@@ -31,6 +31,7 @@
 #include "httpd.h"
 #include "json_out.h"
 #include "proxy.h"
+#include "policy.h"
 #include "proxy_int.h"
 #include "url.h"
 #include "util.h"
@@ -45,8 +46,9 @@ status(struct proxy *p, struct evhttp_request *req)
 
 	util_hex_encode(p->pub, 64, pub);
 	util_hex_encode(p->spki, 32, spki);
-	o = json_pack("{s:s,s:b,s:b,s:o,s:s,s:s,s:s,s:s,s:b,s:s,s:I,s:I,s:s,"
-	    "s:I}", "upstream", p->o->upstream, "verified", p->verified,
+	o = json_pack("{s:s,s:s,s:b,s:b,s:o,s:s,s:s,s:s,s:s,s:b,s:s,s:I,s:I,"
+	    "s:s,s:I}", "upstream", p->o->upstream, "measurements",
+	    p->o->any_td ? "NOT PINNED" : "pinned", "verified", p->verified,
 	    "pinned", p->https && p->verified, "verified_at",
 	    p->verified_at ? jx_time(p->verified_at) : json_null(), "reason",
 	    p->reason, "instance_key", p->verified ? pub : "", "tls_spki_sha256",
@@ -136,7 +138,17 @@ setup(struct proxy *p, const struct proxy_opts *o, char *why, size_t whylen)
 		    "listens on loopback only");
 	if (o->policy != NULL && (r = cloister_policy_load(o->policy,
 	    &p->policy, why, whylen)) != 0)
-		return r;
+		return CLOISTER_ERR_CONFIG;
+	if (!o->any_td && (p->policy == NULL ||
+	    !policy_pins_workload(p->policy)))
+		return util_fail(CLOISTER_ERR_CONFIG, why, whylen, "%s: the "
+		    "gateway's TD would be trusted whatever it runs.  Pin its "
+		    "measurements: 'cloister evidence expect BUNDLE > "
+		    "gateway.yaml' on a bundle you checked (docs/proxy.md, "
+		    "\"Pinning a gateway\"), then --policy gateway.yaml; or "
+		    "pass --any-td to trust any TD (development only)",
+		    p->policy == NULL ? "no --policy" : "the policy pins no "
+		    "MRTD with RTMR1, RTMR2, MRCONFIGID or config_sha256");
 	if (o->ncollateral > 0 && (r = cloister_collateral_load(o->collateral,
 	    o->ncollateral, &p->collateral, why, whylen)) != 0)
 		return r;
@@ -178,6 +190,10 @@ proxy_run(const struct proxy_opts *o)
 		fprintf(stderr, "cloister: proxy: %s is plain HTTP: the channel "
 		    "is NOT pinned (evidence and receipts are still "
 		    "verified)\n", o->upstream);
+	if (o->any_td)
+		fprintf(stderr, "cloister: proxy: measurements: NOT PINNED "
+		    "(--any-td): any TD that verifies is trusted with your "
+		    "prompts\n");
 	proxy_verify(&p);	/* a failure now is retried per request */
 	tv.tv_sec = o->reverify_s;
 	tv.tv_usec = 0;
@@ -212,5 +228,5 @@ proxy_run(const struct proxy_opts *o)
 	cloister_collateral_free(p.fetched);
 	free(p.bundle);
 	curl_global_cleanup();
-	return r != 0 ? 1 : 0;
+	return r == CLOISTER_ERR_CONFIG ? 2 : r != 0 ? 1 : 0;
 }

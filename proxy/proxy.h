@@ -27,10 +27,13 @@ struct proxy_opts {
 	size_t		 ncollateral;
 	const char	*pccs;		/* fetch collateral here, or NULL */
 	int		 allow_simulated;
+	int		 any_td;	/* no expected measurements: any TD */
 	unsigned	 reverify_s;	/* re-verify this often */
 };
 
-/* Runs until SIGINT/SIGTERM; 0 on a clean stop. */
+/* Runs until SIGINT/SIGTERM; 0 on a clean stop, 2 when the options do
+ * not allow a start (no expected measurements without --any-td, a bad
+ * policy or address), 1 on other failures. */
 int	proxy_run(const struct proxy_opts *o);
 
 #endif

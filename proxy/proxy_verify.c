@@ -244,9 +244,11 @@ proxy_verify(struct proxy *p)
 	p->reason[0] = '\0';
 	util_hex_encode(p->pub, 8, hex);
 	fprintf(stderr, "cloister: proxy: %s verified%s: instance key %s…, "
-	    "evidence %.16s…, TCB %s, %s\n", p->o->upstream, p->simulated ?
-	    " (SIMULATED)" : "", hex, p->evidence_id, p->tcb, p->https ?
-	    "TLS key pinned" : "channel NOT pinned (http on loopback)");
+	    "evidence %.16s…, TCB %s, %s, measurements: %s\n",
+	    p->o->upstream, p->simulated ? " (SIMULATED)" : "", hex,
+	    p->evidence_id, p->tcb, p->https ? "TLS key pinned" :
+	    "channel NOT pinned (http on loopback)", p->o->any_td ?
+	    "NOT PINNED" : "pinned");
 	r = 0;
  out:
 	p->verify_ms = (double)(util_now_ns() - t0) / 1e6;

@@ -17,6 +17,7 @@
 #include "crypto.h"
 #include "evidence_int.h"
 #include "identity.h"
+#include "policy.h"
 #include "steps.h"
 #include "util.h"
 
@@ -231,15 +232,61 @@ fill_claims(const struct bundle *b, struct cloister_evidence_result *res)
 	    b->gpu_status);
 }
 
+/*
+ * What the policy asks of the instance beyond its quote: the digest of
+ * the configuration it runs, and a GPU in Confidential Computing mode
+ * (with a driver and VBIOS at least as new as given).  Steps named
+ * "policy.*" fail with CLOISTER_ERR_POLICY.
+ */
+static void
+check_policy(const struct bundle *b, const struct cloister_evidence_opts *o,
+    struct cloister_evidence_result *res)
+{
+	const struct cloister_policy *p = o->policy;
+	const struct cloister_gpu_result *g = &res->gpu;
+	int found = 0;
+
+	if (p == NULL)
+		return;
+	if (p->config_sha256.n > 0) {
+		for (size_t i = 0; i < p->config_sha256.n; i++)
+			found |= util_ct_eq(p->config_sha256.v[i], b->config,
+			    32);
+		ev_step(res, "policy.config", found, CLOISTER_ERR_POLICY,
+		    found ? "config_sha256 is an expected one" :
+		    "config_sha256 is none of the %zu expected",
+		    p->config_sha256.n);
+	}
+	if (p->gpu_required && !res->has_gpu)
+		ev_step(res, "policy.gpu", 0, CLOISTER_ERR_POLICY, "the policy "
+		    "requires a GPU in Confidential Computing mode; the bundle "
+		    "has none: %s", b->gpu_status);
+	else if (p->gpu_required)
+		ev_step(res, "policy.gpu", 1, 0, "GPU evidence present");
+	if (!res->has_gpu || !g->verified)
+		return;
+	if (p->gpu_min_driver[0] != '\0')
+		ev_step(res, "policy.gpu_driver", policy_version_cmp(
+		    g->driver_version, p->gpu_min_driver) >= 0,
+		    CLOISTER_ERR_POLICY, "driver %s, at least %s wanted",
+		    g->driver_version, p->gpu_min_driver);
+	if (p->gpu_min_vbios[0] != '\0')
+		ev_step(res, "policy.gpu_vbios", policy_version_cmp(
+		    g->vbios_version, p->gpu_min_vbios) >= 0,
+		    CLOISTER_ERR_POLICY, "VBIOS %s, at least %s wanted",
+		    g->vbios_version, p->gpu_min_vbios);
+}
+
 /* Genuine and bound, refused only by the appraisal policy. */
 static int
 only_policy_failed(const struct cloister_evidence_result *res)
 {
-	if (!res->parsed || !res->quote.verified || res->quote.accepted)
+	if (!res->parsed || !res->quote.verified)
 		return 0;
 	for (size_t i = 0; i < res->nsteps; i++)
 		if (!res->steps[i].ok &&
-		    strcmp(res->steps[i].name, "tdx quote") != 0)
+		    strcmp(res->steps[i].name, "tdx quote") != 0 &&
+		    strncmp(res->steps[i].name, "policy.", 7) != 0)
 			return 0;
 	return 1;
 }
@@ -271,6 +318,7 @@ cloister_verify_evidence(const uint8_t *buf, size_t len,
 	check_quote(&b, o, res);
 	check_binding(&b, res, gpu_nonce);
 	check_gpu(&b, o, gpu_nonce, res);
+	check_policy(&b, o, res);
 	res->simulated = b.simulated || res->quote.simulated ||
 	    res->gpu.simulated;
  out:

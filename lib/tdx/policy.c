@@ -228,7 +228,11 @@ add_advisory(struct pctx *c, yaml_node_t *n, const char *key, void *arg)
 	return 0;
 }
 
-enum section { SEC_TCB, SEC_TD, SEC_SGX };
+enum section { SEC_TCB, SEC_TD, SEC_SGX, SEC_INSTANCE, SEC_GPU,
+	SEC_COUNT };
+
+static const char *const section_names[SEC_COUNT] = { "tcb", "td", "sgx",
+	"instance", "gpu" };
 
 static int
 key_is(yaml_node_t *k, const char *name)
@@ -357,11 +361,49 @@ set_sgx(struct pctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
 	return 1;
 }
 
+static int
+set_instance(struct pctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	if (key_is(k, "config_sha256"))
+		return values(c, v, key, &c->p->config_sha256, 32);
+	return 1;
+}
+
+/* A dotted version, as policy_version_cmp reads them. */
+static int
+get_version(struct pctx *c, yaml_node_t *v, const char *key, char *out)
+{
+	size_t len;
+	const char *s = scalar(v, &len);
+
+	if (s == NULL || len == 0 || len >= POLICY_VERSION_MAX)
+		return bad(c, v, "%s wants a version such as 550.90.07", key);
+	memcpy(out, s, len);
+	out[len] = '\0';
+	if (policy_version_cmp(out, out) != 0)
+		return bad(c, v, "%s wants a version such as 550.90.07 "
+		    "(parts of hex digits, joined by dots)", key);
+	return 0;
+}
+
+static int
+set_gpu(struct pctx *c, yaml_node_t *k, yaml_node_t *v, const char *key)
+{
+	struct cloister_policy *p = c->p;
+
+	if (key_is(k, "required"))
+		return get_bool(c, v, key, &p->gpu_required);
+	if (key_is(k, "min_driver"))
+		return get_version(c, v, key, p->gpu_min_driver);
+	if (key_is(k, "min_vbios"))
+		return get_version(c, v, key, p->gpu_min_vbios);
+	return 1;
+}
+
 /* Returns 0, a negative error, or (from set_*) 1 for an unknown key. */
 static int
 set_key(struct pctx *c, enum section sec, yaml_node_t *k, yaml_node_t *v)
 {
-	static const char *const names[] = { "tcb", "td", "sgx" };
 	const char *key = (const char *)k->data.scalar.value;
 	int rc;
 
@@ -369,19 +411,39 @@ set_key(struct pctx *c, enum section sec, yaml_node_t *k, yaml_node_t *v)
 		rc = set_tcb(c, k, v, key);
 	else if (sec == SEC_TD)
 		rc = set_td(c, k, v, key);
-	else
+	else if (sec == SEC_SGX)
 		rc = set_sgx(c, k, v, key);
+	else if (sec == SEC_INSTANCE)
+		rc = set_instance(c, k, v, key);
+	else
+		rc = set_gpu(c, k, v, key);
 	if (rc > 0)
 		return bad(c, k, "unknown key \"%.60s\" in %s", key,
-		    names[sec]);
+		    section_names[sec]);
 	return rc;
+}
+
+/* "gpu: required" and "gpu: optional", short for gpu.required. */
+static int
+gpu_word(struct pctx *c, yaml_node_t *v)
+{
+	size_t len;
+	const char *s = scalar(v, &len);
+
+	if (s != NULL && len == 8 && memcmp(s, "required", 8) == 0)
+		c->p->gpu_required = 1;
+	else if (s != NULL && len == 8 && memcmp(s, "optional", 8) == 0)
+		c->p->gpu_required = 0;
+	else
+		return bad(c, v, "gpu wants required, optional or a mapping "
+		    "(required, min_driver, min_vbios)");
+	return 0;
 }
 
 /* Walk a mapping: scalar keys only, no duplicates. */
 static int
 mapping(struct pctx *c, yaml_node_t *m, int top)
 {
-	static const char *const sections[] = { "tcb", "td", "sgx" };
 	yaml_node_pair_t *pr, *q;
 	yaml_node_t *k, *v, *k2;
 	int rc;
@@ -406,16 +468,21 @@ mapping(struct pctx *c, yaml_node_t *m, int top)
 		if (top < 0) {
 			size_t s;
 
-			for (s = 0; s < 3; s++)
-				if (key_is(k, sections[s]))
+			for (s = 0; s < SEC_COUNT; s++)
+				if (key_is(k, section_names[s]))
 					break;
-			if (s == 3)
+			if (s == SEC_COUNT)
 				return bad(c, k, "unknown section \"%.60s\" "
-				    "(known: tcb, td, sgx)",
+				    "(known: tcb, td, sgx, instance, gpu)",
 				    (const char *)k->data.scalar.value);
 			if (v->type == YAML_SCALAR_NODE &&
 			    v->data.scalar.length == 0)
 				continue;	/* "td:" with nothing under it */
+			if (s == SEC_GPU && v->type == YAML_SCALAR_NODE) {
+				if ((rc = gpu_word(c, v)) != 0)
+					return rc;
+				continue;
+			}
 			if ((rc = mapping(c, v, (int)s)) != 0)
 				return rc;
 			continue;
@@ -424,6 +491,62 @@ mapping(struct pctx *c, yaml_node_t *m, int top)
 			return rc;
 	}
 	return 0;
+}
+
+int
+policy_pins_workload(const struct cloister_policy *p)
+{
+	return p->mrtd.n > 0 && (p->rtmr[1].n > 0 || p->rtmr[2].n > 0 ||
+	    p->mrconfigid.n > 0 || p->config_sha256.n > 0);
+}
+
+/* One part of a dotted version, as hex digits; -1 when empty or not hex
+ * or too long to compare. */
+static int64_t
+version_part(const char **s)
+{
+	int64_t v = 0;
+	int d, n = 0;
+
+	while ((d = util_hexval((unsigned char)**s)) >= 0) {
+		if (++n > 12)
+			return -1;
+		v = v * 16 + d;
+		(*s)++;
+	}
+	return n > 0 ? v : -1;
+}
+
+static int
+version_ok(const char *s)
+{
+	for (;;) {
+		if (version_part(&s) < 0)
+			return 0;
+		if (*s == '\0')
+			return 1;
+		if (*s++ != '.')
+			return 0;
+	}
+}
+
+int
+policy_version_cmp(const char *a, const char *b)
+{
+	int64_t x, y;
+
+	if (!version_ok(a) || !version_ok(b))
+		return -2;
+	for (;;) {
+		x = version_part(&a);
+		y = version_part(&b);
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b ? 0 : *a == '\0' ? -1 : 1;
+		a++;
+		b++;
+	}
 }
 
 void

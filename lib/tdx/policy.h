@@ -17,6 +17,7 @@
 #define POLICY_VALUES_MAX	64	/* entries in one reference list */
 #define POLICY_DOC_MAX		(256u * 1024)
 #define POLICY_DEPTH_MAX	16
+#define POLICY_VERSION_MAX	32	/* "96.00.5E.00.01" */
 
 /* A list of acceptable values of one measurement (all the same size). */
 struct policy_values {
@@ -53,7 +54,24 @@ struct cloister_policy {
 	uint16_t	 isvprodid;
 	int		 has_min_isvsvn;
 	uint16_t	 min_isvsvn;
+
+	/* A Cloister instance's evidence bundle (checked by evidence
+	 * verification, not by quote verification). */
+	struct policy_values config_sha256;	/* "instance" section */
+	int		 gpu_required;		/* "gpu" section */
+	char		 gpu_min_driver[POLICY_VERSION_MAX];	/* "" none */
+	char		 gpu_min_vbios[POLICY_VERSION_MAX];
 };
+
+/* 1 when the policy pins what the TD runs: its MRTD, and at least one of
+ * RTMR1, RTMR2, MRCONFIGID or the instance's config_sha256 (what a
+ * client must pin before it trusts a gateway with its prompts). */
+int	policy_pins_workload(const struct cloister_policy *p);
+
+/* Compare dotted versions ("550.90.07", "96.00.5E.00.01") part by part,
+ * each part read as hex digits (which orders decimal parts right too):
+ * <0, 0, >0; -2 when either is not such a version. */
+int	policy_version_cmp(const char *a, const char *b);
 
 /* The defaults described above. */
 void	policy_default(struct cloister_policy *p);

@@ -34,11 +34,27 @@ apid=$serve_pid
 gateway b "$B" || exit 1
 KA=$(api_key "$tmp/a" dev --credits 100000000)
 KB=$(api_key "$tmp/b" dev --credits 100000000)
+# The measurements a developer pins: from gateway a's start-up bundle.
+curl -sk "https://127.0.0.1:$A/v1/attestation" >"$tmp/a.bundle"
+curl -sk "https://127.0.0.1:$B/v1/attestation" >"$tmp/b.bundle"
+"$bin" evidence expect "$tmp/a.bundle" --allow-simulated >"$tmp/pin-a.yaml" 2>"$tmp/expect.err" &&
+    grep -q '^  mrtd: \[[0-9a-f]\{96\}\]' "$tmp/pin-a.yaml" &&
+    grep -q '^  config_sha256: \[[0-9a-f]\{64\}\]' "$tmp/pin-a.yaml" && ok ||
+    bad "evidence expect: $(cat "$tmp/expect.err" "$tmp/pin-a.yaml")"
+"$bin" evidence expect "$tmp/b.bundle" --allow-simulated >"$tmp/pin-b.yaml" 2>/dev/null || bad "evidence expect b"
+# Without --allow-simulated no policy is written from simulated evidence.
+expect_exit 1 "$bin" evidence expect "$tmp/a.bundle"
+[ ! -s "$tmp/out" ] && grep -q 'no policy written' "$tmp/err" && ok || bad "expect wrote a policy from refused evidence"
 
-proxy() {	# proxy UPSTREAM [ARGS]: a proxy on a port of its own, its URL in $P
+proxy() {	# proxy UPSTREAM [ARGS]: a proxy on a port of its own, its URL in $P;
+		# gateway a's measurements pinned unless ARGS say otherwise
 	port=$(freeport)
 	u=$1
 	shift
+	case " $* " in
+	*" --policy "*|*" --any-td "*) ;;
+	*) set -- "$@" --policy "$tmp/pin-a.yaml" ;;
+	esac
 	spawn "proxy-$port" "$bin" proxy --upstream "$u" --listen "127.0.0.1:$port" "$@"
 	P=http://127.0.0.1:$port
 	wait_url "$P/cloister/status"
@@ -62,9 +78,9 @@ proxy "https://127.0.0.1:$A" --allow-simulated
 node "$node_dir/proxy-client.mjs" "$P/v1" "$KA" >"$tmp/client.out" 2>&1 && ok ||
     bad "openai client through the proxy: $(grep -v '^ok' "$tmp/client.out")"
 curl -s "$P/cloister/status" >"$tmp/status.json"
-jq -e '.verified and .pinned and .simulated and .receipts_verified >= 3 and .failures == 0' \
+jq -e '.verified and .pinned and .simulated and .receipts_verified >= 3 and .failures == 0 and .measurements == "pinned"' \
     "$tmp/status.json" >/dev/null && ok || bad "status: $(cat "$tmp/status.json")"
-grep -q "TLS key pinned" "$tmp/proxy-$port.err" && ok || bad "no pinning reported"
+grep -q "TLS key pinned, measurements: pinned" "$tmp/proxy-$port.err" && ok || bad "no pinning reported"
 [ "$(chat "$KA" stream)" = 200 ] && grep -q '^: cloister-receipt ' "$tmp/out" &&
     ! grep -q cloister_verification_failed "$tmp/out" && ok || bad "stream: $(tail -c 300 "$tmp/out")"
 
@@ -82,8 +98,8 @@ P1=$P
 stop "$apid"
 serve_start a "$tmp/a.yaml" -k
 code=$(chat "$KA")
-[ "$code" = 502 ] && grep -q "another TLS key\|cannot be reached" "$tmp/out" && ok ||
-    bad "a restarted gateway was not caught: $code $(head -c 300 "$tmp/out")"
+[ "$code" = 502 ] && grep -q '"tls_key_changed"' "$tmp/out" && grep -q "another TLS key" "$tmp/out" && ok ||
+    bad "a restarted gateway was not caught by the pin: $code $(head -c 300 "$tmp/out")"
 [ "$(chat "$KA")" = 200 ] && ok || bad "the new instance was not verified: $(head -c 300 "$tmp/out")"
 v1=$(curl -s "$P1/cloister/status" | jq -r .instance_key)
 [ -n "$v1" ] && [ "$v1" != "$(jq -r .instance_key "$tmp/status.json")" ] && ok ||
@@ -140,11 +156,17 @@ attack alter-stream
 chat "$KA" stream >/dev/null
 refused "altered stream" "response body"
 
-# 8. Evidence that fails the policy: an MRTD the policy does not expect.
-printf 'td:\n  mrtd: [%s]\n' "$(printf '%096d' 0)" >"$tmp/policy.yaml"
+# 8. Evidence that fails the policy: an MRTD the policy does not expect;
+# another instance's configuration.
+sed -e "s/^  mrtd: .*/  mrtd: [$(printf '%096d' 0)]/" "$tmp/pin-a.yaml" >"$tmp/policy.yaml"
 proxy "https://127.0.0.1:$A" --allow-simulated --policy "$tmp/policy.yaml"
 [ "$(chat "$KA")" = 502 ] && ok || bad "evidence failing the policy was accepted"
 refused "policy" "policy.mrtd"
+bconf=$(sed -n 's/^  config_sha256: //p' "$tmp/pin-b.yaml")
+sed -e "s/^  config_sha256: .*/  config_sha256: $bconf/" "$tmp/pin-a.yaml" >"$tmp/other-config.yaml"
+proxy "https://127.0.0.1:$A" --allow-simulated --policy "$tmp/other-config.yaml"
+[ "$(chat "$KA")" = 502 ] && ok || bad "another configuration was accepted"
+refused "config" "policy.config"
 curl -s "$P/cloister/status" | jq -e '.verified == false and (.reason | length > 0)' >/dev/null &&
     ok || bad "status after a refusal: $(curl -s "$P/cloister/status")"
 
@@ -158,17 +180,34 @@ proxy "https://127.0.0.1:$A" --allow-simulated --pccs "http://127.0.0.1:$Q"
 [ "$(chat "$KA")" = 502 ] && ok || bad "missing PCCS collateral was not refused"
 refused "PCCS" "tcb?fmspc=[0-9A-F]\{12\} answered HTTP 404"
 
-# Bad invocations (each refused before it listens).
+# No expected measurements: no start, unless --any-td says so (and then
+# every status says the measurements are not pinned).
 L=$(freeport)
+expect_exit 2 "$bin" proxy --upstream "https://127.0.0.1:$A" --listen "127.0.0.1:$L" --allow-simulated
+grep -q "no --policy: the gateway's TD would be trusted whatever it runs" "$tmp/err" &&
+    grep -q "cloister evidence expect" "$tmp/err" && ok || bad "started without a pinning policy: $(cat "$tmp/err")"
+printf 'tcb:\n  accept: [UpToDate]\n' >"$tmp/nopin.yaml"
+expect_exit 2 "$bin" proxy --upstream "https://127.0.0.1:$A" --listen "127.0.0.1:$L" --policy "$tmp/nopin.yaml"
+grep -q "the policy pins no MRTD" "$tmp/err" && ok || bad "a policy pinning nothing was taken: $(cat "$tmp/err")"
+sed -e '/rtmr1\|rtmr2\|mrconfigid\|config_sha256\|instance:/d' "$tmp/pin-a.yaml" >"$tmp/mrtd-only.yaml"
+expect_exit 2 "$bin" proxy --upstream "https://127.0.0.1:$A" --listen "127.0.0.1:$L" --policy "$tmp/mrtd-only.yaml"
+grep -q "the policy pins no MRTD with RTMR1" "$tmp/err" && ok || bad "an MRTD alone was taken as pinning the workload"
+proxy "https://127.0.0.1:$A" --allow-simulated --any-td
+[ "$(chat "$KA")" = 200 ] && ok || bad "--any-td: $(head -c 300 "$tmp/out")"
+curl -s "$P/cloister/status" | jq -e '.verified and .measurements == "NOT PINNED"' >/dev/null &&
+    ok || bad "--any-td status: $(curl -s "$P/cloister/status")"
+grep -q "measurements: NOT PINNED" "$tmp/proxy-$port.err" && ok || bad "--any-td not said at start"
+
+# Bad invocations (each refused before it listens).
 expect_exit 2 "$bin" proxy
-expect_exit 1 "$bin" proxy --upstream "http://example.com:80" --listen "127.0.0.1:$L"
+expect_exit 2 "$bin" proxy --upstream "http://example.com:80" --listen "127.0.0.1:$L" --any-td
 # Plain HTTP only to a host that is exactly loopback.
 for u in "http://127.0.0.1.attacker.example:$A" "http://localhost.x.net:$A" \
     "http://127.0.0.1@evil.example:$A" "http://127.0.0.1:@evil.example:$A"; do
-	expect_exit 1 "$bin" proxy --upstream "$u" --listen "127.0.0.1:$L"
+	expect_exit 2 "$bin" proxy --upstream "$u" --listen "127.0.0.1:$L" --any-td
 	grep -q 'on loopback for development\|user name or password' "$tmp/err" && ok || bad "--upstream $u: $(head -1 "$tmp/err")"
 done
-expect_exit 1 "$bin" proxy --upstream "https://127.0.0.1:$A" --listen "0.0.0.0:$L"
+expect_exit 2 "$bin" proxy --upstream "https://127.0.0.1:$A" --listen "0.0.0.0:$L" --any-td
 stop_all
 if cat "$tmp"/*.err | grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error'; then
 	bad "sanitizer report: $(cat "$tmp"/*.err | grep -m3 'Sanitizer\|runtime error')"

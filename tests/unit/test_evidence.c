@@ -12,6 +12,7 @@
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "identity.h"
+#include "policy.h"
 #include "testutil.h"
 #include "util.h"
 
@@ -251,6 +252,78 @@ test_malformed(void **state)
 	free(res);
 }
 
+static int
+verify_policy(const char *json, size_t len, const char *yaml,
+    struct cloister_evidence_result *res)
+{
+	struct cloister_evidence_opts o;
+	struct cloister_policy p;
+	char why[256];
+
+	memset(&o, 0, sizeof(o));
+	if (policy_parse(yaml, strlen(yaml), &p, why, sizeof(why)) != 0)
+		fail_msg("%s", why);
+	o.at = (int64_t)time(NULL);
+	o.flags = CLOISTER_VERIFY_ALLOW_SIMULATED;
+	o.policy = &p;
+	return cloister_verify_evidence((const uint8_t *)json, len, &o, res);
+}
+
+/* What a policy asks of the instance beyond its quote: the configuration
+ * digest, a GPU, its driver and VBIOS versions; a refusal there is
+ * "verified, not accepted". */
+static void
+test_instance_policy(void **state)
+{
+	struct cloister_evidence_result *res = malloc(sizeof(*res));
+	struct identity *id, *id2;
+	size_t len, len2;
+	char *json = collect(&id, NULL, &len), *nogpu = collect(&id2, "none",
+	    &len2);
+	char cf[80], yaml[256];
+
+	(void)state;
+	assert_non_null(res);
+	memset(cf, 'c', 64);	/* the fixture's config is 32 x 0xcf */
+	for (int i = 0; i < 64; i += 2)
+		cf[i + 1] = 'f';
+	cf[64] = '\0';
+	snprintf(yaml, sizeof(yaml), "instance:\n  config_sha256: [%s]\n"
+	    "gpu: required\n", cf);
+	assert_int_equal(verify_policy(json, len, yaml, res), 0);
+	assert_true(res->accepted);
+	/* Another configuration. */
+	cf[0] = 'd';
+	snprintf(yaml, sizeof(yaml), "instance:\n  config_sha256: [%s]\n",
+	    cf);
+	assert_int_equal(verify_policy(json, len, yaml, res),
+	    CLOISTER_ERR_POLICY);
+	assert_string_equal(res->failed_step, "policy.config");
+	assert_true(res->verified && !res->accepted);
+	/* No GPU where one is required. */
+	assert_int_equal(verify_policy(nogpu, len2, "gpu: required\n", res),
+	    CLOISTER_ERR_POLICY);
+	assert_string_equal(res->failed_step, "policy.gpu");
+	assert_true(res->verified && !res->accepted);
+	assert_int_equal(verify_policy(nogpu, len2, "gpu: optional\n", res),
+	    0);
+	/* The simulated GPU's driver is 0.0.1, its VBIOS 00.00.00.00.01. */
+	assert_int_equal(verify_policy(json, len, "gpu:\n  min_driver: "
+	    "550.90.07\n", res), CLOISTER_ERR_POLICY);
+	assert_string_equal(res->failed_step, "policy.gpu_driver");
+	assert_int_equal(verify_policy(json, len, "gpu:\n  min_driver: "
+	    "0.0.1\n  min_vbios: 00.00.00.00.02\n", res),
+	    CLOISTER_ERR_POLICY);
+	assert_string_equal(res->failed_step, "policy.gpu_vbios");
+	assert_int_equal(verify_policy(json, len, "gpu:\n  min_driver: "
+	    "0.0.1\n  min_vbios: 00.00.00.00.01\n", res), 0);
+	free(json);
+	free(nogpu);
+	identity_free(id);
+	identity_free(id2);
+	free(res);
+}
+
 int
 main(void)
 {
@@ -259,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_no_gpu),
 		cmocka_unit_test(test_tampering),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_instance_policy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,10 @@
 #define HEX64_0		"0000000000000000000000000000000000000000000000000000" \
 			"0000000000000000000000000000000000000000000000000000" \
 			"000000000000000000000000"
+#define HEX32B_0	"0000000000000000000000000000000000000000000000000000" \
+			"000000000000"
+#define HEX48B_0	"0000000000000000000000000000000000000000000000000000" \
+			"00000000000000000000000000000000000000000000"
 
 /* Every step policy_apply() reported, in order. */
 struct seen {
@@ -913,6 +917,73 @@ test_apply_sgx(void **state)
 	free(r);
 }
 
+/* The instance and gpu sections (checked by evidence verification), and
+ * what counts as pinning a workload. */
+static void
+test_instance_and_gpu(void **state)
+{
+	struct cloister_policy p;
+	char why[WHY_LEN];
+
+	(void)state;
+	assert_int_equal(parse("instance:\n  config_sha256: [" HEX32B_0
+	    "]\ngpu:\n  required: true\n  min_driver: 550.90.07\n"
+	    "  min_vbios: 96.00.5E.00.01\n", &p, why), 0);
+	assert_int_equal(p.config_sha256.n, 1);
+	assert_int_equal(p.config_sha256.size, 32);
+	assert_true(p.gpu_required);
+	assert_string_equal(p.gpu_min_driver, "550.90.07");
+	assert_string_equal(p.gpu_min_vbios, "96.00.5E.00.01");
+	assert_int_equal(parse("gpu: required\n", &p, why), 0);
+	assert_true(p.gpu_required);
+	assert_int_equal(parse("gpu: optional\n", &p, why), 0);
+	assert_false(p.gpu_required);
+	assert_int_not_equal(parse("gpu: yes\n", &p, why), 0);
+	assert_non_null(strstr(why, "gpu wants required, optional"));
+	assert_int_not_equal(parse("gpu:\n  min_driver: 550.x\n", &p, why),
+	    0);
+	assert_non_null(strstr(why, "min_driver wants a version"));
+	assert_int_not_equal(parse("gpu:\n  require: true\n", &p, why), 0);
+	assert_non_null(strstr(why, "unknown key \"require\" in gpu"));
+	assert_int_not_equal(parse("instance:\n  config_sha256: [" HEX48B_0
+	    "]\n", &p, why), 0);	/* 48 bytes, not 32 */
+	/* Pinning: an MRTD with something of what runs on it. */
+	assert_int_equal(parse("tcb:\n  accept: [UpToDate]\n", &p, why), 0);
+	assert_false(policy_pins_workload(&p));
+	assert_int_equal(parse("td:\n  mrtd: [" HEX48B_0 "]\n", &p, why), 0);
+	assert_false(policy_pins_workload(&p));
+	assert_int_equal(parse("td:\n  mrtd: [" HEX48B_0 "]\n  rtmr2: ["
+	    HEX48B_0 "]\n", &p, why), 0);
+	assert_true(policy_pins_workload(&p));
+	assert_int_equal(parse("td:\n  mrtd: [" HEX48B_0 "]\ninstance:\n"
+	    "  config_sha256: [" HEX32B_0 "]\n", &p, why), 0);
+	assert_true(policy_pins_workload(&p));
+	assert_int_equal(parse("instance:\n  config_sha256: [" HEX32B_0
+	    "]\n", &p, why), 0);
+	assert_false(policy_pins_workload(&p));
+}
+
+static void
+test_versions(void **state)
+{
+	(void)state;
+	assert_int_equal(policy_version_cmp("550.90.07", "550.90.07"), 0);
+	assert_int_equal(policy_version_cmp("550.90.07", "550.90.12"), -1);
+	assert_int_equal(policy_version_cmp("580.95.05", "550.90.07"), 1);
+	assert_int_equal(policy_version_cmp("9.1", "10.0"), -1);
+	assert_int_equal(policy_version_cmp("96.00.5E.00.01",
+	    "96.00.88.00.01"), -1);
+	assert_int_equal(policy_version_cmp("96.00.88.00.01",
+	    "96.00.5e.00.01"), 1);
+	assert_int_equal(policy_version_cmp("1.2", "1.2.0"), -1);
+	assert_int_equal(policy_version_cmp("1.2.0", "1.2"), 1);
+	assert_int_equal(policy_version_cmp("1..2", "1.2"), -2);
+	assert_int_equal(policy_version_cmp("1.2.", "1.2"), -2);
+	assert_int_equal(policy_version_cmp("", "1"), -2);
+	assert_int_equal(policy_version_cmp("1.g", "1.0"), -2);
+	assert_int_equal(policy_version_cmp("1234567890123.0", "1.0"), -2);
+}
+
 int
 main(void)
 {
@@ -931,6 +1002,8 @@ main(void)
 		cmocka_unit_test(test_apply_advisories),
 		cmocka_unit_test(test_apply_collateral_age),
 		cmocka_unit_test(test_apply_sgx),
+		cmocka_unit_test(test_instance_and_gpu),
+		cmocka_unit_test(test_versions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

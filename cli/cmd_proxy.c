@@ -36,6 +36,11 @@ usage(FILE *f)
 	    "  --any-td            pin no measurements: trust any TD that "
 	    "verifies\n"
 	    "                      (development only)\n"
+	    "  --key-env NAME      the variable holding the API key for the "
+	    "proxy's own\n"
+	    "                      requests for fresh evidence (default "
+	    "CLOISTER_API_KEY;\n"
+	    "                      without one, the first request's key)\n"
 	    "  --collateral PATH   Intel collateral (files or directories) "
 	    "when the\n"
 	    "                      evidence does not carry its own\n"
@@ -84,6 +89,7 @@ parse_args(int argc, char **argv, struct proxy_opts *o,
 		{ "reverify", required_argument, NULL, 'r' },
 		{ "allow-simulated", no_argument, NULL, 's' },
 		{ "any-td", no_argument, NULL, 'A' },
+		{ "key-env", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -122,6 +128,9 @@ parse_args(int argc, char **argv, struct proxy_opts *o,
 		case 'A':
 			o->any_td = 1;
 			break;
+		case 'K':
+			o->key_env = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -147,6 +156,7 @@ cmd_proxy(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.listen = PROXY_DEFAULT_LISTEN;
+	o.key_env = PROXY_KEY_ENV;
 	o.reverify_s = PROXY_REVERIFY_S;
 	o.collateral = coll;
 	if ((r = parse_args(argc, argv, &o, coll)) != 0)

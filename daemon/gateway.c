@@ -35,7 +35,9 @@
 #include "mcp.h"
 #include "mcp_http.h"
 #include "mcp_up.h"
+#include "attest.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "tls.h"
 #include "upstream.h"
 #include "url.h"
@@ -50,6 +52,10 @@
  * and the presigned secrets, with room to spare -- a full one fails a
  * signature rather than fall back to ordinary memory. */
 #define GW_SECURE_HEAP	(1024u * 1024)
+/* Fresh evidence: collections waiting at most, per key and minute. */
+#define GW_ATTEST_QUEUE		16
+#define GW_ATTEST_PER_MIN	60
+#define GW_RATE_SLOTS		1024	/* keys a rate limit remembers */
 
 /* ---- authentication ----------------------------------------------------- */
 
@@ -146,14 +152,76 @@ collect(struct gw *gw, const uint8_t *nonce, size_t nonce_len, char **json,
 	return r;
 }
 
+/* A fresh collection waited for by one HTTP request. */
+struct attest_call {
+	struct evhttp_request *req;
+	struct evhttp_connection *conn;
+	struct attest_wait *wait;
+};
+
+/* The caller left while its evidence was being made. */
+static void
+attest_gone(struct evhttp_connection *c, void *arg)
+{
+	struct attest_call *a = arg;
+
+	(void)c;
+	attest_cancel(a->wait);
+	httpd_drop_request(a->req);
+	free(a);
+}
+
+static void
+attest_done(void *arg, int rc, const char *json, size_t len, const char *why)
+{
+	struct attest_call *a = arg;
+
+	evhttp_connection_set_closecb(a->conn, NULL, NULL);
+	if (rc != 0)
+		httpd_error(a->req, 503, "server_error", "evidence",
+		    "evidence collection failed: %s", why);
+	else
+		httpd_send_body(a->req, 200, "application/json", json, len);
+	free(a);
+}
+
+/* attest.c's collector: runs on the evidence thread. */
+static int
+collect_fresh(void *ctx, const uint8_t *nonce, size_t nonce_len, char **json,
+    size_t *len, char *why, size_t whylen)
+{
+	return collect(ctx, nonce, nonce_len, json, len, NULL, why, whylen);
+}
+
+static void
+busy(struct evhttp_request *req, int status, int64_t retry, const char *code,
+    const char *msg)
+{
+	char s[24];
+
+	snprintf(s, sizeof(s), "%lld", (long long)(retry > 0 ? retry : 1));
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Retry-After", s);
+	httpd_error(req, status, status == 429 ? "rate_limit_error" :
+	    "server_error", code, "%s", msg);
+}
+
+/*
+ * GET /v1/attestation: the start-up bundle, public; ?nonce=HEX: fresh
+ * evidence answering it, for a key's holder only, at most
+ * GW_ATTEST_PER_MIN a minute per key, made off the loop.
+ */
 static void
 attestation(struct gw *gw, struct evhttp_request *req)
 {
 	struct evkeyvalq q;
+	struct ledger_key k;
+	struct attest_call *a;
 	const char *hex;
 	uint8_t nonce[CLOISTER_EVIDENCE_NONCE_MAX];
-	size_t n = 0, len;
-	char why[256], *json;
+	size_t n = 0;
+	int64_t now = (int64_t)time(NULL);
+	int r;
 
 	if (evhttp_parse_query_str(evhttp_uri_get_query(
 	    evhttp_request_get_evhttp_uri(req)) != NULL ?
@@ -170,20 +238,40 @@ attestation(struct gw *gw, struct evhttp_request *req)
 		    gw->evidence_len);
 		return;
 	}
-	if (util_hex_decode(hex, strlen(hex), nonce, sizeof(nonce), &n) != 0) {
-		evhttp_clear_headers(&q);
-		httpd_error(req, 400, "invalid_request_error", "bad_nonce",
-		    "nonce wants up to 128 hex digits");
-		return;
-	}
+	r = util_hex_decode(hex, strlen(hex), nonce, sizeof(nonce), &n);
 	evhttp_clear_headers(&q);
-	if (collect(gw, nonce, n, &json, &len, NULL, why, sizeof(why)) != 0) {
-		httpd_error(req, 503, "server_error", "evidence",
-		    "evidence collection failed: %s", why);
+	if (r != 0 || n == 0) {
+		httpd_error(req, 400, "invalid_request_error", "bad_nonce",
+		    "nonce wants 1 to 64 bytes in hex");
 		return;
 	}
-	httpd_send_body(req, 200, "application/json", json, len);
-	free(json);
+	if (authenticate(gw, req, &k) != 0)
+		return;
+	if (!ratelimit_take(gw->attest_rl, k.id, now)) {
+		busy(req, 429, ratelimit_retry_after(gw->attest_rl, k.id, now),
+		    "rate_limited", "fresh evidence is limited per key; the "
+		    "start-up bundle (no nonce) is not");
+		return;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL) {
+		httpd_error(req, 500, "server_error", "internal",
+		    "out of memory");
+		return;
+	}
+	a->req = req;
+	a->conn = evhttp_request_get_connection(req);
+	if ((r = attest_request(gw->attest, nonce, n, attest_done, a,
+	    &a->wait)) != 0) {
+		free(a);
+		if (r == CLOISTER_ERR_TOO_LARGE)
+			busy(req, 503, 1, "evidence_busy", "too many fresh "
+			    "collections are waiting; try again");
+		else
+			httpd_error(req, 500, "server_error", "internal",
+			    "%s", cloister_strerror(r));
+		return;
+	}
+	evhttp_connection_set_closecb(a->conn, attest_gone, a);
 }
 
 static void
@@ -225,8 +313,16 @@ route(struct evhttp_request *req, void *arg)
 	if (cmd == EVHTTP_REQ_GET && strcmp(path, "/healthz") == 0)
 		httpd_send_json(req, 200, json_pack("{s:s}", "status", "ok"),
 		    JSON_COMPACT);
-	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/metrics") == 0)
-		gw_metrics_reply(gw, req);
+	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/metrics") == 0) {
+		/* Counts at low traffic tell token lengths: operators only. */
+		if (authenticate(gw, req, &k) != 0)
+			return;
+		if (strcmp(k.scope, "read") != 0 && strcmp(k.scope, "admin") != 0)
+			httpd_error(req, 403, "permission_error", "scope",
+			    "/metrics needs a read or admin key");
+		else
+			gw_metrics_reply(gw, req);
+	}
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/attestation") == 0)
 		attestation(gw, req);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/models") == 0) {
@@ -399,6 +495,9 @@ start_mcp(struct gw *gw, char *why, size_t whylen)
 static void
 gw_free(struct gw *gw)
 {
+	/* First: its thread signs with the identity and reads the config. */
+	attest_free(gw->attest);
+	ratelimit_free(gw->attest_rl);
 	console_free(gw->console);
 	mcp_http_free(gw->mcp_http);
 	if (gw->mcp_tick != NULL)
@@ -536,6 +635,10 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	util_hex_encode(h, sizeof(h), gw.evidence_id);
 	r = CLOISTER_ERR_ALLOC;
 	if ((gw.base = new_base()) == NULL ||
+	    (gw.attest = attest_new(gw.base, collect_fresh, &gw,
+	    GW_ATTEST_QUEUE)) == NULL ||
+	    (gw.attest_rl = ratelimit_new(GW_RATE_SLOTS, GW_ATTEST_PER_MIN,
+	    60)) == NULL ||
 	    (r = gw_upstream_init(&gw, why, sizeof(why))) != 0 ||
 	    (r = start_mcp(&gw, why, sizeof(why))) != 0 ||
 	    (!cfg->console_off && (r = console_new(&gw, &gw.console)) != 0) ||

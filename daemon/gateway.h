@@ -34,6 +34,8 @@ enum gw_endpoint {
 struct mcp_gw;
 struct mcp_http;
 struct console;
+struct attest;
+struct ratelimit;
 struct cloister_collect_info;
 struct sse;
 
@@ -80,6 +82,8 @@ struct gw {
 	struct mcp_http	*mcp_http;	/* /mcp/{server} (mcp_http.c) */
 	struct event	*mcp_tick;	/* audit checkpoints */
 	struct console	*console;	/* NULL: console.enabled false */
+	struct attest	*attest;	/* fresh evidence, off the loop */
+	struct ratelimit *attest_rl;	/* ... per key */
 	char		*api_keys[GW_BACKENDS_MAX];
 	/* upstream.c: each backend's request headers, built once, and easy
 	 * handles kept for the next transfer (CURL *) */

@@ -179,11 +179,13 @@ peer_spki(CURL *e, uint8_t spki[32])
 }
 
 int
-curlev_get(const char *url, struct evbuffer *body, size_t max,
-    size_t (*hdr)(char *, size_t, size_t, void *), void *hdr_arg,
+curlev_get(const char *url, const char *auth, struct evbuffer *body,
+    size_t max, size_t (*hdr)(char *, size_t, size_t, void *), void *hdr_arg,
     int attested, uint8_t spki[32], char *why, size_t whylen)
 {
 	struct sink k = { body, max };
+	struct curl_slist *h = NULL;
+	char line[CURLEV_AUTH_MAX];
 	long status = 0;
 	CURLcode cc;
 	CURL *e;
@@ -191,6 +193,18 @@ curlev_get(const char *url, struct evbuffer *body, size_t max,
 
 	if ((e = curl_easy_init()) == NULL)
 		return CLOISTER_ERR_ALLOC;
+	if (auth != NULL) {
+		if ((size_t)snprintf(line, sizeof(line), "Authorization: %s",
+		    auth) >= sizeof(line) || strpbrk(auth, "\r\n") != NULL ||
+		    (h = curl_slist_append(NULL, line)) == NULL) {
+			util_wipe(line, sizeof(line));
+			curl_easy_cleanup(e);
+			return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
+			    "the API key does not fit a header");
+		}
+		util_wipe(line, sizeof(line));
+		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	}
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -220,5 +234,9 @@ curlev_get(const char *url, struct evbuffer *body, size_t max,
 		r = util_fail(CLOISTER_ERR_UPSTREAM, why, whylen, "%s: the "
 		    "server's TLS certificate could not be read", url);
 	curl_easy_cleanup(e);
+	if (h != NULL) {
+		util_wipe(h->data, strlen(h->data));
+		curl_slist_free_all(h);
+	}
 	return r;
 }

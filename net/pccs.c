@@ -72,7 +72,7 @@ get(const char *url, struct got *g, char *why, size_t whylen)
 	memset(g, 0, sizeof(*g));
 	if ((g->body = evbuffer_new()) == NULL)
 		return CLOISTER_ERR_ALLOC;
-	r = curlev_get(url, g->body, RESPONSE_MAX, on_header, g, 0, NULL,
+	r = curlev_get(url, NULL, g->body, RESPONSE_MAX, on_header, g, 0, NULL,
 	    why, whylen);
 	return r == CLOISTER_ERR_UPSTREAM ? CLOISTER_ERR_COLLATERAL_MISSING :
 	    r;

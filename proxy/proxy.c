@@ -62,6 +62,20 @@ status(struct proxy *p, struct evhttp_request *req)
 	httpd_send_json(req, 200, o, JSON_INDENT(2));
 }
 
+/* The first tool request's key, for the proxy's own requests for fresh
+ * evidence when none was given at start. */
+static int
+take_key(struct proxy *p, struct evhttp_request *req)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(
+	    req), "Authorization");
+
+	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 ||
+	    (p->auth = strdup(h)) == NULL)
+		return -1;
+	return 0;
+}
+
 static void
 route(struct evhttp_request *req, void *arg)
 {
@@ -79,6 +93,13 @@ route(struct evhttp_request *req, void *arg)
 		status(p, req);
 		return;
 	}
+	if (!p->verified && p->auth == NULL && take_key(p, req) != 0) {
+		httpd_error(req, 401, PROXY_FAILED, "missing_api_key",
+		    "cloister proxy: the gateway gives fresh evidence only to "
+		    "a key's holder: send your API key, or start the proxy "
+		    "with one in $%s", p->o->key_env);
+		return;
+	}
 	if (!p->verified && proxy_verify(p) != 0) {
 		httpd_error(req, 502, PROXY_FAILED, "gateway_not_verified",
 		    "cloister proxy: the gateway is not verified, nothing was "
@@ -92,9 +113,28 @@ route(struct evhttp_request *req, void *arg)
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
+	struct proxy *p = arg;
+
 	(void)fd;
 	(void)what;
-	proxy_verify(arg);
+	if (p->auth != NULL)
+		proxy_verify(p);
+}
+
+/* The key from $key_env as an Authorization value; none is no error. */
+static int
+key_from_env(struct proxy *p)
+{
+	const char *k = getenv(p->o->key_env);
+	size_t n;
+
+	if (k == NULL || *k == '\0')
+		return 0;
+	n = strlen(k) + 8;
+	if ((p->auth = malloc(n)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	snprintf(p->auth, n, "Bearer %s", k);
+	return 0;
 }
 
 static void
@@ -194,7 +234,14 @@ proxy_run(const struct proxy_opts *o)
 		fprintf(stderr, "cloister: proxy: measurements: NOT PINNED "
 		    "(--any-td): any TD that verifies is trusted with your "
 		    "prompts\n");
-	proxy_verify(&p);	/* a failure now is retried per request */
+	if ((r = key_from_env(&p)) != 0)
+		goto out;
+	if (p.auth != NULL)
+		proxy_verify(&p);	/* a failure is retried per request */
+	else
+		fprintf(stderr, "cloister: proxy: no API key in $%s: the "
+		    "gateway will be verified with the first request's key\n",
+		    o->key_env);
 	tv.tv_sec = o->reverify_s;
 	tv.tv_usec = 0;
 	p.tick = event_new(p.base, -1, EV_PERSIST, on_tick, &p);
@@ -227,6 +274,10 @@ proxy_run(const struct proxy_opts *o)
 	cloister_collateral_free(p.collateral);
 	cloister_collateral_free(p.fetched);
 	free(p.bundle);
+	if (p.auth != NULL) {
+		util_wipe(p.auth, strlen(p.auth));
+		free(p.auth);
+	}
 	curl_global_cleanup();
 	return r == CLOISTER_ERR_CONFIG ? 2 : r != 0 ? 1 : 0;
 }

@@ -18,6 +18,7 @@
 #define PROXY_DEFAULT_LISTEN	"127.0.0.1:8788"
 #define PROXY_REVERIFY_S	600
 #define PROXY_PCCS_TTL_S	3600	/* fetched collateral is kept this long */
+#define PROXY_KEY_ENV		"CLOISTER_API_KEY"
 
 struct proxy_opts {
 	const char	*upstream;	/* https://host[:port] (http: loopback) */
@@ -28,6 +29,9 @@ struct proxy_opts {
 	const char	*pccs;		/* fetch collateral here, or NULL */
 	int		 allow_simulated;
 	int		 any_td;	/* no expected measurements: any TD */
+	/* The environment variable with the API key for the proxy's own
+	 * requests for fresh evidence (default CLOISTER_API_KEY). */
+	const char	*key_env;
 	unsigned	 reverify_s;	/* re-verify this often */
 };
 

@@ -48,6 +48,10 @@ struct proxy {
 	char		 last_failure[512];
 	double		 verify_ms;	/* the last verification took */
 	int		 connected;	/* a transfer used a connection since */
+	/* The Authorization value the proxy's own requests for fresh
+	 * evidence carry (the gateway gives it only to a key's holder):
+	 * from --key-env, else the first tool request's; wiped on exit. */
+	char		*auth;
 };
 
 /* Fetch fresh evidence with a new nonce and verify it, check the TLS key

@@ -38,8 +38,8 @@ fetch(struct proxy *p, const char *url, struct fetched *f, char *why,
 	memset(f, 0, sizeof(*f));
 	if ((f->body = evbuffer_new()) == NULL)
 		return CLOISTER_ERR_ALLOC;
-	r = curlev_get(url, f->body, EVIDENCE_MAX, NULL, NULL, p->https,
-	    f->spki, why, whylen);
+	r = curlev_get(url, p->auth, f->body, EVIDENCE_MAX, NULL, NULL,
+	    p->https, f->spki, why, whylen);
 	f->spki_set = r == 0 && p->https;
 	return r;
 }

@@ -3,6 +3,7 @@
  * The key lives in crypto.c's private-key handle; this file only frames
  * the bytes that are hashed.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,9 @@
 struct identity {
 	struct ec_privkey *key;
 	uint8_t		 pub[IDENTITY_PUB_LEN];
+	/* The key's signing context is one thread's at a time: the loop
+	 * signs receipts, the evidence thread signs fresh bundles. */
+	pthread_mutex_t	 lock;
 };
 
 int
@@ -28,6 +32,7 @@ identity_new(struct identity **out)
 	*out = NULL;
 	if ((id = calloc(1, sizeof(*id))) == NULL)
 		return CLOISTER_ERR_ALLOC;
+	pthread_mutex_init(&id->lock, NULL);
 	if ((r = crypto_p256_generate(&id->key)) != 0 ||
 	    (r = crypto_p256_privkey_pub_raw(id->key, id->pub)) != 0) {
 		identity_free(id);
@@ -43,6 +48,7 @@ identity_free(struct identity *id)
 	if (id == NULL)
 		return;
 	crypto_privkey_free(id->key);
+	pthread_mutex_destroy(&id->lock);
 	free(id);
 }
 
@@ -68,7 +74,13 @@ int
 identity_sign(const struct identity *id, const void *msg, size_t len,
     uint8_t sig[IDENTITY_SIG_LEN])
 {
-	return crypto_ecdsa_p256_sign(id->key, msg, len, sig);
+	pthread_mutex_t *lock = (pthread_mutex_t *)&id->lock;
+	int r;
+
+	pthread_mutex_lock(lock);
+	r = crypto_ecdsa_p256_sign(id->key, msg, len, sig);
+	pthread_mutex_unlock(lock);
+	return r;
 }
 
 static void

@@ -45,11 +45,12 @@ int	identity_new(struct identity **out);
 void	identity_free(struct identity *id);
 void	identity_public(const struct identity *id,
 	    uint8_t pub[IDENTITY_PUB_LEN]);
-/* ECDSA P-256 over SHA-256(msg), raw r || s. */
 /* Keep the secrets of up to depth signatures made ahead on a thread of
  * their own, for a signer on a request's path (crypto_p256_presign). */
 int	identity_presign(struct identity *id, size_t depth);
 size_t	identity_presigned(const struct identity *id);
+/* ECDSA P-256 over SHA-256(msg), raw r || s; from any thread (one at a
+ * time signs, under the identity's lock). */
 int	identity_sign(const struct identity *id, const void *msg, size_t len,
 	    uint8_t sig[IDENTITY_SIG_LEN]);
 

@@ -68,6 +68,7 @@ serve_start serve "$tmp/gw.yaml" || exit 1
 K=$(api_key "$state" main --credits 100000000)
 KE=$(api_key "$state" empty)
 KX=$(api_key "$state" exact --credits 500)
+KR=$(api_key "$state" reader --scope read)
 # One server per ledger: a second one on the same state directory would
 # hold credits the first cannot see.
 sed -e "s/^listen: .*/listen: 127.0.0.1:$deadport/" "$tmp/gw.yaml" >"$tmp/twin.yaml"
@@ -76,10 +77,41 @@ grep -q 'in use by another cloister serve' "$tmp/err" && ok || bad "a second ser
 [ -n "$K" ] && [ -n "$KE" ] && [ -n "$KX" ] && ok || bad "keys create"
 
 # The openai client suite (it prints its own summary; count it as one).
-BASE_URL=http://127.0.0.1:$port KEY=$K KEY_EMPTY=$KE KEY_EXACT=$KX \
+BASE_URL=http://127.0.0.1:$port KEY=$K KEY_EMPTY=$KE KEY_EXACT=$KX KEY_READ=$KR \
     KEY_EXACT_ID=$(cat "$tmp/exact.id") CLOISTER=$bin WORK=$work \
     STATE_DB=$state/ledger.db CANARY=$canary UP_URL=http://127.0.0.1:$upport \
     node "$node_dir/gateway.test.mjs" && ok || bad "openai client suite"
+
+# Fresh evidence (?nonce=) only for a key's holder, limited per key, made
+# off the loop; equal nonces asked at once share one collection.  The
+# start-up bundle stays public.
+A="http://127.0.0.1:$port/v1/attestation"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$A")" = 200 ] && ok || bad "the start-up bundle is not public"
+[ "$(curl -s -o "$tmp/att.json" -w '%{http_code}' "$A?nonce=abcd")" = 401 ] && ok || bad "fresh evidence without a key: $(cat "$tmp/att.json")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$A?nonce=" -H "Authorization: Bearer $K")" = 400 ] && ok || bad "an empty nonce was taken"
+[ "$(curl -s -o "$tmp/att.json" -w '%{http_code}' "$A?nonce=abcd" -H "Authorization: Bearer $K")" = 200 ] &&
+    "$bin" verify evidence "$tmp/att.json" --allow-simulated --nonce abcd >/dev/null && ok ||
+    bad "fresh evidence with a key does not answer its nonce: $(head -c 200 "$tmp/att.json")"
+apids=
+for i in 1 2 3 4 5; do
+	curl -s -o "$tmp/same$i.json" "$A?nonce=5a5a5a" -H "Authorization: Bearer $KX" &
+	apids="$apids $!"
+done
+# shellcheck disable=SC2086
+wait $apids
+same=$(cat "$tmp"/same*.json | sha256sum | cut -c1-64)
+one=$(for i in 1 2 3 4 5; do cat "$tmp/same1.json"; done | sha256sum | cut -c1-64)
+[ -s "$tmp/same1.json" ] && [ "$same" = "$one" ] && ok || bad "equal nonces at once were not one collection"
+n=0
+code=200
+while [ "$code" = 200 ] && [ "$n" -lt 70 ]; do
+	n=$((n + 1))
+	code=$(curl -s -o "$tmp/att.json" -D "$tmp/att.h" -w '%{http_code}' "$A?nonce=$(printf '%04x' "$n")" -H "Authorization: Bearer $KE")
+done
+[ "$code" = 429 ] && [ "$n" -gt 50 ] && grep -qi '^Retry-After: [0-9]' "$tmp/att.h" && grep -q '"rate_limited"' "$tmp/att.json" &&
+    ok || bad "fresh evidence per key was not limited: request $n got $code $(cat "$tmp/att.json")"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$A?nonce=abcd" -H "Authorization: Bearer $K")" = 200 ] && ok ||
+    bad "one key's limit stopped another key"
 
 # Malformed input: every request answered, errors OpenAI-shaped, no crash
 # (the gateway runs under ASan/UBSan here).
@@ -232,6 +264,7 @@ spawn lim sh -c 'ulimit -n 40; exec "$@"' sh "$bin" serve --config "$tmp/lim.yam
 lpid=$spawned_pid
 wait_url -p "$lpid" "http://127.0.0.1:$lport/healthz" -f
 LK=$(api_key "$tmp/lim" lim --credits 100000)
+LR=$(api_key "$tmp/lim" limread --scope read)
 slow='{"model":"mock-slow","stream":true,"max_tokens":8,"messages":[{"role":"user","content":"x"}]}'
 cpids=
 for i in 1 2; do
@@ -245,7 +278,7 @@ code=$(curl -s -o "$tmp/busy.json" -D "$tmp/busy.h" -w '%{http_code}' "http://12
 wait $cpids
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/v1/chat/completions" -H "Authorization: Bearer $LK" -d "$slow")
 [ "$code" = 200 ] && ok || bad "max_inflight: after the others finished got $code"
-busy=$(curl -s "http://127.0.0.1:$lport/metrics" | sed -n 's/^cloister_requests_busy_total //p')
+busy=$(curl -s "http://127.0.0.1:$lport/metrics" -H "Authorization: Bearer $LR" | sed -n 's/^cloister_requests_busy_total //p')
 [ "$busy" = 1 ] && ok || bad "max_inflight: busy counter $busy"
 # 60 idle connections against 40 descriptors.
 node -e '

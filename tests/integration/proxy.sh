@@ -46,6 +46,9 @@ curl -sk "https://127.0.0.1:$B/v1/attestation" >"$tmp/b.bundle"
 expect_exit 1 "$bin" evidence expect "$tmp/a.bundle"
 [ ! -s "$tmp/out" ] && grep -q 'no policy written' "$tmp/err" && ok || bad "expect wrote a policy from refused evidence"
 
+# The proxy's own requests for fresh evidence carry this key (--key-env).
+export CLOISTER_API_KEY=$KA
+
 proxy() {	# proxy UPSTREAM [ARGS]: a proxy on a port of its own, its URL in $P;
 		# gateway a's measurements pinned unless ARGS say otherwise
 	port=$(freeport)
@@ -105,6 +108,16 @@ v1=$(curl -s "$P1/cloister/status" | jq -r .instance_key)
 [ -n "$v1" ] && [ "$v1" != "$(jq -r .instance_key "$tmp/status.json")" ] && ok ||
     bad "the proxy still names the old instance"
 
+# Without a key of its own the proxy verifies with the first request's,
+# and a request without one is told why.
+unset CLOISTER_API_KEY
+proxy "https://127.0.0.1:$A" --allow-simulated
+grep -q "verified with the first request's key" "$tmp/proxy-$port.err" && ok || bad "keyless start not said"
+code=$(curl -s -o "$tmp/out" -w '%{http_code}' "$P/v1/models")
+[ "$code" = 401 ] && grep -q '"missing_api_key"' "$tmp/out" && ok || bad "keyless request before verification: $code $(head -c 200 "$tmp/out")"
+[ "$(chat "$KA")" = 200 ] && ok || bad "verification with the first request's key: $(head -c 300 "$tmp/out")"
+export CLOISTER_API_KEY=$KA
+
 # 2. Simulated evidence without --allow-simulated.
 proxy "https://127.0.0.1:$A"
 [ "$(chat "$KA")" = 502 ] && ok || bad "simulated accepted without the flag"
@@ -139,7 +152,7 @@ refused "another instance" "evidence id"
 
 # 5. A stale nonce: old evidence replayed.
 attack replay
-curl -s -o /dev/null "http://127.0.0.1:$R/v1/attestation?nonce=00"	# the relay keeps this one
+curl -s -o /dev/null "http://127.0.0.1:$R/v1/attestation?nonce=00" -H "Authorization: Bearer $KA"	# the relay keeps this one
 stop "$spawned_pid"	# that proxy verified before the replay began
 proxy "http://127.0.0.1:$R" --allow-simulated
 [ "$(chat "$KA")" = 502 ] && ok || bad "a replayed nonce was accepted"

@@ -333,9 +333,16 @@ for (const [model, includeUsage] of [['up-echo', false], ['up-echo', true],
 	    `upstream disconnect: charged ${rows.join(' ')} (id ${id})`);
 }
 
-// ---- metrics: counts, never content -----------------------------------------
+// ---- metrics: counts, never content; operators only ------------------------
 {
-	const m = await (await fetch(`${BASE_URL}/metrics`)).text();
+	const anon = await fetch(`${BASE_URL}/metrics`);
+	ok(anon.status === 401, `metrics: no key, ${anon.status}`);
+	const user = await fetch(`${BASE_URL}/metrics`,
+	    { headers: { authorization: `Bearer ${KEY}` } });
+	ok(user.status === 403 && (await user.text()).includes('read or admin'),
+	    `metrics: a user key, ${user.status}`);
+	const m = await (await fetch(`${BASE_URL}/metrics`,
+	    { headers: { authorization: `Bearer ${process.env.KEY_READ}` } })).text();
 	ok(/cloister_requests_total\{endpoint="chat",status="2xx"\} \d+/.test(m),
 	    'metrics: request counter');
 	ok(!m.includes(CANARY), 'metrics: no content');

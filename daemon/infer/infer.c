@@ -28,11 +28,26 @@
 #define MAX_TOKENS_CAP	1000000
 #define MILLION		1000000
 
-/* ceil(tokens * price / 10^6), prices capped so this cannot overflow. */
+/*
+ * ceil(tokens * price / 10^6), exact in 128 bits and saturating at
+ * INT64_MAX: token counts come from the upstream's usage, untrusted, and
+ * an absurd one must cost the most, never wrap to a negative.
+ */
 static int64_t
 price(int64_t tokens, int64_t per_million)
 {
-	return (tokens * per_million + MILLION - 1) / MILLION;
+	__int128 c;
+
+	if (tokens <= 0 || per_million <= 0)
+		return 0;
+	c = ((__int128)tokens * per_million + MILLION - 1) / MILLION;
+	return c > INT64_MAX ? INT64_MAX : (int64_t)c;
+}
+
+static int64_t
+add_sat(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
 /* Copy the body out and wipe libevent's copy. */
@@ -223,11 +238,12 @@ cost_of(const struct gw_req *r)
 {
 	int64_t cached = r->usage.cached_tokens < r->usage.prompt_tokens ?
 	    r->usage.cached_tokens : r->usage.prompt_tokens;
-	int64_t c = price(r->usage.prompt_tokens - cached, r->model->input) +
-	    price(cached, r->model->cached) +
-	    price(r->usage.completion_tokens, r->model->output);
+	int64_t c = add_sat(add_sat(price(r->usage.prompt_tokens - cached,
+	    r->model->input), price(cached, r->model->cached)),
+	    price(r->usage.completion_tokens, r->model->output));
 
-	return c < r->reserved ? c : r->reserved;
+	/* Never above the hold, never below zero. */
+	return c < 0 ? 0 : c < r->reserved ? c : r->reserved;
 }
 
 /* Sign the receipt and settle in one ledger transaction; *jws for the
@@ -434,7 +450,7 @@ worst_case(const struct gw_req *r)
 	int64_t c = price((int64_t)r->body_len, r->model->input);
 
 	if (r->ep != GW_EP_EMBEDDINGS)
-		c += price(r->max_tokens, r->model->output);
+		c = add_sat(c, price(r->max_tokens, r->model->output));
 	return c;
 }
 

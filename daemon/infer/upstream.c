@@ -194,17 +194,24 @@ gw_upstream_cancel(struct gw_req *r)
 static void
 read_usage(struct gw_req *r, json_t *u)
 {
-	json_t *d;
+	json_t *p, *c, *k;
 
 	if (!json_is_object(u))
 		return;
-	r->usage.prompt_tokens = json_integer_value(json_object_get(u,
-	    "prompt_tokens"));
-	r->usage.completion_tokens = json_integer_value(json_object_get(u,
-	    "completion_tokens"));
-	d = json_object_get(u, "prompt_tokens_details");
-	r->usage.cached_tokens = json_integer_value(json_object_get(d,
-	    "cached_tokens"));
+	p = json_object_get(u, "prompt_tokens");
+	c = json_object_get(u, "completion_tokens");
+	k = json_object_get(json_object_get(u, "prompt_tokens_details"),
+	    "cached_tokens");
+	/* A count that is there but not a whole number (1.5e19, "7") is not
+	 * read as 0, which would make the request free: the usage is
+	 * unknown and the request is billed on its estimate. */
+	if ((p != NULL && !json_is_integer(p)) ||
+	    (c != NULL && !json_is_integer(c)) ||
+	    (k != NULL && !json_is_integer(k)))
+		return;
+	r->usage.prompt_tokens = json_integer_value(p);
+	r->usage.completion_tokens = json_integer_value(c);
+	r->usage.cached_tokens = json_integer_value(k);
 	if (r->usage.prompt_tokens < 0 || r->usage.completion_tokens < 0 ||
 	    r->usage.cached_tokens < 0)
 		memset(&r->usage, 0, sizeof(r->usage));

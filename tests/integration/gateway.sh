@@ -54,6 +54,8 @@ backends:
       - { name: up-echo, input: 1000000, output: 1000000, cached: 500000 }
       - { name: up-slow, input: 1000000, output: 1000000 }
       - { name: up-crlf, input: 1000000, output: 1000000, cached: 500000 }
+      - { name: up-huge, input: 1000000, output: 1000000, cached: 500000 }
+      - { name: up-real, input: 1000000, output: 1000000 }
       - { name: up-400, input: 1000000, output: 1000000 }
       - { name: up-500, input: 1000000, output: 1000000 }
       - { name: up-embed, input: 1000000 }

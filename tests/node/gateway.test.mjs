@@ -251,6 +251,33 @@ async function dbUntil(sql, pred) {
 	ok(bal === '0 500', `concurrency: balance ends at 0 with 500 charged (${bal})`);
 }
 
+// ---- absurd usage from an upstream: charged the hold, never less ---------
+for (const [model, stream] of [['up-huge', false], ['up-huge', true],
+    ['up-real', false], ['up-real', true]]) {
+	const what = `${model}${stream ? ' (stream)' : ''}`;
+	const { data, response } = await client.chat.completions.create({
+	    model, stream, max_tokens: 100,
+	    messages: [{ role: 'user', content: 'x' }] }).withResponse();
+	const id = response.headers.get('cloister-request-id');
+	if (stream)
+		for await (const chunk of data) void chunk;
+	const row = await dbUntil('SELECT status || " " || cost || " " || ' +
+	    `reserved FROM requests WHERE id = '${id}'`, (r) => r !== '');
+	const [status, cost, reserved] = row.split(' ');
+	if (model === 'up-huge')
+		ok(status === 'ok' && Number(cost) === Number(reserved) &&
+		    Number(cost) > 0, `${what}: charged the hold (${row})`);
+	else
+		ok(status === 'no_usage' && Number(cost) > 0 &&
+		    Number(cost) <= Number(reserved), `${what}: billed on the ` +
+		    `estimate, not free (${row})`);
+}
+{
+	const neg = await dbUntil('SELECT count(*) FROM keys WHERE credits < 0',
+	    () => true);
+	ok(neg === '0', `absurd usage: no negative balance (${neg})`);
+}
+
 // ---- an openai-compatible upstream (scripted, on loopback) -----------------
 async function seen() {
 	return (await fetch(`${process.env.UP_URL}/seen`)).json();

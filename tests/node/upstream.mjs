@@ -12,7 +12,15 @@ function json(res, status, o) {
 	res.end(JSON.stringify(o));
 }
 
+// up-huge reports absurd usage (near the largest 64-bit integer), up-real
+// counts that are not whole numbers: neither may make a request free.
 function usage(req) {
+	if (req.model === 'up-huge')
+		return { prompt_tokens: 9e18, completion_tokens: 9e18,
+		    total_tokens: 9e18, prompt_tokens_details: { cached_tokens: 9e18 } };
+	if (req.model === 'up-real')
+		return { prompt_tokens: 1.5e19, completion_tokens: 2.5,
+		    total_tokens: 12 };
 	return { prompt_tokens: 7, completion_tokens: req.model === 'up-slow' ?
 	    20 : words.length, total_tokens: 12,
 	    prompt_tokens_details: { cached_tokens: 2 } };

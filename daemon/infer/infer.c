@@ -470,7 +470,12 @@ reserve(struct gw_req *r)
 		    "this request's worst case of %lld credits (prompt and "
 		    "max_tokens at the model's prices)", r->key.id,
 		    (long long)r->reserved);
-	else if (rc != 0)
+	else if (rc == CLOISTER_ERR_DB) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", "1");
+		httpd_error(r->req, 503, "server_error", "ledger_unavailable",
+		    "the ledger cannot settle requests now; nothing was held");
+	} else if (rc != 0)
 		httpd_error(r->req, 500, "server_error", "ledger", "the ledger "
 		    "is unavailable");
 	return rc;

@@ -257,6 +257,10 @@ ledger_reserve(struct ledger *l, const char *req_id,
 	 * raised it. */
 	if (key->credits - ledger_held(l, key->id) < amount)
 		return CLOISTER_ERR_CREDITS;
+	/* The database has been failing long enough: settlements of new
+	 * requests would have nowhere bounded to wait. */
+	if (l->journal != NULL && journal_behind(l->journal))
+		return CLOISTER_ERR_DB;
 	if (grow_array(&l->holds, &l->capholds, l->nholds + 1,
 	    sizeof(*l->holds), 64, 0) != 0)
 		return CLOISTER_ERR_ALLOC;

@@ -76,7 +76,8 @@ int	ledger_credits_add(struct ledger *l, const char *id, int64_t amount,
 
 /* Hold amount of key's credits (as ledger_key_auth read them, on this
  * thread) for request req_id: CLOISTER_ERR_CREDITS when the balance,
- * less what requests in flight hold, cannot cover it.  Holds live in
+ * less what requests in flight hold, cannot cover it; CLOISTER_ERR_DB
+ * when settlements have waited too long for a failing database.  Holds live in
  * memory: only ledger_settle writes. */
 int	ledger_reserve(struct ledger *l, const char *req_id,
 	    const struct ledger_key *key, const char *model,

@@ -31,6 +31,13 @@
 #define JOURNAL_BATCH		512	/* or sooner, this many at a time */
 #define JOURNAL_FLUSH_S		5
 #define JOURNAL_BUSY_MS		5000
+#define JOURNAL_RETRY_MS	1000	/* a failing database, tried again */
+/* Settlements written and not yet applied, in bytes, beyond which the
+ * ledger admits no new request (about a minute of a busy gateway's
+ * records while its database fails). */
+#define JOURNAL_BACKLOG_MAX	(256u * 1024 * 1024)
+/* Replay reads a file whole, up to this; admission stops long before a
+ * file could reach it (journal_behind). */
 #define JOURNAL_FILE_MAX	(1024u * 1024 * 1024)
 
 /* ---- the journal at run time ---------------------------------------------- */
@@ -163,8 +170,6 @@ apply(sqlite3 *db, const struct jrec *q, size_t n, uint64_t *applied,
 	return r;
 }
 
-static int prepend(struct journal *, struct jrec *, size_t);
-
 /* A batch is in the database: forget it, and empty every inactive file
  * whose records are all applied.  Under j->lock. */
 static void
@@ -184,87 +189,80 @@ batch_applied(struct journal *j, struct jrec *batch, size_t n, uint64_t a)
 	pthread_cond_broadcast(&j->done);
 }
 
-/* A batch the database refused (why).  Under j->lock. */
+/* Now + ms on the monotonic clock the conditions wait on. */
 static void
-batch_failed(struct journal *j, struct jrec *batch, size_t n,
-    const char *why)
+deadline(struct timespec *t, long ms)
 {
-	/* Keep them (they are in a file too) and try again later. */
-	if (!j->failing)
-		fprintf(stderr, "cloister: %s; kept in the journal, "
-		    "retrying\n", why);
-	j->failing = 1;
-	pthread_cond_broadcast(&j->done);
-	if (prepend(j, batch, n) != 0)
-		queue_free(batch, n);	/* still in the files */
+	clock_gettime(CLOCK_MONOTONIC, t);
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (ms % 1000) * 1000000L;
+	t->tv_sec += t->tv_nsec / 1000000000L;
+	t->tv_nsec %= 1000000000L;
 }
 
+/*
+ * A batch the database refused stays the applier's own until it is
+ * applied: it is retried, alone, before anything queued since is taken,
+ * so nothing is ever dropped (the records are in a file too, but a later
+ * batch would advance the applied mark past them and empty the files)
+ * and nothing needs memory to be kept.
+ */
 static void *
 applier(void *arg)
 {
 	struct journal *j = arg;
-	struct jrec *batch;
+	struct jrec *batch = NULL;
 	struct timespec t;
 	uint64_t a;
-	size_t n;
+	size_t n = 0;
 	char why[256];
 	int r;
 
 	pthread_mutex_lock(&j->lock);
 	for (;;) {
-		if (!j->stop && !j->flush && j->nq < JOURNAL_BATCH) {
-			clock_gettime(CLOCK_REALTIME, &t);
-			t.tv_nsec += JOURNAL_APPLY_MS * 1000000L;
-			t.tv_sec += t.tv_nsec / 1000000000L;
-			t.tv_nsec %= 1000000000L;
+		if (batch == NULL && !j->stop && !j->flush &&
+		    j->nq < JOURNAL_BATCH) {
+			deadline(&t, JOURNAL_APPLY_MS);
 			pthread_cond_timedwait(&j->wake, &j->lock, &t);
 		}
-		if (j->nq == 0) {
+		if (batch == NULL && j->nq == 0) {
 			j->flush = 0;
 			pthread_cond_broadcast(&j->done);
 			if (j->stop)
 				break;
 			continue;
 		}
-		batch = j->queue;
-		n = j->nq;
-		j->queue = NULL;
-		j->nq = j->capq = 0;
-		j->active ^= 1;
+		if (batch == NULL) {
+			batch = j->queue;
+			n = j->nq;
+			j->queue = NULL;
+			j->nq = j->capq = 0;
+			j->active ^= 1;
+		}
 		pthread_mutex_unlock(&j->lock);
 		r = apply(j->db, batch, n, &a, why, sizeof(why));
 		pthread_mutex_lock(&j->lock);
 		if (r == 0) {
 			batch_applied(j, batch, n, a);
+			batch = NULL;
+			n = 0;
 			continue;
 		}
-		batch_failed(j, batch, n, why);
+		if (!j->failing)
+			fprintf(stderr, "cloister: %s; kept in the journal, "
+			    "retrying\n", why);
+		j->failing = 1;
+		pthread_cond_broadcast(&j->done);
 		if (j->stop)
 			break;
-		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_sec += 1;
+		deadline(&t, JOURNAL_RETRY_MS);
 		pthread_cond_timedwait(&j->wake, &j->lock, &t);
 	}
 	pthread_mutex_unlock(&j->lock);
+	/* Stopped while failing: the batch is in the files, for the next
+	 * start's replay. */
+	queue_free(batch, n);
 	return NULL;
-}
-
-/* Put a batch that failed back before what came since (seq order). */
-static int
-prepend(struct journal *j, struct jrec *batch, size_t n)
-{
-	struct jrec *q;
-
-	if ((q = reallocarray(NULL, n + j->nq, sizeof(*q))) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	memcpy(q, batch, n * sizeof(*q));
-	if (j->nq > 0)
-		memcpy(q + n, j->queue, j->nq * sizeof(*q));
-	free(batch);
-	free(j->queue);
-	j->queue = q;
-	j->nq = j->capq = n + j->nq;
-	return 0;
 }
 
 static int
@@ -328,6 +326,17 @@ journal_append(struct journal *j, struct jrec *r)
 	return rc;
 }
 
+int
+journal_behind(struct journal *j)
+{
+	int behind;
+
+	pthread_mutex_lock(&j->lock);
+	behind = j->size[0] + j->size[1] > JOURNAL_BACKLOG_MAX;
+	pthread_mutex_unlock(&j->lock);
+	return behind;
+}
+
 uint64_t
 journal_applied(struct journal *j)
 {
@@ -341,8 +350,7 @@ journal_flush(struct journal *j)
 
 	if (j == NULL || atomic_load(&j->applied) >= j->last_seq)
 		return;
-	clock_gettime(CLOCK_REALTIME, &t);
-	t.tv_sec += JOURNAL_FLUSH_S;
+	deadline(&t, JOURNAL_FLUSH_S * 1000L);
 	pthread_mutex_lock(&j->lock);
 	j->flush = 1;
 	pthread_cond_signal(&j->wake);
@@ -507,6 +515,7 @@ journal_open(const char *dbpath, sqlite3 *db, int server,
 {
 	char p0[PATH_MAX], p1[PATH_MAX];
 	const char *path[2] = { p0, p1 };
+	pthread_condattr_t ca;
 	struct journal *j;
 	struct stat st;
 	int r = 0;
@@ -524,8 +533,13 @@ journal_open(const char *dbpath, sqlite3 *db, int server,
 		return CLOISTER_ERR_ALLOC;
 	j->fd[0] = j->fd[1] = -1;
 	pthread_mutex_init(&j->lock, NULL);
-	pthread_cond_init(&j->wake, NULL);
-	pthread_cond_init(&j->done, NULL);
+	/* Timed waits on the monotonic clock: a clock set back must not
+	 * stall applying, nor one set forward cut a flush short. */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->wake, &ca);
+	pthread_cond_init(&j->done, &ca);
+	pthread_condattr_destroy(&ca);
 	if ((r = open_files(j, path, why, whylen)) != 0)
 		goto out;
 	/* The server holds the lock while it runs; anyone else applies

@@ -41,6 +41,9 @@ void	journal_close(struct journal *j);
 /* Durable (in the file) when it returns 0; r->seq is set.  The gateway's
  * thread only. */
 int	journal_append(struct journal *j, struct jrec *r);
+/* 1 when more settlements wait than the journal keeps without applying
+ * them (the database has been failing): admit no new request. */
+int	journal_behind(struct journal *j);
 /* The last seq the database holds; every record up to it is applied. */
 uint64_t journal_applied(struct journal *j);
 /* Wait (up to a few seconds) until the database holds every record

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "cloister/error.h"
 #include "jrec.h"
 #include "ledger.h"
@@ -456,6 +458,76 @@ test_journal_replay(void **state)
 	assert_int_equal(file_size(j0), 0);	/* a CLI applied it */
 }
 
+static int
+count_rows(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * A database that refuses settlements for a while (a trigger stands in
+ * for a failing disk): what was answered meanwhile stays in the journal,
+ * the failed batch is retried before anything newer, and once the
+ * database takes writes again every request is there exactly once, every
+ * charge applied once.
+ */
+static void
+test_journal_failing_db(void **state)
+{
+	struct fx *f = *state;
+	char key[LEDGER_KEY_MAX], id[LEDGER_ID_MAX], req[32];
+	struct ledger_usage u = { 1, 1, 0, 0 };
+	struct ledger_key k;
+	sqlite3 *side;
+
+	assert_int_equal(ledger_key_create(f->l, "fail", "user", 1000, key,
+	    id), 0);
+	assert_int_equal(ledger_credits_add(f->l, id, 10000, 1000), 0);
+	assert_int_equal(sqlite3_open(f->path, &side), SQLITE_OK);
+	sqlite3_busy_timeout(side, 5000);
+	assert_int_equal(sqlite3_exec(side, "CREATE TRIGGER fail_ins BEFORE "
+	    "INSERT ON requests BEGIN SELECT RAISE(ABORT, 'disk on fire'); "
+	    "END", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < 300; i++) {
+		assert_int_equal(ledger_key_auth(f->l, key, strlen(key), &k), 0);
+		snprintf(req, sizeof(req), "req_f%d", i);
+		assert_int_equal(ledger_reserve(f->l, req, &k, "m", "b", 1, 3,
+		    1000), 0);
+		assert_int_equal(ledger_settle(f->l, req, &u, 2, "ok", "r",
+		    1001), 0);
+		if (i % 100 == 99)
+			usleep(300 * 1000);	/* batches taken, refused */
+	}
+	/* The balance the gateway sees counts what is journaled. */
+	assert_int_equal(ledger_key_auth(f->l, key, strlen(key), &k), 0);
+	assert_int_equal(k.credits - ledger_held(f->l, id), 10000 - 300 * 2);
+	assert_int_equal(count_rows(side, "SELECT count(*) FROM requests "
+	    "WHERE id LIKE 'req_f%'"), 0);
+	usleep(1200 * 1000);		/* a retry, refused again */
+	assert_int_equal(sqlite3_exec(side, "DROP TRIGGER fail_ins", NULL,
+	    NULL, NULL), SQLITE_OK);
+	/* Readers of settled state wait for the applier. */
+	for (int i = 0; i < 50 && count_rows(side, "SELECT count(*) FROM "
+	    "requests WHERE id LIKE 'req_f%'") < 300; i++)
+		usleep(100 * 1000);
+	assert_int_equal(count_rows(side, "SELECT count(*) FROM requests "
+	    "WHERE id LIKE 'req_f%'"), 300);
+	assert_int_equal(count_rows(side, "SELECT count(DISTINCT id) FROM "
+	    "requests WHERE id LIKE 'req_f%' AND cost = 2 AND "
+	    "confidential = 1"), 300);
+	assert_int_equal(ledger_key_get(f->l, id, &k), 0);
+	assert_int_equal(k.credits, 10000 - 300 * 2);
+	sqlite3_close(side);
+}
+
 int
 main(void)
 {
@@ -467,6 +539,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_queries, setup, teardown),
 		cmocka_unit_test(test_journal_codec),
 		cmocka_unit_test_setup_teardown(test_journal_balance, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_journal_failing_db, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_journal_replay, setup,
 		    teardown),

@@ -36,6 +36,9 @@ usage(FILE *f)
 	    "  --any-td            pin no measurements: trust any TD that "
 	    "verifies\n"
 	    "                      (development only)\n"
+	    "  --hold-streams      pass a stream on only once its receipt "
+	    "verifies, whole\n"
+	    "                      (for tools that act on partial output)\n"
 	    "  --key-env NAME      the variable holding the API key for the "
 	    "proxy's own\n"
 	    "                      requests for fresh evidence (default "
@@ -90,6 +93,7 @@ parse_args(int argc, char **argv, struct proxy_opts *o,
 		{ "allow-simulated", no_argument, NULL, 's' },
 		{ "any-td", no_argument, NULL, 'A' },
 		{ "key-env", required_argument, NULL, 'K' },
+		{ "hold-streams", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -130,6 +134,9 @@ parse_args(int argc, char **argv, struct proxy_opts *o,
 			break;
 		case 'K':
 			o->key_env = optarg;
+			break;
+		case 'H':
+			o->hold_streams = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -29,6 +29,8 @@ struct proxy_opts {
 	const char	*pccs;		/* fetch collateral here, or NULL */
 	int		 allow_simulated;
 	int		 any_td;	/* no expected measurements: any TD */
+	int		 hold_streams;	/* a stream reaches the tool only whole
+					 * and verified */
 	/* The environment variable with the API key for the proxy's own
 	 * requests for fresh evidence (default CLOISTER_API_KEY). */
 	const char	*key_env;

@@ -142,27 +142,33 @@ copy_header(struct evkeyvalq *out, const char *name, const char *value)
 		evhttp_add_header(out, name, value);
 }
 
+/* An inference answer the gateway says succeeded (any 2xx) must carry a
+ * receipt that verifies; its errors carry none. */
+static int
+receipted(const struct xfer *x)
+{
+	return x->inference && x->status >= 200 && x->status <= 299;
+}
+
 static void
 reply_whole(struct xfer *x)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(x->req);
 	char why[640];
 
-	if (x->inference && x->status == 200 && check_receipt(x, why,
-	    sizeof(why)) != 0) {
+	if (receipted(x) && check_receipt(x, why, sizeof(why)) != 0) {
 		fail_note(x->p, "%s %s: %s; the answer was withheld",
 		    x->request_id, evhttp_request_get_uri(x->req), why);
 		httpd_error(x->req, 502, PROXY_FAILED, "receipt_invalid",
 		    "cloister proxy: %s; the answer was withheld", why);
 		return;
 	}
-	if (x->inference && x->status == 200)
+	if (receipted(x))
 		x->p->passed++;
 	copy_header(h, "Content-Type", x->ctype);
 	copy_header(h, "Cloister-Receipt", x->receipt);
 	copy_header(h, "Cloister-Request-Id", x->request_id);
-	copy_header(h, "Cloister-Verified", x->inference && x->status ==
-	    200 ? "receipt" : NULL);
+	copy_header(h, "Cloister-Verified", receipted(x) ? "receipt" : NULL);
 	evhttp_send_reply(x->req, (int)x->status, NULL, x->resp);
 }
 
@@ -183,6 +189,8 @@ stream_block(void *arg, const struct sse_event *ev)
 	}
 	if (evbuffer_add(x->resp, ev->raw, ev->raw_len) != 0)
 		return CLOISTER_ERR_ALLOC;
+	if (x->p->o->hold_streams)
+		return 0;	/* sent whole once the receipt verifies */
 	if (x->req != NULL && (out = evbuffer_new()) != NULL) {
 		evbuffer_add(out, ev->raw, ev->raw_len);
 		evhttp_send_reply_chunk(x->req, out);
@@ -203,6 +211,37 @@ start_stream(struct xfer *x)
 	x->started = 1;
 }
 
+/* --hold-streams: nothing went to the tool yet.  A stream that verifies
+ * goes on whole, with its receipt; one that does not is an error answer,
+ * and the tool never sees a byte of it. */
+static void
+end_held(struct xfer *x, CURLcode cc, char *why, size_t whylen)
+{
+	struct evbuffer *b;
+
+	if (cc != CURLE_OK || (receipted(x) && check_receipt(x, why,
+	    whylen) != 0)) {
+		fail_note(x->p, "%s %s (held stream): %s; the answer was "
+		    "withheld", x->request_id, evhttp_request_get_uri(x->req),
+		    why);
+		httpd_error(x->req, 502, PROXY_FAILED, "receipt_invalid",
+		    "cloister proxy: %s; the answer was withheld", why);
+		return;
+	}
+	if (receipted(x))
+		x->p->passed++;
+	copy_header(evhttp_request_get_output_headers(x->req),
+	    "Cloister-Verified", receipted(x) ? "receipt" : NULL);
+	start_stream(x);
+	evhttp_send_reply_chunk(x->req, x->resp);
+	if (x->receipt != NULL && (b = evbuffer_new()) != NULL) {
+		evbuffer_add_printf(b, ": %s%s\n\n", RECEIPT_MARK, x->receipt);
+		evhttp_send_reply_chunk(x->req, b);
+		evbuffer_free(b);
+	}
+	evhttp_send_reply_end(x->req);
+}
+
 static void
 end_stream(struct xfer *x, CURLcode cc)
 {
@@ -218,7 +257,11 @@ end_stream(struct xfer *x, CURLcode cc)
 	if (cc != CURLE_OK)
 		snprintf(why, sizeof(why), "the gateway's stream broke: %s",
 		    curl_easy_strerror(cc));
-	if (cc != CURLE_OK || (x->inference && check_receipt(x, why,
+	if (x->p->o->hold_streams) {
+		end_held(x, cc, why, sizeof(why));
+		return;
+	}
+	if (cc != CURLE_OK || (receipted(x) && check_receipt(x, why,
 	    sizeof(why)) != 0)) {
 		fail_note(x->p, "%s %s (stream): %s", x->request_id,
 		    evhttp_request_get_uri(x->req), why);
@@ -232,7 +275,7 @@ end_stream(struct xfer *x, CURLcode cc)
 		}
 		free(s);
 		json_decref(e);
-	} else if (x->inference) {
+	} else if (receipted(x)) {
 		x->p->passed++;
 		/* The receipt goes on to the tool too, as the gateway sent it. */
 		if (x->receipt != NULL && (b = evbuffer_new()) != NULL) {
@@ -275,7 +318,7 @@ on_done(void *arg, CURLcode cc)
 	/* The reply below may end the request: no callback after it. */
 	evhttp_connection_set_closecb(evhttp_request_get_connection(x->req),
 	    NULL, NULL);
-	if (x->stream && x->started)
+	if (x->stream && (x->started || x->p->o->hold_streams))
 		end_stream(x, cc);
 	else if (cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
 		x->p->verified = 0;
@@ -338,7 +381,7 @@ on_data(char *buf, size_t size, size_t n, void *arg)
 	if (x->status == 0) {
 		curl_easy_getinfo(x->e, CURLINFO_RESPONSE_CODE, &x->status);
 		x->stream = strncasecmp(x->ctype, "text/event-stream", 17) == 0;
-		if (x->stream && x->req != NULL)
+		if (x->stream && x->req != NULL && !x->p->o->hold_streams)
 			start_stream(x);
 	}
 	if (evbuffer_get_length(x->resp) + len > PROXY_BODY_MAX)

@@ -304,8 +304,14 @@ gw_refund(struct gw_req *r, const char *status)
 {
 	memset(&r->usage, 0, sizeof(r->usage));
 	r->usage.latency_us = (int64_t)((util_now_ns() - r->t0_ns) / 1000);
-	ledger_settle(r->gw->ledger, r->id, &r->usage, 0, status, NULL,
-	    (int64_t)time(NULL));
+	if (ledger_settle(r->gw->ledger, r->id, &r->usage, 0, status, NULL,
+	    (int64_t)time(NULL)) == 0)
+		return;
+	/* Not even the record of a refund could be written: the request
+	 * owes nothing, so its hold goes, row or no row. */
+	if (ledger_release(r->gw->ledger, r->id) == 0)
+		fprintf(stderr, "cloister: %s: the ledger could not record "
+		    "this refund; its hold is released\n", r->id);
 }
 
 /* ---- answers, for every backend ------------------------------------------ */

@@ -329,6 +329,17 @@ journal_settle(struct ledger *l, struct jrec *j)
 }
 
 int
+ledger_release(struct ledger *l, const char *req_id)
+{
+	for (size_t i = 0; i < l->nholds; i++)
+		if (strcmp(l->holds[i].req_id, req_id) == 0) {
+			l->holds[i] = l->holds[--l->nholds];
+			return 0;
+		}
+	return CLOISTER_ERR_NOT_FOUND;
+}
+
+int
 ledger_settle(struct ledger *l, const char *req_id,
     const struct ledger_usage *u, int64_t cost, const char *status,
     const char *receipt, int64_t now)

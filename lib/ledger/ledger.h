@@ -89,6 +89,11 @@ int	ledger_reserve(struct ledger *l, const char *req_id,
 int	ledger_settle(struct ledger *l, const char *req_id,
 	    const struct ledger_usage *u, int64_t cost, const char *status,
 	    const char *receipt, int64_t now);
+/* Let go of req_id's hold with nothing charged and nothing recorded: for
+ * a request that owes nothing when even its refund could not be
+ * settled, so that the hold does not stay in memory for ever.
+ * CLOISTER_ERR_NOT_FOUND when it holds nothing. */
+int	ledger_release(struct ledger *l, const char *req_id);
 /* Credits of key_id held by requests in flight. */
 int64_t	ledger_held(const struct ledger *l, const char *key_id);
 /* The receipt of a request made with key_id; *jws malloc'd. */

@@ -165,9 +165,20 @@ refused "tampered receipt" "receipt signature"
 attack alter-body
 [ "$(chat "$KA")" = 502 ] && ok || bad "an altered answer was passed on"
 refused "altered answer" "response body"
+attack alter-201
+[ "$(chat "$KA")" = 502 ] && ok || bad "an altered answer sent as 201 was passed on"
+refused "altered answer as 201" "response body"
 attack alter-stream
 chat "$KA" stream >/dev/null
 refused "altered stream" "response body"
+# Held streams: an altered one never reaches the tool, not even in part;
+# an honest one arrives whole with its receipt.
+proxy "http://127.0.0.1:$R" --allow-simulated --hold-streams
+[ "$(chat "$KA" stream)" = 502 ] && ! grep -q '^data: {' "$tmp/out" && ok || bad "a held, altered stream reached the tool: $(head -c 300 "$tmp/out")"
+refused "altered stream, held" "response body"
+proxy "https://127.0.0.1:$A" --allow-simulated --hold-streams
+[ "$(chat "$KA" stream)" = 200 ] && grep -q '^: cloister-receipt ' "$tmp/out" && grep -q '^data: \[DONE\]' "$tmp/out" &&
+    ok || bad "a held honest stream: $(tail -c 300 "$tmp/out")"
 
 # 8. Evidence that fails the policy: an MRTD the policy does not expect;
 # another instance's configuration.

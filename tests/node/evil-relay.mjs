@@ -66,7 +66,11 @@ async function handle(req, res) {
   delete headers.connection;
   if (mode === "tamper-receipt" && headers["cloister-receipt"])
     headers["cloister-receipt"] = flip(headers["cloister-receipt"]);
-  if ((mode === "alter-body" && !attestation && !String(headers["content-type"]).includes("event-stream")) ||
+  // alter-201: the altered answer as "201 Created", hoping a check of
+  // "200" only is all there is.
+  const alter201 = mode === "alter-201" && !attestation && up.status === 200;
+  if (alter201) up.status = 201;
+  if (((mode === "alter-body" || alter201) && !attestation && !String(headers["content-type"]).includes("event-stream")) ||
       (mode === "alter-stream" && String(headers["content-type"]).includes("event-stream"))) {
     const t = out.toString("utf8");
     const m = t.match(/"content":"([a-z]+)/);

@@ -152,6 +152,18 @@ test_holds_and_settling(void **state)
 	    CLOISTER_ERR_NOT_FOUND);
 	assert_int_equal(ledger_receipt_get(f->l, "req_c", id, &jws),
 	    CLOISTER_ERR_NOT_FOUND);
+	/* A hold let go (its refund could not be recorded): the credits are
+	 * free again, nothing is charged, nothing settles it later. */
+	assert_int_equal(ledger_reserve(f->l, "req_d", &k, "m", "b", 0, 40,
+	    1000), 0);
+	assert_int_equal(ledger_held(f->l, id), 40);
+	assert_int_equal(ledger_release(f->l, "req_d"), 0);
+	assert_int_equal(ledger_held(f->l, id), 0);
+	assert_int_equal(ledger_release(f->l, "req_d"), CLOISTER_ERR_NOT_FOUND);
+	assert_int_equal(ledger_settle(f->l, "req_d", NULL, 0, "failed", NULL,
+	    1001), CLOISTER_ERR_NOT_FOUND);
+	assert_int_equal(ledger_reserve(f->l, "req_e", &k, "m", "b", 0, 40,
+	    1000), 0);
 }
 
 /* A hold that was never settled owes nothing after a restart. */

@@ -22,6 +22,7 @@
 #include "cloister/receipt.h"
 #include "console.h"
 #include "console_int.h"
+#include "identity.h"
 #include "json_out.h"
 #include "mcp.h"
 #include "mcp_pin.h"
@@ -442,12 +443,39 @@ log_entries(const uint8_t *buf, size_t len, json_t *out, size_t max)
 	}
 }
 
+/*
+ * One log's verdict.  This gateway's own log is checked against this
+ * instance's key; an older one can only be checked against the key its
+ * own first line names -- which anyone able to write the file could have
+ * chosen -- and says so.
+ */
+static json_t *
+log_json(struct gw *gw, const char *name, const char *path,
+    const uint8_t *buf, size_t len)
+{
+	const char *cur = gw->mcp != NULL ? mcp_gw_audit_path(gw->mcp) : NULL;
+	uint8_t pub[64];
+	struct audit_verdict v;
+	int own;
+
+	identity_public(gw->id, pub);
+	own = cur != NULL && strcmp(cur, path) == 0;
+	/* Live: this gateway may still write it. */
+	audit_verify(buf, len, own ? pub : NULL, 1, &v);
+	return json_pack("{s:s,s:b,s:I,s:I,s:I,s:s,s:b,s:s,s:s}", "file", name,
+	    "ok", v.ok, "entries", (json_int_t)v.entries, "checkpoints",
+	    (json_int_t)v.checkpoints, "first_bad_line", (json_int_t)v.bad_line,
+	    "why", v.ok ? "" : v.why, "closed", v.closed, "evidence_id",
+	    v.evidence_id, "signed_by", own ? "this instance" :
+	    util_ct_eq(v.public_key, pub, 64) ? "this instance's key" :
+	    "the key its own first line names (not this instance's)");
+}
+
 static void
 tools(struct gw *gw, struct evhttp_request *req)
 {
 	char *names[LOGS_MAX * 8], path[GW_PATH_MAX + 96];
 	json_t *logs = json_array(), *entries = json_array();
-	struct audit_verdict v;
 	size_t n;
 	uint8_t *buf;
 	size_t len;
@@ -462,16 +490,8 @@ tools(struct gw *gw, struct evhttp_request *req)
 			snprintf(path, sizeof(path), "%s/audit/%s",
 			    gw->cfg.state_dir, names[i]);
 			if (util_read_file(path, LOG_MAX, &buf, &len) == 0) {
-				/* Live: this gateway may still write it. */
-				audit_verify(buf, len, NULL, 1, &v);
-				json_array_append_new(logs, json_pack("{s:s,s:b,"
-				    "s:I,s:I,s:I,s:s,s:b,s:s}", "file",
-				    names[i], "ok", v.ok, "entries",
-				    (json_int_t)v.entries, "checkpoints",
-				    (json_int_t)v.checkpoints, "first_bad_line",
-				    (json_int_t)v.bad_line, "why", v.ok ? "" :
-				    v.why, "closed", v.closed, "evidence_id",
-				    v.evidence_id));
+				json_array_append_new(logs, log_json(gw,
+				    names[i], path, buf, len));
 				log_entries(buf, len, entries, ENTRIES_MAX);
 				free(buf);
 			}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
@@ -16,6 +17,7 @@
 #include "console.h"
 #include "console_int.h"
 #include "crypto.h"
+#include "ratelimit.h"
 #include "util.h"
 
 #define FILE_MAX	(2u * 1024 * 1024)
@@ -33,12 +35,16 @@ struct csess {
 struct console {
 	struct gw	*gw;
 	struct csess	 s[CONSOLE_SESSIONS_MAX];
-	unsigned	 failures;	/* failed sign-ins in this window */
-	uint64_t	 window_ns;	/* when the window began */
+	/* Failed sign-ins and refused keys, per client address and per key
+	 * id: one caller's failures lock out that caller, not every
+	 * administrator. */
+	struct ratelimit *fail_addr;
+	struct ratelimit *fail_key;
 };
 
-#define FAILURES_MAX	10	/* failed sign-ins a minute, then 429 */
-#define WINDOW_NS	(60ull * 1000000000)
+#define FAILURES_MAX	10	/* failures a minute, then 429 */
+#define FAILURE_WINDOW_S 60
+#define FAILURE_SLOTS	1024	/* addresses and keys remembered */
 
 /* ---- replies -------------------------------------------------------------- */
 
@@ -247,11 +253,60 @@ check_key(struct console *c, const char *key, size_t len,
 
 	if (ledger_key_auth(c->gw->ledger, key, len, &k) != 0)
 		return 401;
+	snprintf(who->key_id, sizeof(who->key_id), "%s", k.id);
 	if (strcmp(k.scope, "admin") != 0 && strcmp(k.scope, "read") != 0)
 		return 403;
-	snprintf(who->key_id, sizeof(who->key_id), "%s", k.id);
 	who->admin = strcmp(k.scope, "admin") == 0;
 	return 0;
+}
+
+/* The address the request came from: the throttle's name for a caller
+ * (behind a reverse proxy, every caller is the proxy's). */
+static void
+peer(struct evhttp_request *req, char *out, size_t cap)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	char *addr = NULL;
+	ev_uint16_t port;
+
+	if (conn != NULL)
+		evhttp_connection_get_peer(conn, &addr, &port);
+	snprintf(out, cap, "%s", addr != NULL ? addr : "?");
+}
+
+/* Too many failures from this address, or for this key: 429. */
+static int
+throttled(struct console *c, struct evhttp_request *req, const char *addr,
+    const char *key_id)
+{
+	int64_t now = (int64_t)time(NULL), wait;
+	char s[24];
+
+	wait = ratelimit_retry_after(c->fail_addr, addr, now);
+	if (key_id != NULL && key_id[0] != '\0' &&
+	    ratelimit_retry_after(c->fail_key, key_id, now) > wait)
+		wait = ratelimit_retry_after(c->fail_key, key_id, now);
+	if (wait <= 0)
+		return 0;
+	snprintf(s, sizeof(s), "%lld", (long long)wait);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Retry-After", s);
+	admin_error(req, 429, "slow_down", "too many failed sign-ins or "
+	    "refused keys from here; wait a minute");
+	return 1;
+}
+
+/* A key refused (st: 401 or 403): counted against the address, and
+ * against the key when it exists. */
+static void
+failed(struct console *c, const char *addr, const struct console_caller *who,
+    int st)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	ratelimit_take(c->fail_addr, addr, now);
+	if (st == 403 && who->key_id[0] != '\0')
+		ratelimit_take(c->fail_key, who->key_id, now);
 }
 
 static void
@@ -260,23 +315,16 @@ sign_in(struct console *c, struct evhttp_request *req)
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
 	struct console_caller who;
-	char body[LOGIN_MAX + 1];
+	char body[LOGIN_MAX + 1], addr[64];
 	struct csess *s;
 	json_t *o = NULL;
 	const char *key;
 	int st;
 
-	if (util_now_ns() - c->window_ns > WINDOW_NS) {
-		c->window_ns = util_now_ns();
-		c->failures = 0;
-	}
-	if (c->failures >= FAILURES_MAX) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Retry-After", "60");
-		admin_error(req, 429, "slow_down", "too many failed sign-ins; "
-		    "wait a minute");
+	memset(&who, 0, sizeof(who));
+	peer(req, addr, sizeof(addr));
+	if (throttled(c, req, addr, NULL))
 		return;
-	}
 	if (len > LOGIN_MAX || evbuffer_remove(in, body, len) != (int)len) {
 		admin_error(req, 413, "too_large", "a sign-in is a key");
 		return;
@@ -293,8 +341,11 @@ sign_in(struct console *c, struct evhttp_request *req)
 	st = check_key(c, key, strlen(key), &who);
 	util_wipe(body, len);
 	json_decref(o);
+	if (st != 0)
+		failed(c, addr, &who, st);
+	if (throttled(c, req, addr, who.key_id))
+		return;
 	if (st != 0) {
-		c->failures++;
 		fprintf(stderr, "cloister: console: sign-in refused (%s)\n",
 		    st == 401 ? "unknown or revoked key" : "not an admin or read "
 		    "key");
@@ -336,6 +387,7 @@ api(struct console *c, struct evhttp_request *req, const char *rest)
 	int change = cmd != EVHTTP_REQ_GET, st;
 	struct console_caller who;
 	struct csess *s = NULL;
+	char addr[64];
 
 	if (strcmp(rest, "session") == 0 && cmd == EVHTTP_REQ_POST) {
 		sign_in(c, req);
@@ -343,7 +395,14 @@ api(struct console *c, struct evhttp_request *req, const char *rest)
 	}
 	memset(&who, 0, sizeof(who));
 	if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0) {
-		if ((st = check_key(c, auth + 7, strlen(auth + 7), &who)) != 0) {
+		peer(req, addr, sizeof(addr));
+		if (throttled(c, req, addr, NULL))
+			return;
+		if ((st = check_key(c, auth + 7, strlen(auth + 7), &who)) != 0)
+			failed(c, addr, &who, st);
+		if (throttled(c, req, addr, who.key_id))
+			return;
+		if (st != 0) {
 			admin_error(req, st, st == 401 ? "invalid_key" :
 			    "forbidden", st == 401 ? "the key is unknown or "
 			    "revoked" : "only admin and read keys may use the "
@@ -413,6 +472,12 @@ console_new(struct gw *gw, struct console **out)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	c->gw = gw;
+	if ((c->fail_addr = ratelimit_new(FAILURE_SLOTS, FAILURES_MAX,
+	    FAILURE_WINDOW_S)) == NULL || (c->fail_key = ratelimit_new(
+	    FAILURE_SLOTS, FAILURES_MAX, FAILURE_WINDOW_S)) == NULL) {
+		console_free(c);
+		return CLOISTER_ERR_ALLOC;
+	}
 	*out = c;
 	return 0;
 }
@@ -423,5 +488,7 @@ console_free(struct console *c)
 	if (c == NULL)
 		return;
 	util_wipe(c->s, sizeof(c->s));
+	ratelimit_free(c->fail_addr);
+	ratelimit_free(c->fail_key);
 	free(c);
 }

@@ -142,6 +142,17 @@ EOF
 grep -q "$canary" "$tmp/all" && bad "request content in an API answer" || ok
 grep -q "$aws" "$tmp/all" && bad "a blocked secret in an API answer" || ok
 grep -q '"aws-access-key"' "$tmp/all" && ok || bad "the blocked call's rule is not shown"
+# An audit log someone else wrote into the state directory verifies only
+# against the key its own first line names, and the console says so; the
+# gateway's own log is checked against this instance's key.
+state=$(sed -n 's/^state_dir: *//p' "$tmp/gw.yaml")
+printf '{"seq":0,"kind":"start","format":"cloister-audit/1","time":"2026-01-01T00:00:00Z","key":"%s","evidence":"%s","prev":"%s"}\n' \
+    "$(printf '%0128d' 7)" "$(printf '%064d' 7)" "$(printf '%064d' 0)" >"$state/audit/mcp-20260101T000000Z-1.jsonl"
+curl -s "$G/admin/api/tools" -H "$AK" >"$tmp/tools-api.json"
+jq -e '(.logs[] | select(.file == "mcp-20260101T000000Z-1.jsonl") | .signed_by | startswith("the key its own first line")) and
+    ([.logs[] | select(.signed_by == "this instance" and .ok)] | length == 1)' "$tmp/tools-api.json" >/dev/null &&
+    ok || bad "audit logs' keys: $(jq -c '[.logs[] | {file, ok, signed_by}]' "$tmp/tools-api.json")"
+rm -f "$state/audit/mcp-20260101T000000Z-1.jsonl"
 
 # 6. The browser.
 node "$node_dir/console.mjs" "$G" "$A" "$U" "$(cat "$tmp/dev.id")" "$shots" >"$tmp/browser.out" 2>&1
@@ -168,6 +179,21 @@ for _ in $(seq 1 10); do
 	curl -s -o /dev/null -X POST "$G2/admin/api/session" -H "$J" -d '{"key":"sk-clo-guess"}'
 done
 expect_http 429 -X POST "$G2/admin/api/session" -H "$J" -d "{\"key\":\"$A2\"}"
+# ... from that address only: an administrator elsewhere still signs in.
+expect_http 200 --interface 127.0.0.2 -X POST "$G2/admin/api/session" -H "$J" -d "{\"key\":\"$A2\"}"
+# The Bearer path is throttled the same way.
+for _ in $(seq 1 10); do
+	curl -s -o /dev/null --interface 127.0.0.3 "$G2/admin/api/keys" -H "Authorization: Bearer sk-clo-guess"
+done
+expect_http 429 --interface 127.0.0.3 "$G2/admin/api/keys" -H "Authorization: Bearer $A2"
+expect_http 200 --interface 127.0.0.2 "$G2/admin/api/keys" -H "Authorization: Bearer $A2"
+# A key refused for its scope, from many addresses, is throttled as a key.
+U2=$(api_key "$tmp/state2" u)
+for i in $(seq 10 19); do
+	curl -s -o /dev/null --interface "127.0.0.$i" "$G2/admin/api/keys" -H "Authorization: Bearer $U2"
+done
+expect_http 429 --interface 127.0.0.30 "$G2/admin/api/keys" -H "Authorization: Bearer $U2"
+expect_http 200 --interface 127.0.0.30 "$G2/admin/api/keys" -H "Authorization: Bearer $A2"
 stop
 if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error' "$tmp/serve.err"; then
 	bad "sanitizer report: $(grep -m3 'Sanitizer\|runtime error' "$tmp/serve.err")"

@@ -1,20 +1,17 @@
 /*
- * Evidence collection off the loop (attest.h).  Jobs move queued ->
- * running -> done under the lock; the thread wakes the loop through an
- * eventfd.  Waiters (the HTTP requests) are touched on the loop's thread
- * only: attached when a request comes, called back or dropped there.
+ * Evidence collection off the loop (attest.h), on a worker (worker.h).
+ * Everything here but the collection itself runs on the loop's thread:
+ * the list of collections not yet done, which requests wait for which,
+ * the callbacks.  The worker only runs the collector on a job.
  */
-#include <sys/eventfd.h>
-
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "attest.h"
 #include "cloister/error.h"
 #include "cloister/evidence.h"
+#include "worker.h"
 
 #define ATTEST_WHY_MAX	256
 
@@ -25,30 +22,24 @@ struct attest_wait {
 };
 
 struct job {
+	struct attest	*a;
 	uint8_t		 nonce[CLOISTER_EVIDENCE_NONCE_MAX];
 	size_t		 nonce_len;
-	struct attest_wait *waiters;	/* the loop's */
-	int		 rc;
+	struct attest_wait *waiters;
+	int		 rc;		/* the worker's */
 	char		*json;
 	size_t		 len;
 	char		 why[ATTEST_WHY_MAX];
-	struct job	*next;
+	struct job	*next;		/* in a->pending */
 };
 
 struct attest {
-	struct event	*ev;
-	int		 efd;
+	struct worker	*w;
 	attest_collect_fn fn;
 	void		*ctx;
 	size_t		 max;
-	pthread_t	 thread;
-	pthread_mutex_t	 lock;
-	pthread_cond_t	 wake;
-	struct job	*queue, **tail;	/* waiting, oldest first */
-	struct job	*running;
-	struct job	*done;		/* for the loop */
-	size_t		 njobs;		/* queued + running */
-	int		 stop;
+	struct job	*pending;	/* queued or running */
+	size_t		 npending;
 };
 
 static void
@@ -64,61 +55,33 @@ job_free(struct job *j)
 	free(j);
 }
 
-static void *
-worker(void *arg)
+/* The worker's thread. */
+static void
+collect_job(void *arg)
 {
-	struct attest *a = arg;
-	struct job *j;
-	uint64_t one = 1;
+	struct job *j = arg;
 
-	pthread_mutex_lock(&a->lock);
-	for (;;) {
-		while (!a->stop && a->queue == NULL)
-			pthread_cond_wait(&a->wake, &a->lock);
-		if (a->stop)
-			break;
-		j = a->queue;
-		if ((a->queue = j->next) == NULL)
-			a->tail = &a->queue;
-		j->next = NULL;
-		a->running = j;
-		pthread_mutex_unlock(&a->lock);
-		j->rc = a->fn(a->ctx, j->nonce, j->nonce_len, &j->json,
-		    &j->len, j->why, sizeof(j->why));
-		pthread_mutex_lock(&a->lock);
-		a->running = NULL;
-		a->njobs--;
-		j->next = a->done;
-		a->done = j;
-		(void)!write(a->efd, &one, sizeof(one));
-	}
-	pthread_mutex_unlock(&a->lock);
-	return NULL;
+	j->rc = j->a->fn(j->a->ctx, j->nonce, j->nonce_len, &j->json, &j->len,
+	    j->why, sizeof(j->why));
 }
 
-/* On the loop: call back every waiter of every finished job. */
+/* The loop's thread: every waiter of the job, called back. */
 static void
-on_done(evutil_socket_t fd, short what, void *arg)
+collect_done(void *arg)
 {
-	struct attest *a = arg;
-	struct attest_wait *w;
-	struct job *list, *j;
-	uint64_t n;
+	struct job *j = arg, **pp;
+	struct attest *a = j->a;
 
-	(void)what;
-	(void)!read(fd, &n, sizeof(n));
-	pthread_mutex_lock(&a->lock);
-	list = a->done;
-	a->done = NULL;
-	pthread_mutex_unlock(&a->lock);
-	while ((j = list) != NULL) {
-		list = j->next;
-		for (w = j->waiters; w != NULL; w = w->next)
-			if (w->done != NULL)
-				w->done(w->arg, j->rc, j->json, j->len,
-				    j->why);
-		job_free(j);
-	}
+	for (pp = &a->pending; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == j) {
+			*pp = j->next;
+			a->npending--;
+			break;
+		}
+	for (struct attest_wait *w = j->waiters; w != NULL; w = w->next)
+		if (w->done != NULL)
+			w->done(w->arg, j->rc, j->json, j->len, j->why);
+	job_free(j);
 }
 
 struct attest *
@@ -132,73 +95,26 @@ attest_new(struct event_base *base, attest_collect_fn fn, void *ctx,
 	a->fn = fn;
 	a->ctx = ctx;
 	a->max = queue_max;
-	a->tail = &a->queue;
-	if ((a->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+	if ((a->w = worker_new(base, queue_max)) == NULL) {
 		free(a);
 		return NULL;
 	}
-	if ((a->ev = event_new(base, a->efd, EV_READ | EV_PERSIST, on_done,
-	    a)) == NULL || event_add(a->ev, NULL) != 0)
-		goto fail;
-	pthread_mutex_init(&a->lock, NULL);
-	pthread_cond_init(&a->wake, NULL);
-	if (pthread_create(&a->thread, NULL, worker, a) != 0) {
-		pthread_cond_destroy(&a->wake);
-		pthread_mutex_destroy(&a->lock);
-		goto fail;
-	}
 	return a;
- fail:
-	if (a->ev != NULL)
-		event_free(a->ev);
-	close(a->efd);
-	free(a);
-	return NULL;
-}
-
-static void
-jobs_free(struct job *j)
-{
-	struct job *next;
-
-	for (; j != NULL; j = next) {
-		next = j->next;
-		job_free(j);
-	}
 }
 
 void
 attest_free(struct attest *a)
 {
+	struct job *j, *next;
+
 	if (a == NULL)
 		return;
-	pthread_mutex_lock(&a->lock);
-	a->stop = 1;
-	pthread_cond_signal(&a->wake);
-	pthread_mutex_unlock(&a->lock);
-	pthread_join(a->thread, NULL);
-	jobs_free(a->queue);
-	jobs_free(a->done);
-	pthread_cond_destroy(&a->wake);
-	pthread_mutex_destroy(&a->lock);
-	event_free(a->ev);
-	close(a->efd);
+	worker_free(a->w);	/* after the collection in progress */
+	for (j = a->pending; j != NULL; j = next) {
+		next = j->next;
+		job_free(j);
+	}
 	free(a);
-}
-
-/* A queued or running job for this nonce, under the lock. */
-static struct job *
-find(struct attest *a, const uint8_t *nonce, size_t len)
-{
-	struct job *j;
-
-	if (a->running != NULL && a->running->nonce_len == len &&
-	    memcmp(a->running->nonce, nonce, len) == 0)
-		return a->running;
-	for (j = a->queue; j != NULL; j = j->next)
-		if (j->nonce_len == len && memcmp(j->nonce, nonce, len) == 0)
-			return j;
-	return NULL;
 }
 
 int
@@ -207,40 +123,42 @@ attest_request(struct attest *a, const uint8_t *nonce, size_t len,
 {
 	struct attest_wait *w;
 	struct job *j;
-	int r = 0;
+	int r;
 
 	*out = NULL;
 	if (len == 0 || len > CLOISTER_EVIDENCE_NONCE_MAX)
 		return CLOISTER_ERR_INVALID_ARG;
+	for (j = a->pending; j != NULL; j = j->next)
+		if (j->nonce_len == len && memcmp(j->nonce, nonce, len) == 0)
+			break;
+	if (j == NULL && a->npending >= a->max)
+		return CLOISTER_ERR_TOO_LARGE;
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	w->done = done;
 	w->arg = arg;
-	pthread_mutex_lock(&a->lock);
-	if ((j = find(a, nonce, len)) == NULL) {
-		if (a->njobs >= a->max)
-			r = CLOISTER_ERR_TOO_LARGE;
-		else if ((j = calloc(1, sizeof(*j))) == NULL)
-			r = CLOISTER_ERR_ALLOC;
-		else {
-			memcpy(j->nonce, nonce, len);
-			j->nonce_len = len;
-			*a->tail = j;
-			a->tail = &j->next;
-			a->njobs++;
-			pthread_cond_signal(&a->wake);
+	if (j == NULL) {
+		if ((j = calloc(1, sizeof(*j))) == NULL) {
+			free(w);
+			return CLOISTER_ERR_ALLOC;
 		}
+		j->a = a;
+		memcpy(j->nonce, nonce, len);
+		j->nonce_len = len;
+		if ((r = worker_submit(a->w, collect_job, collect_done,
+		    j)) != 0) {
+			free(j);
+			free(w);
+			return r;
+		}
+		j->next = a->pending;
+		a->pending = j;
+		a->npending++;
 	}
-	if (r == 0) {
-		/* The thread never touches waiters: safe to link here. */
-		w->next = j->waiters;
-		j->waiters = w;
-		*out = w;
-	}
-	pthread_mutex_unlock(&a->lock);
-	if (r != 0)
-		free(w);
-	return r;
+	w->next = j->waiters;
+	j->waiters = w;
+	*out = w;
+	return 0;
 }
 
 void
@@ -253,10 +171,5 @@ attest_cancel(struct attest_wait *w)
 size_t
 attest_pending(struct attest *a)
 {
-	size_t n;
-
-	pthread_mutex_lock(&a->lock);
-	n = a->njobs;
-	pthread_mutex_unlock(&a->lock);
-	return n;
+	return a->npending;
 }

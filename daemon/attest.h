@@ -1,6 +1,6 @@
 /*
  * Fresh evidence for callers' nonces (GET /v1/attestation?nonce=), made on
- * a thread of its own: on real hardware a quote goes through the quote
+ * a worker thread (worker.h): on real hardware a quote goes through the quote
  * service and a GPU report through the driver, tens to hundreds of
  * milliseconds in which the gateway's loop must keep serving.
  *
@@ -42,7 +42,8 @@ int	attest_request(struct attest *a, const uint8_t *nonce, size_t len,
 	    attest_done_fn done, void *arg, struct attest_wait **out);
 /* The caller left: done will not be called.  Only before it was. */
 void	attest_cancel(struct attest_wait *w);
-/* Collections queued or running, for /metrics and tests. */
+/* Collections queued or running, for /metrics and tests.  Like every
+ * function here, on the loop's thread only. */
 size_t	attest_pending(struct attest *a);
 
 #endif

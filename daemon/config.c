@@ -437,6 +437,7 @@ defaults(struct gw_config *c)
 	c->timeout_s = 60;
 	c->max_inflight = 1024;
 	c->mcp.max_message = 4 * 1024 * 1024;
+	c->mcp.sessions_per_key = 32;
 	snprintf(c->console_dir, sizeof(c->console_dir), "%s",
 	    CLOISTER_WEB_DIR);
 	c->console_idle_s = 900;

@@ -15,6 +15,7 @@
 #define GW_BACKENDS_MAX		16
 #define GW_MODELS_MAX		64
 #define GW_MCP_SERVERS_MAX	32
+#define GW_MCP_SESSIONS_MAX	256	/* Streamable HTTP sessions at once */
 #define GW_MCP_ARGS_MAX		32
 #define GW_MCP_ENV_MAX		16
 
@@ -82,6 +83,7 @@ struct gw_mcp {
 	uint8_t		 auditor[32];		/* X25519, sealed payloads */
 	int		 has_auditor;
 	size_t		 max_message;
+	size_t		 sessions_per_key;	/* Streamable HTTP sessions */
 	size_t		 nservers;
 	struct gw_mcp_server servers[GW_MCP_SERVERS_MAX];
 };

@@ -217,6 +217,12 @@ gw_config_mcp_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 			mc->max_message = (size_t)n;
 		return r;
 	}
+	if (strcmp(k, "sessions_per_key") == 0) {
+		if ((r = gw_config_num(w, v, k, 1, GW_MCP_SESSIONS_MAX,
+		    &n)) == 0)
+			mc->sessions_per_key = (size_t)n;
+		return r;
+	}
 	if (strcmp(k, "servers") == 0)
 		return mcp_servers(w, v);
 	if (strcmp(k, "internal") == 0)

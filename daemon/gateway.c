@@ -38,6 +38,7 @@
 #include "attest.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "worker.h"
 #include "tls.h"
 #include "upstream.h"
 #include "url.h"
@@ -56,6 +57,7 @@
 #define GW_ATTEST_QUEUE		16
 #define GW_ATTEST_PER_MIN	60
 #define GW_RATE_SLOTS		1024	/* keys a rate limit remembers */
+#define GW_WORKER_QUEUE		4	/* console views being verified */
 
 /* ---- authentication ----------------------------------------------------- */
 
@@ -498,6 +500,7 @@ gw_free(struct gw *gw)
 	/* First: its thread signs with the identity and reads the config. */
 	attest_free(gw->attest);
 	ratelimit_free(gw->attest_rl);
+	worker_free(gw->worker);
 	console_free(gw->console);
 	mcp_http_free(gw->mcp_http);
 	if (gw->mcp_tick != NULL)
@@ -639,6 +642,7 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 	    GW_ATTEST_QUEUE)) == NULL ||
 	    (gw.attest_rl = ratelimit_new(GW_RATE_SLOTS, GW_ATTEST_PER_MIN,
 	    60)) == NULL ||
+	    (gw.worker = worker_new(gw.base, GW_WORKER_QUEUE)) == NULL ||
 	    (r = gw_upstream_init(&gw, why, sizeof(why))) != 0 ||
 	    (r = start_mcp(&gw, why, sizeof(why))) != 0 ||
 	    (!cfg->console_off && (r = console_new(&gw, &gw.console)) != 0) ||

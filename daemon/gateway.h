@@ -35,6 +35,7 @@ struct mcp_gw;
 struct mcp_http;
 struct console;
 struct attest;
+struct worker;
 struct ratelimit;
 struct cloister_collect_info;
 struct sse;
@@ -83,6 +84,7 @@ struct gw {
 	struct event	*mcp_tick;	/* audit checkpoints */
 	struct console	*console;	/* NULL: console.enabled false */
 	struct attest	*attest;	/* fresh evidence, off the loop */
+	struct worker	*worker;	/* other slow work requests wait on */
 	struct ratelimit *attest_rl;	/* ... per key */
 	char		*api_keys[GW_BACKENDS_MAX];
 	/* upstream.c: each backend's request headers, built once, and easy

@@ -15,7 +15,7 @@
 
 #include "gateway.h"
 
-#define MH_SESSIONS_MAX		256
+#define MH_SESSIONS_MAX		GW_MCP_SESSIONS_MAX
 #define MH_STREAMS_MAX		64	/* answer streams kept per session */
 #define MH_IDLE_S		1800	/* a session unused this long ends */
 #define MH_KEPT_MAX		(8u * 1024 * 1024)	/* events kept, per session */

@@ -103,6 +103,16 @@ new_sid(char out[SID_LEN + 1])
 	return 0;
 }
 
+static size_t
+sessions_of(const struct mcp_http *mh, const char *key_id)
+{
+	size_t n = 0;
+
+	for (const struct mh_sess *s = mh->sessions; s != NULL; s = s->next)
+		n += strcmp(s->key_id, key_id) == 0;
+	return n;
+}
+
 struct mh_sess *
 mh_sess_new(struct mcp_http *mh, const struct gw_mcp_server *srv,
     const struct ledger_key *key, int modern, char *why, size_t whylen)
@@ -115,6 +125,13 @@ mh_sess_new(struct mcp_http *mh, const struct gw_mcp_server *srv,
 	if (mh->nsessions >= MH_SESSIONS_MAX) {
 		snprintf(why, whylen, "too many MCP sessions (%d)",
 		    MH_SESSIONS_MAX);
+		return NULL;
+	}
+	/* Each session is a child process and up to max_message of buffers:
+	 * one key must not take them all. */
+	if (sessions_of(mh, key->id) >= gw->cfg.mcp.sessions_per_key) {
+		snprintf(why, whylen, "too many MCP sessions for this key "
+		    "(mcp.sessions_per_key: %zu)", gw->cfg.mcp.sessions_per_key);
 		return NULL;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL || new_sid(s->id) != 0) {

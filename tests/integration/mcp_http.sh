@@ -45,6 +45,7 @@ state_dir: $tmp/state
 tee: sim
 mcp:
   max_message: 65536
+  sessions_per_key: 16
   servers:
     - name: everything
       command: [ node, "$ev", stdio ]
@@ -124,6 +125,18 @@ expect_http 406 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J
 expect_http 405 "$G/mcp/everything" -H "Authorization: Bearer $K" -H "Accept: text/event-stream"
 head -c 70000 /dev/zero | tr '\0' 'a' >"$tmp/big"
 expect_http 413 -X POST "$G/mcp/everything" -H "Authorization: Bearer $K" -H "$J" -H "$A" --data-binary @"$tmp/big"
+
+# Sessions per key: one key cannot take every session (each may be a
+# child process and its buffers); another key still gets one.
+K3=$(api_key "$tmp/state" greedy)
+got=0
+for _ in $(seq 1 16); do
+	[ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$G/mcp/evhttp" -H "Authorization: Bearer $K3" -H "$J" -H "$A" -d "$INIT")" = 200 ] && got=$((got + 1))
+done
+[ "$got" = 16 ] && ok || bad "sessions per key: only $got of 16 opened"
+expect_http 503 -X POST "$G/mcp/evhttp" -H "Authorization: Bearer $K3" -H "$J" -H "$A" -d "$INIT"
+grep -q 'too many MCP sessions for this key' "$tmp/body" && ok || bad "the 17th session: $(head -c 200 "$tmp/body")"
+expect_http 200 -X POST "$G/mcp/evhttp" -H "Authorization: Bearer $K2" -H "$J" -H "$A" -d "$INIT"
 
 # 4. A session by hand: initialize, a JSON-only agent, another key, the GET
 # stream, resumption after a broken answer, DELETE.

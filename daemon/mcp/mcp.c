@@ -238,13 +238,13 @@ check_tool(struct mcp_sess *s, struct msg *m)
 		m->action = MCP_BLOCK;
 		snprintf(m->reason, sizeof(m->reason), "tool \"%s\" changed or "
 		    "is new since server \"%s\" was pinned; `cloister mcp "
-		    "approve %s %s` allows it", m->tool, s->srv->name,
-		    s->srv->name, m->tool);
+		    "approve %s %s` allows it", m->tool_label, s->srv->name,
+		    s->srv->name, m->tool_label);
 	} else if (mcp_flagged(s, m->tool)) {
 		m->action = MCP_BLOCK;
 		snprintf(m->reason, sizeof(m->reason), "the description of tool "
 		    "\"%s\" (or the instructions of server \"%s\") carries an "
-		    "injection marker", m->tool, s->srv->name);
+		    "injection marker", m->tool_label, s->srv->name);
 	}
 }
 
@@ -290,9 +290,11 @@ from_client(struct mcp_sess *s, struct msg *m)
 	int r, is_req = method != NULL && id != NULL && !json_is_null(id);
 
 	params = json_object_get(j, "params");
-	if (method != NULL && strcmp(method, "tools/call") == 0)
+	if (method != NULL && strcmp(method, "tools/call") == 0) {
 		snprintf(m->tool, sizeof(m->tool), "%s",
 		    mcp_str_at(params, "name") != NULL ? mcp_str_at(params, "name") : "");
+		mcp_label(s->g, m->tool, m->tool_label, sizeof(m->tool_label));
+	}
 	if (method == NULL && id != NULL) {	/* a response to the server */
 		if ((p = mcp_pend_ours(&s->down, id)) == NULL) {
 			m->method = "(unmatched response)";
@@ -441,6 +443,7 @@ from_server(struct mcp_sess *s, struct msg *m)
 		}
 		m->method = p->method;
 		snprintf(m->tool, sizeof(m->tool), "%s", p->tool);
+		mcp_label(s->g, m->tool, m->tool_label, sizeof(m->tool_label));
 		if (p->kind == PEND_OWN_LIST)
 			return mcp_own_list_done(s, m, p);
 		if (strcmp(p->method, "tools/list") == 0 && s->listing &&

@@ -28,6 +28,30 @@ dir_name(enum dir d)
 	return d == TO_SERVER ? "to-server" : "to-client";
 }
 
+#define LABEL_CHARS	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+			"0123456789_-./"
+#define LABEL_FINDINGS	4
+
+const char *
+mcp_label(struct mcp_gw *g, const char *name, char *out, size_t cap)
+{
+	struct dlp_finding f[LABEL_FINDINGS];
+	uint8_t h[CRYPTO_SHA256_LEN];
+	char hex[2 * 8 + 1];
+	size_t len = strlen(name), n = 0;
+
+	if (len > 0 && len < MCP_LABEL_MAX && strspn(name, LABEL_CHARS) ==
+	    len && dlp_scan(g->dlp, (const uint8_t *)name, len, f,
+	    LABEL_FINDINGS, &n) == 0 && n == 0) {
+		snprintf(out, cap, "%s", name);
+		return out;
+	}
+	crypto_sha256(name, len, h);
+	util_hex_encode(h, 8, hex);
+	snprintf(out, cap, "sha256:%s", hex);
+	return out;
+}
+
 /* The audit entry for m, with the bytes that were forwarded (or NULL). */
 int
 mcp_audit(struct mcp_sess *s, const struct msg *m, const char *direction,
@@ -35,6 +59,7 @@ mcp_audit(struct mcp_sess *s, const struct msg *m, const char *direction,
 {
 	struct mcp_gw *g = s->g;
 	struct audit_entry e;
+	char method[MCP_LABEL_MAX];
 	size_t k;
 	int r;
 
@@ -46,8 +71,11 @@ mcp_audit(struct mcp_sess *s, const struct msg *m, const char *direction,
 	e.server_id = s->srv->name;
 	e.trust = s->trust;
 	e.target = s->target;
-	e.method = m->method != NULL ? m->method : "(none)";
-	e.tool = m->tool[0] != '\0' ? m->tool : NULL;
+	/* The gateway's own words in parentheses; the agent's or server's
+	 * as mcp_label allows. */
+	e.method = m->method == NULL ? "(none)" : m->method[0] == '(' ?
+	    m->method : mcp_label(g, m->method, method, sizeof(method));
+	e.tool = m->tool[0] != '\0' ? m->tool_label : NULL;
 	/* Why, for a decision other than passing the message on. */
 	if (outcome != NULL && strcmp(outcome, "forwarded") != 0 &&
 	    strcmp(outcome, "pinned") != 0 && m->reason[0] != '\0')

@@ -104,6 +104,9 @@ struct msg {
 	char		 mbuf[64];	/* the message's own method, copied */
 	json_t		*id;		/* its id as it came (a reference) */
 	char		 tool[MCP_PIN_NAME_MAX];
+	/* What logs and reasons say of the tool: its name, or a digest of
+	 * it when the name is not plainly a name (mcp_label). */
+	char		 tool_label[MCP_PIN_NAME_MAX];
 	const uint8_t	*raw;		/* as received */
 	size_t		 rawlen;
 	size_t		 nf;
@@ -112,6 +115,16 @@ struct msg {
 	uint64_t	 t0;
 };
 
+
+/* mcp_emit.c.  Names come from the agent or the server (a method, a
+ * tool's name): what the audit log and the reasons the gateway gives may
+ * say of one is the name itself when it is plainly a name -- up to 128
+ * letters, digits and "_-./", in which the DLP scanner finds nothing --
+ * else "sha256:" and 16 hex digits of its digest, so that a secret put
+ * in a name reaches no log.  Returns out. */
+#define MCP_LABEL_MAX	MCP_PIN_NAME_MAX
+const char *mcp_label(struct mcp_gw *g, const char *name, char *out,
+	    size_t cap);
 
 /* mcp_sess.c: the queues of requests in flight; mcp.c: the pipeline's
  * pieces the pin check uses */

@@ -78,6 +78,16 @@ grep -q 'REDACTED:github-token#1' "$tmp/out" && ok ||
     bad "secret in a result not redacted: $(head -c 300 "$tmp/out")"
 grep -q "$ghp" "$tmp/out" && bad "the server's secret reached the agent" || ok
 
+# A secret in a tool's name or in a method: the names are the agent's, and
+# the audit log keeps a digest of them (step 8 finds no secret on disk).
+call "$aws" '{}' >"$tmp/out"
+grep -q "ERROR -32060.*aws-access-key" "$tmp/out" && ok || bad "a secret tool name was not blocked: $(cat "$tmp/out")"
+printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"0"}}}' \
+    'wait 1' "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"x/$ghp\"}" 'wait 2' |
+    $raw $gw >"$tmp/out" 2>/dev/null
+grep -q '"id":2,"error"' "$tmp/out" && ok || bad "a secret in a method: $(tail -c 300 "$tmp/out")"
+grep -q '"tool":"sha256:[0-9a-f]\{16\}"' "$tmp"/state/audit/*.jsonl && ok || bad "no digest of the secret tool name in the log"
+
 # 3. Policy: a denied tool is hidden and refused; an internal server gets
 # what an external one may not.
 cat >"$tmp/policy.yaml" <<YAML

@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "cloister/error.h"
 #include "cloister/evidence.h"
+#include "config.h"
 #include "crypto.h"
 #include "identity.h"
 #include "nvml.h"
@@ -32,6 +33,7 @@ usage(FILE *f)
 	    "           [--gpu G] [--config FILE] [-o FILE]\n"
 	    "       cloister evidence probe [--json]\n"
 	    "       cloister evidence expect BUNDLE [verify evidence options]\n"
+	    "       cloister evidence config-digest CONFIG\n"
 	    "\n"
 	    "Collect hardware evidence bound to a fresh instance key and print\n"
 	    "the bundle (JSON) for 'cloister verify evidence'.\n"
@@ -48,6 +50,8 @@ usage(FILE *f)
 	    "prints a policy pinning its MRTD, RTMR0-2, MRCONFIGID,\n"
 	    "config_sha256 and GPU, for 'cloister proxy --policy'\n"
 	    "(docs/proxy.md says when that is safe).\n"
+	    "config-digest prints the config_sha256 that a gateway started\n"
+	    "with CONFIG binds: its bytes and the files it names.\n"
 	    "Environment, in test builds only (cmake -DCLOISTER_TEST_HOOKS=ON):\n"
 	    "CLOISTER_TSM_ROOT, CLOISTER_TDX_DEV, CLOISTER_NVML_LIB replace the\n"
 	    "system's interfaces.\n"
@@ -115,22 +119,46 @@ parse_args(int argc, char **argv, struct collect_args *a,
 	return 0;
 }
 
+/* The configuration's config_sha256, as cloister serve computes it; with
+ * none, the empty configuration's. */
 static int
 config_hash(const char *path, uint8_t out[32])
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	struct gw_config *c;
+	char why[512];
 	int r;
 
-	if (path != NULL && (r = util_read_file(path, UTIL_FILE_MAX, &buf,
-	    &len)) != 0) {
-		fprintf(stderr, "cloister: %s: %s\n", path,
-		    cloister_strerror(r));
-		return r;
-	}
-	r = crypto_sha256(buf != NULL ? buf : (const uint8_t *)"", len, out);
-	free(buf);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if (path == NULL) {
+		c->console_off = 1;
+		r = gw_config_digest(c, (const uint8_t *)"", 0, out, why,
+		    sizeof(why));
+	} else if ((r = gw_config_load(path, c, why, sizeof(why))) == 0)
+		memcpy(out, c->sha256, 32);
+	if (r != 0)
+		fprintf(stderr, "cloister: %s\n", why);
+	free(c);
 	return r;
+}
+
+/* cloister evidence config-digest CONFIG: the config_sha256 a gateway
+ * started with CONFIG will bind, for pinning it ahead of time. */
+static int
+config_digest(int argc, char **argv)
+{
+	uint8_t d[32];
+	char hex[65];
+
+	if (argc != 2) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	if (config_hash(argv[1], d) != 0)
+		return CLI_EXIT_USAGE;
+	util_hex_encode(d, sizeof(d), hex);
+	printf("%s\n", hex);
+	return CLI_EXIT_OK;
 }
 
 static int
@@ -265,7 +293,9 @@ cmd_evidence(int argc, char **argv)
 		return probe(argc - 1, argv + 1);
 	if (strcmp(argv[1], "expect") == 0)
 		return cmd_evidence_expect(argc - 1, argv + 1);
+	if (strcmp(argv[1], "config-digest") == 0)
+		return config_digest(argc - 1, argv + 1);
 	fprintf(stderr, "cloister: unknown evidence command '%s' (collect, "
-	    "probe, expect)\n", argv[1]);
+	    "probe, expect, config-digest)\n", argv[1]);
 	return CLI_EXIT_USAGE;
 }

@@ -482,8 +482,6 @@ gw_config_parse(const uint8_t *buf, size_t len, struct gw_config *c,
 	if (r == 0 && c->tls_attested && c->tls_cert[0] != '\0')
 		r = util_fail(CLOISTER_ERR_CONFIG, why, whylen, "tls: "
 		    "attested makes its own key; drop cert and key");
-	if (r == 0)
-		r = crypto_sha256(buf, len, c->sha256);
 	return r;
 }
 
@@ -498,7 +496,8 @@ gw_config_load(const char *path, struct gw_config *c, char *why,
 	if ((r = util_read_file(path, CONFIG_FILE_MAX, &buf, &len)) != 0)
 		return util_fail(r, why, whylen, "%s: %s", path,
 		    cloister_strerror(r));
-	r = gw_config_parse(buf, len, c, why, whylen);
+	if ((r = gw_config_parse(buf, len, c, why, whylen)) == 0)
+		r = gw_config_digest(c, buf, len, c->sha256, why, whylen);
 	free(buf);
 	return r;
 }

@@ -110,13 +110,20 @@ struct gw_config {
 	char		 console_dir[GW_PATH_MAX];	/* the console's files */
 	unsigned	 console_idle_s;	/* a sign-in lasts this idle */
 	int		 console_off;
-	uint8_t		 sha256[32];	/* of the file's bytes, for evidence */
+	uint8_t		 sha256[32];	/* config_sha256: gw_config_digest */
 };
 
+/* Parse the file at path and compute its config_sha256. */
 int	gw_config_load(const char *path, struct gw_config *c, char *why,
 	    size_t whylen);
+/* Parse only (no file is read; c->sha256 stays zero). */
 int	gw_config_parse(const uint8_t *buf, size_t len, struct gw_config *c,
 	    char *why, size_t whylen);
+/* config_sha256 of c parsed from buf (config_digest.c, FORMATS §7): the
+ * bytes, and the files they name -- contents where not secret, paths
+ * where secret.  CLOISTER_ERR_CONFIG when a named file cannot be read. */
+int	gw_config_digest(const struct gw_config *c, const uint8_t *buf,
+	    size_t len, uint8_t out[32], char *why, size_t whylen);
 const struct gw_model *gw_config_model(const struct gw_config *c,
 	    const char *name);
 const struct gw_mcp_server *gw_config_mcp_server(const struct gw_config *c,

@@ -9,8 +9,42 @@ fake=$2
 . "$(dirname "$0")/common.sh"
 
 N=00112233445566778899aabbccddeeff
-printf 'backends: []\n' >"$tmp/config.yaml"
-CFG=$(sha256sum "$tmp/config.yaml" | cut -d' ' -f1)
+# A gateway configuration naming files: config_sha256 binds them too --
+# the contents of the policy and the console's files, the path alone of
+# an API key file.
+mkdir -p "$tmp/web"
+printf '<html></html>\n' >"$tmp/web/index.html"
+printf 'servers: {}\n' >"$tmp/policy.yaml"
+printf 'sk-upstream-1\n' >"$tmp/up.key"
+cat >"$tmp/config.yaml" <<YAML
+state_dir: $tmp/state
+console: { dir: $tmp/web }
+backends:
+  - name: up
+    type: openai-compatible
+    base_url: https://api.example/v1
+    api_key_file: $tmp/up.key
+    models: [ { name: m, input: 1, output: 1 } ]
+mcp:
+  policy: $tmp/policy.yaml
+YAML
+expect_exit 0 "$bin" evidence config-digest "$tmp/config.yaml"
+CFG=$(cat "$tmp/out")
+[ ${#CFG} -eq 64 ] && [ "$CFG" != "$(sha256sum "$tmp/config.yaml" | cut -d' ' -f1)" ] && ok || bad "config digest: $CFG"
+printf 'sk-upstream-2\n' >"$tmp/up.key"
+[ "$("$bin" evidence config-digest "$tmp/config.yaml")" = "$CFG" ] && ok || bad "a secret file's contents changed the digest"
+printf 'servers: { x: { trust: internal } }\n' >"$tmp/policy2.yaml"
+cp "$tmp/policy.yaml" "$tmp/policy.orig"; cp "$tmp/policy2.yaml" "$tmp/policy.yaml"
+[ "$("$bin" evidence config-digest "$tmp/config.yaml")" != "$CFG" ] && ok || bad "another egress policy, the same digest"
+cp "$tmp/policy.orig" "$tmp/policy.yaml"
+printf '<html>changed</html>\n' >"$tmp/web/index.html"
+[ "$("$bin" evidence config-digest "$tmp/config.yaml")" != "$CFG" ] && ok || bad "another console page, the same digest"
+printf '<html></html>\n' >"$tmp/web/index.html"
+[ "$("$bin" evidence config-digest "$tmp/config.yaml")" = "$CFG" ] && ok || bad "the digest does not come back"
+rm "$tmp/policy.yaml"
+expect_exit 2 "$bin" evidence config-digest "$tmp/config.yaml"
+grep -q 'mcp.policy' "$tmp/err" && ok || bad "a missing policy file: $(cat "$tmp/err")"
+cp "$tmp/policy.orig" "$tmp/policy.yaml"
 
 # Collect with the simulated TEE and GPU.
 expect_exit 0 "$bin" evidence collect --provider sim --nonce $N \

@@ -89,6 +89,9 @@ BASE_URL=http://127.0.0.1:$port KEY=$K KEY_EMPTY=$KE KEY_EXACT=$KX KEY_READ=$KR 
 # start-up bundle stays public.
 A="http://127.0.0.1:$port/v1/attestation"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$A")" = 200 ] && ok || bad "the start-up bundle is not public"
+# What the bundle binds is what config-digest computes from the same files.
+[ "$(curl -s "$A" | jq -r .evidence.config_sha256)" = "$("$bin" evidence config-digest "$tmp/gw.yaml")" ] &&
+    ok || bad "the gateway's config_sha256 is not config-digest's"
 [ "$(curl -s -o "$tmp/att.json" -w '%{http_code}' "$A?nonce=abcd")" = 401 ] && ok || bad "fresh evidence without a key: $(cat "$tmp/att.json")"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$A?nonce=" -H "Authorization: Bearer $K")" = 400 ] && ok || bad "an empty nonce was taken"
 [ "$(curl -s -o "$tmp/att.json" -w '%{http_code}' "$A?nonce=abcd" -H "Authorization: Bearer $K")" = 200 ] &&

@@ -45,6 +45,7 @@ backends:
     chunk_delay_ms: 40
     models:
       - { name: mock-slow, input: 1000000, output: 1000000 }
+      - { name: mock-exact-slow, input: 0, output: 1000000 }
   - name: up
     type: openai-compatible
     base_url: http://127.0.0.1:$upport/v1
@@ -125,35 +126,54 @@ BASE_URL=http://127.0.0.1:$port KEY=$K node "$node_dir/adversarial.mjs" \
 grep -q "AddressSanitizer\|runtime error" "$tmp/serve.err" && bad "sanitizer report in the gateway's log" || ok
 
 # kill -9 under load, restart: the ledger is consistent and every
-# acknowledged request is there with its receipt.
+# acknowledged request -- a whole answer's receipt in its headers, a
+# stream's in its last comment -- is there exactly once, with that
+# receipt.  The database is held locked meanwhile, so the kill lands while
+# the settlements of answered requests are in the journal, not applied.
 MAINID=$(cat "$tmp/main.id")
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN EXCLUSIVE"); print("locked", flush=True); time.sleep(4)' \
+    "$state/ledger.db" >"$tmp/lock.out" 2>&1 &
+lockpid=$!
+for _ in $(seq 1 50); do grep -q locked "$tmp/lock.out" && break; sleep 0.1; done
 curls=
 for i in $(seq 1 40); do
-	curl -s -o /dev/null -D "$tmp/h$i" "http://127.0.0.1:$port/v1/chat/completions" \
+	curl -s -N -o "$tmp/b$i" -D "$tmp/h$i" "http://127.0.0.1:$port/v1/chat/completions" \
 	    -H "Authorization: Bearer $K" \
-	    -d "{\"model\":\"mock-slow\",\"stream\":$( [ $((i % 2)) -eq 0 ] && echo true || echo false),\"max_tokens\":16,\"messages\":[{\"role\":\"user\",\"content\":\"load $canary\"}]}" &
+	    -d "{\"model\":\"mock-slow\",\"stream\":$( [ $((i % 2)) -eq 0 ] && echo true || echo false),\"max_tokens\":$((4 + i % 20)),\"messages\":[{\"role\":\"user\",\"content\":\"load $canary\"}]}" &
 	curls="$curls $!"
 done
-sleep 0.5
+sleep 0.7
+pending=$(cat "$state"/ledger.db.journal.* 2>/dev/null | wc -c)
 kill -9 "$serve_pid"
 stop "$serve_pid"
 # shellcheck disable=SC2086
 wait $curls 2>/dev/null
+kill "$lockpid" 2>/dev/null; wait "$lockpid" 2>/dev/null
 serve_start serve "$tmp/gw.yaml" || exit 1
 acked=0
+streamed=0
 missing=0
-for f in "$tmp"/h*; do
-	id=$(sed -n 's/^Cloister-Request-Id: \(req_[0-9a-f]*\).*/\1/p' "$f" | tr -d '\r')
-	grep -q '^Cloister-Receipt:' "$f" || continue
+for i in $(seq 1 40); do
+	id=$(sed -n 's/^Cloister-Request-Id: \(req_[0-9a-f]*\).*/\1/p' "$tmp/h$i" | tr -d '\r')
+	jws=$(sed -n 's/^Cloister-Receipt: \([^ ]*\).*/\1/p' "$tmp/h$i" | tr -d '\r')
+	if [ -z "$jws" ]; then
+		jws=$(sed -n 's/^: cloister-receipt \(.*\)/\1/p' "$tmp/b$i" | tr -d '\r')
+		[ -n "$jws" ] && streamed=$((streamed + 1))
+	fi
+	[ -n "$jws" ] || continue
 	acked=$((acked + 1))
-	n=$(sqlite3 "$state/ledger.db" "SELECT count(*) FROM requests WHERE id = '$id' AND status = 'ok' AND receipt IS NOT NULL")
+	n=$(sqlite3 "$state/ledger.db" "SELECT count(*) FROM requests WHERE id = '$id' AND status = 'ok' AND receipt = '$jws'")
 	[ "$n" = 1 ] || missing=$((missing + 1))
 done
 [ "$missing" -eq 0 ] && ok || bad "kill -9: $missing of $acked acknowledged requests lost"
-# Not vacuous: some requests were answered before the kill, and some
-# were cut off (held in memory only: they owe nothing and left no row).
+# Not vacuous: settlements were waiting in the journal at the kill, both
+# kinds of answer were acknowledged, and some requests were cut off (held
+# in memory only: they owe nothing and left no row).
 answered=$(sqlite3 "$state/ledger.db" "SELECT count(*) FROM requests WHERE model = 'mock-slow'")
-[ "$acked" -ge 1 ] && [ "$answered" -lt 40 ] && ok || bad "kill -9: $acked acknowledged, $answered of 40 settled (want >= 1 and < 40)"
+[ "$pending" -gt 0 ] && [ "$acked" -gt "$streamed" ] && [ "$streamed" -ge 1 ] && [ "$answered" -lt 40 ] &&
+    ok || bad "kill -9: $pending journal bytes pending, $acked acknowledged ($streamed streamed), $answered of 40 settled"
 bal=$(sqlite3 "$state/ledger.db" "SELECT k.credits + (SELECT COALESCE(SUM(cost),0) FROM requests WHERE key_id = k.id) - (SELECT SUM(amount) FROM topups WHERE key_id = k.id) FROM keys k WHERE k.id = '$MAINID'")
 [ "$bal" = "0" ] && ok || bad "kill -9: ledger inconsistent (credits + charged - topped up = $bal)"
 integrity=$(sqlite3 "$state/ledger.db" "PRAGMA integrity_check")

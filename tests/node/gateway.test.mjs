@@ -234,13 +234,26 @@ async function dbUntil(sql, pred) {
 }
 
 // ---- credits under concurrency: 200 at once against exactly 50 -------------
+// Slow streams (10 words, 40 ms apart), so that the holds of every
+// admitted request are alive at the same time: the 51st must see 50 holds.
 {
 	const exact = new OpenAI({ baseURL: `${BASE_URL}/v1`,
 	    apiKey: process.env.KEY_EXACT, maxRetries: 0 });
+	const spans = [];
 	const results = await Promise.allSettled(Array.from({ length: 200 },
-	    () => exact.chat.completions.create({ model: 'mock-exact',
-	    max_tokens: 10, messages: [{ role: 'user', content: 'go' }] })));
+	    async () => {
+		const t0 = Date.now();
+		const s = await exact.chat.completions.create({
+		    model: 'mock-exact-slow', stream: true, max_tokens: 10,
+		    messages: [{ role: 'user', content: 'go' }] });
+		for await (const chunk of s) void chunk;
+		spans.push([t0, Date.now()]);
+	    }));
 	const won = results.filter((r) => r.status === 'fulfilled').length;
+	// The most admitted streams alive at one moment.
+	const peak = Math.max(...spans.map(([a]) => spans.filter(([b, e]) =>
+	    b <= a && a < e).length));
+	ok(peak >= 40, `concurrency: ${peak} holds were alive at once (want >= 40)`);
 	const paid = results.filter((r) => r.status === 'rejected' &&
 	    r.reason?.status === 402).length;
 	ok(won === 50 && paid === 150, `concurrency: ${won} succeeded, ${paid} ` +

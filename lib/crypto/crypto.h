@@ -1,6 +1,7 @@
 /*
  * Thin layer over OpenSSL 3 for digests and ECDSA.  OpenSSL types never
- * leave crypto.c and x509.c; callers hold opaque handles.
+ * leave lib/crypto (crypto.c, crypto_presign.c, x509*.c, ocsp.c); callers
+ * hold opaque handles.
  */
 #ifndef CLOISTER_CRYPTO_H
 #define CLOISTER_CRYPTO_H

@@ -1,8 +1,10 @@
 /*
  * The DLP scanner: finds credentials, private keys, tokens, credentials
  * in URLs, password assignments and personal data in a buffer, without
- * ever copying the secret out (docs/dlp.md).  One vectorscan database
- * matches every rule in a single pass; each raw match is then checked by
+ * ever copying the secret out (docs/dlp.md).  Hyperscan databases find
+ * where each rule's matches end (a fast pass over the buffer) and then,
+ * per rule, where they start (docs/internals/lib-dlp.md); each raw match
+ * is then checked by
  * its rule's validator (Luhn, IBAN mod 97, an entropy gate) and a
  * placeholder filter ("AKIAIOSFODNN7EXAMPLE", "<your-token>", "${VAR}").
  * Encoded content is decoded and scanned once more: JSON string escapes,

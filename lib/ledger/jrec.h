@@ -47,7 +47,7 @@ void	jrec_seal(uint8_t *buf, size_t body_len);
 /*
  * One record from the start of buf.  0 and *used; CLOISTER_ERR_TRUNCATED
  * when buf ends inside it (a write cut short: the journal's end);
- * CLOISTER_ERR_MALFORMED for a bad checksum or field.  r->receipt points
+ * CLOISTER_ERR_BAD_FIELD for a bad checksum or field.  r->receipt points
  * into buf.
  */
 int	jrec_decode(const uint8_t *buf, size_t len, struct jrec *r,

@@ -3,11 +3,12 @@
  * token metadata of each request, in SQLite (WAL) in the state directory.
  * It never holds request or response content: a row says who asked which
  * model, how many tokens, what it cost, how it ended and the hash of its
- * receipt (docs/internals/ledger.md).
+ * receipt (docs/internals/lib-ledger.md).
  *
  * Credits are integers (micro-units).  A request holds its worst case
- * before dispatch and settles on the real usage in one transaction; the
- * balance can never go negative (a CHECK, and holds are checked against
+ * before dispatch and settles on the real usage: in one transaction, or,
+ * in the server, by one journal record applied later (ledger_journal.h);
+ * the balance can never go negative (a CHECK, and holds are checked against
  * the balance).  A crash loses only holds of requests never answered.
  * Not thread-safe: one ledger per thread (the gateway has one loop).
  */

@@ -3,8 +3,9 @@
  * exact bytes of the line before it, so changing, removing or reordering
  * a line breaks the next one; a checkpoint line signs (ECDSA P-256, the
  * instance key)
- *   SHA-256("cloister-audit-checkpoint/1" 0x00 || seq (u64, big endian)
- *           || prev (32) || evidence id (32))
+ *   SHA-256("cloister-audit-checkpoint/1" 0x00 || kind 0x00 || time 0x00
+ *           || seq (u64, big endian) || prev (32) || evidence id (32))
+ * (docs/FORMATS.md §11)
  * so the chain up to it is vouched for by the key the evidence binds; a
  * log must end with a checkpoint, so cutting its tail shows too.
  */

@@ -1,5 +1,5 @@
 /*
- * DCAP quote verification: the steps of Intel's QVL (section 3 of
+ * DCAP quote verification: the steps of Intel's QVL ("Steps" in
  * docs/internals/dcap.md), each recorded in the result with a reason,
  * stopping at the first failure.  Then the appraisal policy.
  *

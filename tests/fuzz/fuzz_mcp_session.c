@@ -1,5 +1,5 @@
 /*
- * The MCP gateway's session (server/mcp.c) fed arbitrary lines from both
+ * The MCP gateway's session (daemon/mcp/mcp.c) fed arbitrary lines from both
  * sides: it must never crash, everything it emits must be one JSON
  * object, and nothing the default policy blocks toward an external
  * server may reach the server.  Input: lines; a line's first byte picks

@@ -1,6 +1,6 @@
 /*
  * A stand-in for libnvidia-ml.so.1 for tests/unit/test_nvml.c: the NVML
- * symbols nvml.c loads, with the layouts of lib/nvml.h, behaving as the
+ * symbols nvml.c loads, with the layouts of lib/gpu/nvml.h, behaving as the
  * environment says.  FAKE_NVML_MODE:
  *   cc-on      one Hopper GPU in CC mode: the report is the bytes of the
  *              file FAKE_NVML_REPORT, the attestation chain those of

@@ -221,45 +221,70 @@ load(struct ev_args *a, struct cloister_collateral **col,
 	return 0;
 }
 
+/* A verification from the command line: its options, what they loaded,
+ * the bundle and the result. */
+struct ev_run {
+	struct ev_args	 a;
+	struct cloister_collateral *col;
+	struct cloister_policy *pol;
+	struct cloister_evidence_result *res;
+	uint8_t		 nonce[CLOISTER_EVIDENCE_NONCE_MAX];
+	uint8_t		*buf;
+	size_t		 len;
+};
+
+/* Parse, load and verify: 0 with run->res filled; else the exit status
+ * (CLI_EXIT_OK after --help). */
+static int
+run_verify(int argc, char **argv, struct ev_run *run)
+{
+	int r;
+
+	memset(run, 0, sizeof(*run));
+	run->a.o.at = (int64_t)time(NULL);
+	if ((r = parse_args(argc, argv, &run->a)) != 0)
+		return r < 0 ? CLI_EXIT_OK : r;
+	if (load(&run->a, &run->col, &run->pol, run->nonce) != 0)
+		return CLI_EXIT_USAGE;
+	if ((r = util_read_file(run->a.bundle, UTIL_FILE_MAX, &run->buf,
+	    &run->len)) != 0) {
+		fprintf(stderr, "cloister: %s: %s\n", run->a.bundle,
+		    cloister_strerror(r));
+		return CLI_EXIT_USAGE;
+	}
+	if ((run->res = malloc(sizeof(*run->res))) == NULL)
+		return CLI_EXIT_USAGE;
+	cloister_verify_evidence(run->buf, run->len, &run->a.o, run->res);
+	return 0;
+}
+
+static void
+run_free(struct ev_run *run)
+{
+	free(run->res);
+	free(run->buf);
+	cloister_gpu_refs_free(run->a.refs);
+	cloister_collateral_free(run->col);
+	cloister_policy_free(run->pol);
+}
+
 int
 cmd_verify_evidence(int argc, char **argv)
 {
-	struct ev_args a;
-	struct cloister_collateral *col = NULL;
-	struct cloister_policy *pol = NULL;
-	struct cloister_evidence_result *res = NULL;
-	uint8_t nonce[CLOISTER_EVIDENCE_NONCE_MAX], *buf = NULL;
-	size_t len;
-	int r, ret = CLI_EXIT_USAGE;
+	struct ev_run run;
+	int ret;
 
-	memset(&a, 0, sizeof(a));
-	a.o.at = (int64_t)time(NULL);
-	if ((r = parse_args(argc, argv, &a)) != 0) {
-		ret = r < 0 ? CLI_EXIT_OK : r;
+	if ((ret = run_verify(argc, argv, &run)) != 0 || run.res == NULL)
 		goto out;
+	if (run.a.json)
+		ret = output_json(&run.a.o, run.res) != 0 ? CLI_EXIT_USAGE :
+		    run.res->accepted ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
+	else {
+		output_human(stdout, run.a.bundle, &run.a.o, run.res);
+		ret = run.res->accepted ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
 	}
-	if (load(&a, &col, &pol, nonce) != 0 ||
-	    (r = util_read_file(a.bundle, UTIL_FILE_MAX, &buf, &len)) != 0) {
-		if (buf == NULL && a.bundle != NULL && r != 0)
-			fprintf(stderr, "cloister: %s: %s\n", a.bundle,
-			    cloister_strerror(r));
-		goto out;
-	}
-	if ((res = malloc(sizeof(*res))) == NULL)
-		goto out;
-	cloister_verify_evidence(buf, len, &a.o, res);
-	if (a.json) {
-		if (output_json(&a.o, res) != 0)
-			goto out;
-	} else
-		output_human(stdout, a.bundle, &a.o, res);
-	ret = res->accepted ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
  out:
-	free(res);
-	free(buf);
-	cloister_gpu_refs_free(a.refs);
-	cloister_collateral_free(col);
-	cloister_policy_free(pol);
+	run_free(&run);
 	return ret;
 }
 
@@ -310,45 +335,23 @@ write_expect(const char *path, const uint8_t *bundle, size_t len,
 int
 cmd_evidence_expect(int argc, char **argv)
 {
-	struct ev_args a;
-	struct cloister_collateral *col = NULL;
-	struct cloister_policy *pol = NULL;
-	struct cloister_evidence_result *res = NULL;
-	uint8_t nonce[CLOISTER_EVIDENCE_NONCE_MAX], *buf = NULL;
-	size_t len;
-	int r, ret = CLI_EXIT_USAGE;
+	struct ev_run run;
+	int ret;
 
-	memset(&a, 0, sizeof(a));
-	a.o.at = (int64_t)time(NULL);
-	if ((r = parse_args(argc, argv, &a)) != 0) {
-		ret = r < 0 ? CLI_EXIT_OK : r;
+	if ((ret = run_verify(argc, argv, &run)) != 0 || run.res == NULL)
 		goto out;
-	}
-	if (load(&a, &col, &pol, nonce) != 0 ||
-	    (r = util_read_file(a.bundle, UTIL_FILE_MAX, &buf, &len)) != 0) {
-		if (buf == NULL && a.bundle != NULL && r != 0)
-			fprintf(stderr, "cloister: %s: %s\n", a.bundle,
-			    cloister_strerror(r));
-		goto out;
-	}
-	if ((res = malloc(sizeof(*res))) == NULL)
-		goto out;
-	cloister_verify_evidence(buf, len, &a.o, res);
 	/* What was verified goes to stderr; the policy alone to stdout. */
-	output_human(stderr, a.bundle, &a.o, res);
+	output_human(stderr, run.a.bundle, &run.a.o, run.res);
 	ret = CLI_EXIT_REJECTED;
-	if (!res->accepted || !res->quote_checked || !res->quote.parsed) {
+	if (!run.res->accepted || !run.res->quote_checked ||
+	    !run.res->quote.parsed) {
 		fprintf(stderr, "cloister: no policy written: the evidence "
 		    "must verify first\n");
 		goto out;
 	}
-	write_expect(a.bundle, buf, len, &a.o, res);
+	write_expect(run.a.bundle, run.buf, run.len, &run.a.o, run.res);
 	ret = fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
  out:
-	free(res);
-	free(buf);
-	cloister_gpu_refs_free(a.refs);
-	cloister_collateral_free(col);
-	cloister_policy_free(pol);
+	run_free(&run);
 	return ret;
 }

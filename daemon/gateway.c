@@ -36,6 +36,7 @@
 #include "mcp_http.h"
 #include "mcp_up.h"
 #include "attest.h"
+#include "attestation.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "worker.h"
@@ -53,9 +54,6 @@
  * and the presigned secrets, with room to spare -- a full one fails a
  * signature rather than fall back to ordinary memory. */
 #define GW_SECURE_HEAP	(1024u * 1024)
-/* Fresh evidence: collections waiting at most, per key and minute. */
-#define GW_ATTEST_QUEUE		16
-#define GW_ATTEST_PER_MIN	60
 #define GW_RATE_SLOTS		1024	/* keys a rate limit remembers */
 #define GW_WORKER_QUEUE		4	/* console views being verified */
 
@@ -63,8 +61,9 @@
 
 /* The caller's key from "Authorization: Bearer sk-clo-…"; replies 401
  * and returns -1 when there is none or it is not active. */
-static int
-authenticate(struct gw *gw, struct evhttp_request *req, struct ledger_key *k)
+int
+gw_authenticate(struct gw *gw, struct evhttp_request *req,
+    struct ledger_key *k)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(
 	    req), "Authorization");
@@ -103,179 +102,6 @@ models(struct gw *gw, struct evhttp_request *req)
 	    data), JSON_COMPACT);
 }
 
-static int
-sign_cb(void *ctx, const void *msg, size_t len, uint8_t sig[64])
-{
-	return identity_sign(ctx, msg, len, sig);
-}
-
-int
-gw_collect(const struct gw_config *cfg, struct identity *id,
-    const uint8_t *tls_spki, const uint8_t *nonce, size_t nonce_len,
-    char **json, size_t *len, struct cloister_collect_info *info,
-    char *warn, size_t warnlen, char *why, size_t whylen)
-{
-	struct cloister_collect_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.tls_spki_sha256 = tls_spki;
-	o.provider = cfg->tee;
-	identity_public(id, o.public_key);
-	o.sign = sign_cb;
-	o.sign_ctx = id;
-	memcpy(o.config_sha256, cfg->sha256, sizeof(o.config_sha256));
-	o.nonce = nonce;
-	o.nonce_len = nonce_len;
-	o.now = (int64_t)time(NULL);
-	o.tsm_root = util_test_env("CLOISTER_TSM_ROOT");
-	o.tdx_dev = util_test_env("CLOISTER_TDX_DEV");
-	o.nvml_lib = util_test_env("CLOISTER_NVML_LIB");
-	/* A test build can take the GPU away (CLOISTER_GPU=none). */
-	o.gpu = cfg->tee_gpu == GW_GPU_NONE ? "none" :
-	    util_test_env("CLOISTER_GPU");
-	return cloister_evidence_collect(&o, json, len, info, warn, warnlen,
-	    why, whylen);
-}
-
-/* Evidence for this instance key, with the caller's nonce when given. */
-static int
-collect(struct gw *gw, const uint8_t *nonce, size_t nonce_len, char **json,
-    size_t *len, struct cloister_collect_info *info, char *why,
-    size_t whylen)
-{
-	char warn[CLOISTER_EVIDENCE_WARN_MAX];
-	int r;
-
-	r = gw_collect(&gw->cfg, gw->id, gw->tls_pkey != NULL ? gw->tls_spki :
-	    NULL, nonce, nonce_len, json, len, info, warn, sizeof(warn), why,
-	    whylen);
-	if (warn[0] != '\0' && gw->evidence == NULL)
-		fprintf(stderr, "cloister: %s\n", warn);
-	return r;
-}
-
-/* A fresh collection waited for by one HTTP request. */
-struct attest_call {
-	struct evhttp_request *req;
-	struct evhttp_connection *conn;
-	struct attest_wait *wait;
-};
-
-/* The caller left while its evidence was being made. */
-static void
-attest_gone(struct evhttp_connection *c, void *arg)
-{
-	struct attest_call *a = arg;
-
-	(void)c;
-	attest_cancel(a->wait);
-	httpd_drop_request(a->req);
-	free(a);
-}
-
-static void
-attest_done(void *arg, int rc, const char *json, size_t len, const char *why)
-{
-	struct attest_call *a = arg;
-
-	evhttp_connection_set_closecb(a->conn, NULL, NULL);
-	if (rc != 0)
-		httpd_error(a->req, 503, "server_error", "evidence",
-		    "evidence collection failed: %s", why);
-	else
-		httpd_send_body(a->req, 200, "application/json", json, len);
-	free(a);
-}
-
-/* attest.c's collector: runs on the evidence thread. */
-static int
-collect_fresh(void *ctx, const uint8_t *nonce, size_t nonce_len, char **json,
-    size_t *len, char *why, size_t whylen)
-{
-	return collect(ctx, nonce, nonce_len, json, len, NULL, why, whylen);
-}
-
-static void
-busy(struct evhttp_request *req, int status, int64_t retry, const char *code,
-    const char *msg)
-{
-	char s[24];
-
-	snprintf(s, sizeof(s), "%lld", (long long)(retry > 0 ? retry : 1));
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Retry-After", s);
-	httpd_error(req, status, status == 429 ? "rate_limit_error" :
-	    "server_error", code, "%s", msg);
-}
-
-/*
- * GET /v1/attestation: the start-up bundle, public; ?nonce=HEX: fresh
- * evidence answering it, for a key's holder only, at most
- * GW_ATTEST_PER_MIN a minute per key, made off the loop.
- */
-static void
-attestation(struct gw *gw, struct evhttp_request *req)
-{
-	struct evkeyvalq q;
-	struct ledger_key k;
-	struct attest_call *a;
-	const char *hex;
-	uint8_t nonce[CLOISTER_EVIDENCE_NONCE_MAX];
-	size_t n = 0;
-	int64_t now = (int64_t)time(NULL);
-	int r;
-
-	if (evhttp_parse_query_str(evhttp_uri_get_query(
-	    evhttp_request_get_evhttp_uri(req)) != NULL ?
-	    evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req)) : "",
-	    &q) != 0) {
-		httpd_error(req, 400, "invalid_request_error", "bad_query",
-		    "the query string does not parse");
-		return;
-	}
-	hex = evhttp_find_header(&q, "nonce");
-	if (hex == NULL) {
-		evhttp_clear_headers(&q);
-		httpd_send_body(req, 200, "application/json", gw->evidence,
-		    gw->evidence_len);
-		return;
-	}
-	r = util_hex_decode(hex, strlen(hex), nonce, sizeof(nonce), &n);
-	evhttp_clear_headers(&q);
-	if (r != 0 || n == 0) {
-		httpd_error(req, 400, "invalid_request_error", "bad_nonce",
-		    "nonce wants 1 to 64 bytes in hex");
-		return;
-	}
-	if (authenticate(gw, req, &k) != 0)
-		return;
-	if (!ratelimit_take(gw->attest_rl, k.id, now)) {
-		busy(req, 429, ratelimit_retry_after(gw->attest_rl, k.id, now),
-		    "rate_limited", "fresh evidence is limited per key; the "
-		    "start-up bundle (no nonce) is not");
-		return;
-	}
-	if ((a = calloc(1, sizeof(*a))) == NULL) {
-		httpd_error(req, 500, "server_error", "internal",
-		    "out of memory");
-		return;
-	}
-	a->req = req;
-	a->conn = evhttp_request_get_connection(req);
-	if ((r = attest_request(gw->attest, nonce, n, attest_done, a,
-	    &a->wait)) != 0) {
-		free(a);
-		if (r == CLOISTER_ERR_TOO_LARGE)
-			busy(req, 503, 1, "evidence_busy", "too many fresh "
-			    "collections are waiting; try again");
-		else
-			httpd_error(req, 500, "server_error", "internal",
-			    "%s", cloister_strerror(r));
-		return;
-	}
-	evhttp_connection_set_closecb(a->conn, attest_gone, a);
-}
-
 static void
 receipts(struct gw *gw, struct evhttp_request *req, const char *id)
 {
@@ -283,7 +109,7 @@ receipts(struct gw *gw, struct evhttp_request *req, const char *id)
 	char *jws;
 	int r;
 
-	if (authenticate(gw, req, &k) != 0)
+	if (gw_authenticate(gw, req, &k) != 0)
 		return;
 	if ((r = ledger_receipt_get(gw->ledger, id, k.id, &jws)) != 0) {
 		if (r == CLOISTER_ERR_NOT_FOUND)
@@ -317,7 +143,7 @@ route(struct evhttp_request *req, void *arg)
 		    JSON_COMPACT);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/metrics") == 0) {
 		/* Counts at low traffic tell token lengths: operators only. */
-		if (authenticate(gw, req, &k) != 0)
+		if (gw_authenticate(gw, req, &k) != 0)
 			return;
 		if (strcmp(k.scope, "read") != 0 && strcmp(k.scope, "admin") != 0)
 			httpd_error(req, 403, "permission_error", "scope",
@@ -326,9 +152,9 @@ route(struct evhttp_request *req, void *arg)
 			gw_metrics_reply(gw, req);
 	}
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/attestation") == 0)
-		attestation(gw, req);
+		gw_attestation(gw, req);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/models") == 0) {
-		if (authenticate(gw, req, &k) == 0)
+		if (gw_authenticate(gw, req, &k) == 0)
 			models(gw, req);
 	} else if (cmd == EVHTTP_REQ_GET &&
 	    strncmp(path, "/v1/receipts/", 13) == 0 && path[13] != '\0' &&
@@ -338,13 +164,13 @@ route(struct evhttp_request *req, void *arg)
 	    (strcmp(path, "/v1/chat/completions") == 0 ||
 	    strcmp(path, "/v1/completions") == 0 ||
 	    strcmp(path, "/v1/embeddings") == 0)) {
-		if (authenticate(gw, req, &k) == 0)
+		if (gw_authenticate(gw, req, &k) == 0)
 			gw_infer(gw, req, path[4] == 'c' && path[5] == 'h' ?
 			    GW_EP_CHAT : path[4] == 'c' ? GW_EP_COMPLETIONS :
 			    GW_EP_EMBEDDINGS, &k);
 	} else if (strncmp(path, "/mcp/", 5) == 0 && path[5] != '\0' &&
 	    strchr(path + 5, '/') == NULL) {
-		if (authenticate(gw, req, &k) != 0)
+		if (gw_authenticate(gw, req, &k) != 0)
 			return;
 		if (strcmp(k.scope, "read") == 0)
 			httpd_error(req, 403, "permission_error", "read_only_key",
@@ -566,50 +392,61 @@ lock_memory(struct gw *gw)
 		    "locked against swap: %s\n", why);
 }
 
-/*
- * What the start-up evidence holds decides what receipts may claim: a
- * backend marked confidential computes inside this TD ("tdx"); one marked
- * gpu too computes on the GPU, and is confidential only when the evidence
- * carries a GPU report ("tdx+gpu"), else its receipts say it is not.
- * tee.gpu: required refuses to start without one.
- */
+/* The instance: its key, its TLS key, the ledger, the start-up evidence
+ * and what receipts may claim of each backend. */
 static int
-confidentiality(struct gw *gw, const struct cloister_collect_info *info,
-    char *why, size_t whylen)
+start_instance(struct gw *gw, char *why, size_t whylen)
 {
-	const struct gw_backend *b;
+	struct cloister_collect_info info;
+	uint8_t h[CRYPTO_SHA256_LEN];
+	int r;
 
-	gw->simulated = info->simulated;
-	gw->gpu = info->gpu;
-	if (gw->cfg.tee_gpu == GW_GPU_REQUIRED && !info->gpu)
-		return util_fail(CLOISTER_ERR_NOT_AVAILABLE, why, whylen,
-		    "tee.gpu is required, but the evidence carries no GPU "
-		    "report (no NVIDIA GPU in Confidential Computing mode)");
-	for (size_t i = 0; i < gw->cfg.nbackends; i++) {
-		b = &gw->cfg.backends[i];
-		if (!b->confidential)
-			gw->conf[i] = CLOISTER_CONF_NONE;
-		else if (!b->gpu)
-			gw->conf[i] = CLOISTER_CONF_TDX;
-		else if (info->gpu)
-			gw->conf[i] = CLOISTER_CONF_TDX_GPU;
-		else {
-			gw->conf[i] = CLOISTER_CONF_NONE;
-			fprintf(stderr, "cloister: warning: backend %s computes "
-			    "on the GPU, but the evidence carries no GPU report:"
-			    " its receipts say it is NOT confidential\n",
-			    b->name);
-		}
-	}
+	if ((r = identity_new(&gw->id)) != 0 ||
+	    (r = identity_presign(gw->id, GW_PRESIGN)) != 0 ||
+	    (gw->cfg.tls_attested && (r = gw_tls_key(gw, why, whylen)) !=
+	    0) ||
+	    (r = open_state(gw, why, whylen)) != 0 ||
+	    (r = gw_collect_own(gw, NULL, 0, &gw->evidence, &gw->evidence_len,
+	    &info, why, whylen)) != 0 ||
+	    (r = gw_confidentiality(gw, &info, why, whylen)) != 0)
+		return r;
+	gw->evidence_time = (int64_t)time(NULL);
+	crypto_sha256(gw->evidence, gw->evidence_len, h);
+	util_hex_encode(h, sizeof(h), gw->evidence_id);
+	return 0;
+}
+
+/* The loop and everything on it, the listener last. */
+static int
+start_loop(struct gw *gw, char *why, size_t whylen)
+{
+	int r = CLOISTER_ERR_ALLOC;
+
+	if ((gw->base = new_base()) == NULL ||
+	    (gw->attest = attest_new(gw->base, gw_collect_fresh, gw,
+	    GW_ATTEST_QUEUE)) == NULL ||
+	    (gw->attest_rl = ratelimit_new(GW_RATE_SLOTS, GW_ATTEST_PER_MIN,
+	    60)) == NULL ||
+	    (gw->worker = worker_new(gw->base, GW_WORKER_QUEUE)) == NULL ||
+	    (r = gw_upstream_init(gw, why, whylen)) != 0 ||
+	    (r = start_mcp(gw, why, whylen)) != 0 ||
+	    (!gw->cfg.console_off && (r = console_new(gw, &gw->console)) !=
+	    0) ||
+	    (r = start_http(gw, why, whylen)) != 0)
+		return r;
+	gw->sig[0] = evsignal_new(gw->base, SIGINT, on_signal, gw);
+	gw->sig[1] = evsignal_new(gw->base, SIGTERM, on_signal, gw);
+	if (gw->sig[0] == NULL || gw->sig[1] == NULL)
+		return CLOISTER_ERR_ALLOC;
+	event_add(gw->sig[0], NULL);
+	event_add(gw->sig[1], NULL);
 	return 0;
 }
 
 int
 gw_run(const struct gw_config *cfg, const char *config_path)
 {
-	struct cloister_collect_info info;
 	struct gw gw;
-	uint8_t h[CRYPTO_SHA256_LEN];
 	char why[512] = "";
 	int r;
 
@@ -624,38 +461,9 @@ gw_run(const struct gw_config *cfg, const char *config_path)
 		    "only; configure tls to listen on %s\n", cfg->host);
 		return CLOISTER_ERR_CONFIG;
 	}
-	if ((r = identity_new(&gw.id)) != 0 ||
-	    (r = identity_presign(gw.id, GW_PRESIGN)) != 0 ||
-	    (cfg->tls_attested && (r = gw_tls_key(&gw, why, sizeof(why))) !=
-	    0) ||
-	    (r = open_state(&gw, why, sizeof(why))) != 0 ||
-	    (r = collect(&gw, NULL, 0, &gw.evidence, &gw.evidence_len, &info,
-	    why, sizeof(why))) != 0 ||
-	    (r = confidentiality(&gw, &info, why, sizeof(why))) != 0)
+	if ((r = start_instance(&gw, why, sizeof(why))) != 0 ||
+	    (r = start_loop(&gw, why, sizeof(why))) != 0)
 		goto out;
-	gw.evidence_time = (int64_t)time(NULL);
-	crypto_sha256(gw.evidence, gw.evidence_len, h);
-	util_hex_encode(h, sizeof(h), gw.evidence_id);
-	r = CLOISTER_ERR_ALLOC;
-	if ((gw.base = new_base()) == NULL ||
-	    (gw.attest = attest_new(gw.base, collect_fresh, &gw,
-	    GW_ATTEST_QUEUE)) == NULL ||
-	    (gw.attest_rl = ratelimit_new(GW_RATE_SLOTS, GW_ATTEST_PER_MIN,
-	    60)) == NULL ||
-	    (gw.worker = worker_new(gw.base, GW_WORKER_QUEUE)) == NULL ||
-	    (r = gw_upstream_init(&gw, why, sizeof(why))) != 0 ||
-	    (r = start_mcp(&gw, why, sizeof(why))) != 0 ||
-	    (!cfg->console_off && (r = console_new(&gw, &gw.console)) != 0) ||
-	    (r = start_http(&gw, why, sizeof(why))) != 0)
-		goto out;
-	gw.sig[0] = evsignal_new(gw.base, SIGINT, on_signal, &gw);
-	gw.sig[1] = evsignal_new(gw.base, SIGTERM, on_signal, &gw);
-	if (gw.sig[0] == NULL || gw.sig[1] == NULL) {
-		r = CLOISTER_ERR_ALLOC;
-		goto out;
-	}
-	event_add(gw.sig[0], NULL);
-	event_add(gw.sig[1], NULL);
 	fprintf(stderr, "cloister: serving http%s://%s:%u/v1 (config %s, "
 	    "evidence %.16s…%s)\n", gw.tls != NULL ? "s" : "", cfg->host,
 	    cfg->port, config_path,

@@ -134,6 +134,10 @@ struct gw_req {
 
 /* gateway.c */
 int	gw_run(const struct gw_config *cfg, const char *config_path);
+/* The caller's key from "Authorization: Bearer sk-clo-..."; replies 401
+ * (or 500) and returns -1 when there is none or it is not active. */
+int	gw_authenticate(struct gw *gw, struct evhttp_request *req,
+	    struct ledger_key *k);
 
 /* Evidence for the instance key id under cfg (its TEE and config hash),
  * with a nonce when given; info (may be NULL) says what it holds, warn

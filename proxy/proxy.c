@@ -205,11 +205,53 @@ setup(struct proxy *p, const struct proxy_opts *o, char *why, size_t whylen)
 	return 0;
 }
 
+/* What the proxy trusts, said at start; the first verification when it
+ * has a key of its own. */
+static int
+first_verify(struct proxy *p)
+{
+	int r;
+
+	if (!p->https)
+		fprintf(stderr, "cloister: proxy: %s is plain HTTP: the channel "
+		    "is NOT pinned (evidence and receipts are still "
+		    "verified)\n", p->o->upstream);
+	if (p->o->any_td)
+		fprintf(stderr, "cloister: proxy: measurements: NOT PINNED "
+		    "(--any-td): any TD that verifies is trusted with your "
+		    "prompts\n");
+	if ((r = key_from_env(p)) != 0)
+		return r;
+	if (p->auth != NULL)
+		proxy_verify(p);	/* a failure is retried per request */
+	else
+		fprintf(stderr, "cloister: proxy: no API key in $%s: the "
+		    "gateway will be verified with the first request's key\n",
+		    p->o->key_env);
+	return 0;
+}
+
+/* Verify again every --reverify seconds; stop on SIGINT and SIGTERM. */
+static int
+start_events(struct proxy *p)
+{
+	struct timeval tv = { .tv_sec = p->o->reverify_s, .tv_usec = 0 };
+
+	p->tick = event_new(p->base, -1, EV_PERSIST, on_tick, p);
+	p->sig[0] = evsignal_new(p->base, SIGINT, on_signal, p);
+	p->sig[1] = evsignal_new(p->base, SIGTERM, on_signal, p);
+	if (p->tick == NULL || p->sig[0] == NULL || p->sig[1] == NULL)
+		return CLOISTER_ERR_ALLOC;
+	event_add(p->tick, &tv);
+	event_add(p->sig[0], NULL);
+	event_add(p->sig[1], NULL);
+	return 0;
+}
+
 int
 proxy_run(const struct proxy_opts *o)
 {
 	struct proxy p;
-	struct timeval tv;
 	char why[512] = "";
 	int r;
 
@@ -226,34 +268,8 @@ proxy_run(const struct proxy_opts *o)
 		    cloister_strerror(r));
 		goto out;
 	}
-	if (!p.https)
-		fprintf(stderr, "cloister: proxy: %s is plain HTTP: the channel "
-		    "is NOT pinned (evidence and receipts are still "
-		    "verified)\n", o->upstream);
-	if (o->any_td)
-		fprintf(stderr, "cloister: proxy: measurements: NOT PINNED "
-		    "(--any-td): any TD that verifies is trusted with your "
-		    "prompts\n");
-	if ((r = key_from_env(&p)) != 0)
+	if ((r = first_verify(&p)) != 0 || (r = start_events(&p)) != 0)
 		goto out;
-	if (p.auth != NULL)
-		proxy_verify(&p);	/* a failure is retried per request */
-	else
-		fprintf(stderr, "cloister: proxy: no API key in $%s: the "
-		    "gateway will be verified with the first request's key\n",
-		    o->key_env);
-	tv.tv_sec = o->reverify_s;
-	tv.tv_usec = 0;
-	p.tick = event_new(p.base, -1, EV_PERSIST, on_tick, &p);
-	p.sig[0] = evsignal_new(p.base, SIGINT, on_signal, &p);
-	p.sig[1] = evsignal_new(p.base, SIGTERM, on_signal, &p);
-	if (p.tick == NULL || p.sig[0] == NULL || p.sig[1] == NULL) {
-		r = CLOISTER_ERR_ALLOC;
-		goto out;
-	}
-	event_add(p.tick, &tv);
-	event_add(p.sig[0], NULL);
-	event_add(p.sig[1], NULL);
 	fprintf(stderr, "cloister: proxy: listening on http://%s/v1 for %s "
 	    "(status: http://%s/cloister/status)\n", o->listen, o->upstream,
 	    o->listen);

@@ -5,7 +5,6 @@
  * audit log and the pins hold no request content, and sealed payloads
  * are left out of audit entries.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,30 +15,22 @@
 
 #include <jansson.h>
 
-#include "audit.h"
 #include "cloister/error.h"
 #include "cloister/evidence.h"
 #include "cloister/receipt.h"
 #include "console.h"
 #include "console_int.h"
-#include "httpd.h"
-#include "identity.h"
 #include "json_out.h"
 #include "mcp.h"
 #include "mcp_pin.h"
 #include "result_json.h"
 #include "util.h"
-#include "worker.h"
 
 #define LIST_MAX	500	/* requests per page */
 #define KEYS_MAX	1000
 #define SPEND_MAX	5000
 #define TOPUPS_MAX	200
 #define PINS_MAX	1000
-#define LOGS_MAX	20
-#define LOG_MAX		(64u * 1024 * 1024)
-#define LOGS_BUDGET	(64u * 1024 * 1024)	/* bytes read a view */
-#define ENTRIES_MAX	400
 #define BODY_MAX	4096
 #define DAY		86400
 
@@ -391,202 +382,6 @@ usage(struct gw *gw, struct evhttp_request *req)
 	    jx_time(since), "days", (json_int_t)days, "spend", a, "topups", b));
 }
 
-/* ---- tool calls: the MCP audit logs ---------------------------------------- */
-
-static int
-name_desc(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)b, *(char *const *)a);
-}
-
-/* The newest logs in state_dir/audit, newest first. */
-static size_t
-log_names(const struct gw *gw, char *names[LOGS_MAX * 8], size_t cap)
-{
-	char dir[GW_PATH_MAX + 16];
-	struct dirent *e;
-	size_t n = 0, len;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "%s/audit", gw->cfg.state_dir);
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL && n < cap) {
-		len = strlen(e->d_name);
-		if (len > 6 && strcmp(e->d_name + len - 6, ".jsonl") == 0 &&
-		    strncmp(e->d_name, "mcp-", 4) == 0 &&
-		    (names[n] = strdup(e->d_name)) != NULL)
-			n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof(*names), name_desc);
-	return n;
-}
-
-/* Entries of one log, newest first, without sealed payloads. */
-static void
-log_entries(const uint8_t *buf, size_t len, json_t *out, size_t max)
-{
-	const uint8_t *end = buf + len, *p = end, *nl;
-	json_t *o;
-
-	while (p > buf && json_array_size(out) < max) {
-		nl = p - 1;	/* the newline that ends the line before p */
-		while (nl > buf && nl[-1] != '\n')
-			nl--;
-		if ((o = json_loadb((const char *)nl, (size_t)(p - nl), 0,
-		    NULL)) != NULL && strcmp(json_string_value(
-		    json_object_get(o, "kind")) != NULL ? json_string_value(
-		    json_object_get(o, "kind")) : "", "entry") == 0) {
-			json_object_del(o, "sealed");
-			json_array_append(out, o);
-		}
-		json_decref(o);
-		p = nl;
-	}
-}
-
-/*
- * The tool-call view reads and verifies up to LOGS_MAX audit logs, up to
- * LOG_MAX each: on the daemon's worker, never on the loop, and at most
- * LOGS_BUDGET bytes a view (a bigger backlog is for `cloister audit
- * verify`).  What the worker needs is copied into the job first.
- */
-struct tools_job {
-	struct evhttp_request *req;
-	struct evhttp_connection *conn;
-	int		 gone;		/* the caller left */
-	char		 dir[GW_PATH_MAX + 16];
-	char		 current[GW_PATH_MAX + 96];	/* "": no MCP */
-	uint8_t		 pub[64];	/* this instance's key */
-	char		*names[LOGS_MAX * 8];
-	size_t		 n;
-	json_t		*logs, *entries;	/* the worker's, then ours */
-};
-
-/*
- * One log's verdict.  This gateway's own log is checked against this
- * instance's key; an older one can only be checked against the key its
- * own first line names -- which anyone able to write the file could have
- * chosen -- and says so.
- */
-static json_t *
-log_json(const struct tools_job *t, const char *name, const char *path,
-    const uint8_t *buf, size_t len)
-{
-	struct audit_verdict v;
-	int own = strcmp(t->current, path) == 0;
-
-	/* Live: this gateway may still write it. */
-	audit_verify(buf, len, own ? t->pub : NULL, 1, &v);
-	return json_pack("{s:s,s:b,s:I,s:I,s:I,s:s,s:b,s:s,s:s}", "file", name,
-	    "ok", v.ok, "entries", (json_int_t)v.entries, "checkpoints",
-	    (json_int_t)v.checkpoints, "first_bad_line", (json_int_t)v.bad_line,
-	    "why", v.ok ? "" : v.why, "closed", v.closed, "evidence_id",
-	    v.evidence_id, "signed_by", own ? "this instance" :
-	    util_ct_eq(v.public_key, t->pub, 64) ? "this instance's key" :
-	    "the key its own first line names (not this instance's)");
-}
-
-/* The worker's thread. */
-static void
-tools_run(void *arg)
-{
-	struct tools_job *t = arg;
-	char path[sizeof(t->dir) + 256];
-	size_t spent = 0, len;
-	uint8_t *buf;
-
-	t->logs = json_array();
-	t->entries = json_array();
-	for (size_t i = 0; i < t->n && i < LOGS_MAX; i++) {
-		snprintf(path, sizeof(path), "%s/%s", t->dir, t->names[i]);
-		if (spent >= LOGS_BUDGET) {
-			json_array_append_new(t->logs, json_pack("{s:s,s:b,s:s}",
-			    "file", t->names[i], "ok", 0, "why", "not "
-			    "verified in this view (over its budget): use "
-			    "cloister audit verify"));
-			continue;
-		}
-		if (util_read_file(path, LOG_MAX, &buf, &len) != 0)
-			continue;
-		spent += len;
-		json_array_append_new(t->logs, log_json(t, t->names[i], path,
-		    buf, len));
-		log_entries(buf, len, t->entries, ENTRIES_MAX);
-		free(buf);
-	}
-}
-
-static void
-tools_free(struct tools_job *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->names[i]);
-	json_decref(t->logs);
-	json_decref(t->entries);
-	free(t);
-}
-
-/* The caller left while its view was being made. */
-static void
-tools_gone(struct evhttp_connection *c, void *arg)
-{
-	struct tools_job *t = arg;
-
-	(void)c;
-	t->gone = 1;
-	httpd_drop_request(t->req);
-}
-
-/* Back on the loop. */
-static void
-tools_done(void *arg)
-{
-	struct tools_job *t = arg;
-
-	if (!t->gone) {
-		evhttp_connection_set_closecb(t->conn, NULL, NULL);
-		admin_json(t->req, 200, json_pack("{s:O,s:O,s:s?}", "logs",
-		    t->logs, "entries", t->entries, "current",
-		    t->current[0] != '\0' ? t->current : NULL));
-	}
-	tools_free(t);
-}
-
-static void
-tools(struct gw *gw, struct evhttp_request *req)
-{
-	struct tools_job *t;
-	int r;
-
-	if ((t = calloc(1, sizeof(*t))) == NULL) {
-		admin_error(req, 500, "internal", "out of memory");
-		return;
-	}
-	/* Sign what this gateway wrote since its last checkpoint, so that
-	 * its own live log verifies to the end. */
-	if (gw->mcp != NULL) {
-		mcp_gw_checkpoint(gw->mcp);
-		snprintf(t->current, sizeof(t->current), "%s",
-		    mcp_gw_audit_path(gw->mcp));
-	}
-	snprintf(t->dir, sizeof(t->dir), "%s/audit", gw->cfg.state_dir);
-	identity_public(gw->id, t->pub);
-	t->n = log_names(gw, t->names, LOGS_MAX * 8);
-	t->req = req;
-	t->conn = evhttp_request_get_connection(req);
-	if ((r = worker_submit(gw->worker, tools_run, tools_done, t)) != 0) {
-		tools_free(t);
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Retry-After", "1");
-		admin_error(req, 503, "busy", "the console is verifying other "
-		    "views; try again");
-		return;
-	}
-	evhttp_connection_set_closecb(t->conn, tools_gone, t);
-}
-
 static void
 pins(struct gw *gw, struct evhttp_request *req)
 {
@@ -685,7 +480,7 @@ admin_api(struct gw *gw, struct evhttp_request *req, const char *rest,
 	else if (get && strcmp(rest, "usage") == 0)
 		usage(gw, req);
 	else if (get && strcmp(rest, "tools") == 0)
-		tools(gw, req);
+		admin_tools(gw, req);
 	else if (get && strcmp(rest, "pins") == 0)
 		pins(gw, req);
 	else if (post && strcmp(rest, "pins/approve") == 0)

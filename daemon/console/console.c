@@ -378,16 +378,40 @@ csrf_ok(struct evhttp_request *req, const struct csess *s)
 	    util_ct_eq(t, s->csrf, CONSOLE_TOKEN_HEX);
 }
 
+/* A script's key (Authorization: Bearer): 0 and who, or -1 after the
+ * refusal (401, 403, or 429 when this address or key is throttled). */
+static int
+bearer(struct console *c, struct evhttp_request *req, const char *key,
+    struct console_caller *who)
+{
+	char addr[64];
+	int st;
+
+	peer(req, addr, sizeof(addr));
+	if (throttled(c, req, addr, NULL))
+		return -1;
+	if ((st = check_key(c, key, strlen(key), who)) != 0)
+		failed(c, addr, who, st);
+	if (throttled(c, req, addr, who->key_id))
+		return -1;
+	if (st != 0) {
+		admin_error(req, st, st == 401 ? "invalid_key" : "forbidden",
+		    st == 401 ? "the key is unknown or revoked" : "only admin "
+		    "and read keys may use the admin API");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 api(struct console *c, struct evhttp_request *req, const char *rest)
 {
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(
 	    req), "Authorization");
-	int change = cmd != EVHTTP_REQ_GET, st;
+	int change = cmd != EVHTTP_REQ_GET;
 	struct console_caller who;
 	struct csess *s = NULL;
-	char addr[64];
 
 	if (strcmp(rest, "session") == 0 && cmd == EVHTTP_REQ_POST) {
 		sign_in(c, req);
@@ -395,20 +419,8 @@ api(struct console *c, struct evhttp_request *req, const char *rest)
 	}
 	memset(&who, 0, sizeof(who));
 	if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0) {
-		peer(req, addr, sizeof(addr));
-		if (throttled(c, req, addr, NULL))
+		if (bearer(c, req, auth + 7, &who) != 0)
 			return;
-		if ((st = check_key(c, auth + 7, strlen(auth + 7), &who)) != 0)
-			failed(c, addr, &who, st);
-		if (throttled(c, req, addr, who.key_id))
-			return;
-		if (st != 0) {
-			admin_error(req, st, st == 401 ? "invalid_key" :
-			    "forbidden", st == 401 ? "the key is unknown or "
-			    "revoked" : "only admin and read keys may use the "
-			    "admin API");
-			return;
-		}
 	} else if ((s = from_cookie(c, req)) != NULL) {
 		snprintf(who.key_id, sizeof(who.key_id), "%s", s->key_id);
 		who.admin = s->admin;

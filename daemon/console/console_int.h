@@ -22,6 +22,8 @@ struct console_caller {
  * after /admin/api/. */
 void	admin_api(struct gw *gw, struct evhttp_request *req, const char *rest,
 	    const struct console_caller *who);
+/* admin_tools.c: GET /admin/api/tools, answered from the worker. */
+void	admin_tools(struct gw *gw, struct evhttp_request *req);
 /* console.c: replies shared by both files. */
 void	admin_json(struct evhttp_request *req, int status, json_t *o);
 void	admin_error(struct evhttp_request *req, int status, const char *code,

@@ -215,3 +215,61 @@ policy_apply(const struct cloister_policy *p,
 		check_sgx(&a, p, res);
 	return a.failed ? CLOISTER_ERR_POLICY : 0;
 }
+
+/* ---- what a policy pins, and versions -------------------------------- */
+
+int
+policy_pins_workload(const struct cloister_policy *p)
+{
+	return p->mrtd.n > 0 && (p->rtmr[1].n > 0 || p->rtmr[2].n > 0 ||
+	    p->mrconfigid.n > 0 || p->config_sha256.n > 0);
+}
+
+/* One part of a dotted version, as hex digits; -1 when empty or not hex
+ * or too long to compare. */
+static int64_t
+version_part(const char **s)
+{
+	int64_t v = 0;
+	int d, n = 0;
+
+	while ((d = util_hexval((unsigned char)**s)) >= 0) {
+		if (++n > 12)
+			return -1;
+		v = v * 16 + d;
+		(*s)++;
+	}
+	return n > 0 ? v : -1;
+}
+
+static int
+version_ok(const char *s)
+{
+	for (;;) {
+		if (version_part(&s) < 0)
+			return 0;
+		if (*s == '\0')
+			return 1;
+		if (*s++ != '.')
+			return 0;
+	}
+}
+
+int
+policy_version_cmp(const char *a, const char *b)
+{
+	int64_t x, y;
+
+	if (!version_ok(a) || !version_ok(b))
+		return -2;
+	for (;;) {
+		x = version_part(&a);
+		y = version_part(&b);
+		if (x != y)
+			return x < y ? -1 : 1;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b ? 0 : *a == '\0' ? -1 : 1;
+		a++;
+		b++;
+	}
+}

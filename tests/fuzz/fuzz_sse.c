@@ -39,7 +39,7 @@ note(void *arg, const struct sse_event *ev)
 	size_t t = strlen(ev->type), i = strlen(ev->id);
 
 	if (ev->len > LIMIT || ev->raw_len > LIMIT || t >= SSE_TYPE_MAX ||
-	    i >= SSE_ID_MAX || strlen(ev->data) != ev->len ||
+	    i >= SSE_ID_MAX || ev->data[ev->len] != '\0' ||
 	    (ev->comment != NULL && (ev->comment < ev->raw ||
 	    ev->comment + ev->comment_len > ev->raw + ev->raw_len)))
 		abort();

@@ -206,6 +206,43 @@ redact_verdict(struct mcp_sess *s, struct msg *m, json_t *id,
 	return 0;
 }
 
+/*
+ * The _meta our own requests carry: only the protocol's keys
+ * (io.modelcontextprotocol/...: version, capabilities) from the agent's
+ * call, and only those in which the scanner finds nothing.  The rest is
+ * the agent's and goes to the server only inside its own call, which is
+ * judged when it leaves the queue.
+ */
+static json_t *
+protocol_meta(struct mcp_sess *s, json_t *meta)
+{
+	static const char ns[] = "io.modelcontextprotocol/";
+	json_t *out, *v;
+	const char *k;
+	size_t nf;
+	char *text;
+
+	if ((out = json_object()) == NULL)
+		return NULL;
+	json_object_foreach(meta, k, v) {
+		if (strncmp(k, ns, sizeof(ns) - 1) != 0)
+			continue;
+		if ((text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT)) ==
+		    NULL)
+			continue;
+		if (dlp_scan(s->g->dlp, (const uint8_t *)text, strlen(text),
+		    s->g->f, FINDINGS_MAX, &nf) == 0 && nf == 0)
+			json_object_set(out, k, v);
+		util_wipe(text, strlen(text));
+		free(text);
+	}
+	if (json_object_size(out) == 0) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* A call before the server's tools were checked: our own tools/list goes
  * out (once), and the call waits for it. */
 static int
@@ -214,10 +251,8 @@ wait_for_pins(struct mcp_sess *s, struct msg *m, json_t *meta)
 	int r;
 
 	if (!s->listing) {
-		if (json_is_object(meta) && s->own_meta == NULL) {
-			s->own_meta = json_deep_copy(meta);
-			json_object_del(s->own_meta, "progressToken");
-		}
+		if (json_is_object(meta) && s->own_meta == NULL)
+			s->own_meta = protocol_meta(s, meta);
 		if ((r = mcp_own_list(s, NULL)) != 0)
 			return r;
 	}

@@ -168,6 +168,20 @@ grep -q '"code":-32700' "$tmp/out" && ok || bad "no parse error for a bad line"
 grep -q '"id":43,"result"\|"result":{[^}]*},"id":43\|"id":43' "$tmp/out" && ok ||
     bad "session did not survive a bad line"
 
+# The gateway's own tools/list (sent before a first call may go out) takes
+# from that call's _meta only the protocol's keys, never the agent's own:
+# a token there reaches the server with the call, judged, or not at all.
+MS='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"x-trace":"'$ghp'"}'
+printf '%s\n' \
+    "{\"jsonrpc\":\"2.0\",\"id\":\"d\",\"method\":\"server/discover\",\"params\":{$M}}" \
+    'wait "d"' \
+    "{\"jsonrpc\":\"2.0\",\"id\":51,\"method\":\"tools/call\",\"params\":{\"name\":\"lookup\",\"arguments\":{\"id\":\"M-2\"},$MS}}" \
+    'wait 51' | $raw $tgw >"$tmp/out" 2>"$tmp/terr"
+grep 'tools/list _meta' "$tmp/terr" | grep -q 'protocolVersion":"2026-07-28"' &&
+    ok || bad "own tools/list lost the protocol _meta: $(cat "$tmp/terr")"
+grep 'tools/list _meta' "$tmp/terr" | grep -q "x-trace\|$ghp" &&
+    bad "the agent's _meta rode on the gateway's own tools/list" || ok
+
 # 6. Sealed payloads for an auditor.
 pub=$($bin audit keygen "$tmp/auditor.key" 2>/dev/null)
 config "$tmp/gw3.yaml" "$tmp/state3" "" "$pub"

@@ -11,6 +11,13 @@
 #   mcp_http.sh CLOISTER NODE_DIR
 set -u
 if [ -z "${CLOISTER_IN_NETNS:-}" ]; then
+	if ! unshare -rn true 2>/dev/null; then
+		echo "FAIL: cannot make a network namespace (unshare -rn):" \
+		    "unprivileged user namespaces are off here, or this is a" \
+		    "chroot; server-everything is not started outside one"
+		echo "mcp_http: 0 passed, 1 failed"
+		exit 1
+	fi
 	exec unshare -rn env CLOISTER_IN_NETNS=1 sh "$0" "$@"
 fi
 ip link set lo up

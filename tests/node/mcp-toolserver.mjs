@@ -38,6 +38,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
     return send({ id: req.id, result: { supportedVersions: [MODERN], capabilities: { tools: { listChanged: true } },
       serverInfo: { name: "toolserver", version: "1" }, instructions: def.instructions } });
   case "tools/list":
+    note(`toolserver: tools/list _meta ${JSON.stringify(req.params?._meta ?? null)}\n`);
     return result(req, { tools: def.tools });
   case "tools/call": {
     const t = def.tools.find((x) => x.name === req.params.name);

@@ -40,6 +40,7 @@ bench: build
 	@bench/run $(BUILD) $(VECTORS)
 	@bench/run-gpu $(BUILD) $(VECTORS)
 	@bench/run-gateway $(BUILD)
+	@bench/run-agents $(BUILD)
 	@bench/run-mcp $(BUILD)
 	@bench/run-proxy $(BUILD)
 

@@ -7,7 +7,16 @@
  *   bench_gateway latency PORT N STREAM [HEADER]...
  *	N sequential chat requests on one keep-alive connection; prints
  *	"p50_us=… p99_us=…" of the whole request (STREAM=0) or of the time
- *	to first event and between events (STREAM=1).
+ *	to first event and between events (STREAM=1).  From the environment
+ *	(bench/run-agents), all optional:
+ *	  BENCH_PATH	the path (default /v1/chat/completions)
+ *	  BENCH_BODY	a file whose bytes are the body, sent as they are;
+ *			its "stream" must agree with STREAM
+ *	  BENCH_EXPECT	what every answer must hold: the whole body, or a
+ *			stream's first event (its API's first event name)
+ *	  BENCH_EXPECT_END  what one of a stream's events must hold (its
+ *			API's last event), so a stream that ends in an
+ *			error is a failure, not a fast answer
  *   bench_gateway saturate PORT CONNECTIONS SECONDS [HEADER]...
  *	Requests/s with CONNECTIONS keep-alive clients in parallel.
  *   bench_gateway relay PORT UPSTREAM_PORT
@@ -35,7 +44,10 @@
 #include "stats.h"
 
 #define BUF_MAX		(256 * 1024)
+#define BODY_MAX	(4 * 1024 * 1024)	/* a BENCH_BODY file */
 #define HEADERS_MAX	8
+#define HEAD_MAX	4096	/* request line and headers */
+#define SNIPPET_MAX	240	/* of a failed answer, in the error */
 #define SSE_EVENTS	8
 
 static const char answer[] = "{\"id\":\"chatcmpl-b\",\"object\":"
@@ -119,20 +131,64 @@ header_num(const char *h, size_t n, const char *name)
 	return -1;
 }
 
+/*
+ * What the client checks in an answer (BENCH_EXPECT, BENCH_EXPECT_END):
+ * a benchmark of a path that fails measures nothing.  head keeps the
+ * start of the first data for the error message.
+ */
+struct answer {
+	const char	*expect;	/* NULL: anything */
+	const char	*expect_end;	/* NULL: anything */
+	int		 parts;		/* the body, or data chunks, seen */
+	int		 first_ok;
+	int		 end_ok;
+	char		 head[SNIPPET_MAX];
+};
+
+static void
+answer_reset(struct answer *a)
+{
+	a->parts = 0;
+	a->first_ok = a->expect == NULL;
+	a->end_ok = a->expect_end == NULL;
+	a->head[0] = '\0';
+}
+
+/* One data chunk of a stream, or a whole body. */
+static void
+answer_part(struct answer *a, const char *p, size_t n)
+{
+	size_t k = n < sizeof(a->head) - 1 ? n : sizeof(a->head) - 1;
+
+	if (a->parts++ == 0) {
+		memcpy(a->head, p, k);
+		a->head[k] = '\0';
+		if (a->expect != NULL)
+			a->first_ok = memmem(p, n, a->expect,
+			    strlen(a->expect)) != NULL;
+	}
+	if (!a->end_ok && memmem(p, n, a->expect_end,
+	    strlen(a->expect_end)) != NULL)
+		a->end_ok = 1;
+}
+
 /* Read a body of len bytes (after the head). */
 static int
-read_body(struct conn *c, size_t len)
+read_body(struct conn *c, size_t len, struct answer *a)
 {
 	while (c->len < len)
 		if (fill(c) <= 0)
 			return -1;
+	if (a != NULL)
+		answer_part(a, c->buf, len);
 	consume(c, len);
 	return 0;
 }
 
 /* A chunked body; times[] gets the arrival of each data chunk. */
 static int
-read_chunked(struct conn *c, double *times, size_t *ntimes, size_t cap)
+read_chunked(struct conn *c, double *times, size_t *ntimes, size_t cap,
+    struct answer *a)
 {
 	char *e;
 	long size;
@@ -148,6 +204,8 @@ read_chunked(struct conn *c, double *times, size_t *ntimes, size_t cap)
 				return -1;
 		if (times != NULL && *ntimes < cap && size > 0)
 			times[(*ntimes)++] = stats_now_us();
+		if (a != NULL && size > 0)
+			answer_part(a, c->buf, (size_t)size);
 		consume(c, (size_t)size + 2);
 		if (size == 0)
 			return 0;
@@ -290,8 +348,10 @@ relay_conn(void *arg)
 
 struct client {
 	int		 port;
-	char		 req[4096];
+	char		*req;		/* head and body, sent as one */
 	size_t		 req_len;
+	const char	*expect;	/* BENCH_EXPECT */
+	const char	*expect_end;	/* BENCH_EXPECT_END */
 };
 
 static int
@@ -311,22 +371,70 @@ dial(int port)
 	return fd;
 }
 
+/* The bytes of a BENCH_BODY file, NUL-terminated; exits on error. */
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = malloc(BODY_MAX + 1);
+	size_t n;
+
+	if (f == NULL || b == NULL) {
+		fprintf(stderr, "bench_gateway: %s: cannot read\n", path);
+		exit(2);
+	}
+	n = fread(b, 1, BODY_MAX + 1, f);
+	fclose(f);
+	if (n == 0 || n > BODY_MAX) {
+		fprintf(stderr, "bench_gateway: %s: empty or over %d bytes\n",
+		    path, BODY_MAX);
+		exit(2);
+	}
+	b[n] = '\0';
+	*len = n;
+	return b;
+}
+
+/* The request every call sends: the built-in chat request, or the body
+ * of BENCH_BODY to BENCH_PATH; exits on error. */
 static void
 build_request(struct client *cl, int stream, char **headers, int nheaders)
 {
-	char body[512], extra[2048] = "";
-	size_t off = 0;
+	const char *path = getenv("BENCH_PATH"), *file = getenv("BENCH_BODY");
+	char small[512], extra[2048] = "", head[HEAD_MAX], *body = small;
+	size_t off = 0, blen, hlen;
 
-	snprintf(body, sizeof(body), "{\"model\":\"bench\",\"max_tokens\":16,"
-	    "\"stream\":%s,\"messages\":[{\"role\":\"user\",\"content\":"
-	    "\"say ok\"}]}", stream ? "true" : "false");
+	if (file != NULL && *file != '\0') {
+		body = read_file(file, &blen);
+		if ((memmem(body, blen, "\"stream\":true", 13) != NULL) !=
+		    (stream != 0)) {
+			fprintf(stderr, "bench_gateway: %s: its \"stream\" is "
+			    "not STREAM=%d\n", file, stream);
+			exit(2);
+		}
+	} else
+		blen = (size_t)snprintf(small, sizeof(small), "{\"model\":"
+		    "\"bench\",\"max_tokens\":16,\"stream\":%s,\"messages\":"
+		    "[{\"role\":\"user\",\"content\":\"say ok\"}]}",
+		    stream ? "true" : "false");
 	for (int i = 0; i < nheaders && i < HEADERS_MAX; i++)
 		off += (size_t)snprintf(extra + off, sizeof(extra) - off,
 		    "%s\r\n", headers[i]);
-	cl->req_len = (size_t)snprintf(cl->req, sizeof(cl->req),
-	    "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-	    "Content-Type: application/json\r\n%sContent-Length: %zu\r\n\r\n%s",
-	    extra, strlen(body), body);
+	hlen = (size_t)snprintf(head, sizeof(head), "POST %s HTTP/1.1\r\n"
+	    "Host: 127.0.0.1\r\nContent-Type: application/json\r\n%s"
+	    "Content-Length: %zu\r\n\r\n", path != NULL && *path != '\0' ?
+	    path : "/v1/chat/completions", extra, blen);
+	if (hlen >= sizeof(head) || (cl->req = malloc(hlen + blen)) == NULL) {
+		fprintf(stderr, "bench_gateway: request head too long\n");
+		exit(2);
+	}
+	memcpy(cl->req, head, hlen);
+	memcpy(cl->req + hlen, body, blen);
+	cl->req_len = hlen + blen;
+	if (body != small)
+		free(body);
+	cl->expect = getenv("BENCH_EXPECT");
+	cl->expect_end = getenv("BENCH_EXPECT_END");
 }
 
 /* TLS toward an attested gateway: its key is not checked here (the
@@ -353,9 +461,26 @@ conn_write(struct conn *c, const char *p, size_t n)
 	return SSL_write(c->ssl, p, (int)n) == (int)n ? 0 : -1;
 }
 
-/* One request; times of data chunks (streams) into t. */
+/* The first bytes of a failed answer, one line, for the error. */
+static void
+answer_fail(const struct answer *a, int status, const char *what)
+{
+	char line[SNIPPET_MAX];
+	size_t i;
+
+	for (i = 0; a->head[i] != '\0' && i < sizeof(line) - 1; i++)
+		line[i] = a->head[i] == '\n' || a->head[i] == '\r' ? ' ' :
+		    a->head[i];
+	line[i] = '\0';
+	fprintf(stderr, "bench_gateway: HTTP %d%s%s: %s\n", status,
+	    what != NULL ? ", " : "", what != NULL ? what : "", line);
+}
+
+/* One request; times of data chunks (streams) into t; a (NULL: no
+ * checks) gets what the answer is checked for. */
 static int
-one(struct client *cl, struct conn *c, double *t, size_t *nt, size_t cap)
+one(struct client *cl, struct conn *c, double *t, size_t *nt, size_t cap,
+    struct answer *a)
 {
 	ssize_t hl;
 	long len;
@@ -373,11 +498,19 @@ one(struct client *cl, struct conn *c, double *t, size_t *nt, size_t cap)
 	len = header_num(c->buf, (size_t)hl, "content-length:");
 	chunked = memmem(c->buf, (size_t)hl, "chunked", 7) != NULL;
 	consume(c, (size_t)hl);
-	if ((chunked ? read_chunked(c, t, nt, cap) :
-	    read_body(c, len > 0 ? (size_t)len : 0)) != 0)
+	if (a != NULL)
+		answer_reset(a);
+	if ((chunked ? read_chunked(c, t, nt, cap, a) :
+	    read_body(c, len > 0 ? (size_t)len : 0, a)) != 0)
 		goto reconnect;
-	if (status != 200) {
+	if (a == NULL && status != 200) {
 		fprintf(stderr, "bench_gateway: HTTP %d\n", status);
+		return -1;
+	}
+	if (a != NULL && (status != 200 || !a->first_ok || !a->end_ok)) {
+		answer_fail(a, status, status != 200 ? NULL : !a->first_ok ?
+		    "not the expected answer" : "the stream did not end as "
+		    "expected");
 		return -1;
 	}
 	return 0;
@@ -400,6 +533,8 @@ latency(struct client *cl, int n, int stream)
 	double t[16], t0;
 	size_t ngaps = 0, nt;
 	int warm = n / 10 + 10;
+	struct answer a = { .expect = cl->expect,
+	    .expect_end = stream ? cl->expect_end : NULL };
 
 	if (c == NULL || total == NULL || ttfb == NULL || gaps == NULL)
 		return 1;
@@ -407,7 +542,7 @@ latency(struct client *cl, int n, int stream)
 	for (int i = -warm; i < n; i++) {
 		nt = 0;
 		t0 = stats_now_us();
-		if (one(cl, c, t, &nt, 16) != 0) {
+		if (one(cl, c, t, &nt, 16, &a) != 0) {
 			fprintf(stderr, "bench_gateway: request failed\n");
 			return 1;
 		}
@@ -424,10 +559,12 @@ latency(struct client *cl, int n, int stream)
 		    stats_quantile(total, (size_t)n, 0.99));
 	else
 		printf("ttfb_p50_us=%.1f ttfb_p99_us=%.1f gap_p50_us=%.1f "
-		    "gap_p99_us=%.1f\n", stats_quantile(ttfb, (size_t)n, 0.5),
+		    "gap_p99_us=%.1f total_p50_us=%.1f\n",
+		    stats_quantile(ttfb, (size_t)n, 0.5),
 		    stats_quantile(ttfb, (size_t)n, 0.99),
 		    stats_quantile(gaps, ngaps, 0.5),
-		    stats_quantile(gaps, ngaps, 0.99));
+		    stats_quantile(gaps, ngaps, 0.99),
+		    stats_quantile(total, (size_t)n, 0.5));
 	return 0;
 }
 
@@ -448,7 +585,7 @@ saturate_one(void *arg)
 		return NULL;
 	c->fd = -1;
 	while (stats_now_us() < s->until)
-		if (one(s->cl, c, NULL, &nt, 0) == 0)
+		if (one(s->cl, c, NULL, &nt, 0, NULL) == 0)
 			s->done++;
 	if (c->fd >= 0)
 		close(c->fd);

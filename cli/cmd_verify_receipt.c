@@ -116,8 +116,9 @@ output(const struct rc_args *a, const struct cloister_receipt_result *res)
 		printf("  %s %-18s %s\n", res->steps[i].ok ? "\u2713" :
 		    "\u2717", res->steps[i].name, res->steps[i].detail);
 	if (res->parsed)
-		printf("  %s: %s via %s (%s), %lld prompt + %lld completion "
-		    "tokens, cost %lld, %s\n", c->id, c->model, c->backend,
+		printf("  %s: %s API, %s via %s (%s), %lld prompt + %lld "
+		    "completion tokens, cost %lld, %s\n", c->id,
+		    c->api[0] != '\0' ? c->api : "chat", c->model, c->backend,
 		    cloister_confidential_name(c->confidential),
 		    (long long)c->prompt_tokens,
 		    (long long)c->completion_tokens, (long long)c->cost,

@@ -119,6 +119,29 @@ gw_config_each(struct walk *w, yaml_node_t *map, const char *what,
 	return 0;
 }
 
+/* aliases: [name, ...]: other names that reach the model, so that an
+ * agent's default model name needs no change on the client. */
+static int
+model_aliases(struct walk *w, yaml_node_t *seq, struct gw_model *m)
+{
+	yaml_node_t *n;
+
+	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE)
+		return yw_fail(&w->y, seq, "\"%s\" wants a list", "aliases");
+	for (yaml_node_item_t *it = seq->data.sequence.items.start;
+	    it < seq->data.sequence.items.top; it++) {
+		n = yw_node(&w->y.doc, *it);
+		if (m->naliases == GW_ALIASES_MAX)
+			return yw_fail(&w->y, n, "more than %d aliases",
+			    GW_ALIASES_MAX);
+		if (gw_config_str(w, n, "aliases", m->aliases[m->naliases],
+		    sizeof(m->aliases[0])) != 0)
+			return CLOISTER_ERR_CONFIG;
+		m->naliases++;
+	}
+	return 0;
+}
+
 static int
 model_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 {
@@ -131,11 +154,39 @@ model_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		return gw_config_num(w, v, k, 0, price_max, &m->input);
 	if (strcmp(k, "output") == 0)
 		return gw_config_num(w, v, k, 0, price_max, &m->output);
-	if (strcmp(k, "cached") == 0)
+	if (strcmp(k, "cached") == 0 || strcmp(k, "cache_read") == 0)
 		return gw_config_num(w, v, k, 0, price_max, &m->cached);
+	if (strcmp(k, "cache_write") == 0)
+		return gw_config_num(w, v, k, 0, price_max, &m->cache_write);
 	if (strcmp(k, "max_tokens") == 0)
 		return gw_config_num(w, v, k, 1, 1000000, &m->max_tokens);
+	if (strcmp(k, "max_output") == 0)
+		return gw_config_num(w, v, k, 1, 1000000, &m->max_output);
+	if (strcmp(k, "upstream") == 0)
+		return gw_config_str(w, v, k, m->upstream, sizeof(m->upstream));
+	if (strcmp(k, "aliases") == 0)
+		return model_aliases(w, v, m);
 	return yw_fail(&w->y, v, "unknown model key \"%s\"", k);
+}
+
+/* No name or alias of m may reach another model, or m twice. */
+static int
+model_unique(struct walk *w, yaml_node_t *n, const struct gw_model *m)
+{
+	const char *name;
+
+	for (size_t i = 0; i <= m->naliases; i++) {
+		name = i == 0 ? m->name : m->aliases[i - 1];
+		if (gw_config_model(w->c, name) != NULL)
+			return yw_fail(&w->y, n, "model name \"%s\" appears "
+			    "twice", name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(name, j == 0 ? m->name :
+			    m->aliases[j - 1]) == 0)
+				return yw_fail(&w->y, n, "model name \"%s\" "
+				    "appears twice", name);
+	}
+	return 0;
 }
 
 static int
@@ -155,14 +206,18 @@ models(struct walk *w, yaml_node_t *seq, size_t backend)
 		memset(m, 0, sizeof(*m));
 		m->backend = backend;
 		m->max_tokens = 4096;
+		m->cache_write = -1;
 		if ((r = gw_config_each(w, yw_node(&w->y.doc, *it), "model",
 		    model_field, m)) != 0)
 			return r;
 		if (m->name[0] == '\0')
 			return yw_fail(&w->y, yw_node(&w->y.doc, *it), "a model needs a name");
-		if (gw_config_model(c, m->name) != NULL)
-			return yw_fail(&w->y, yw_node(&w->y.doc, *it), "model \"%s\" appears "
-			    "twice", m->name);
+		if ((r = model_unique(w, yw_node(&w->y.doc, *it), m)) != 0)
+			return r;
+		if (m->cache_write < 0)
+			m->cache_write = m->input;
+		if (m->max_output > 0 && m->max_tokens > m->max_output)
+			m->max_tokens = m->max_output;
 		c->nmodels++;
 	}
 	return 0;
@@ -191,9 +246,23 @@ backend_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 			b->type = GW_BACKEND_MOCK;
 		else if (strcmp(type, "openai-compatible") == 0)
 			b->type = GW_BACKEND_OPENAI;
+		else if (strcmp(type, "anthropic") == 0)
+			b->type = GW_BACKEND_ANTHROPIC;
+		else if (strcmp(type, "openai-responses") == 0)
+			b->type = GW_BACKEND_RESPONSES;
 		else
-			return yw_fail(&w->y, v, "backend type \"%s\" is neither mock "
-			    "nor openai-compatible", type);
+			return yw_fail(&w->y, v, "backend type \"%s\" is none of "
+			    "mock, openai-compatible, anthropic, "
+			    "openai-responses", type);
+		return 0;
+	}
+	if (strcmp(k, "hosted_tools") == 0) {
+		if ((r = gw_config_str(w, v, k, type, sizeof(type))) != 0)
+			return r;
+		if (strcmp(type, "refuse") != 0 && strcmp(type, "drop") != 0)
+			return yw_fail(&w->y, v, "hosted_tools is drop or "
+			    "refuse");
+		b->refuse_hosted = strcmp(type, "refuse") == 0;
 		return 0;
 	}
 	if (strcmp(k, "base_url") == 0)
@@ -237,7 +306,7 @@ check_backend(struct walk *w, const yaml_node_t *n, const struct gw_backend *b)
 		return yw_fail(&w->y, n, "backend \"%s\": gpu says where a "
 		    "confidential backend computes; it needs confidential: "
 		    "true", b->name);
-	if (b->type != GW_BACKEND_OPENAI)
+	if (b->type == GW_BACKEND_MOCK)
 		return 0;
 	if (url_parse_http(b->base_url, &u, why, sizeof(why)) != 0)
 		return yw_fail(&w->y, n, "backend \"%s\": base_url: %s",
@@ -297,6 +366,9 @@ limits_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	} else if (strcmp(k, "timeout") == 0) {
 		if ((r = gw_config_num(w, v, k, 1, 3600, &n)) == 0)
 			c->timeout_s = (unsigned)n;
+	} else if (strcmp(k, "whole_timeout") == 0) {
+		if ((r = gw_config_num(w, v, k, 1, 3600, &n)) == 0)
+			c->whole_timeout_s = (unsigned)n;
 	} else if (strcmp(k, "max_inflight") == 0) {
 		if ((r = gw_config_num(w, v, k, 1, 1000000, &n)) == 0)
 			c->max_inflight = (unsigned)n;
@@ -432,9 +504,14 @@ defaults(struct gw_config *c)
 	c->port = 8080;
 	snprintf(c->state_dir, sizeof(c->state_dir), "state");
 	snprintf(c->tee, sizeof(c->tee), "auto");
-	c->max_body = 1024 * 1024;
+	/* An agent's session resends its whole history every turn: Claude
+	 * Code allows 32 MiB, so a long session must fit. */
+	c->max_body = 32 * 1024 * 1024;
 	c->max_headers = 16 * 1024;
 	c->timeout_s = 60;
+	/* Claude Code's non-streamed fallback waits 300 s for a whole
+	 * answer; an upstream writes nothing until it is done. */
+	c->whole_timeout_s = 600;
 	c->max_inflight = 1024;
 	c->mcp.max_message = 4 * 1024 * 1024;
 	c->mcp.sessions_per_key = 32;
@@ -505,9 +582,13 @@ gw_config_load(const char *path, struct gw_config *c, char *why,
 const struct gw_model *
 gw_config_model(const struct gw_config *c, const char *name)
 {
-	for (size_t i = 0; i < c->nmodels; i++)
+	for (size_t i = 0; i < c->nmodels; i++) {
 		if (strcmp(c->models[i].name, name) == 0)
 			return &c->models[i];
+		for (size_t j = 0; j < c->models[i].naliases; j++)
+			if (strcmp(c->models[i].aliases[j], name) == 0)
+				return &c->models[i];
+	}
 	return NULL;
 }
 

@@ -27,7 +27,9 @@ enum gw_gpu {
 
 enum gw_backend_type {
 	GW_BACKEND_MOCK = 1,
-	GW_BACKEND_OPENAI,	/* openai-compatible */
+	GW_BACKEND_OPENAI,	/* openai-compatible: Chat Completions */
+	GW_BACKEND_ANTHROPIC,	/* anthropic: Messages */
+	GW_BACKEND_RESPONSES,	/* openai-responses: Responses */
 };
 
 struct gw_backend {
@@ -40,16 +42,26 @@ struct gw_backend {
 	int		 gpu;		/* computes on the TD's GPU: confidential
 					 * only with CC-on GPU evidence */
 	unsigned	 chunk_delay_ms;	/* mock: pause between chunks */
+	int		 refuse_hosted;	/* hosted tools: refused, not dropped */
 };
+
+#define GW_ALIASES_MAX	8
 
 /* Prices in credits (micro-units) per million tokens. */
 struct gw_model {
 	char		 name[GW_MODEL_MAX];
+	char		 upstream[GW_MODEL_MAX];	/* what the backend calls
+						 * it; "" = name */
+	size_t		 naliases;	/* other names clients may use */
+	char		 aliases[GW_ALIASES_MAX][GW_MODEL_MAX];
 	size_t		 backend;	/* index into backends */
 	int64_t		 input;
 	int64_t		 output;
-	int64_t		 cached;
+	int64_t		 cached;	/* cache reads */
+	int64_t		 cache_write;	/* cache writes; -1 = input */
 	int64_t		 max_tokens;	/* when the client gives none */
+	int64_t		 max_output;	/* what any request may ask for:
+					 * larger asks are clamped */
 };
 
 enum gw_mcp_transport {
@@ -101,6 +113,7 @@ struct gw_config {
 	size_t		 max_body;
 	size_t		 max_headers;
 	unsigned	 timeout_s;
+	unsigned	 whole_timeout_s;	/* a non-streamed answer */
 	unsigned	 max_inflight;	/* inference requests at once */
 	size_t		 nbackends;
 	struct gw_backend backends[GW_BACKENDS_MAX];

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,32 +60,89 @@
 
 /* ---- authentication ----------------------------------------------------- */
 
-/* The caller's key from "Authorization: Bearer sk-clo-…"; replies 401
- * and returns -1 when there is none or it is not active. */
+/* An error in the shape the client's API has (xlate.h); the message
+ * names no content. */
+void
+gw_error_api(struct evhttp_request *req, enum xlate_api api, int status,
+    const char *type, const char *code, const char *fmt, ...)
+{
+	struct evbuffer *b;
+	char msg[768], *body;
+	size_t len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if ((body = xlate_error_body(api, status, type, code, msg, &len)) ==
+	    NULL || (b = evbuffer_new()) == NULL) {
+		free(body);
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add(b, body, len);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, status, NULL, b);
+	evbuffer_free(b);
+	free(body);
+}
+
+/*
+ * The caller's key from "Authorization: Bearer sk-clo-…", or from
+ * "x-api-key" (Anthropic's clients); replies in the client's API's shape
+ * and returns -1 when there is none or it is not active.  A ledger that
+ * cannot answer is 503, never 401: agents back off for minutes on a 401.
+ */
+int
+gw_authenticate_api(struct gw *gw, struct evhttp_request *req,
+    enum xlate_api api, struct ledger_key *k)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *h = evhttp_find_header(in, "Authorization");
+	const char *x = evhttp_find_header(in, "x-api-key");
+	int r;
+
+	if (h != NULL && strncmp(h, "Bearer ", 7) == 0)
+		h += 7;
+	else if (x != NULL)
+		h = x;
+	else {
+		gw_error_api(req, api, 401, "invalid_request_error",
+		    "missing_api_key", "an API key is required "
+		    "(Authorization: Bearer sk-clo-... or x-api-key)");
+		return -1;
+	}
+	if ((r = ledger_key_auth(gw->ledger, h, strlen(h), k)) != 0) {
+		if (r == CLOISTER_ERR_AUTH)
+			gw_error_api(req, api, 401, "invalid_request_error",
+			    "invalid_api_key", "the API key is unknown or "
+			    "revoked");
+		else {
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Retry-After", "1");
+			gw_error_api(req, api, 503, "server_error", "ledger",
+			    "the ledger is unavailable");
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* The same for every other endpoint: Bearer only, OpenAI's shape. */
 int
 gw_authenticate(struct gw *gw, struct evhttp_request *req,
     struct ledger_key *k)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(
 	    req), "Authorization");
-	int r;
 
 	if (h == NULL || strncmp(h, "Bearer ", 7) != 0) {
 		httpd_error(req, 401, "invalid_request_error", "missing_api_key",
 		    "an API key is required (Authorization: Bearer sk-clo-...)");
 		return -1;
 	}
-	if ((r = ledger_key_auth(gw->ledger, h + 7, strlen(h + 7), k)) != 0) {
-		if (r == CLOISTER_ERR_AUTH)
-			httpd_error(req, 401, "invalid_request_error",
-			    "invalid_api_key", "the API key is unknown or "
-			    "revoked");
-		else
-			httpd_error(req, 500, "server_error", "ledger",
-			    "the ledger is unavailable");
-		return -1;
-	}
-	return 0;
+	return gw_authenticate_api(gw, req, XLATE_CHAT, k);
 }
 
 /* ---- endpoints ----------------------------------------------------------- */
@@ -127,6 +185,30 @@ receipts(struct gw *gw, struct evhttp_request *req, const char *id)
 
 /* ---- routing ------------------------------------------------------------- */
 
+/* The inference endpoints; the query string is not part of path (Claude
+ * Code sends ?beta=true). */
+static int
+infer_endpoint(const char *path, enum gw_endpoint *ep)
+{
+	static const struct {
+		const char	*path;
+		enum gw_endpoint ep;
+	} eps[] = {
+		{ "/v1/chat/completions", GW_EP_CHAT },
+		{ "/v1/completions", GW_EP_COMPLETIONS },
+		{ "/v1/embeddings", GW_EP_EMBEDDINGS },
+		{ "/v1/messages", GW_EP_MESSAGES },
+		{ "/v1/responses", GW_EP_RESPONSES },
+	};
+
+	for (size_t i = 0; i < sizeof(eps) / sizeof(eps[0]); i++)
+		if (strcmp(path, eps[i].path) == 0) {
+			*ep = eps[i].ep;
+			return 1;
+		}
+	return 0;
+}
+
 static void
 route(struct evhttp_request *req, void *arg)
 {
@@ -134,6 +216,7 @@ route(struct evhttp_request *req, void *arg)
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
 	    req));
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	enum gw_endpoint ep;
 	struct ledger_key k;
 
 	if (path == NULL)
@@ -160,14 +243,13 @@ route(struct evhttp_request *req, void *arg)
 	    strncmp(path, "/v1/receipts/", 13) == 0 && path[13] != '\0' &&
 	    strchr(path + 13, '/') == NULL)
 		receipts(gw, req, path + 13);
-	else if (cmd == EVHTTP_REQ_POST &&
-	    (strcmp(path, "/v1/chat/completions") == 0 ||
-	    strcmp(path, "/v1/completions") == 0 ||
-	    strcmp(path, "/v1/embeddings") == 0)) {
-		if (gw_authenticate(gw, req, &k) == 0)
-			gw_infer(gw, req, path[4] == 'c' && path[5] == 'h' ?
-			    GW_EP_CHAT : path[4] == 'c' ? GW_EP_COMPLETIONS :
-			    GW_EP_EMBEDDINGS, &k);
+	else if (cmd == EVHTTP_REQ_POST && infer_endpoint(path, &ep)) {
+		if (gw_authenticate_api(gw, req, gw_ep_api(ep), &k) == 0)
+			gw_infer(gw, req, ep, &k);
+	} else if (cmd == EVHTTP_REQ_POST &&
+	    strcmp(path, "/v1/messages/count_tokens") == 0) {
+		if (gw_authenticate_api(gw, req, XLATE_MESSAGES, &k) == 0)
+			gw_count_tokens(gw, req, &k);
 	} else if (strncmp(path, "/mcp/", 5) == 0 && path[5] != '\0' &&
 	    strchr(path + 5, '/') == NULL) {
 		if (gw_authenticate(gw, req, &k) != 0)

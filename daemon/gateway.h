@@ -20,6 +20,7 @@
 #include "httpd.h"
 #include "identity.h"
 #include "ledger.h"
+#include "xlate.h"
 
 #define GW_NONCE_MAX	128	/* Cloister-Nonce header, printable */
 #define GW_EASY_POOL	64	/* idle libcurl handles kept */
@@ -28,6 +29,8 @@ enum gw_endpoint {
 	GW_EP_CHAT = 0,
 	GW_EP_COMPLETIONS,
 	GW_EP_EMBEDDINGS,
+	GW_EP_MESSAGES,		/* Anthropic Messages */
+	GW_EP_RESPONSES,	/* OpenAI Responses */
 	GW_EP_COUNT
 };
 
@@ -39,6 +42,7 @@ struct worker;
 struct ratelimit;
 struct cloister_collect_info;
 struct sse;
+struct mock_plan;
 
 /* Counters for /metrics: metadata only, never content. */
 struct gw_metrics {
@@ -99,6 +103,8 @@ struct gw_req {
 	struct evhttp_request *req;
 	struct evhttp_connection *conn;
 	enum gw_endpoint ep;
+	enum xlate_api	 api;		/* what the client speaks */
+	enum xlate_api	 up_api;	/* what its backend speaks */
 	char		 id[LEDGER_ID_MAX];
 	struct ledger_key key;
 	const struct gw_model *model;
@@ -108,8 +114,12 @@ struct gw_req {
 	uint8_t		 body_sha256[CRYPTO_SHA256_LEN];
 	int		 stream;
 	int		 include_usage;	/* the client asked for it */
-	int64_t		 max_tokens;
+	int64_t		 max_tokens;	/* what the upstream is sent */
+	int		 clamped;	/* smaller than the client asked */
+	int		 limit_default;	/* the client asked for no limit:
+					 * the model's default is sent */
 	int64_t		 reserved;
+	int64_t		 cache_write;	/* prompt tokens written to a cache */
 	struct ledger_usage usage;
 	char		 nonce[GW_NONCE_MAX + 1];
 	struct sha256_ctx *resp_hash;	/* of every byte sent */
@@ -117,12 +127,16 @@ struct gw_req {
 	unsigned	 sent;		/* words streamed */
 	unsigned	 total;		/* words to stream */
 	uint32_t	 seed;
+	struct mock_plan *mock;		/* the mock's stream, or NULL */
 	uint64_t	 t0_ns;
+	uint64_t	 last_sent_ns;	/* stream bytes last went out */
 	int		 done;
 	/* openai-compatible upstreams (upstream.c) */
 	void		*easy;		/* CURL * */
 	struct curlev_xfer xfer;
 	char		*up_body;	/* NULL: the client's body as it came */
+	void		*up_hdrs;	/* struct curl_slist *; NULL: the
+					 * backend's */
 	size_t		 up_len;
 	struct evbuffer	*up_buf;	/* a whole answer's bytes so far */
 	struct sse	*up_sse;	/* a stream's blocks, relayed */
@@ -130,6 +144,10 @@ struct gw_req {
 	int		 up_paused;
 	int		 up_usage;	/* the upstream reported usage */
 	int		 started;	/* stream headers sent */
+	/* translation when the client's API is not the backend's */
+	struct xlate_ctx *xctx;
+	struct xlate_stream *xs;
+	struct xlate_usage xusage;	/* passthrough streams: as reported */
 };
 
 /* gateway.c */
@@ -138,6 +156,20 @@ int	gw_run(const struct gw_config *cfg, const char *config_path);
  * (or 500) and returns -1 when there is none or it is not active. */
 int	gw_authenticate(struct gw *gw, struct evhttp_request *req,
 	    struct ledger_key *k);
+/* For the inference endpoints: Bearer or x-api-key, and errors in the
+ * shape of the client's API. */
+int	gw_authenticate_api(struct gw *gw, struct evhttp_request *req,
+	    enum xlate_api api, struct ledger_key *k);
+void	gw_error_api(struct evhttp_request *req, enum xlate_api api,
+	    int status, const char *type, const char *code, const char *fmt,
+	    ...) __attribute__((format(printf, 6, 7)));
+/* The API an endpoint speaks. */
+static inline enum xlate_api
+gw_ep_api(enum gw_endpoint ep)
+{
+	return ep == GW_EP_MESSAGES ? XLATE_MESSAGES :
+	    ep == GW_EP_RESPONSES ? XLATE_RESPONSES : XLATE_CHAT;
+}
 
 /* Evidence for the instance key id under cfg (its TEE and config hash),
  * with a nonce when given; info (may be NULL) says what it holds, warn

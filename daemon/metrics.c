@@ -21,7 +21,7 @@
 static const double latency_le[LATENCY_BUCKETS] = { 0.0001, 0.00025, 0.0005,
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10 };
 static const char *const ep_name[GW_EP_COUNT] = { "chat", "completions",
-	"embeddings" };
+	"embeddings", "messages", "responses" };
 
 void
 gw_observe(struct gw *gw, enum gw_endpoint ep, int status, uint64_t t0_ns)

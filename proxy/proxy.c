@@ -62,17 +62,25 @@ status(struct proxy *p, struct evhttp_request *req)
 	httpd_send_json(req, 200, o, JSON_INDENT(2));
 }
 
-/* The first tool request's key, for the proxy's own requests for fresh
- * evidence when none was given at start. */
+/* The first tool request's key (Bearer, or Anthropic's x-api-key), for
+ * the proxy's own requests for fresh evidence when none was given at
+ * start. */
 static int
 take_key(struct proxy *p, struct evhttp_request *req)
 {
-	const char *h = evhttp_find_header(evhttp_request_get_input_headers(
-	    req), "Authorization");
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	const char *h = evhttp_find_header(in, "Authorization");
+	const char *x = evhttp_find_header(in, "x-api-key");
+	size_t n;
 
-	if (h == NULL || strncmp(h, "Bearer ", 7) != 0 ||
-	    (p->auth = strdup(h)) == NULL)
+	if (h != NULL && strncmp(h, "Bearer ", 7) == 0)
+		return (p->auth = strdup(h)) == NULL ? -1 : 0;
+	if (x == NULL || *x == '\0')
 		return -1;
+	n = strlen(x) + 8;
+	if ((p->auth = malloc(n)) == NULL)
+		return -1;
+	snprintf(p->auth, n, "Bearer %s", x);
 	return 0;
 }
 

@@ -407,7 +407,9 @@ is_inference(const char *path)
 {
 	return strcmp(path, "/v1/chat/completions") == 0 ||
 	    strcmp(path, "/v1/completions") == 0 ||
-	    strcmp(path, "/v1/embeddings") == 0;
+	    strcmp(path, "/v1/embeddings") == 0 ||
+	    strcmp(path, "/v1/messages") == 0 ||
+	    strcmp(path, "/v1/responses") == 0;
 }
 
 static int
@@ -446,8 +448,15 @@ prepare(struct xfer *x)
 		return -1;
 	evbuffer_remove(b, x->body, x->body_len);
 	util_hex_encode(nonce, sizeof(nonce), x->nonce);
+	/* Anthropic's clients send their key as x-api-key and pick
+	 * features with the version and beta headers. */
 	if (add_hdr(x, "Authorization", evhttp_find_header(in,
-	    "Authorization")) != 0 || add_hdr(x, "Content-Type",
+	    "Authorization")) != 0 ||
+	    add_hdr(x, "x-api-key", evhttp_find_header(in, "x-api-key")) != 0 ||
+	    add_hdr(x, "anthropic-version", evhttp_find_header(in,
+	    "anthropic-version")) != 0 ||
+	    add_hdr(x, "anthropic-beta", evhttp_find_header(in,
+	    "anthropic-beta")) != 0 || add_hdr(x, "Content-Type",
 	    evhttp_find_header(in, "Content-Type")) != 0 ||
 	    add_hdr(x, "Accept", evhttp_find_header(in, "Accept")) != 0 ||
 	    add_hdr(x, "Cloister-Nonce", x->nonce) != 0 ||

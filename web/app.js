@@ -41,6 +41,8 @@ const timeCell = (t) => t ? h("span", null, h("span", { class: "day" }, t.slice(
 const fmtInt = (n) => Number(n).toLocaleString("en-US");
 const fmtCredits = (n) => (Number(n) / 1e6).toLocaleString("en-US",
   { minimumFractionDigits: 2, maximumFractionDigits: 6 });
+const apiName = (a) => ({ chat: "OpenAI Chat Completions", messages: "Anthropic Messages",
+  responses: "OpenAI Responses" })[a] || a;
 const fmtMs = (us) => (Number(us) / 1000).toFixed(us < 10000 ? 2 : 0) + " ms";
 const badge = (ok, yes, no) => h("span", { class: "badge " + (ok ? "ok" : "bad") }, ok ? yes : no);
 
@@ -166,7 +168,7 @@ async function viewRequests() {
   const rows = d.requests.map((r) => h("tr", { class: "click", onclick: () => { location.hash = "#/requests/" + r.id; } },
     h("td", null, timeCell(r.started)),
     h("td", null, h("a", { href: "#/requests/" + r.id }, r.id)),
-    h("td", null, r.key_id), h("td", null, r.model), h("td", null, r.backend),
+    h("td", null, r.key_id), h("td", null, r.model), h("td", null, r.api), h("td", null, r.backend),
     h("td", null, badge(r.confidential, "confidential", "not confidential")),
     h("td", { class: "num" }, fmtInt(r.prompt_tokens) + " / " + fmtInt(r.completion_tokens)),
     h("td", { class: "num" }, fmtCredits(r.cost)),
@@ -177,7 +179,7 @@ async function viewRequests() {
   show(h("div", { class: "card" },
     h("h1", null, "Requests ", h("span", { class: "live" }, "live")),
     h("div", { class: "filters" }, input("key", "key id"), input("model", "model"), input("status", "status")),
-    table(["Time", "Request", "Key", "Model", "Backend", "Where", "Tokens in / out", "Cost", "Status", "Latency"], rows,
+    table(["Time", "Request", "Key", "Model", "API", "Backend", "Where", "Tokens in / out", "Cost", "Status", "Latency"], rows,
       { testid: "requests", empty: "No requests yet." })));
   state.timer = setInterval(() => { if (location.hash === "#/requests") refresh(); }, 3000);
 }
@@ -193,7 +195,7 @@ async function viewRequest(id) {
   const parts = [h("div", { class: "card" },
     h("h1", null, "Request ", h("code", null, r.id)),
     h("div", { class: "grid" },
-      ...[["Key", r.key_id], ["Model", r.model], ["Backend", r.backend],
+      ...[["Key", r.key_id], ["Model", r.model], ["API", apiName(r.api)], ["Backend", r.backend],
         ["Confidential", r.confidential === "tdx+gpu" ? "yes — inside this TD, on its confidential GPU" :
           r.confidential ? "yes — inside this TD" : "NO — not inside the attested boundary"],
         ["Tokens", fmtInt(r.prompt_tokens) + " in, " + fmtInt(r.completion_tokens) + " out, " + fmtInt(r.cached_tokens) + " cached"],

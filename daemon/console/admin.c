@@ -76,9 +76,10 @@ body_json(struct evhttp_request *req)
 static json_t *
 request_json(const struct ledger_request *r)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:I,s:I,s:s,s:o,"
-	    "s:o,s:I,s:s?}", "id", r->id, "key_id", r->key_id, "model",
-	    r->model, "backend", r->backend, "confidential",
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:I,s:I,s:I,s:s,"
+	    "s:o,s:o,s:I,s:s?}", "id", r->id, "key_id", r->key_id, "model",
+	    r->model, "backend", r->backend, "api", r->api[0] != '\0' ?
+	    r->api : "chat", "confidential",
 	    r->confidential == CLOISTER_CONF_NONE ? json_false() :
 	    json_string(cloister_confidential_name(r->confidential)),
 	    "reserved", (json_int_t)r->reserved, "prompt_tokens",

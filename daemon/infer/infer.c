@@ -5,6 +5,7 @@
  * live in buffers that are wiped when the request ends; nothing of them
  * reaches a log, the ledger or an error message.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "cloister/receipt.h"
 #include "gateway.h"
 #include "infer.h"
+#include "json_span.h"
 #include "metrics.h"
 #include "mock.h"
 #include "receipt_int.h"
@@ -50,6 +52,19 @@ add_sat(int64_t a, int64_t b)
 	return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
+void
+gw_error(struct gw_req *r, int status, const char *type, const char *code,
+    const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	gw_error_api(r->req, r->api, status, type, code, "%s", msg);
+}
+
 /* Copy the body out and wipe libevent's copy. */
 static int
 take_body(struct gw_req *r)
@@ -76,6 +91,9 @@ gw_req_free(struct gw_req *r)
 		evhttp_connection_set_closecb(r->conn, NULL, NULL);
 	if (r->timer != NULL)
 		event_free(r->timer);
+	xlate_stream_free(r->xs);
+	mock_plan_free(r->mock);
+	xlate_ctx_free(r->xctx);
 	crypto_sha256_abort(r->resp_hash);
 	if (r->body != NULL) {
 		util_wipe(r->body, r->body_len);
@@ -113,6 +131,67 @@ words_of(json_t *v)
 	return n;
 }
 
+/*
+ * Words of the text a Messages or Responses request carries (system,
+ * instructions, messages, input): every string under a key that holds
+ * text, at any depth.  Only the mock bills on it; for an upstream it is
+ * the count a cancelled request pays for until the upstream counts.
+ */
+static long
+text_words(json_t *v, int depth)
+{
+	static const char *const text_keys[] = { "text", "content", "output",
+		"input", "thinking", "arguments", "instructions", "system" };
+	const char *k;
+	json_t *e;
+	size_t i;
+	long n = 0;
+
+	if (depth > JSON_DEPTH_MAX)
+		return 0;
+	if (json_is_array(v))
+		json_array_foreach(v, i, e)
+			n += json_is_string(e) ? (long)mock_count_words(
+			    json_string_value(e)) : text_words(e, depth + 1);
+	else if (json_is_object(v))
+		json_object_foreach(v, k, e) {
+			if (!json_is_string(e)) {
+				n += text_words(e, depth + 1);
+				continue;
+			}
+			for (i = 0; i < sizeof(text_keys) /
+			    sizeof(text_keys[0]); i++)
+				if (strcmp(k, text_keys[i]) == 0)
+					n += mock_count_words(
+					    json_string_value(e));
+		}
+	return n;
+}
+
+/* The conversation of a Messages or Responses request; -1 when there is
+ * none of the shape the API has. */
+static long
+agent_words(json_t *o, enum gw_endpoint ep)
+{
+	json_t *conv = json_object_get(o, ep == GW_EP_MESSAGES ? "messages" :
+	    "input");
+	json_t *sys = json_object_get(o, ep == GW_EP_MESSAGES ? "system" :
+	    "instructions");
+	long n;
+
+	if (ep == GW_EP_RESPONSES && json_is_string(conv))
+		n = mock_count_words(json_string_value(conv));
+	else if (!json_is_array(conv) || json_array_size(conv) == 0)
+		return -1;
+	else
+		n = text_words(conv, 0);
+	if (json_is_string(sys))
+		n += mock_count_words(json_string_value(sys));
+	else if (json_is_array(sys))
+		n += text_words(sys, 0);
+	return n;
+}
+
 static long
 prompt_words(json_t *o, enum gw_endpoint ep)
 {
@@ -124,6 +203,8 @@ prompt_words(json_t *o, enum gw_endpoint ep)
 		return words_of(json_object_get(o, "prompt"));
 	if (ep == GW_EP_EMBEDDINGS)
 		return words_of(json_object_get(o, "input"));
+	if (ep == GW_EP_MESSAGES || ep == GW_EP_RESPONSES)
+		return agent_words(o, ep);
 	msgs = json_object_get(o, "messages");
 	if (!json_is_array(msgs) || json_array_size(msgs) == 0)
 		return -1;
@@ -140,24 +221,39 @@ prompt_words(json_t *o, enum gw_endpoint ep)
 	return n;
 }
 
-/* max_completion_tokens (or max_tokens), else the model's default. */
+/*
+ * The output limit the client asked for (chat: max_completion_tokens or
+ * max_tokens; Messages: max_tokens; Responses: max_output_tokens), else
+ * the model's default; clamped to the model's max_output, which is then
+ * what the upstream is sent and what is held.  Agents ask for 32k-128k
+ * tokens on every call.
+ */
 static int
 check_max_tokens(struct gw_req *r, json_t *o)
 {
-	json_t *v;
+	const char *name = r->ep == GW_EP_RESPONSES ? "max_output_tokens" :
+	    "max_tokens";
+	json_t *v = NULL;
 
 	r->max_tokens = r->model->max_tokens;
-	if ((v = json_object_get(o, "max_completion_tokens")) == NULL)
-		v = json_object_get(o, "max_tokens");
+	if (r->ep == GW_EP_CHAT || r->ep == GW_EP_COMPLETIONS)
+		v = json_object_get(o, "max_completion_tokens");
+	if (v == NULL)
+		v = json_object_get(o, name);
 	if (v != NULL && !json_is_null(v)) {
 		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
 		    json_integer_value(v) > MAX_TOKENS_CAP) {
-			httpd_error(r->req, 400, "invalid_request_error",
-			    "invalid_max_tokens", "max_tokens must be an "
-			    "integer in 1..%d", MAX_TOKENS_CAP);
+			gw_error(r, 400, "invalid_request_error",
+			    "invalid_max_tokens", "%s must be an integer in "
+			    "1..%d", name, MAX_TOKENS_CAP);
 			return -1;
 		}
 		r->max_tokens = json_integer_value(v);
+	} else
+		r->limit_default = r->ep != GW_EP_EMBEDDINGS;
+	if (r->model->max_output > 0 && r->max_tokens > r->model->max_output) {
+		r->max_tokens = r->model->max_output;
+		r->clamped = 1;
 	}
 	return 0;
 }
@@ -177,7 +273,7 @@ check_nonce(struct gw_req *r)
 		for (size_t i = 0; i < n && !bad; i++)
 			bad = nonce[i] < 0x21 || nonce[i] > 0x7e;
 		if (bad) {
-			httpd_error(r->req, 400, "invalid_request_error",
+			gw_error(r, 400, "invalid_request_error",
 			    "invalid_nonce", "Cloister-Nonce must be 1 to %d "
 			    "printable characters", GW_NONCE_MAX);
 			return -1;
@@ -185,6 +281,32 @@ check_nonce(struct gw_req *r)
 		memcpy(r->nonce, nonce, n + 1);
 	}
 	return 0;
+}
+
+static const char *
+input_rule(enum gw_endpoint ep)
+{
+	switch (ep) {
+	case GW_EP_CHAT:
+		return "\"messages\" must be a non-empty list of {role, "
+		    "content}";
+	case GW_EP_COMPLETIONS:
+		return "\"prompt\" must be a string or a list of strings";
+	case GW_EP_MESSAGES:
+		return "\"messages\" must be a non-empty list";
+	case GW_EP_RESPONSES:
+		return "\"input\" must be a string or a non-empty list of "
+		    "items";
+	default:
+		return "\"input\" must be a string or a list of strings";
+	}
+}
+
+enum xlate_api
+backend_api(const struct gw_backend *b)
+{
+	return b->type == GW_BACKEND_ANTHROPIC ? XLATE_MESSAGES :
+	    b->type == GW_BACKEND_RESPONSES ? XLATE_RESPONSES : XLATE_CHAT;
 }
 
 /* Everything but the content: model, limits, stream options, nonce. */
@@ -195,32 +317,45 @@ check_request(struct gw_req *r, json_t *o, long *words)
 
 	v = json_object_get(o, "model");
 	if (!json_is_string(v)) {
-		httpd_error(r->req, 400, "invalid_request_error", "missing_model",
+		gw_error(r, 400, "invalid_request_error", "missing_model",
 		    "\"model\" is required");
 		return -1;
 	}
 	if ((r->model = gw_config_model(&r->gw->cfg,
 	    json_string_value(v))) == NULL) {
-		httpd_error(r->req, 404, "invalid_request_error",
-		    "model_not_found", "this gateway offers no such model "
-		    "(GET /v1/models lists them)");
+		gw_error(r, 404, "invalid_request_error", "model_not_found",
+		    "this gateway offers no such model (GET /v1/models lists "
+		    "them)");
 		return -1;
 	}
 	r->backend = &r->gw->cfg.backends[r->model->backend];
+	r->up_api = backend_api(r->backend);
+	if ((r->ep == GW_EP_COMPLETIONS || r->ep == GW_EP_EMBEDDINGS) &&
+	    r->up_api != XLATE_CHAT) {
+		gw_error(r, 400, "invalid_request_error", "unsupported_endpoint",
+		    "model %s is served by a backend that speaks %s; this "
+		    "endpoint needs an openai-compatible one", r->model->name,
+		    xlate_api_name(r->up_api));
+		return -1;
+	}
 	if ((*words = prompt_words(o, r->ep)) < 0) {
-		httpd_error(r->req, 400, "invalid_request_error", "invalid_input",
-		    "%s", r->ep == GW_EP_CHAT ? "\"messages\" must be a "
-		    "non-empty list of {role, content}" : r->ep ==
-		    GW_EP_COMPLETIONS ? "\"prompt\" must be a string or a list "
-		    "of strings" : "\"input\" must be a string or a list of "
-		    "strings");
+		gw_error(r, 400, "invalid_request_error", "invalid_input",
+		    "%s", input_rule(r->ep));
+		return -1;
+	}
+	v = json_object_get(o, "previous_response_id");
+	if (r->ep == GW_EP_RESPONSES && v != NULL && !json_is_null(v)) {
+		gw_error(r, 400, "invalid_request_error",
+		    "previous_response_id_unsupported", "this gateway keeps "
+		    "no response state: send the whole input with store: "
+		    "false instead of previous_response_id");
 		return -1;
 	}
 	if (check_max_tokens(r, o) != 0)
 		return -1;
 	v = json_object_get(o, "stream");
 	if (v != NULL && !json_is_boolean(v) && !json_is_null(v)) {
-		httpd_error(r->req, 400, "invalid_request_error", "invalid_stream",
+		gw_error(r, 400, "invalid_request_error", "invalid_stream",
 		    "\"stream\" must be true or false");
 		return -1;
 	}
@@ -233,17 +368,37 @@ check_request(struct gw_req *r, json_t *o, long *words)
 
 /* ---- receipts and settlement --------------------------------------------- */
 
+/* Prompt tokens at three prices: cache reads, cache writes, the rest. */
 static int64_t
 cost_of(const struct gw_req *r)
 {
-	int64_t cached = r->usage.cached_tokens < r->usage.prompt_tokens ?
-	    r->usage.cached_tokens : r->usage.prompt_tokens;
-	int64_t c = add_sat(add_sat(price(r->usage.prompt_tokens - cached,
+	int64_t p = r->usage.prompt_tokens;
+	int64_t cached = r->usage.cached_tokens < p ?
+	    r->usage.cached_tokens : p;
+	int64_t written = r->cache_write < p - cached ? r->cache_write :
+	    p - cached;
+	int64_t c = add_sat(add_sat(add_sat(price(p - cached - written,
 	    r->model->input), price(cached, r->model->cached)),
+	    price(written < 0 ? 0 : written, r->model->cache_write)),
 	    price(r->usage.completion_tokens, r->model->output));
 
 	/* Never above the hold, never below zero. */
 	return c < 0 ? 0 : c < r->reserved ? c : r->reserved;
+}
+
+static const char *
+backend_type_name(enum gw_backend_type t)
+{
+	switch (t) {
+	case GW_BACKEND_MOCK:
+		return "mock";
+	case GW_BACKEND_ANTHROPIC:
+		return "anthropic";
+	case GW_BACKEND_RESPONSES:
+		return "openai-responses";
+	default:
+		return "openai-compatible";
+	}
 }
 
 /* Sign the receipt and settle in one ledger transaction; *jws for the
@@ -266,7 +421,8 @@ gw_finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
 	snprintf(c.model, sizeof(c.model), "%s", r->model->name);
 	snprintf(c.backend, sizeof(c.backend), "%s", r->backend->name);
 	snprintf(c.backend_type, sizeof(c.backend_type), "%s",
-	    r->backend->type == GW_BACKEND_MOCK ? "mock" : "openai-compatible");
+	    backend_type_name(r->backend->type));
+	snprintf(c.api, sizeof(c.api), "%s", xlate_api_name(r->api));
 	c.confidential = gw->conf[r->model->backend];
 	memcpy(c.request_sha256, r->body_sha256, 32);
 	memcpy(c.response_sha256, resp_sha256, 32);
@@ -289,9 +445,10 @@ gw_finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
 	gw->m.prompt_tokens += (uint64_t)r->usage.prompt_tokens;
 	gw->m.completion_tokens += (uint64_t)r->usage.completion_tokens;
 	gw->m.credits_charged += (uint64_t)cost;
-	fprintf(stderr, "cloister: %s key=%s model=%s backend=%s status=%s "
-	    "tokens=%lld/%lld cost=%lld ms=%.3f\n", r->id, r->key.id,
-	    r->model->name, r->backend->name, status,
+	fprintf(stderr, "cloister: %s key=%s api=%s model=%s backend=%s "
+	    "status=%s tokens=%lld/%lld cost=%lld ms=%.3f\n", r->id,
+	    r->key.id, xlate_api_name(r->api), r->model->name,
+	    r->backend->name, status,
 	    (long long)r->usage.prompt_tokens,
 	    (long long)r->usage.completion_tokens, (long long)cost,
 	    (double)(util_now_ns() - r->t0_ns) / 1e6);
@@ -331,8 +488,8 @@ gw_reply_whole(struct gw_req *r, int status, const char *body, size_t len,
 	    (b = evbuffer_new()) == NULL) {
 		if (jws == NULL)
 			gw_refund(r, "failed");
-		httpd_error(r->req, 500, "server_error", "internal", "the "
-		    "response could not be completed; nothing was charged");
+		gw_error(r, 500, "server_error", "internal", "the response "
+		    "could not be completed; nothing was charged");
 		gw_observe(r->gw, r->ep, 500, r->t0_ns);
 		goto out;
 	}
@@ -357,6 +514,7 @@ gw_stream_send(struct gw_req *r, const void *data, size_t len,
 		return CLOISTER_ERR_ALLOC;
 	evbuffer_add(b, data, len);
 	crypto_sha256_add(r->resp_hash, data, len);
+	r->last_sent_ns = util_now_ns();
 	if (cb != NULL)
 		evhttp_send_reply_chunk_with_cb(r->req, b, cb, r);
 	else
@@ -403,7 +561,7 @@ on_close(struct evhttp_connection *c, void *arg)
 	r->gw->m.cancelled++;
 	if (r->timer != NULL)
 		event_del(r->timer);
-	if (r->backend->type == GW_BACKEND_OPENAI) {
+	if (r->backend->type != GW_BACKEND_MOCK) {
 		gw_upstream_cancel(r);
 		if (!r->up_usage)
 			r->usage.completion_tokens = r->sent;
@@ -468,22 +626,24 @@ reserve(struct gw_req *r)
 
 	r->reserved = worst_case(r);
 	rc = ledger_reserve(gw->ledger, r->id, &r->key, r->model->name,
-	    r->backend->name, gw->conf[r->model->backend], r->reserved,
+	    r->backend->name, xlate_api_name(r->api),
+	    gw->conf[r->model->backend], r->reserved,
 	    (int64_t)time(NULL));
+	/* An empty balance is final: 402 for chat and Messages clients
+	 * (Claude Code stops at once), 429 insufficient_quota for Responses
+	 * clients (Codex retries a 402 five times). */
 	if (rc == CLOISTER_ERR_CREDITS)
-		httpd_error(r->req, 402, "insufficient_quota",
-		    "insufficient_credits", "the balance of %s cannot cover "
-		    "this request's worst case of %lld credits (prompt and "
-		    "max_tokens at the model's prices)", r->key.id,
-		    (long long)r->reserved);
-	else if (rc == CLOISTER_ERR_DB) {
+		gw_error(r, r->api == XLATE_RESPONSES ? 429 : 402,
+		    "insufficient_quota", "insufficient_quota", "the balance "
+		    "of %s cannot cover this request's worst case of %lld "
+		    "credits (prompt and max_tokens at the model's prices)",
+		    r->key.id, (long long)r->reserved);
+	else if (rc != 0) {
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Retry-After", "1");
-		httpd_error(r->req, 503, "server_error", "ledger_unavailable",
+		gw_error(r, 503, "server_error", "ledger_unavailable",
 		    "the ledger cannot settle requests now; nothing was held");
-	} else if (rc != 0)
-		httpd_error(r->req, 500, "server_error", "ledger", "the ledger "
-		    "is unavailable");
+	}
 	return rc;
 }
 
@@ -496,31 +656,31 @@ admit(struct gw_req *r, json_t **out, long *words)
 	struct evhttp_request *req = r->req;
 	const struct gw_config *cfg = &r->gw->cfg;
 	json_t *o = NULL;
-	int status = 400;
+	int status = 400, rc;
 
 	*out = NULL;
 	if (strcmp(r->key.scope, "read") == 0) {
-		httpd_error(req, 403, "permission_error", "read_only_key",
+		gw_error(r, 403, "permission_error", "read_only_key",
 		    "this key may read, not run inference");
 		status = 403;
 		goto out;
 	}
 	if (evbuffer_get_length(evhttp_request_get_input_buffer(req)) >
 	    cfg->max_body) {
-		httpd_error(req, 413, "invalid_request_error", "body_too_large",
+		gw_error(r, 413, "invalid_request_error", "body_too_large",
 		    "the body is longer than %zu bytes (max_body)",
 		    cfg->max_body);
 		status = 413;
 		goto out;
 	}
 	if (take_body(r) != 0 || new_id(r->id) != 0) {
-		httpd_error(req, 500, "server_error", "internal", "out of memory");
+		gw_error(r, 500, "server_error", "internal", "out of memory");
 		status = 500;
 		goto out;
 	}
 	if ((o = json_loadb((const char *)r->body, r->body_len,
 	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(o)) {
-		httpd_error(req, 400, "invalid_request_error", "invalid_json",
+		gw_error(r, 400, "invalid_request_error", "invalid_json",
 		    "the body is not a JSON object");
 		goto out;
 	}
@@ -531,8 +691,9 @@ admit(struct gw_req *r, json_t **out, long *words)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cloister-Request-Id", r->id);
-	if (reserve(r) != 0) {
-		status = 402;
+	if ((rc = reserve(r)) != 0) {
+		status = rc == CLOISTER_ERR_CREDITS ? r->api ==
+		    XLATE_RESPONSES ? 429 : 402 : 503;
 		goto out;
 	}
 	*out = o;
@@ -555,12 +716,16 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 	if (gw->m.inflight >= gw->cfg.max_inflight) {
 		/* Before anything is held: nothing to refund. */
 		gw->m.busy++;
+		/* Back-pressure each client retries: 529 overloaded for
+		 * Anthropic's, 503 for OpenAI's. */
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Retry-After", "1");
-		httpd_error(req, 503, "server_error", "server_busy", "%u requests "
-		    "are in flight (max_inflight); nothing was charged",
+		gw_error_api(req, gw_ep_api(ep), ep == GW_EP_MESSAGES ? 529 :
+		    503, "server_error", "server_busy", "%u requests are in "
+		    "flight (max_inflight); nothing was charged",
 		    gw->cfg.max_inflight);
-		gw_observe(gw, ep, 503, util_now_ns());
+		gw_observe(gw, ep, ep == GW_EP_MESSAGES ? 529 : 503,
+		    util_now_ns());
 		return;
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
@@ -570,6 +735,7 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 	r->gw = gw;
 	r->req = req;
 	r->ep = ep;
+	r->api = gw_ep_api(ep);
 	r->key = *key;
 	r->t0_ns = util_now_ns();
 	gw->m.inflight++;
@@ -578,13 +744,77 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 		gw_req_free(r);
 		return;
 	}
-	if (r->backend->type == GW_BACKEND_OPENAI) {
-		/* Until the upstream counts: words, for a cancellation. */
-		r->usage.prompt_tokens = words;
-		gw_upstream_start(r, o);
-	} else {
-		r->usage.prompt_tokens = words;
+	/* Until the upstream counts: words, for a cancellation. */
+	r->usage.prompt_tokens = words;
+	if (r->backend->type == GW_BACKEND_MOCK)
 		mock_answer(r, o);
-	}
+	else
+		gw_upstream_start(r, o);
 	json_decref(o);
+}
+
+/* ---- count_tokens ----------------------------------------------------------- */
+
+/*
+ * POST /v1/messages/count_tokens: an estimate of the prompt's tokens,
+ * answered at once and never charged (Claude Code's /context sends 26 at
+ * once).  The mock counts words, as it bills; for an upstream it is a
+ * quarter of the body's bytes, tools included: no tokenizer of the
+ * upstream's model runs here, and the bill is always the upstream's own
+ * count.
+ */
+void
+gw_count_tokens(struct gw *gw, struct evhttp_request *req,
+    const struct ledger_key *key)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const struct gw_model *m;
+	json_t *o = NULL, *v;
+	char *body = NULL;
+	long n;
+
+	(void)key;
+	if (len > gw->cfg.max_body) {
+		gw_error_api(req, XLATE_MESSAGES, 413, "invalid_request_error",
+		    "body_too_large", "the body is longer than %zu bytes "
+		    "(max_body)", gw->cfg.max_body);
+		goto out;
+	}
+	if ((body = malloc(len + 1)) == NULL ||
+	    evbuffer_copyout(in, body, len) != (ev_ssize_t)len) {
+		gw_error_api(req, XLATE_MESSAGES, 500, "server_error",
+		    "internal", "out of memory");
+		goto out;
+	}
+	httpd_wipe_evbuffer(in);
+	if ((o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) ==
+	    NULL || !json_is_object(o)) {
+		gw_error_api(req, XLATE_MESSAGES, 400, "invalid_request_error",
+		    "invalid_json", "the body is not a JSON object");
+		goto out;
+	}
+	v = json_object_get(o, "model");
+	if (!json_is_string(v) || (m = gw_config_model(&gw->cfg,
+	    json_string_value(v))) == NULL) {
+		gw_error_api(req, XLATE_MESSAGES, 404, "invalid_request_error",
+		    "model_not_found", "this gateway offers no such model "
+		    "(GET /v1/models lists them)");
+		goto out;
+	}
+	if ((n = agent_words(o, GW_EP_MESSAGES)) < 0) {
+		gw_error_api(req, XLATE_MESSAGES, 400, "invalid_request_error",
+		    "invalid_input", "%s", input_rule(GW_EP_MESSAGES));
+		goto out;
+	}
+	if (gw->cfg.backends[m->backend].type != GW_BACKEND_MOCK)
+		n = (long)((len + 3) / 4);
+	httpd_send_json(req, 200, json_pack("{s:I}", "input_tokens",
+	    (json_int_t)n), JSON_COMPACT);
+ out:
+	json_decref(o);
+	if (body != NULL) {
+		util_wipe(body, len);
+		free(body);
+	}
 }

@@ -21,6 +21,16 @@ void	gw_infer(struct gw *gw, struct evhttp_request *req,
 /* Wipes the request's content; r may be NULL. */
 void	gw_req_free(struct gw_req *r);
 
+/* An error answer in the shape of r's API. */
+void	gw_error(struct gw_req *r, int status, const char *type,
+	    const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+/* POST /v1/messages/count_tokens: an estimate, never charged. */
+void	gw_count_tokens(struct gw *gw, struct evhttp_request *req,
+	    const struct ledger_key *key);
+/* What a backend speaks. */
+enum xlate_api backend_api(const struct gw_backend *b);
+
 /* For the backends */
 int	gw_finish(struct gw_req *r, const uint8_t resp_sha256[32],
 	    const char *status, char **jws);

@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "sse.h"
 #include "upstream.h"
+#include "upstream_api.h"
 #include "util.h"
 
 #define RESPONSE_MAX	(16u * 1024 * 1024)
@@ -38,7 +39,7 @@
 #define KEY_FILE_MAX	4096
 
 static const char *const ep_path[GW_EP_COUNT] = { "/chat/completions",
-	"/completions", "/embeddings" };
+	"/completions", "/embeddings", "/messages", "/responses" };
 
 /* ---- keys ---------------------------------------------------------------- */
 
@@ -76,9 +77,10 @@ load_key(const struct gw_backend *b, char *why, size_t whylen)
 	return k;
 }
 
-/* What every request to a backend carries: made once, not per request. */
+/* What every request to a backend carries: made once, not per request.
+ * Anthropic's API takes its key as x-api-key and wants a version. */
 static struct curl_slist *
-backend_headers(const char *key)
+backend_headers(const struct gw_backend *b, const char *key)
 {
 	struct curl_slist *h, *n;
 	char auth[KEY_FILE_MAX + 32];
@@ -86,8 +88,17 @@ backend_headers(const char *key)
 	if ((h = curl_slist_append(NULL, "Content-Type: application/json")) ==
 	    NULL)
 		return NULL;
+	if (b->type == GW_BACKEND_ANTHROPIC) {
+		if ((n = curl_slist_append(h, "anthropic-version: 2023-06-01"))
+		    == NULL) {
+			curl_slist_free_all(h);
+			return NULL;
+		}
+		h = n;
+	}
 	if (*key != '\0') {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", key);
+		snprintf(auth, sizeof(auth), b->type == GW_BACKEND_ANTHROPIC ?
+		    "x-api-key: %s" : "Authorization: Bearer %s", key);
 		n = curl_slist_append(h, auth);
 		util_wipe(auth, sizeof(auth));
 		if (n == NULL) {
@@ -110,13 +121,13 @@ int
 gw_upstream_init(struct gw *gw, char *why, size_t whylen)
 {
 	for (size_t i = 0; i < gw->cfg.nbackends; i++) {
-		if (gw->cfg.backends[i].type != GW_BACKEND_OPENAI)
+		if (gw->cfg.backends[i].type == GW_BACKEND_MOCK)
 			continue;
 		if ((gw->api_keys[i] = load_key(&gw->cfg.backends[i], why,
 		    whylen)) == NULL)
 			return CLOISTER_ERR_CONFIG;
-		if ((gw->up_headers[i] = backend_headers(gw->api_keys[i])) ==
-		    NULL)
+		if ((gw->up_headers[i] = backend_headers(&gw->cfg.backends[i],
+		    gw->api_keys[i])) == NULL)
 			return util_fail(CLOISTER_ERR_ALLOC, why, whylen,
 			    "out of memory");
 	}
@@ -183,6 +194,8 @@ xfer_free(struct gw_req *r)
 	}
 	sse_free(r->up_sse);
 	r->up_sse = NULL;
+	up_headers_free(r->up_hdrs);
+	r->up_hdrs = NULL;
 }
 
 void
@@ -266,8 +279,8 @@ no_usage(struct gw_req *r)
 	    r->max_tokens;
 }
 
-static void
-drained(struct evhttp_connection *c, void *arg)
+void
+gw_up_drained(struct evhttp_connection *c, void *arg)
 {
 	struct gw_req *r = arg;
 
@@ -296,6 +309,8 @@ relay_event(void *arg, const struct sse_event *ev)
 	struct gw_req *r = arg;
 	int drop = 0, usage, ch;
 
+	if (r->api != XLATE_CHAT || r->xs != NULL)
+		return up_stream_event(r, ev);
 	if (ev->has_data) {
 		usage = usage_of(r, ev->data, ev->len);
 		ch = has_choices(ev->data, ev->len);
@@ -305,7 +320,7 @@ relay_event(void *arg, const struct sse_event *ev)
 	}
 	if (drop)
 		return 0;
-	return gw_stream_send(r, ev->raw, ev->raw_len, drained);
+	return gw_stream_send(r, ev->raw, ev->raw_len, gw_up_drained);
 }
 
 static size_t
@@ -339,27 +354,69 @@ on_data(char *data, size_t size, size_t n, void *arg)
 static void
 done_whole(struct gw_req *r)
 {
-	size_t len = evbuffer_get_length(r->up_buf);
+	size_t len = evbuffer_get_length(r->up_buf), outlen;
 	char *body = (char *)evbuffer_pullup(r->up_buf, (ev_ssize_t)len);
+	char *out;
 	json_t *o;
 
+	if (r->up_status == 401 || r->up_status == 403) {
+		/* The backend refused the gateway's own key: the client's is
+		 * fine, and a 401 would have an agent retry for minutes. */
+		gw_refund(r, "failed");
+		gw_error(r, 502, "server_error", "upstream_auth", "backend %s "
+		    "refused the gateway's credentials (HTTP %ld); nothing was "
+		    "charged", r->backend->name, r->up_status);
+		gw_observe(r->gw, r->ep, 502, r->t0_ns);
+		return;
+	}
+	if ((r->up_status < 200 || r->up_status > 299) &&
+	    r->api != r->up_api) {
+		gw_refund(r, "failed");
+		up_error(r, (r->up_status >= 400 && r->up_status < 500) ||
+		    r->up_status == 503 || r->up_status == 529 ?
+		    (int)r->up_status : 502, body != NULL ? body : "", len);
+		gw_observe(r->gw, r->ep, r->up_status >= 400 &&
+		    r->up_status < 500 ? (int)r->up_status : 502, r->t0_ns);
+		return;
+	}
 	if (r->up_status < 200 || r->up_status > 299) {
 		gw_refund(r, "failed");
-		if (r->up_status >= 400 && r->up_status < 500 && body != NULL &&
+		/* The upstream's own complaint, for the client; back-pressure
+		 * (503, Anthropic's 529) keeps its status: clients retry it. */
+		if (((r->up_status >= 400 && r->up_status < 500) ||
+		    r->up_status == 503 || r->up_status == 529) &&
+		    body != NULL &&
 		    (o = json_loadb(body, len, 0, NULL)) != NULL &&
 		    json_is_object(json_object_get(o, "error"))) {
-			/* The upstream's own complaint, for the client. */
 			json_decref(o);
 			evhttp_add_header(evhttp_request_get_output_headers(
 			    r->req), "Content-Type", "application/json");
 			evhttp_send_reply(r->req, (int)r->up_status, NULL,
 			    r->up_buf);
 		} else
-			httpd_error(r->req, 502, "server_error", "upstream_error",
+			gw_error(r, 502, "server_error", "upstream_error",
 			    "backend %s answered HTTP %ld; nothing was charged",
 			    r->backend->name, r->up_status);
 		gw_observe(r->gw, r->ep, r->up_status >= 400 &&
-		    r->up_status < 500 ? (int)r->up_status : 502, r->t0_ns);
+		    r->up_status < 600 ? (int)r->up_status : 502, r->t0_ns);
+		return;
+	}
+	if (r->api != XLATE_CHAT || r->up_api != XLATE_CHAT) {
+		if (up_whole(r, body != NULL ? body : "", len, &out,
+		    &outlen) != 0) {
+			gw_refund(r, "failed");
+			gw_error(r, 502, "server_error", "upstream_error",
+			    "backend %s answered in a shape that could not be "
+			    "translated; nothing was charged", r->backend->name);
+			gw_observe(r->gw, r->ep, 502, r->t0_ns);
+			return;
+		}
+		if (!r->up_usage)
+			no_usage(r);
+		gw_reply_whole(r, 200, out != NULL ? out : body != NULL ? body :
+		    "", out != NULL ? outlen : len, r->up_usage ? "ok" :
+		    "no_usage");
+		xlate_free_out(out, outlen);
 		return;
 	}
 	if (body != NULL)
@@ -374,20 +431,18 @@ static void
 done(struct gw_req *r, CURLcode cc)
 {
 	if (r->stream && r->started) {
-		/* Headers went out: finish the stream either way. */
-		if (cc != CURLE_OK) {
+		/* Headers went out: finish the stream either way.  What
+		 * followed the last blank line goes on as it came. */
+		if (cc != CURLE_OK || sse_end(r->up_sse) != 0) {
+			if (r->api != XLATE_CHAT || r->xs != NULL)
+				up_stream_close(r, 0);
 			memset(&r->usage, 0, sizeof(r->usage));
 			xfer_free(r);
 			gw_stream_end(r, "failed");
 			return;
 		}
-		/* What followed the last blank line goes on as it came. */
-		if (sse_end(r->up_sse) != 0) {
-			memset(&r->usage, 0, sizeof(r->usage));
-			xfer_free(r);
-			gw_stream_end(r, "failed");
-			return;
-		}
+		if (r->api != XLATE_CHAT || r->xs != NULL)
+			up_stream_close(r, 1);
 		if (!r->up_usage)
 			no_usage(r);
 		xfer_free(r);
@@ -396,7 +451,7 @@ done(struct gw_req *r, CURLcode cc)
 	}
 	if (cc != CURLE_OK) {
 		gw_refund(r, "failed");
-		httpd_error(r->req, 502, "server_error", "upstream_unavailable",
+		gw_error(r, 502, "server_error", "upstream_unavailable",
 		    "backend %s: %s; nothing was charged", r->backend->name,
 		    curl_easy_strerror(cc));
 		gw_observe(r->gw, r->ep, 502, r->t0_ns);
@@ -412,38 +467,20 @@ xfer_done(void *arg, CURLcode cc)
 	done(arg, cc);
 }
 
-/* A stream's request, with usage always asked for; a whole answer's goes
- * as the client sent it. */
 static int
-upstream_body(struct gw_req *r, json_t *req)
-{
-	json_t *so;
-
-	if (!r->stream)
-		return 0;
-	so = json_object_get(req, "stream_options");
-	if (!json_is_object(so)) {
-		so = json_object();
-		if (json_object_set_new(req, "stream_options", so) != 0)
-			return CLOISTER_ERR_ALLOC;
-	}
-	if (json_object_set_new(so, "include_usage", json_true()) != 0 ||
-	    (r->up_body = json_dumps(req, JSON_COMPACT)) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	r->up_len = strlen(r->up_body);
-	return 0;
-}
-
-static int
-setup(struct gw_req *r, json_t *req)
+setup(struct gw_req *r)
 {
 	const struct gw_backend *b = r->backend;
 	char url[GW_PATH_MAX + 32];
 	CURL *e;
 
-	snprintf(url, sizeof(url), "%s%s", b->base_url, ep_path[r->ep]);
-	if (upstream_body(r, req) != 0 ||
-	    (r->up_buf = evbuffer_new()) == NULL ||
+	snprintf(url, sizeof(url), "%s%s", b->base_url, ep_path[
+	    r->up_api == XLATE_MESSAGES ? GW_EP_MESSAGES : r->up_api ==
+	    XLATE_RESPONSES ? GW_EP_RESPONSES : r->ep == GW_EP_MESSAGES ||
+	    r->ep == GW_EP_RESPONSES ? GW_EP_CHAT : r->ep]);
+	r->up_hdrs = up_headers(r, r->gw->up_headers[r->model->backend]);
+	if ((r->up_buf = evbuffer_new()) == NULL ||
+	    (r->stream && up_stream_open(r) != 0) ||
 	    (r->stream && crypto_sha256_begin(&r->resp_hash) != 0) ||
 	    (r->stream && (r->up_sse = sse_new(EVENT_MAX, SSE_RELAY,
 	    relay_event, r)) == NULL) ||
@@ -453,7 +490,8 @@ setup(struct gw_req *r, json_t *req)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER,
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->up_hdrs != NULL ?
+	    (struct curl_slist *)r->up_hdrs :
 	    r->gw->up_headers[r->model->backend]);
 	if (r->up_body != NULL) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->up_body);
@@ -470,10 +508,11 @@ setup(struct gw_req *r, json_t *req)
 	r->xfer.arg = r;
 	curl_easy_setopt(e, CURLOPT_PRIVATE, &r->xfer);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
-	/* A stalled upstream: less than a byte a second for the timeout. */
+	/* A stalled upstream: less than a byte a second for the timeout;
+	 * a whole answer is silent until it is done. */
 	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
-	    (long)r->gw->cfg.timeout_s);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (long)(r->stream ?
+	    r->gw->cfg.timeout_s : r->gw->cfg.whole_timeout_s));
 	if (curl_multi_add_handle(curlev_multi(r->gw->curl), e) != CURLM_OK)
 		return CLOISTER_ERR_UPSTREAM;
 	return 0;
@@ -482,10 +521,27 @@ setup(struct gw_req *r, json_t *req)
 void
 gw_upstream_start(struct gw_req *r, json_t *req)
 {
-	if (setup(r, req) != 0) {
+	char why[256];
+	int rc;
+
+	if ((rc = up_body(r, req, why, sizeof(why))) != 0) {
+		gw_refund(r, "failed");
+		if (rc == CLOISTER_ERR_ALLOC)
+			gw_error(r, 500, "server_error", "internal",
+			    "out of memory; nothing was charged");
+		else
+			gw_error(r, 400, "invalid_request_error",
+			    "untranslatable", "backend %s speaks %s: %s",
+			    r->backend->name, xlate_api_name(r->up_api), why);
+		gw_observe(r->gw, r->ep, rc == CLOISTER_ERR_ALLOC ? 500 : 400,
+		    r->t0_ns);
+		gw_req_free(r);
+		return;
+	}
+	if (setup(r) != 0) {
 		xfer_free(r);
 		gw_refund(r, "failed");
-		httpd_error(r->req, 502, "server_error", "upstream_unavailable",
+		gw_error(r, 502, "server_error", "upstream_unavailable",
 		    "backend %s cannot be reached; nothing was charged",
 		    r->backend->name);
 		gw_observe(r->gw, r->ep, 502, r->t0_ns);

@@ -28,7 +28,12 @@ struct cloister_receipt_claims {
 	char		 key[65];		/* SHA-256 of the key id, hex */
 	char		 model[128];
 	char		 backend[64];
-	char		 backend_type[32];	/* "mock", "openai-compatible" */
+	char		 backend_type[32];	/* "mock", "openai-compatible",
+						 * "anthropic",
+						 * "openai-responses" */
+	char		 api[16];		/* the client's: "chat",
+						 * "messages", "responses";
+						 * "" in older receipts */
 	int		 confidential;		/* CLOISTER_CONF_* */
 	uint8_t		 request_sha256[32];
 	uint8_t		 response_sha256[32];

@@ -48,6 +48,8 @@ claims_json(const struct cloister_receipt_claims *c)
 		return NULL;
 	if (c->nonce[0] != '\0')
 		json_object_set_new(o, "nonce", json_string(c->nonce));
+	if (c->api[0] != '\0')
+		json_object_set_new(o, "api", json_string(c->api));
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
@@ -232,7 +234,8 @@ read_claims(json_t *o, struct cloister_receipt_claims *c)
 	    int_into(o, "cost", &c->cost) != 0 ||
 	    str_into(o, "status", c->status, sizeof(c->status), 1) != 0 ||
 	    str_into(o, "evidence", c->evidence, sizeof(c->evidence), 1) != 0 ||
-	    str_into(o, "nonce", c->nonce, sizeof(c->nonce), 0) != 0)
+	    str_into(o, "nonce", c->nonce, sizeof(c->nonce), 0) != 0 ||
+	    str_into(o, "api", c->api, sizeof(c->api), 0) != 0)
 		return -1;
 	return 0;
 }

@@ -207,7 +207,7 @@ static json_t *
 claims_obj(const struct cloister_receipt_claims *c)
 {
 	return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:{s:I,s:I,"
-	    "s:I},s:I,s:s,s:s,s:s}", "id", c->id, "iat", (json_int_t)c->iat,
+	    "s:I},s:I,s:s,s:s,s:s,s:s}", "id", c->id, "iat", (json_int_t)c->iat,
 	    "key", c->key, "model", c->model, "backend", c->backend,
 	    "backend_type", c->backend_type, "confidential",
 	    c->confidential == CLOISTER_CONF_NONE ? json_false() :
@@ -217,7 +217,8 @@ claims_obj(const struct cloister_receipt_claims *c)
 	    "prompt_tokens", (json_int_t)c->prompt_tokens, "completion_tokens",
 	    (json_int_t)c->completion_tokens, "cached_tokens",
 	    (json_int_t)c->cached_tokens, "cost", (json_int_t)c->cost,
-	    "status", c->status, "evidence", c->evidence, "nonce", c->nonce);
+	    "status", c->status, "evidence", c->evidence, "nonce", c->nonce,
+	    "api", c->api[0] != '\0' ? c->api : "chat");
 }
 
 /* A receipt verification as JSON (`cloister verify receipt --json`, the

@@ -95,7 +95,8 @@ jrec_encode(const struct jrec *r, uint8_t *buf, size_t cap)
 		if (put_str(buf, cap, &off, s[i], strlen(s[i])) != 0)
 			return 0;
 	if (put_str(buf, cap, &off, r->receipt != NULL ? r->receipt : "",
-	    r->receipt_len) != 0)
+	    r->receipt_len) != 0 ||
+	    put_str(buf, cap, &off, r->api, strlen(r->api)) != 0)
 		return 0;
 	jrec_seal(buf, off - HEAD_LEN);
 	return off;
@@ -167,10 +168,14 @@ jrec_decode(const uint8_t *buf, size_t len, struct jrec *r, size_t *used)
 	if (n - off < 4)
 		return CLOISTER_ERR_BAD_FIELD;
 	rl = (uint32_t)get_le(p + off, 4);
-	if (rl > JREC_RECEIPT_MAX || n - off - 4 != rl)
+	if (rl > JREC_RECEIPT_MAX || n - off - 4 < rl)
 		return CLOISTER_ERR_BAD_FIELD;
 	r->receipt = rl > 0 ? (const char *)p + off + 4 : NULL;
 	r->receipt_len = rl;
+	off += 4 + rl;
+	if (off < n && ((e = get_str(p, n, &off, r->api, sizeof(r->api))) !=
+	    0 || off != n))
+		return CLOISTER_ERR_BAD_FIELD;
 	if (r->req_id[0] == '\0' || r->key_id[0] == '\0' || r->cost >
 	    r->reserved)
 		return CLOISTER_ERR_BAD_FIELD;

@@ -6,8 +6,10 @@
  *   u32 length of what follows the CRC | u32 CRC-32C of it |
  *   u64 seq | u8 confidential | i64 reserved, prompt, completion, cached,
  *   cost, started, finished, latency_us | str req_id, key_id, model,
- *   backend, status, receipt
- * where str is u32 length + bytes (receipt: length 0 for none).
+ *   backend, status, receipt [, api]
+ * where str is u32 length + bytes (receipt: length 0 for none).  Records
+ * written before the client's API was kept end after the receipt: their
+ * api is "".
  */
 #ifndef CLOISTER_JREC_H
 #define CLOISTER_JREC_H
@@ -33,6 +35,7 @@ struct jrec {
 	char		 model[LEDGER_MODEL_MAX];
 	char		 backend[LEDGER_MODEL_MAX];
 	char		 status[LEDGER_STATUS_MAX];
+	char		 api[LEDGER_API_MAX];
 	const char	*receipt;	/* NULL: none; not NUL-terminated when decoded */
 	size_t		 receipt_len;
 };

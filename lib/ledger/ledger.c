@@ -59,6 +59,7 @@ struct hold {
 	char		 key_id[LEDGER_ID_MAX];
 	char		 model[LEDGER_MODEL_MAX];
 	char		 backend[LEDGER_MODEL_MAX];
+	char		 api[LEDGER_API_MAX];
 	int		 confidential;
 	int64_t		 amount;
 	int64_t		 started;
@@ -246,7 +247,7 @@ ledger_open(const char *path, unsigned flags, int64_t now,
 int
 ledger_reserve(struct ledger *l, const char *req_id,
     const struct ledger_key *key, const char *model, const char *backend,
-    int confidential, int64_t amount, int64_t now)
+    const char *api, int confidential, int64_t amount, int64_t now)
 {
 	struct hold *h;
 
@@ -270,6 +271,7 @@ ledger_reserve(struct ledger *l, const char *req_id,
 	snprintf(h->key_id, sizeof(h->key_id), "%s", key->id);
 	snprintf(h->model, sizeof(h->model), "%s", model);
 	snprintf(h->backend, sizeof(h->backend), "%s", backend);
+	snprintf(h->api, sizeof(h->api), "%s", api);
 	h->confidential = confidential;
 	h->amount = amount;
 	h->started = now;
@@ -304,6 +306,7 @@ settled(const struct hold *h, const struct ledger_usage *u, int64_t cost,
 	snprintf(j->key_id, sizeof(j->key_id), "%s", h->key_id);
 	snprintf(j->model, sizeof(j->model), "%s", h->model);
 	snprintf(j->backend, sizeof(j->backend), "%s", h->backend);
+	snprintf(j->api, sizeof(j->api), "%s", h->api);
 	snprintf(j->status, sizeof(j->status), "%s", status);
 	j->receipt = receipt;
 	j->receipt_len = receipt != NULL ? strlen(receipt) : 0;

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LEDGER_SCHEMA_VERSION	3
+#define LEDGER_SCHEMA_VERSION	4
 #define LEDGER_KEY_PREFIX	"sk-clo-"
 #define LEDGER_KEY_MAX		64	/* "sk-clo-" + 43 base64url + NUL */
 #define LEDGER_ID_MAX		40	/* "key_" + 16 hex, "req_" + 24 hex */
@@ -26,6 +26,7 @@
 #define LEDGER_SCOPE_MAX	16	/* "user", "admin", "read" */
 #define LEDGER_MODEL_MAX	128
 #define LEDGER_STATUS_MAX	16
+#define LEDGER_API_MAX		16	/* "chat", "messages", "responses" */
 
 struct ledger;
 
@@ -82,8 +83,8 @@ int	ledger_credits_add(struct ledger *l, const char *id, int64_t amount,
  * memory: only ledger_settle writes. */
 int	ledger_reserve(struct ledger *l, const char *req_id,
 	    const struct ledger_key *key, const char *model,
-	    const char *backend, int confidential, int64_t amount,
-	    int64_t now);
+	    const char *backend, const char *api, int confidential,
+	    int64_t amount, int64_t now);
 /* Charge cost (at most what was reserved; the rest returns to the
  * balance), record how the request ended and, in the same transaction,
  * its receipt (NULL: none) and the receipt's hash. */
@@ -108,6 +109,7 @@ struct ledger_request {
 	char		 key_id[LEDGER_ID_MAX];
 	char		 model[LEDGER_MODEL_MAX];
 	char		 backend[LEDGER_MODEL_MAX];
+	char		 api[LEDGER_API_MAX];	/* the client's API */
 	int		 confidential;
 	int64_t		 reserved;
 	struct ledger_usage usage;

@@ -99,6 +99,8 @@ jrec_bind(sqlite3_stmt *st, const struct jrec *j)
 		sqlite3_bind_null(st, 15);
 	}
 	sqlite3_bind_int64(st, 16, j->usage.latency_us);
+	sqlite3_bind_text(st, 17, j->api[0] != '\0' ? j->api : "chat", -1,
+	    SQLITE_STATIC);
 }
 
 static void

@@ -17,8 +17,8 @@
  * journal's applier and a direct settlement). */
 #define JREC_INSERT_COLS "(id, key_id, model, backend, confidential, " \
     "reserved, prompt_tokens, completion_tokens, cached_tokens, cost, " \
-    "status, started, finished, receipt_sha256, receipt, latency_us) " \
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "status, started, finished, receipt_sha256, receipt, latency_us, " \
+    "api) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 struct sqlite3_stmt;
 /* Bind r to an INSERT ... JREC_INSERT_COLS; r must outlive the step. */

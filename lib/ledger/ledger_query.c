@@ -14,9 +14,10 @@
 #include "ledger_int.h"
 #include "util.h"
 
+/* Column 16 (after these) is the receipt where a query asks for it. */
 #define REQ_COLS "id, key_id, model, backend, confidential, reserved, " \
 	"prompt_tokens, completion_tokens, cached_tokens, cost, status, " \
-	"started, finished, receipt_sha256, latency_us"
+	"started, finished, receipt_sha256, latency_us, api"
 
 static void
 read_request(sqlite3_stmt *p, struct ledger_request *r)
@@ -41,6 +42,7 @@ read_request(sqlite3_stmt *p, struct ledger_request *r)
 	    sqlite3_column_bytes(p, 13) == 32)
 		util_hex_encode(h, 32, r->receipt_sha256);
 	r->usage.latency_us = sqlite3_column_int64(p, 14);
+	ledger_copy_col(p, 15, r->api, sizeof(r->api));
 }
 
 static void
@@ -95,7 +97,7 @@ ledger_request_get(struct ledger *l, const char *id,
 	sqlite3_bind_text(p, 1, id, -1, SQLITE_TRANSIENT);
 	if ((rc = sqlite3_step(p)) == SQLITE_ROW) {
 		read_request(p, out);
-		if (receipt != NULL && (t = sqlite3_column_text(p, 15)) !=
+		if (receipt != NULL && (t = sqlite3_column_text(p, 16)) !=
 		    NULL && (*receipt = strdup((const char *)t)) == NULL)
 			r = CLOISTER_ERR_ALLOC;
 	} else

@@ -59,6 +59,11 @@ static const char schema_v3[] =
     " applied INTEGER NOT NULL CHECK (applied >= 0));"
     "INSERT INTO journal_state VALUES (0, 0);";
 
+/* v4: the API the client spoke (chat, messages, responses), for the
+ * console; rows from before are chat's. */
+static const char schema_v4[] =
+    "ALTER TABLE requests ADD COLUMN api TEXT NOT NULL DEFAULT 'chat';";
+
 int
 ledger_migrate(sqlite3 *db, char *why, size_t whylen)
 {
@@ -87,8 +92,10 @@ ledger_migrate(sqlite3 *db, char *why, size_t whylen)
 		r = sqlite3_exec(db, schema_v2, NULL, NULL, &err);
 	if (r == SQLITE_OK && version < 3)
 		r = sqlite3_exec(db, schema_v3, NULL, NULL, &err);
+	if (r == SQLITE_OK && version < 4)
+		r = sqlite3_exec(db, schema_v4, NULL, NULL, &err);
 	if (r == SQLITE_OK)
-		r = sqlite3_exec(db, "PRAGMA user_version = 3; COMMIT", NULL,
+		r = sqlite3_exec(db, "PRAGMA user_version = 4; COMMIT", NULL,
 		    NULL, &err);
 	if (r != SQLITE_OK) {
 		util_fail(CLOISTER_ERR_DB, why, whylen, "ledger: migrating the "

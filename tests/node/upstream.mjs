@@ -1,7 +1,12 @@
-// A scripted OpenAI-compatible upstream for the gateway's tests: fixed
-// answers and usage, chosen by model name.  Listens on 127.0.0.1 only and
-// prints its port.  GET /seen returns what it was last asked.
-//   node upstream.mjs   (env: UP_KEY, the bearer token it requires)
+// A scripted upstream for the gateway's tests, in the three APIs a backend
+// may speak: OpenAI Chat Completions (/v1/chat/completions, /completions,
+// /embeddings), Anthropic Messages (/v1/messages: x-api-key and
+// anthropic-version required) and OpenAI Responses (/v1/responses).
+// Fixed answers and usage, chosen by model name; up-cut breaks its stream
+// off after two events.  Listens on 127.0.0.1 only and prints its port.
+// GET /seen returns what it was last asked, with the headers the gateway
+// may forward.
+//   node upstream.mjs   (env: UP_KEY, the key it requires)
 import http from 'node:http';
 
 let seen = null;
@@ -39,6 +44,8 @@ function stream(res, req) {
 	let i = 0;
 	const tick = () => {
 		if (res.destroyed) return;
+		if (req.model === 'up-cut' && i === 2)
+			return res.destroy();
 		if (i < n) {
 			res.write(ev(JSON.stringify({ ...base, choices: [{
 			    index: 0, delta: { content: (i ? ' ' : '') +
@@ -57,20 +64,119 @@ function stream(res, req) {
 	tick();
 }
 
+// ---- Anthropic Messages ------------------------------------------------------
+
+// Input 5 + 2 cache reads + 1 cache write; 5 out.
+const aUsage = { input_tokens: 5, cache_read_input_tokens: 2,
+    cache_creation_input_tokens: 1, output_tokens: words.length };
+
+function sse(res, event, o) {
+	res.write(`event: ${event}\ndata: ${JSON.stringify(o)}\n\n`);
+}
+
+function messages(res, req) {
+	if (req.model === 'up-400')
+		return json(res, 400, { type: 'error', error: {
+		    type: 'invalid_request_error', message: 'upstream refuses' } });
+	if (req.model === 'up-529')
+		return json(res, 529, { type: 'error', error: {
+		    type: 'overloaded_error', message: 'Overloaded' } });
+	const msg = { id: 'msg_up', type: 'message', role: 'assistant',
+	    model: req.model, content: [], stop_reason: null,
+	    stop_sequence: null, usage: { ...aUsage, output_tokens: 1 } };
+	if (!req.stream)
+		return json(res, 200, { ...msg, content: [{ type: 'text',
+		    text: words.join(' ') }], stop_reason: 'end_turn',
+		    usage: aUsage });
+	res.writeHead(200, { 'content-type': 'text/event-stream' });
+	sse(res, 'message_start', { type: 'message_start', message: msg });
+	sse(res, 'content_block_start', { type: 'content_block_start',
+	    index: 0, content_block: { type: 'text', text: '' } });
+	sse(res, 'ping', { type: 'ping' });
+	for (let i = 0; i < words.length; i++) {
+		if (req.model === 'up-cut' && i === 2)	// after a flush
+			return void setTimeout(() => res.destroy(), 50);
+		sse(res, 'content_block_delta', { type: 'content_block_delta',
+		    index: 0, delta: { type: 'text_delta',
+		    text: (i ? ' ' : '') + words[i] } });
+	}
+	sse(res, 'content_block_stop', { type: 'content_block_stop', index: 0 });
+	sse(res, 'message_delta', { type: 'message_delta', delta: {
+	    stop_reason: 'end_turn', stop_sequence: null },
+	    usage: { output_tokens: words.length } });
+	sse(res, 'message_stop', { type: 'message_stop' });
+	res.end();
+}
+
+// ---- OpenAI Responses --------------------------------------------------------
+
+const rUsage = { input_tokens: 7, input_tokens_details: { cached_tokens: 2 },
+    output_tokens: words.length, output_tokens_details: {
+    reasoning_tokens: 0 }, total_tokens: 7 + words.length };
+
+function responses(res, req) {
+	if (req.model === 'up-400')
+		return json(res, 400, { error: { message: 'upstream refuses',
+		    type: 'invalid_request_error', code: 'upstream_says_no' } });
+	const text = words.join(' ');
+	const item = { type: 'message', id: 'msg_up', status: 'completed',
+	    role: 'assistant', content: [{ type: 'output_text', text,
+	    annotations: [] }] };
+	const resp = (status, output, usage) => ({ id: 'resp_up',
+	    object: 'response', created_at: 1, status, model: req.model,
+	    output, usage });
+	if (!req.stream)
+		return json(res, 200, resp('completed', [item], rUsage));
+	res.writeHead(200, { 'content-type': 'text/event-stream' });
+	let seq = 0;
+	const ev = (type, o) => sse(res, type, { type, sequence_number: seq++,
+	    ...o });
+	ev('response.created', { response: resp('in_progress', [], null) });
+	ev('response.in_progress', { response: resp('in_progress', [], null) });
+	ev('response.output_item.added', { output_index: 0, item: { ...item,
+	    status: 'in_progress', content: [] } });
+	ev('response.content_part.added', { output_index: 0, item_id: 'msg_up',
+	    content_index: 0, part: { type: 'output_text', text: '',
+	    annotations: [] } });
+	for (let i = 0; i < words.length; i++) {
+		if (req.model === 'up-cut' && i === 2)	// after a flush
+			return void setTimeout(() => res.destroy(), 50);
+		ev('response.output_text.delta', { output_index: 0,
+		    item_id: 'msg_up', content_index: 0,
+		    delta: (i ? ' ' : '') + words[i] });
+	}
+	ev('response.output_text.done', { output_index: 0, item_id: 'msg_up',
+	    content_index: 0, text });
+	ev('response.content_part.done', { output_index: 0, item_id: 'msg_up',
+	    content_index: 0, part: item.content[0] });
+	ev('response.output_item.done', { output_index: 0, item });
+	ev('response.completed', { response: resp('completed', [item], rUsage) });
+	res.end();
+}
+
 const server = http.createServer((hreq, res) => {
 	if (hreq.method === 'GET' && hreq.url === '/seen')
 		return json(res, 200, seen ?? {});
 	let body = '';
 	hreq.on('data', (c) => { body += c; });
 	hreq.on('end', () => {
-		if (hreq.headers.authorization !== `Bearer ${process.env.UP_KEY}`)
+		const anthropic = hreq.url === '/v1/messages';
+		if (anthropic ? hreq.headers['x-api-key'] !== process.env.UP_KEY ||
+		    hreq.headers['anthropic-version'] !== '2023-06-01' :
+		    hreq.headers.authorization !== `Bearer ${process.env.UP_KEY}`)
 			return json(res, 401, { error: { message: 'bad upstream key',
 			    type: 'invalid_request_error' } });
 		let req;
 		try { req = JSON.parse(body); } catch {
 			return json(res, 400, { error: { message: 'bad json' } });
 		}
-		seen = { path: hreq.url, body: req };
+		seen = { path: hreq.url, body: req, headers: {
+		    'anthropic-beta': hreq.headers['anthropic-beta'] ?? null,
+		    'x-app': hreq.headers['x-app'] ?? null } };
+		if (anthropic)
+			return messages(res, req);
+		if (hreq.url === '/v1/responses')
+			return responses(res, req);
 		if (req.model === 'up-400')
 			return json(res, 400, { error: { message: 'upstream refuses ' +
 			    'this request', type: 'invalid_request_error',

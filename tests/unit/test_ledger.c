@@ -124,9 +124,9 @@ test_holds_and_settling(void **state)
 	assert_int_equal(ledger_key_auth(f->l, key, strlen(key), &k), 0);
 	assert_int_equal(k.credits, 100);
 	/* Two holds of 60 cannot both pass against 100. */
-	assert_int_equal(ledger_reserve(f->l, "req_a", &k, "m", "b", 0, 60,
+	assert_int_equal(ledger_reserve(f->l, "req_a", &k, "m", "b", "chat", 0, 60,
 	    1000), 0);
-	assert_int_equal(ledger_reserve(f->l, "req_b", &k, "m", "b", 0, 60,
+	assert_int_equal(ledger_reserve(f->l, "req_b", &k, "m", "b", "chat", 0, 60,
 	    1000), CLOISTER_ERR_CREDITS);
 	assert_int_equal(ledger_held(f->l, id), 60);
 	/* A charge above the hold is capped at it. */
@@ -138,7 +138,7 @@ test_holds_and_settling(void **state)
 	assert_int_equal(ledger_settle(f->l, "req_a", &u, 1, "ok", NULL, 1001),
 	    CLOISTER_ERR_NOT_FOUND);
 	/* A refund charges nothing and leaves no receipt. */
-	assert_int_equal(ledger_reserve(f->l, "req_c", &k, "m", "b", 0, 40,
+	assert_int_equal(ledger_reserve(f->l, "req_c", &k, "m", "b", "chat", 0, 40,
 	    1000), 0);
 	assert_int_equal(ledger_settle(f->l, "req_c", NULL, 0, "failed", NULL,
 	    1001), 0);
@@ -154,7 +154,7 @@ test_holds_and_settling(void **state)
 	    CLOISTER_ERR_NOT_FOUND);
 	/* A hold let go (its refund could not be recorded): the credits are
 	 * free again, nothing is charged, nothing settles it later. */
-	assert_int_equal(ledger_reserve(f->l, "req_d", &k, "m", "b", 0, 40,
+	assert_int_equal(ledger_reserve(f->l, "req_d", &k, "m", "b", "chat", 0, 40,
 	    1000), 0);
 	assert_int_equal(ledger_held(f->l, id), 40);
 	assert_int_equal(ledger_release(f->l, "req_d"), 0);
@@ -162,7 +162,7 @@ test_holds_and_settling(void **state)
 	assert_int_equal(ledger_release(f->l, "req_d"), CLOISTER_ERR_NOT_FOUND);
 	assert_int_equal(ledger_settle(f->l, "req_d", NULL, 0, "failed", NULL,
 	    1001), CLOISTER_ERR_NOT_FOUND);
-	assert_int_equal(ledger_reserve(f->l, "req_e", &k, "m", "b", 0, 40,
+	assert_int_equal(ledger_reserve(f->l, "req_e", &k, "m", "b", "chat", 0, 40,
 	    1000), 0);
 }
 
@@ -178,9 +178,9 @@ test_reopen(void **state)
 	    0);
 	assert_int_equal(ledger_credits_add(f->l, id, 50, 1000), 0);
 	assert_int_equal(ledger_key_get(f->l, id, &k), 0);
-	assert_int_equal(ledger_reserve(f->l, "req_x", &k, "m", "b", 1, 50,
+	assert_int_equal(ledger_reserve(f->l, "req_x", &k, "m", "b", "chat", 1, 50,
 	    1000), 0);
-	assert_int_equal(ledger_reserve(f->l, "req_y", &k, "m", "b", 1, 0,
+	assert_int_equal(ledger_reserve(f->l, "req_y", &k, "m", "b", "chat", 1, 0,
 	    1000), 0);
 	assert_int_equal(ledger_settle(f->l, "req_y", NULL, 0, "ok", "r", 1001),
 	    0);
@@ -214,16 +214,16 @@ test_queries(void **state)
 	assert_int_equal(ledger_credits_add(f->l, a, 1000, 1000), 0);
 	assert_int_equal(ledger_credits_add(f->l, b, 500, 90000), 0);
 	assert_int_equal(ledger_key_get(f->l, a, &k), 0);
-	assert_int_equal(ledger_reserve(f->l, "req_1", &k, "m1", "be", 1, 100,
+	assert_int_equal(ledger_reserve(f->l, "req_1", &k, "m1", "be", "chat", 1, 100,
 	    1000), 0);
 	assert_int_equal(ledger_settle(f->l, "req_1", &u, 30, "ok", "x.y.z",
 	    1001), 0);
-	assert_int_equal(ledger_reserve(f->l, "req_2", &k, "m2", "be", 0, 100,
-	    2000), 0);
+	assert_int_equal(ledger_reserve(f->l, "req_2", &k, "m2", "be",
+	    "messages", 0, 100, 2000), 0);
 	assert_int_equal(ledger_settle(f->l, "req_2", NULL, 0, "failed", NULL,
 	    2001), 0);
 	assert_int_equal(ledger_key_get(f->l, b, &k), 0);
-	assert_int_equal(ledger_reserve(f->l, "req_3", &k, "m1", "be", 1, 50,
+	assert_int_equal(ledger_reserve(f->l, "req_3", &k, "m1", "be", "chat", 1, 50,
 	    90000), 0);
 	assert_int_equal(ledger_settle(f->l, "req_3", &u, 5, "ok", "r.s.t",
 	    90001), 0);
@@ -256,8 +256,10 @@ test_queries(void **state)
 	assert_string_equal(one.model, "m1");
 	assert_string_equal(jws, "x.y.z");
 	free(jws);
+	assert_string_equal(one.api, "chat");
 	assert_int_equal(ledger_request_get(f->l, "req_2", &one, &jws), 0);
 	assert_null(jws);
+	assert_string_equal(one.api, "messages");
 	assert_int_equal(ledger_request_get(f->l, "req_9", &one, NULL),
 	    CLOISTER_ERR_NOT_FOUND);
 
@@ -297,6 +299,7 @@ fill_rec(struct jrec *r, uint64_t seq, const char *req, const char *key,
 	snprintf(r->model, sizeof(r->model), "m");
 	snprintf(r->backend, sizeof(r->backend), "b");
 	snprintf(r->status, sizeof(r->status), "ok");
+	snprintf(r->api, sizeof(r->api), "messages");
 	r->receipt = "h.p.s";
 	r->receipt_len = 5;
 }
@@ -321,6 +324,20 @@ test_journal_codec(void **state)
 	assert_string_equal(d.status, "ok");
 	assert_int_equal(d.receipt_len, 5);
 	assert_memory_equal(d.receipt, "h.p.s", 5);
+	assert_string_equal(d.api, "messages");
+	/* A record of a version that kept no API ends after the receipt. */
+	memcpy(bad, buf, n);
+	jrec_seal(bad, n - 8 - (4 + strlen("messages")));
+	assert_int_equal(jrec_decode(bad, n - 4 - strlen("messages"), &d,
+	    &used), 0);
+	assert_string_equal(d.api, "");
+	assert_memory_equal(d.receipt, "h.p.s", 5);
+	/* Anything after the API is not a record. */
+	memcpy(bad, buf, n);
+	bad[n] = 'x';
+	jrec_seal(bad, n + 1 - 8);
+	assert_int_equal(jrec_decode(bad, n + 1, &d, &used),
+	    CLOISTER_ERR_BAD_FIELD);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(jrec_decode(buf, i, &d, &used),
 		    CLOISTER_ERR_TRUNCATED);
@@ -357,7 +374,7 @@ test_journal_balance(void **state)
 		assert_int_equal(ledger_key_auth(f->l, key, strlen(key), &k), 0);
 		assert_int_equal(k.credits, 1000 - 5 * i);
 		snprintf(req, sizeof(req), "req_j%d", i);
-		assert_int_equal(ledger_reserve(f->l, req, &k, "m", "b", 0, 5,
+		assert_int_equal(ledger_reserve(f->l, req, &k, "m", "b", "chat", 0, 5,
 		    1000), 0);
 		assert_int_equal(ledger_settle(f->l, req, &u, 5, "ok", "r",
 		    1001), 0);
@@ -366,7 +383,7 @@ test_journal_balance(void **state)
 	}
 	assert_int_equal(ledger_key_auth(f->l, key, strlen(key), &k), 0);
 	assert_int_equal(k.credits, 0);
-	assert_int_equal(ledger_reserve(f->l, "req_more", &k, "m", "b", 0, 1,
+	assert_int_equal(ledger_reserve(f->l, "req_more", &k, "m", "b", "chat", 0, 1,
 	    1000), CLOISTER_ERR_CREDITS);
 	/* Readers of what settling changed see all of it. */
 	assert_int_equal(ledger_key_get(f->l, id, &k), 0);
@@ -428,7 +445,7 @@ test_journal_replay(void **state)
 	ledger_close(other);
 	/* One settled the ordinary way: seq 1, applied at close. */
 	assert_int_equal(ledger_key_get(f->l, id, &k), 0);
-	assert_int_equal(ledger_reserve(f->l, "req_r1", &k, "m", "b", 0, 10,
+	assert_int_equal(ledger_reserve(f->l, "req_r1", &k, "m", "b", "chat", 0, 10,
 	    1000), 0);
 	assert_int_equal(ledger_settle(f->l, "req_r1", NULL, 10, "ok", "x",
 	    1001), 0);
@@ -511,7 +528,7 @@ test_journal_failing_db(void **state)
 	for (int i = 0; i < 300; i++) {
 		assert_int_equal(ledger_key_auth(f->l, key, strlen(key), &k), 0);
 		snprintf(req, sizeof(req), "req_f%d", i);
-		assert_int_equal(ledger_reserve(f->l, req, &k, "m", "b", 1, 3,
+		assert_int_equal(ledger_reserve(f->l, req, &k, "m", "b", "chat", 1, 3,
 		    1000), 0);
 		assert_int_equal(ledger_settle(f->l, req, &u, 2, "ok", "r",
 		    1001), 0);

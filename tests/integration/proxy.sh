@@ -81,7 +81,7 @@ proxy "https://127.0.0.1:$A" --allow-simulated
 node "$node_dir/proxy-client.mjs" "$P/v1" "$KA" >"$tmp/client.out" 2>&1 && ok ||
     bad "openai client through the proxy: $(grep -v '^ok' "$tmp/client.out")"
 curl -s "$P/cloister/status" >"$tmp/status.json"
-jq -e '.verified and .pinned and .simulated and .receipts_verified >= 3 and .failures == 0 and .measurements == "pinned"' \
+jq -e '.verified and .pinned and .simulated and .receipts_verified >= 7 and .failures == 0 and .measurements == "pinned"' \
     "$tmp/status.json" >/dev/null && ok || bad "status: $(cat "$tmp/status.json")"
 grep -q "TLS key pinned, measurements: pinned" "$tmp/proxy-$port.err" && ok || bad "no pinning reported"
 [ "$(chat "$KA" stream)" = 200 ] && grep -q '^: cloister-receipt ' "$tmp/out" &&

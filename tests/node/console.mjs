@@ -38,6 +38,17 @@ async function chat(text) {
   return (await r.json()).id;
 }
 
+// The same through Anthropic's Messages API: the console names the API.
+async function messages(text) {
+  const r = await fetch(base + "/v1/messages", { method: "POST",
+    headers: { "x-api-key": userKey, "anthropic-version": "2023-06-01",
+      "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "mock-small", max_tokens: 32,
+      messages: [{ role: "user", content: text }] }) });
+  if (!r.ok) throw new Error("messages: HTTP " + r.status);
+  return r.headers.get("cloister-request-id");
+}
+
 try {
   await page.goto(base + "/console");
   await check("sign-in form first", async () => {
@@ -68,9 +79,19 @@ try {
   await shot("02-instance");
 
   const ids = [await chat("console test one"), await chat("console test two")];
+  const mid = await messages("console test three");
   await page.click('#nav a[data-view="requests"]');
   await check("requests: the test's requests are listed", async () => {
     for (const id of ids) await page.getByTestId("requests").getByText(id).waitFor(T);
+  });
+  await check("requests: each with the API its client spoke", async () => {
+    const row = page.getByTestId("requests").locator("tr", { hasText: mid });
+    await row.waitFor(T);
+    const cells = await row.locator("td").allTextContents();
+    if (!cells.includes("messages")) throw new Error("row: " + cells.join(" | "));
+    const chatRow = await page.getByTestId("requests").locator("tr", { hasText: ids[0] })
+      .locator("td").allTextContents();
+    if (!chatRow.includes("chat")) throw new Error("row: " + chatRow.join(" | "));
   });
   await shot("03-requests");
   await check("request: its receipt verified step by step", async () => {

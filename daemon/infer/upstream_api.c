@@ -21,6 +21,7 @@
 #include "cloister/receipt.h"
 #include "gateway.h"
 #include "infer.h"
+#include "json_write.h"
 #include "sse.h"
 #include "upstream_api.h"
 #include "util.h"
@@ -112,11 +113,9 @@ up_body(struct gw_req *r, json_t *req, char *why, size_t whylen)
 	if (r->api == r->up_api) {
 		if (!needs_edit(r, req))
 			return 0;	/* the client's bytes, as they came */
-		if ((rc = edit(r, req)) != 0 ||
-		    (r->up_body = json_dumps(req, JSON_COMPACT)) == NULL)
-			return rc != 0 ? rc : CLOISTER_ERR_ALLOC;
-		r->up_len = strlen(r->up_body);
-		return 0;
+		if ((rc = edit(r, req)) != 0)
+			return rc;
+		return jw_dump(req, &r->up_body, &r->up_len);
 	}
 	memset(&o, 0, sizeof(o));
 	o.model = upstream_model(r);
@@ -124,8 +123,8 @@ up_body(struct gw_req *r, json_t *req, char *why, size_t whylen)
 	o.stream = r->stream;
 	o.standard = standard(r);
 	o.refuse_hosted = r->backend->refuse_hosted;
-	return xlate_request(r->api, r->up_api, (const char *)r->body,
-	    r->body_len, &o, &r->up_body, &r->up_len, &r->xctx, why, whylen);
+	return xlate_request_tree(r->api, r->up_api, req, &o, &r->up_body,
+	    &r->up_len, &r->xctx, why, whylen);
 }
 
 static int

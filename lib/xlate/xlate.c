@@ -11,6 +11,7 @@
 
 #include "cloister/error.h"
 #include "json_span.h"
+#include "json_write.h"
 #include "util.h"
 #include "xlate_int.h"
 
@@ -32,14 +33,12 @@ xlate_api_name(enum xlate_api api)
 int
 xs_emit_json(struct xs *s, const char *event, json_t *data)
 {
-	size_t n = json_dumpb(data, NULL, 0, JSON_COMPACT);
+	size_t n;
 	char *b;
 	int r;
 
-	if (n == 0 || (b = malloc(n + 1)) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	json_dumpb(data, b, n, JSON_COMPACT);
-	b[n] = '\0';
+	if ((r = jw_dump(data, &b, &n)) != 0)
+		return r;
 	r = s->emit(s->arg, event, b, n);
 	util_wipe(b, n);
 	free(b);
@@ -233,14 +232,7 @@ xlate_ctx_free(struct xlate_ctx *ctx)
 static int
 dump(json_t *o, char **out, size_t *outlen)
 {
-	size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT);
-
-	if (n == 0 || (*out = malloc(n + 1)) == NULL)
-		return CLOISTER_ERR_ALLOC;
-	json_dumpb(o, *out, n, JSON_COMPACT);
-	(*out)[n] = '\0';
-	*outlen = n;
-	return 0;
+	return jw_dump(o, out, outlen);
 }
 
 static int
@@ -262,11 +254,11 @@ from_chat(enum xlate_api to, json_t *chat, const struct xlate_req_opts *o,
 }
 
 int
-xlate_request(enum xlate_api from, enum xlate_api to, const char *body,
-    size_t len, const struct xlate_req_opts *o, char **out, size_t *outlen,
+xlate_request_tree(enum xlate_api from, enum xlate_api to, json_t *in,
+    const struct xlate_req_opts *o, char **out, size_t *outlen,
     struct xlate_ctx **ctx, char *why, size_t whylen)
 {
-	json_t *in = NULL, *chat = NULL, *up = NULL;
+	json_t *chat = NULL, *up = NULL;
 	struct xlate_ctx *c = NULL;
 	int r = CLOISTER_ERR_INTERNAL;
 
@@ -278,12 +270,9 @@ xlate_request(enum xlate_api from, enum xlate_api to, const char *body,
 		return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
 		    "no translation from %s to %s", xlate_api_name(from),
 		    xlate_api_name(to));
-	if ((in = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) ==
-	    NULL || !json_is_object(in)) {
-		r = util_fail(CLOISTER_ERR_BAD_JSON, why, whylen, "the body is "
-		    "not a JSON object");
-		goto out;
-	}
+	if (!json_is_object(in))
+		return util_fail(CLOISTER_ERR_BAD_JSON, why, whylen, "the body "
+		    "is not a JSON object");
 	if ((c = ctx_new(from, to, in, o->stream)) == NULL) {
 		r = CLOISTER_ERR_ALLOC;
 		goto out;
@@ -302,10 +291,31 @@ xlate_request(enum xlate_api from, enum xlate_api to, const char *body,
 	c = NULL;
 	r = 0;
  out:
-	json_decref(in);
 	json_decref(chat);
 	json_decref(up);
 	xlate_ctx_free(c);
+	return r;
+}
+
+int
+xlate_request(enum xlate_api from, enum xlate_api to, const char *body,
+    size_t len, const struct xlate_req_opts *o, char **out, size_t *outlen,
+    struct xlate_ctx **ctx, char *why, size_t whylen)
+{
+	json_t *in;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	*ctx = NULL;
+	if ((in = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) ==
+	    NULL || !json_is_object(in)) {
+		json_decref(in);
+		return util_fail(CLOISTER_ERR_BAD_JSON, why, whylen, "the body "
+		    "is not a JSON object");
+	}
+	r = xlate_request_tree(from, to, in, o, out, outlen, ctx, why, whylen);
+	json_decref(in);
 	return r;
 }
 

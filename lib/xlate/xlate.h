@@ -79,6 +79,12 @@ int	xlate_request(enum xlate_api from, enum xlate_api to,
 	    char **out, size_t *outlen, struct xlate_ctx **ctx,
 	    char *why, size_t whylen);
 void	xlate_ctx_free(struct xlate_ctx *ctx);
+/* The same from a tree the caller parsed already (a gateway parses each
+ * body once): in is the caller's and may be changed. */
+struct json_t;
+int	xlate_request_tree(enum xlate_api from, enum xlate_api to,
+	    struct json_t *in, const struct xlate_req_opts *o, char **out,
+	    size_t *outlen, struct xlate_ctx **ctx, char *why, size_t whylen);
 
 /*
  * A whole (non-streamed, 2xx) answer of the upstream (API from) as the

@@ -1,0 +1,224 @@
+/*
+ * Compact JSON of a jansson tree (json_write.h): one growing buffer,
+ * strings copied in runs between the bytes that need escaping.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloister/error.h"
+#include "json_write.h"
+#include "util.h"
+
+#define JW_INIT	4096
+
+struct jw {
+	char	*b;
+	size_t	 n;
+	size_t	 cap;
+};
+
+/* Bytes of a string that need escaping: quote, backslash, controls. */
+static const unsigned char needs_escape[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	[0x5c] = 1,
+};
+
+/* Room for n more bytes.  The old buffer is wiped: it held content. */
+static int
+reserve(struct jw *w, size_t n)
+{
+	size_t cap = w->cap;
+	char *b;
+
+	if (w->cap - w->n >= n)
+		return 0;
+	while (cap - w->n < n) {
+		if (cap > SIZE_MAX / 2)
+			return CLOISTER_ERR_ALLOC;
+		cap = cap < JW_INIT ? JW_INIT : cap * 2;
+	}
+	if ((b = malloc(cap)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if (w->b != NULL) {
+		memcpy(b, w->b, w->n);
+		util_wipe(w->b, w->cap);
+		free(w->b);
+	}
+	w->b = b;
+	w->cap = cap;
+	return 0;
+}
+
+static int
+put(struct jw *w, const void *p, size_t n)
+{
+	if (reserve(w, n) != 0)
+		return CLOISTER_ERR_ALLOC;
+	memcpy(w->b + w->n, p, n);
+	w->n += n;
+	return 0;
+}
+
+/*
+ * Length of the run at p (up to n bytes) that needs no escaping, eight
+ * bytes at a time: a word has such a byte when one of its bytes is below
+ * 0x20, a quote or a backslash (the classic "has zero byte" test on
+ * x ^ '"' and x ^ '\\' and on x - 0x20).
+ */
+static size_t
+plain_run(const unsigned char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	size_t i = 0;
+	uint64_t x, q, b;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, p + i, 8);
+		q = x ^ (ones * '"');
+		b = x ^ (ones * '\\');
+		if ((((x - ones * 0x20) | (q - ones) | (b - ones)) & ~x &
+		    high) != 0)
+			break;
+	}
+	while (i < n && !needs_escape[p[i]])
+		i++;
+	return i;
+}
+
+static int
+put_string(struct jw *w, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";	/* as jansson */
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run;
+	char esc[6];
+	size_t en;
+
+	/* Worst case: every byte as \u00XX, plus the quotes. */
+	if (put(w, "\"", 1) != 0)
+		return CLOISTER_ERR_ALLOC;
+	while (i < len) {
+		run = i + plain_run(p + i, len - i);
+		if (run > i && put(w, p + i, run - i) != 0)
+			return CLOISTER_ERR_ALLOC;
+		if ((i = run) == len)
+			break;
+		esc[0] = '\\';
+		en = 2;
+		switch (p[i]) {
+		case '"':	esc[1] = '"'; break;
+		case '\\':	esc[1] = '\\'; break;
+		case '\b':	esc[1] = 'b'; break;
+		case '\f':	esc[1] = 'f'; break;
+		case '\n':	esc[1] = 'n'; break;
+		case '\r':	esc[1] = 'r'; break;
+		case '\t':	esc[1] = 't'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[p[i] >> 4];
+			esc[5] = hex[p[i] & 15];
+			en = 6;
+		}
+		if (put(w, esc, en) != 0)
+			return CLOISTER_ERR_ALLOC;
+		i++;
+	}
+	return put(w, "\"", 1);
+}
+
+/* Reals as jansson writes them by default: %.17g, and ".0" when that
+ * looks like an integer. */
+static int
+put_real(struct jw *w, double d)
+{
+	char buf[64];
+	int n;
+
+	if (!isfinite(d))
+		return CLOISTER_ERR_INVALID_ARG;
+	n = snprintf(buf, sizeof(buf), "%.17g", d);
+	if (n <= 0 || (size_t)n >= sizeof(buf) - 2)
+		return CLOISTER_ERR_INVALID_ARG;
+	if (strpbrk(buf, ".eE") == NULL)
+		memcpy(buf + n, ".0", 3), n += 2;
+	return put(w, buf, (size_t)n);
+}
+
+static int
+put_value(struct jw *w, const json_t *v, int depth)
+{
+	const char *k;
+	json_t *e;
+	char num[32];
+	size_t i, first = 1;
+	int r, n;
+
+	if (depth > JW_DEPTH_MAX)
+		return CLOISTER_ERR_INVALID_ARG;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (put(w, "{", 1) != 0)
+			return CLOISTER_ERR_ALLOC;
+		json_object_foreach((json_t *)v, k, e) {
+			if ((!first && put(w, ",", 1) != 0) ||
+			    put_string(w, k, strlen(k)) != 0 ||
+			    put(w, ":", 1) != 0)
+				return CLOISTER_ERR_ALLOC;
+			if ((r = put_value(w, e, depth + 1)) != 0)
+				return r;
+			first = 0;
+		}
+		return put(w, "}", 1);
+	case JSON_ARRAY:
+		if (put(w, "[", 1) != 0)
+			return CLOISTER_ERR_ALLOC;
+		json_array_foreach((json_t *)v, i, e) {
+			if (i > 0 && put(w, ",", 1) != 0)
+				return CLOISTER_ERR_ALLOC;
+			if ((r = put_value(w, e, depth + 1)) != 0)
+				return r;
+		}
+		return put(w, "]", 1);
+	case JSON_STRING:
+		return put_string(w, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		return put(w, num, (size_t)n);
+	case JSON_REAL:
+		return put_real(w, json_real_value(v));
+	case JSON_TRUE:
+		return put(w, "true", 4);
+	case JSON_FALSE:
+		return put(w, "false", 5);
+	default:
+		return put(w, "null", 4);
+	}
+}
+
+int
+jw_dump(const json_t *v, char **out, size_t *len)
+{
+	struct jw w = { NULL, 0, 0 };
+	int r;
+
+	*out = NULL;
+	*len = 0;
+	if (v == NULL)
+		return CLOISTER_ERR_INVALID_ARG;
+	if ((r = put_value(&w, v, 0)) != 0 || (r = put(&w, "", 1)) != 0) {
+		if (w.b != NULL) {
+			util_wipe(w.b, w.cap);
+			free(w.b);
+		}
+		return r;
+	}
+	*out = w.b;
+	*len = w.n - 1;
+	return 0;
+}

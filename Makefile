@@ -43,6 +43,7 @@ bench: build
 	@bench/run-agents $(BUILD)
 	@bench/run-mcp $(BUILD)
 	@bench/run-proxy $(BUILD)
+	@bench/run-workspace $(BUILD)
 
 fuzz:
 	@scripts/bootstrap --fuzz

@@ -25,6 +25,7 @@ int	cmd_audit(int argc, char **argv);
 int	cmd_mcp(int argc, char **argv);
 int	cmd_keys(int argc, char **argv);
 int	cmd_credits(int argc, char **argv);
+int	cmd_workspace(int argc, char **argv);
 
 /* cli.c.  A non-negative decimal integer (Unix seconds, credits); -1
  * when the text is not one. */

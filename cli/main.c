@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"audit", cmd_audit, "check an MCP audit log"},
     {"dlp", cmd_dlp, "scan text for secrets and personal data"},
     {"evidence", cmd_evidence, "collect evidence bound to an instance key"},
+    {"workspace", cmd_workspace, "run a coding agent in a sandbox"},
     {"verify", cmd_verify, "verify offline: quote, gpu, evidence, receipt"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "show this help"},

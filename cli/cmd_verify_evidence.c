@@ -144,6 +144,27 @@ parse_args(int argc, char **argv, struct ev_args *a)
 	return 0;
 }
 
+/* The workspaces the RTMR3 event log measured, when it replays. */
+static void
+output_workspaces(FILE *f, const struct cloister_evidence_result *res)
+{
+	char hex[97];
+	size_t n = res->nworkspaces < CLOISTER_EVIDENCE_WS_MAX ?
+	    res->nworkspaces : CLOISTER_EVIDENCE_WS_MAX;
+
+	if (!res->rtmr3_checked || res->nworkspaces == 0)
+		return;
+	fprintf(f, "  workspaces measured into RTMR3 (%zu):\n",
+	    res->nworkspaces);
+	for (size_t i = 0; i < n; i++) {
+		util_hex_encode(res->workspaces[i].digest, 48, hex);
+		fprintf(f, "    %s  %s%s\n", res->workspaces[i].id, hex,
+		    res->workspaces[i].ended ? "  (ended)" : "");
+	}
+	if (n < res->nworkspaces)
+		fprintf(f, "    ... and %zu more\n", res->nworkspaces - n);
+}
+
 static void
 output_human(FILE *f, const char *name, const struct cloister_evidence_opts *o,
     const struct cloister_evidence_result *res)
@@ -173,6 +194,7 @@ output_human(FILE *f, const char *name, const struct cloister_evidence_opts *o,
 			fprintf(f, "  rtmr%d:         %s\n", i, hex);
 		}
 	}
+	output_workspaces(f, res);
 	if (res->accepted)
 		fprintf(f, "ACCEPTED%s: genuine, bound to the instance key, "
 		    "policy satisfied\n", res->simulated ? " (SIMULATED)" : "");

@@ -3,8 +3,11 @@
  * the instance key and config it binds, deciding what receipts may claim
  * of each backend; served at /v1/attestation -- the start-up bundle to
  * anyone, fresh bundles for a caller's nonce to a key's holder, limited
- * per key and collected off the loop (attest.c).
+ * per key and collected off the loop (attest.c).  And the RTMR3 event
+ * log: workspaces measured into RTMR3, carried by every bundle collected
+ * after, so that a verifier can replay them to the quote's RTMR3.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,13 @@
 #include "gateway.h"
 #include "httpd.h"
 #include "ratelimit.h"
+#include "rtmr3_extend.h"
+#include "rtmr3_log.h"
 #include "util.h"
+#include "ws_manifest.h"
+
+/* A collection retried when a measure landed while it ran. */
+#define COLLECT_TRIES	3
 
 static int
 sign_cb(void *ctx, const void *msg, size_t len, uint8_t sig[64])
@@ -29,15 +38,196 @@ sign_cb(void *ctx, const void *msg, size_t len, uint8_t sig[64])
 	return identity_sign(ctx, msg, len, sig);
 }
 
+/* ---- the RTMR3 event log ---------------------------------------------- */
+
+/*
+ * One per process, as RTMR3 is one per TD (and the simulated one one per
+ * process): the events in order, what they replay to, and a generation
+ * that every measure increments.  The loop measures, the evidence thread
+ * snapshots; the lock is held across an extend (a sysfs write), never
+ * across a quote.  broken: an extend happened that the log could not
+ * record (rtmr3_extend's check that RTMR3 holds the log's value would
+ * refuse the next one anyway; this says why).
+ */
+static struct {
+	pthread_mutex_t	 lock;
+	json_t		*events;
+	uint8_t		 value[48];
+	uint64_t	 gen;
+	int		 broken;
+} rtmr3 = { PTHREAD_MUTEX_INITIALIZER, NULL, { 0 }, 0, 0 };
+
 int
-gw_collect(const struct gw_config *cfg, struct identity *id,
+gw_rtmr3_log_snapshot(char **json, size_t *len, uint64_t *gen)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&rtmr3.lock);
+	*json = rtmr3.events != NULL ? json_dumps(rtmr3.events,
+	    JSON_COMPACT | JSON_PRESERVE_ORDER) : strdup("[]");
+	*len = *json != NULL ? strlen(*json) : 0;
+	*gen = rtmr3.gen;
+	if (*json == NULL)
+		r = CLOISTER_ERR_ALLOC;
+	pthread_mutex_unlock(&rtmr3.lock);
+	return r;
+}
+
+static uint64_t
+rtmr3_gen(void)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&rtmr3.lock);
+	g = rtmr3.gen;
+	pthread_mutex_unlock(&rtmr3.lock);
+	return g;
+}
+
+/* Whether the log started id (*ended: and stopped it).  Under the lock. */
+static int
+log_has(const char *id, int *ended)
+{
+	const char *t, *s;
+	json_t *ev;
+	size_t i;
+	int found = 0;
+
+	*ended = 0;
+	json_array_foreach(rtmr3.events, i, ev) {
+		t = json_string_value(json_object_get(ev, "type"));
+		s = strcmp(t, RTMR3_TYPE_STOP) == 0 ?
+		    json_string_value(json_object_get(ev, "id")) :
+		    json_string_value(json_object_get(json_object_get(ev,
+		    "manifest"), "id"));
+		if (s == NULL || strcmp(s, id) != 0)
+			continue;
+		found = 1;
+		*ended |= strcmp(t, RTMR3_TYPE_STOP) == 0;
+	}
+	return found;
+}
+
+/*
+ * Extend RTMR3 with e and append ev (stolen), under the lock.  A start
+ * needs room for its stop too, so that every workspace started can be
+ * ended in the log.
+ */
+static int
+log_measure(struct gw *gw, json_t *ev, const char *id, int stop,
+    const uint8_t e[48], char *why, size_t whylen)
+{
+	struct rtmr3_target t = { RTMR3_VIA_SIM, NULL, NULL };
+	uint8_t now[48];
+	int ended, r;
+
+	t.dir = util_test_env("CLOISTER_RTMR_DIR");
+	t.dev = util_test_env("CLOISTER_TDX_DEV");
+	pthread_mutex_lock(&rtmr3.lock);
+	if (rtmr3.events == NULL && (rtmr3.events = json_array()) == NULL) {
+		r = CLOISTER_ERR_ALLOC;
+		goto out;
+	}
+	if (rtmr3.broken) {
+		r = util_fail(CLOISTER_ERR_MEASUREMENT_MISMATCH, why, whylen,
+		    "RTMR3 no longer matches its event log (an earlier "
+		    "failure); nothing more can be measured");
+		goto out;
+	}
+	if (json_array_size(rtmr3.events) + (stop ? 1 : 2) >
+	    RTMR3_EVENTS_MAX) {
+		r = util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen, "the RTMR3 "
+		    "event log is full (%d events)", RTMR3_EVENTS_MAX);
+		goto out;
+	}
+	if (log_has(id, &ended) != stop || ended) {
+		r = util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen, "%s %s",
+		    id, stop ? "is not a running workspace of the log" :
+		    "was measured already");
+		goto out;
+	}
+	if ((r = rtmr3_choose(gw->simulated, gw->cfg.tee_rtmr_ioctl, &t,
+	    why, whylen)) != 0 ||
+	    (r = rtmr3_extend(&t, rtmr3.value, e, now, why, whylen)) != 0)
+		goto out;	/* a register that moved fails the next check */
+	if (json_array_append(rtmr3.events, ev) != 0) {
+		rtmr3.broken = 1;
+		r = util_fail(CLOISTER_ERR_ALLOC, why, whylen, "RTMR3 was "
+		    "extended but the event could not be logged");
+		goto out;
+	}
+	memcpy(rtmr3.value, now, sizeof(now));
+	rtmr3.gen++;
+	fprintf(stderr, "cloister: workspace %s %s: RTMR3 extended (%s)\n",
+	    id, stop ? "stop" : "start", rtmr3_via_name(t.via));
+ out:
+	pthread_mutex_unlock(&rtmr3.lock);
+	json_decref(ev);
+	return r;
+}
+
+int
+gw_workspace_measure(struct gw *gw, const char *manifest, size_t len,
+    uint8_t digest[48], char *why, size_t whylen)
+{
+	char *canon = NULL, id[WS_ID_LEN + 1];
+	size_t clen;
+	uint8_t e[48];
+	json_t *ev;
+	int r;
+
+	memset(digest, 0, 48);
+	if ((r = ws_manifest_canon(manifest, len, NULL, &canon, &clen, why,
+	    whylen)) != 0 ||
+	    (r = ws_manifest_digest(canon, clen, e)) != 0 ||
+	    (r = ws_manifest_id(canon, clen, id)) != 0)
+		goto out;
+	if ((ev = rtmr3_event_start(canon, clen, e)) == NULL) {
+		r = CLOISTER_ERR_ALLOC;
+		goto out;
+	}
+	if ((r = log_measure(gw, ev, id, 0, e, why, whylen)) == 0)
+		memcpy(digest, e, 48);
+ out:
+	free(canon);
+	return r;
+}
+
+int
+gw_workspace_measure_stop(struct gw *gw, const char *id, uint8_t digest[48],
+    char *why, size_t whylen)
+{
+	uint8_t e[48];
+	json_t *ev;
+	int r;
+
+	memset(digest, 0, 48);
+	if (id == NULL || !ws_id_valid(id, strlen(id)))
+		return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
+		    "not a workspace id");
+	if ((r = ws_stop_digest(id, e)) != 0)
+		return r;
+	if ((ev = rtmr3_event_stop(id, e)) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if ((r = log_measure(gw, ev, id, 1, e, why, whylen)) == 0)
+		memcpy(digest, e, 48);
+	return r;
+}
+
+/* ---- collecting ----------------------------------------------------------- */
+
+static int
+collect(const struct gw_config *cfg, struct identity *id,
     const uint8_t *tls_spki, const uint8_t *nonce, size_t nonce_len,
-    char **json, size_t *len, struct cloister_collect_info *info,
-    char *warn, size_t warnlen, char *why, size_t whylen)
+    const char *events, size_t events_len, char **json, size_t *len,
+    struct cloister_collect_info *info, char *warn, size_t warnlen,
+    char *why, size_t whylen)
 {
 	struct cloister_collect_opts o;
 
 	memset(&o, 0, sizeof(o));
+	o.rtmr3_events = events;
+	o.rtmr3_events_len = events_len;
 	o.tls_spki_sha256 = tls_spki;
 	o.provider = cfg->tee;
 	identity_public(id, o.public_key);
@@ -57,20 +247,58 @@ gw_collect(const struct gw_config *cfg, struct identity *id,
 	    why, whylen);
 }
 
-/* Evidence for this instance key, with the caller's nonce when given. */
+/* Without an event log: `cloister mcp stdio`, which measures nothing. */
+int
+gw_collect(const struct gw_config *cfg, struct identity *id,
+    const uint8_t *tls_spki, const uint8_t *nonce, size_t nonce_len,
+    char **json, size_t *len, struct cloister_collect_info *info,
+    char *warn, size_t warnlen, char *why, size_t whylen)
+{
+	return collect(cfg, id, tls_spki, nonce, nonce_len, NULL, 0, json,
+	    len, info, warn, warnlen, why, whylen);
+}
+
+/*
+ * Evidence for this instance key, with the caller's nonce when given,
+ * and the RTMR3 event log.  The quote must carry the RTMR3 that the log
+ * replays to: a measure that lands while the quote is made changes the
+ * generation, and the collection is made again with the new log.
+ */
 int
 gw_collect_own(struct gw *gw, const uint8_t *nonce, size_t nonce_len, char **json,
     size_t *len, struct cloister_collect_info *info, char *why,
     size_t whylen)
 {
-	char warn[CLOISTER_EVIDENCE_WARN_MAX];
-	int r;
+	char warn[CLOISTER_EVIDENCE_WARN_MAX], *events = NULL;
+	size_t elen;
+	uint64_t gen;
+	int r = 0;
 
-	r = gw_collect(&gw->cfg, gw->id, gw->tls_pkey != NULL ? gw->tls_spki :
-	    NULL, nonce, nonce_len, json, len, info, warn, sizeof(warn), why,
-	    whylen);
-	if (warn[0] != '\0' && gw->evidence == NULL)
-		fprintf(stderr, "cloister: %s\n", warn);
+	*json = NULL;
+	*len = 0;
+	for (int tries = 0; tries < COLLECT_TRIES; tries++) {
+		free(*json);
+		*json = NULL;
+		free(events);
+		if ((r = gw_rtmr3_log_snapshot(&events, &elen, &gen)) != 0)
+			break;
+		r = collect(&gw->cfg, gw->id, gw->tls_pkey != NULL ?
+		    gw->tls_spki : NULL, nonce, nonce_len, events, elen, json,
+		    len, info, warn, sizeof(warn), why, whylen);
+		if (r == 0 && warn[0] != '\0' && gw->evidence == NULL)
+			fprintf(stderr, "cloister: %s\n", warn);
+		if (r != 0 || rtmr3_gen() == gen)
+			break;
+		r = util_fail(CLOISTER_ERR_NOT_AVAILABLE, why, whylen,
+		    "workspaces kept starting while the evidence was made; "
+		    "try again");
+	}
+	free(events);
+	if (r != 0) {
+		free(*json);
+		*json = NULL;
+		*len = 0;
+	}
 	return r;
 }
 

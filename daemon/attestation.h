@@ -34,4 +34,28 @@ int	gw_confidentiality(struct gw *gw,
 /* GET /v1/attestation[?nonce=HEX]. */
 void	gw_attestation(struct gw *gw, struct evhttp_request *req);
 
+/*
+ * Measure a workspace before it may start (docs/internals/workspace.md):
+ * manifest (len bytes of JSON, with its "id") canonicalised
+ * (lib/evidence/ws_manifest.h), its digest e extended into RTMR3 -- the
+ * TD's through sysfs (or the ioctl with tee.rtmr: ioctl) on real TDX,
+ * the simulated one when the TEE is simulated -- and the event appended
+ * to the RTMR3 event log that every bundle collected after carries
+ * ("rtmr3_events", FORMATS §8).  digest gets e.  Fails closed: nothing
+ * is appended unless RTMR3 was extended and read back as the log says;
+ * a workspace whose measure failed must not start.  On the loop's
+ * thread (a sysfs write; no quote).
+ */
+int	gw_workspace_measure(struct gw *gw, const char *manifest, size_t len,
+	    uint8_t digest[48], char *why, size_t whylen);
+/* The stop event of workspace id, e = SHA-384("cloister-workspace-stop/1"
+ * 0x00 || id): extended and logged the same way; the log must have
+ * started id and not stopped it. */
+int	gw_workspace_measure_stop(struct gw *gw, const char *id,
+	    uint8_t digest[48], char *why, size_t whylen);
+/* The RTMR3 event log as JSON text (malloc'd) and its generation, which
+ * every measure increments: a snapshot for a collection.  For tests and
+ * the workspace list. */
+int	gw_rtmr3_log_snapshot(char **json, size_t *len, uint64_t *gen);
+
 #endif

@@ -441,7 +441,25 @@ tee_provider(struct walk *w, yaml_node_t *v)
 	return 0;
 }
 
-/* tee: { provider: auto|sim|tdx, gpu: required|optional|none } */
+/* tee.rtmr: sysfs | ioctl -- how RTMR3 is extended on real TDX: Linux
+ * >= 6.16's sysfs only (the default), or also the out-of-tree ioctl. */
+static int
+tee_rtmr(struct walk *w, yaml_node_t *v)
+{
+	char how[16];
+	int r;
+
+	if ((r = gw_config_str(w, v, "tee.rtmr", how, sizeof(how))) != 0)
+		return r;
+	if (strcmp(how, "sysfs") != 0 && strcmp(how, "ioctl") != 0)
+		return yw_fail(&w->y, v, "tee.rtmr \"%s\" is not sysfs or "
+		    "ioctl", how);
+	w->c->tee_rtmr_ioctl = strcmp(how, "ioctl") == 0;
+	return 0;
+}
+
+/* tee: { provider: auto|sim|tdx, gpu: required|optional|none,
+ *        rtmr: sysfs|ioctl } */
 static int
 tee_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 {
@@ -451,6 +469,8 @@ tee_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	(void)arg;
 	if (strcmp(k, "provider") == 0)
 		return tee_provider(w, v);
+	if (strcmp(k, "rtmr") == 0)
+		return tee_rtmr(w, v);
 	if (strcmp(k, "gpu") == 0) {
 		if ((r = gw_config_str(w, v, k, gpu, sizeof(gpu))) != 0)
 			return r;

@@ -110,6 +110,9 @@ struct gw_config {
 	char		 tee[8];		/* "auto", "sim", "tdx" */
 	enum gw_gpu	 tee_gpu;	/* GPU evidence: collected when there is
 					 * a GPU in CC mode, required, or not */
+	int		 tee_rtmr_ioctl;	/* tee.rtmr: ioctl -- the out-of-tree
+					 * TDX_CMD_EXTEND_RTMR when there is
+					 * no sysfs (docs/workspaces-tdx.md) */
 	size_t		 max_body;
 	size_t		 max_headers;
 	unsigned	 timeout_s;

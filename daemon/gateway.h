@@ -143,6 +143,7 @@ struct gw_req {
 	long		 up_status;
 	int		 up_paused;
 	int		 up_usage;	/* the upstream reported usage */
+	int		 up_failed;	/* its stream reported a failure */
 	int		 started;	/* stream headers sent */
 	/* translation when the client's API is not the backend's */
 	struct xlate_ctx *xctx;

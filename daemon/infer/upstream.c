@@ -312,6 +312,8 @@ relay_event(void *arg, const struct sse_event *ev)
 	if (r->api != XLATE_CHAT || r->xs != NULL)
 		return up_stream_event(r, ev);
 	if (ev->has_data) {
+		if (up_event_failed(XLATE_CHAT, ev->data, ev->len))
+			r->up_failed = 1;
 		usage = usage_of(r, ev->data, ev->len);
 		ch = has_choices(ev->data, ev->len);
 		drop = !r->include_usage && ch == 0 && usage;
@@ -433,9 +435,9 @@ done(struct gw_req *r, CURLcode cc)
 	if (r->stream && r->started) {
 		/* Headers went out: finish the stream either way.  What
 		 * followed the last blank line goes on as it came. */
-		if (cc != CURLE_OK || sse_end(r->up_sse) != 0) {
-			if (r->api != XLATE_CHAT || r->xs != NULL)
-				up_stream_close(r, 0);
+		if (cc != CURLE_OK || sse_end(r->up_sse) != 0 ||
+		    r->up_failed) {
+			up_stream_close(r, 0);
 			memset(&r->usage, 0, sizeof(r->usage));
 			xfer_free(r);
 			gw_stream_end(r, "failed");

@@ -21,6 +21,7 @@
 #include "cloister/receipt.h"
 #include "gateway.h"
 #include "infer.h"
+#include "json_span.h"
 #include "json_write.h"
 #include "sse.h"
 #include "upstream_api.h"
@@ -247,9 +248,33 @@ up_stream_open(struct gw_req *r)
 }
 
 /* One block of a Messages or Responses stream, or any translated one. */
+/*
+ * Whether one event of an upstream stream (API api) reports a failure:
+ * Chat's {"error": …} chunk, Anthropic's "error" event, Responses'
+ * "error" and "response.failed".  Such a stream is settled as failed and
+ * charges nothing, whatever it relayed before.
+ */
+int
+up_event_failed(enum xlate_api api, const char *data, size_t len)
+{
+	char type[32];
+	size_t s, n, tn;
+
+	if (api == XLATE_CHAT)
+		return json_top_value(data, len, "error", &s, &n) == 0;
+	if (json_top_value(data, len, "type", &s, &n) != 0 ||
+	    json_string_text(data + s, n, type, sizeof(type) - 1, &tn) != 0)
+		return 0;
+	type[tn] = '\0';
+	return strcmp(type, "error") == 0 ||
+	    (api == XLATE_RESPONSES && strcmp(type, "response.failed") == 0);
+}
+
 int
 up_stream_event(struct gw_req *r, const struct sse_event *ev)
 {
+	if (ev->has_data && up_event_failed(r->up_api, ev->data, ev->len))
+		r->up_failed = 1;
 	if (r->xs != NULL)
 		return ev->has_data ? xlate_stream_event(r->xs, ev->data,
 		    ev->len) : 0;
@@ -271,7 +296,9 @@ up_stream_close(struct gw_req *r, int ok)
 		xlate_stream_end(r->xs, ok, "the upstream's stream broke off");
 		xlate_stream_usage(r->xs, &u);
 	} else {
-		if (!ok && r->api != XLATE_CHAT && r->req != NULL)
+		/* Chat clients get an error chunk too: without one, a stream
+		 * that stops looks like a short answer. */
+		if (!ok && !r->up_failed && r->req != NULL)
 			xlate_error_event(r->api, "api_error", "the upstream's "
 			    "stream broke off", emit, r);
 		u = r->xusage;

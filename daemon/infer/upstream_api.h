@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "xlate.h"
+
 struct gw_req;
 struct sse_event;
 struct xlate_usage;
@@ -27,6 +29,8 @@ struct curl_slist *up_headers(struct gw_req *r, const struct curl_slist *base);
 void	up_headers_free(struct curl_slist *h);
 
 int	up_stream_open(struct gw_req *r);
+/* An upstream stream event that reports a failure (upstream_api.c). */
+int	up_event_failed(enum xlate_api api, const char *data, size_t len);
 /* A block of a non-chat or translated stream, relayed or translated. */
 int	up_stream_event(struct gw_req *r, const struct sse_event *ev);
 void	up_stream_close(struct gw_req *r, int ok);

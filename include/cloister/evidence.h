@@ -18,6 +18,9 @@
 #define CLOISTER_EVIDENCE_NONCE_MAX	64
 #define CLOISTER_EVIDENCE_PUB_LEN	64	/* P-256 x || y */
 #define CLOISTER_EVIDENCE_WARN_MAX	512
+/* Workspaces a verification result lists (FORMATS §9); it counts all. */
+#define CLOISTER_EVIDENCE_WS_MAX	64
+#define CLOISTER_EVIDENCE_WS_ID_MAX	28	/* "ws-" + 24 hex + NUL */
 
 struct cloister_collect_opts {
 	const char	*provider;	/* "auto" (NULL), "tdx", "sim" */
@@ -41,6 +44,13 @@ struct cloister_collect_opts {
 	const char	*tdx_dev;	/* /dev/tdx_guest */
 	const char	*nvml_lib;	/* libnvidia-ml.so.1 */
 	const char	*self_exe;	/* the binary the simulated MRTD hashes */
+	/* The RTMR3 event log as JSON text, an array of events
+	 * (FORMATS §8): the bundle's "rtmr3_events".  NULL: this collector
+	 * keeps no log, and the bundle has no such member.  The caller
+	 * makes sure RTMR3 holds exactly these events when the quote is
+	 * made (daemon/attestation.c). */
+	const char	*rtmr3_events;
+	size_t		 rtmr3_events_len;
 };
 
 /* What a collection produced, for the caller's decisions. */
@@ -75,6 +85,13 @@ struct cloister_evidence_opts {
 };
 
 
+/* A workspace the bundle's RTMR3 event log says was measured. */
+struct cloister_evidence_ws {
+	char		 id[CLOISTER_EVIDENCE_WS_ID_MAX];
+	uint8_t		 digest[48];	/* its start event's digest */
+	int		 ended;		/* a stop event follows */
+};
+
 struct cloister_evidence_result {
 	int		 parsed;	/* the bundle is well formed */
 	int		 verified;	/* quote, GPU and binding all hold */
@@ -94,6 +111,14 @@ struct cloister_evidence_result {
 	size_t		 nonce_len;
 	int		 has_gpu;
 	char		 gpu_status[CLOISTER_DETAIL_MAX];
+
+	/* The RTMR3 event log, when it replays (the "rtmr3 replay" step):
+	 * events, workspaces started (the first CLOISTER_EVIDENCE_WS_MAX
+	 * of them listed), and the quote's RTMR3 it reached. */
+	int		 rtmr3_checked;
+	size_t		 rtmr3_nevents;
+	size_t		 nworkspaces;
+	struct cloister_evidence_ws workspaces[CLOISTER_EVIDENCE_WS_MAX];
 
 	size_t		 nsteps;
 	struct cloister_step steps[CLOISTER_STEPS_MAX];

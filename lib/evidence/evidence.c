@@ -18,6 +18,7 @@
 #include "json_out.h"
 #include "nvml.h"
 #include "sim_gpu.h"
+#include "sim_rtmr.h"
 #include "sim_tdx.h"
 #include "tsm.h"
 #include "util.h"
@@ -150,7 +151,8 @@ sim_mrtd(const char *path, uint8_t mrtd[48], char *why, size_t whylen)
 /*
  * The simulated TD's measurements: MRTD covers the running binary,
  * RTMR[2] has the config hash extended into it (docs/FORMATS.md §8), so a
- * verifier's policy can pin both as it would on real TDX.
+ * verifier's policy can pin both as it would on real TDX; RTMR[3] is the
+ * process's simulated register, which workspaces extend (sim_rtmr.h).
  */
 static int
 sim_measure(const struct cloister_collect_opts *o, struct sim_tdx_measure *m,
@@ -166,6 +168,7 @@ sim_measure(const struct cloister_collect_opts *o, struct sim_tdx_measure *m,
 	memset(d, 0, sizeof(d));
 	memcpy(d, o->config_sha256, sizeof(o->config_sha256));
 	rtmr_extend(m->rtmr[2], d);
+	sim_rtmr3_read(m->rtmr[3]);
 	return 0;
 }
 
@@ -275,6 +278,13 @@ evidence_obj(const struct cloister_collect_opts *o, const struct tdx_part *t,
 	if (e != NULL && o->tls_spki_sha256 != NULL)
 		json_object_set_new(e, "tls_spki_sha256",
 		    jx_hex(o->tls_spki_sha256, 32));
+	if (e != NULL && o->rtmr3_events != NULL &&
+	    json_object_set_new(e, "rtmr3_events", json_loadb(
+	    o->rtmr3_events, o->rtmr3_events_len, JSON_REJECT_DUPLICATES,
+	    NULL)) != 0) {
+		json_decref(e);
+		return NULL;
+	}
 	return e;
 }
 

@@ -15,6 +15,7 @@
 #include "cloister/error.h"
 #include "evidence_int.h"
 #include "json_span.h"
+#include "rtmr3_log.h"
 #include "util.h"
 
 #define BUNDLE_MAX	(16u * 1024 * 1024)
@@ -26,7 +27,7 @@
 static const char *const evidence_keys[] = { "simulated", "tee", "provider",
 	"created", "public_key", "config_sha256", "nonce", "report_data",
 	"gpu_sha384", "quote", "collateral", "gpu", "gpu_status",
-	"tls_spki_sha256", NULL };
+	"tls_spki_sha256", "rtmr3_events", NULL };
 static const char *const gpu_keys[] = { "provider", "nonce", "report",
 	"certificate_chain", "rims", "ocsp", NULL };
 static const char *const rim_keys[] = { "id", "xml", NULL };
@@ -217,6 +218,12 @@ parse_evidence(struct bundle *b, char *why, size_t whylen)
 	    &b->has_tls, why, whylen)) != 0 || (b->has_tls && n != 32)))
 		return r != 0 ? r : util_fail(CLOISTER_ERR_BAD_LENGTH, why,
 		    whylen, "\"tls_spki_sha256\" is not 32 bytes");
+	/* Absent (a collector that keeps no log) reads as no event. */
+	if ((v = json_object_get(ev, "rtmr3_events")) != NULL) {
+		if ((r = rtmr3_log_check(v, why, whylen)) != 0)
+			return r;
+		b->rtmr3_events = v;
+	}
 	v = json_object_get(ev, "collateral");
 	if (json_is_object(v))
 		b->collateral = v;

@@ -42,6 +42,7 @@ struct bundle {
 	const char	*gpu_chain;
 	size_t		 gpu_chain_len;
 	const char	*gpu_status;
+	json_t		*rtmr3_events;	/* checked array, or NULL: none */
 };
 
 /* Parse the len bytes at buf (at most 16 MiB) into *b, which must be

@@ -18,6 +18,7 @@
 #include "evidence_int.h"
 #include "identity.h"
 #include "policy.h"
+#include "rtmr3_log.h"
 #include "steps.h"
 #include "util.h"
 
@@ -163,6 +164,37 @@ check_binding(struct bundle *b, struct cloister_evidence_result *res,
 		ev_step(res, "binding", 1, 0, "REPORTDATA = SHA-512(key, %s, "
 		    "config, %snonce)", b->gpu != NULL ? "GPU report digest" :
 		    "no GPU", b->has_tls ? "TLS key, " : "");
+}
+
+/*
+ * The RTMR3 event log replayed from zero must give the quote's RTMR3
+ * (FORMATS §8): what the workspaces were is then what the hardware
+ * measured.  No log and a zero RTMR3 is a gateway that measured nothing.
+ */
+static void
+check_rtmr3(struct bundle *b, struct cloister_evidence_result *res)
+{
+	char why[CLOISTER_DETAIL_MAX] = "";
+	size_t n = json_array_size(b->rtmr3_events);
+	int r;
+
+	if (!res->quote.parsed) {
+		ev_step(res, "rtmr3 replay", 0, CLOISTER_ERR_MEASUREMENT_MISMATCH,
+		    "not checked: the quote does not parse");
+		return;
+	}
+	r = rtmr3_replay(b->rtmr3_events, res->quote.rtmr[3], res, why,
+	    sizeof(why));
+	res->rtmr3_checked = 1;
+	if (r != 0)
+		ev_step(res, "rtmr3 replay", 0, r, "%s", why);
+	else if (n == 0)
+		ev_step(res, "rtmr3 replay", 1, 0, "no run-time event; RTMR3 "
+		    "is zero");
+	else
+		ev_step(res, "rtmr3 replay", 1, 0, "%zu events (%zu "
+		    "workspaces) replay to the quote's RTMR3", n,
+		    res->nworkspaces);
 }
 
 static void
@@ -317,6 +349,7 @@ cloister_verify_evidence(const uint8_t *buf, size_t len,
 	check_nonce(&b, o, res);
 	check_quote(&b, o, res);
 	check_binding(&b, res, gpu_nonce);
+	check_rtmr3(&b, res);
 	check_gpu(&b, o, gpu_nonce, res);
 	check_policy(&b, o, res);
 	res->simulated = b.simulated || res->quote.simulated ||

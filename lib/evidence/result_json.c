@@ -162,6 +162,27 @@ result_json_quote(int64_t at, const struct cloister_quote_result *res)
 	return o;
 }
 
+/* The workspaces the RTMR3 event log measured (the first
+ * CLOISTER_EVIDENCE_WS_MAX; "workspaces_total" counts all). */
+static void
+set_workspaces(json_t *j, const struct cloister_evidence_result *res)
+{
+	json_t *a = json_array();
+	size_t n = res->nworkspaces < CLOISTER_EVIDENCE_WS_MAX ?
+	    res->nworkspaces : CLOISTER_EVIDENCE_WS_MAX;
+
+	for (size_t i = 0; a != NULL && i < n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:o,s:b}", "id",
+		    res->workspaces[i].id, "digest",
+		    jx_hex(res->workspaces[i].digest, 48), "ended",
+		    res->workspaces[i].ended));
+	json_object_set_new(j, "rtmr3_events",
+	    json_integer((json_int_t)res->rtmr3_nevents));
+	json_object_set_new(j, "workspaces", a);
+	json_object_set_new(j, "workspaces_total",
+	    json_integer((json_int_t)res->nworkspaces));
+}
+
 /* An evidence verification as JSON: what `cloister verify evidence
  * --json` prints and what the console shows. */
 json_t *
@@ -189,6 +210,8 @@ result_json_evidence(int64_t at, const struct cloister_evidence_result *res)
 		json_object_set_new(j, "gpu_status",
 		    json_string(res->gpu_status));
 	}
+	if (res->rtmr3_checked)
+		set_workspaces(j, res);
 	json_object_set_new(j, "steps", result_json_steps(res->steps,
 	    res->nsteps));
 	if (res->quote_checked)

@@ -364,6 +364,23 @@ const respBody = (model, extra = {}) => ({ model, max_output_tokens: 1000,
 	    'chat→anthropic: 529 becomes 503');
 }
 
+// ---- a chat stream whose upstream breaks off: an error chunk, no charge ------
+{
+	const stream = await openai().chat.completions.create({ model: 'c-cut',
+	    stream: true, max_tokens: 50,
+	    messages: [{ role: 'user', content: 'say hello' }] });
+	let err = null;
+	try { for await (const c of stream) void c; } catch (x) { err = x; }
+	const e = await lastWire();
+	const evs = events(splitReceipt(e.response)[0]);
+	ok(evs.some(([, d]) => d && typeof d === 'object' && d.error),
+	    'chat cut: an error chunk ends the stream');
+	ok(err !== null, 'chat cut: the client sees the error');
+	const r = await row(e.headers.get('cloister-request-id'));
+	ok(r && r.status === 'failed' && r.cost === 0,
+	    `chat cut: nothing charged ${JSON.stringify(r)}`);
+}
+
 // ---- count_tokens: 26 at once, never charged ---------------------------------
 {
 	const before = execFileSync('sqlite3', [STATE_DB,

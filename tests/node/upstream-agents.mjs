@@ -60,14 +60,17 @@ function textOf(c) {
 	    .filter((t) => t !== null).join('\n');
 }
 
+// The prompt: the last text part that is not a <system-reminder> (a
+// translator may fold a mid-conversation system message into the user
+// turn as one, after the prompt), else the last text part.
 function lastText(c) {
 	if (typeof c === 'string') return c;
 	if (!Array.isArray(c)) return null;
-	let s = null;
-	for (const p of c)
-		if (typeof p === 'string') s = p;
-		else if (typeof p?.text === 'string') s = p.text;
-	return s;
+	const texts = c.map((p) => typeof p === 'string' ? p :
+	    typeof p?.text === 'string' ? p.text : null)
+	    .filter((t) => t !== null);
+	const own = texts.filter((t) => !t.startsWith('<system-reminder>'));
+	return own.at(-1) ?? texts.at(-1) ?? null;
 }
 
 // ---- the last turn, per flavour -------------------------------------------

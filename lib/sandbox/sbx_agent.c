@@ -47,6 +47,15 @@ static const char codex_toml[] =
     "# replaces Codex's own.\n"
     "model_provider = \"cloister\"\n"
     "sandbox_mode = \"danger-full-access\"\n"
+    "approval_policy = \"never\"\n"
+    "check_for_update_on_startup = false\n"
+    "web_search = \"disabled\"\n"
+    "\n"
+    "[analytics]\n"
+    "enabled = false\n"
+    "\n"
+    "[features]\n"
+    "plugins = false\n"
     "\n"
     "[model_providers.cloister]\n"
     "name = \"Cloister\"\n"
@@ -110,6 +119,12 @@ sbx_agent_files(const char *root, const struct sbx_spec *s, char *why,
 	    (r = put(root, "/home/agent/.codex/config.toml", codex_toml, 0644,
 	    why, whylen)) != 0)
 		return r;
+	/* Codex keeps its sessions and logs beside its configuration. */
+	if (chown(p, SBX_AGENT_UID, SBX_AGENT_UID) == -1)
+		return sbx_fail(why, whylen, "chown ~/.codex", errno);
+	snprintf(p, sizeof(p), "%s/home/agent/.codex/config.toml", root);
+	if (chown(p, SBX_AGENT_UID, SBX_AGENT_UID) == -1)
+		return sbx_fail(why, whylen, "chown ~/.codex/config.toml", errno);
 	return 0;
 }
 

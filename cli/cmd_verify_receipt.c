@@ -123,6 +123,9 @@ output(const struct rc_args *a, const struct cloister_receipt_result *res)
 		    (long long)c->prompt_tokens,
 		    (long long)c->completion_tokens, (long long)c->cost,
 		    c->status);
+	if (res->parsed && c->workspace[0] != '\0')
+		printf("  from workspace %s (manifest %.16s…)\n", c->workspace,
+		    c->workspace_manifest);
 	if (res->verified)
 		printf("VERIFIED%s: signed by the attested instance key\n",
 		    res->simulated ? " (SIMULATED)" : "");

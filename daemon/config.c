@@ -488,6 +488,42 @@ tee_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 	return yw_fail(&w->y, v, "unknown tee key \"%s\"", k);
 }
 
+/* workspaces: { dir: PATH, max: N, budget: CREDITS,
+ *               egress_connections: N, egress_bytes: N } */
+static int
+workspaces_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
+{
+	struct gw_config *c = w->c;
+	int64_t n;
+	int r;
+
+	(void)arg;
+	if (strcmp(k, "dir") == 0)
+		return gw_config_str(w, v, "workspaces.dir", c->ws_dir,
+		    sizeof(c->ws_dir));
+	if (strcmp(k, "budget") == 0)
+		return gw_config_num(w, v, "workspaces.budget", 0,
+		    INT64_C(1) << 53, &c->ws_budget);
+	if (strcmp(k, "egress_bytes") == 0)
+		return gw_config_num(w, v, "workspaces.egress_bytes", 1,
+		    INT64_C(1) << 53, &c->ws_egress_bytes);
+	if (strcmp(k, "max") == 0) {
+		if ((r = gw_config_num(w, v, "workspaces.max", 1, 1024,
+		    &n)) != 0)
+			return r;
+		c->ws_max = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(k, "egress_connections") == 0) {
+		if ((r = gw_config_num(w, v, "workspaces.egress_connections", 1,
+		    4096, &n)) != 0)
+			return r;
+		c->ws_egress_conns = (unsigned)n;
+		return 0;
+	}
+	return yw_fail(&w->y, v, "unknown workspaces key \"%s\"", k);
+}
+
 static int
 top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 {
@@ -513,6 +549,9 @@ top_field(struct walk *w, const char *k, yaml_node_t *v, void *arg)
 		return gw_config_each(w, v, "mcp", gw_config_mcp_field, NULL);
 	if (strcmp(k, "console") == 0)
 		return gw_config_each(w, v, "console", console_field, NULL);
+	if (strcmp(k, "workspaces") == 0)
+		return gw_config_each(w, v, "workspaces", workspaces_field,
+		    NULL);
 	return yw_fail(&w->y, v, "unknown key \"%s\"", k);
 }
 
@@ -538,6 +577,10 @@ defaults(struct gw_config *c)
 	snprintf(c->console_dir, sizeof(c->console_dir), "%s",
 	    CLOISTER_WEB_DIR);
 	c->console_idle_s = 900;
+	c->ws_max = 16;
+	c->ws_budget = 1000000;
+	c->ws_egress_conns = 64;
+	c->ws_egress_bytes = INT64_C(4) << 30;
 }
 
 int

@@ -123,6 +123,13 @@ struct gw_config {
 	size_t		 nmodels;
 	struct gw_model	 models[GW_MODELS_MAX];
 	struct gw_mcp	 mcp;
+	/* workspaces: { dir, max, budget, egress_connections, egress_bytes }
+	 * (docs/internals/workspace.md) */
+	char		 ws_dir[GW_PATH_MAX];	/* "": <state_dir>/ws */
+	unsigned	 ws_max;		/* running at once */
+	int64_t		 ws_budget;	/* credits when a request names none */
+	unsigned	 ws_egress_conns;	/* open at once, per workspace */
+	int64_t		 ws_egress_bytes;	/* both ways, per workspace */
 	char		 console_dir[GW_PATH_MAX];	/* the console's files */
 	unsigned	 console_idle_s;	/* a sign-in lasts this idle */
 	int		 console_off;

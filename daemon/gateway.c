@@ -41,6 +41,7 @@
 #include "metrics.h"
 #include "ratelimit.h"
 #include "worker.h"
+#include "ws.h"
 #include "tls.h"
 #include "upstream.h"
 #include "url.h"
@@ -209,8 +210,8 @@ infer_endpoint(const char *path, enum gw_endpoint *ep)
 	return 0;
 }
 
-static void
-route(struct evhttp_request *req, void *arg)
+void
+gw_route(struct evhttp_request *req, void *arg)
 {
 	struct gw *gw = arg;
 	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
@@ -357,7 +358,7 @@ start_http(struct gw *gw, char *why, size_t whylen)
 	evhttp_set_timeout(gw->http, (int)c->timeout_s);
 	evhttp_set_allowed_methods(gw->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_DELETE);
-	evhttp_set_gencb(gw->http, route, gw);
+	evhttp_set_gencb(gw->http, gw_route, gw);
 	if ((s = httpd_listen(gw->http, c->host, (ev_uint16_t)c->port)) == NULL)
 		return util_fail(CLOISTER_ERR_IO, why, whylen, "cannot listen "
 		    "on %s:%u: %s", c->host, c->port, strerror(errno));
@@ -410,6 +411,8 @@ gw_free(struct gw *gw)
 	ratelimit_free(gw->attest_rl);
 	worker_free(gw->worker);
 	console_free(gw->console);
+	/* Workspaces end before the ledger closes: their keys are revoked. */
+	ws_registry_free(gw->ws);
 	mcp_http_free(gw->mcp_http);
 	if (gw->mcp_tick != NULL)
 		event_free(gw->mcp_tick);
@@ -514,6 +517,7 @@ start_loop(struct gw *gw, char *why, size_t whylen)
 	    (r = start_mcp(gw, why, whylen)) != 0 ||
 	    (!gw->cfg.console_off && (r = console_new(gw, &gw->console)) !=
 	    0) ||
+	    (r = ws_registry_new(gw, &gw->ws)) != 0 ||
 	    (r = start_http(gw, why, whylen)) != 0)
 		return r;
 	gw->sig[0] = evsignal_new(gw->base, SIGINT, on_signal, gw);

@@ -37,6 +37,7 @@ enum gw_endpoint {
 struct mcp_gw;
 struct mcp_http;
 struct console;
+struct ws_registry;
 struct attest;
 struct worker;
 struct ratelimit;
@@ -87,6 +88,7 @@ struct gw {
 	struct mcp_http	*mcp_http;	/* /mcp/{server} (mcp_http.c) */
 	struct event	*mcp_tick;	/* audit checkpoints */
 	struct console	*console;	/* NULL: console.enabled false */
+	struct ws_registry *ws;		/* workspaces (daemon/workspace) */
 	struct attest	*attest;	/* fresh evidence, off the loop */
 	struct worker	*worker;	/* other slow work requests wait on */
 	struct ratelimit *attest_rl;	/* ... per key */
@@ -153,6 +155,9 @@ struct gw_req {
 
 /* gateway.c */
 int	gw_run(const struct gw_config *cfg, const char *config_path);
+/* Every route of the gateway (evhttp's gencb; arg is the gateway): the
+ * TCP listener's, and each workspace's gateway.sock after its checks. */
+void	gw_route(struct evhttp_request *req, void *arg);
 /* The caller's key from "Authorization: Bearer sk-clo-..."; replies 401
  * (or 500) and returns -1 when there is none or it is not active. */
 int	gw_authenticate(struct gw *gw, struct evhttp_request *req,

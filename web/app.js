@@ -387,6 +387,61 @@ async function viewKeys() {
   await listKeys();
 }
 
+// ---- workspaces ------------------------------------------------------------
+
+async function stopWorkspace(id) {
+  if (!confirm("Stop workspace " + id + "? Its key is revoked and its sockets close at once.")) return;
+  await api("workspaces/" + encodeURIComponent(id), { method: "DELETE" });
+  route();
+}
+
+function workspaceCard(w) {
+  const e = w.egress || {};
+  const m = w.manifest || {};
+  const recent = (e.recent || []).map((d) => h("tr", { class: "decision-" + d.decision },
+    h("td", null, timeCell(d.time)), h("td", null, d.request), h("td", null, d.host || "—"),
+    h("td", { class: "num" }, d.port || "—"),
+    h("td", null, h("span", { class: "status " + (d.decision === "allowed" ? "ok" : "blocked") }, d.decision)),
+    h("td", null, d.rule || "—", d.reason ? h("div", { class: "muted small" }, d.reason) : null),
+    h("td", { class: "num" }, fmtInt(d.bytes_up) + " / " + fmtInt(d.bytes_down))));
+  const kv = (k, v) => h("div", { class: "kv" }, h("span", { class: "k" }, k), h("span", null, v));
+  return h("div", { class: "card", "data-testid": "workspace-" + w.id },
+    h("h2", null, h("code", null, w.id), " ",
+      h("span", { class: "status " + (w.state === "running" ? "ok" : "ended") }, w.state),
+      w.state === "running" ? h("span", { class: "admin-only" }, " ",
+        h("button", { type: "button", class: "secondary", onclick: () => stopWorkspace(w.id) }, "Stop")) : null),
+    h("div", { class: "grid" },
+      kv("Started", fmtTime(w.started)), kv("Ended", fmtTime(w.ended)),
+      kv("Agent", m.agent ? m.agent.name + " " + m.agent.version : "—"),
+      kv("Command", (m.command || []).join(" ")),
+      kv("Image", m.image ? m.image.digest : "—"),
+      kv("Key", w.key_id),
+      kv("Credits spent", w.spent === null ? "—" : fmtCredits(w.spent) + " of " + fmtCredits(w.budget)),
+      kv("Egress", h("span", { "data-testid": "egress-counts" },
+        fmtInt(e.allowed || 0) + " allowed, " + fmtInt(e.refused || 0) + " refused" +
+        (e.failed ? ", " + fmtInt(e.failed) + " failed" : ""))),
+      kv("Allowlist", (e.allow || []).join(", ") || "nothing (default deny)"),
+      kv("DLP on egress", e.dlp ? "on" : "off")),
+    hexLines("Measured (RTMR3 event)", w.manifest_sha384),
+    h("details", null, h("summary", null, "Manifest"), h("pre", { class: "claims" }, JSON.stringify(m, null, 2))),
+    h("h3", null, "Recent egress decisions"),
+    table(["Time", "Request", "Host", "Port", "Decision", "Rule, reason", "Bytes up / down"], recent,
+      { testid: "egress-" + w.id, empty: "No egress yet." }));
+}
+
+async function viewWorkspaces() {
+  const d = await api("workspaces");
+  const running = d.workspaces.filter((w) => w.state === "running");
+  const ended = d.workspaces.filter((w) => w.state !== "running");
+  show(
+    h("div", { class: "card" }, h("h1", null, "Workspaces"),
+      h("p", { class: "muted" }, fmtInt(d.running) + " running of at most " + fmtInt(d.max) +
+        ". Each is measured into RTMR3 before it starts; its egress is default deny, and every decision is in the egress audit log.")),
+    running.length ? running.map(workspaceCard) : h("div", { class: "card" }, h("p", { class: "muted" }, "No workspace is running.")),
+    ended.length ? h("h2", { class: "section" }, "Ended workspaces") : null,
+    ended.map(workspaceCard));
+}
+
 // ---- routing ---------------------------------------------------------------
 
 async function route() {
@@ -401,6 +456,7 @@ async function route() {
     else if (name === "tools") await viewTools();
     else if (name === "credits") await viewCredits();
     else if (name === "keys") await viewKeys();
+    else if (name === "workspaces") await viewWorkspaces();
     else await viewInstance();
   } catch (e) {
     if (state.csrf) fail("Could not load this page", e);

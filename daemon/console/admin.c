@@ -25,6 +25,7 @@
 #include "mcp_pin.h"
 #include "result_json.h"
 #include "util.h"
+#include "ws.h"
 
 #define LIST_MAX	500	/* requests per page */
 #define KEYS_MAX	1000
@@ -488,6 +489,10 @@ admin_api(struct gw *gw, struct evhttp_request *req, const char *rest,
 		pin_decide(gw, req, 1, who);
 	else if (post && strcmp(rest, "pins/reject") == 0)
 		pin_decide(gw, req, 0, who);
+	else if (strcmp(rest, "workspaces") == 0 ||
+	    (strncmp(rest, "workspaces/", 11) == 0 && n > 11 &&
+	    strchr(rest + 11, '/') == NULL))
+		ws_admin(gw, req, rest, who->key_id);
 	else
 		admin_error(req, 404, "not_found", "no such admin endpoint");
 }

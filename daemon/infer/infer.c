@@ -26,6 +26,7 @@
 #include "receipt_int.h"
 #include "upstream.h"
 #include "util.h"
+#include "ws.h"
 
 #define MAX_TOKENS_CAP	1000000
 #define MILLION		1000000
@@ -409,6 +410,7 @@ gw_finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
 {
 	struct cloister_receipt_claims c;
 	struct gw *gw = r->gw;
+	const char *ws_id, *ws_manifest;
 	uint8_t kh[CRYPTO_SHA256_LEN];
 	int64_t cost = cost_of(r);
 	int rc;
@@ -433,6 +435,11 @@ gw_finish(struct gw_req *r, const uint8_t resp_sha256[32], const char *status,
 	snprintf(c.status, sizeof(c.status), "%s", status);
 	snprintf(c.evidence, sizeof(c.evidence), "%s", gw->evidence_id);
 	snprintf(c.nonce, sizeof(c.nonce), "%s", r->nonce);
+	if (ws_key_workspace(gw->ws, r->key.id, &ws_id, &ws_manifest)) {
+		snprintf(c.workspace, sizeof(c.workspace), "%s", ws_id);
+		snprintf(c.workspace_manifest, sizeof(c.workspace_manifest),
+		    "%s", ws_manifest);
+	}
 	*jws = NULL;
 	r->usage.latency_us = (int64_t)((util_now_ns() - r->t0_ns) / 1000);
 	if ((rc = receipt_sign(gw->id, &c, jws)) != 0 ||

@@ -62,6 +62,8 @@ int	mcp_sess_new(struct mcp_gw *g, const struct gw_mcp_server *srv,
 	    const char *key_id, const struct mcp_io *io,
 	    struct mcp_sess **out);
 void	mcp_sess_free(struct mcp_sess *s);
+/* The workspace whose key opened the session: its audit entries say so. */
+void	mcp_sess_set_workspace(struct mcp_sess *s, const char *id);
 const char *mcp_sess_id(const struct mcp_sess *s);
 
 /* A message (or a batch) from either side.  Non-zero: the session must

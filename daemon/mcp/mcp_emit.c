@@ -68,6 +68,7 @@ mcp_audit(struct mcp_sess *s, const struct msg *m, const char *direction,
 	e.era = s->era;
 	e.session = s->id;
 	e.key_id = s->key_id;
+	e.workspace = s->workspace[0] != '\0' ? s->workspace : NULL;
 	e.server_id = s->srv->name;
 	e.trust = s->trust;
 	e.target = s->target;

@@ -19,6 +19,7 @@
 #include "mcp_http_int.h"
 #include "mcp_up.h"
 #include "util.h"
+#include "ws.h"
 
 #define CLOSING_S	5	/* a closing session's server gets this long */
 #define KEEPALIVE_S	15
@@ -121,6 +122,7 @@ mh_sess_new(struct mcp_http *mh, const struct gw_mcp_server *srv,
 	struct mh_sess *s;
 	struct mcp_io io;
 	struct mcp_up_cb cb;
+	const char *ws_id;
 
 	if (mh->nsessions >= MH_SESSIONS_MAX) {
 		snprintf(why, whylen, "too many MCP sessions (%d)",
@@ -163,6 +165,9 @@ mh_sess_new(struct mcp_http *mh, const struct gw_mcp_server *srv,
 		sess_free(s);
 		return NULL;
 	}
+	/* A workspace's key: its audit entries name the workspace. */
+	if (ws_key_workspace(gw->ws, key->id, &ws_id, NULL))
+		mcp_sess_set_workspace(s->sess, ws_id);
 	return s;
 }
 

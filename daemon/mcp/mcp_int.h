@@ -69,6 +69,7 @@ struct mcp_sess {
 	struct mcp_io	 io;
 	char		 id[33];
 	char		 key_id[64];
+	char		 workspace[32];	/* "" when not a workspace's key */
 	char		 target[GW_PATH_MAX];
 	const char	*trust;
 	char		 era[ERA_MAX];

@@ -76,6 +76,12 @@ mcp_sess_new(struct mcp_gw *g, const struct gw_mcp_server *srv,
 }
 
 void
+mcp_sess_set_workspace(struct mcp_sess *s, const char *id)
+{
+	snprintf(s->workspace, sizeof(s->workspace), "%s", id);
+}
+
+void
 mcp_sess_free(struct mcp_sess *s)
 {
 	if (s == NULL)

@@ -112,7 +112,8 @@ struct cloister_evidence_result {
 	int		 has_gpu;
 	char		 gpu_status[CLOISTER_DETAIL_MAX];
 
-	/* The RTMR3 event log, when it replays (the "rtmr3 replay" step):
+	/* The RTMR3 event log, when it replays (the "rtmr3 replay" step
+	 * held; rtmr3_checked 0 otherwise, and the list is not to be read):
 	 * events, workspaces started (the first CLOISTER_EVIDENCE_WS_MAX
 	 * of them listed), and the quote's RTMR3 it reached. */
 	int		 rtmr3_checked;

@@ -44,6 +44,10 @@ struct cloister_receipt_claims {
 	char		 status[16];		/* "ok", "cancelled", ... */
 	char		 evidence[65];		/* SHA-256 of the bundle, hex */
 	char		 nonce[129];		/* the client's Cloister-Nonce */
+	char		 workspace[32];		/* "ws-…" when the key is a
+						 * workspace's; else "" */
+	char		 workspace_manifest[97];	/* its measured digest,
+						 * SHA-384 hex; else "" */
 };
 
 struct cloister_receipt_result {

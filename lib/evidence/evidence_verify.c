@@ -185,7 +185,8 @@ check_rtmr3(struct bundle *b, struct cloister_evidence_result *res)
 	}
 	r = rtmr3_replay(b->rtmr3_events, res->quote.rtmr[3], res, why,
 	    sizeof(why));
-	res->rtmr3_checked = 1;
+	/* Workspaces are listed only from a log the quote vouches for. */
+	res->rtmr3_checked = r == 0;
 	if (r != 0)
 		ev_step(res, "rtmr3 replay", 0, r, "%s", why);
 	else if (n == 0)

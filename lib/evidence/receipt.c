@@ -50,6 +50,11 @@ claims_json(const struct cloister_receipt_claims *c)
 		json_object_set_new(o, "nonce", json_string(c->nonce));
 	if (c->api[0] != '\0')
 		json_object_set_new(o, "api", json_string(c->api));
+	if (c->workspace[0] != '\0') {
+		json_object_set_new(o, "workspace", json_string(c->workspace));
+		json_object_set_new(o, "workspace_manifest",
+		    json_string(c->workspace_manifest));
+	}
 	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
@@ -235,7 +240,12 @@ read_claims(json_t *o, struct cloister_receipt_claims *c)
 	    str_into(o, "status", c->status, sizeof(c->status), 1) != 0 ||
 	    str_into(o, "evidence", c->evidence, sizeof(c->evidence), 1) != 0 ||
 	    str_into(o, "nonce", c->nonce, sizeof(c->nonce), 0) != 0 ||
-	    str_into(o, "api", c->api, sizeof(c->api), 0) != 0)
+	    str_into(o, "api", c->api, sizeof(c->api), 0) != 0 ||
+	    str_into(o, "workspace", c->workspace, sizeof(c->workspace),
+	    0) != 0 ||
+	    str_into(o, "workspace_manifest", c->workspace_manifest,
+	    sizeof(c->workspace_manifest), 0) != 0 ||
+	    (c->workspace[0] != '\0') != (c->workspace_manifest[0] != '\0'))
 		return -1;
 	return 0;
 }

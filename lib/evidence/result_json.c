@@ -229,7 +229,9 @@ result_json_evidence(int64_t at, const struct cloister_evidence_result *res)
 static json_t *
 claims_obj(const struct cloister_receipt_claims *c)
 {
-	return json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:{s:I,s:I,"
+	json_t *o;
+
+	o = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:{s:I,s:I,"
 	    "s:I},s:I,s:s,s:s,s:s,s:s}", "id", c->id, "iat", (json_int_t)c->iat,
 	    "key", c->key, "model", c->model, "backend", c->backend,
 	    "backend_type", c->backend_type, "confidential",
@@ -242,6 +244,12 @@ claims_obj(const struct cloister_receipt_claims *c)
 	    (json_int_t)c->cached_tokens, "cost", (json_int_t)c->cost,
 	    "status", c->status, "evidence", c->evidence, "nonce", c->nonce,
 	    "api", c->api[0] != '\0' ? c->api : "chat");
+	if (o != NULL && c->workspace[0] != '\0') {
+		json_object_set_new(o, "workspace", json_string(c->workspace));
+		json_object_set_new(o, "workspace_manifest",
+		    json_string(c->workspace_manifest));
+	}
+	return o;
 }
 
 /* A receipt verification as JSON (`cloister verify receipt --json`, the

@@ -98,6 +98,29 @@ write_line(struct audit_log *l, json_t *o)
 	return r;
 }
 
+int
+audit_append_egress(struct audit_log *l, const struct audit_egress *e,
+    int64_t now)
+{
+	json_t *f = json_array(), *o;
+
+	for (size_t i = 0; i < e->nfindings && i < AUDIT_FINDINGS_MAX; i++)
+		json_array_append_new(f, json_pack("{s:s,s:I,s:s}", "rule",
+		    e->findings[i].rule, "count",
+		    (json_int_t)e->findings[i].count, "action",
+		    e->findings[i].action));
+	o = json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:s?,"
+	    "s:s?,s:o,s:I,s:I,s:I}",
+	    "seq", (json_int_t)l->seq, "kind", "entry", "time", jx_time(now),
+	    "prev", jx_hex(l->prev, 32), "direction", "egress", "workspace",
+	    e->workspace, "key_id", e->key_id, "request", e->request, "host",
+	    e->host, "port", (json_int_t)e->port, "decision", e->decision,
+	    "rule", e->rule, "reason", e->reason, "findings", f, "bytes_up",
+	    (json_int_t)e->bytes_up, "bytes_down", (json_int_t)e->bytes_down,
+	    "duration_us", (json_int_t)e->duration_us);
+	return write_line(l, o);
+}
+
 /* What a checkpoint signs: every field of its own line but the
  * signature, and through prev the whole log before it. */
 static void
@@ -191,6 +214,8 @@ audit_append(struct audit_log *l, const struct audit_entry *e, int64_t now)
 	}
 	if (o != NULL && e->reason != NULL && e->reason[0] != '\0')
 		json_object_set_new(o, "reason", json_string(e->reason));
+	if (o != NULL && e->workspace != NULL)
+		json_object_set_new(o, "workspace", json_string(e->workspace));
 	if (o != NULL && sealed != NULL)
 		json_object_set_new(o, "sealed", sealed);
 	else

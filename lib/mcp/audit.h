@@ -38,11 +38,35 @@ struct audit_entry {
 	uint8_t		 payload_sha256[32];
 	const char	*outcome;	/* "forwarded", "redacted", "blocked" */
 	const char	*reason;	/* why, for a decision; NULL: none */
+	const char	*workspace;	/* the key's workspace; NULL: none */
 	uint64_t	 latency_us;
 	/* The exact outgoing payload, sealed to the auditor's key when the
 	 * log has one (audit_set_auditor); NULL: none. */
 	const uint8_t	*payload;
 	size_t		 payload_len;
+};
+
+/*
+ * A workspace's egress decision (docs/FORMATS.md §11): one per request
+ * to its egress proxy, written when the decision is final -- a refusal
+ * at once, an allowed connection when it closes, with its bytes.  Names
+ * and numbers only: never a path, a header or a body, and a host the
+ * DLP flagged only as "sha256:" and 16 hex digits.
+ */
+struct audit_egress {
+	const char	*workspace;
+	const char	*key_id;
+	const char	*request;	/* "connect", "http" */
+	const char	*host;		/* "" when the request had none */
+	unsigned	 port;
+	const char	*decision;	/* "allowed", "refused", "failed" */
+	const char	*rule;		/* the allowlist entry; NULL: none */
+	const char	*reason;	/* why refused or failed; NULL: none */
+	size_t		 nfindings;
+	struct audit_finding findings[AUDIT_FINDINGS_MAX];
+	uint64_t	 bytes_up;	/* workspace to destination */
+	uint64_t	 bytes_down;
+	uint64_t	 duration_us;
 };
 
 #define AUDIT_KEY_LEN	32	/* X25519 (libsodium sealed boxes) */
@@ -60,6 +84,9 @@ int	audit_open(const char *path, const struct identity *id,
 void	audit_set_auditor(struct audit_log *l,
 	    const uint8_t pk[AUDIT_KEY_LEN]);
 int	audit_append(struct audit_log *l, const struct audit_entry *e,
+	    int64_t now);
+/* An egress entry ("direction": "egress"). */
+int	audit_append_egress(struct audit_log *l, const struct audit_egress *e,
 	    int64_t now);
 int	audit_checkpoint(struct audit_log *l, int64_t now);
 /* The closing checkpoint (kind "close"), then close. */

@@ -58,7 +58,7 @@ expect_exit 0 "$bin" verify evidence "$tmp/ev.json" --nonce $N --allow-simulated
 jcheck '.accepted == true and .verified == true and .simulated == true'
 jcheck '.quote.accepted == true and .quote.simulated == true and .gpu.verified == true'
 jcheck '[.steps[] | select(.ok | not)] == [] and (.error | not)'
-jcheck '[.steps[].name] == ["bundle","bundle signature","nonce","tdx quote","binding","gpu binding","gpu report"]'
+jcheck '[.steps[].name] == ["bundle","bundle signature","nonce","tdx quote","binding","rtmr3 replay","gpu binding","gpu report"]'
 expect_exit 0 "$bin" verify evidence "$tmp/ev.json" --nonce $N --allow-simulated
 grep -q '^ACCEPTED (SIMULATED)' "$tmp/out" && ok || bad "human ACCEPTED line"
 grep -q '^\*\*\* SIMULATED' "$tmp/out" && ok || bad "SIMULATED banner"

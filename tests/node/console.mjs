@@ -2,10 +2,12 @@
 // playwright-core): sign in, the instance with its SIMULATED banner,
 // requests the test made, one of them with its receipt verified, a blocked
 // tool call with its rule, approving a changed tool, creating and revoking
-// a key, and a balance that falls.  A screenshot of each page goes to
+// a key, a balance that falls, and a workspace with its egress decisions
+// stopped from its page.  A screenshot of each page goes to
 // SHOTS; each check prints "ok NAME" or "FAIL NAME: why", then a summary.
 //
 //   node console.mjs BASE_URL ADMIN_KEY USER_KEY USER_KEY_ID SHOTS
+import net from "node:net";
 import { chromium } from "playwright-core";
 
 const [base, adminKey, userKey, userKeyId, shots] = process.argv.slice(2);
@@ -175,6 +177,55 @@ try {
   await page.getByTestId("requests").waitFor(T);
   await shot("10-phone-requests");
   await page.setViewportSize({ width: 1280, height: 860 });
+
+  // A workspace made with the admin API, two egress refusals through its
+  // egress.sock, then the page, and the Stop button.
+  const hex = "a".repeat(64);
+  const manifest = { v: 1, type: "cloister-workspace", image: { digest: "sha256:" + hex },
+    command: ["sh"], agent: { name: "console-test", version: "1" }, policy: { sha256: hex },
+    egress: { allow: ["registry.example"] },
+    sandbox: { landlock_abi: 7, seccomp: "sha256:" + hex, limits: { pids: 64 }, cgroup: "rlimits" } };
+  let ws = null;
+  await check("workspaces: one is created", async () => {
+    const r = await fetch(base + "/admin/api/workspaces", { method: "POST",
+      headers: { Authorization: "Bearer " + adminKey, "Content-Type": "application/json" },
+      body: JSON.stringify({ manifest, budget: 2000000 }) });
+    if (r.status !== 201) throw new Error("HTTP " + r.status + ": " + await r.text());
+    ws = await r.json();
+  });
+  const egress = (target) => new Promise((resolve) => {
+    const s = net.connect(ws.dir + "/egress.sock", () =>
+      s.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`));
+    let got = "";
+    s.on("data", (d) => { got += d; });
+    s.on("close", () => resolve(got.split("\r\n")[0]));
+    s.on("error", () => resolve("error"));
+  });
+  await check("workspaces: egress refusals", async () => {
+    const a = await egress("denied.example:443"), b = await egress("192.0.2.1:443");
+    if (!a.includes(" 403 ") || !b.includes(" 403 ")) throw new Error(a + " | " + b);
+  });
+  await page.click('#nav a[data-view="workspaces"]');
+  await check("workspaces: running, measured, with its egress decisions", async () => {
+    const card = page.getByTestId("workspace-" + ws.id);
+    await card.waitFor(T);
+    const t = await card.textContent();
+    if (!t.includes("running") || !t.includes(ws.manifest_sha384) || !t.includes("console-test"))
+      throw new Error("card: " + t.slice(0, 200));
+    const counts = await card.getByTestId("egress-counts").textContent();
+    if (!counts.includes("2 refused")) throw new Error("counts: " + counts);
+    await page.getByTestId("egress-" + ws.id).locator("tr", { hasText: "not-allowed" }).waitFor(T);
+    await page.getByTestId("egress-" + ws.id).locator("tr", { hasText: "ip-literal" }).waitFor(T);
+  });
+  await shot("11-workspaces");
+  await check("workspaces: Stop ends it", async () => {
+    page.once("dialog", (d) => d.accept());
+    await page.getByTestId("workspace-" + ws.id).getByRole("button", { name: "Stop" }).click();
+    await page.getByTestId("workspace-" + ws.id).locator(".status.ended").waitFor(T);
+    const r = await fetch(base + "/v1/models", { headers: { Authorization: "Bearer " + ws.key } });
+    if (r.status !== 401) throw new Error("the workspace key after Stop: HTTP " + r.status);
+  });
+  await shot("12-workspace-stopped");
 
   await check("sign out", async () => {
     await page.click("#signout");

@@ -3,6 +3,9 @@
  * strings copied in runs between the bytes that need escaping.
  */
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +80,23 @@ plain_run(const unsigned char *p, size_t n)
 	size_t i = 0;
 	uint64_t x, q, b;
 
+#ifdef __SSE2__
+	/* Sixteen at a time: unsigned x <= 0x1f, or a quote, or a
+	 * backslash. */
+	const __m128i ctl = _mm_set1_epi8(0x1f), quote = _mm_set1_epi8('"');
+	const __m128i bsl = _mm_set1_epi8('\\');
+	unsigned m;
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+
+		m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl),
+		    _mm_cmpeq_epi8(v, quote)), _mm_cmpeq_epi8(v, bsl)));
+		if (m != 0)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&x, p + i, 8);
 		q = x ^ (ones * '"');

@@ -414,7 +414,6 @@ function workspaceCard(w) {
       kv("Started", fmtTime(w.started)), kv("Ended", fmtTime(w.ended)),
       kv("Agent", m.agent ? m.agent.name + " " + m.agent.version : "—"),
       kv("Command", (m.command || []).join(" ")),
-      kv("Image", m.image ? m.image.digest : "—"),
       kv("Key", w.key_id),
       kv("Credits spent", w.spent === null ? "—" : fmtCredits(w.spent) + " of " + fmtCredits(w.budget)),
       kv("Egress", h("span", { "data-testid": "egress-counts" },
@@ -423,6 +422,7 @@ function workspaceCard(w) {
       kv("Allowlist", (e.allow || []).join(", ") || "nothing (default deny)"),
       kv("DLP on egress", e.dlp ? "on" : "off")),
     hexLines("Measured (RTMR3 event)", w.manifest_sha384),
+    hexLines("Image", m.image ? m.image.digest : "—"),
     h("details", null, h("summary", null, "Manifest"), h("pre", { class: "claims" }, JSON.stringify(m, null, 2))),
     h("h3", null, "Recent egress decisions"),
     table(["Time", "Request", "Host", "Port", "Decision", "Rule, reason", "Bytes up / down"], recent,
@@ -437,9 +437,10 @@ async function viewWorkspaces() {
     h("div", { class: "card" }, h("h1", null, "Workspaces"),
       h("p", { class: "muted" }, fmtInt(d.running) + " running of at most " + fmtInt(d.max) +
         ". Each is measured into RTMR3 before it starts; its egress is default deny, and every decision is in the egress audit log.")),
-    running.length ? running.map(workspaceCard) : h("div", { class: "card" }, h("p", { class: "muted" }, "No workspace is running.")),
-    ended.length ? h("h2", { class: "section" }, "Ended workspaces") : null,
-    ended.map(workspaceCard));
+    ...(running.length ? running.map(workspaceCard) :
+      [h("div", { class: "card" }, h("p", { class: "muted" }, "No workspace is running."))]),
+    ...(ended.length ? [h("h2", { class: "section" }, "Ended workspaces")] : []),
+    ...ended.map(workspaceCard));
 }
 
 // ---- routing ---------------------------------------------------------------

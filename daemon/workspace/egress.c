@@ -366,7 +366,8 @@ egress_accept(struct evconnlistener *l, evutil_socket_t fd,
 		egress_free(c);
 		return;
 	}
-	bufferevent_setcb(c->cli, on_cli_read, egress_on_write, on_cli_event, c);
+	bufferevent_setcb(c->cli, on_cli_read, egress_on_write, on_cli_event,
+	    c);
 	bufferevent_setwatermark(c->cli, EV_READ, 0, EGRESS_QUEUE_HIGH);
 	bufferevent_set_timeouts(c->cli, &head, &head);
 	bufferevent_enable(c->cli, EV_READ);

@@ -46,7 +46,8 @@ span_ieq(const struct egress_span *s, const char *word)
 	if (s->len != n)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)s->p[i]) != lower((unsigned char)word[i]))
+		if (lower((unsigned char)s->p[i]) !=
+		    lower((unsigned char)word[i]))
 			return 0;
 	return 1;
 }
@@ -84,8 +85,8 @@ egress_host_valid(const char *host, size_t len, int *numeric)
 		if (c == '.') {
 			if (label == 0 || label > EGRESS_LABEL_MAX)
 				return 0;
-			hex = label > 2 && lower((unsigned char)host[start + 1]) ==
-			    'x' && host[start] == '0';
+			hex = label > 2 && host[start] == '0' &&
+			    lower((unsigned char)host[start + 1]) == 'x';
 			for (size_t j = start + 2; hex && j < i; j++)
 				hex = strchr("0123456789abcdef",
 				    lower((unsigned char)host[j])) != NULL;

@@ -15,9 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EGRESS_HEAD_MAX		(16u * 1024)	/* request line + headers */
+/* The request line and headers; a DNS name (no trailing dot). */
+#define EGRESS_HEAD_MAX		(16u * 1024)
 #define EGRESS_HEADERS_MAX	64
-#define EGRESS_HOST_MAX		253		/* a DNS name, without dot */
+#define EGRESS_HOST_MAX		253
 #define EGRESS_LABEL_MAX	63
 #define EGRESS_CL_MAX		(1LL << 53)
 
@@ -41,19 +42,19 @@ struct egress_head {
 	struct egress_span method;
 	struct egress_span target;	/* the request-target as sent */
 	struct egress_span host_raw;	/* the host as sent (for the DLP) */
-	char		 host[EGRESS_HOST_MAX + 3];	/* lower case; an IPv6
-					 * literal keeps its brackets */
-	uint16_t	 port;		/* CONNECT: given; HTTP: 80 if not */
+	/* Lower case; an IPv6 literal keeps its brackets. */
+	char		 host[EGRESS_HOST_MAX + 3];
+	uint16_t	 port;		/* HTTP: 80 if not given */
 	int		 port_given;
-	int		 ip_literal;	/* the host is an address, not a name */
-	struct egress_span authority;	/* HTTP: host[:port] of the target */
+	int		 ip_literal;	/* an address, not a name */
+	struct egress_span authority;	/* HTTP: host[:port] */
 	struct egress_span path;	/* HTTP: origin-form ("/" if empty) */
 	int64_t		 content_length;	/* -1: none */
 	int		 chunked;	/* Transfer-Encoding was sent */
 	size_t		 nheaders;
 	struct egress_header headers[EGRESS_HEADERS_MAX];
-	size_t		 head_len;	/* bytes up to and with the blank line */
-	const char	*error;		/* static: why it was refused */
+	size_t		 head_len;	/* with the blank line */
+	const char	*error;		/* static: why refused */
 };
 
 /*
@@ -64,7 +65,8 @@ struct egress_head {
  * CLOISTER_ERR_BAD_FIELD (h->error says which rule) otherwise.  h is
  * cleared first; on failure only h->error is meaningful.
  */
-int	egress_head_parse(const uint8_t *buf, size_t len, struct egress_head *h);
+int	egress_head_parse(const uint8_t *buf, size_t len,
+	    struct egress_head *h);
 
 /* The header named name (case-insensitive), or NULL. */
 const struct egress_header *egress_head_find(const struct egress_head *h,

@@ -26,9 +26,10 @@
 #include "egress_policy.h"
 #include "ws_int.h"
 
-#define EGRESS_BODY_MAX		(1u << 20)	/* plain HTTP request body */
-#define EGRESS_QUEUE_HIGH	(256u * 1024)	/* queued toward one side */
-#define EGRESS_HEAD_TIMEOUT_S	30		/* head, body, ClientHello */
+#define EGRESS_BODY_MAX		(1u << 20)	/* a plain HTTP body */
+#define EGRESS_QUEUE_HIGH	(256u * 1024)	/* queued one way */
+/* Head, body and ClientHello each come within EGRESS_HEAD_TIMEOUT_S. */
+#define EGRESS_HEAD_TIMEOUT_S	30
 #define EGRESS_CONNECT_TIMEOUT_S 15
 #define EGRESS_IDLE_S		600		/* nothing either way */
 #define EGRESS_ADDRS_MAX	16
@@ -64,16 +65,16 @@ struct egress_conn {
 	enum egress_state st;
 	char		*headbuf;	/* the head's bytes: h's views */
 	struct egress_head h;
-	uint8_t		*body;		/* plain HTTP: the whole body */
+	uint8_t		*body;		/* plain HTTP: all of it */
 	size_t		 body_len, body_want;
 	const struct egress_rule *rule;	/* the entry that allowed it */
-	char		 host[WS_AUDIT_HOST_MAX + 1];	/* as recorded */
+	char		 host[WS_AUDIT_HOST_MAX + 1];	/* recorded */
 	struct egress_lookup *lookup;
 	struct sockaddr_storage addr;	/* the address checked: pinned */
 	socklen_t	 addrlen;
 	uint64_t	 bytes_up, bytes_down;
 	uint64_t	 t0_ns, last_ns;
-	const char	*close_reason;	/* static; NULL: ended normally */
+	const char	*close_reason;	/* static; NULL: normal end */
 	int		 recorded;
 	struct egress_conn *next, **prevp;	/* ws->conns */
 };
@@ -83,8 +84,9 @@ void	egress_free(struct egress_conn *c);
 /* Refuse (decision "refused") or fail (decision "failed") with an HTTP
  * status -- or, once the tunnel is up (status 0), by closing; reason is
  * static and names no content. */
-void	egress_refuse(struct egress_conn *c, int status, const char *decision,
-	    const char *reason, const struct audit_finding *f, size_t nf);
+void	egress_refuse(struct egress_conn *c, int status,
+	    const char *decision, const char *reason,
+	    const struct audit_finding *f, size_t nf);
 const char *egress_request_name(const struct egress_conn *c);
 
 /* egress_resolve.c: the lookup of c->h.host; egress_connect follows. */

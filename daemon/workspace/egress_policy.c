@@ -73,11 +73,10 @@ const struct egress_rule *
 egress_rule_match(const struct egress_rule *rules, size_t n,
     const char *host, uint16_t port, enum egress_kind kind)
 {
-	uint16_t dflt = kind == EGRESS_CONNECT ? EGRESS_PORT_HTTPS :
-	    EGRESS_PORT_HTTP;
-
+	(void)kind;	/* "host" is 443 for either; plain HTTP names :80 */
 	for (size_t i = 0; i < n; i++)
-		if ((rules[i].port != 0 ? rules[i].port : dflt) == port &&
+		if ((rules[i].port != 0 ? rules[i].port : EGRESS_PORT_HTTPS) ==
+		    port &&
 		    host_matches(&rules[i], host))
 			return &rules[i];
 	return NULL;
@@ -138,8 +137,8 @@ const char *
 egress_addr_refused(const struct sockaddr *sa)
 {
 	if (sa->sa_family == AF_INET)
-		return v4_refused((const uint8_t *)&((const struct sockaddr_in *)
-		    (const void *)sa)->sin_addr);
+		return v4_refused((const uint8_t *)&((const struct
+		    sockaddr_in *)(const void *)sa)->sin_addr);
 	if (sa->sa_family == AF_INET6)
 		return v6_refused(((const struct sockaddr_in6 *)(const void *)
 		    sa)->sin6_addr.s6_addr);

@@ -3,8 +3,9 @@
  * its allowlist, and the addresses no name may resolve to.  Default
  * deny: an empty list allows nothing.
  *
- *   "github.com"          github.com: 443 for CONNECT, 80 for plain HTTP
- *   "github.com:8080"     github.com on port 8080 only
+ *   "github.com"          github.com on port 443 only
+ *   "github.com:80"       github.com on port 80 (plain HTTP: a request
+ *                         "GET http://github.com/" is for port 80)
  *   "*.npmjs.org"         any name under npmjs.org (not npmjs.org itself)
  *   "*.example.com:8443"  the same on port 8443
  *
@@ -22,14 +23,15 @@
 #include "egress_head.h"
 
 #define EGRESS_RULES_MAX	256
-#define EGRESS_RULE_MAX		(EGRESS_HOST_MAX + 8)	/* "*." host ":port" */
+/* "*." host ":port" */
+#define EGRESS_RULE_MAX		(EGRESS_HOST_MAX + 8)
 #define EGRESS_PORT_HTTPS	443
 #define EGRESS_PORT_HTTP	80
 
 struct egress_rule {
 	char		 text[EGRESS_RULE_MAX + 1];	/* as given */
-	char		 host[EGRESS_HOST_MAX + 1];	/* lower case; for a
-						 * wildcard, the suffix */
+	/* Lower case; for a wildcard, the suffix. */
+	char		 host[EGRESS_HOST_MAX + 1];
 	int		 wildcard;
 	uint16_t	 port;		/* 0: the kind's default */
 };
@@ -39,8 +41,8 @@ struct egress_rule {
 int	egress_rule_parse(const char *s, struct egress_rule *rule, char *why,
 	    size_t whylen);
 
-/* The first rule that allows host (lower case) on port for kind, or
- * NULL. */
+/* The first rule that allows host (lower case) on port, or NULL; an
+ * entry without a port means 443, whatever the kind of request. */
 const struct egress_rule *egress_rule_match(const struct egress_rule *rules,
 	    size_t n, const char *host, uint16_t port, enum egress_kind kind);
 

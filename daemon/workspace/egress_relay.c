@@ -250,11 +250,11 @@ egress_cli_event(struct egress_conn *c, short what)
 			    BEV_EVENT_TIMEOUT) ? "sni-timeout" : "sni-missing",
 			    NULL, 0);
 		else
-			egress_free(c);	/* nothing was decided: no record */
+			egress_free(c);	/* nothing decided: no record */
 		return;
 	}
 	if (c->st == E_RELAY && c->h.kind == EGRESS_HTTP) {
-		egress_free(c);	/* the workspace left before the answer */
+		egress_free(c);	/* gone before the answer */
 		return;
 	}
 	side_ended(c, c->cli, what);

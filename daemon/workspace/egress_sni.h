@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define EGRESS_TLS_HEADER	5
-#define EGRESS_TLS_RECORD_MAX	16384	/* a plaintext record's body */
+#define EGRESS_TLS_RECORD_MAX	16384	/* a plaintext record */
 #define EGRESS_SNI_MAX		253
 
 /*

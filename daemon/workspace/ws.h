@@ -24,8 +24,8 @@ void	ws_registry_free(struct ws_registry *reg);
 /* /admin/api/workspaces[/{id}] for a caller the console checked (an
  * admin key for anything but GET); rest is the path after /admin/api/,
  * caller the key id for the log. */
-void	ws_admin(struct gw *gw, struct evhttp_request *req, const char *rest,
-	    const char *caller);
+void	ws_admin(struct gw *gw, struct evhttp_request *req,
+	    const char *rest, const char *caller);
 
 /* The workspace that key_id belongs to, running or ended: 1 with its id
  * and manifest digest (hex; both live as long as the registry), else 0. */

@@ -141,7 +141,8 @@ read_body(const json_t *b, struct ws_create *c, const struct gw *gw,
 		    "manifest object");
 	c->budget = gw->cfg.ws_budget;
 	if ((budget = json_object_get(b, "budget")) != NULL) {
-		if (!json_is_integer(budget) || json_integer_value(budget) < 0 ||
+		if (!json_is_integer(budget) ||
+		    json_integer_value(budget) < 0 ||
 		    json_integer_value(budget) > JCS_INT_MAX)
 			return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 			    "budget is not a whole number of credits");

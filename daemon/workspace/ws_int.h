@@ -20,7 +20,7 @@
 #define WS_ID_CHARS		27	/* "ws-" + 24 hex */
 #define WS_SOCK_PATH_MAX	108	/* sun_path */
 #define WS_ENDED_KEEP		256	/* ended workspaces listed */
-#define WS_RECENT		32	/* egress decisions kept for the list */
+#define WS_RECENT		32	/* egress decisions listed */
 #define WS_RESOLVERS		4	/* lookups at once */
 #define WS_RESOLVE_QUEUE	64	/* lookups waiting, per resolver */
 #define WS_AUDIT_HOST_MAX	(EGRESS_HOST_MAX + 3)
@@ -38,8 +38,8 @@ struct ws_decision {
 	char		 host[WS_AUDIT_HOST_MAX + 1];
 	unsigned	 port;
 	char		 decision[12];
-	char		 rule[EGRESS_RULE_MAX + 1];	/* "" when none */
-	char		 reason[48];			/* "" when none */
+	char		 rule[EGRESS_RULE_MAX + 1];	/* "": none */
+	char		 reason[48];		/* "": none */
 	uint64_t	 bytes_up, bytes_down;
 };
 
@@ -82,14 +82,14 @@ struct egress_lookup;
 
 struct ws_registry {
 	struct gw	*gw;
-	struct evhttp	*http;		/* gateway.sock: plain HTTP */
+	struct evhttp	*http;		/* gateway.sock: plain */
 	struct workspace *list;		/* newest first */
 	size_t		 nrunning, nended;
-	struct dlp	*dlp;		/* NULL until a workspace wants it */
+	struct dlp	*dlp;		/* made on first use */
 	struct audit_log *audit;	/* the egress log */
 	char		 audit_path[1024];
 	size_t		 unsigned_entries;
-	struct event	*tick;		/* signs them every WS_TICK_S */
+	struct event	*tick;		/* signs them */
 	struct worker	*resolver[WS_RESOLVERS];
 	size_t		 next_resolver;
 	struct egress_lookup *lookups;	/* in flight */

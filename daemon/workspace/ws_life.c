@@ -191,6 +191,7 @@ make_key(struct workspace *w, char key[LEDGER_KEY_MAX], char *why,
 	int64_t now = (int64_t)time(NULL);
 	int r;
 
+	/* The name marks it: a later serve revokes what this one left. */
 	snprintf(name, sizeof(name), "workspace %s", w->id);
 	if ((r = ledger_key_create(l, name, "user", now, key, w->key_id)) !=
 	    0)

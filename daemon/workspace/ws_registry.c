@@ -24,14 +24,46 @@
 
 static void	on_tick(evutil_socket_t fd, short what, void *arg);
 
+#define WS_KEYS_SCAN	4096	/* keys looked at for leftovers */
+
+/*
+ * A serve that ended without stopping its workspaces (a crash, a kill)
+ * left their keys active; the registry is in memory, so no workspace
+ * outlives its serve: revoke them before anything is served.
+ */
+static int
+revoke_leftovers(struct gw *gw)
+{
+	struct ledger_key *k;
+	size_t n;
+	int r;
+
+	if ((k = calloc(WS_KEYS_SCAN, sizeof(*k))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if ((r = ledger_key_list(gw->ledger, k, WS_KEYS_SCAN, &n)) == 0)
+		for (size_t i = 0; i < n && r == 0; i++)
+			if (k[i].revoked == 0 && strncmp(k[i].name,
+			    "workspace ws-", 13) == 0) {
+				r = ledger_key_revoke(gw->ledger, k[i].id,
+				    (int64_t)time(NULL));
+				fprintf(stderr, "cloister: workspaces: revoked "
+				    "%s, left by an earlier run\n", k[i].id);
+			}
+	free(k);
+	return r;
+}
+
 int
 ws_registry_new(struct gw *gw, struct ws_registry **out)
 {
 	struct ws_registry *reg;
 	const struct gw_config *c = &gw->cfg;
 	const struct timeval tv = { WS_TICK_S, 0 };
+	int r;
 
 	*out = NULL;
+	if ((r = revoke_leftovers(gw)) != 0)
+		return r;
 	if ((reg = calloc(1, sizeof(*reg))) == NULL)
 		return CLOISTER_ERR_ALLOC;
 	reg->gw = gw;

@@ -74,7 +74,16 @@ backends:
     type: mock
     models:
       - { name: mock-small, input: 1000000, output: 2000000 }
+mcp:
+  servers:
+    - name: tools
+      command: [ node, "$node_dir/mcp-toolserver.mjs", "$tmp/tools.json" ]
 YAML
+cat >"$tmp/tools.json" <<'JSON'
+{"instructions": "Ticket tools.", "tools": [
+ {"name": "lookup", "description": "Looks up a ticket.",
+  "inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}}}]}
+JSON
 serve_start serve "$tmp/gw.yaml" || exit 1
 A=$(api_key "$tmp/state" admin --scope admin)
 U=$(api_key "$tmp/state" other --credits 50000000)
@@ -89,7 +98,7 @@ manifest() {	# manifest ALLOW-JSON
 	printf '"sandbox":{"landlock_abi":7,"seccomp":"sha256:%s",' "$hex64"
 	printf '"limits":{"pids":64},"cgroup":"rlimits"}}'
 }
-allow='["allowed.test","*.allowed.test","private.test","allowed.test:8443"]'
+allow='["allowed.test","*.allowed.test","private.test","allowed.test:8443","allowed.test:80"]'
 post() {	# post BODY: POST /admin/api/workspaces; the answer in $tmp/body
 	curl -s -o "$tmp/body" -w '%{http_code}' -X POST "$G/admin/api/workspaces" \
 	    -H "Authorization: Bearer $A" -H 'Content-Type: application/json' -d "$1"
@@ -214,6 +223,9 @@ out=$(timeout 20 node "$tmp/sni.mjs" "$D/egress.sock" allowed.test allowed.test)
 # Plain HTTP, and the DLP on a body, a URL and a host name.
 aws=AKIAZ7QWERTYUIOPLKJH
 # shellcheck disable=SC2086
+[ "$(curl -s -o /dev/null -w '%{http_code}' $E http://evil.test/)" = 403 ] && ok ||
+    bad "plain HTTP to a host not allowed is not refused"
+# shellcheck disable=SC2086
 out=$(curl -s $E http://allowed.test/path?q=1)
 [ "$out" = "hello from upstream GET 0" ] && ok || bad "plain HTTP: '$out'"
 grep -q '^GET allowed.test /path?q=1 0$' "$tmp/up.log" && ok || bad "plain HTTP did not arrive as sent"
@@ -274,6 +286,24 @@ curl -s -o "$tmp/evidence.json" "$G/v1/attestation"
 expect_exit 0 "$bin" verify receipt "$tmp/receipt.jws" --evidence "$tmp/evidence.json" --allow-simulated --json
 jcheck ".verified == true and .claims.workspace == \"$WS\""
 
+# An MCP session of the workspace's key: its audit entries name it.
+mcp() {	# mcp [SESSION] BODY: one message over gateway.sock
+	_sid=
+	[ $# -eq 2 ] && { _sid="Mcp-Session-Id: $1"; shift; }
+	curl -s -D "$tmp/mh" -X POST --unix-socket "$D/gateway.sock" http://gw/mcp/tools \
+	    -H "Authorization: Bearer $WK" -H 'Content-Type: application/json' \
+	    -H 'Accept: application/json, text/event-stream' ${_sid:+-H "$_sid"} -d "$1"
+}
+mcp '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"0"}}}' >/dev/null
+SID=$(sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *\([0-9a-f]*\).*/\1/p' "$tmp/mh")
+mcp "$SID" '{"jsonrpc":"2.0","method":"notifications/initialized"}' >/dev/null
+mcp "$SID" '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"lookup","arguments":{"id":"7"}}}' >"$tmp/out"
+grep -q 'lookup: ' "$tmp/out" && ok || bad "an MCP call over gateway.sock: $(head -c 300 "$tmp/out")"
+MCPLOG=$(ls "$tmp/state/audit"/mcp-*.jsonl 2>/dev/null | head -1)
+jq -e -s "[.[] | select(.kind == \"entry\" and .key_id == \"$WKID\")] |
+    length > 0 and all(.workspace == \"$WS\")" "$MCPLOG" >/dev/null 2>&1 && ok ||
+    bad "the MCP audit entries of the workspace's key do not name it"
+
 # ---- list and stop -----------------------------------------------------------
 curl -s "$G/admin/api/workspaces" -H "Authorization: Bearer $A" >"$tmp/out"
 jcheck ".workspaces[0].id == \"$WS\" and .workspaces[0].state == \"running\" and
@@ -312,6 +342,19 @@ else ok; fi
 grep -q "workspace $WS2 ended" "$tmp/serve.err" && ok || bad "serve's shutdown did not end $WS2"
 expect_exit 0 "$bin" audit verify "$AUDIT" --evidence "${AUDIT%.jsonl}.evidence.json" --allow-simulated
 grep -q '"kind":"close"' "$AUDIT" && ok || bad "the egress audit log was not closed"
+
+# A serve that dies with a workspace running: the next one revokes its key.
+serve_start serve2 "$tmp/gw.yaml" || exit 1
+[ "$(post "{\"manifest\":$(manifest '[]')}")" = 201 ] && ok || bad "create after restart"
+WK3=$(jq -r .key "$tmp/body")
+expect_http 200 "$G/v1/models" -H "Authorization: Bearer $WK3"
+kill -9 "$serve_pid"
+stop "$serve_pid"
+serve_start serve3 "$tmp/gw.yaml" || exit 1
+expect_http 401 "$G/v1/models" -H "Authorization: Bearer $WK3"
+grep -q 'revoked key_.*left by an earlier run' "$tmp/serve3.err" && ok ||
+    bad "the leftover key's revocation is not said"
+stop
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -35,7 +35,7 @@ void	mock_plan_free(struct mock_plan *p);
  */
 #define MOCK_CALLS_MAX	2
 #define MOCK_NAME_MAX	64	/* a longer tool name is never scripted */
-#define MOCK_ARGS_MAX	96
+#define MOCK_ARGS_MAX	320
 #define MOCK_CALLID_MAX	48
 #define MOCK_TEXT_MAX	(1024 * 1024)	/* bytes of a tool's output echoed */
 

@@ -15,6 +15,7 @@
  * or not at all.  Only the fields named here are read; nothing of the
  * request is logged.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,19 +286,54 @@ shell_tool(enum xlate_api api, json_t *req, json_t **props)
 	return NULL;
 }
 
+/*
+ * "fetch URL" in the prompt: the URL (http or https, of the characters a
+ * plain URL has, at most URL_MAX), so that the mock can make an agent try
+ * a fetch -- the workspace tests check that its proxy refuses it.
+ */
+#define URL_MAX	200
+static int
+fetch_url(const char *prompt, char *url, size_t len)
+{
+	const char *p = strstr(prompt, "fetch http");
+	size_t n = 0;
+
+	if (p == NULL)
+		return 0;
+	for (p += 6; p[n] != '\0' && n < URL_MAX && n + 1 < len &&
+	    (isalnum((unsigned char)p[n]) || strchr(".:/_-?=&%", p[n]) != NULL);
+	    n++)
+		url[n] = p[n];
+	url[n] = '\0';
+	return n > 8 && (strncmp(url, "http://", 7) == 0 ||
+	    strncmp(url, "https://", 8) == 0);
+}
+
 /* {"command":"ls"}, with the argument its schema names ("command" or
  * "cmd"), as an array when it is one, and a description when it has
- * room for one. */
-static void
-shell_args(json_t *props, char *args, size_t len)
+ * room for one; cmd (plain characters only) instead of ls when given. */
+static int
+shell_args(json_t *props, const char *cmd, char *args, size_t len)
 {
+	int n;
+
 	const char *arg = json_object_get(props, "command") == NULL &&
 	    json_object_get(props, "cmd") != NULL ? "cmd" : "command";
 	int array = str_is(json_object_get(props, arg), "type", "array");
 
-	snprintf(args, len, "{\"%s\":%s%s}", arg, array ? "[\"ls\"]" :
-	    "\"ls\"", json_object_get(props, "description") != NULL ?
-	    ",\"description\":\"List files\"" : "");
+	if (cmd == NULL)
+		n = snprintf(args, len, "{\"%s\":%s%s}", arg, array ? "[\"ls\"]" :
+		    "\"ls\"", json_object_get(props, "description") != NULL ?
+		    ",\"description\":\"List files\"" : "");
+	else if (array)
+		n = snprintf(args, len, "{\"%s\":[\"sh\",\"-c\",\"%s\"]%s}", arg,
+		    cmd, json_object_get(props, "description") != NULL ?
+		    ",\"description\":\"Fetch a URL\"" : "");
+	else
+		n = snprintf(args, len, "{\"%s\":\"%s\"%s}", arg, cmd,
+		    json_object_get(props, "description") != NULL ?
+		    ",\"description\":\"Fetch a URL\"" : "");
+	return n > 0 && (size_t)n < len ? 0 : -1;	/* whole, or no call */
 }
 
 static unsigned
@@ -306,18 +342,25 @@ plan_calls(const struct gw_req *r, json_t *req, const struct turn *t,
 {
 	const char *name;
 	json_t *props = NULL;
+	char url[URL_MAX + 1], cmd[URL_MAX + 32];
 	unsigned n, i;
+	int fetch;
 
-	if (r->ep != GW_EP_CHAT && r->ep != GW_EP_MESSAGES &&
-	    r->ep != GW_EP_RESPONSES)
+	if ((r->ep != GW_EP_CHAT && r->ep != GW_EP_MESSAGES &&
+	    r->ep != GW_EP_RESPONSES) || t->prompt == NULL)
 		return 0;
-	if (t->prompt == NULL || !asks(t->prompt, ask_listing) ||
+	fetch = fetch_url(t->prompt, url, sizeof(url));
+	if ((!fetch && !asks(t->prompt, ask_listing)) ||
 	    (name = shell_tool(r->api, req, &props)) == NULL)
 		return 0;
-	n = asks(t->prompt, ask_two) ? 2 : 1;
+	if (fetch)
+		snprintf(cmd, sizeof(cmd), "curl -sS -m 10 %s", url);
+	n = !fetch && asks(t->prompt, ask_two) ? 2 : 1;
 	for (i = 0; i < n; i++) {
 		snprintf(call[i].name, sizeof(call[i].name), "%s", name);
-		shell_args(props, call[i].args, sizeof(call[i].args));
+		if (shell_args(props, fetch ? cmd : NULL, call[i].args,
+		    sizeof(call[i].args)) != 0)
+			return 0;
 		call[i].words = mock_count_words(call[i].args);
 		/* r->id is "req_" and hex */
 		snprintf(call[i].id, sizeof(call[i].id), "%s%s_%u",

@@ -27,9 +27,11 @@
 #define CG_ROOT		"/sys/fs/cgroup"
 #define CG_PARENT	"cloister"
 #define CG_CPU_PERIOD	100000		/* cpu.max period, us */
-#define AS_FACTOR	8		/* address space over data: runtimes
-					 * (V8, the JVM) reserve far more */
-#define AS_FLOOR	(16ULL << 30)
+/* No RLIMIT_AS: JavaScript runtimes (Bun in Claude Code, V8 in node)
+ * reserve tens of gigabytes of address space they never touch, and
+ * refuse to start under any address-space limit a workspace would set.
+ * RLIMIT_DATA counts what they do write (private writable mappings,
+ * Linux >= 4.7), which is what a memory limit is for. */
 
 static int
 one(int res, uint64_t v, const char *name, char *why, size_t whylen)
@@ -45,16 +47,12 @@ one(int res, uint64_t v, const char *name, char *why, size_t whylen)
 int
 sbx_limits_rlimits(const struct sbx_limits *l, char *why, size_t whylen)
 {
-	uint64_t as = l->memory * AS_FACTOR;
 	int r = 0;
 
-	if (as < AS_FLOOR)
-		as = AS_FLOOR;
 	if ((r = one(RLIMIT_CORE, 0, "RLIMIT_CORE", why, whylen)) != 0)
 		return r;
-	if (l->memory != 0 && ((r = one(RLIMIT_DATA, l->memory,
-	    "RLIMIT_DATA", why, whylen)) != 0 || (r = one(RLIMIT_AS, as,
-	    "RLIMIT_AS", why, whylen)) != 0))
+	if (l->memory != 0 && (r = one(RLIMIT_DATA, l->memory,
+	    "RLIMIT_DATA", why, whylen)) != 0)
 		return r;
 	if (l->pids != 0 && (r = one(RLIMIT_NPROC, l->pids, "RLIMIT_NPROC",
 	    why, whylen)) != 0)

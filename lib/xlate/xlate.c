@@ -118,16 +118,32 @@ xlate_id_decode(const char *id, size_t n, char *out, size_t outsz)
 
 /* ---- usage ------------------------------------------------------------ */
 
-/* A count that is there must be a non-negative integer: 1, else 0 (and
- * *v untouched) when absent, -1 when wrong. */
-static int
-count(json_t *o, const char *key, int64_t *v)
+const char *
+xlate_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+int
+xlate_is(json_t *o, const char *key, const char *v)
+{
+	const char *s = xlate_str(o, key);
+
+	return s != NULL && strcmp(s, v) == 0;
+}
+
+/* A count that is there must be a non-negative integer no larger than
+ * XLATE_COUNT_MAX: 1, else 0 (and *v untouched) when absent, -1 when
+ * wrong (then the gateway bills its estimate). */
+int
+xlate_count(json_t *o, const char *key, int64_t *v)
 {
 	json_t *c = json_object_get(o, key);
 
 	if (c == NULL || json_is_null(c))
 		return 0;
-	if (!json_is_integer(c) || json_integer_value(c) < 0)
+	if (!json_is_integer(c) || json_integer_value(c) < 0 ||
+	    json_integer_value(c) > XLATE_COUNT_MAX)
 		return -1;
 	*v = json_integer_value(c);
 	return 1;
@@ -140,11 +156,11 @@ xc_usage(json_t *usage, struct xlate_usage *u)
 
 	memset(&t, 0, sizeof(t));
 	if (!json_is_object(usage) ||
-	    count(usage, "prompt_tokens", &t.input) < 0 ||
-	    count(usage, "completion_tokens", &t.output) < 0 ||
-	    count(json_object_get(usage, "prompt_tokens_details"),
+	    xlate_count(usage, "prompt_tokens", &t.input) < 0 ||
+	    xlate_count(usage, "completion_tokens", &t.output) < 0 ||
+	    xlate_count(json_object_get(usage, "prompt_tokens_details"),
 	    "cached_tokens", &t.cache_read) < 0 ||
-	    count(json_object_get(usage, "completion_tokens_details"),
+	    xlate_count(json_object_get(usage, "completion_tokens_details"),
 	    "reasoning_tokens", &t.reasoning) < 0)
 		return -1;
 	t.seen = 1;

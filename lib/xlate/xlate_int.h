@@ -46,6 +46,13 @@ struct xs {
 	unsigned	 done_items;	/* blocks/items emitted whole */
 };
 
+/* Pieces every module uses (xlate.c): a member's string (NULL when it
+ * is none), whether it is v, and a token count (see xlate_count). */
+#define XLATE_COUNT_MAX	((int64_t)1 << 50)	/* no real count is near */
+const char *xlate_str(json_t *o, const char *key);
+int	xlate_is(json_t *o, const char *key, const char *v);
+int	xlate_count(json_t *o, const char *key, int64_t *v);
+
 /* Emit one event: data is a tree, serialised compactly here. */
 int	xs_emit_json(struct xs *s, const char *event, json_t *data);
 

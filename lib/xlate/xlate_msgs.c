@@ -32,20 +32,6 @@ struct tochat {
 	size_t		 whylen;
 };
 
-static const char *
-str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int
-is(json_t *o, const char *key, const char *v)
-{
-	const char *s = str(o, key);
-
-	return s != NULL && strcmp(s, v) == 0;
-}
-
 /* Anthropic's efforts in chat's words; NULL: none to send. */
 static const char *
 effort_word(const char *e)
@@ -68,12 +54,12 @@ image_part(json_t *b, const char *field, char *why, size_t whylen)
 {
 	json_t *src = json_object_get(b, "source"), *p;
 	struct xm_buf url = { 0 };
-	const char *mt = str(src, "media_type"), *data = str(src, "data");
+	const char *mt = xlate_str(src, "media_type"), *data = xlate_str(src, "data");
 
-	if (is(src, "type", "url") && str(src, "url") != NULL)
+	if (xlate_is(src, "type", "url") && xlate_str(src, "url") != NULL)
 		return json_pack("{s:s, s:{s:O}}", "type", "image_url",
 		    "image_url", "url", json_object_get(src, "url"));
-	if (!is(src, "type", "base64") || mt == NULL || data == NULL ||
+	if (!xlate_is(src, "type", "base64") || mt == NULL || data == NULL ||
 	    strchr(mt, ';') != NULL || strchr(mt, ',') != NULL) {
 		util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s.source: "
 		    "only base64 and url images can go to a chat backend",
@@ -112,15 +98,15 @@ user_part(json_t *b, const char *field, json_t *parts, char *why,
 	json_t *t = json_object_get(b, "text");
 	json_t *src = json_object_get(b, "source");
 
-	if (is(b, "type", "text") && json_is_string(t))
+	if (xlate_is(b, "type", "text") && json_is_string(t))
 		return xm_push(parts, text_part(t)) == 0 ? 0 :
 		    CLOISTER_ERR_ALLOC;
-	if (is(b, "type", "image"))
+	if (xlate_is(b, "type", "image"))
 		return xm_push(parts, image_part(b, field, why, whylen)) == 0 ?
 		    0 : CLOISTER_ERR_BAD_FIELD;
-	if (!is(b, "type", "document"))
+	if (!xlate_is(b, "type", "document"))
 		return 0;
-	if (!is(src, "type", "text") || str(src, "data") == NULL)
+	if (!xlate_is(src, "type", "text") || xlate_str(src, "data") == NULL)
 		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 		    "%s: only a text document can go to a chat backend",
 		    field);
@@ -150,7 +136,7 @@ tool_result(struct tochat *t, json_t *b, const char *field, json_t *parts)
 		goto out;
 	json_array_foreach(c, i, e) {
 		snprintf(sub, sizeof(sub), "%s.content[%zu]", field, i);
-		if (is(e, "type", "image") && (r = user_part(e, sub, parts,
+		if (xlate_is(e, "type", "image") && (r = user_part(e, sub, parts,
 		    t->why, t->whylen)) != 0)
 			goto out;
 	}
@@ -174,7 +160,7 @@ last_user(struct tochat *t)
 	size_t n = json_array_size(t->out);
 	json_t *m = n > 0 ? json_array_get(t->out, n - 1) : NULL;
 
-	return is(m, "role", "user") ? m : NULL;
+	return xlate_is(m, "role", "user") ? m : NULL;
 }
 
 /* Parts as a user turn: onto the user message before, or a new one. */
@@ -218,7 +204,7 @@ user_turn(struct tochat *t, json_t *content, size_t i)
 	json_array_foreach(content, k, b) {
 		snprintf(field, sizeof(field), "messages[%zu].content[%zu]", i,
 		    k);
-		r = is(b, "type", "tool_result") ? tool_result(t, b, field,
+		r = xlate_is(b, "type", "tool_result") ? tool_result(t, b, field,
 		    parts) : user_part(b, field, parts, t->why, t->whylen);
 		if (r != 0)
 			goto out;
@@ -237,7 +223,7 @@ tool_call(json_t *b, const char *field, json_t *calls, char *why,
 	json_t *in = json_object_get(b, "input"), *args;
 	json_t *id = xm_id(json_object_get(b, "id"), 0);
 
-	if (id == NULL || str(b, "name") == NULL) {
+	if (id == NULL || xlate_str(b, "name") == NULL) {
 		json_decref(id);
 		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: a "
 		    "tool_use needs a usable id and a name", field);
@@ -273,7 +259,7 @@ assistant_turn(struct tochat *t, json_t *content, size_t i)
 	json_array_foreach(content, k, b) {
 		snprintf(field, sizeof(field), "messages[%zu].content[%zu]", i,
 		    k);
-		if (is(b, "type", "tool_use") && (r = tool_call(b, field, calls,
+		if (xlate_is(b, "type", "tool_use") && (r = tool_call(b, field, calls,
 		    t->why, t->whylen)) != 0)
 			goto out;
 	}
@@ -308,8 +294,8 @@ system_turn(struct tochat *t, json_t *m, size_t i)
 	    (r = xm_buf_add(&text, XM_REMINDER_CLOSE,
 	    strlen(XM_REMINDER_CLOSE))) != 0)
 		goto out;
-	if (str(json_object_get(m, "output_config"), "effort") != NULL)
-		t->effort = str(json_object_get(m, "output_config"), "effort");
+	if (xlate_str(json_object_get(m, "output_config"), "effort") != NULL)
+		t->effort = xlate_str(json_object_get(m, "output_config"), "effort");
 	r = CLOISTER_ERR_ALLOC;
 	if ((p = json_pack("{s:s, s:o}", "type", "text", "text",
 	    xm_buf_json(&text))) == NULL || json_array_append(u != NULL ?
@@ -326,7 +312,7 @@ static int
 turn(struct tochat *t, json_t *m, size_t i)
 {
 	json_t *content = json_object_get(m, "content");
-	const char *role = str(m, "role");
+	const char *role = xlate_str(m, "role");
 
 	if (!json_is_object(m) || role == NULL)
 		return util_fail(CLOISTER_ERR_BAD_FIELD, t->why, t->whylen,
@@ -354,8 +340,8 @@ flatten(json_t *out)
 
 	json_array_foreach(out, i, m) {
 		c = json_object_get(m, "content");
-		if (is(m, "role", "user") && json_array_size(c) == 1 &&
-		    is(json_array_get(c, 0), "type", "text") &&
+		if (xlate_is(m, "role", "user") && json_array_size(c) == 1 &&
+		    xlate_is(json_array_get(c, 0), "type", "text") &&
 		    json_object_set(m, "content", json_object_get(
 		    json_array_get(c, 0), "text")) != 0)
 			return CLOISTER_ERR_ALLOC;
@@ -385,7 +371,7 @@ system_prompt(json_t *sys, json_t *out, char *why, size_t whylen)
 		    "system: not a string or an array");
 	json_array_foreach(sys, i, b) {
 		t = json_object_get(b, "text");
-		if (!is(b, "type", "text") || !json_is_string(t) ||
+		if (!xlate_is(b, "type", "text") || !json_is_string(t) ||
 		    strncmp(json_string_value(t), BILLING_PREFIX,
 		    strlen(BILLING_PREFIX)) == 0)
 			continue;
@@ -412,7 +398,7 @@ tool(json_t *d, size_t i, const struct xlate_req_opts *o, json_t **fn,
 	json_t *schema = json_object_get(d, "input_schema"), *p;
 
 	*fn = NULL;
-	if (str(d, "type") != NULL && !is(d, "type", "custom")) {
+	if (xlate_str(d, "type") != NULL && !xlate_is(d, "type", "custom")) {
 		if (o->refuse_hosted)
 			return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 			    "tools[%zu]: a server tool cannot go to a chat "
@@ -421,7 +407,7 @@ tool(json_t *d, size_t i, const struct xlate_req_opts *o, json_t **fn,
 	}
 	if (json_is_true(json_object_get(d, "defer_loading")))
 		return 0;
-	if (str(d, "name") == NULL)
+	if (xlate_str(d, "name") == NULL)
 		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 		    "tools[%zu].name: not a string", i);
 	p = json_is_object(schema) ? json_copy(schema) :
@@ -463,16 +449,16 @@ tools(json_t *in, json_t *chat, const struct xlate_req_opts *o, char *why,
 		r = 0;		/* no tools: no choice among them either */
 		goto out;
 	}
-	if (is(tc, "type", "auto"))
+	if (xlate_is(tc, "type", "auto"))
 		c = json_string("auto");
-	else if (is(tc, "type", "any"))
+	else if (xlate_is(tc, "type", "any"))
 		c = json_string("required");
-	else if (is(tc, "type", "none"))
+	else if (xlate_is(tc, "type", "none"))
 		c = json_string("none");
-	else if (is(tc, "type", "tool") && str(tc, "name") != NULL)
+	else if (xlate_is(tc, "type", "tool") && xlate_str(tc, "name") != NULL)
 		c = json_pack("{s:s, s:{s:O}}", "type", "function", "function",
 		    "name", json_object_get(tc, "name"));
-	else if (is(tc, "type", "tool")) {
+	else if (xlate_is(tc, "type", "tool")) {
 		r = util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 		    "tool_choice.name: not a string");
 		goto out;
@@ -500,12 +486,12 @@ reasoning(json_t *in, const char *msg_effort, json_t *chat,
 	json_t *oc = json_object_get(in, "output_config");
 	json_t *fmt = json_object_get(oc, "format"), *budget;
 	const char *e = effort_word(msg_effort != NULL ? msg_effort :
-	    str(oc, "effort"));
+	    xlate_str(oc, "effort"));
 
-	ctx->thinking = (is(th, "type", "enabled") || is(th, "type",
-	    "adaptive")) && !is(th, "display", "omitted");
+	ctx->thinking = (xlate_is(th, "type", "enabled") || xlate_is(th, "type",
+	    "adaptive")) && !xlate_is(th, "display", "omitted");
 	budget = json_object_get(th, "budget_tokens");
-	if (e == NULL && is(th, "type", "enabled") && json_is_integer(budget))
+	if (e == NULL && xlate_is(th, "type", "enabled") && json_is_integer(budget))
 		e = json_integer_value(budget) < BUDGET_LOW ? "low" :
 		    json_integer_value(budget) < BUDGET_MEDIUM ? "medium" :
 		    "high";
@@ -514,7 +500,7 @@ reasoning(json_t *in, const char *msg_effort, json_t *chat,
 		return CLOISTER_ERR_ALLOC;
 	if (fmt == NULL || json_is_null(fmt))
 		return 0;
-	if (!is(fmt, "type", "json_schema") ||
+	if (!xlate_is(fmt, "type", "json_schema") ||
 	    !json_is_object(json_object_get(fmt, "schema")))
 		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 		    "output_config.format: only a json_schema format can go "

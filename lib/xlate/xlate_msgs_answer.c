@@ -14,26 +14,10 @@
 #include "util.h"
 #include "xlate_msgs.h"
 
-#define COUNT_MAX	((int64_t)1 << 50)	/* no real count is near */
 #define USAGE_MAX	4096			/* a usage object's bytes */
 #define TYPE_MAX	32			/* an event type's bytes */
 
 /* ---- usage --------------------------------------------------------------- */
-
-/* 1 and *v set when present, 0 when absent, -1 when not a count. */
-static int
-count(json_t *o, const char *key, int64_t *v)
-{
-	json_t *c = json_object_get(o, key);
-
-	if (c == NULL || json_is_null(c))
-		return 0;
-	if (!json_is_integer(c) || json_integer_value(c) < 0 ||
-	    json_integer_value(c) > COUNT_MAX)
-		return -1;
-	*v = json_integer_value(c);
-	return 1;
-}
 
 int
 xm_usage_fold(json_t *usage, struct xlate_usage *u)
@@ -48,10 +32,10 @@ xm_usage_fold(json_t *usage, struct xlate_usage *u)
 		return -1;
 	if (in < 0)
 		in = 0;
-	if ((a = count(usage, "input_tokens", &in)) < 0 ||
-	    (b = count(usage, "cache_read_input_tokens", &cr)) < 0 ||
-	    (c = count(usage, "cache_creation_input_tokens", &cw)) < 0 ||
-	    (d = count(usage, "output_tokens", &out)) < 0)
+	if ((a = xlate_count(usage, "input_tokens", &in)) < 0 ||
+	    (b = xlate_count(usage, "cache_read_input_tokens", &cr)) < 0 ||
+	    (c = xlate_count(usage, "cache_creation_input_tokens", &cw)) < 0 ||
+	    (d = xlate_count(usage, "output_tokens", &out)) < 0)
 		return -1;
 	if (a + b + c + d == 0)
 		return u->seen ? 0 : -1;

@@ -30,20 +30,6 @@ struct tomsgs {
 	size_t		 whylen;
 };
 
-static const char *
-str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int
-is(json_t *o, const char *key, const char *v)
-{
-	const char *s = str(o, key);
-
-	return s != NULL && strcmp(s, v) == 0;
-}
-
 /* ---- content ------------------------------------------------------------- */
 
 /* A data: URL or an http(s) URL as an image block. */
@@ -83,16 +69,16 @@ part(json_t *p, const char *field, json_t *blocks, char *why,
 {
 	json_t *t = json_object_get(p, "text");
 
-	if (is(p, "type", "text") && json_is_string(t)) {
+	if (xlate_is(p, "type", "text") && json_is_string(t)) {
 		if (json_string_length(t) == 0)
 			return 0;
 		return xm_push(blocks, json_pack("{s:s, s:O}", "type", "text",
 		    "text", t)) == 0 ? 0 : CLOISTER_ERR_ALLOC;
 	}
-	if (is(p, "type", "image_url"))
+	if (xlate_is(p, "type", "image_url"))
 		return xm_push(blocks, image_block(p, field, why, whylen)) ==
 		    0 ? 0 : CLOISTER_ERR_BAD_FIELD;
-	if (is(p, "type", "input_audio") || is(p, "type", "file"))
+	if (xlate_is(p, "type", "input_audio") || xlate_is(p, "type", "file"))
 		return util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: "
 		    "audio and files cannot go to Anthropic", field);
 	return 0;
@@ -136,7 +122,7 @@ last(struct tomsgs *t, const char *role)
 	size_t n = json_array_size(t->out);
 	json_t *m = n > 0 ? json_array_get(t->out, n - 1) : NULL;
 
-	return is(m, "role", role) ? m : NULL;
+	return xlate_is(m, "role", role) ? m : NULL;
 }
 
 /* blocks as a turn of role: onto the message before when it has that
@@ -211,7 +197,7 @@ tool_turn(struct tomsgs *t, json_t *m, size_t i)
 	}
 	u = json_object_get(u, "content");
 	for (k = 0; (b = json_array_get(u, k)) != NULL &&
-	    is(b, "type", "tool_result"); k++)
+	    xlate_is(b, "type", "tool_result"); k++)
 		;
 	if (json_array_insert(u, k, res) != 0)
 		goto out;
@@ -254,8 +240,8 @@ tool_use(json_t *c, const char *field, char *why, size_t whylen)
 {
 	json_t *fn = json_object_get(c, "function"), *id, *in;
 
-	if ((str(c, "type") != NULL && !is(c, "type", "function")) ||
-	    str(fn, "name") == NULL) {
+	if ((xlate_str(c, "type") != NULL && !xlate_is(c, "type", "function")) ||
+	    xlate_str(fn, "name") == NULL) {
 		util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen, "%s: not a "
 		    "function call with a name", field);
 		return NULL;
@@ -345,7 +331,7 @@ system_turn(struct tomsgs *t, json_t *m, size_t i)
 static int
 turn(struct tomsgs *t, json_t *m, size_t i)
 {
-	const char *role = str(m, "role");
+	const char *role = xlate_str(m, "role");
 
 	if (role == NULL)
 		return util_fail(CLOISTER_ERR_BAD_FIELD, t->why, t->whylen,
@@ -383,15 +369,15 @@ tools(json_t *chat, json_t *out, const struct xlate_req_opts *o, char *why,
 		return CLOISTER_ERR_ALLOC;
 	json_array_foreach(list, i, d) {
 		fn = json_object_get(d, "function");
-		if (!is(d, "type", "function") && o->refuse_hosted) {
+		if (!xlate_is(d, "type", "function") && o->refuse_hosted) {
 			r = util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 			    "tools[%zu]: only function tools can go to "
 			    "Anthropic", i);
 			goto out;
 		}
-		if (!is(d, "type", "function"))
+		if (!xlate_is(d, "type", "function"))
 			continue;
-		if (str(fn, "name") == NULL) {
+		if (xlate_str(fn, "name") == NULL) {
 			r = util_fail(CLOISTER_ERR_BAD_FIELD, why, whylen,
 			    "tools[%zu].function.name: not a string", i);
 			goto out;
@@ -417,11 +403,11 @@ tools(json_t *chat, json_t *out, const struct xlate_req_opts *o, char *why,
 	else if (json_is_string(tc) && strcmp(json_string_value(tc),
 	    "none") == 0)
 		c = json_pack("{s:s}", "type", "none");
-	else if (str(json_object_get(tc, "function"), "name") != NULL)
+	else if (xlate_str(json_object_get(tc, "function"), "name") != NULL)
 		c = json_pack("{s:s, s:O}", "type", "tool", "name",
 		    json_object_get(json_object_get(tc, "function"), "name"));
 	if (json_is_false(json_object_get(chat, "parallel_tool_calls")) &&
-	    !is(c, "type", "none")) {
+	    !xlate_is(c, "type", "none")) {
 		if (c == NULL)
 			c = json_pack("{s:s}", "type", "auto");
 		if (c == NULL || json_object_set_new(c,
@@ -442,7 +428,7 @@ tools(json_t *chat, json_t *out, const struct xlate_req_opts *o, char *why,
 static int
 output_config(json_t *chat, json_t *out)
 {
-	const char *e = str(chat, "reasoning_effort");
+	const char *e = xlate_str(chat, "reasoning_effort");
 	json_t *rf = json_object_get(chat, "response_format");
 	json_t *schema = json_object_get(json_object_get(rf, "json_schema"),
 	    "schema"), *oc = json_object();
@@ -456,7 +442,7 @@ output_config(json_t *chat, json_t *out)
 	    strcmp(e, "high") != 0)
 		e = strcmp(e, "xhigh") == 0 ? "high" : NULL;
 	if ((e != NULL && json_object_set_new(oc, "effort",
-	    json_string(e)) != 0) || (is(rf, "type", "json_schema") &&
+	    json_string(e)) != 0) || (xlate_is(rf, "type", "json_schema") &&
 	    json_is_object(schema) && xm_set(oc, "format", json_pack("{s:s, "
 	    "s:O}", "type", "json_schema", "schema", schema)) != 0))
 		goto out;

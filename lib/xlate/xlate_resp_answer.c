@@ -138,20 +138,6 @@ xr_response(const struct xlate_ctx *ctx, const char *id, int64_t created,
 
 /* ---- usage ------------------------------------------------------------ */
 
-/* 1 and *v set when there, 0 when absent, -1 when not a count. */
-static int
-count(json_t *o, const char *key, int64_t *v)
-{
-	json_t *c = json_object_get(o, key);
-
-	if (c == NULL || json_is_null(c))
-		return 0;
-	if (!json_is_integer(c) || json_integer_value(c) < 0)
-		return -1;
-	*v = json_integer_value(c);
-	return 1;
-}
-
 int
 xr_usage(json_t *usage, struct xlate_usage *u)
 {
@@ -162,11 +148,11 @@ xr_usage(json_t *usage, struct xlate_usage *u)
 	memset(&t, 0, sizeof(t));
 	memset(u, 0, sizeof(*u));
 	if (!json_is_object(usage) ||
-	    count(usage, "input_tokens", &t.input) < 0 ||
-	    count(usage, "output_tokens", &t.output) < 0 ||
-	    count(in, "cached_tokens", &t.cache_read) < 0 ||
-	    count(in, "cache_write_tokens", &t.cache_write) < 0 ||
-	    count(out, "reasoning_tokens", &t.reasoning) < 0)
+	    xlate_count(usage, "input_tokens", &t.input) < 0 ||
+	    xlate_count(usage, "output_tokens", &t.output) < 0 ||
+	    xlate_count(in, "cached_tokens", &t.cache_read) < 0 ||
+	    xlate_count(in, "cache_write_tokens", &t.cache_write) < 0 ||
+	    xlate_count(out, "reasoning_tokens", &t.reasoning) < 0)
 		return -1;
 	t.seen = 1;
 	*u = t;

@@ -7,71 +7,23 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import OpenAI from 'openai';
+import { saveEvidence, splitReceipt, wire } from './wire.mjs';
 
 const { BASE_URL, KEY, KEY_EMPTY, CLOISTER, WORK, STATE_DB, CANARY } =
     process.env;
-let passed = 0, failed = 0, seq = 0;
+let passed = 0, failed = 0;
 
 function ok(cond, what) {
 	if (cond) passed++;
 	else { failed++; console.log(`FAIL: ${what}`); }
 }
 
-// A fetch that keeps the exact request and response bytes for receipts.
-const wire = [];
-async function recordingFetch(url, init) {
-	const res = await fetch(url, init);
-	const entry = { url: String(url), request: init?.body ?? null,
-	    status: res.status, headers: res.headers };
-	wire.push(entry);
-	const copy = res.clone();
-	entry.done = copy.arrayBuffer().then((b) => { entry.response =
-	    Buffer.from(b); }, () => { entry.response = null; });
-	return res;
-}
-
+const evidence = await saveEvidence(BASE_URL, `${WORK}/evidence.json`);
+const { recordingFetch, lastWire, verifyReceipt } = wire({
+    cloister: CLOISTER, work: WORK, evidence, ok });
 const client = new OpenAI({ baseURL: `${BASE_URL}/v1`, apiKey: KEY,
     fetch: recordingFetch, maxRetries: 0 });
 
-const evidence = `${WORK}/evidence.json`;
-writeFileSync(evidence, Buffer.from(await (await fetch(
-    `${BASE_URL}/v1/attestation`)).arrayBuffer()));
-
-// Verify a receipt with the CLI; response bytes exclude the SSE comment.
-function verifyReceipt(jws, request, response, what) {
-	const n = seq++;
-	const files = [`${WORK}/r${n}.jws`, `${WORK}/q${n}.json`,
-	    `${WORK}/s${n}.bin`];
-	writeFileSync(files[0], jws);
-	writeFileSync(files[1], request);
-	writeFileSync(files[2], response);
-	try {
-		const out = execFileSync(CLOISTER, ['verify', 'receipt', files[0],
-		    '--evidence', evidence, '--request', files[1], '--response',
-		    files[2], '--allow-simulated', '--json']);
-		const j = JSON.parse(out);
-		ok(j.verified === true && j.steps.every((s) => s.ok),
-		    `${what}: receipt verifies`);
-		return j.claims;
-	} catch (e) {
-		ok(false, `${what}: verify receipt failed: ${e.stdout ?? e}`);
-		return null;
-	}
-}
-
-function splitReceipt(buf) {
-	const marker = Buffer.from(': cloister-receipt ');
-	const i = buf.indexOf(marker);
-	if (i < 0) return [buf, null];
-	return [buf.subarray(0, i),
-	    buf.subarray(i + marker.length).toString().trim()];
-}
-
-async function lastWire() {
-	const e = wire[wire.length - 1];
-	await e.done;
-	return e;
-}
 
 // ---- models --------------------------------------------------------------
 {

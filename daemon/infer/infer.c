@@ -21,7 +21,6 @@
 #include "gateway.h"
 #include "infer.h"
 #include "infer_int.h"
-#include "json_span.h"
 #include "metrics.h"
 #include "mock.h"
 #include "receipt_int.h"

@@ -15,7 +15,6 @@
 
 #include <jansson.h>
 
-#include "cloister/error.h"
 #include "gateway.h"
 #include "infer.h"
 #include "infer_int.h"

@@ -68,12 +68,10 @@ command -v sqlite3 >/dev/null || skip "sqlite3 missing"
 # an agent that honours HTTPS_PROXY would show an attempt.
 UP_KEY="upkey-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 export UP_KEY
-spawn trap env UP_LOG="$tmp/trap.log" node "$node_dir/upstream-agents.mjs"
 mkdir -p "$tmp/upstream"
-spawn up env UP_LOG="$tmp/up.log" UP_DUMP="$tmp/upstream" node "$node_dir/upstream-agents.mjs"
-for _ in $(seq 1 50); do [ -s "$tmp/trap.out" ] && [ -s "$tmp/up.out" ] && break; sleep 0.1; done
-trapport=$(cat "$tmp/trap.out")
-upport=$(cat "$tmp/up.out")
+spawn_port trapport trap env UP_LOG="$tmp/trap.log" node "$node_dir/upstream-agents.mjs" &&
+    spawn_port upport up env UP_LOG="$tmp/up.log" UP_DUMP="$tmp/upstream" node "$node_dir/upstream-agents.mjs" ||
+    exit 1
 touch "$tmp/trap.log" "$tmp/up.log"
 # Not vacuous: no route leaves this namespace, and the trap sees a client
 # that goes through the proxy.
@@ -112,10 +110,9 @@ backends:
 YAML
 serve_start serve "$tmp/gw.yaml" || { echo "$name: $pass passed, $((fail + 1)) failed"; exit 1; }
 curl -s -o "$tmp/evidence.json" "$G/v1/attestation"
-spawn rec node "$agents_dir/recorder.mjs" "$G" "$tmp/wire"
+spawn_port recport rec node "$agents_dir/recorder.mjs" "$G" "$tmp/wire" || exit 1
 recpid=$spawned_pid
-for _ in $(seq 1 50); do [ -s "$tmp/rec.out" ] && break; sleep 0.1; done
-R=http://127.0.0.1:$(cat "$tmp/rec.out")
+R=http://127.0.0.1:$recport
 
 nodedir=$(dirname "$(command -v node)")
 apath="$nodedir:/usr/local/bin:/usr/bin:/bin"

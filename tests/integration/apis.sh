@@ -19,9 +19,7 @@ command -v sqlite3 >/dev/null || { echo "apis: sqlite3 missing"; exit 1; }
 
 port=$(freeport)
 export UP_KEY="upkey-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-spawn up node "$node_dir/upstream.mjs"
-for _ in $(seq 1 50); do [ -s "$tmp/up.out" ] && break; sleep 0.1; done
-up=$(cat "$tmp/up.out")
+spawn_port up up node "$node_dir/upstream.mjs" || exit 1
 state=$tmp/state
 work=$tmp/client
 mkdir -p "$work"

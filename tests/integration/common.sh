@@ -107,6 +107,25 @@ spawn() {
 	spawned="$spawned $spawned_pid"
 }
 
+# spawn_port VAR NAME COMMAND [ARG...]: spawn NAME, a server that prints
+# the port the kernel gave it as its first line (the node test servers),
+# and set VAR to that port; says so and returns 1 when none came in 5 s.
+# Not in a subshell: spawn's bookkeeping and $spawned_pid must stay.
+spawn_port() {
+	_var=$1
+	shift
+	spawn "$@"
+	for _ in $(seq 1 50); do
+		[ -s "$tmp/$1.out" ] && break
+		sleep 0.1
+	done
+	if [ ! -s "$tmp/$1.out" ]; then
+		echo "$1 printed no port: $(head -c 300 "$tmp/$1.err")"
+		return 1
+	fi
+	eval "$_var=\$(head -1 \"\$tmp/\$1.out\")"
+}
+
 # serve_start NAME CONFIG [CURL-OPTION...]: spawns `cloister serve
 # --config CONFIG` as NAME (its output in $tmp/NAME.out and .err) and
 # waits for its /healthz to answer 2xx at CONFIG's `listen:` address --

@@ -21,9 +21,7 @@ deadport=$(freeport)
 # The scripted OpenAI-compatible upstream, on loopback; it prints the port
 # the kernel gave it.
 export UP_KEY="upkey-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
-spawn up node "$node_dir/upstream.mjs"
-for _ in $(seq 1 50); do [ -s "$tmp/up.out" ] && break; sleep 0.1; done
-upport=$(cat "$tmp/up.out")
+spawn_port upport up node "$node_dir/upstream.mjs" || exit 1
 state=$tmp/state
 work=$tmp/client
 mkdir -p "$work"

@@ -3,7 +3,10 @@
  *
  *   bench_gateway upstream PORT
  *	An OpenAI-compatible upstream as fast as a socket allows: a fixed
- *	answer with usage, or 8 SSE events written back to back.
+ *	answer with usage, or 8 SSE events written back to back.  With
+ *	BENCH_CAPTURE=FILE, each request's body is written to FILE (the
+ *	last one stays): bench/run-agents learns there what the gateway
+ *	sends upstream for a translated request.
  *   bench_gateway latency PORT N STREAM [HEADER]...
  *	N sequential chat requests on one keep-alive connection; prints
  *	"p50_us=… p99_us=…" of the whole request (STREAM=0) or of the time
@@ -214,6 +217,22 @@ read_chunked(struct conn *c, double *times, size_t *ntimes, size_t cap,
 
 /* ---- the upstream ----------------------------------------------------- */
 
+static const char *capture;	/* BENCH_CAPTURE */
+
+static void
+capture_body(const char *b, size_t n)
+{
+	FILE *f;
+
+	if (capture == NULL)
+		return;
+	if ((f = fopen(capture, "wb")) == NULL ||
+	    fwrite(b, 1, n, f) != n || fclose(f) != 0) {
+		perror("bench_gateway: BENCH_CAPTURE");
+		exit(1);
+	}
+}
+
 static void *
 serve_conn(void *arg)
 {
@@ -233,6 +252,7 @@ serve_conn(void *arg)
 				goto out;
 		stream = memmem(c->buf, (size_t)cl, "\"stream\":true", 13) !=
 		    NULL;
+		capture_body(c->buf, (size_t)cl);
 		consume(c, (size_t)cl);
 		if (!stream) {
 			snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\n"
@@ -634,8 +654,10 @@ main(int argc, char **argv)
 {
 	struct client cl;
 
-	if (argc >= 3 && strcmp(argv[1], "upstream") == 0)
+	if (argc >= 3 && strcmp(argv[1], "upstream") == 0) {
+		capture = getenv("BENCH_CAPTURE");
 		return accept_loop(num(argv[2]), serve_conn, 0);
+	}
 	if (argc >= 4 && strcmp(argv[1], "relay") == 0)
 		return accept_loop(num(argv[2]), relay_conn, num(argv[3]));
 	if (argc >= 5 && strcmp(argv[1], "latency") == 0) {

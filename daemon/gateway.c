@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,6 +57,8 @@
  * and the presigned secrets, with room to spare -- a full one fails a
  * signature rather than fall back to ordinary memory. */
 #define GW_SECURE_HEAP	(1024u * 1024)
+#define GW_MMAP_MIN	(1024 * 1024)
+#define GW_TRIM_KEEP	(8 * 1024 * 1024)
 #define GW_RATE_SLOTS		1024	/* keys a rate limit remembers */
 #define GW_WORKER_QUEUE		4	/* console views being verified */
 
@@ -456,11 +459,19 @@ new_base(void)
 }
 
 /* Keys in the secure heap; request buffers, where the kernel lets us,
- * locked against swap (docs/gateway.md, "What is kept in memory"). */
+ * locked against swap (docs/gateway.md, "What is kept in memory").
+ * Freed heap is kept up to GW_TRIM_KEEP and blocks under GW_MMAP_MIN come
+ * from it: glibc's defaults hand an agent request's buffers (tens of
+ * kilobytes, several per request) back to the kernel after each request
+ * and fault them in again, locked, on the next -- microseconds a request
+ * on a VM. */
 static void
 lock_memory(struct gw *gw)
 {
 	char why[256];
+
+	mallopt(M_MMAP_THRESHOLD, GW_MMAP_MIN);
+	mallopt(M_TRIM_THRESHOLD, GW_TRIM_KEEP);
 
 	if (util_test_hooks())
 		fprintf(stderr, "cloister: TEST BUILD: CLOISTER_TSM_ROOT, "

@@ -21,6 +21,7 @@
 #include "gateway.h"
 #include "infer.h"
 #include "infer_int.h"
+#include "json_parse.h"
 #include "metrics.h"
 #include "mock.h"
 #include "receipt_int.h"
@@ -401,6 +402,7 @@ admit(struct gw_req *r, json_t **out, long *words)
 	struct evhttp_request *req = r->req;
 	const struct gw_config *cfg = &r->gw->cfg;
 	json_t *o = NULL;
+	char why[96];
 	int status = 400, rc;
 
 	*out = NULL;
@@ -423,8 +425,14 @@ admit(struct gw_req *r, json_t **out, long *words)
 		status = 500;
 		goto out;
 	}
-	if ((o = json_loadb((const char *)r->body, r->body_len,
-	    JSON_REJECT_DUPLICATES, NULL)) == NULL || !json_is_object(o)) {
+	/* why names the byte, never the content */
+	if ((o = jp_parse((const char *)r->body, r->body_len,
+	    JSON_REJECT_DUPLICATES, why, sizeof(why))) == NULL) {
+		gw_error(r, 400, "invalid_request_error", "invalid_json",
+		    "the body is not valid JSON: %s", why);
+		goto out;
+	}
+	if (!json_is_object(o)) {
 		gw_error(r, 400, "invalid_request_error", "invalid_json",
 		    "the body is not a JSON object");
 		goto out;

@@ -18,6 +18,7 @@
 #include "gateway.h"
 #include "infer.h"
 #include "infer_int.h"
+#include "json_parse.h"
 #include "json_span.h"
 #include "mock.h"
 #include "util.h"
@@ -318,7 +319,7 @@ gw_count_tokens(struct gw *gw, struct evhttp_request *req,
 		goto out;
 	}
 	httpd_wipe_evbuffer(in);
-	if ((o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) ==
+	if ((o = jp_parse(body, len, JSON_REJECT_DUPLICATES, NULL, 0)) ==
 	    NULL || !json_is_object(o)) {
 		gw_error_api(req, XLATE_MESSAGES, 400, "invalid_request_error",
 		    "invalid_json", "the body is not a JSON object");

@@ -26,6 +26,7 @@
 #include "curlev.h"
 #include "gateway.h"
 #include "infer.h"
+#include "json_parse.h"
 #include "json_span.h"
 #include "metrics.h"
 #include "sse.h"
@@ -246,7 +247,7 @@ usage_of(struct gw_req *r, const char *doc, size_t len)
 
 	if (json_top_value(doc, len, "usage", &s, &n) != 0)
 		return 0;
-	if ((u = json_loadb(doc + s, n, JSON_DECODE_ANY, NULL)) == NULL)
+	if ((u = jp_parse(doc + s, n, JSON_DECODE_ANY, NULL, 0)) == NULL)
 		return 0;
 	read_usage(r, u);
 	n = json_is_object(u);
@@ -388,7 +389,7 @@ done_whole(struct gw_req *r)
 		if (((r->up_status >= 400 && r->up_status < 500) ||
 		    r->up_status == 503 || r->up_status == 529) &&
 		    body != NULL &&
-		    (o = json_loadb(body, len, 0, NULL)) != NULL &&
+		    (o = jp_parse(body, len, 0, NULL, 0)) != NULL &&
 		    json_is_object(json_object_get(o, "error"))) {
 			json_decref(o);
 			evhttp_add_header(evhttp_request_get_output_headers(

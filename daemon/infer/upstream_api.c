@@ -116,7 +116,8 @@ up_body(struct gw_req *r, json_t *req, char *why, size_t whylen)
 			return 0;	/* the client's bytes, as they came */
 		if ((rc = edit(r, req)) != 0)
 			return rc;
-		return jw_dump(req, &r->up_body, &r->up_len);
+		return jw_dump_sized(req, r->body_len + r->body_len / 8,
+		    &r->up_body, &r->up_len);
 	}
 	memset(&o, 0, sizeof(o));
 	o.model = upstream_model(r);
@@ -124,6 +125,7 @@ up_body(struct gw_req *r, json_t *req, char *why, size_t whylen)
 	o.stream = r->stream;
 	o.standard = standard(r);
 	o.refuse_hosted = r->backend->refuse_hosted;
+	o.len_hint = r->body_len;
 	return xlate_request_tree(r->api, r->up_api, req, &o, &r->up_body,
 	    &r->up_len, &r->xctx, why, whylen);
 }

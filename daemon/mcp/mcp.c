@@ -14,6 +14,7 @@
 
 #include "cloister/error.h"
 #include "dlp.h"
+#include "json_parse.h"
 #include "mcp.h"
 #include "mcp_pin.h"
 #include "mcp_policy.h"
@@ -110,8 +111,7 @@ redact(struct mcp_sess *s, struct msg *m)
 	if ((r = mcp_redact(m->raw, m->rawlen, s->g->f, s->g->acts, m->nf,
 	    &out, &outlen)) != 0)
 		return r;
-	j = json_loadb((const char *)out, outlen, JSON_REJECT_DUPLICATES,
-	    NULL);
+	j = jp_parse((const char *)out, outlen, JSON_REJECT_DUPLICATES, NULL, 0);
 	util_wipe(out, outlen);
 	free(out);
 	if (j == NULL) {
@@ -534,13 +534,12 @@ static int
 incoming(struct mcp_sess *s, enum dir d, const uint8_t *raw, size_t len)
 {
 	uint64_t t0 = mcp_now_us();
-	json_error_t err;
 	json_t *j, *e;
 	char *txt;
 	int r = 0;
 
-	if ((j = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES,
-	    &err)) == NULL) {
+	if ((j = jp_parse((const char *)raw, len, JSON_REJECT_DUPLICATES,
+	    NULL, 0)) == NULL) {
 		struct msg m;
 
 		memset(&m, 0, sizeof(m));

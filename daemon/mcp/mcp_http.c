@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_parse.h"
 #include "mcp.h"
 #include "mcp_http.h"
 #include "mcp_http_int.h"
@@ -186,7 +187,7 @@ read_body(struct mcp_http *mh, struct evhttp_request *req, uint8_t **raw,
 		return NULL;
 	}
 	httpd_wipe_evbuffer(in);
-	if ((body = json_loadb((const char *)*raw, *len, 0, NULL)) == NULL ||
+	if ((body = jp_parse((const char *)*raw, *len, 0, NULL, 0)) == NULL ||
 	    (!json_is_object(body) && !json_is_array(body))) {
 		mh_refuse(req, 400, MCP_ERR_PARSE, "the body is not a JSON-RPC "
 		    "message");

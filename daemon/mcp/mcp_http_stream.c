@@ -19,6 +19,7 @@
 
 #include "cloister/error.h"
 #include "gateway.h"
+#include "json_parse.h"
 #include "mcp_http_int.h"
 #include "util.h"
 
@@ -368,7 +369,7 @@ mh_to_client(void *arg, const char *msg, size_t len)
 
 	if (s->closing_ns != 0)
 		return 0;
-	if ((j = json_loadb(msg, len, 0, NULL)) == NULL)
+	if ((j = jp_parse(msg, len, 0, NULL, 0)) == NULL)
 		return CLOISTER_ERR_BAD_JSON;
 	id = json_object_get(j, "id");
 	method = json_string_value(json_object_get(j, "method"));

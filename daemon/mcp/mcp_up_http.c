@@ -33,6 +33,7 @@
 
 #include "cloister/error.h"
 #include "gateway.h"
+#include "json_parse.h"
 #include "mcp.h"
 #include "mcp_up.h"
 #include "mcp_up_int.h"
@@ -218,7 +219,7 @@ post(struct up_http *h, const char *msg, size_t len)
 	json_t *j;
 	int r = CLOISTER_ERR_ALLOC;
 
-	j = json_loadb(msg, len, JSON_DECODE_ANY, NULL);
+	j = jp_parse(msg, len, JSON_DECODE_ANY, NULL, 0);
 	peek(j, &pk);
 	if (pk.cancels != NULL && h->session[0] == '\0' &&
 	    strcmp(pk.version != NULL ? pk.version : h->version, MODERN) == 0 &&

@@ -21,6 +21,7 @@
 #include "cloister/error.h"
 #include "curlev.h"
 #include "httpd.h"
+#include "json_parse.h"
 #include "mcp_up.h"
 #include "mcp_up_http_int.h"
 #include "sse.h"
@@ -39,7 +40,7 @@ up_xfer_arrived(struct xfer *x, const char *msg, size_t len)
 	char *idtxt;
 	const char *v;
 
-	if ((j = json_loadb(msg, len, 0, NULL)) != NULL && json_is_object(j)) {
+	if ((j = jp_parse(msg, len, 0, NULL, 0)) != NULL && json_is_object(j)) {
 		id = json_object_get(j, "id");
 		res = json_object_get(j, "result");
 		if (x->reqid != NULL && id != NULL &&

@@ -16,6 +16,7 @@
 #include "util.h"
 
 #define JW_INIT	4096
+#define JW_HINT_MAX	(64u << 20)
 
 struct jw {
 	char	*b;
@@ -31,15 +32,16 @@ static const unsigned char needs_escape[256] = {
 	[0x5c] = 1,
 };
 
-/* Room for n more bytes.  The old buffer is wiped: it held content. */
-static int
-reserve(struct jw *w, size_t n)
+/* Room for n more bytes, the slow path: the old buffer is wiped, it held
+ * content. */
+static __attribute__((noinline)) int
+grow(struct jw *w, size_t n)
 {
 	size_t cap = w->cap;
 	char *b;
 
-	if (w->cap - w->n >= n)
-		return 0;
+	if (n > SIZE_MAX - w->n)
+		return CLOISTER_ERR_ALLOC;
 	while (cap - w->n < n) {
 		if (cap > SIZE_MAX / 2)
 			return CLOISTER_ERR_ALLOC;
@@ -57,13 +59,28 @@ reserve(struct jw *w, size_t n)
 	return 0;
 }
 
-static int
+static inline int
+reserve(struct jw *w, size_t n)
+{
+	return w->cap - w->n >= n ? 0 : grow(w, n);
+}
+
+static inline int
 put(struct jw *w, const void *p, size_t n)
 {
 	if (reserve(w, n) != 0)
 		return CLOISTER_ERR_ALLOC;
 	memcpy(w->b + w->n, p, n);
 	w->n += n;
+	return 0;
+}
+
+static inline int
+put_char(struct jw *w, char c)
+{
+	if (reserve(w, 1) != 0)
+		return CLOISTER_ERR_ALLOC;
+	w->b[w->n++] = c;
 	return 0;
 }
 
@@ -110,45 +127,54 @@ plain_run(const unsigned char *p, size_t n)
 	return i;
 }
 
+/*
+ * A string: room for the text and its quotes is reserved once, the plain
+ * runs copied straight in; each escape (one byte written as up to six)
+ * reserves again for what is left.
+ */
 static int
 put_string(struct jw *w, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";	/* as jansson */
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run;
-	char esc[6];
-	size_t en;
+	char *d;
 
-	/* Worst case: every byte as \u00XX, plus the quotes. */
-	if (put(w, "\"", 1) != 0)
+	if (len > SIZE_MAX - 2 || reserve(w, len + 2) != 0)
 		return CLOISTER_ERR_ALLOC;
-	while (i < len) {
-		run = i + plain_run(p + i, len - i);
-		if (run > i && put(w, p + i, run - i) != 0)
-			return CLOISTER_ERR_ALLOC;
-		if ((i = run) == len)
+	d = w->b + w->n;
+	*d++ = '"';
+	for (;;) {
+		run = plain_run(p + i, len - i);
+		memcpy(d, p + i, run);
+		d += run;
+		if ((i += run) == len)
 			break;
-		esc[0] = '\\';
-		en = 2;
-		switch (p[i]) {
-		case '"':	esc[1] = '"'; break;
-		case '\\':	esc[1] = '\\'; break;
-		case '\b':	esc[1] = 'b'; break;
-		case '\f':	esc[1] = 'f'; break;
-		case '\n':	esc[1] = 'n'; break;
-		case '\r':	esc[1] = 'r'; break;
-		case '\t':	esc[1] = 't'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[p[i] >> 4];
-			esc[5] = hex[p[i] & 15];
-			en = 6;
-		}
-		if (put(w, esc, en) != 0)
+		w->n = (size_t)(d - w->b);
+		/* the escape, what is left of the text, the quote */
+		if (reserve(w, 6 + (len - i - 1) + 1) != 0)
 			return CLOISTER_ERR_ALLOC;
+		d = w->b + w->n;
+		*d++ = '\\';
+		switch (p[i]) {
+		case '"':	*d++ = '"'; break;
+		case '\\':	*d++ = '\\'; break;
+		case '\b':	*d++ = 'b'; break;
+		case '\f':	*d++ = 'f'; break;
+		case '\n':	*d++ = 'n'; break;
+		case '\r':	*d++ = 'r'; break;
+		case '\t':	*d++ = 't'; break;
+		default:
+			memcpy(d, "u00", 3);
+			d[3] = hex[p[i] >> 4];
+			d[4] = hex[p[i] & 15];
+			d += 5;
+		}
 		i++;
 	}
-	return put(w, "\"", 1);
+	*d++ = '"';
+	w->n = (size_t)(d - w->b);
+	return 0;
 }
 
 /* Reals as jansson writes them by default: %.17g, and ".0" when that
@@ -182,28 +208,28 @@ put_value(struct jw *w, const json_t *v, int depth)
 		return CLOISTER_ERR_INVALID_ARG;
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
-		if (put(w, "{", 1) != 0)
+		if (put_char(w, '{') != 0)
 			return CLOISTER_ERR_ALLOC;
 		json_object_foreach((json_t *)v, k, e) {
-			if ((!first && put(w, ",", 1) != 0) ||
+			if ((!first && put_char(w, ',') != 0) ||
 			    put_string(w, k, strlen(k)) != 0 ||
-			    put(w, ":", 1) != 0)
+			    put_char(w, ':') != 0)
 				return CLOISTER_ERR_ALLOC;
 			if ((r = put_value(w, e, depth + 1)) != 0)
 				return r;
 			first = 0;
 		}
-		return put(w, "}", 1);
+		return put_char(w, '}');
 	case JSON_ARRAY:
-		if (put(w, "[", 1) != 0)
+		if (put_char(w, '[') != 0)
 			return CLOISTER_ERR_ALLOC;
 		json_array_foreach((json_t *)v, i, e) {
-			if (i > 0 && put(w, ",", 1) != 0)
+			if (i > 0 && put_char(w, ',') != 0)
 				return CLOISTER_ERR_ALLOC;
 			if ((r = put_value(w, e, depth + 1)) != 0)
 				return r;
 		}
-		return put(w, "]", 1);
+		return put_char(w, ']');
 	case JSON_STRING:
 		return put_string(w, json_string_value(v), json_string_length(v));
 	case JSON_INTEGER:
@@ -224,6 +250,12 @@ put_value(struct jw *w, const json_t *v, int depth)
 int
 jw_dump(const json_t *v, char **out, size_t *len)
 {
+	return jw_dump_sized(v, 0, out, len);
+}
+
+int
+jw_dump_sized(const json_t *v, size_t hint, char **out, size_t *len)
+{
 	struct jw w = { NULL, 0, 0 };
 	int r;
 
@@ -231,6 +263,10 @@ jw_dump(const json_t *v, char **out, size_t *len)
 	*len = 0;
 	if (v == NULL)
 		return CLOISTER_ERR_INVALID_ARG;
+	if (hint > JW_HINT_MAX)
+		hint = JW_HINT_MAX;
+	if ((r = grow(&w, hint + 1)) != 0)
+		return r;
 	if ((r = put_value(&w, v, 0)) != 0 || (r = put(&w, "", 1)) != 0) {
 		if (w.b != NULL) {
 			util_wipe(w.b, w.cap);

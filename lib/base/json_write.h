@@ -21,5 +21,9 @@
  * that is not finite.
  */
 int	jw_dump(const json_t *v, char **out, size_t *len);
+/* The same into a buffer first sized for hint bytes (the length of the
+ * body the tree came from, say): a large tree is then written without a
+ * copy at each doubling. */
+int	jw_dump_sized(const json_t *v, size_t hint, char **out, size_t *len);
 
 #endif

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_parse.h"
 #include "json_span.h"
 #include "json_write.h"
 #include "util.h"
@@ -176,7 +177,7 @@ usage_member(const char *doc, size_t len)
 
 	if (json_top_value(doc, len, "usage", &s, &n) != 0)
 		return NULL;
-	return json_loadb(doc + s, n, JSON_DECODE_ANY, NULL);
+	return jp_parse(doc + s, n, JSON_DECODE_ANY, NULL, 0);
 }
 
 int
@@ -245,10 +246,12 @@ xlate_ctx_free(struct xlate_ctx *ctx)
 	free(ctx);
 }
 
+/* The upstream body is about the client's size: sized from it (and an
+ * eighth more), a large one is written without a copy at each doubling. */
 static int
-dump(json_t *o, char **out, size_t *outlen)
+dump(json_t *o, size_t hint, char **out, size_t *outlen)
 {
-	return jw_dump(o, out, outlen);
+	return jw_dump_sized(o, hint + hint / 8, out, outlen);
 }
 
 static int
@@ -301,7 +304,7 @@ xlate_request_tree(enum xlate_api from, enum xlate_api to, json_t *in,
 		up = json_incref(chat);
 	else if ((r = from_chat(to, chat, o, c, &up, why, whylen)) != 0)
 		goto out;
-	if ((r = dump(up, out, outlen)) != 0)
+	if ((r = dump(up, o->len_hint, out, outlen)) != 0)
 		goto out;
 	*ctx = c;
 	c = NULL;
@@ -318,19 +321,24 @@ xlate_request(enum xlate_api from, enum xlate_api to, const char *body,
     size_t len, const struct xlate_req_opts *o, char **out, size_t *outlen,
     struct xlate_ctx **ctx, char *why, size_t whylen)
 {
+	struct xlate_req_opts oo;
 	json_t *in;
 	int r;
 
 	*out = NULL;
 	*outlen = 0;
 	*ctx = NULL;
-	if ((in = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) ==
+	if ((in = jp_parse(body, len, JSON_REJECT_DUPLICATES, NULL, 0)) ==
 	    NULL || !json_is_object(in)) {
 		json_decref(in);
 		return util_fail(CLOISTER_ERR_BAD_JSON, why, whylen, "the body "
 		    "is not a JSON object");
 	}
-	r = xlate_request_tree(from, to, in, o, out, outlen, ctx, why, whylen);
+	oo = *o;
+	if (oo.len_hint == 0)
+		oo.len_hint = len;
+	r = xlate_request_tree(from, to, in, &oo, out, outlen, ctx, why,
+	    whylen);
 	json_decref(in);
 	return r;
 }
@@ -371,7 +379,7 @@ xlate_response(const struct xlate_ctx *ctx, enum xlate_api from,
 		return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
 		    "no translation from %s to %s", xlate_api_name(from),
 		    xlate_api_name(to));
-	if ((in = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL)) ==
+	if ((in = jp_parse(body, len, JSON_REJECT_DUPLICATES, NULL, 0)) ==
 	    NULL || !json_is_object(in)) {
 		r = util_fail(CLOISTER_ERR_BAD_JSON, why, whylen, "the "
 		    "upstream's answer is not a JSON object");
@@ -389,7 +397,7 @@ xlate_response(const struct xlate_ctx *ctx, enum xlate_api from,
 	else if ((r = answer_from_chat(ctx, to, chat, &down, &cu, why,
 	    whylen)) != 0)
 		goto out;
-	if ((r = dump(down, out, outlen)) != 0)
+	if ((r = dump(down, len, out, outlen)) != 0)
 		goto out;
 	*u = cu;
 	r = 0;
@@ -551,7 +559,7 @@ xlate_error_body(enum xlate_api api, int status, const char *type,
 	char *b = NULL;
 
 	*len = 0;
-	if (o != NULL && dump(o, &b, len) != 0)
+	if (o != NULL && dump(o, 0, &b, len) != 0)
 		b = NULL;
 	json_decref(o);
 	return b;
@@ -630,7 +638,7 @@ xlate_error_translate(enum xlate_api from, enum xlate_api to, int *status,
     const char *body, size_t len, size_t *outlen)
 {
 	char type[64], code[64], msg[MSG_MAX];
-	json_t *o = json_loadb(body, len, 0, NULL);
+	json_t *o = jp_parse(body, len, 0, NULL, 0);
 	const char *t;
 	int ok = o != NULL && error_parts(from, o, type, code, msg) == 0;
 

@@ -52,6 +52,9 @@ struct xlate_req_opts {
 					 * client_metadata, safety ids) */
 	int		 refuse_hosted;	/* a hosted tool (web_search, ...) is
 					 * refused; 0: it is dropped */
+	size_t		 len_hint;	/* the client body's length, 0 when
+					 * not known: the output buffer is
+					 * sized from it */
 };
 
 /*

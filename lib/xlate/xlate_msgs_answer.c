@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_parse.h"
 #include "json_span.h"
 #include "util.h"
 #include "xlate_msgs.h"
@@ -89,7 +90,7 @@ member(const char *doc, size_t len, const char *key, size_t max)
 
 	if (json_top_value(doc, len, key, &s, &n) != 0 || n > max)
 		return NULL;
-	return json_loadb(doc + s, n, JSON_DECODE_ANY, NULL);
+	return jp_parse(doc + s, n, JSON_DECODE_ANY, NULL, 0);
 }
 
 /* Whether the event's "type" is t, read without a tree. */
@@ -260,7 +261,7 @@ tool_input(json_t *args)
 		;
 	if (i == n)
 		return json_object();
-	if ((o = json_loadb(s, n, JSON_REJECT_DUPLICATES, NULL)) != NULL &&
+	if ((o = jp_parse(s, n, JSON_REJECT_DUPLICATES, NULL, 0)) != NULL &&
 	    json_is_object(o))
 		return o;
 	json_decref(o);

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_parse.h"
 #include "util.h"
 #include "xlate_msgs.h"
 
@@ -226,7 +227,7 @@ arguments(json_t *args, const char *field, char *why, size_t whylen)
 		;
 	if (s != NULL && i == n)
 		return json_object();
-	o = s != NULL ? json_loadb(s, n, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	o = s != NULL ? jp_parse(s, n, JSON_REJECT_DUPLICATES, NULL, 0) : NULL;
 	if (json_is_object(o))
 		return o;
 	json_decref(o);

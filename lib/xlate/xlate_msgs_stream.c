@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_parse.h"
 #include "util.h"
 #include "xlate_msgs.h"
 
@@ -213,8 +214,7 @@ call_stop(struct from_chat *f, struct call *c)
 static int
 complete(const struct call *c)
 {
-	json_t *o = c->args.n > 0 ? json_loadb(c->args.p, c->args.n, 0,
-	    NULL) : NULL;
+	json_t *o = c->args.n > 0 ? jp_parse(c->args.p, c->args.n, 0, NULL, 0) : NULL;
 	int whole = json_is_object(o);
 
 	json_decref(o);

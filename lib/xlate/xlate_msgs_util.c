@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_parse.h"
 #include "util.h"
 #include "xlate_msgs.h"
 
@@ -226,7 +227,7 @@ xm_errmsg(const char *m)
 int
 xm_parse_event(const char *data, size_t len, json_t **o)
 {
-	*o = json_loadb(data, len, 0, NULL);
+	*o = jp_parse(data, len, 0, NULL, 0);
 	if (json_is_object(*o))
 		return 0;
 	json_decref(*o);

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_parse.h"
 #include "json_span.h"
 #include "util.h"
 #include "xlate_resp_int.h"
@@ -78,7 +79,7 @@ xr_is_custom(const struct xlate_ctx *ctx, const char *name)
 json_t *
 xr_custom_input(const char *args, size_t len)
 {
-	json_t *o = json_loadb(args, len, 0, NULL), *in;
+	json_t *o = jp_parse(args, len, 0, NULL, 0), *in;
 
 	in = json_object_get(o, "input");
 	in = json_is_string(in) ? json_incref(in) : NULL;
@@ -187,7 +188,7 @@ xr_usage_event(const char *data, size_t len, struct xlate_usage *u)
 	    json_top_value(data, len, "response", &rs, &rn) != 0 ||
 	    json_top_value(data + rs, rn, "usage", &us, &un) != 0)
 		return 0;
-	if ((o = json_loadb(data + rs + us, un, JSON_DECODE_ANY, NULL)) ==
+	if ((o = jp_parse(data + rs + us, un, JSON_DECODE_ANY, NULL, 0)) ==
 	    NULL)
 		return 0;
 	if (xr_usage(o, &t) == 0)

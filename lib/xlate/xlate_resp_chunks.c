@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_parse.h"
 #include "util.h"
 #include "xlate_resp_int.h"
 
@@ -299,7 +300,7 @@ rsc_event(struct xs *xs, const char *data, size_t len)
 	json_t *e;
 	int r;
 
-	if ((e = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL)) ==
+	if ((e = jp_parse(data, len, JSON_REJECT_DUPLICATES, NULL, 0)) ==
 	    NULL || !json_is_object(e) || (t = json_string_value(
 	    json_object_get(e, "type"))) == NULL) {
 		json_decref(e);

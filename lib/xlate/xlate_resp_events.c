@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "cloister/error.h"
+#include "json_parse.h"
 #include "util.h"
 #include "xlate_resp_int.h"
 
@@ -481,7 +482,7 @@ rse_event(struct xs *xs, const char *data, size_t len)
 		return finish(s, 1, NULL);
 	if (s->ended)
 		return 0;
-	if ((o = json_loadb(data, len, JSON_REJECT_DUPLICATES, NULL)) ==
+	if ((o = jp_parse(data, len, JSON_REJECT_DUPLICATES, NULL, 0)) ==
 	    NULL || !json_is_object(o)) {
 		json_decref(o);
 		return CLOISTER_ERR_BAD_JSON;

@@ -1,14 +1,21 @@
 /*
  * cloister workspace run [--config FILE] [--policy FILE] [--dir SRC]
  *     [--bind] [--no-gateway] [--admin-key-file FILE] [-v] -- COMMAND...
- * cloister workspace doctor | start | exec | list | stop
+ * cloister workspace start [the same options]
+ * cloister workspace doctor | exec | list | stop
  *
  * The supervisor (docs/internals/workspace.md): reads the policy,
  * decides the sandbox's facts, asks serve for a workspace (which
  * measures the manifest), runs COMMAND in the sandbox (lib/sandbox),
  * ends the workspace and returns COMMAND's exit status.  125 means the
- * workspace could not be made: the command never ran.
+ * workspace could not be made: the command never ran.  start does the
+ * same with no command, as a supervisor in the background that holds the
+ * workspace until `workspace stop`; it prints the id once the sandbox
+ * runs and leaves its state for exec (cmd_workspace_state.c).
  */
+#define _GNU_SOURCE	/* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +39,7 @@ usage(FILE *f)
 	    "[--dir SRC] [--bind]\n"
 	    "                              [--no-gateway] [--admin-key-file "
 	    "FILE] [-v] -- COMMAND...\n"
-	    "       cloister workspace start [same options] -- COMMAND...\n"
+	    "       cloister workspace start [same options, no COMMAND]\n"
 	    "       cloister workspace exec ID -- COMMAND...\n"
 	    "       cloister workspace list | stop ID  [--config FILE]\n"
 	    "       cloister workspace doctor\n");
@@ -47,11 +54,12 @@ struct run_opts {
 	int		 bind;
 	int		 no_gateway;
 	int		 verbose;
+	int		 start;		/* workspace start: no command */
 	char *const	*argv;
 };
 
 static int
-parse(int argc, char **argv, struct run_opts *o)
+parse(int argc, char **argv, struct run_opts *o, int start)
 {
 	static const struct option longs[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -69,6 +77,7 @@ parse(int argc, char **argv, struct run_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->config = DEFAULT_CONFIG;
+	o->start = start;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+v", longs, NULL)) != -1) {
 		switch (ch) {
@@ -89,11 +98,12 @@ parse(int argc, char **argv, struct run_opts *o)
 		default: return -1;
 		}
 	}
-	if (optind >= argc || (o->bind && o->src == NULL))
+	if ((start ? optind != argc : optind >= argc) ||
+	    (o->bind && o->src == NULL))
 		return -1;
 	if (argc - optind > SBX_ARGV_MAX)
 		return -1;
-	o->argv = argv + optind;
+	o->argv = start ? NULL : argv + optind;
 	return 0;
 }
 
@@ -108,6 +118,71 @@ local_id(char out[WS_ID_MAX])
 	util_hex_encode(r, sizeof(r), out + 6);
 }
 
+/* workspace start: what exec and stop need, written once ws-init runs. */
+struct start_ctx {
+	struct ws_state	 st;
+	int		 written;
+};
+
+static void
+on_start(void *arg, int init_pid, const char *cgroup)
+{
+	struct start_ctx *c = arg;
+	char why[SBX_WHY_MAX];
+
+	c->st.supervisor = (int)getpid();
+	c->st.init = init_pid;
+	c->st.userns = sbx_userns_of(init_pid);
+	snprintf(c->st.cgroup, sizeof(c->st.cgroup), "%s", cgroup);
+	c->written = ws_state_write(&c->st, why, sizeof(why)) == 0;
+	util_wipe(c->st.key, sizeof(c->st.key));
+}
+
+/*
+ * workspace start: the caller waits on a pipe for "R" (then prints the id)
+ * or "E" and the reason; the supervisor goes on in the background, its
+ * own session, with /dev/null for stdio.  0 in the supervisor, which
+ * then runs the workspace; never returns in the caller.
+ */
+static int
+background(const char *id, int *report)
+{
+	char m[SBX_WHY_MAX + 2];
+	int p[2], fd;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		*report = p[1];
+		return 0;
+	}
+	close(p[1]);
+	while ((n = read(p[0], m, sizeof(m) - 1)) < 0 && errno == EINTR)
+		;
+	if (n == 1 && m[0] == 'R') {
+		printf("%s\n", id);
+		exit(CLI_EXIT_OK);
+	}
+	m[n > 0 ? n : 0] = '\0';
+	fprintf(stderr, "cloister workspace start: %s\n", n > 1 ?
+	    m + 1 : "the workspace ended before it ran");
+	exit(SBX_EXIT_SETUP);
+}
+
 /* The workspace from policy to exit status; see the file's comment. */
 static int
 run(const struct run_opts *o, int started_fd)
@@ -118,7 +193,8 @@ run(const struct run_opts *o, int started_fd)
 	struct ws_admin a;
 	struct ws_grant g;
 	char why[SBX_WHY_MAX + 256], dwhy[SBX_WHY_MAX], *body = NULL;
-	int status = SBX_EXIT_SETUP, created = 0, r;
+	int status = SBX_EXIT_SETUP, created = 0, r, report = -1;
+	struct start_ctx sc;
 
 	memset(&a, 0, sizeof(a));
 	memset(&g, 0, sizeof(g));
@@ -163,9 +239,34 @@ run(const struct run_opts *o, int started_fd)
 	s.key = created ? g.key : NULL;
 	s.argv = o->argv;
 	s.started_fd = started_fd;
+	if (o->start) {
+		memset(&sc, 0, sizeof(sc));
+		snprintf(sc.st.id, sizeof(sc.st.id), "%s", g.id);
+		snprintf(sc.st.key, sizeof(sc.st.key), "%s", created ?
+		    g.key : "");
+		sc.st.landlock_abi = f.landlock_abi;
+		sc.st.limits = pol->limits;
+		s.on_start = on_start;
+		s.on_start_arg = &sc;
+		if (background(g.id, &report) != 0) {
+			fprintf(stderr, "cloister workspace: start: %s\n",
+			    strerror(errno));
+			goto out;
+		}
+		s.started_fd = report;
+	}
 	if (sbx_run(&s, &status, why, sizeof(why)) != 0) {
-		fprintf(stderr, "cloister workspace: %s\n", why);
+		if (report != -1) {
+			dprintf(report, "E%s", why);
+		} else
+			fprintf(stderr, "cloister workspace: %s\n", why);
 		status = SBX_EXIT_SETUP;
+	}
+	if (o->start) {
+		if (sc.written)
+			ws_state_remove(g.id);
+		util_wipe(&sc, sizeof(sc));
+		close(report);
 	}
 out:
 	if (created && ws_admin_delete(&a, g.id, dwhy, sizeof(dwhy)) != 0)
@@ -183,11 +284,23 @@ cmd_workspace_run(int argc, char **argv, int started_fd)
 {
 	struct run_opts o;
 
-	if (parse(argc, argv, &o) != 0) {
+	if (parse(argc, argv, &o, 0) != 0) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;
 	}
 	return run(&o, started_fd);
+}
+
+static int
+cmd_workspace_start(int argc, char **argv)
+{
+	struct run_opts o;
+
+	if (parse(argc, argv, &o, 1) != 0) {
+		usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	return run(&o, -1);
 }
 
 int
@@ -202,8 +315,11 @@ cmd_workspace(int argc, char **argv)
 		return cmd_workspace_run(argc - 1, argv + 1, -1);
 	if (strcmp(argv[1], "doctor") == 0)
 		return cmd_workspace_doctor(argc - 1, argv + 1);
-	if (strcmp(argv[1], "start") == 0 || strcmp(argv[1], "exec") == 0 ||
-	    strcmp(argv[1], "list") == 0 || strcmp(argv[1], "stop") == 0)
+	if (strcmp(argv[1], "start") == 0)
+		return cmd_workspace_start(argc - 1, argv + 1);
+	if (strcmp(argv[1], "exec") == 0)
+		return cmd_workspace_exec(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0 || strcmp(argv[1], "stop") == 0)
 		return cmd_workspace_ctl(argv[1], argc - 1, argv + 1);
 	fprintf(stderr, "cloister workspace: unknown command '%s'\n", argv[1]);
 	usage(stderr);

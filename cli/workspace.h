@@ -7,6 +7,7 @@
 #define CLOISTER_CLI_WORKSPACE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sandbox.h"
 
@@ -50,5 +51,24 @@ void	ws_admin_wipe(struct ws_admin *a, struct ws_grant *g);
 
 int	cmd_workspace_doctor(int argc, char **argv);
 int	cmd_workspace_ctl(const char *verb, int argc, char **argv);
+
+/* A started workspace, as exec and stop find it (cmd_workspace_state.c). */
+struct ws_state {
+	char		 id[WS_ID_MAX];
+	int		 supervisor;
+	int		 init;
+	uint64_t	 userns;
+	char		 cgroup[SBX_PATH_MAX];
+	int		 landlock_abi;
+	struct sbx_limits limits;
+	char		 key[WS_KEY_MAX];	/* wiped after use */
+};
+int	ws_id_ok(const char *id);
+int	ws_state_write(const struct ws_state *s, char *why, size_t whylen);
+int	ws_state_read(const char *id, struct ws_state *s, char *why,
+	    size_t whylen);
+void	ws_state_remove(const char *id);
+/* workspace start (cmd_workspace.c), exec (cmd_workspace_ctl.c) */
+int	cmd_workspace_exec(int argc, char **argv);
 
 #endif

@@ -92,8 +92,15 @@ struct sbx_spec {
 	const char	*sock_dir;	/* gateway.sock, egress.sock; or NULL */
 	const char	*id;		/* the workspace id */
 	const char	*key;		/* the workspace key, or NULL */
-	char *const	*argv;		/* the agent's command */
+	char *const	*argv;		/* the agent's command; NULL: none,
+					 * the workspace holds until it is
+					 * signalled (workspace start) */
 	int		 started_fd;	/* -1, or gets one byte when it runs */
+	/* Called once the sandbox runs, before started_fd is written:
+	 * ws-init's pid on the host and its cgroup ("" when rlimits). */
+	void		(*on_start)(void *arg, int init_pid,
+			    const char *cgroup);
+	void		*on_start_arg;
 };
 
 /*
@@ -104,6 +111,30 @@ struct sbx_spec {
  */
 int	sbx_run(const struct sbx_spec *s, int *status, char *why,
 	    size_t whylen);
+
+/*
+ * A command run in a workspace that runs (workspace exec): it joins
+ * ws-init's namespaces and cgroup and is confined as the agent is
+ * (uid 1000, no capabilities, no_new_privs, Landlock, seccomp, rlimits).
+ * userns is the inode of ws-init's user namespace when the workspace
+ * started: a pid that now names another process is refused.
+ */
+struct sbx_exec_spec {
+	int		 init_pid;
+	uint64_t	 userns;
+	const char	*cgroup;	/* "" or the workspace's cgroup */
+	const char	*id;
+	const char	*key;		/* the workspace key, or NULL */
+	int		 landlock_abi;
+	struct sbx_limits limits;
+	char *const	*argv;
+};
+
+/* 0 and the command's exit status in *status, or the failed step. */
+int	sbx_exec(const struct sbx_exec_spec *e, int *status, char *why,
+	    size_t whylen);
+/* The inode of pid's user namespace; 0 when it cannot be read. */
+uint64_t sbx_userns_of(int pid);
 
 /*
  * The canonical image digest (docs/internals/sandbox.md "Image digest"):

@@ -265,7 +265,7 @@ exec_path(char *const *argv, char *const *envp)
 }
 
 void
-sbx_agent_child(const struct sbx_spec *s, int errfd)
+sbx_agent_child(const struct sbx_spec *s, int errfd, int joined)
 {
 	static struct env e;
 	char why[SBX_WHY_MAX], msg[SBX_WHY_MAX + 64];
@@ -275,7 +275,7 @@ sbx_agent_child(const struct sbx_spec *s, int errfd)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		die(errfd, "agent: parent-death signal");
 	reset_signals();
-	if (getppid() != 1)
+	if (!joined && getppid() != 1)
 		_exit(SBX_EXIT_SETUP);
 	if (setsid() == -1)
 		die(errfd, "agent: setsid");

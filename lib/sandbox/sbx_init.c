@@ -171,7 +171,7 @@ start_agent(const struct sbx_spec *s, int *pidp, char *why, size_t whylen)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		sbx_agent_child(s, p[1]);
+		sbx_agent_child(s, p[1], 0);
 	}
 	close(p[1]);
 	while ((n = read(p[0], msg, sizeof(msg) - 1)) < 0 && errno == EINTR)
@@ -194,6 +194,42 @@ exit_code(int st)
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
 	return SBX_EXIT_SETUP;
+}
+
+static void
+on_child(int sig)
+{
+	(void)sig;	/* wakes sigsuspend() */
+}
+
+/* No agent (workspace start): reap what exec leaves to PID 1 until
+ * SIGTERM, SIGINT or SIGHUP, then end everything. */
+static int
+hold(void)
+{
+	struct sigaction sa;
+	sigset_t block, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (forward_sig != 0)
+			break;
+		sigsuspend(&old);
+	}
+	kill(-1, SIGKILL);
+	while (waitpid(-1, NULL, 0) != -1 || errno == EINTR)
+		;
+	return 0;
 }
 
 /* Reap until the agent ends, then end everything else. */
@@ -283,11 +319,11 @@ sbx_init_main(const struct sbx_spec *s, struct sbx_fds *fds,
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	if (start_agent(s, &agent, why, sizeof(why)) != 0)
+	if (s->argv != NULL && start_agent(s, &agent, why, sizeof(why)) != 0)
 		fail(pp->status, why);
 	report(pp->status, "R");
 	close(pp->status);
-	code = supervise(agent);
+	code = s->argv != NULL ? supervise(agent) : hold();
 	if (pp->copy != -1 && (wsfd = open("/workspace", O_RDONLY |
 	    O_DIRECTORY | O_CLOEXEC)) != -1) {
 		sbx_tree_wipe(wsfd);

@@ -76,7 +76,9 @@ int	sbx_seccomp_apply(char *why, size_t whylen);
 int	sbx_drop_caps(char *why, size_t whylen);
 /* The agent's process, after fork: never returns; on failure writes
  * "step: reason" to errfd and exits SBX_EXIT_SETUP. */
-void	sbx_agent_child(const struct sbx_spec *s, int errfd)
+/* joined: the process joined a running workspace (exec) rather than
+ * being ws-init's child. */
+void	sbx_agent_child(const struct sbx_spec *s, int errfd, int joined)
 	    __attribute__((noreturn));
 /* Generated files in the root before pivot: /etc/passwd, group, hosts,
  * ~/.codex/config.toml. */

@@ -278,6 +278,8 @@ sbx_run(const struct sbx_spec *s, int *status, char *why, size_t whylen)
 	}
 	if ((r = await_start(st[0], why, whylen)) != 0)
 		goto kill;
+	if (s->on_start != NULL)
+		s->on_start(s->on_start_arg, pid, cg);
 	if (s->started_fd != -1 && write(s->started_fd, "R", 1) != 1)
 		got_sig = 0;	/* a reader that left changes nothing */
 	code = wait_child(pid);

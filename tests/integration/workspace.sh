@@ -242,6 +242,63 @@ else
 	skip "relay: this build has no test hooks (--test-socket-dir)"
 fi
 
+# Long-lived: start, exec (confined as the agent is), stop.
+if id=$(XDG_RUNTIME_DIR= "$bin" workspace start --no-gateway --policy \
+    "$tmp/policy.yaml" --dir "$tmp/src" 2>"$tmp/err"); then
+	ok
+	state=/tmp/cloister-workspaces-$(id -u)/$id
+	[ "$(stat -c %a "$state" 2>/dev/null)" = 600 ] &&
+	    [ "$(stat -c %a "$(dirname "$state")")" = 700 ] && ok ||
+	    bad "state file or directory not private: $(ls -la "$state" 2>&1)"
+	wx() {
+		XDG_RUNTIME_DIR= "$bin" workspace exec "$id" -- "$@" \
+		    >"$tmp/out" 2>"$tmp/err"
+		rc=$?
+	}
+	wx /workspace/ws_probe confined
+	blocked confined
+	wx /workspace/ws_probe ns
+	blocked ns
+	wx /workspace/ws_probe devices
+	blocked devices
+	wx /workspace/ws_probe sockets
+	blocked sockets
+	wx /workspace/ws_probe read_host \
+	    "$(cd "$(dirname "$0")/../.." && pwd)/README.md" \
+	    "$tmp/secret.txt" "$tmp/outside/target"
+	blocked read_host
+	wx /workspace/ws_probe ptrace "$sleeper"
+	blocked ptrace
+	kill -0 "$sleeper" 2>/dev/null && ok || bad "the sleeper outside was killed"
+	# state kept between execs, in the workspace only; the status comes back
+	wx sh -c 'echo kept >/workspace/exec-file; exit 7'
+	[ "$rc" = 7 ] && ok || bad "exec status $rc: $(cat "$tmp/err")"
+	wx cat /workspace/exec-file
+	[ "$rc" = 0 ] && [ "$(cat "$tmp/out")" = kept ] &&
+	    [ ! -e "$tmp/src/exec-file" ] && ok || bad "exec state: $(cat "$tmp/out" "$tmp/err")"
+	wx sh -c 'id -u; echo "$CLOISTER_WORKSPACE"'
+	[ "$(sed -n 1p "$tmp/out")" = 1000 ] && [ "$(sed -n 2p "$tmp/out")" = "$id" ] &&
+	    ok || bad "exec identity: $(cat "$tmp/out" "$tmp/err")"
+	# a state file naming another process is refused, nothing run
+	cp "$state" "$tmp/state.bak"
+	sed -i "s/^init .*/init $sleeper/" "$state"
+	wx sh -c 'echo RAN'
+	[ "$rc" = 125 ] && ! grep -q RAN "$tmp/out" &&
+	    grep -q 'not running' "$tmp/err" && ok ||
+	    bad "exec joined another process: $rc $(cat "$tmp/out" "$tmp/err")"
+	cp "$tmp/state.bak" "$state"
+	expect_exit 125 env XDG_RUNTIME_DIR= "$bin" workspace exec ../etc -- true
+	expect_exit 2 env XDG_RUNTIME_DIR= "$bin" workspace exec "$id" true
+	sup=$(sed -n 's/^supervisor //p' "$state")
+	expect_exit 0 env XDG_RUNTIME_DIR= "$bin" workspace stop "$id"
+	[ ! -e "$state" ] && ! kill -0 "$sup" 2>/dev/null && ok ||
+	    bad "stop left the supervisor or its state"
+	expect_exit 125 env XDG_RUNTIME_DIR= "$bin" workspace exec "$id" -- true
+	grep -q "no workspace $id" "$tmp/err" && ok || bad "exec after stop: $(cat "$tmp/err")"
+else
+	bad "workspace start: $(cat "$tmp/err")"
+fi
+
 # Exit statuses, fail-closed set-up, policy errors.
 expect_exit 7 "$bin" workspace run --no-gateway -- sh -c 'exit 7'
 expect_exit 143 "$bin" workspace run --no-gateway -- sh -c 'kill -TERM $$'

@@ -299,6 +299,16 @@ else
 	bad "workspace start: $(cat "$tmp/err")"
 fi
 
+# cloister-workspace: the same commands, in a binary of their own.
+wsbin=$(dirname "$bin")/cloister-workspace
+expect_exit 3 "$wsbin" run --no-gateway -- sh -c 'exit 3'
+"$wsbin" run --no-gateway --dir "$tmp/src" -- /workspace/ws_probe confined \
+    >"$tmp/out" 2>"$tmp/err"
+rc=$?
+blocked confined
+[ "$(readelf -d "$wsbin" | grep -c NEEDED)" -lt 10 ] && ok ||
+    bad "cloister-workspace maps $(readelf -d "$wsbin" | grep -c NEEDED) libraries"
+
 # Exit statuses, fail-closed set-up, policy errors.
 expect_exit 7 "$bin" workspace run --no-gateway -- sh -c 'exit 7'
 expect_exit 143 "$bin" workspace run --no-gateway -- sh -c 'kill -TERM $$'

@@ -184,9 +184,11 @@ print(const struct dlp_finding *f, enum mcp_action act, int json)
 {
 	if (json)
 		printf("{\"rule\":\"%s\",\"category\":\"%s\",\"line\":%zu,"
-		    "\"start\":%zu,\"end\":%zu,\"confidence\":\"%s\","
-		    "\"action\":\"%s\",\"layer\":\"%s\"}\n", f->rule,
-		    f->category, f->line, f->col, f->col + f->len,
+		    "\"end_line\":%zu,\"start\":%zu,\"end\":%zu,"
+		    "\"confidence\":\"%s\",\"action\":\"%s\",\"layer\":"
+		    "\"%s\"}\n", f->rule, f->category, f->line,
+		    f->end_line > f->line ? f->end_line : f->line, f->col,
+		    f->col + f->len,
 		    dlp_confidence_name(f->confidence), mcp_action_name(act),
 		    dlp_layer_name(f->layer));
 	else

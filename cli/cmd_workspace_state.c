@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,20 @@ ws_state_write(const struct ws_state *s, char *why, size_t whylen)
 	return 0;
 }
 
+/* A decimal number in [0, max], or -1. */
+static long long
+num(const char *s, long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > max)
+		return -1;
+	return v;
+}
+
 int
 ws_state_read(const char *id, struct ws_state *s, char *why, size_t whylen)
 {
@@ -136,15 +151,15 @@ ws_state_read(const char *id, struct ws_state *s, char *why, size_t whylen)
 			continue;
 		*sp++ = '\0';
 		if (strcmp(line, "supervisor") == 0)
-			s->supervisor = atoi(sp), seen |= 1;
+			s->supervisor = (int)num(sp, INT_MAX), seen |= 1;
 		else if (strcmp(line, "init") == 0)
-			s->init = atoi(sp), seen |= 2;
+			s->init = (int)num(sp, INT_MAX), seen |= 2;
 		else if (strcmp(line, "userns") == 0)
 			s->userns = strtoull(sp, NULL, 10), seen |= 4;
 		else if (strcmp(line, "cgroup") == 0 && strcmp(sp, "-") != 0)
 			snprintf(s->cgroup, sizeof(s->cgroup), "%s", sp);
 		else if (strcmp(line, "landlock") == 0)
-			s->landlock_abi = atoi(sp);
+			s->landlock_abi = (int)num(sp, 64);
 		else if (strcmp(line, "memory") == 0)
 			s->limits.memory = strtoull(sp, NULL, 10);
 		else if (strcmp(line, "fsize") == 0)
@@ -159,7 +174,8 @@ ws_state_read(const char *id, struct ws_state *s, char *why, size_t whylen)
 			snprintf(s->key, sizeof(s->key), "%s", sp);
 	}
 	util_wipe(buf, sizeof(buf));
-	if (seen != 7 || s->supervisor <= 0 || s->init <= 0)
+	if (seen != 7 || s->supervisor <= 0 || s->init <= 0 ||
+	    s->landlock_abi < 0)
 		return util_fail(CLOISTER_ERR_IO, why, whylen, "%s is not a "
 		    "workspace state file", path);
 	return 0;

@@ -35,6 +35,8 @@ struct rule {
 	const char	*re;
 	enum dlp_confidence conf;
 	validator	 valid;
+	int		 block;		/* a PEM-style block: dlp_pem_block */
+	int		 attribution;	/* not on an author or licence line */
 };
 
 #define EMAIL_LOCAL	"[A-Za-z0-9._%+-]"
@@ -44,53 +46,54 @@ struct rule {
 static const struct rule rules[] = {
 	{ "aws-access-key", "credential",
 	    "\\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\\b", DLP_HIGH,
-	    dlp_valid_aws },
+	    dlp_valid_aws, 0, 0 },
 	{ "aws-secret-key", "credential",
 	    "(?i)aws.{0,20}(?:secret|key).{0,20}[\"'\\s:=]{1,5}"
-	    "[A-Za-z0-9/+]{40}\\b", DLP_HIGH, dlp_valid_entropy_tail },
+	    "[A-Za-z0-9/+]{40}\\b", DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
 	{ "github-token", "credential", "\\bgh[pousr]_[A-Za-z0-9]{36}\\b",
-	    DLP_HIGH, dlp_valid_entropy_tail },
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
 	{ "github-fine-grained-token", "credential",
 	    "\\bgithub_pat_[A-Za-z0-9_]{40}", DLP_HIGH,
-	    dlp_valid_entropy_tail },
+	    dlp_valid_entropy_tail, 0, 0 },
 	{ "gitlab-token", "credential", "\\bglpat-[A-Za-z0-9_-]{20}",
-	    DLP_HIGH, dlp_valid_entropy_tail },
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
 	{ "slack-token", "credential",
-	    "\\bxox[abprs]-[0-9]{6,}-[A-Za-z0-9-]{10,}\\b", DLP_HIGH, NULL },
+	    "\\bxox[abprs]-[0-9]{6,}-[A-Za-z0-9-]{10,}\\b", DLP_HIGH, NULL, 0, 0 },
 	{ "slack-webhook", "credential",
 	    "https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/"
-	    "[A-Za-z0-9]{20,}", DLP_HIGH, NULL },
+	    "[A-Za-z0-9]{20,}", DLP_HIGH, NULL, 0, 0 },
 	{ "stripe-key", "credential", "\\b[rs]k_live_[A-Za-z0-9]{24,}\\b",
-	    DLP_HIGH, dlp_valid_entropy_tail },
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
 	/* Specific before generic: of two equally sure findings on the
 	 * same bytes, the rule listed first stays. */
 	{ "anthropic-key", "credential", "\\bsk-ant-[a-z0-9]{2,8}-"
-	    "[A-Za-z0-9_-]{40}", DLP_HIGH, dlp_valid_entropy_tail },
+	    "[A-Za-z0-9_-]{40}", DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
 	{ "cloister-key", "credential", "\\bsk-clo-[A-Za-z0-9_-]{43}",
-	    DLP_HIGH, NULL },
+	    DLP_HIGH, NULL, 0, 0 },
 	{ "openai-key", "credential",
 	    "\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{40}", DLP_HIGH,
-	    dlp_valid_entropy_tail },
+	    dlp_valid_entropy_tail, 0, 0 },
 	{ "google-api-key", "credential", "\\bAIza[0-9A-Za-z_-]{35}",
-	    DLP_HIGH, dlp_valid_entropy_tail },
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
 	{ "private-key", "private-key", "-----BEGIN (?:RSA |EC |DSA |OPENSSH "
-	    "|ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----", DLP_HIGH, NULL },
+	    "|ENCRYPTED |PGP |SSH2 ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----",
+	    DLP_HIGH, NULL, 1, 0 },
 	{ "jwt", "token", "\\beyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\."
-	    "[A-Za-z0-9_-]{16,}", DLP_MEDIUM, NULL },
+	    "[A-Za-z0-9_-]{16,}", DLP_MEDIUM, NULL, 0, 0 },
 	{ "url-credentials", "credential", "\\b[a-z][a-z0-9+.-]+://"
 	    "[^\\s/:@\"'<>]+:[^\\s/@\"'<>]{3,}@[A-Za-z0-9._-]+",
-	    DLP_HIGH, dlp_valid_url },
+	    DLP_HIGH, dlp_valid_url, 0, 0 },
 	{ "password-assignment", "credential", "(?i)(?:password|passwd|"
 	    "\\bpwd|secret|api_?key|access_?token|auth_?token)\\b[\"']?\\s*[:=]"
-	    "\\s*[\"']?[^\\s\"',;]{8,}", DLP_MEDIUM, dlp_valid_entropy_value },
+	    "\\s*[\"']?[^\\s\"',;]{8,}", DLP_MEDIUM, dlp_valid_entropy_value, 0, 0 },
 	{ "email", "pii", "\\b" EMAIL_LOCAL "+@" EMAIL_DOMAIN, DLP_LOW,
-	    dlp_valid_email },
+	    dlp_valid_email, 0, 1 },
 	{ "phone", "pii", "\\+[1-9][0-9]{0,2}[ .-]?\\(?[0-9]{1,4}\\)?"
-	    "(?:[ .-]?[0-9]{2,4}){2,4}\\b", DLP_LOW, NULL },
+	    "(?:[ .-]?[0-9]{2,4}){2,4}\\b", DLP_LOW, NULL, 0, 1 },
 	{ "iban", "pii", "\\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}"
-	    "(?: ?[A-Z0-9]{1,3})?\\b", DLP_MEDIUM, dlp_valid_iban },
+	    "(?: ?[A-Z0-9]{1,3})?\\b", DLP_MEDIUM, dlp_valid_iban, 0, 0 },
 	{ "credit-card", "pii", "\\b[2-6][0-9]{3}(?:[ -]?[0-9]{4}){2}"
-	    "[ -]?[0-9]{1,7}\\b", DLP_MEDIUM, dlp_valid_luhn },
+	    "[ -]?[0-9]{1,7}\\b", DLP_MEDIUM, dlp_valid_luhn, 0, 0 },
 };
 
 #define NRULES	(sizeof(rules) / sizeof(rules[0]))
@@ -313,25 +316,40 @@ raw_cmp(const void *a, const void *b)
 
 /* ---- findings ---------------------------------------------------------- */
 
-/* Keep f unless an overlapping finding is at least as confident. */
+/*
+ * Add f.  Findings that overlap become one, over the union of their spans,
+ * under the most confident rule (of equals, the one already there: rules
+ * are scanned in table order, specific before generic).  Every byte that
+ * any rule matched stays inside a finding, so a redaction hides all of
+ * it; a less confident rule's bytes past the winner's are not dropped.
+ */
 void
 dlp_add(struct found *fs, const struct dlp_finding *f)
 {
-	for (size_t i = 0; i < fs->n; i++) {
+	struct dlp_finding m = *f;
+	size_t i, lo, hi;
+
+	for (i = 0; i < fs->n; i++) {
 		struct dlp_finding *g = &fs->v[i];
 
-		if (f->off >= g->off + g->len || g->off >= f->off + f->len)
+		if (m.off >= g->off + g->len || g->off >= m.off + m.len)
 			continue;
-		if (g->confidence >= f->confidence)
-			return;
-		*g = *f;	/* more confident: replaces it */
-		return;
+		lo = m.off < g->off ? m.off : g->off;
+		hi = m.off + m.len > g->off + g->len ? m.off + m.len :
+		    g->off + g->len;
+		if (g->confidence >= m.confidence)
+			m = *g;
+		m.off = lo;
+		m.len = hi - lo;
+		/* g leaves; the merged span may reach others: start over */
+		fs->v[i] = fs->v[--fs->n];
+		i = (size_t)-1;
 	}
 	if (fs->n == fs->max) {
 		fs->overflow = 1;
 		return;
 	}
-	fs->v[fs->n++] = *f;
+	fs->v[fs->n++] = m;
 }
 
 static int
@@ -417,6 +435,14 @@ dlp_scan_layer(struct dlp *d, const uint8_t *buf, size_t len,
 		if (ru->valid != NULL && !ru->valid(buf + m->from,
 		    to - m->from))
 			continue;
+		/* A private key is its whole block, and only with key
+		 * material in it: a header alone is code that looks for
+		 * one, or documentation. */
+		if (ru->block && !dlp_pem_block(buf, len, m->from, &to))
+			continue;
+		if (ru->attribution && layer == DLP_RAW &&
+		    dlp_pii_attribution(buf, len, m->from))
+			continue;
 		f.rule = ru->id;
 		f.category = ru->category;
 		f.confidence = ru->conf;
@@ -474,6 +500,9 @@ set_lines(const uint8_t *buf, size_t len, struct dlp_finding *f, size_t n)
 		at = f[k].off;
 		f[k].line = line;
 		f[k].col = at - lstart;
+		f[k].end_line = line + (f[k].len > 0 && f[k].off < len ?
+		    count_newlines(buf + f[k].off, (f[k].off + f[k].len <= len ?
+		    f[k].len : len - f[k].off) - 1) : 0);
 	}
 }
 

@@ -40,6 +40,8 @@ struct dlp_finding {
 	size_t		 len;
 	size_t		 line;		/* 1-based line of off */
 	size_t		 col;		/* byte offset of off in its line */
+	size_t		 end_line;	/* line of its last byte (a PEM
+					 * block spans several) */
 };
 
 struct dlp;

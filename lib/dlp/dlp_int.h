@@ -54,13 +54,23 @@ struct found {
 	int		 overflow;
 };
 
-/* dlp.c: keep f unless an overlapping finding is at least as confident. */
+/* dlp.c: add f, merged with the findings it overlaps (their union, under
+ * the most confident rule). */
 void	dlp_add(struct found *fs, const struct dlp_finding *f);
 /* dlp.c: scan buf; findings at [span_off, span_off + span_len) when
  * span_len is set (a decoded layer), else where they are. */
 int	dlp_scan_layer(struct dlp *d, const uint8_t *buf, size_t len,
 	    enum dlp_layer layer, size_t span_off, size_t span_len,
 	    struct found *fs);
+
+/* dlp_valid.c: the block of the private key whose header starts at from
+ * in buf: 1 and *to past its END line, or past the key material when the
+ * block has no END in reach; 0 when no key material follows the header. */
+int	dlp_pem_block(const uint8_t *buf, size_t len, size_t from, size_t *to);
+
+/* dlp_valid.c: 1 when the line around from is attribution (author,
+ * copyright, licence, commit trailers): an address there is not data. */
+int	dlp_pii_attribution(const uint8_t *buf, size_t len, size_t from);
 
 /* dlp_valid.c: the rules' validators, 1 when the match counts. */
 int	dlp_valid_entropy_tail(const uint8_t *m, size_t n);

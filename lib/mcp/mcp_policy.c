@@ -437,8 +437,15 @@ mcp_redact(const uint8_t *buf, size_t len, const struct dlp_finding *f,
 	for (size_t i = 0; i < n; i++) {
 		size_t r;
 
-		if (acts[i] != MCP_REDACT || f[i].off < at)
+		if (acts[i] != MCP_REDACT)
 			continue;
+		/* Overlapping the last one redacted: its bytes past that
+		 * one's end are hidden too, under the same marker. */
+		if (f[i].off < at) {
+			if (f[i].off + f[i].len > at)
+				at = f[i].off + f[i].len;
+			continue;
+		}
 		for (r = 0; r < nrules && strcmp(rules[r], f[i].rule) != 0;
 		    r++)
 			;

@@ -48,6 +48,37 @@ while IFS="$(printf '\t')" read -r want text; do
 		fail=$((fail + 1)); echo "FAIL: $want found at $n of 64 offsets"
 	fi
 done <"$here/cases.tsv"
+# Overlapping findings are one, over the union of their spans: the key
+# name's rule (password-assignment) and the token's (openai-key) both
+# match here, and the more confident one takes both spans.
+key=sk-proj-Qm4t8ZkP2wX9rL7vN3bJ6cH1yF5dT0gS8aE2uW4iK9oR
+printf 'api_key = "%s"\n' "$key" >"$tmp/in"
+"$bin" dlp scan "$tmp/in" --json >"$tmp/out" 2>/dev/null
+if [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q '"rule":"openai-key".*"start":0,"end":63' "$tmp/out"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1)); echo "FAIL: overlap not merged: $(cat "$tmp/out")"
+fi
+# Two medium rules (jwt, then password-assignment past its end): the
+# redaction hides every byte of both.
+printf 'password: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLXZhbHVlLTAx,tail=kept\n' >"$tmp/in"
+"$bin" dlp scan "$tmp/in" --redact >"$tmp/out" 2>/dev/null
+if ! grep -q "password\|eyJ\|c2lnbm" "$tmp/out" && grep -q 'REDACTED' "$tmp/out" && grep -q 'tail=kept' "$tmp/out"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1)); echo "FAIL: redaction left bytes: $(cat "$tmp/out")"
+fi
+# A private key is reported once, over its whole block, with its lines.
+{ echo 'x = 1'; echo '-----BEGIN OPENSSH PRIVATE KEY-----'
+  echo 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW'
+  echo 'QyNTUxOQAAACBvZmZ0aGVyZWNvcmRub3RhcmVhbGtleWJ1dHNob3VsZGxvb2s='
+  echo '-----END OPENSSH PRIVATE KEY-----'; echo 'y = 2'; } >"$tmp/in"
+"$bin" dlp scan "$tmp/in" --json >"$tmp/out" 2>/dev/null
+if [ "$(wc -l <"$tmp/out")" -eq 1 ] && grep -q '"line":2,"end_line":5' "$tmp/out"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1)); echo "FAIL: PEM block: $(cat "$tmp/out")"
+fi
 # Precision and recall per category (rules grouped as the scanner does).
 "$bin" dlp scan /dev/null >/dev/null 2>&1
 awk '

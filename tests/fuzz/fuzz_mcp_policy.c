@@ -13,8 +13,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct dlp_finding f[2] = {
-		{ "aws-access-key", "credential", DLP_HIGH, DLP_RAW, 0, 4, 1, 0 },
-		{ "email", "pii", DLP_LOW, DLP_RAW, 5, 4, 1, 5 },
+		{ "aws-access-key", "credential", DLP_HIGH, DLP_RAW, 0, 4, 1, 0, 1 },
+		{ "email", "pii", DLP_LOW, DLP_RAW, 5, 4, 1, 5, 1 },
 	};
 	struct mcp_policy *p;
 	struct mcp_decision d;

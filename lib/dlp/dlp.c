@@ -35,9 +35,13 @@ struct rule {
 	const char	*re;
 	enum dlp_confidence conf;
 	validator	 valid;
-	int		 block;		/* a PEM-style block: dlp_pem_block */
-	int		 attribution;	/* not on an author or licence line */
+	unsigned	 flags;
+	const char	*ctx;		/* lower-case; must be within CTX_NEAR
+					 * bytes of the match, or NULL */
 };
+#define R_BLOCK		0x1	/* a PEM-style block: dlp_pem_block */
+#define R_ATTRIB	0x2	/* not on an author or licence line */
+#define CTX_NEAR	256
 
 #define EMAIL_LOCAL	"[A-Za-z0-9._%+-]"
 #define EMAIL_DOMAIN	"[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*" \
@@ -45,55 +49,130 @@ struct rule {
 
 static const struct rule rules[] = {
 	{ "aws-access-key", "credential",
-	    "\\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}\\b", DLP_HIGH,
-	    dlp_valid_aws, 0, 0 },
+	    "\\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ABIA|ACCA|ANPA|ANVA|APKA|AIPA)"
+	    "[A-Z0-9]{16}\\b", DLP_HIGH,
+	    dlp_valid_aws, 0, NULL },
 	{ "aws-secret-key", "credential",
 	    "(?i)aws.{0,20}(?:secret|key).{0,20}[\"'\\s:=]{1,5}"
-	    "[A-Za-z0-9/+]{40}\\b", DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
+	    "[A-Za-z0-9/+]{40}\\b", DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
 	{ "github-token", "credential", "\\bgh[pousr]_[A-Za-z0-9]{36}\\b",
-	    DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
 	{ "github-fine-grained-token", "credential",
 	    "\\bgithub_pat_[A-Za-z0-9_]{40}", DLP_HIGH,
-	    dlp_valid_entropy_tail, 0, 0 },
-	{ "gitlab-token", "credential", "\\bglpat-[A-Za-z0-9_-]{20}",
-	    DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
+	    dlp_valid_entropy_tail, 0, NULL },
+	{ "gitlab-token", "credential", "\\b(?:gl(?:pat|dt|rt|ptt|cbt|ft|soat|"
+	    "imt)-|GR1348941)[A-Za-z0-9_-]{20}", DLP_HIGH,
+	    dlp_valid_entropy_tail, 0, NULL },
 	{ "slack-token", "credential",
-	    "\\bxox[abprs]-[0-9]{6,}-[A-Za-z0-9-]{10,}\\b", DLP_HIGH, NULL, 0, 0 },
+	    "\\bxox[abprs]-[0-9]{6,}-[A-Za-z0-9-]{10,}\\b", DLP_HIGH, NULL, 0, NULL },
 	{ "slack-webhook", "credential",
 	    "https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/"
-	    "[A-Za-z0-9]{20,}", DLP_HIGH, NULL, 0, 0 },
-	{ "stripe-key", "credential", "\\b[rs]k_live_[A-Za-z0-9]{24,}\\b",
-	    DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
+	    "[A-Za-z0-9]{20,}", DLP_HIGH, NULL, 0, NULL },
+	{ "stripe-key", "credential", "\\b(?:[rs]k_(?:live|prod)_|whsec_)"
+	    "[A-Za-z0-9]{24,}\\b", DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	{ "stripe-test-key", "credential", "\\b[rs]k_test_[A-Za-z0-9]{24,}\\b",
+	    DLP_MEDIUM, dlp_valid_entropy_tail, 0, NULL },
+	{ "slack-app-token", "credential", "\\bxapp-[0-9]-[A-Z0-9]{9,}-[0-9]{9,}-"
+	    "[a-z0-9]{32,}\\b", DLP_HIGH, NULL, 0, NULL },
+	{ "sendgrid-key", "credential", "\\bSG\\.[A-Za-z0-9_-]{22}\\."
+	    "[A-Za-z0-9_-]{43}\\b", DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	{ "twilio-key", "credential", "(?i:twilio)[^\\n]{0,60}?\\bSK[0-9a-fA-F]"
+	    "{32}\\b", DLP_MEDIUM, dlp_valid_entropy_tail, 0, NULL },
+	{ "mailgun-key", "credential", "\\bkey-[0-9a-f]{32}\\b", DLP_MEDIUM,
+	    dlp_valid_entropy_tail, 0, NULL },
+	{ "npm-token", "credential", "\\bnpm_[A-Za-z0-9]{36}\\b", DLP_HIGH,
+	    dlp_valid_entropy_tail, 0, NULL },
+	{ "pypi-token", "credential", "\\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
+	    DLP_HIGH, NULL, 0, NULL },
+	{ "docker-token", "credential", "\\bdckr_pat_[A-Za-z0-9_-]{27,}",
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	{ "huggingface-token", "credential", "\\bhf_[A-Za-z]{34}\\b", DLP_HIGH,
+	    dlp_valid_entropy_tail, 0, NULL },
+	{ "llm-api-key", "credential", "\\b(?:gsk_[A-Za-z0-9]{52}|r8_"
+	    "[A-Za-z0-9]{37}|pplx-[A-Za-z0-9]{48}|xai-[A-Za-z0-9]{80})\\b",
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	{ "google-oauth-secret", "credential", "\\bGOCSPX-[A-Za-z0-9_-]{28}",
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	{ "google-oauth-token", "credential", "\\bya29\\.[0-9A-Za-z_-]{30,}",
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	{ "azure-storage-key", "credential", "(?i)AccountKey=[A-Za-z0-9+/]{86}"
+	    "==", DLP_HIGH, NULL, 0, NULL },
+	{ "azure-client-secret", "credential", "(?i:secret)[^\\n]{0,40}?"
+	    "[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}", DLP_HIGH,
+	    dlp_valid_entropy_tail, 0, NULL },
+	{ "digitalocean-token", "credential", "\\bdo[opr]_v1_[a-f0-9]{64}\\b",
+	    DLP_HIGH, NULL, 0, NULL },
+	{ "shopify-token", "credential", "\\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"
+	    "\\b", DLP_HIGH, NULL, 0, NULL },
+	{ "atlassian-token", "credential", "\\bATATT3[A-Za-z0-9_=-]{180,}",
+	    DLP_HIGH, NULL, 0, NULL },
+	{ "linear-key", "credential", "\\blin_api_[A-Za-z0-9]{40}\\b",
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	{ "postman-key", "credential", "\\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\\b",
+	    DLP_HIGH, NULL, 0, NULL },
+	{ "databricks-token", "credential", "\\bdapi[a-f0-9]{32}(?:-[0-9])?\\b",
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	{ "square-token", "credential", "\\bsq0(?:atp|csp)-[0-9A-Za-z_-]{22,43}",
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	{ "telegram-bot-token", "credential", "(?i:telegram|bot)[^\\n]{0,40}?"
+	    "\\b[0-9]{8,10}:AA[0-9A-Za-z_-]{33}\\b", DLP_HIGH, NULL, 0, NULL },
+	{ "discord-webhook", "credential", "https://(?:ptb\\.|canary\\.)?"
+	    "discord(?:app)?\\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,}",
+	    DLP_HIGH, NULL, 0, NULL },
+	/* A seed alone has no literal to anchor on (it slowed the whole
+	 * scan by a sixth): in a creds file's armour or as a seed value. */
+	{ "nkey-seed", "private-key", "(?:NKEY SEED-----\\s*|(?i:seed)[\"']?"
+	    "\\s*[:=]\\s*[\"']?)S[ACNOPUX][A-Z2-7]{56}\\b", DLP_HIGH, NULL, 0,
+	    NULL },
+	{ "age-secret-key", "private-key", "AGE-SECRET-KEY-1"
+	    "[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", DLP_HIGH, NULL, 0, NULL },
+	{ "putty-private-key", "private-key", "PuTTY-User-Key-File-[23]: ",
+	    DLP_HIGH, NULL, 0, "private-lines:" },
+	{ "jwk-private-key", "private-key", "\"[dk]\"\\s*:\\s*\"[A-Za-z0-9_-]{32,}"
+	    "\"", DLP_HIGH, NULL, 0, "\"kty\"" },
+	{ "auth-header", "credential", "(?i)\\bauthorization\\b[\"']?\\s*[:=,]"
+	    "\\s*[\"']?(?:bearer|basic|token|apikey)\\s+[A-Za-z0-9._~+/=-]{16,}",
+	    DLP_MEDIUM, dlp_valid_entropy_tail, 0, NULL },
+	{ "netrc-password", "credential", "(?i)\\bmachine\\s+[A-Za-z0-9._-]+"
+	    "\\s+login\\s+\\S+\\s+password\\s+\\S{4,}", DLP_HIGH,
+	    dlp_valid_tail_word, 0, NULL },
+	{ "npmrc-auth", "credential", "(?:_authToken|_auth|_password)\\s*=\\s*"
+	    "[A-Za-z0-9_.+/=-]{16,}", DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	{ "docker-config-auth", "credential", "\"auth\"\\s*:\\s*\"[A-Za-z0-9+/]{8,}"
+	    "={0,2}\"", DLP_HIGH, dlp_valid_basic_auth, 0, NULL },
+	{ "connection-string-password", "credential", "(?i)[;\"']\\s*(?:password|"
+	    "pwd)\\s*=\\s*[^;'\"\\s]{3,}", DLP_MEDIUM, dlp_valid_tail_word, 0,
+	    NULL },
 	/* Specific before generic: of two equally sure findings on the
 	 * same bytes, the rule listed first stays. */
 	{ "anthropic-key", "credential", "\\bsk-ant-[a-z0-9]{2,8}-"
-	    "[A-Za-z0-9_-]{40}", DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
+	    "[A-Za-z0-9_-]{40}", DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
 	{ "cloister-key", "credential", "\\bsk-clo-[A-Za-z0-9_-]{43}",
-	    DLP_HIGH, NULL, 0, 0 },
+	    DLP_HIGH, NULL, 0, NULL },
 	{ "openai-key", "credential",
 	    "\\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{40}", DLP_HIGH,
-	    dlp_valid_entropy_tail, 0, 0 },
+	    dlp_valid_entropy_tail, 0, NULL },
 	{ "google-api-key", "credential", "\\bAIza[0-9A-Za-z_-]{35}",
-	    DLP_HIGH, dlp_valid_entropy_tail, 0, 0 },
+	    DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
 	{ "private-key", "private-key", "-----BEGIN (?:RSA |EC |DSA |OPENSSH "
 	    "|ENCRYPTED |PGP |SSH2 ENCRYPTED )?PRIVATE KEY(?: BLOCK)?-----",
-	    DLP_HIGH, NULL, 1, 0 },
+	    DLP_HIGH, NULL, R_BLOCK, NULL },
 	{ "jwt", "token", "\\beyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\."
-	    "[A-Za-z0-9_-]{16,}", DLP_MEDIUM, NULL, 0, 0 },
+	    "[A-Za-z0-9_-]{16,}", DLP_MEDIUM, NULL, 0, NULL },
 	{ "url-credentials", "credential", "\\b[a-z][a-z0-9+.-]+://"
 	    "[^\\s/:@\"'<>]+:[^\\s/@\"'<>]{3,}@[A-Za-z0-9._-]+",
-	    DLP_HIGH, dlp_valid_url, 0, 0 },
+	    DLP_HIGH, dlp_valid_url, 0, NULL },
 	{ "password-assignment", "credential", "(?i)(?:password|passwd|"
 	    "\\bpwd|secret|api_?key|access_?token|auth_?token)\\b[\"']?\\s*[:=]"
-	    "\\s*[\"']?[^\\s\"',;]{8,}", DLP_MEDIUM, dlp_valid_entropy_value, 0, 0 },
+	    "\\s*[\"']?[^\\s\"',;]{8,}", DLP_MEDIUM, dlp_valid_entropy_value, 0, NULL },
 	{ "email", "pii", "\\b" EMAIL_LOCAL "+@" EMAIL_DOMAIN, DLP_LOW,
-	    dlp_valid_email, 0, 1 },
+	    dlp_valid_email, R_ATTRIB, NULL },
 	{ "phone", "pii", "\\+[1-9][0-9]{0,2}[ .-]?\\(?[0-9]{1,4}\\)?"
-	    "(?:[ .-]?[0-9]{2,4}){2,4}\\b", DLP_LOW, NULL, 0, 1 },
+	    "(?:[ .-]?[0-9]{2,4}){2,4}\\b", DLP_LOW, NULL, R_ATTRIB, NULL },
 	{ "iban", "pii", "\\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}"
-	    "(?: ?[A-Z0-9]{1,3})?\\b", DLP_MEDIUM, dlp_valid_iban, 0, 0 },
+	    "(?: ?[A-Z0-9]{1,3})?\\b", DLP_MEDIUM, dlp_valid_iban, 0, NULL },
 	{ "credit-card", "pii", "\\b[2-6][0-9]{3}(?:[ -]?[0-9]{4}){2}"
-	    "[ -]?[0-9]{1,7}\\b", DLP_MEDIUM, dlp_valid_luhn, 0, 0 },
+	    "[ -]?[0-9]{1,7}\\b", DLP_MEDIUM, dlp_valid_luhn, 0, NULL },
 };
 
 #define NRULES	(sizeof(rules) / sizeof(rules[0]))
@@ -438,10 +517,14 @@ dlp_scan_layer(struct dlp *d, const uint8_t *buf, size_t len,
 		/* A private key is its whole block, and only with key
 		 * material in it: a header alone is code that looks for
 		 * one, or documentation. */
-		if (ru->block && !dlp_pem_block(buf, len, m->from, &to))
+		if ((ru->flags & R_BLOCK) && !dlp_pem_block(buf, len,
+		    m->from, &to))
 			continue;
-		if (ru->attribution && layer == DLP_RAW &&
+		if ((ru->flags & R_ATTRIB) && layer == DLP_RAW &&
 		    dlp_pii_attribution(buf, len, m->from))
+			continue;
+		if (ru->ctx != NULL && !dlp_near(buf, len, m->from, to,
+		    ru->ctx, CTX_NEAR))
 			continue;
 		f.rule = ru->id;
 		f.category = ru->category;

@@ -14,7 +14,7 @@
 
 #include "dlp.h"
 
-#define DLP_NRULES	20	/* rules[] in dlp.c (checked there) */
+#define DLP_NRULES	52	/* rules[] in dlp.c (checked there) */
 #define NDB		2	/* end-finding databases (dlp.c) */
 #define DLP_COPY_SLACK	16	/* a decoder may write this far past it */
 
@@ -72,8 +72,15 @@ int	dlp_pem_block(const uint8_t *buf, size_t len, size_t from, size_t *to);
  * copyright, licence, commit trailers): an address there is not data. */
 int	dlp_pii_attribution(const uint8_t *buf, size_t len, size_t from);
 
+/* dlp_valid.c: 1 when word (lower case) is within near bytes of the
+ * match [from, to), in any case. */
+int	dlp_near(const uint8_t *buf, size_t len, size_t from, size_t to,
+	    const char *word, size_t near);
+
 /* dlp_valid.c: the rules' validators, 1 when the match counts. */
 int	dlp_valid_entropy_tail(const uint8_t *m, size_t n);
+int	dlp_valid_tail_word(const uint8_t *m, size_t n);
+int	dlp_valid_basic_auth(const uint8_t *m, size_t n);
 int	dlp_valid_aws(const uint8_t *m, size_t n);
 int	dlp_valid_entropy_value(const uint8_t *m, size_t n);
 int	dlp_valid_url(const uint8_t *m, size_t n);

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE	/* memmem, memrchr */
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 #include "dlp_int.h"
 
@@ -149,6 +150,95 @@ dlp_pem_block(const uint8_t *buf, size_t len, size_t from, size_t *to)
 	return 1;
 }
 
+/* A value that is a placeholder as a whole ("changeme", "<password>",
+ * "***", "${DB_PASS}"), not one that merely contains such a word. */
+static int
+whole_placeholder(const uint8_t *v, size_t n)
+{
+	static const char *const words[] = { "password", "passwd", "secret",
+	    "changeme", "change_me", "changeit", "example", "xxxx", "****",
+	    "none", "null", "undefined", "test", "dummy", "placeholder",
+	    "redacted", "hidden", "your_password", "yourpassword", "pass",
+	    "pwd", "token", "mypassword", "string", "required", NULL };
+	size_t i;
+
+	if (n == 0 || v[0] == '$' || v[0] == '%' || v[0] == '<' ||
+	    v[0] == '{' || v[0] == '[' || v[0] == '(' || v[0] == '@' ||
+	    v[0] == '/' || memchr(v, '(', n) != NULL)
+		return 1;
+	for (i = 1; i < n && v[i] == v[0]; i++)
+		;
+	if (i == n)		/* "********", "xxxxxxxx" */
+		return 1;
+	for (i = 0; words[i] != NULL; i++)
+		if (n == strlen(words[i]) && strncasecmp((const char *)v,
+		    words[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The last word of the match (after the last blank or '='), less a
+ * trailing ';', must not be a placeholder or a reference. */
+int
+dlp_valid_tail_word(const uint8_t *m, size_t n)
+{
+	size_t i = n;
+
+	while (n > 0 && (m[n - 1] == ';' || m[n - 1] == '\r'))
+		n--;
+	for (i = n; i > 0 && m[i - 1] != ' ' && m[i - 1] != '\t' &&
+	    m[i - 1] != '='; i--)
+		;
+	return !whole_placeholder(m + i, n - i);
+}
+
+/* "auth": "<base64 of user:password>" (a Docker config). */
+int
+dlp_valid_basic_auth(const uint8_t *m, size_t n)
+{
+	static const int8_t val[128] = {
+		['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5,
+		['F'] = 6, ['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10,
+		['K'] = 11, ['L'] = 12, ['M'] = 13, ['N'] = 14, ['O'] = 15,
+		['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19, ['T'] = 20,
+		['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25,
+		['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30,
+		['e'] = 31, ['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35,
+		['j'] = 36, ['k'] = 37, ['l'] = 38, ['m'] = 39, ['n'] = 40,
+		['o'] = 41, ['p'] = 42, ['q'] = 43, ['r'] = 44, ['s'] = 45,
+		['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49, ['x'] = 50,
+		['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55,
+		['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60,
+		['8'] = 61, ['9'] = 62, ['+'] = 63, ['/'] = 64,
+	};
+	const uint8_t *p = memchr(m, ':', n);
+	uint8_t out[192];
+	unsigned acc = 0, bits = 0;
+	size_t o = 0, colon = 0;
+
+	if (p == NULL || (p = memchr(p, '"', n - (size_t)(p - m))) == NULL)
+		return 0;
+	for (p++; p < m + n && *p != '"' && *p != '=' && o < sizeof(out);
+	    p++) {
+		if (*p >= 128 || val[*p] == 0)
+			return 0;
+		acc = acc << 6 | (unsigned)(val[*p] - 1);
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	for (size_t i = 0; i < o; i++) {
+		if (out[i] < 0x20 || out[i] > 0x7e)
+			return 0;
+		if (out[i] == ':' && colon == 0)
+			colon = i + 1;
+	}
+	/* user:password, both there, the password not a placeholder */
+	return colon > 1 && colon < o && !whole_placeholder(out + colon,
+	    o - colon);
+}
+
 /* scheme://user:password@host with a password that is not a template. */
 int
 dlp_valid_url(const uint8_t *m, size_t n)
@@ -181,6 +271,27 @@ dlp_valid_email(const uint8_t *m, size_t n)
 }
 
 #define CONTEXT_MAX	512	/* of a line, around the match */
+
+/* Whether word (lower case) is within near bytes before from or after
+ * to, in any case. */
+int
+dlp_near(const uint8_t *buf, size_t len, size_t from, size_t to,
+    const char *word, size_t near)
+{
+	size_t a = from > near ? from - near : 0;
+	size_t b = len - to > near ? to + near : len, w = strlen(word);
+
+	for (size_t i = a; i + w <= b; i++) {
+		size_t k = 0;
+
+		while (k < w && (buf[i + k] >= 'A' && buf[i + k] <= 'Z' ?
+		    buf[i + k] + 32 : buf[i + k]) == (uint8_t)word[k])
+			k++;
+		if (k == w)
+			return 1;
+	}
+	return 0;
+}
 
 /*
  * Whether the line around an address is one where addresses are

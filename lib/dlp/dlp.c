@@ -163,8 +163,11 @@ static const struct rule rules[] = {
 	    "[^\\s/:@\"'<>]+:[^\\s/@\"'<>]{3,}@[A-Za-z0-9._-]+",
 	    DLP_HIGH, dlp_valid_url, 0, NULL },
 	{ "password-assignment", "credential", "(?i)(?:password|passwd|"
-	    "\\bpwd|secret|api_?key|access_?token|auth_?token)\\b[\"']?\\s*[:=]"
-	    "\\s*[\"']?[^\\s\"',;]{8,}", DLP_MEDIUM, dlp_valid_entropy_value, 0, NULL },
+	    "passphrase|\\bpwd|secret|secret[_-]?key|api[_-]?key|apikey|"
+	    "access[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|"
+	    "client[_-]?secret|private[_-]?key|\\btoken)\\b[\"']?\\s*"
+	    "(?::=|=>|[:=])\\s*[\"']?[^\\s\"',;]{8,}", DLP_MEDIUM,
+	    dlp_valid_entropy_value, 0, NULL },
 	{ "email", "pii", "\\b" EMAIL_LOCAL "+@" EMAIL_DOMAIN, DLP_LOW,
 	    dlp_valid_email, R_ATTRIB, NULL },
 	{ "phone", "pii", "\\+[1-9][0-9]{0,2}[ .-]?\\(?[0-9]{1,4}\\)?"

@@ -74,27 +74,6 @@ dlp_valid_aws(const uint8_t *m, size_t n)
 	return !placeholder(m, n) && entropy(m + 4, n - 4) >= 2.5;
 }
 
-/* key = value: the value must look random and not like a template. */
-int
-dlp_valid_entropy_value(const uint8_t *m, size_t n)
-{
-	size_t i = 0;
-
-	for (size_t k = 0; k < n; k++)
-		if (m[k] == ':' || m[k] == '=') {
-			i = k + 1;
-			break;
-		}
-	while (i < n && (m[i] == ' ' || m[i] == '"' || m[i] == '\''))
-		i++;
-	if (i >= n || placeholder(m + i, n - i))
-		return 0;
-	/* Code and paths, not values: f(), $VAR, %VAR%, /a/b. */
-	if (m[i] == '/' || m[i] == '$' || m[i] == '%' ||
-	    memchr(m + i, '(', n - i) != NULL)
-		return 0;
-	return entropy(m + i, n - i) >= 2.8;
-}
 
 #define PEM_REACH	16384	/* how far a block's END may be */
 #define PEM_MIN_B64	40	/* key material: base64 characters */
@@ -175,6 +154,96 @@ whole_placeholder(const uint8_t *v, size_t n)
 		    words[i], n) == 0)
 			return 1;
 	return 0;
+}
+
+/* Template and documentation marks that no real value carries. */
+static int
+template_marks(const uint8_t *v, size_t n)
+{
+	static const char *const marks[] = { "${", "{{", "}}", "xxxx",
+	    "XXXX", "****", "EXAMPLE", "<your", "<YOUR", "your_", "your-",
+	    "YOUR_", "YOUR-", "_here", "-here", "_HERE", NULL };
+
+	for (size_t i = 0; marks[i] != NULL; i++)
+		if (memmem(v, n, marks[i], strlen(marks[i])) != NULL)
+			return 1;
+	return memchr(v, '<', n) != NULL && memchr(v, '>', n) != NULL;
+}
+
+/* Unquoted code, not a value: a reference (self.password,
+ * settings.API_KEY), an index or call (form['pw'], get()), or a plain
+ * identifier with no digit (newPassword, default_secret).  Code has few
+ * digits; a token with dots (a JWT) has many and is judged as a value. */
+static int
+code_like(const uint8_t *v, size_t n)
+{
+	size_t digits = 0, ops = 0;
+
+	if (v[0] >= '0' && v[0] <= '9')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] >= '0' && v[i] <= '9')
+			digits++;
+		else if (v[i] == '.' || v[i] == '[' || v[i] == '(' ||
+		    v[i] == ']' || v[i] == ')' || (v[i] == '-' && i + 1 < n &&
+		    v[i + 1] == '>'))
+			ops++;
+		else if (!((v[i] >= 'a' && v[i] <= 'z') ||
+		    (v[i] >= 'A' && v[i] <= 'Z') || v[i] == '_' ||
+		    v[i] == '>' || v[i] == '\'' || v[i] == '"'))
+			return 0;
+	}
+	return ops > 0 ? digits <= 2 : digits == 0;
+}
+
+/*
+ * name = value (password-assignment): the value judged on its own.  Not a
+ * placeholder as a whole, no template mark, not code when unquoted; then
+ * it must look chosen, not written: three character classes and 3.0 bits
+ * of entropy per character, or two classes, 3.3 bits and 12 characters,
+ * or 3.8 bits (long hex and base64 runs).
+ */
+int
+dlp_valid_entropy_value(const uint8_t *m, size_t n)
+{
+	size_t i = 0, vn;
+	const uint8_t *v;
+	int quoted, lower = 0, upper = 0, digit = 0, other = 0;
+	double e;
+
+	for (size_t k = 0; k < n; k++)
+		if (m[k] == ':' || m[k] == '=') {
+			i = k + 1;
+			break;
+		}
+	while (i < n && (m[i] == '=' || m[i] == '>'))	/* := => */
+		i++;
+	while (i < n && (m[i] == ' ' || m[i] == '\t'))
+		i++;
+	quoted = i < n && (m[i] == '"' || m[i] == '\'');
+	if (quoted)
+		i++;
+	v = m + i;
+	vn = n - i;
+	if (vn < 8 || whole_placeholder(v, vn) || template_marks(v, vn) ||
+	    (!quoted && code_like(v, vn)))
+		return 0;
+	for (size_t k = 0; k < vn; k++) {
+		if (v[k] >= 'a' && v[k] <= 'z')
+			lower = 1;
+		else if (v[k] >= 'A' && v[k] <= 'Z')
+			upper = 1;
+		else if (v[k] >= '0' && v[k] <= '9')
+			digit = 1;
+		else
+			other = 1;
+	}
+	e = entropy(v, vn);
+	if (lower + upper + digit + other >= 3 && e >= 3.0)
+		return 1;
+	if (lower + upper + digit + other >= 2 && e >= 3.3 && vn >= 12)
+		return 1;
+	return e >= 3.8;
 }
 
 /* The last word of the match (after the last blank or '='), less a

@@ -137,7 +137,7 @@ static const struct rule rules[] = {
 	    "\\s+login\\s+\\S+\\s+password\\s+\\S{4,}", DLP_HIGH,
 	    dlp_valid_tail_word, 0, NULL },
 	{ "npmrc-auth", "credential", "(?:_authToken|_auth|_password)\\s*=\\s*"
-	    "[A-Za-z0-9_.+/=-]{16,}", DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
+	    "[A-Za-z0-9_.+/=-]{16,}", DLP_HIGH, dlp_valid_random, 0, NULL },
 	{ "docker-config-auth", "credential", "\"auth\"\\s*:\\s*\"[A-Za-z0-9+/]{8,}"
 	    "={0,2}\"", DLP_HIGH, dlp_valid_basic_auth, 0, NULL },
 	{ "connection-string-password", "credential", "(?i)[;\"']\\s*(?:password|"
@@ -165,9 +165,16 @@ static const struct rule rules[] = {
 	{ "password-assignment", "credential", "(?i)(?:password|passwd|"
 	    "passphrase|\\bpwd|secret|secret[_-]?key|api[_-]?key|apikey|"
 	    "access[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|"
-	    "client[_-]?secret|private[_-]?key|\\btoken)\\b[\"']?\\s*"
-	    "(?::=|=>|[:=])\\s*[\"']?[^\\s\"',;]{8,}", DLP_MEDIUM,
+	    "client[_-]?secret|private[_-]?key|\\btoken)\\b[\"']?[ \\t]*"
+	    "(?::=|=>|[:=])[ \\t]*[\"']?[^\\s\"',;]{8,}", DLP_MEDIUM,
 	    dlp_valid_entropy_value, 0, NULL },
+	/* Any name that ends like a secret's (FOO_API_KEY, mailgunToken,
+	 * X-Auth-Token:), with a value that must look random: 16+
+	 * characters, digits and letters, 3.5 bits each (dlp_valid_random). */
+	{ "generic-secret", "credential", "(?i)(?:token|key|secret|"
+	    "pass(?:word|wd)?|pwd|credentials?|auth)[\"']?[ \\t]*(?::=|=>|[:=]|"
+	    "[\"'],[ \\t]*)[ \\t]*[\"']?[A-Za-z0-9_+/=.~-]{16,}", DLP_MEDIUM,
+	    dlp_valid_random, 0, NULL },
 	{ "email", "pii", "\\b" EMAIL_LOCAL "+@" EMAIL_DOMAIN, DLP_LOW,
 	    dlp_valid_email, R_ATTRIB, NULL },
 	{ "phone", "pii", "\\+[1-9][0-9]{0,2}[ .-]?\\(?[0-9]{1,4}\\)?"

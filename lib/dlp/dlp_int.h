@@ -14,7 +14,7 @@
 
 #include "dlp.h"
 
-#define DLP_NRULES	52	/* rules[] in dlp.c (checked there) */
+#define DLP_NRULES	53	/* rules[] in dlp.c (checked there) */
 #define NDB		2	/* end-finding databases (dlp.c) */
 #define DLP_COPY_SLACK	16	/* a decoder may write this far past it */
 
@@ -80,6 +80,7 @@ int	dlp_near(const uint8_t *buf, size_t len, size_t from, size_t to,
 /* dlp_valid.c: the rules' validators, 1 when the match counts. */
 int	dlp_valid_entropy_tail(const uint8_t *m, size_t n);
 int	dlp_valid_tail_word(const uint8_t *m, size_t n);
+int	dlp_valid_random(const uint8_t *m, size_t n);
 int	dlp_valid_basic_auth(const uint8_t *m, size_t n);
 int	dlp_valid_aws(const uint8_t *m, size_t n);
 int	dlp_valid_entropy_value(const uint8_t *m, size_t n);

@@ -141,13 +141,20 @@ whole_placeholder(const uint8_t *v, size_t n)
 	    "pwd", "token", "mypassword", "string", "required", NULL };
 	size_t i;
 
+	if (n >= 3 && memcmp(v, "...", 3) == 0)
+		return 1;
 	if (n == 0 || v[0] == '$' || v[0] == '%' || v[0] == '<' ||
+	    v[0] == '#' ||
 	    v[0] == '{' || v[0] == '[' || v[0] == '(' || v[0] == '@' ||
 	    v[0] == '/' || memchr(v, '(', n) != NULL)
 		return 1;
 	for (i = 1; i < n && v[i] == v[0]; i++)
 		;
 	if (i == n)		/* "********", "xxxxxxxx" */
+		return 1;
+	/* cut short in documentation: "sk-clo-…", "ghp_1234..." */
+	if ((n >= 3 && memcmp(v + n - 3, "...", 3) == 0) ||
+	    (n >= 3 && memcmp(v + n - 3, "\xe2\x80\xa6", 3) == 0))
 		return 1;
 	for (i = 0; words[i] != NULL; i++)
 		if (n == strlen(words[i]) && strncasecmp((const char *)v,
@@ -160,9 +167,10 @@ whole_placeholder(const uint8_t *v, size_t n)
 static int
 template_marks(const uint8_t *v, size_t n)
 {
-	static const char *const marks[] = { "${", "{{", "}}", "xxxx",
+	static const char *const marks[] = { "${", "{{", "}}", "#{", "xxxx",
 	    "XXXX", "****", "EXAMPLE", "<your", "<YOUR", "your_", "your-",
-	    "YOUR_", "YOUR-", "_here", "-here", "_HERE", NULL };
+	    "YOUR_", "YOUR-", "_here", "-here", "_HERE", "edacted]",
+	    "EDACTED]", NULL };
 
 	for (size_t i = 0; marks[i] != NULL; i++)
 		if (memmem(v, n, marks[i], strlen(marks[i])) != NULL)
@@ -225,6 +233,10 @@ dlp_valid_entropy_value(const uint8_t *m, size_t n)
 		i++;
 	v = m + i;
 	vn = n - i;
+	/* prose around it: "`KEY=sk-…`." */
+	while (vn > 0 && (v[vn - 1] == '`' || v[vn - 1] == '.' ||
+	    v[vn - 1] == ')' || v[vn - 1] == ']' || v[vn - 1] == '}'))
+		vn--;
 	if (vn < 8 || whole_placeholder(v, vn) || template_marks(v, vn) ||
 	    (!quoted && code_like(v, vn)))
 		return 0;
@@ -244,6 +256,46 @@ dlp_valid_entropy_value(const uint8_t *m, size_t n)
 	if (lower + upper + digit + other >= 2 && e >= 3.3 && vn >= 12)
 		return 1;
 	return e >= 3.8;
+}
+
+/*
+ * The value of any name ending in token, key or secret (generic-secret): stricter
+ * than a password, because the name is weaker evidence -- 16+ characters
+ * of one token, digits and letters both, 3.5 bits per character (3.2 from
+ * 32 characters: long hex keys), and nothing of a placeholder, a template
+ * or code.
+ */
+int
+dlp_valid_random(const uint8_t *m, size_t n)
+{
+	size_t i = n, vn;
+	const uint8_t *v;
+	int letter = 0, digit = 0;
+	double e;
+
+	while (i > 0 && m[i - 1] != '=' && m[i - 1] != ':' &&
+	    m[i - 1] != '"' && m[i - 1] != '\'' && m[i - 1] != ' ' &&
+	    m[i - 1] != '\t' && m[i - 1] != '>')
+		i--;
+	v = m + i;
+	vn = n - i;
+	if (vn >= 3 && memcmp(v + vn - 3, "...", 3) == 0)
+		return 0;
+	while (vn > 0 && (v[vn - 1] == '.' || v[vn - 1] == '='))
+		vn--;
+	if (vn < 16 || whole_placeholder(v, vn) || template_marks(v, vn) ||
+	    code_like(v, vn))
+		return 0;
+	for (size_t k = 0; k < vn; k++) {
+		if ((v[k] >= 'a' && v[k] <= 'z') || (v[k] >= 'A' && v[k] <= 'Z'))
+			letter = 1;
+		else if (v[k] >= '0' && v[k] <= '9')
+			digit = 1;
+	}
+	if (!letter || !digit)
+		return 0;
+	e = entropy(v, vn);
+	return e >= 3.5 || (vn >= 32 && e >= 3.2);
 }
 
 /* The last word of the match (after the last blank or '='), less a
@@ -308,6 +360,23 @@ dlp_valid_basic_auth(const uint8_t *m, size_t n)
 	    o - colon);
 }
 
+/* A URL's password that stands for one: "pass", "$PASS", "<pw>". */
+static int
+url_placeholder(const uint8_t *v, size_t n)
+{
+	static const char *const words[] = { "pass", "passwd", "pwd", "pw",
+	    NULL };
+
+	if (n == 0 || v[0] == '$' || v[0] == '%' || v[0] == '<' ||
+	    v[0] == '{' || v[0] == '[' || v[0] == '#')
+		return 1;
+	for (size_t i = 0; words[i] != NULL; i++)
+		if (n == strlen(words[i]) && strncasecmp((const char *)v,
+		    words[i], n) == 0)
+			return 1;
+	return 0;
+}
+
 /* scheme://user:password@host with a password that is not a template. */
 int
 dlp_valid_url(const uint8_t *m, size_t n)
@@ -322,6 +391,7 @@ dlp_valid_url(const uint8_t *m, size_t n)
 	if (colon == NULL || at == NULL || at < colon)
 		return 0;
 	return !placeholder(colon + 1, (size_t)(at - colon - 1)) &&
+	    !url_placeholder(colon + 1, (size_t)(at - colon - 1)) &&
 	    !(at - colon - 1 == 8 && memcmp(colon + 1, "password", 8) == 0);
 }
 

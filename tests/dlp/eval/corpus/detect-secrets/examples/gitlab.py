@@ -1,0 +1,1 @@
+GITLAB_TOKEN = "gldt-HwllOuhfw-wu0rlD_yep"

@@ -1,0 +1,16 @@
+ARTIFACTORY = "artifactory:_password=AP6xxxxxx"
+AWS_KEY = "akiazzzzzzzzzzzzzzzz"
+aws_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYa"
+aws_access_key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKE"
+cloudant_password = "a-fake-tooshort-key"
+cl_api_key = "a-fake-api-key"
+DISCORD = "MTAyOTQ4MTN5OTU5MTDwMEcxNg0.GSwJyi.sbaw8msOR3Wi6vPUzeIWy_P0vJbB0UuRVjH8l8"
+iam_api_key="%s" % IBM_IAM_API_KEY_ENV
+api_key = ""
+password = "somefakekey"
+some_key = "real_secret"
+api_key = 'm{{h}o)p${e]nob(ody[finds>-_$#thisone}}';
+MAILCHIMP_KEY = "3a5633e829d3c71-us2"
+SENDGRID = "SG.ngeVfQFYQlKU0ufo8x5d1A..TwL2iGABf9DHoTf-09kqeF8tAmbihYzrnopKc-1s5cr"
+softlayer_api_key="%s" % SL_API_KEY_ENV
+STRIPE_KEY = "sk_live_"

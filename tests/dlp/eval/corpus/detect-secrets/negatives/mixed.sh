@@ -1,0 +1,9 @@
+export JWT="bm90X3ZhbGlkX2pzb25fYXRfYWxs.bm90X3ZhbGlkX2pzb25fYXRfYWxs.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+
+export JWT="jwt"
+
+export JWT="eyJAAAA.eyJBBB"
+
+export MAILCHIMP_KEY="aea462953eb192d38c31a433e76257db-al32"
+
+export MAILCHIMP_KEY="9276a43e2951aa46e2b1c33ED38357DB-us2"

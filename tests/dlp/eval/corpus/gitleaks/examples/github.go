@@ -1,0 +1,1 @@
+githubToken := "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"

@@ -1,0 +1,7 @@
+ANTHROPIC_API_KEY = "sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789bcde-1234fghijklmnopby56aaaogaopaaaabc123xyzAA"
+anthropic_api_token = "sk-ant-api03-k1_to7ex9pgnfqwfsxm0v54_w6ms5ifziuueo0gcevckko42il40fttomb5y3nlaoo65qccgtwcn0jifcvgr3if1la-vcAA"
+anthropic_api_token = "sk-ant-admin01-99dx1gp1rh2ig7hwbo428bot_kc0-gxcyl0558vhi7rclpxqztrv9pn553u5kmcbz4vorosox5x-yem4bla8g53dre72yAA"
+cohere_api_token = "rvBMMYR75uDZfekcpVrFRE5cwporZOhTH2YHQe73"
+use_auth_token='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')
+CI_HUB_USER_TOKEN = "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"
+OPENAI_API_KEY = "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"

@@ -1,0 +1,2 @@
+artifactoryApiKey := "AKCpsaz8yc0ji1gdvx2gapx8ppiaqpq7emkbxif72ssjynastpjkiuud50paq5b50f7j81ey2"
+artifactoryRefToken := "cmVmdp3h4m9ghcpkl5ptvrffwkc94fn9y88w4hofdpmdcyvlr2enfvwjn1cmwgu4"

@@ -1,0 +1,1 @@
+var pypiToken = "pypi-AgEIcHlwaS5vcmcbd9954968166c132d5be18727a9657b68a90a095d013ef067ddfc51b25995415"

@@ -1,0 +1,2 @@
+artifactoryToken = "ugaaogpmdjb6u80bjoithoactconbwd01raesyd0htt4393ux5frdq9wnq6yan0o"
+xrayToken="x5c61ekh320b5df13bf3j1hnpke2hukccoycfr7ajaoc58jdc4bxvzyaeojtqcyf"

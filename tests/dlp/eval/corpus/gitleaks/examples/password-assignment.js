@@ -1,0 +1,1 @@
+const 1passwordSecretKey = 'A3-ASWWYB-798JRYLJVD4-23DC2-86TVM-H43EB';

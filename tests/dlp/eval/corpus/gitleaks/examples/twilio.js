@@ -1,0 +1,1 @@
+var twilioToken = "SKcdbaa499bda9fb6de8fccfdfab2f82ce"

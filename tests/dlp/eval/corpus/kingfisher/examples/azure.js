@@ -1,0 +1,1 @@
+const azureDevopsOrgName = 'https://dev.azure.com/micksmix515/_usersSettings/tokens';

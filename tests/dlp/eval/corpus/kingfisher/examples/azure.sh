@@ -1,0 +1,1 @@
+export AZURE_STORAGE_ACCOUNT_NAME="storage_name=mystorageaccount123"

@@ -1,0 +1,1 @@
+NUGET_API_KEY = "oy2er16dp0r068m6p36u4bvr9nmkescfm1pf9lek1bgn3n"

@@ -1,0 +1,1 @@
+	weakPasswordPattern := "qwerty456"

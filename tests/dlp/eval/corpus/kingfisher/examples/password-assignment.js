@@ -1,0 +1,1 @@
+const weakPasswordPattern = 'password123';

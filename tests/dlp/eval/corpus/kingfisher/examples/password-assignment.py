@@ -1,0 +1,1 @@
+WEAK_PASSWORD_PATTERN = "p@ssw0rd99"

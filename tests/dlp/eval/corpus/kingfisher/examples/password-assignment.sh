@@ -1,0 +1,1 @@
+export WEAK_PASSWORD_PATTERN="letmein42"

@@ -1,0 +1,6 @@
+algolia_app_id = "WRB8YLFW7Y"
+ARTIFACTORY_JFROG_URL = "my-company-name.jfrog.io"
+GOCARDLESS_LIVE_KEY = "live_cpo0k9jbnb2djeaq=tga45ua_bnhev5ivv294a6cs"
+OKTA_DOMAIN = "company-name.okta.com"
+SALESFORCE_INSTANCE_URL = "https://example123.my.salesforce.com"
+snowflake_user = "JTAAvluMi1"

@@ -1,0 +1,1 @@
+value="AIzaSyBnAoO3VNVUco4MXf4enYCVBg6ZnpY49N-

@@ -1,0 +1,2 @@
+	githubPersonalAccessToken := "GITHUB_KEY=ghp_XIxB7KMNdAr3zqWtQqhE94qglHqOzn1D1stg"
+	githubPersonalAccessTokenFineGrainedPermissions := "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"

@@ -1,0 +1,5 @@
+	awsS3Bucket := "http://bucket.s3-us-east-2.amazonaws.com"
+	awsS3Bucket := "s3.amazonaws.com/example-bucket"
+	awsS3Bucket := "s3.amazonaws.com/"
+	googleCloudStorageBucket := "c.storage.googleapis.com"
+	oktaApiToken := "000000000000000000000000000000000000000000"

@@ -325,11 +325,18 @@ dlp_new(struct dlp **out, char *why, size_t whylen)
 	}
 	if (compile_ends(d, &err) != 0)
 		goto bad;
-	for (unsigned i = 0; i < NRULES; i++)
-		if (hs_compile_multi(&rules[i].re, &som, &i, 1, HS_MODE_BLOCK,
-		    NULL, &d->som[i], &err) != HS_SUCCESS ||
-		    hs_alloc_scratch(d->som[i], &d->scratch) != HS_SUCCESS)
+	/* Each rule's start-of-match database is compiled the first time
+	 * the rule matches (som_db): most scans never need most of them,
+	 * and compiling all took a second at every start.  Here each is
+	 * only checked to compile, cheaply. */
+	for (unsigned i = 0; i < NRULES; i++) {
+		hs_expr_info_t *info = NULL;
+
+		if (hs_expression_info(rules[i].re, som, &info, &err) !=
+		    HS_SUCCESS)
 			goto bad;
+		free(info);
+	}
 	if ((r = self_test(d, why, whylen)) != 0) {
 		dlp_free(d);
 		return r;
@@ -451,6 +458,28 @@ end_cmp(const void *a, const void *b)
 	return x->to < y->to ? -1 : x->to > y->to;
 }
 
+/* Rule id's start-of-match database, compiled on first use. */
+static hs_database_t *
+som_db(struct dlp *d, unsigned id)
+{
+	unsigned som = HS_FLAG_SOM_LEFTMOST;
+	hs_compile_error_t *err = NULL;
+
+	if (d->som[id] != NULL)
+		return d->som[id];
+	if (hs_compile_multi(&rules[id].re, &som, &id, 1, HS_MODE_BLOCK,
+	    NULL, &d->som[id], &err) != HS_SUCCESS) {
+		hs_free_compile_error(err);
+		d->som[id] = NULL;
+		return NULL;
+	}
+	if (hs_alloc_scratch(d->som[id], &d->scratch) != HS_SUCCESS) {
+		hs_free_database(d->som[id]);
+		d->som[id] = NULL;
+	}
+	return d->som[id];
+}
+
 /* Both passes: d->raw gets every (rule, start, end), sorted. */
 static int
 find_matches(struct dlp *d, const uint8_t *buf, size_t len)
@@ -482,6 +511,8 @@ find_matches(struct dlp *d, const uint8_t *buf, size_t len)
 		    i++)
 			b = d->ends[i].to;
 		d->base = a;
+		if (som_db(d, id) == NULL)
+			return CLOISTER_ERR_INTERNAL;	/* fail closed */
 		if (hs_scan(d->som[id], (const char *)buf + a, (unsigned)(b - a),
 		    0, d->scratch, on_match, d) != HS_SUCCESS && !d->overflow)
 			return CLOISTER_ERR_INTERNAL;

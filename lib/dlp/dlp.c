@@ -64,10 +64,11 @@ static const struct rule rules[] = {
 	    "imt)-|GR1348941)[A-Za-z0-9_-]{20}", DLP_HIGH,
 	    dlp_valid_entropy_tail, 0, NULL },
 	{ "slack-token", "credential",
-	    "\\bxox[abprs]-[0-9]{6,}-[A-Za-z0-9-]{10,}\\b", DLP_HIGH, NULL, 0, NULL },
+	    "\\b(?:xox[abprs]-[0-9]{6,}-[A-Za-z0-9-]{10,}|xoxe(?:\\.xox[bp])?-1-"
+	    "[A-Za-z0-9-]{30,})\\b", DLP_HIGH, NULL, 0, NULL },
 	{ "slack-webhook", "credential",
-	    "https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/"
-	    "[A-Za-z0-9]{20,}", DLP_HIGH, NULL, 0, NULL },
+	    "hooks\\.slack\\.com/(?:services|workflows|triggers)/"
+	    "[A-Za-z0-9_/+-]{30,}", DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
 	{ "stripe-key", "credential", "\\b(?:[rs]k_(?:live|prod)_|whsec_)"
 	    "[A-Za-z0-9]{24,}\\b", DLP_HIGH, dlp_valid_entropy_tail, 0, NULL },
 	{ "stripe-test-key", "credential", "\\b[rs]k_test_[A-Za-z0-9]{24,}\\b",
@@ -131,7 +132,7 @@ static const struct rule rules[] = {
 	{ "jwk-private-key", "private-key", "\"[dk]\"\\s*:\\s*\"[A-Za-z0-9_-]{32,}"
 	    "\"", DLP_HIGH, NULL, 0, "\"kty\"" },
 	{ "auth-header", "credential", "(?i)\\bauthorization\\b[\"']?\\s*[:=,]"
-	    "\\s*[\"']?(?:bearer|basic|token|apikey)\\s+[A-Za-z0-9._~+/=-]{16,}",
+	    "\\s*[\"']?(?:[A-Za-z-]{2,16}\\s+)?[A-Za-z0-9._~+/=@-]{16,}",
 	    DLP_MEDIUM, dlp_valid_entropy_tail, 0, NULL },
 	{ "netrc-password", "credential", "(?i)\\bmachine\\s+[A-Za-z0-9._-]+"
 	    "\\s+login\\s+\\S+\\s+password\\s+\\S{4,}", DLP_HIGH,

@@ -559,8 +559,7 @@ dlp_scan_layer(struct dlp *d, const uint8_t *buf, size_t len,
 		/* A private key is its whole block, and only with key
 		 * material in it: a header alone is code that looks for
 		 * one, or documentation. */
-		if ((ru->flags & R_BLOCK) && !dlp_pem_block(buf, len,
-		    m->from, &to))
+		if ((ru->flags & R_BLOCK) && !dlp_pem_block(buf, len, &to))
 			continue;
 		if ((ru->flags & R_ATTRIB) && layer == DLP_RAW &&
 		    dlp_pii_attribution(buf, len, m->from))

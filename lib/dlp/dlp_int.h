@@ -63,10 +63,10 @@ int	dlp_scan_layer(struct dlp *d, const uint8_t *buf, size_t len,
 	    enum dlp_layer layer, size_t span_off, size_t span_len,
 	    struct found *fs);
 
-/* dlp_valid.c: the block of the private key whose header starts at from
- * in buf: 1 and *to past its END line, or past the key material when the
+/* dlp_valid.c: the block of the private key whose header ends at *to in
+ * buf: 1 and *to past its END line, or past the key material when the
  * block has no END in reach; 0 when no key material follows the header. */
-int	dlp_pem_block(const uint8_t *buf, size_t len, size_t from, size_t *to);
+int	dlp_pem_block(const uint8_t *buf, size_t len, size_t *to);
 
 /* dlp_valid.c: 1 when the line around from is attribution (author,
  * copyright, licence, commit trailers): an address there is not data. */

@@ -91,13 +91,12 @@ pem_space(const uint8_t *p, size_t n)
 }
 
 int
-dlp_pem_block(const uint8_t *buf, size_t len, size_t from, size_t *to)
+dlp_pem_block(const uint8_t *buf, size_t len, size_t *to)
 {
 	size_t i = *to, reach = len - i < PEM_REACH ? len - i : PEM_REACH;
 	size_t b64 = 0, k, end = i;
 	const uint8_t *e = memmem(buf + i, reach, "-----END ", 9), *c;
 
-	(void)from;
 	/* The key material: base64 lines, maybe after "Proc-Type:" and
 	 * "DEK-Info:" headers (legacy encrypted PEM) and a blank line. */
 	while (i < len && (e == NULL || buf + i < e)) {
@@ -411,6 +410,24 @@ dlp_valid_email(const uint8_t *m, size_t n)
 
 #define CONTEXT_MAX	512	/* of a line, around the match */
 
+/* Whether word (lower case) occurs in s (n bytes), in any case. */
+static int
+ci_find(const uint8_t *s, size_t n, const char *word)
+{
+	size_t w = strlen(word);
+
+	for (size_t i = 0; i + w <= n; i++) {
+		size_t k = 0;
+
+		while (k < w && (s[i + k] >= 'A' && s[i + k] <= 'Z' ?
+		    s[i + k] + 32 : s[i + k]) == (uint8_t)word[k])
+			k++;
+		if (k == w)
+			return 1;
+	}
+	return 0;
+}
+
 /* Whether word (lower case) is within near bytes before from or after
  * to, in any case. */
 int
@@ -418,18 +435,9 @@ dlp_near(const uint8_t *buf, size_t len, size_t from, size_t to,
     const char *word, size_t near)
 {
 	size_t a = from > near ? from - near : 0;
-	size_t b = len - to > near ? to + near : len, w = strlen(word);
+	size_t b = len - to > near ? to + near : len;
 
-	for (size_t i = a; i + w <= b; i++) {
-		size_t k = 0;
-
-		while (k < w && (buf[i + k] >= 'A' && buf[i + k] <= 'Z' ?
-		    buf[i + k] + 32 : buf[i + k]) == (uint8_t)word[k])
-			k++;
-		if (k == w)
-			return 1;
-	}
-	return 0;
+	return ci_find(buf + a, b - a, word);
 }
 
 /*
@@ -448,20 +456,14 @@ dlp_pii_attribution(const uint8_t *buf, size_t len, size_t from)
 	    "reported-by", "acked-by", "tested-by", "suggested-by",
 	    "license", "licence", "contributor", "credits", "@since",
 	    "mailmap", "bugs to", "report bugs", NULL };
-	char line[CONTEXT_MAX + 1];
-	size_t a = from, b = from, n;
+	size_t a = from, b = from;
 
 	while (a > 0 && buf[a - 1] != '\n' && from - a < CONTEXT_MAX / 2)
 		a--;
 	while (b < len && buf[b] != '\n' && b - a < CONTEXT_MAX)
 		b++;
-	n = b - a;
-	for (size_t i = 0; i < n; i++)
-		line[i] = (char)(buf[a + i] >= 'A' && buf[a + i] <= 'Z' ?
-		    buf[a + i] + 32 : buf[a + i]);
-	line[n] = '\0';
 	for (size_t i = 0; marks[i] != NULL; i++)
-		if (memmem(line, n, marks[i], strlen(marks[i])) != NULL)
+		if (ci_find(buf + a, b - a, marks[i]))
 			return 1;
 	return 0;
 }

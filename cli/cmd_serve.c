@@ -1,7 +1,7 @@
 /*
  * cloister serve [--config FILE]
  * cloister keys create [--name N] [--scope user|admin|read] | list | revoke ID
- * cloister credits add ID AMOUNT | show [ID]
+ * cloister credits add ID AMOUNT [--external-id X] | show [ID]
  *   (the last two take [--config FILE] or [--state DIR] for the ledger)
  */
 #include <getopt.h>
@@ -28,9 +28,11 @@ usage(FILE *f)
 	    "       cloister keys create [--name NAME] [--scope user|admin|read]"
 	    "\n"
 	    "       cloister keys list | revoke KEY_ID\n"
-	    "       cloister credits add KEY_ID AMOUNT | show [KEY_ID]\n"
-	    "keys and credits take --config FILE (its state_dir) or --state "
-	    "DIR.\n"
+	    "       cloister credits add KEY_ID AMOUNT [--external-id ID] | "
+	    "show [KEY_ID]\n"
+	    "keys and credits take --config FILE (its ledger: state_dir or "
+	    "PostgreSQL) or\n--state DIR.  --external-id (PostgreSQL) "
+	    "applies a top-up once, however often sent.\n"
 	    "Credits are integers (micro-units); prices are per million "
 	    "tokens.\n");
 }
@@ -41,6 +43,7 @@ struct common {
 	const char	*state;
 	const char	*name;
 	const char	*scope;
+	const char	*external;	/* credits add --external-id */
 	int		 argc;
 	char	       **argv;
 };
@@ -53,13 +56,14 @@ parse_common(int argc, char **argv, struct common *c)
 		{ "state", required_argument, NULL, 's' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "scope", required_argument, NULL, 'S' },
+		{ "external-id", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:s:n:S:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:s:n:S:x:h", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			c->config = optarg;
@@ -72,6 +76,9 @@ parse_common(int argc, char **argv, struct common *c)
 			break;
 		case 'S':
 			c->scope = optarg;
+			break;
+		case 'x':
+			c->external = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -144,7 +151,12 @@ open_ledger(const struct common *c)
 		dir = cfg->state_dir;
 	}
 	snprintf(path, sizeof(path), "%s/ledger.db", dir);
-	if (!util_file_exists(dir))
+	/* The replicas' shared ledger: no state directory of its own. */
+	if (cfg != NULL && cfg->ledger_pg) {
+		if (ledger_open_pg(NULL, cfg->ledger_dsn, NULL, 0, 0, &l, why,
+		    sizeof(why)) != 0)
+			fprintf(stderr, "cloister: %s\n", why);
+	} else if (!util_file_exists(dir))
 		fprintf(stderr, "cloister: state directory %s does not exist "
 		    "(cloister serve creates it)\n", dir);
 	else if (ledger_open(path, 0, (int64_t)time(NULL), &l, why,
@@ -216,7 +228,7 @@ credits(struct ledger *l, const struct common *c)
 {
 	struct ledger_key k;
 	int64_t amount;
-	int r;
+	int r, applied;
 
 	if (c->argc == 3 && strcmp(c->argv[0], "add") == 0) {
 		if (cli_parse_uint(c->argv[2], &amount) != 0 || amount <= 0) {
@@ -224,13 +236,20 @@ credits(struct ledger *l, const struct common *c)
 			    "positive integer\n");
 			return CLI_EXIT_USAGE;
 		}
-		if ((r = ledger_credits_add(l, c->argv[1], amount,
-		    (int64_t)time(NULL))) != 0) {
+		if ((r = ledger_credits_add_once(l, c->argv[1], amount,
+		    (int64_t)time(NULL), c->external, &applied)) != 0) {
 			fprintf(stderr, "cloister: credits add %s: %s\n",
 			    c->argv[1], r == CLOISTER_ERR_NOT_FOUND ?
-			    "no such active key" : cloister_strerror(r));
+			    "no such active key" : r ==
+			    CLOISTER_ERR_INVALID_ARG && c->external != NULL ?
+			    "--external-id needs the PostgreSQL ledger" :
+			    cloister_strerror(r));
 			return CLI_EXIT_REJECTED;
 		}
+		if (!applied)
+			fprintf(stderr, "cloister: credits add %s: top-up %s "
+			    "was applied before; nothing added\n", c->argv[1],
+			    c->external);
 	} else if (!(c->argc == 2 && strcmp(c->argv[0], "show") == 0)) {
 		usage(stderr);
 		return CLI_EXIT_USAGE;

@@ -133,6 +133,13 @@ struct gw_config {
 	char		 console_dir[GW_PATH_MAX];	/* the console's files */
 	unsigned	 console_idle_s;	/* a sign-in lasts this idle */
 	int		 console_off;
+	/* ledger: { backend, dsn, replica_id, lease } (docs/gateway.md
+	 * "PostgreSQL") */
+	int		 ledger_pg;	/* 0: SQLite in state_dir */
+	char		 ledger_dsn[GW_PATH_MAX];
+	char		 ledger_replica[64];	/* "": CLOISTER_REPLICA_ID or
+						 * the host name */
+	unsigned	 ledger_lease_s;
 	uint8_t		 sha256[32];	/* config_sha256: gw_config_digest */
 };
 

@@ -171,6 +171,8 @@ ledger_close(struct ledger *l)
 	if (l == NULL)
 		return;
 	journal_close(l->journal);	/* applies what is left */
+	if (l->be != NULL)
+		l->be->close(l);
 	free(l->un);
 	if (l->ckpt_running) {
 		pthread_mutex_lock(&l->ckpt_lock);
@@ -237,6 +239,18 @@ ledger_open(const char *path, unsigned flags, int64_t now,
 
 /* ---- requests ------------------------------------------------------- */
 
+/* What this process's requests in flight hold of key_id. */
+static int64_t
+local_held(const struct ledger *l, const char *key_id)
+{
+	int64_t held = 0;
+
+	for (size_t i = 0; i < l->nholds; i++)
+		if (strcmp(l->holds[i].key_id, key_id) == 0)
+			held += l->holds[i].amount;
+	return held;
+}
+
 /*
  * Holding credits for a request in flight is a check against the balance
  * minus what other requests hold, in memory: the gateway is one thread,
@@ -245,7 +259,7 @@ ledger_open(const char *path, unsigned flags, int64_t now,
  * writes, once per request.
  */
 int
-ledger_reserve(struct ledger *l, const char *req_id,
+ledger_hold_add(struct ledger *l, const char *req_id,
     const struct ledger_key *key, const char *model, const char *backend,
     const char *api, int confidential, int64_t amount, int64_t now)
 {
@@ -253,15 +267,6 @@ ledger_reserve(struct ledger *l, const char *req_id,
 
 	if (amount < 0 || confidential < 0 || confidential > LEDGER_CONF_MAX)
 		return CLOISTER_ERR_INVALID_ARG;
-	/* key->credits was read when the request authenticated, on this
-	 * thread, with nothing settled since: only top-ups could have
-	 * raised it. */
-	if (key->credits - ledger_held(l, key->id) < amount)
-		return CLOISTER_ERR_CREDITS;
-	/* The database has been failing long enough: settlements of new
-	 * requests would have nowhere bounded to wait. */
-	if (l->journal != NULL && journal_behind(l->journal))
-		return CLOISTER_ERR_DB;
 	if (grow_array(&l->holds, &l->capholds, l->nholds + 1,
 	    sizeof(*l->holds), 64, 0) != 0)
 		return CLOISTER_ERR_ALLOC;
@@ -278,15 +283,48 @@ ledger_reserve(struct ledger *l, const char *req_id,
 	return 0;
 }
 
-int64_t
-ledger_held(const struct ledger *l, const char *key_id)
+int
+ledger_admitting(struct ledger *l)
 {
-	int64_t held = 0;
+	return l->journal == NULL || !journal_behind(l->journal);
+}
 
-	for (size_t i = 0; i < l->nholds; i++)
-		if (strcmp(l->holds[i].key_id, key_id) == 0)
-			held += l->holds[i].amount;
-	return held;
+/*
+ * Holding credits for a request in flight is a check against the balance
+ * minus what other requests hold, in memory: the gateway is one thread,
+ * so two requests cannot both pass it, and a crash loses only holds --
+ * requests that were never answered and owe nothing.  Only settling
+ * writes, once per request.  (With PostgreSQL the database decides: see
+ * ledger_hold_add.)
+ */
+int
+ledger_reserve(struct ledger *l, const char *req_id,
+    const struct ledger_key *key, const char *model, const char *backend,
+    const char *api, int confidential, int64_t amount, int64_t now)
+{
+	if (l->be != NULL || amount < 0)
+		return CLOISTER_ERR_INVALID_ARG;
+	/* key->credits was read when the request authenticated, on this
+	 * thread, with nothing settled since: only top-ups could have
+	 * raised it. */
+	if (key->credits - local_held(l, key->id) < amount)
+		return CLOISTER_ERR_CREDITS;
+	/* The database has been failing long enough: settlements of new
+	 * requests would have nowhere bounded to wait. */
+	if (!ledger_admitting(l))
+		return CLOISTER_ERR_DB;
+	return ledger_hold_add(l, req_id, key, model, backend, api,
+	    confidential, amount, now);
+}
+
+int64_t
+ledger_held(struct ledger *l, const char *key_id)
+{
+	int64_t held;
+
+	if (l->be != NULL)
+		return l->be->held(l, key_id, &held) == 0 ? held : 0;
+	return local_held(l, key_id);
 }
 
 /* A settled hold as the requests row will hold it. */
@@ -319,6 +357,9 @@ journal_settle(struct ledger *l, struct jrec *j)
 	struct unapplied *un;
 	int r;
 
+	/* Only SQLite's key_auth nets journaled charges out of a balance. */
+	if (l->be != NULL)
+		return journal_append(l->journal, j);
 	if (grow_array(&l->un, &l->capun, l->nun + 1, sizeof(*l->un), 256,
 	    0) != 0)
 		return CLOISTER_ERR_ALLOC;
@@ -365,7 +406,9 @@ ledger_settle(struct ledger *l, const char *req_id,
 	if (cost > h.amount)
 		cost = h.amount;
 	settled(&h, u, cost, status, receipt, now, &j);
-	if (l->journal != NULL) {
+	if (l->journal != NULL || l->be != NULL) {
+		if (l->journal == NULL)
+			return CLOISTER_ERR_INVALID_ARG;
 		if ((r = journal_settle(l, &j)) != 0)
 			return r;
 		l->holds[i] = l->holds[--l->nholds];
@@ -404,6 +447,8 @@ ledger_receipt_get(struct ledger *l, const char *req_id, const char *key_id,
 	int rc, r = 0;
 
 	*jws = NULL;
+	if (l->be != NULL)
+		return l->be->receipt_get(l, req_id, key_id, jws);
 	journal_flush(l->journal);
 	p = ledger_stmt(l, S_RECEIPT_GET);
 	sqlite3_bind_text(p, 1, req_id, -1, SQLITE_TRANSIENT);

@@ -71,6 +71,10 @@ int	ledger_key_auth(struct ledger *l, const char *key, size_t len,
 
 int	ledger_credits_add(struct ledger *l, const char *id, int64_t amount,
 	    int64_t now);
+/* The same, applied once per external id (a payment's, say): a repeat
+ * changes nothing and *applied is 0.  external NULL: as above. */
+int	ledger_credits_add_once(struct ledger *l, const char *id,
+	    int64_t amount, int64_t now, const char *external, int *applied);
 
 /* A request's confidential: 0 (not), 1 (inside the TD), 2 (inside the TD,
  * on its confidential GPU): cloister/receipt.h's CLOISTER_CONF_*. */
@@ -96,8 +100,18 @@ int	ledger_settle(struct ledger *l, const char *req_id,
  * settled, so that the hold does not stay in memory for ever.
  * CLOISTER_ERR_NOT_FOUND when it holds nothing. */
 int	ledger_release(struct ledger *l, const char *req_id);
-/* Credits of key_id held by requests in flight. */
-int64_t	ledger_held(const struct ledger *l, const char *key_id);
+/* Credits of key_id held by requests in flight (with PostgreSQL: by
+ * every replica, as the database has them now). */
+int64_t	ledger_held(struct ledger *l, const char *key_id);
+/* Record a hold the database already took (PostgreSQL: the gateway's
+ * loop sent it): in memory only, for ledger_settle. */
+int	ledger_hold_add(struct ledger *l, const char *req_id,
+	    const struct ledger_key *key, const char *model,
+	    const char *backend, const char *api, int confidential,
+	    int64_t amount, int64_t now);
+/* 1 while settlements can be made durable (the journal is not too far
+ * behind a failing database). */
+int	ledger_admitting(struct ledger *l);
 /* The receipt of a request made with key_id; *jws malloc'd. */
 int	ledger_receipt_get(struct ledger *l, const char *req_id,
 	    const char *key_id, char **jws);
@@ -155,5 +169,31 @@ struct ledger_topup {
 /* Newest first. */
 int	ledger_topups(struct ledger *l, struct ledger_topup *out, size_t max,
 	    size_t *n);
+
+/* ---- PostgreSQL (ledger_pg.c, libcloister_pg) --------------------------- */
+
+/*
+ * The ledger in PostgreSQL at dsn.  A server (LEDGER_SERVER) is replica
+ * `replica`: it registers with a lease of lease_ms, keeps its journal in
+ * prefix.journal.{0,1}, applies what it left, releases the holds of its
+ * earlier runs and reads the keys.  Anyone else (the keys CLI) only
+ * connects.  ledger_reserve is refused: holds are the loop's
+ * (daemon/pgloop.c), then ledger_hold_add.
+ */
+int	ledger_open_pg(const char *prefix, const char *dsn,
+	    const char *replica, unsigned flags, int64_t lease_ms,
+	    struct ledger **out, char *why, size_t whylen);
+/* This run's epoch (0: SQLite, or not a server). */
+int64_t	ledger_pg_epoch(const struct ledger *l);
+/* The blocking connection (NULL: SQLite), for the loop's start. */
+struct pgl *ledger_pg_tool(struct ledger *l);
+/* Replace the keys a server authenticates against with a result of
+ * pgl's PGL_KEY_CACHE statement; ledger_pg_keys_load reads it itself. */
+struct pg_result;
+int	ledger_pg_keys_set(struct ledger *l, struct pg_result *res);
+int	ledger_pg_keys_load(struct ledger *l);
+/* Answered requests whose hold was gone when they settled (reaped
+ * while this replica could not renew its lease): charged nothing. */
+uint64_t ledger_pg_unbilled(const struct ledger *l);
 
 #endif

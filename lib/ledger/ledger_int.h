@@ -43,8 +43,42 @@ struct unapplied {
 
 struct hold;		/* a request in flight (ledger.c) */
 struct journal;
+struct ledger_pg;	/* ledger_pg.c */
+
+/*
+ * Another database behind ledger.h (ledger_pg.c): each call of the same
+ * name goes here instead of to SQLite.  Holds and settlements do not:
+ * they are ledger.c's, in memory and in the journal, whatever the
+ * database.
+ */
+struct ledger_backend {
+	int	(*key_create)(struct ledger *, const char *, const char *,
+		    int64_t, char[LEDGER_KEY_MAX], char[LEDGER_ID_MAX]);
+	int	(*key_revoke)(struct ledger *, const char *, int64_t);
+	int	(*key_list)(struct ledger *, struct ledger_key *, size_t,
+		    size_t *);
+	int	(*key_get)(struct ledger *, const char *, struct ledger_key *);
+	int	(*key_auth)(struct ledger *, const char *, size_t,
+		    struct ledger_key *);
+	int	(*credits_add)(struct ledger *, const char *, int64_t, int64_t,
+		    const char *, int *);
+	int	(*receipt_get)(struct ledger *, const char *, const char *,
+		    char **);
+	int	(*held)(struct ledger *, const char *, int64_t *);
+	int	(*requests)(struct ledger *, const struct ledger_filter *,
+		    struct ledger_request *, size_t, size_t *);
+	int	(*request_get)(struct ledger *, const char *,
+		    struct ledger_request *, char **);
+	int	(*spend)(struct ledger *, int64_t, struct ledger_spend *,
+		    size_t, size_t *);
+	int	(*topups)(struct ledger *, struct ledger_topup *, size_t,
+		    size_t *);
+	void	(*close)(struct ledger *);
+};
 
 struct ledger {
+	const struct ledger_backend *be;	/* NULL: SQLite */
+	struct ledger_pg *pg;
 	sqlite3		*db;
 	sqlite3_stmt	*st[S_COUNT];
 	struct hold	*holds;

@@ -58,7 +58,8 @@ struct journal {
 	int		 active;
 	uint64_t	 last_seq;	/* written (the gateway's thread) */
 	_Atomic uint64_t applied;	/* committed (the applier) */
-	sqlite3		*db;		/* the applier's connection */
+	struct journal_sink sink;	/* the applier's database */
+	int		 running;	/* the applier thread */
 	pthread_t	 thread;
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 wake, done;
@@ -172,6 +173,19 @@ apply(sqlite3 *db, const struct jrec *q, size_t n, uint64_t *applied,
 	return r;
 }
 
+static int
+sqlite_apply(void *arg, const struct jrec *q, size_t n, uint64_t *applied,
+    char *why, size_t whylen)
+{
+	return apply(arg, q, n, applied, why, whylen);
+}
+
+static void
+sqlite_close(void *arg)
+{
+	sqlite3_close(arg);
+}
+
 /* A batch is in the database: forget it, and empty every inactive file
  * whose records are all applied.  Under j->lock. */
 static void
@@ -242,7 +256,7 @@ applier(void *arg)
 			j->active ^= 1;
 		}
 		pthread_mutex_unlock(&j->lock);
-		r = apply(j->db, batch, n, &a, why, sizeof(why));
+		r = j->sink.apply(j->sink.arg, batch, n, &a, why, sizeof(why));
 		pthread_mutex_lock(&j->lock);
 		if (r == 0) {
 			batch_applied(j, batch, n, a);
@@ -376,8 +390,8 @@ seq_cmp(const void *a, const void *b)
  * power cut can leave one, and what follows it cannot be trusted.
  */
 static int
-replay(struct journal *j, sqlite3 *db, const char *path[2], char *why,
-    size_t whylen)
+replay(struct journal *j, const struct journal_sink *sink,
+    const char *path[2], char *why, size_t whylen)
 {
 	uint8_t *data[2] = { NULL, NULL };
 	size_t len[2] = { 0, 0 }, n = 0, cap = 0, off, used;
@@ -417,7 +431,7 @@ replay(struct journal *j, sqlite3 *db, const char *path[2], char *why,
 	}
 	if (r == 0 && n > 0) {
 		qsort(q, n, sizeof(*q), seq_cmp);
-		r = apply(db, q, n, &a, why, whylen);
+		r = sink->apply(sink->arg, q, n, &a, why, whylen);
 	}
 	if (r == 0)
 		for (int f = 0; f < 2; f++)
@@ -460,31 +474,37 @@ open_files(struct journal *j, const char *path[2], char *why, size_t whylen)
 	return 0;
 }
 
-/* The server's applier: its own connection, synchronous=FULL, and its
- * thread. */
+/* The SQLite server's applier connection: synchronous=FULL. */
 static int
-start_applier(struct journal *j, const char *dbpath, char *why,
+sqlite_sink(const char *dbpath, struct journal_sink *sink, char *why,
     size_t whylen)
 {
+	sqlite3 *db = NULL;
 	int r;
 
-	if (sqlite3_open_v2(dbpath, &j->db, SQLITE_OPEN_READWRITE |
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_exec(j->db, "PRAGMA synchronous = FULL; "
+	    sqlite3_exec(db, "PRAGMA synchronous = FULL; "
 	    "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON", NULL, NULL,
 	    NULL) != SQLITE_OK) {
 		r = util_fail(CLOISTER_ERR_DB, why, whylen, "ledger %s: %s",
-		    dbpath, j->db != NULL ? sqlite3_errmsg(j->db) : "no memory");
-		sqlite3_close(j->db);
-		j->db = NULL;
+		    dbpath, db != NULL ? sqlite3_errmsg(db) : "no memory");
+		sqlite3_close(db);
 		return r;
 	}
-	sqlite3_busy_timeout(j->db, JOURNAL_BUSY_MS);
-	if (pthread_create(&j->thread, NULL, applier, j) != 0) {
-		sqlite3_close(j->db);
-		j->db = NULL;
+	sqlite3_busy_timeout(db, JOURNAL_BUSY_MS);
+	sink->apply = sqlite_apply;
+	sink->close = sqlite_close;
+	sink->arg = db;
+	return 0;
+}
+
+static int
+start_applier(struct journal *j)
+{
+	if (pthread_create(&j->thread, NULL, applier, j) != 0)
 		return CLOISTER_ERR_INTERNAL;
-	}
+	j->running = 1;
 	return 0;
 }
 
@@ -493,14 +513,15 @@ journal_close(struct journal *j)
 {
 	if (j == NULL)
 		return;
-	if (j->db != NULL) {
+	if (j->running) {
 		pthread_mutex_lock(&j->lock);
 		j->stop = 1;
 		pthread_cond_signal(&j->wake);
 		pthread_mutex_unlock(&j->lock);
 		pthread_join(j->thread, NULL);
-		sqlite3_close(j->db);
 	}
+	if (j->sink.close != NULL)
+		j->sink.close(j->sink.arg);
 	queue_free(j->queue, j->nq);
 	for (int f = 0; f < 2; f++)
 		if (j->fd[f] >= 0)
@@ -511,9 +532,16 @@ journal_close(struct journal *j)
 	free(j);
 }
 
-int
-journal_open(const char *dbpath, sqlite3 *db, int server,
-    struct journal **out, char *why, size_t whylen)
+/*
+ * The journal of files prefix.journal.0 and .1: what they hold above
+ * applied goes to replay_sink now; a server (sink not NULL) keeps them
+ * open and locked and applies what it appends through sink (the
+ * journal's from then on, closed with it).
+ */
+static int
+open_journal(const char *prefix, const struct journal_sink *replay_sink,
+    uint64_t applied, const struct journal_sink *sink, struct journal **out,
+    char *why, size_t whylen)
 {
 	char p0[PATH_MAX], p1[PATH_MAX];
 	const char *path[2] = { p0, p1 };
@@ -523,17 +551,23 @@ journal_open(const char *dbpath, sqlite3 *db, int server,
 	int r = 0;
 
 	*out = NULL;
-	if (snprintf(p0, sizeof(p0), "%s.journal.0", dbpath) >= (int)sizeof(p0) ||
-	    snprintf(p1, sizeof(p1), "%s.journal.1", dbpath) >= (int)sizeof(p1))
-		return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
+	if (snprintf(p0, sizeof(p0), "%s.journal.0", prefix) >= (int)sizeof(p0) ||
+	    snprintf(p1, sizeof(p1), "%s.journal.1", prefix) >= (int)sizeof(p1)) {
+		r = util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
 		    "ledger path too long");
+		goto fail;
+	}
 	/* Not the server and nothing left: leave no files behind. */
-	if (!server && (stat(p0, &st) != 0 || st.st_size == 0) &&
+	if (sink == NULL && (stat(p0, &st) != 0 || st.st_size == 0) &&
 	    (stat(p1, &st) != 0 || st.st_size == 0))
 		return 0;
-	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return CLOISTER_ERR_ALLOC;
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		r = CLOISTER_ERR_ALLOC;
+		goto fail;
+	}
 	j->fd[0] = j->fd[1] = -1;
+	if (sink != NULL)
+		j->sink = *sink;
 	pthread_mutex_init(&j->lock, NULL);
 	/* Timed waits on the monotonic clock: a clock set back must not
 	 * stall applying, nor one set forward cut a flush short. */
@@ -547,22 +581,53 @@ journal_open(const char *dbpath, sqlite3 *db, int server,
 	/* The server holds the lock while it runs; anyone else applies
 	 * what a stopped server left, or leaves it to the running one. */
 	if (flock(j->fd[0], LOCK_EX | LOCK_NB) != 0) {
-		if (server)
+		if (sink != NULL)
 			r = util_fail(CLOISTER_ERR_IO, why, whylen, "ledger "
-			    "%s is in use by another cloister serve", dbpath);
+			    "%s is in use by another cloister serve", prefix);
 		goto out;
 	}
-	if ((r = read_applied(db, &j->last_seq)) != 0 ||
-	    (r = replay(j, db, path, why, whylen)) != 0)
+	j->last_seq = applied;
+	if ((r = replay(j, replay_sink, path, why, whylen)) != 0)
 		goto out;
 	atomic_store(&j->applied, j->last_seq);
-	if (!server)
+	if (sink == NULL)
 		goto out;
-	if ((r = start_applier(j, dbpath, why, whylen)) != 0)
+	if ((r = start_applier(j)) != 0)
 		goto out;
 	*out = j;
 	return 0;
  out:
 	journal_close(j);
 	return r;
+ fail:
+	if (sink != NULL && sink->close != NULL)
+		sink->close(sink->arg);
+	return r;
+}
+
+int
+journal_open(const char *dbpath, sqlite3 *db, int server,
+    struct journal **out, char *why, size_t whylen)
+{
+	struct journal_sink now = { sqlite_apply, NULL, db }, run;
+	uint64_t applied;
+	int r;
+
+	*out = NULL;
+	if ((r = read_applied(db, &applied)) != 0)
+		return util_fail(r, why, whylen, "ledger %s: no journal "
+		    "state", dbpath);
+	if (!server)
+		return open_journal(dbpath, &now, applied, NULL, out, why,
+		    whylen);
+	if ((r = sqlite_sink(dbpath, &run, why, whylen)) != 0)
+		return r;
+	return open_journal(dbpath, &now, applied, &run, out, why, whylen);
+}
+
+int
+journal_open_sink(const char *prefix, const struct journal_sink *sink,
+    uint64_t applied, struct journal **out, char *why, size_t whylen)
+{
+	return open_journal(prefix, sink, applied, sink, out, why, whylen);
 }

@@ -37,6 +37,25 @@ struct sqlite3;
 
 int	journal_open(const char *dbpath, struct sqlite3 *db, int server,
 	    struct journal **out, char *why, size_t whylen);
+
+/*
+ * Where a server's records go: apply puts records (seq order) in the
+ * database in one transaction, skipping those at or below what it holds,
+ * and sets *applied to its new mark; close (may be NULL) ends arg.  Both
+ * run on the applier thread (apply) or after it stopped (close).
+ */
+struct journal_sink {
+	int	(*apply)(void *arg, const struct jrec *q, size_t n,
+		    uint64_t *applied, char *why, size_t whylen);
+	void	(*close)(void *arg);
+	void	*arg;
+};
+/* A server's journal in prefix.journal.{0,1} applied through sink,
+ * whose database holds every record up to applied.  What a crash left
+ * is applied before it returns; sink is the journal's from the call on,
+ * even when it fails. */
+int	journal_open_sink(const char *prefix, const struct journal_sink *sink,
+	    uint64_t applied, struct journal **out, char *why, size_t whylen);
 void	journal_close(struct journal *j);
 /* Durable (in the file) when it returns 0; r->seq is set.  The gateway's
  * thread only. */

@@ -62,6 +62,8 @@ ledger_key_create(struct ledger *l, const char *name, const char *scope,
 	sqlite3_stmt *p;
 	int r;
 
+	if (l->be != NULL)
+		return l->be->key_create(l, name, scope, now, key, id);
 	key[0] = id[0] = '\0';
 	if (name == NULL || strlen(name) >= LEDGER_NAME_MAX)
 		return CLOISTER_ERR_INVALID_ARG;
@@ -94,9 +96,12 @@ ledger_key_create(struct ledger *l, const char *name, const char *scope,
 int
 ledger_key_revoke(struct ledger *l, const char *id, int64_t now)
 {
-	sqlite3_stmt *p = ledger_stmt(l, S_KEY_REVOKE);
+	sqlite3_stmt *p;
 	int r;
 
+	if (l->be != NULL)
+		return l->be->key_revoke(l, id, now);
+	p = ledger_stmt(l, S_KEY_REVOKE);
 	sqlite3_bind_int64(p, 1, now);
 	sqlite3_bind_text(p, 2, id, -1, SQLITE_TRANSIENT);
 	if ((r = ledger_step_done(p)) != 0)
@@ -111,6 +116,8 @@ ledger_key_list(struct ledger *l, struct ledger_key *out, size_t max,
 	sqlite3_stmt *p;
 	int rc;
 
+	if (l->be != NULL)
+		return l->be->key_list(l, out, max, n);
 	journal_flush(l->journal);
 	p = ledger_stmt(l, S_KEY_LIST);
 	*n = 0;
@@ -125,6 +132,8 @@ ledger_key_get(struct ledger *l, const char *id, struct ledger_key *out)
 {
 	sqlite3_stmt *p;
 
+	if (l->be != NULL)
+		return l->be->key_get(l, id, out);
 	journal_flush(l->journal);
 	p = ledger_stmt(l, S_KEY_GET);
 	sqlite3_bind_text(p, 1, id, -1, SQLITE_TRANSIENT);
@@ -155,6 +164,8 @@ ledger_key_auth(struct ledger *l, const char *key, size_t len,
 	uint64_t applied;
 	int r, rc;
 
+	if (l->be != NULL)
+		return l->be->key_auth(l, key, len, out);
 	if (len < sizeof(LEDGER_KEY_PREFIX) || len >= LEDGER_KEY_MAX ||
 	    memcmp(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1) != 0)
 		return CLOISTER_ERR_AUTH;
@@ -180,12 +191,32 @@ ledger_key_auth(struct ledger *l, const char *key, size_t len,
 }
 
 int
+ledger_credits_add_once(struct ledger *l, const char *id, int64_t amount,
+    int64_t now, const char *external, int *applied)
+{
+	int r;
+
+	*applied = 0;
+	if (l->be != NULL)
+		return l->be->credits_add(l, id, amount, now, external,
+		    applied);
+	if (external != NULL)
+		return CLOISTER_ERR_INVALID_ARG;	/* PostgreSQL only */
+	if ((r = ledger_credits_add(l, id, amount, now)) == 0)
+		*applied = 1;
+	return r;
+}
+
+int
 ledger_credits_add(struct ledger *l, const char *id, int64_t amount,
     int64_t now)
 {
 	sqlite3_stmt *p;
-	int r;
+	int r, applied;
 
+	if (l->be != NULL)
+		return ledger_credits_add_once(l, id, amount, now, NULL,
+		    &applied);
 	if (amount <= 0)
 		return CLOISTER_ERR_INVALID_ARG;
 	if ((r = ledger_exec_simple(l, S_BEGIN)) != 0)

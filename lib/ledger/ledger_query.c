@@ -64,6 +64,8 @@ ledger_requests(struct ledger *l, const struct ledger_filter *f,
 	sqlite3_stmt *p;
 	int rc;
 
+	if (l->be != NULL)
+		return l->be->requests(l, f, out, max, n);
 	*n = 0;
 	if (sqlite3_prepare_v2(ledger_db(l), sql, -1, &p, NULL) != SQLITE_OK)
 		return CLOISTER_ERR_DB;
@@ -90,6 +92,8 @@ ledger_request_get(struct ledger *l, const char *id,
 	sqlite3_stmt *p;
 	int rc, r = 0;
 
+	if (l->be != NULL)
+		return l->be->request_get(l, id, out, receipt);
 	if (receipt != NULL)
 		*receipt = NULL;
 	if (sqlite3_prepare_v2(ledger_db(l), sql, -1, &p, NULL) != SQLITE_OK)
@@ -117,6 +121,8 @@ ledger_spend(struct ledger *l, int64_t since, struct ledger_spend *out,
 	sqlite3_stmt *p;
 	int rc;
 
+	if (l->be != NULL)
+		return l->be->spend(l, since, out, max, n);
 	*n = 0;
 	if (sqlite3_prepare_v2(ledger_db(l), sql, -1, &p, NULL) != SQLITE_OK)
 		return CLOISTER_ERR_DB;
@@ -147,6 +153,8 @@ ledger_topups(struct ledger *l, struct ledger_topup *out, size_t max,
 	sqlite3_stmt *p;
 	int rc;
 
+	if (l->be != NULL)
+		return l->be->topups(l, out, max, n);
 	*n = 0;
 	if (sqlite3_prepare_v2(ledger_db(l), sql, -1, &p, NULL) != SQLITE_OK)
 		return CLOISTER_ERR_DB;

@@ -129,12 +129,17 @@ static const char *const stmt_sql[PGL_STMT_COUNT] = {
 	    "GROUP BY key_id) "
 	    "UPDATE keys SET held = keys.held - s.amount FROM s WHERE keys.id "
 	    "= s.key_id RETURNING s.n",
-	/* The hold: one statement, one implicit transaction. */
+	/* The hold: one statement, one implicit transaction, one row --
+	 * whether it held, and the key's revoked as of the statement's
+	 * snapshot (NULL: no such key), to word a refusal without a second
+	 * round trip. */
 	[PGL_RESERVE] = "WITH k AS (UPDATE keys SET held = held + $2 "
 	    "WHERE id = $1 AND revoked = 0 AND credits - held >= $2 "
-	    "RETURNING id) "
-	    "INSERT INTO holds (req_id, key_id, amount, replica_id, epoch) "
-	    "SELECT $3, id, $2, $4, $5 FROM k RETURNING req_id",
+	    "RETURNING id), "
+	    "h AS (INSERT INTO holds (req_id, key_id, amount, replica_id, "
+	    "epoch) SELECT $3, id, $2, $4, $5 FROM k RETURNING req_id) "
+	    "SELECT (SELECT count(*) FROM h), (SELECT revoked FROM keys "
+	    "WHERE id = $1)",
 	/* Why a hold was refused: only on that path. */
 	[PGL_KEY_STATE] = "SELECT revoked FROM keys WHERE id = $1",
 	/* A settlement: the hold deleted, LEAST(cost, hold) charged, the
@@ -162,6 +167,11 @@ static const char *const stmt_sql[PGL_STMT_COUNT] = {
 	    "UPDATE keys SET held = keys.held - h.amount FROM h "
 	    "WHERE keys.id = h.key_id RETURNING keys.id",
 	[PGL_HELD] = "SELECT held FROM keys WHERE id = $1",
+	/* What a server authenticates against, in memory. */
+	[PGL_KEY_CACHE] = "SELECT encode(hash, 'hex'), " KEY_COLS " FROM keys "
+	    "WHERE revoked = 0",
+	[PGL_RECEIPT_GET] = "SELECT receipt FROM requests WHERE id = $1 AND "
+	    "key_id = $2 AND receipt IS NOT NULL",
 };
 
 const char *
@@ -181,7 +191,8 @@ static const char *const stmt_names[PGL_STMT_COUNT] = {
 	[PGL_RESERVE] = "reserve", [PGL_KEY_STATE] = "key_state",
 	[PGL_SETTLE] = "settle", [PGL_APPLIED_LOCK] = "applied_lock",
 	[PGL_APPLIED_SET] = "applied_set", [PGL_RELEASE] = "release",
-	[PGL_HELD] = "held",
+	[PGL_HELD] = "held", [PGL_KEY_CACHE] = "key_cache",
+	[PGL_RECEIPT_GET] = "receipt_get",
 };
 
 const char *
@@ -344,6 +355,90 @@ pgl_prepare(struct pgl *p)
 }
 
 int
+pgl_new(const char *replica, struct pgl **out)
+{
+	struct pgl *p;
+
+	*out = NULL;
+	if (replica != NULL && (replica[0] == '\0' ||
+	    strlen(replica) >= PGL_REPLICA_MAX))
+		return CLOISTER_ERR_INVALID_ARG;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	snprintf(p->replica, sizeof(p->replica), "%s", replica != NULL ?
+	    replica : "");
+	*out = p;
+	return 0;
+}
+
+struct pg_conn *
+pgl_connect_start(const char *dsn)
+{
+	return PQconnectStart(dsn);
+}
+
+void
+pgl_adopt(struct pgl *p, struct pg_conn *conn)
+{
+	if (p->conn != conn)
+		PQfinish(p->conn);
+	p->conn = conn;
+}
+
+int
+pgl_send(struct pgl *p, enum pgl_stmt s, int n, const char *const *v)
+{
+	return PQsendQueryPrepared(p->conn, stmt_names[s], n, v, NULL, NULL,
+	    0) == 1 ? 0 : CLOISTER_ERR_DB;
+}
+
+int
+pgl_send_prepares(struct pgl *p)
+{
+	int i;
+
+	for (i = 0; i < PGL_STMT_COUNT; i++)
+		if (PQsendPrepare(p->conn, stmt_names[i], stmt_sql[i], 0,
+		    NULL) != 1)
+			return -1;
+	return PGL_STMT_COUNT;
+}
+
+int
+pgl_ensure(struct pgl *p, char *why, size_t whylen)
+{
+	if (PQstatus(p->conn) == CONNECTION_OK)
+		return 0;
+	PQreset(p->conn);
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		return fail_pg(p, CLOISTER_ERR_DB, why, whylen,
+		    "cannot reach PostgreSQL");
+	if (pgl_prepare(p) != 0)
+		return fail_pg(p, CLOISTER_ERR_DB, why, whylen,
+		    "cannot prepare the statements");
+	return 0;
+}
+
+int
+pgl_receipt_get(struct pgl *p, const char *req_id, const char *key_id,
+    char **jws)
+{
+	const char *v[2] = { req_id, key_id };
+	PGresult *res;
+	int r;
+
+	*jws = NULL;
+	if ((r = pgl_exec(p, PGL_RECEIPT_GET, 2, v, NULL, NULL, &res)) != 0)
+		return r;
+	if (PQntuples(res) != 1)
+		r = CLOISTER_ERR_NOT_FOUND;
+	else if ((*jws = strdup(PQgetvalue(res, 0, 0))) == NULL)
+		r = CLOISTER_ERR_ALLOC;
+	PQclear(res);
+	return r;
+}
+
+int
 pgl_open(const char *dsn, const char *replica, struct pgl **out, char *why,
     size_t whylen)
 {
@@ -355,11 +450,9 @@ pgl_open(const char *dsn, const char *replica, struct pgl **out, char *why,
 	    strlen(replica) >= PGL_REPLICA_MAX)))
 		return util_fail(CLOISTER_ERR_INVALID_ARG, why, whylen,
 		    "a replica id is 1 to %d bytes", PGL_REPLICA_MAX - 1);
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if (pgl_new(replica, &p) != 0)
 		return util_fail(CLOISTER_ERR_ALLOC, why, whylen,
 		    "out of memory");
-	snprintf(p->replica, sizeof(p->replica), "%s", replica != NULL ?
-	    replica : "");
 	p->conn = PQconnectdb(dsn);
 	if (p->conn == NULL || PQstatus(p->conn) != CONNECTION_OK) {
 		r = fail_pg(p, CLOISTER_ERR_DB, why, whylen,

@@ -38,6 +38,32 @@
 struct pgl;
 struct pg_conn;
 
+/* The prepared statements (pgl_sql gives their text). */
+enum pgl_stmt {
+	PGL_KEY_INSERT,
+	PGL_KEY_REVOKE,
+	PGL_KEY_LIST,
+	PGL_KEY_GET,
+	PGL_KEY_AUTH,
+	PGL_TOPUP,
+	PGL_REGISTER,
+	PGL_RENEW,
+	PGL_BUNDLE_PUT,
+	PGL_BUNDLE_GET,
+	PGL_REAP,
+	PGL_RELEASE_STALE,
+	PGL_RESERVE,
+	PGL_KEY_STATE,
+	PGL_SETTLE,
+	PGL_APPLIED_LOCK,
+	PGL_APPLIED_SET,
+	PGL_RELEASE,
+	PGL_HELD,
+	PGL_KEY_CACHE,
+	PGL_RECEIPT_GET,
+	PGL_STMT_COUNT
+};
+
 /*
  * Connect to dsn (a libpq connection string or URI), bring the schema to
  * PGL_SCHEMA_VERSION under an advisory lock (replicas starting together
@@ -121,6 +147,7 @@ int	pgl_reserve_send(struct pgl *p, const char *req_id,
 struct pg_result;
 int	pgl_reserve_result(struct pgl *p, struct pg_result *res,
 	    const char *key_id);
+#define PGL_RESERVE_PARAMS	5
 
 /*
  * Apply n journal records in one transaction: each deletes its hold,
@@ -128,40 +155,47 @@ int	pgl_reserve_result(struct pgl *p, struct pg_result *res,
  * applied before changes nothing), and the replica's applied sequence
  * moves to the last record's.  Records at or below the applied sequence
  * are skipped.  *charged: how many found their hold; *unbilled: how many
- * were answered but found none (reaped: charged nothing).
+ * were answered but found none (reaped: charged nothing); *applied: the
+ * replica's mark after it.
  */
 int	pgl_settle(struct pgl *p, const struct jrec *recs, size_t n,
-	    size_t *charged, size_t *unbilled);
+	    size_t *charged, size_t *unbilled, uint64_t *applied);
 /* Let go of a hold with nothing charged or recorded (a request that was
  * never sent).  CLOISTER_ERR_NOT_FOUND when there was none. */
 int	pgl_release(struct pgl *p, const char *req_id);
 /* Credits of key_id held now, by every replica. */
 int	pgl_held(struct pgl *p, const char *key_id, int64_t *held);
 
+/* ---- the server ------------------------------------------------------- */
+
+/* Reconnect (blocking) when the connection broke, and prepare again.
+ * For the applier thread and tools; 0 when the connection is good. */
+int	pgl_ensure(struct pgl *p, char *why, size_t whylen);
+/* A journal_sink's apply (ledger_journal.h) on a struct pgl of its own:
+ * pgl_settle, reconnecting first when needed.  Answered requests that
+ * found no hold are counted in pgl_unbilled. */
+int	pgl_journal_apply(void *arg, const struct jrec *q, size_t n,
+	    uint64_t *applied, char *why, size_t whylen);
+void	pgl_journal_close(void *arg);
+uint64_t pgl_unbilled(struct pgl *p);
+/* The receipt of a request made with key_id; *jws malloc'd. */
+int	pgl_receipt_get(struct pgl *p, const char *req_id, const char *key_id,
+	    char **jws);
+/* Statement s queued without waiting (pipeline mode), text params. */
+int	pgl_send(struct pgl *p, enum pgl_stmt s, int n, const char *const *v);
+/* Queue the preparation of every statement (pipeline mode); how many
+ * results that makes, or -1. */
+int	pgl_send_prepares(struct pgl *p);
+/* Open without blocking: PQconnectStart's connection, for a caller that
+ * polls it (PQconnectPoll) on its loop and then calls pgl_adopt. */
+struct pg_conn *pgl_connect_start(const char *dsn);
+/* A connection the caller connected becomes p's (the old one closed). */
+void	pgl_adopt(struct pgl *p, struct pg_conn *conn);
+/* A struct pgl with no connection yet (pgl_adopt gives it one). */
+int	pgl_new(const char *replica, struct pgl **out);
+
 /* ---- for tests and the stress harness --------------------------------- */
 
-enum pgl_stmt {
-	PGL_KEY_INSERT,
-	PGL_KEY_REVOKE,
-	PGL_KEY_LIST,
-	PGL_KEY_GET,
-	PGL_KEY_AUTH,
-	PGL_TOPUP,
-	PGL_REGISTER,
-	PGL_RENEW,
-	PGL_BUNDLE_PUT,
-	PGL_BUNDLE_GET,
-	PGL_REAP,
-	PGL_RELEASE_STALE,
-	PGL_RESERVE,
-	PGL_KEY_STATE,
-	PGL_SETTLE,
-	PGL_APPLIED_LOCK,
-	PGL_APPLIED_SET,
-	PGL_RELEASE,
-	PGL_HELD,
-	PGL_STMT_COUNT
-};
 /* The SQL of a statement, $n parameters and all. */
 const char *pgl_sql(enum pgl_stmt s);
 /* The statements that make the schema, in order (NULL-terminated). */

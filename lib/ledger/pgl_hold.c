@@ -7,6 +7,7 @@
  * hold is taken by one conditional statement; every path that deletes a
  * hold row releases its amount in the same statement.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,25 +204,15 @@ reserve_args(struct pgl *p, struct reserve_args *a, const char *req_id,
 int
 pgl_reserve_result(struct pgl *p, struct pg_result *res, const char *key_id)
 {
-	PGresult *why;
-	int r;
-
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	(void)p;
+	(void)key_id;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		return CLOISTER_ERR_DB;	/* a duplicate req_id included */
-	if (PQntuples(res) == 1)
+	if (pgl_int(res, 0, 0) == 1)
 		return 0;
-	/* Refused: for want of credits, or of a key.  Asked only on this
-	 * path, and only to word the answer: the hold itself was decided
-	 * by the one statement. */
-	if (PQpipelineStatus(p->conn) != PQ_PIPELINE_OFF)
-		return CLOISTER_ERR_CREDITS;
-	if ((r = pgl_exec(p, PGL_KEY_STATE, 1, &key_id, NULL, NULL, &why)) !=
-	    0)
-		return CLOISTER_ERR_CREDITS;
-	r = PQntuples(why) == 1 && pgl_int(why, 0, 0) == 0 ?
-	    CLOISTER_ERR_CREDITS : CLOISTER_ERR_AUTH;
-	PQclear(why);
-	return r;
+	/* Refused: for want of a key, or of credits. */
+	return PQgetisnull(res, 0, 1) || pgl_int(res, 0, 1) != 0 ?
+	    CLOISTER_ERR_AUTH : CLOISTER_ERR_CREDITS;
 }
 
 int
@@ -317,7 +308,7 @@ settle_one(struct pgl *p, const struct jrec *j, int *found, int *recorded)
 
 int
 pgl_settle(struct pgl *p, const struct jrec *recs, size_t n,
-    size_t *charged, size_t *unbilled)
+    size_t *charged, size_t *unbilled, uint64_t *mark)
 {
 	const char *v[2] = { p->replica, NULL };
 	char seq[INT_TEXT];
@@ -327,10 +318,9 @@ pgl_settle(struct pgl *p, const struct jrec *recs, size_t n,
 	size_t i;
 
 	*charged = *unbilled = 0;
+	*mark = 0;
 	if (p->replica[0] == '\0')
 		return CLOISTER_ERR_INVALID_ARG;
-	if (n == 0)
-		return 0;
 	if (exec_simple(p, "BEGIN") != 0)
 		return CLOISTER_ERR_DB;
 	/* The replica's row, locked: a second applier of the same replica
@@ -370,6 +360,7 @@ pgl_settle(struct pgl *p, const struct jrec *recs, size_t n,
 		r = CLOISTER_ERR_DB;
 		goto fail;
 	}
+	*mark = last > applied ? last : applied;
 	return 0;
  fail:
 	PQclear(res);
@@ -406,4 +397,37 @@ pgl_held(struct pgl *p, const char *key_id, int64_t *held)
 		r = CLOISTER_ERR_NOT_FOUND;
 	PQclear(res);
 	return r;
+}
+
+int
+pgl_journal_apply(void *arg, const struct jrec *q, size_t n,
+    uint64_t *applied, char *why, size_t whylen)
+{
+	struct pgl *p = arg;
+	size_t charged, unbilled;
+	int r;
+
+	if ((r = pgl_ensure(p, why, whylen)) != 0)
+		return r;
+	if ((r = pgl_settle(p, q, n, &charged, &unbilled, applied)) != 0) {
+		size_t k = strcspn(PQerrorMessage(p->conn), "\n");
+
+		return util_fail(r, why, whylen, "ledger: applying "
+		    "settlements to PostgreSQL: %.*s", (int)k,
+		    PQerrorMessage(p->conn));
+	}
+	atomic_fetch_add(&p->unbilled, unbilled);
+	return 0;
+}
+
+void
+pgl_journal_close(void *arg)
+{
+	pgl_close(arg);
+}
+
+uint64_t
+pgl_unbilled(struct pgl *p)
+{
+	return atomic_load(&p->unbilled);
 }

@@ -12,6 +12,7 @@
 struct pgl {
 	struct pg_conn	*conn;
 	char		 replica[PGL_REPLICA_MAX];
+	_Atomic uint64_t unbilled;
 };
 
 /* Run prepared statement s with n text parameters (len and fmt NULL, or

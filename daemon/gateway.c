@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -40,6 +41,8 @@
 #include "attest.h"
 #include "attestation.h"
 #include "metrics.h"
+#include "pgl.h"
+#include "pgloop.h"
 #include "ratelimit.h"
 #include "worker.h"
 #include "ws.h"
@@ -285,14 +288,53 @@ on_signal(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(gw->base, NULL);
 }
 
+/* This replica's id for the shared ledger: the configuration's (one
+ * file per replica), CLOISTER_REPLICA_ID (one file for all, so one
+ * config_sha256), or the host name. */
+static int
+replica_id(struct gw *gw, char *why, size_t whylen)
+{
+	struct gw_config *c = &gw->cfg;
+	const char *e = getenv("CLOISTER_REPLICA_ID");
+
+	if (c->ledger_replica[0] != '\0')
+		return 0;
+	if (e != NULL && e[0] != '\0')
+		snprintf(c->ledger_replica, sizeof(c->ledger_replica), "%s", e);
+	else if (gethostname(c->ledger_replica, sizeof(c->ledger_replica)) !=
+	    0)
+		c->ledger_replica[0] = '\0';
+	c->ledger_replica[sizeof(c->ledger_replica) - 1] = '\0';
+	if (c->ledger_replica[0] == '\0' || strlen(c->ledger_replica) >=
+	    PGL_REPLICA_MAX)
+		return util_fail(CLOISTER_ERR_CONFIG, why, whylen, "ledger: "
+		    "no replica id (set ledger.replica_id or "
+		    "CLOISTER_REPLICA_ID)");
+	return 0;
+}
+
 static int
 open_state(struct gw *gw, char *why, size_t whylen)
 {
 	char path[PATH_LEN];
+	int r;
 
 	if (mkdir(gw->cfg.state_dir, 0700) != 0 && errno != EEXIST)
 		return util_fail(CLOISTER_ERR_IO, why, whylen, "state dir %s: "
 		    "%s", gw->cfg.state_dir, strerror(errno));
+	if (gw->cfg.ledger_pg) {
+		/* The shared ledger; this replica's journal stays here. */
+		if ((r = replica_id(gw, why, whylen)) != 0)
+			return r;
+		if ((size_t)snprintf(path, sizeof(path), "%s/ledger-pg",
+		    gw->cfg.state_dir) >= sizeof(path))
+			return util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen,
+			    "state dir path too long");
+		return ledger_open_pg(path, gw->cfg.ledger_dsn,
+		    gw->cfg.ledger_replica, LEDGER_SERVER,
+		    (int64_t)gw->cfg.ledger_lease_s * 1000, &gw->ledger, why,
+		    whylen);
+	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/ledger.db",
 	    gw->cfg.state_dir) >= sizeof(path))
 		return util_fail(CLOISTER_ERR_TOO_LARGE, why, whylen, "state "
@@ -409,6 +451,9 @@ start_mcp(struct gw *gw, char *why, size_t whylen)
 static void
 gw_free(struct gw *gw)
 {
+	/* Holds still waiting are refused while evhttp can answer them. */
+	pgloop_free(gw->pg);
+	gw->pg = NULL;
 	/* First: its thread signs with the identity and reads the config. */
 	attest_free(gw->attest);
 	ratelimit_free(gw->attest_rl);
@@ -509,6 +554,12 @@ start_instance(struct gw *gw, char *why, size_t whylen)
 	gw->evidence_time = (int64_t)time(NULL);
 	crypto_sha256(gw->evidence, gw->evidence_len, h);
 	util_hex_encode(h, sizeof(h), gw->evidence_id);
+	/* Any replica serves any replica's bundle: receipts name it. */
+	if (gw->cfg.ledger_pg && (r = pgl_publish_bundle(ledger_pg_tool(
+	    gw->ledger), (const uint8_t *)gw->evidence, gw->evidence_len,
+	    h)) != 0)
+		return util_fail(r, why, whylen, "ledger: cannot publish the "
+		    "evidence bundle");
 	return 0;
 }
 
@@ -524,6 +575,10 @@ start_loop(struct gw *gw, char *why, size_t whylen)
 	    (gw->attest_rl = ratelimit_new(GW_RATE_SLOTS, GW_ATTEST_PER_MIN,
 	    60)) == NULL ||
 	    (gw->worker = worker_new(gw->base, GW_WORKER_QUEUE)) == NULL ||
+	    (gw->cfg.ledger_pg && (r = pgloop_new(gw->base, gw->ledger,
+	    gw->cfg.ledger_dsn, gw->cfg.ledger_replica,
+	    (int64_t)gw->cfg.ledger_lease_s * 1000, &gw->pg, why, whylen)) !=
+	    0) ||
 	    (r = gw_upstream_init(gw, why, whylen)) != 0 ||
 	    (r = start_mcp(gw, why, whylen)) != 0 ||
 	    (!gw->cfg.console_off && (r = console_new(gw, &gw->console)) !=

@@ -44,6 +44,8 @@ struct ratelimit;
 struct cloister_collect_info;
 struct sse;
 struct mock_plan;
+struct pgloop;
+struct json_t;
 
 /* Counters for /metrics: metadata only, never content. */
 struct gw_metrics {
@@ -67,6 +69,7 @@ struct gw {
 	struct event	*accept_resume;	/* after accept(2) failed */
 	struct gw_config cfg;
 	struct ledger	*ledger;
+	struct pgloop	*pg;		/* PostgreSQL's holds; NULL: SQLite */
 	struct identity	*id;
 	char		*evidence;	/* the start-up bundle */
 	size_t		 evidence_len;
@@ -147,6 +150,7 @@ struct gw_req {
 	int		 up_usage;	/* the upstream reported usage */
 	int		 up_failed;	/* its stream reported a failure */
 	int		 started;	/* stream headers sent */
+	struct json_t	*held_body;	/* parsed, while PostgreSQL holds */
 	/* translation when the client's API is not the backend's */
 	struct xlate_ctx *xctx;
 	struct xlate_stream *xs;

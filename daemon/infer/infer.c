@@ -24,6 +24,7 @@
 #include "json_parse.h"
 #include "metrics.h"
 #include "mock.h"
+#include "pgloop.h"
 #include "receipt_int.h"
 #include "upstream.h"
 #include "util.h"
@@ -95,6 +96,7 @@ gw_req_free(struct gw_req *r)
 	xlate_stream_free(r->xs);
 	mock_plan_free(r->mock);
 	xlate_ctx_free(r->xctx);
+	json_decref(r->held_body);
 	crypto_sha256_abort(r->resp_hash);
 	if (r->body != NULL) {
 		util_wipe(r->body, r->body_len);
@@ -212,9 +214,12 @@ gw_refund(struct gw_req *r, const char *status)
 		return;
 	/* Not even the record of a refund could be written: the request
 	 * owes nothing, so its hold goes, row or no row. */
-	if (ledger_release(r->gw->ledger, r->id) == 0)
+	if (ledger_release(r->gw->ledger, r->id) == 0) {
+		if (r->gw->pg != NULL)
+			pgloop_release(r->gw->pg, r->id);
 		fprintf(stderr, "cloister: %s: the ledger could not record "
 		    "this refund; its hold is released\n", r->id);
+	}
 }
 
 /* ---- answers, for every backend ------------------------------------------ */
@@ -364,38 +369,89 @@ worst_case(const struct gw_req *r)
 	return c;
 }
 
+/* A refused hold, answered: an empty balance is final (402 for chat and
+ * Messages clients: Claude Code stops at once; 429 insufficient_quota
+ * for Responses clients: Codex retries a 402 five times), a key revoked
+ * since it authenticated is 401, anything else 503 with nothing held.
+ * The HTTP status sent. */
 static int
-reserve(struct gw_req *r)
+refuse_hold(struct gw_req *r, int rc)
 {
-	struct gw *gw = r->gw;
-	int rc;
-
-	r->reserved = worst_case(r);
-	rc = ledger_reserve(gw->ledger, r->id, &r->key, r->model->name,
-	    r->backend->name, xlate_api_name(r->api),
-	    gw->conf[r->model->backend], r->reserved,
-	    (int64_t)time(NULL));
-	/* An empty balance is final: 402 for chat and Messages clients
-	 * (Claude Code stops at once), 429 insufficient_quota for Responses
-	 * clients (Codex retries a 402 five times). */
-	if (rc == CLOISTER_ERR_CREDITS)
+	if (rc == CLOISTER_ERR_CREDITS) {
 		gw_error(r, r->api == XLATE_RESPONSES ? 429 : 402,
 		    "insufficient_quota", "insufficient_quota", "the balance "
 		    "of %s cannot cover this request's worst case of %lld "
 		    "credits (prompt and max_tokens at the model's prices)",
 		    r->key.id, (long long)r->reserved);
-	else if (rc != 0) {
-		evhttp_add_header(evhttp_request_get_output_headers(r->req),
-		    "Retry-After", "1");
-		gw_error(r, 503, "server_error", "ledger_unavailable",
-		    "the ledger cannot settle requests now; nothing was held");
+		return r->api == XLATE_RESPONSES ? 429 : 402;
 	}
-	return rc;
+	if (rc == CLOISTER_ERR_AUTH) {
+		gw_error(r, 401, "authentication_error", "invalid_api_key",
+		    "the key %s has been revoked", r->key.id);
+		return 401;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Retry-After", "1");
+	gw_error(r, 503, "server_error", "ledger_unavailable",
+	    "the ledger cannot take holds now; nothing was held");
+	return 503;
+}
+
+static int
+reserve(struct gw_req *r)
+{
+	struct gw *gw = r->gw;
+
+	r->reserved = worst_case(r);
+	return ledger_reserve(gw->ledger, r->id, &r->key, r->model->name,
+	    r->backend->name, xlate_api_name(r->api),
+	    gw->conf[r->model->backend], r->reserved,
+	    (int64_t)time(NULL));
+}
+
+/* The backend's turn, with the parsed body (consumed). */
+static void
+dispatch(struct gw_req *r, json_t *o)
+{
+	if (r->backend->type == GW_BACKEND_MOCK)
+		mock_answer(r, o);
+	else
+		gw_upstream_start(r, o);
+	json_decref(o);
+}
+
+/* PostgreSQL answered a hold (pgloop.h): go on, or refuse. */
+static void
+on_held(void *arg, int rc)
+{
+	struct gw_req *r = arg;
+	struct gw *gw = r->gw;
+	json_t *o = r->held_body;
+	int status;
+
+	r->held_body = NULL;
+	if (rc == 0 && (rc = ledger_hold_add(gw->ledger, r->id, &r->key,
+	    r->model->name, r->backend->name, xlate_api_name(r->api),
+	    gw->conf[r->model->backend], r->reserved, (int64_t)time(NULL))) !=
+	    0) {
+		pgloop_release(gw->pg, r->id);
+		rc = CLOISTER_ERR_DB;
+	}
+	if (rc == 0) {
+		dispatch(r, o);
+		return;
+	}
+	status = refuse_hold(r, rc);
+	json_decref(o);
+	gw_observe(gw, r->ep, status, r->t0_ns);
+	gw_req_free(r);
 }
 
 /* Everything before the backend: the key's scope, the body and its
- * checks, the reservation.  0 and *out the parsed body (the caller's), or
+ * checks, the reservation.  0 and *out the parsed body (the caller's),
+ * ADMIT_PENDING when the hold waits on PostgreSQL (on_held goes on), or
  * the HTTP status of the refusal sent. */
+#define ADMIT_PENDING	(-1)
 static int
 admit(struct gw_req *r, json_t **out, long *words)
 {
@@ -444,9 +500,23 @@ admit(struct gw_req *r, json_t **out, long *words)
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Cloister-Request-Id", r->id);
+	/* Until the upstream counts: words, for a cancellation. */
+	r->usage.prompt_tokens = *words;
+	if (r->gw->pg != NULL) {
+		/* PostgreSQL decides, later: on_held goes on. */
+		r->reserved = worst_case(r);
+		if ((rc = pgloop_hold(r->gw->pg, r->id, r->key.id, r->reserved,
+		    on_held, r)) != 0) {
+			status = refuse_hold(r, rc);
+			goto out;
+		}
+		r->held_body = o;
+		o = NULL;
+		status = ADMIT_PENDING;
+		goto out;
+	}
 	if ((rc = reserve(r)) != 0) {
-		status = rc == CLOISTER_ERR_CREDITS ? r->api ==
-		    XLATE_RESPONSES ? 429 : 402 : 503;
+		status = refuse_hold(r, rc);
 		goto out;
 	}
 	*out = o;
@@ -492,16 +562,12 @@ gw_infer(struct gw *gw, struct evhttp_request *req, enum gw_endpoint ep,
 	r->key = *key;
 	r->t0_ns = util_now_ns();
 	gw->m.inflight++;
-	if ((status = admit(r, &o, &words)) != 0) {
+	if ((status = admit(r, &o, &words)) == ADMIT_PENDING)
+		return;
+	if (status != 0) {
 		gw_observe(gw, ep, status, r->t0_ns);
 		gw_req_free(r);
 		return;
 	}
-	/* Until the upstream counts: words, for a cancellation. */
-	r->usage.prompt_tokens = words;
-	if (r->backend->type == GW_BACKEND_MOCK)
-		mock_answer(r, o);
-	else
-		gw_upstream_start(r, o);
-	json_decref(o);
+	dispatch(r, o);
 }

@@ -80,8 +80,10 @@ const char *const pgl_schema_sql[] = {
 };
 
 static const char *const stmt_sql[PGL_STMT_COUNT] = {
-	[PGL_KEY_INSERT] = "INSERT INTO keys (id, hash, name, scope, created) "
-	    "VALUES ($1, $2, $3, $4, $5)",
+	/* Replicas learn of a new key as of a revoked one. */
+	[PGL_KEY_INSERT] = "WITH i AS (INSERT INTO keys (id, hash, name, "
+	    "scope, created) VALUES ($1, $2, $3, $4, $5) RETURNING id) "
+	    "SELECT pg_notify('" PGL_NOTIFY_CHANNEL "', id) FROM i",
 	/* The notification goes out when (and only if) the revocation
 	 * commits: one statement, one transaction. */
 	[PGL_KEY_REVOKE] = "WITH u AS (UPDATE keys SET revoked = $2 "

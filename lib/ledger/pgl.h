@@ -85,7 +85,8 @@ const char *pgl_error(const struct pgl *p);
 int	pgl_key_create(struct pgl *p, const char *name, const char *scope,
 	    int64_t now, char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX]);
 /* Revoked and, when that commits, announced on PGL_NOTIFY_CHANNEL with
- * the id as payload.  CLOISTER_ERR_NOT_FOUND: no such active key. */
+ * the id as payload (as pgl_key_create announces a new key).
+ * CLOISTER_ERR_NOT_FOUND: no such active key. */
 int	pgl_key_revoke(struct pgl *p, const char *id, int64_t now);
 int	pgl_key_list(struct pgl *p, struct ledger_key *out, size_t max,
 	    size_t *n);

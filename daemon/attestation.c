@@ -23,10 +23,12 @@
 #include "cloister/receipt.h"
 #include "gateway.h"
 #include "httpd.h"
+#include "pgl.h"
 #include "ratelimit.h"
 #include "rtmr3_extend.h"
 #include "rtmr3_log.h"
 #include "util.h"
+#include "worker.h"
 #include "ws_manifest.h"
 
 /* A collection retried when a measure landed while it ran. */
@@ -423,6 +425,108 @@ gw_attestation(struct gw *gw, struct evhttp_request *req)
 		return;
 	}
 	evhttp_connection_set_closecb(a->conn, attest_gone, a);
+}
+
+/* ---- any replica's start-up bundle -------------------------------------- */
+
+/* A bundle looked up in the shared ledger by the worker. */
+struct bundle_call {
+	struct gw	*gw;
+	struct evhttp_request *req;
+	struct evhttp_connection *conn;
+	int		 gone;
+	uint8_t		 sha256[32];
+	uint8_t		*bundle;
+	size_t		 len;
+	int		 rc;
+};
+
+static void
+bundle_gone(struct evhttp_connection *c, void *arg)
+{
+	struct bundle_call *b = arg;
+
+	(void)c;
+	httpd_drop_request(b->req);
+	b->req = NULL;
+	b->gone = 1;
+}
+
+/* The worker's thread: its own connection, opened the first time. */
+static void
+bundle_job(void *arg)
+{
+	struct bundle_call *b = arg;
+	char why[256];
+
+	b->rc = CLOISTER_ERR_DB;
+	if (b->gw->worker_pgl == NULL && pgl_open(b->gw->cfg.ledger_dsn, NULL,
+	    &b->gw->worker_pgl, why, sizeof(why)) != 0) {
+		fprintf(stderr, "cloister: %s\n", why);
+		return;
+	}
+	if (pgl_ensure(b->gw->worker_pgl, why, sizeof(why)) == 0)
+		b->rc = pgl_bundle_get(b->gw->worker_pgl, b->sha256,
+		    &b->bundle, &b->len);
+}
+
+static void
+bundle_done(void *arg)
+{
+	struct bundle_call *b = arg;
+	uint8_t h[32];
+
+	if (!b->gone) {
+		evhttp_connection_set_closecb(b->conn, NULL, NULL);
+		/* what the database returned must be what was asked for */
+		if (b->rc == 0 && (crypto_sha256(b->bundle, b->len, h) != 0 ||
+		    memcmp(h, b->sha256, 32) != 0))
+			b->rc = CLOISTER_ERR_SIGNATURE;
+		if (b->rc == 0)
+			httpd_send_body(b->req, 200, "application/json",
+			    (const char *)b->bundle, b->len);
+		else if (b->rc == CLOISTER_ERR_NOT_FOUND)
+			httpd_error(b->req, 404, "invalid_request_error",
+			    "not_found", "no replica published this evidence");
+		else
+			httpd_error(b->req, 503, "server_error", "ledger",
+			    "the shared ledger cannot be read now");
+	}
+	free(b->bundle);
+	free(b);
+}
+
+void
+gw_attestation_id(struct gw *gw, struct evhttp_request *req, const char *id)
+{
+	struct bundle_call *b;
+
+	if (strcmp(id, gw->evidence_id) == 0) {
+		httpd_send_body(req, 200, "application/json", gw->evidence,
+		    gw->evidence_len);
+		return;
+	}
+	if (!gw->cfg.ledger_pg) {
+		httpd_error(req, 404, "invalid_request_error", "not_found",
+		    "this gateway's evidence is %s", gw->evidence_id);
+		return;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    util_hex_decode_exact(id, strlen(id), b->sha256, 32) != 0) {
+		free(b);
+		httpd_error(req, 400, "invalid_request_error", "bad_id",
+		    "an evidence id is 64 hex digits");
+		return;
+	}
+	b->gw = gw;
+	b->req = req;
+	b->conn = evhttp_request_get_connection(req);
+	if (worker_submit(gw->worker, bundle_job, bundle_done, b) != 0) {
+		free(b);
+		busy(req, 503, 1, "busy", "too many lookups are waiting");
+		return;
+	}
+	evhttp_connection_set_closecb(b->conn, bundle_gone, b);
 }
 
 /*

@@ -33,6 +33,11 @@ int	gw_confidentiality(struct gw *gw,
 	    size_t whylen);
 /* GET /v1/attestation[?nonce=HEX]. */
 void	gw_attestation(struct gw *gw, struct evhttp_request *req);
+/* GET /v1/attestation/{id}: the start-up bundle whose SHA-256 is id --
+ * this gateway's, or with a shared ledger any replica's (a receipt's kid
+ * names the replica that signed it).  Looked up off the loop. */
+void	gw_attestation_id(struct gw *gw, struct evhttp_request *req,
+	    const char *id);
 
 /*
  * Measure a workspace before it may start (docs/internals/workspace.md):

@@ -243,6 +243,10 @@ gw_route(struct evhttp_request *req, void *arg)
 	}
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/attestation") == 0)
 		gw_attestation(gw, req);
+	else if (cmd == EVHTTP_REQ_GET &&
+	    strncmp(path, "/v1/attestation/", 16) == 0 && path[16] != '\0' &&
+	    strchr(path + 16, '/') == NULL)
+		gw_attestation_id(gw, req, path + 16);
 	else if (cmd == EVHTTP_REQ_GET && strcmp(path, "/v1/models") == 0) {
 		if (gw_authenticate(gw, req, &k) == 0)
 			models(gw, req);
@@ -458,6 +462,7 @@ gw_free(struct gw *gw)
 	attest_free(gw->attest);
 	ratelimit_free(gw->attest_rl);
 	worker_free(gw->worker);
+	pgl_close(gw->worker_pgl);
 	console_free(gw->console);
 	/* Workspaces end before the ledger closes: their keys are revoked. */
 	ws_registry_free(gw->ws);

@@ -45,6 +45,7 @@ struct cloister_collect_info;
 struct sse;
 struct mock_plan;
 struct pgloop;
+struct pgl;
 struct json_t;
 
 /* Counters for /metrics: metadata only, never content. */
@@ -70,6 +71,7 @@ struct gw {
 	struct gw_config cfg;
 	struct ledger	*ledger;
 	struct pgloop	*pg;		/* PostgreSQL's holds; NULL: SQLite */
+	struct pgl	*worker_pgl;	/* the worker thread's connection */
 	struct identity	*id;
 	char		*evidence;	/* the start-up bundle */
 	size_t		 evidence_len;

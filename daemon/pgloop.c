@@ -27,6 +27,12 @@
 #define RETRY_MIN_MS	200
 #define RETRY_MAX_MS	5000
 #define UNCERTAIN_MAX	4096	/* holds to release after a reconnect */
+#define TICK_MS		1000
+/* PostgreSQL silent this long with a statement waiting, or a connect
+ * this long unfinished: the connection is given up (a black-holed
+ * network answers nothing, and libpq would wait for ever). */
+#define ANSWER_TIMEOUT_MS	5000
+#define CONNECT_TIMEOUT_MS	5000
 
 enum state { DOWN, CONNECTING, READY };
 enum op_kind { OP_SETUP, OP_HOLD, OP_RELEASE, OP_RENEW, OP_REAP, OP_KEYS };
@@ -60,7 +66,8 @@ struct pgloop {
 	struct op	*head, *tail;
 	int		 keys_inflight, keys_again;
 	uint64_t	 lease_ok_ms;	/* admit until (monotonic) */
-	uint64_t	 last_reap_ms;
+	uint64_t	 last_renew_ms, last_reap_ms;
+	uint64_t	 connect_ms;	/* when connecting began */
 	int		 fenced;
 	int		 told_down;
 	char		(*uncertain)[LEDGER_ID_MAX];
@@ -86,12 +93,16 @@ lease_renewed(struct pgloop *pl, uint64_t t)
 	    (uint64_t)pl->lease_ms / 5;
 }
 
+/* Wait on the connection's socket for what.  While connecting, always
+ * anew: libpq may close its socket and open another under the same
+ * number (falling back from GSS or SSL), which epoll forgot. */
 static void
 set_io(struct pgloop *pl, short what)
 {
 	evutil_socket_t fd = PQsocket(pl->conn);
 
-	if (pl->io != NULL && pl->io_fd == fd && pl->io_what == what)
+	if (pl->io != NULL && pl->io_fd == fd && pl->io_what == what &&
+	    pl->state == READY)
 		return;
 	if (pl->io != NULL)
 		event_free(pl->io);
@@ -162,8 +173,10 @@ new_op(enum op_kind kind)
 {
 	struct op *op = calloc(1, sizeof(*op));
 
-	if (op != NULL)
+	if (op != NULL) {
 		op->kind = kind;
+		op->sent_ms = now_ms();
+	}
 	return op;
 }
 
@@ -220,6 +233,7 @@ connect_start(struct pgloop *pl)
 	}
 	pgl_adopt(pl->p, pl->conn);
 	pl->state = CONNECTING;
+	pl->connect_ms = now_ms();
 	set_io(pl, EV_WRITE);
 }
 
@@ -447,25 +461,44 @@ broken(struct pgloop *pl, const char *msg)
 
 /* ---- the lease ---------------------------------------------------------- */
 
+/* The watchdog: a connect or an answer that takes too long. */
+static int
+stalled(struct pgloop *pl, uint64_t t)
+{
+	if (pl->state == CONNECTING && t - pl->connect_ms > CONNECT_TIMEOUT_MS) {
+		broken(pl, "connecting timed out");
+		return 1;
+	}
+	if (pl->state == READY && pl->head != NULL &&
+	    t - pl->head->sent_ms > ANSWER_TIMEOUT_MS) {
+		broken(pl, "no answer for 5 s");
+		return 1;
+	}
+	return 0;
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct pgloop *pl = arg;
 	char e[24], lease[24], grace[24];
-	const char *v[3] = { NULL, e, lease };
+	const char *v[3] = { pl->replica, e, lease };
 	struct op *op;
 	uint64_t t = now_ms();
 
 	(void)fd;
 	(void)what;
-	if (pl->state != READY || pl->fenced)
+	if (stalled(pl, t) || pl->state != READY || pl->fenced)
 		return;
-	snprintf(e, sizeof(e), "%lld", (long long)pl->epoch);
-	snprintf(lease, sizeof(lease), "%lld", (long long)pl->lease_ms);
-	v[0] = pl->replica;
-	if ((op = new_op(OP_RENEW)) == NULL ||
-	    send_op(pl, op, PGL_RENEW, 3, v) != 0)
-		return;
+	if (t - pl->last_renew_ms >= (uint64_t)pl->lease_ms / 3) {
+		pl->last_renew_ms = t;
+		snprintf(e, sizeof(e), "%lld", (long long)pl->epoch);
+		snprintf(lease, sizeof(lease), "%lld",
+		    (long long)pl->lease_ms);
+		if ((op = new_op(OP_RENEW)) == NULL ||
+		    send_op(pl, op, PGL_RENEW, 3, v) != 0)
+			return;
+	}
 	if (t - pl->last_reap_ms >= (uint64_t)pl->lease_ms) {
 		pl->last_reap_ms = t;
 		snprintf(grace, sizeof(grace), "%lld", (long long)pl->lease_ms);
@@ -501,10 +534,10 @@ pgloop_new(struct event_base *base, struct ledger *l, const char *dsn,
 	pl->lease_ms = lease_ms;
 	pl->epoch = ledger_pg_epoch(l);
 	pl->retry_ms = RETRY_MIN_MS;
-	pl->last_reap_ms = now_ms();
+	pl->last_reap_ms = pl->last_renew_ms = now_ms();
 	lease_renewed(pl, now_ms());	/* ledger_open_pg registered */
-	tv.tv_sec = lease_ms / 3000;
-	tv.tv_usec = (lease_ms / 3 % 1000) * 1000;
+	tv.tv_sec = TICK_MS / 1000;
+	tv.tv_usec = TICK_MS % 1000 * 1000;
 	if ((r = pgl_new(replica, &pl->p)) != 0 ||
 	    (pl->retry = evtimer_new(base, on_retry, pl)) == NULL ||
 	    (pl->tick = event_new(base, -1, EV_PERSIST, on_tick, pl)) ==

@@ -7,9 +7,13 @@
 #     holding credits for 50: exactly 50 answered, 150 refused with 402,
 #     the balance at 0 and every charge recorded once
 #   - a revocation through the CLI is seen by every replica
+#   - any replica serves any replica's start-up evidence by its id
 #   - kill -9 of a replica mid-stream: its hold stays until it restarts
 #     on the same state (released, journal applied); a replica that
 #     never comes back has its holds reaped after its lease
+#   - a replica whose network to PostgreSQL black-holes (a stalling TCP
+#     proxy): /healthz keeps answering at once, the waiting hold gets 503
+#     within seconds, and holds work again when the network does
 #   - PostgreSQL stopped under load: 503 with nothing held, /healthz
 #     still answering, and after a restart every settlement applied once
 #   tests/integration/ledger_replicas.sh CLOISTER NODE_DIR
@@ -27,12 +31,12 @@ pg_start || exit 1
 
 # One configuration for all but the address and the state directory; the
 # replica id from the environment, as a deployment would set it.
-conf() {	# conf N PORT
+conf() {	# conf N PORT [DSN]
 	cat >"$tmp/gw$1.yaml" <<YAML
 listen: 127.0.0.1:$2
 state_dir: $tmp/state$1
 tee: sim
-ledger: { backend: postgres, dsn: "$pg_dsn", lease: 3 }
+ledger: { backend: postgres, dsn: "${3:-$pg_dsn}", lease: 3 }
 backends:
   - name: slow
     type: mock
@@ -100,6 +104,14 @@ per=$(psqlq "SELECT string_agg(n::text, ' ' ORDER BY replica_id) FROM (SELECT
 [ "$(echo "$per" | wc -w)" = 3 ] && ok || bad "answers not spread over the replicas: $per"
 echo "race: $(cat "$tmp/race.json"), per replica: $per"
 
+# --- any replica serves any replica's evidence (a receipt's kid) -------------
+curl -s "$url2/v1/attestation" -o "$tmp/ev2.json"
+id2=$(sha256sum "$tmp/ev2.json" | cut -d' ' -f1)
+expect_http 200 "$url1/v1/attestation/$id2"
+cmp -s "$tmp/body" "$tmp/ev2.json" && ok || bad "replica 1 served another bundle for $id2"
+expect_http 404 "$url1/v1/attestation/$(echo "$id2" | tr 0-9a-f 1-9a-f0)"
+expect_http 400 "$url1/v1/attestation/nothex"
+
 # --- revocation seen by every replica -----------------------------------------
 KV=$(key revokee 1000000)
 KVID=$(cat "$tmp/revokee.id")
@@ -148,6 +160,43 @@ for _ in $(seq 40); do
 done
 [ "$(psqlq "SELECT held FROM keys WHERE id = '$KKID'")" = 0 ] && ok ||
 	bad "the dead replica's hold was never reaped"
+
+# --- a black-holed network between a replica and PostgreSQL -----------------
+spawn_port pport stallproxy python3 "$(dirname "$0")/../tools/stall_proxy.py" \
+    "$pg_sock/.s.PGSQL.5432" "$tmp/stall" || exit 1
+conf 4 "$(freeport)" "host=127.0.0.1 port=$pport dbname=cloister user=postgres"
+start_replica 4 || exit 1
+chat() {	# chat URL: the HTTP status of one small request with $KK
+	curl -s -o /dev/null -w '%{http_code}' --max-time 20 \
+	    "$1/v1/chat/completions" -H "Authorization: Bearer $KK" \
+	    -H 'Content-Type: application/json' \
+	    -d '{"model":"mock-exact-slow","messages":[{"role":"user","content":"x"}]}'
+}
+[ "$(chat "$url4")" = 200 ] && ok || bad "replica 4 through the proxy"
+touch "$tmp/stall"
+t0=$(date +%s%N)
+chat "$url4" >"$tmp/stalled.code" &
+waiter=$!
+slow=0
+for _ in 1 2 3 4 5 6; do
+	h0=$(date +%s%N)
+	curl -s -o /dev/null --max-time 5 "$url4/healthz"
+	[ $(( ($(date +%s%N) - h0) / 1000000 )) -lt 500 ] || slow=$((slow + 1))
+	sleep 0.3
+done
+[ "$slow" = 0 ] && ok || bad "/healthz slowed by a stalled PostgreSQL ($slow of 6 over 500 ms)"
+wait $waiter
+waited=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$(cat "$tmp/stalled.code")" = 503 ] && [ "$waited" -lt 10000 ] && ok ||
+	bad "a hold on a black-holed connection: HTTP $(cat "$tmp/stalled.code") after $waited ms"
+rm -f "$tmp/stall"
+for _ in $(seq 40); do
+	c=$(chat "$url4")
+	[ "$c" = 200 ] && break
+	sleep 0.25
+done
+[ "$c" = 200 ] && ok || bad "replica 4 did not reconnect: $c"
+echo "stall: the waiting hold answered 503 after $waited ms"
 
 # --- PostgreSQL down under load -----------------------------------------------
 before=$(psqlq "SELECT count(*) FROM requests")

@@ -7,7 +7,8 @@
 #     holding credits for 50: exactly 50 answered, 150 refused with 402,
 #     the balance at 0 and every charge recorded once
 #   - a revocation through the CLI is seen by every replica
-#   - any replica serves any replica's start-up evidence by its id
+#   - any replica serves any replica's start-up evidence by its id, and
+#     any replica's console reads and changes the shared ledger
 #   - kill -9 of a replica mid-stream: its hold stays until it restarts
 #     on the same state (released, journal applied); a replica that
 #     never comes back has its holds reaped after its lease
@@ -56,9 +57,9 @@ for i in 1 2 3; do
 	start_replica "$i" || exit 1
 done
 
-key() {	# key NAME CREDITS: prints the key, its id in $tmp/NAME.id
+key() {	# key NAME CREDITS [SCOPE]: prints the key, its id in $tmp/NAME.id
 	_k=$("$bin" keys create --config "$tmp/gw1.yaml" --name "$1" \
-	    2>"$tmp/k.err")
+	    --scope "${3:-user}" 2>"$tmp/k.err")
 	sed -n 's/^cloister: created \(key_[0-9a-f]*\).*/\1/p' "$tmp/k.err" \
 	    >"$tmp/$1.id"
 	[ -n "$_k" ] && [ -s "$tmp/$1.id" ] || { cat "$tmp/k.err" >&2; return 1; }
@@ -103,6 +104,24 @@ per=$(psqlq "SELECT string_agg(n::text, ' ' ORDER BY replica_id) FROM (SELECT
     replica_id) s")
 [ "$(echo "$per" | wc -w)" = 3 ] && ok || bad "answers not spread over the replicas: $per"
 echo "race: $(cat "$tmp/race.json"), per replica: $per"
+
+# --- the console of any replica reads the shared ledger ----------------------
+KA=$(key boss 0 admin)
+sleep 0.3
+AH="Authorization: Bearer $KA"
+expect_http 200 "$url2/admin/api/keys" -H "$AH"
+jq -e "[.keys[].id] | index(\"$KXID\") != null" "$tmp/body" >/dev/null && ok ||
+	bad "console keys: $(head -c 300 "$tmp/body")"
+expect_http 200 "$url3/admin/api/requests?key=$KXID" -H "$AH"
+[ "$(jq '[.requests[] | select(.status == "ok")] | length' "$tmp/body")" -ge 20 ] &&
+	ok || bad "console requests: $(head -c 300 "$tmp/body")"
+expect_http 200 "$url1/admin/api/usage" -H "$AH"
+jq -e '.spend | length > 0' "$tmp/body" >/dev/null && ok ||
+	bad "console usage: $(head -c 300 "$tmp/body")"
+expect_http 200 -X POST "$url3/admin/api/credits" -H "$AH" \
+    -H 'Content-Type: application/json' -d "{\"key_id\":\"$KTID\",\"amount\":3}"
+[ "$(psqlq "SELECT credits FROM keys WHERE id = '$KTID'")" = 10 ] && ok ||
+	bad "console top-up did not reach the shared ledger"
 
 # --- any replica serves any replica's evidence (a receipt's kid) -------------
 curl -s "$url2/v1/attestation" -o "$tmp/ev2.json"

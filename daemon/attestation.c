@@ -384,6 +384,12 @@ gw_attestation(struct gw *gw, struct evhttp_request *req)
 		    "the query string does not parse");
 		return;
 	}
+	/* Which start-up bundle this instance's receipts name: behind a load
+	 * balancer, the one to fetch by id (GET /v1/attestation/{id}) to
+	 * meet the instance that answered.  A hint, checked by the client
+	 * against the instance key. */
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Cloister-Evidence-Id", gw->evidence_id);
 	hex = evhttp_find_header(&q, "nonce");
 	if (hex == NULL) {
 		evhttp_clear_headers(&q);

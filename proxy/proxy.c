@@ -57,8 +57,12 @@ status(struct proxy *p, struct evhttp_request *req)
 	    "tcb_status", p->tcb, "receipts_verified", (json_int_t)p->passed,
 	    "failures", (json_int_t)p->failed, "last_failure",
 	    p->last_failure, "reverify_s", (json_int_t)p->o->reverify_s);
-	if (o != NULL)
+	if (o != NULL) {
 		json_object_set_new(o, "verify_ms", json_real(p->verify_ms));
+		/* behind a load balancer: every instance verified so far */
+		json_object_set_new(o, "replicas",
+		    json_integer((json_int_t)p->nreplicas));
+	}
 	httpd_send_json(req, 200, o, JSON_INDENT(2));
 }
 

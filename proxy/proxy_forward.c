@@ -102,7 +102,9 @@ xfer_free(struct xfer *x)
 static int
 check_receipt(struct xfer *x, char *why, size_t whylen)
 {
+	const struct proxy_replica *rep;
 	struct cloister_receipt_result *res;
+	char kid[65];
 	size_t n = evbuffer_get_length(x->resp);
 	int r = -1;
 
@@ -114,16 +116,26 @@ check_receipt(struct xfer *x, char *why, size_t whylen)
 		snprintf(why, whylen, "out of memory");
 		return -1;
 	}
-	/* The evidence was verified when the gateway was; the receipt must
-	 * name that bundle and carry that instance's signature. */
+	/* The receipt must name a verified instance's bundle (behind a
+	 * load balancer, one of several: a new one is verified first) and
+	 * carry that instance's signature. */
+	if (cloister_receipt_kid(x->receipt, strlen(x->receipt), kid) != 0) {
+		snprintf(why, whylen, "the receipt does not parse");
+		free(res);
+		return -1;
+	}
+	if ((rep = proxy_replica(x->p, kid, why, whylen)) == NULL) {
+		free(res);
+		return -1;
+	}
 	cloister_verify_receipt_known(x->receipt, strlen(x->receipt),
-	    x->p->pub, x->p->evidence_id, x->p->simulated, x->body,
+	    rep->pub, rep->evidence_id, rep->simulated, x->body,
 	    x->body_len, evbuffer_pullup(x->resp, -1), n, res);
 	if (!res->verified)
 		snprintf(why, whylen, "the receipt failed at step \"%s\": %s",
 		    res->failed_step != NULL ? res->failed_step : "?",
 		    res->message);
-	else if (memcmp(res->evidence.public_key, x->p->pub, 64) != 0)
+	else if (memcmp(res->evidence.public_key, rep->pub, 64) != 0)
 		snprintf(why, whylen, "the receipt is signed by another "
 		    "instance than the one verified");
 	else if (strcmp(res->claims.nonce, x->nonce) != 0)

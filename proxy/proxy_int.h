@@ -18,8 +18,22 @@
 #define PROXY_BODY_MAX	(16u * 1024 * 1024)	/* a request, an answer */
 #define PROXY_FAILED	"cloister_verification_failed"	/* error type */
 
+#define PROXY_REPLICAS_MAX	16	/* instances behind one address */
+
 struct cloister_policy;
 struct cloister_collateral;
+
+/* One verified instance of the gateway: behind a load balancer, every
+ * replica the proxy has met.  Receipts are checked against the one they
+ * name; every TLS key here is pinned. */
+struct proxy_replica {
+	uint8_t		 pub[64];
+	uint8_t		 spki[32];
+	int		 has_spki;
+	char		 evidence_id[65];
+	int		 simulated;
+	int64_t		 verified_at;
+};
 
 struct proxy {
 	const struct proxy_opts *o;
@@ -36,7 +50,10 @@ struct proxy {
 	int		 verified;
 	int64_t		 verified_at;
 	char		 reason[512];
-	char		 pin[96];	/* "sha256//<base64>" */
+	/* "sha256//<base64>;..." of every replica's TLS key */
+	char		 pin[PROXY_REPLICAS_MAX * 56];
+	struct proxy_replica replicas[PROXY_REPLICAS_MAX];
+	size_t		 nreplicas;
 	uint8_t		 spki[32];
 	uint8_t		 pub[64];
 	int		 simulated;
@@ -58,6 +75,13 @@ struct proxy {
  * it binds against the one presented, verify the start-up bundle, pin the
  * key.  0 and p verified, or p->reason says why not. */
 int	proxy_verify(struct proxy *p);
+
+/* The verified replica whose start-up evidence is evidence_id; one the
+ * proxy has not met is fetched (GET /v1/attestation/{id}) and verified
+ * first -- a replica behind the same load balancer, found through a
+ * receipt it signed.  NULL, with a reason in why, when it fails. */
+const struct proxy_replica *proxy_replica(struct proxy *p,
+	    const char *evidence_id, char *why, size_t whylen);
 
 /* proxy_forward.c: send the tool's request req (uri, its path) on to the
  * verified gateway and answer it when the receipt verifies. */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -26,9 +27,30 @@ struct fetched {
 	struct evbuffer	*body;
 	int		 spki_set;
 	uint8_t		 spki[32];
+	char		 evidence_id[65];	/* Cloister-Evidence-Id, or "" */
 };
 
-/* GET url once (blocking); the TLS key the server presented, when https. */
+#define EVID_HDR	"cloister-evidence-id:"
+
+static size_t
+on_header(char *buf, size_t size, size_t n, void *arg)
+{
+	struct fetched *f = arg;
+	size_t len = size * n, k = sizeof(EVID_HDR) - 1;
+
+	if (len >= k + 64 && strncasecmp(buf, EVID_HDR, k) == 0) {
+		while (k < len && buf[k] == ' ')
+			k++;
+		if (len - k >= 64 && strspn(buf + k, "0123456789abcdef") >= 64) {
+			memcpy(f->evidence_id, buf + k, 64);
+			f->evidence_id[64] = '\0';
+		}
+	}
+	return len;
+}
+
+/* GET url once (blocking); the TLS key the server presented, when https,
+ * and the evidence id it says receipts name. */
 static int
 fetch(struct proxy *p, const char *url, struct fetched *f, char *why,
     size_t whylen)
@@ -38,7 +60,7 @@ fetch(struct proxy *p, const char *url, struct fetched *f, char *why,
 	memset(f, 0, sizeof(*f));
 	if ((f->body = evbuffer_new()) == NULL)
 		return CLOISTER_ERR_ALLOC;
-	r = curlev_get(url, p->auth, f->body, EVIDENCE_MAX, NULL, NULL,
+	r = curlev_get(url, p->auth, f->body, EVIDENCE_MAX, on_header, f,
 	    p->https, f->spki, why, whylen);
 	f->spki_set = r == 0 && p->https;
 	return r;
@@ -155,15 +177,31 @@ check_start(struct proxy *p, const struct fetched *f1, struct fetched *f2,
     const struct cloister_evidence_result *fresh,
     struct cloister_evidence_result *start, char *why, size_t whylen)
 {
-	char url[PROXY_URL_MAX + 160];
+	char url[PROXY_URL_MAX + 160], hex[65];
+	uint8_t h[32];
 	size_t len;
 
-	snprintf(url, sizeof(url), "%s/v1/attestation", p->o->upstream);
+	/* The bundle of the instance that answered the nonce -- not of
+	 * whichever a load balancer picks next: by id when it said it. */
+	if (f1->evidence_id[0] != '\0')
+		snprintf(url, sizeof(url), "%s/v1/attestation/%s",
+		    p->o->upstream, f1->evidence_id);
+	else
+		snprintf(url, sizeof(url), "%s/v1/attestation", p->o->upstream);
 	if (fetch(p, url, f2, why, whylen) != 0)
 		return -1;
 	len = evbuffer_get_length(f2->body);
-	if (p->https && (!f2->spki_set || memcmp(f2->spki, f1->spki, 32) !=
-	    0)) {
+	crypto_sha256(evbuffer_pullup(f2->body, -1), len, h);
+	util_hex_encode(h, sizeof(h), hex);
+	if (f1->evidence_id[0] != '\0' && strcmp(hex, f1->evidence_id) != 0) {
+		snprintf(why, whylen, "the gateway answered another bundle "
+		    "than evidence %.16s…", f1->evidence_id);
+		return -1;
+	}
+	/* By id, the bundle is checked by its hash, whoever served it;
+	 * otherwise it must come from the instance just verified. */
+	if (p->https && f1->evidence_id[0] == '\0' && (!f2->spki_set ||
+	    memcmp(f2->spki, f1->spki, 32) != 0)) {
 		snprintf(why, whylen, "the TLS key changed between two "
 		    "requests");
 		return -1;
@@ -179,15 +217,63 @@ check_start(struct proxy *p, const struct fetched *f1, struct fetched *f2,
 	return 0;
 }
 
+/* Every replica's TLS key as curl's pin list. */
+static int
+make_pins(struct proxy *p)
+{
+	size_t i, n = 0, blen;
+	char *b64;
+
+	p->pin[0] = '\0';
+	for (i = 0; i < p->nreplicas; i++) {
+		if (!p->replicas[i].has_spki)
+			continue;
+		if (util_base64_encode(p->replicas[i].spki, 32, &b64,
+		    &blen) != 0)
+			return -1;
+		n += (size_t)snprintf(p->pin + n, sizeof(p->pin) - n,
+		    "%ssha256//%s", n > 0 ? ";" : "", b64);
+		free(b64);
+		if (n >= sizeof(p->pin))
+			return -1;
+	}
+	return 0;
+}
+
+/* A verified instance into the set: replaces the entry of the same
+ * evidence, else takes a free slot, else the one verified longest ago. */
+static const struct proxy_replica *
+remember(struct proxy *p, const struct proxy_replica *r)
+{
+	size_t i, slot = p->nreplicas;
+
+	for (i = 0; i < p->nreplicas; i++)
+		if (strcmp(p->replicas[i].evidence_id, r->evidence_id) == 0)
+			break;
+	if (i < p->nreplicas)
+		slot = i;
+	else if (p->nreplicas == PROXY_REPLICAS_MAX) {
+		slot = 0;
+		for (i = 1; i < p->nreplicas; i++)
+			if (p->replicas[i].verified_at <
+			    p->replicas[slot].verified_at)
+				slot = i;
+	} else
+		p->nreplicas++;
+	p->replicas[slot] = *r;
+	return make_pins(p) == 0 ? &p->replicas[slot] : NULL;
+}
+
 /* What was verified, kept in p: the start-up bundle and its id, the
- * instance key, the TLS key and its pin.  0, or a reason in why. */
+ * instance key, the TLS key; the replica joins the set (and its key the
+ * pins).  0, or a reason in why. */
 static int
 adopt(struct proxy *p, const struct fetched *f1, struct fetched *f2,
     const struct cloister_evidence_result *fresh, char *why, size_t whylen)
 {
-	size_t len = evbuffer_get_length(f2->body), blen;
+	size_t len = evbuffer_get_length(f2->body);
+	struct proxy_replica r;
 	uint8_t h[32];
-	char *b64 = NULL;
 
 	free(p->bundle);
 	if ((p->bundle = malloc(len)) == NULL) {
@@ -203,15 +289,88 @@ adopt(struct proxy *p, const struct fetched *f1, struct fetched *f2,
 	p->simulated = fresh->simulated;
 	snprintf(p->tcb, sizeof(p->tcb), "%s", fresh->quote_checked ?
 	    cloister_tcb_status_name(fresh->quote.status) : "?");
-	if (p->https) {
-		if (util_base64_encode(f1->spki, 32, &b64, &blen) != 0) {
-			snprintf(why, whylen, "out of memory");
-			return -1;
-		}
-		snprintf(p->pin, sizeof(p->pin), "sha256//%s", b64);
-		free(b64);
+	memset(&r, 0, sizeof(r));
+	memcpy(r.pub, p->pub, 64);
+	memcpy(r.spki, p->spki, 32);
+	r.has_spki = p->https;
+	memcpy(r.evidence_id, p->evidence_id, sizeof(r.evidence_id));
+	r.simulated = p->simulated;
+	r.verified_at = (int64_t)time(NULL);
+	if (remember(p, &r) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
 	}
 	return 0;
+}
+
+const struct proxy_replica *
+proxy_replica(struct proxy *p, const char *evidence_id, char *why,
+    size_t whylen)
+{
+	struct cloister_evidence_result *res = NULL;
+	const struct proxy_replica *got = NULL;
+	char url[PROXY_URL_MAX + 160], hex[65], w[256];
+	struct proxy_replica r;
+	struct fetched f;
+	uint8_t h[32];
+	size_t i, len;
+
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < p->nreplicas; i++)
+		if (strcmp(p->replicas[i].evidence_id, evidence_id) == 0)
+			return &p->replicas[i];
+	if (strlen(evidence_id) != 64 || strspn(evidence_id,
+	    "0123456789abcdef") != 64) {
+		snprintf(why, whylen, "the receipt names no evidence id");
+		return NULL;
+	}
+	snprintf(url, sizeof(url), "%s/v1/attestation/%s", p->o->upstream,
+	    evidence_id);
+	if (fetch(p, url, &f, w, sizeof(w)) != 0) {
+		snprintf(why, whylen, "the receipt's evidence id %.16s… is no "
+		    "verified instance's, and its bundle cannot be had: %s",
+		    evidence_id, w);
+		goto out;
+	}
+	len = evbuffer_get_length(f.body);
+	crypto_sha256(evbuffer_pullup(f.body, -1), len, h);
+	util_hex_encode(h, sizeof(h), hex);
+	if (strcmp(hex, evidence_id) != 0) {
+		snprintf(why, whylen, "the gateway answered another bundle "
+		    "for evidence %.16s…", evidence_id);
+		goto out;
+	}
+	if ((res = calloc(1, sizeof(*res))) == NULL ||
+	    check_bundle(p, evbuffer_pullup(f.body, -1), len, NULL, 0,
+	    res) != 0) {
+		snprintf(why, whylen, "replica evidence %.16s… was refused at "
+		    "step \"%s\": %s", evidence_id, res != NULL &&
+		    res->failed_step != NULL ? res->failed_step : "?",
+		    res != NULL ? res->message : "out of memory");
+		goto out;
+	}
+	if (p->https && !res->has_tls) {
+		snprintf(why, whylen, "replica evidence %.16s… binds no TLS "
+		    "key", evidence_id);
+		goto out;
+	}
+	memset(&r, 0, sizeof(r));
+	memcpy(r.pub, res->public_key, 64);
+	if ((r.has_spki = p->https))
+		memcpy(r.spki, res->tls_spki_sha256, 32);
+	memcpy(r.evidence_id, evidence_id, 65);
+	r.simulated = res->simulated;
+	r.verified_at = (int64_t)time(NULL);
+	if ((got = remember(p, &r)) == NULL)
+		snprintf(why, whylen, "out of memory");
+	else
+		fprintf(stderr, "cloister: proxy: replica evidence %.16s… "
+		    "verified%s (%zu known)\n", evidence_id, r.simulated ?
+		    " (SIMULATED)" : "", p->nreplicas);
+ out:
+	fetched_free(&f);
+	free(res);
+	return got;
 }
 
 /* The whole check: fresh evidence answering our nonce, accepted; the TLS

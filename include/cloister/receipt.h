@@ -92,4 +92,8 @@ int	cloister_verify_receipt_known(const char *jws, size_t len,
 	    size_t request_len, const uint8_t *response, size_t response_len,
 	    struct cloister_receipt_result *res);
 
+/* The evidence id a receipt names (its header's kid), unverified: which
+ * instance to verify it against, among several behind one address. */
+int	cloister_receipt_kid(const char *jws, size_t len, char kid[65]);
+
 #endif

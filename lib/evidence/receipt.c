@@ -432,6 +432,23 @@ cloister_verify_receipt(const char *jws, size_t len, const uint8_t *bundle,
 }
 
 int
+cloister_receipt_kid(const char *jws, size_t len, char kid[65])
+{
+	struct cloister_receipt_claims *c;
+	struct parsed p;
+	char why[128];
+	int r;
+
+	kid[0] = '\0';
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return CLOISTER_ERR_ALLOC;
+	if ((r = parse_jws(jws, len, &p, c, why, sizeof(why))) == 0)
+		memcpy(kid, p.kid, sizeof(p.kid));
+	free(c);
+	return r;
+}
+
+int
 cloister_verify_receipt_known(const char *jws, size_t len,
     const uint8_t public_key[CLOISTER_EVIDENCE_PUB_LEN],
     const char evidence_id[65], int simulated, const uint8_t *request,

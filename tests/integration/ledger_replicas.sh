@@ -9,6 +9,8 @@
 #   - a revocation through the CLI is seen by every replica
 #   - any replica serves any replica's start-up evidence by its id, and
 #     any replica's console reads and changes the shared ledger
+#   - cloister proxy in front of a round-robin balancer over the three
+#     verifies each replica it meets and every receipt against its own
 #   - kill -9 of a replica mid-stream: its hold stays until it restarts
 #     on the same state (released, journal applied); a replica that
 #     never comes back has its holds reaped after its lease
@@ -130,6 +132,27 @@ expect_http 200 "$url1/v1/attestation/$id2"
 cmp -s "$tmp/body" "$tmp/ev2.json" && ok || bad "replica 1 served another bundle for $id2"
 expect_http 404 "$url1/v1/attestation/$(echo "$id2" | tr 0-9a-f 1-9a-f0)"
 expect_http 400 "$url1/v1/attestation/nothex"
+
+# --- cloister proxy in front of a load balancer over the three ---------------
+spawn_port lbport lb python3 "$(dirname "$0")/../tools/rr_balancer.py" \
+    "${url1##*:}" "${url2##*:}" "${url3##*:}" || exit 1
+pxport=$(freeport)
+spawn proxy "$bin" proxy --upstream "http://127.0.0.1:$lbport" \
+    --listen "127.0.0.1:$pxport" --allow-simulated --any-td
+wait_url "http://127.0.0.1:$pxport/cloister/status" || exit 1
+good=0
+for i in 1 2 3 4 5 6 7 8 9; do
+	c=$(curl -s -o "$tmp/px.out" -w '%{http_code}' \
+	    "http://127.0.0.1:$pxport/v1/chat/completions" \
+	    -H "Authorization: Bearer $KT" -H 'Content-Type: application/json' \
+	    -d '{"model":"mock-exact-slow","max_tokens":1,"messages":[{"role":"user","content":"x"}]}')
+	[ "$c" = 200 ] && good=$((good + 1)) || echo "proxy request $i: $c $(head -c 300 "$tmp/px.out")"
+	sleep 0.5	# the balancer closes idle connections: the next goes elsewhere
+done
+[ "$good" = 9 ] && ok || bad "through the proxy and the balancer: $good of 9 answered"
+nrep=$(curl -s "http://127.0.0.1:$pxport/cloister/status" | jq -r .replicas)
+[ "$nrep" = 3 ] && ok || bad "the proxy verified $nrep replicas, want 3"
+echo "proxy: $good of 9 answers verified across $nrep replicas behind one address"
 
 # --- revocation seen by every replica -----------------------------------------
 KV=$(key revokee 1000000)

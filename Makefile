@@ -44,6 +44,7 @@ bench: build
 	@bench/run-mcp $(BUILD)
 	@bench/run-proxy $(BUILD)
 	@bench/run-workspace $(BUILD)
+	@bench/run-ledger $(BUILD)
 
 # The DLP scanner's precision and recall on a labelled corpus of public
 # fixtures and code, beside secretlint (tests/dlp/eval/README.md).

@@ -559,6 +559,7 @@ pgloop_free(struct pgloop *pl)
 	if (pl->retry != NULL)
 		event_free(pl->retry);
 	pl->retry = NULL;		/* broken() schedules nothing now */
+	pl->told_down = 1;		/* nor says anything */
 	if (pl->state != DOWN || pl->head != NULL)
 		broken(pl, "the gateway is stopping");
 	if (pl->tick != NULL)

@@ -59,21 +59,22 @@ int
 ledger_pg_keys_set(struct ledger *l, struct pg_result *res)
 {
 	struct cached_key *keys = NULL, *c;
-	int i, n, r = 0;
+	int i, n, k = 0;
 
 	if (l->pg == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		return CLOISTER_ERR_INVALID_ARG;
 	n = PQntuples(res);
 	if (n > 0 && (keys = calloc((size_t)n, sizeof(*keys))) == NULL)
 		return CLOISTER_ERR_ALLOC;
-	for (i = 0; i < n && r == 0; i++) {
-		c = &keys[i];
+	for (i = 0; i < n; i++) {
+		c = &keys[k];
+		/* a row no key can match (the table's CHECK keeps them out):
+		 * skipped, not a reason to authenticate nobody */
 		if (util_hex_decode_exact(PQgetvalue(res, i, 0),
 		    (size_t)PQgetlength(res, i, 0), c->hash,
-		    sizeof(c->hash)) != 0) {
-			r = CLOISTER_ERR_BAD_HEX;
-			break;
-		}
+		    sizeof(c->hash)) != 0)
+			continue;
+		k++;
 		snprintf(c->k.id, sizeof(c->k.id), "%s", PQgetvalue(res, i, 1));
 		snprintf(c->k.name, sizeof(c->k.name), "%s",
 		    PQgetvalue(res, i, 2));
@@ -84,16 +85,12 @@ ledger_pg_keys_set(struct ledger *l, struct pg_result *res)
 		c->k.credits = pgl_int(res, i, 6);
 		c->k.reserved = pgl_int(res, i, 7);
 	}
-	if (r != 0) {
-		free(keys);
-		return r;
-	}
-	if (n > 1)
-		qsort(keys, (size_t)n, sizeof(*keys), cmp_hash);
+	if (k > 1)
+		qsort(keys, (size_t)k, sizeof(*keys), cmp_hash);
 	util_wipe(l->pg->keys, l->pg->nkeys * sizeof(*l->pg->keys));
 	free(l->pg->keys);
 	l->pg->keys = keys;
-	l->pg->nkeys = (size_t)n;
+	l->pg->nkeys = (size_t)k;
 	return 0;
 }
 

@@ -25,7 +25,7 @@
 const char *const pgl_schema_sql[] = {
 	"CREATE TABLE keys ("
 	" id text PRIMARY KEY,"
-	" hash bytea NOT NULL UNIQUE,"
+	" hash bytea NOT NULL UNIQUE CHECK (octet_length(hash) = 32),"
 	" name text NOT NULL,"
 	" scope text NOT NULL CHECK (scope IN ('user', 'admin', 'read')),"
 	" created bigint NOT NULL,"
@@ -160,8 +160,11 @@ static const char *const stmt_sql[PGL_STMT_COUNT] = {
 	    "$13, $14, $15, $16, $17, $18 ON CONFLICT (id) DO NOTHING "
 	    "RETURNING 1) "
 	    "SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM i)",
+	/* NO KEY UPDATE: a hold's foreign key takes KEY SHARE on this row
+	 * while it locks its key's row, which a settlement then updates --
+	 * FOR UPDATE here would deadlock with it. */
 	[PGL_APPLIED_LOCK] = "SELECT applied FROM replicas WHERE id = $1 "
-	    "FOR UPDATE",
+	    "FOR NO KEY UPDATE",
 	[PGL_APPLIED_SET] = "UPDATE replicas SET applied = $2 WHERE id = $1 "
 	    "AND applied < $2",
 	[PGL_RELEASE] = "WITH h AS (DELETE FROM holds WHERE req_id = $1 "
@@ -292,7 +295,7 @@ schema_version(struct pgl *p, int *version)
 		if (PQresultStatus(res) != PGRES_TUPLES_OK ||
 		    PQntuples(res) != 1)
 			goto out;
-		*version = atoi(PQgetvalue(res, 0, 0));
+		*version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	}
 	r = 0;
  out:

@@ -364,6 +364,10 @@ pgl_settle(struct pgl *p, const struct jrec *recs, size_t n,
 	return 0;
  fail:
 	PQclear(res);
+	/* the reason, before ROLLBACK replaces it */
+	snprintf(p->failed, sizeof(p->failed), "%.*s",
+	    (int)strcspn(PQerrorMessage(p->conn), "\n"),
+	    PQerrorMessage(p->conn));
 	exec_simple(p, "ROLLBACK");
 	*charged = *unbilled = 0;
 	return r;
@@ -409,13 +413,10 @@ pgl_journal_apply(void *arg, const struct jrec *q, size_t n,
 
 	if ((r = pgl_ensure(p, why, whylen)) != 0)
 		return r;
-	if ((r = pgl_settle(p, q, n, &charged, &unbilled, applied)) != 0) {
-		size_t k = strcspn(PQerrorMessage(p->conn), "\n");
-
+	if ((r = pgl_settle(p, q, n, &charged, &unbilled, applied)) != 0)
 		return util_fail(r, why, whylen, "ledger: applying "
-		    "settlements to PostgreSQL: %.*s", (int)k,
-		    PQerrorMessage(p->conn));
-	}
+		    "settlements to PostgreSQL: %s", p->failed[0] != '\0' ?
+		    p->failed : cloister_strerror(r));
 	atomic_fetch_add(&p->unbilled, unbilled);
 	return 0;
 }

@@ -13,6 +13,7 @@ struct pgl {
 	struct pg_conn	*conn;
 	char		 replica[PGL_REPLICA_MAX];
 	_Atomic uint64_t unbilled;
+	char		 failed[256];	/* why the last settlement failed */
 };
 
 /* Run prepared statement s with n text parameters (len and fmt NULL, or

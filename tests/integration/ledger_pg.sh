@@ -25,37 +25,13 @@ psqlq "
 INSERT INTO replicas (id, epoch, lease_until)
   SELECT 'r' || i, 1, now() + interval '1 hour' FROM generate_series(1, 3) i;
 INSERT INTO keys (id, hash, name, scope, created)
-  SELECT 's' || i, ('\\x0' || i)::bytea, 's' || i, 'user', 0
+  SELECT 's' || i, sha256(int8send(i)), 's' || i, 'user', 0
   FROM generate_series(1, 5) i;
 INSERT INTO topups (key_id, amount, time) SELECT id, 500, 0 FROM keys
   WHERE id LIKE 's_';
 UPDATE keys SET credits = 500 WHERE id LIKE 's_';" >/dev/null ||
 	bad "stress set-up"
-# $N of the ledger's statements, highest first ($18 before $1)
-sub() {
-	sed -e "s/\\\$18/(:rep)/g; s/\\\$17/'chat'/g; s/\\\$16/0/g" \
-	    -e "s/\\\$15/NULL/g; s/\\\$14/NULL::bytea/g; s/\\\$13/0/g" \
-	    -e "s/\\\$12/0/g; s/\\\$11/'ok'/g; s/\\\$10/(:cost)/g" \
-	    -e "$1"
-}
-rid="('x' || :client_id || '_' || :n)"
-rep="('r' || (1 + :client_id % 3))"
-{
-	echo '\set amt random(1, 9)'
-	echo '\set cost random(0, 12)'
-	echo '\set k random(1, 5)'
-	echo '\set n random(1, 1000000000)'
-	# one line per statement
-	"$test_pgl" --sql reserve | sub "s/\\\$1/('s' || :k)/g;
-	    s/\\\$2/(:amt)::bigint/g; s/\\\$3/$rid/g; s/\\\$4/$rep/g;
-	    s/\\\$5/1/g" | tr '\n' ' ' | sed "s/(:rep)/$rep/g; s/ *\$/;/"
-	echo
-	"$test_pgl" --sql settle | sub "s/\\\$1/$rid/g;
-	    s/\\\$2/('s' || :k)/g; s/\\\$3/'m'/g; s/\\\$4/'b'/g; s/\\\$5/0/g;
-	    s/\\\$6/(:amt)/g; s/\\\$7/0/g; s/\\\$8/0/g; s/\\\$9/0/g" |
-	    tr '\n' ' ' | sed "s/(:rep)/$rep/g; s/ *\$/;/"
-	echo
-} >"$tmp/race.sql"
+pg_race_script "$test_pgl --sql" >"$tmp/race.sql"
 # invariants, each one statement (one snapshot)
 inv_held="SELECT count(*) FROM keys k WHERE k.id LIKE 's_' AND (held > credits
   OR credits < 0 OR held <> COALESCE((SELECT sum(amount) FROM holds h

@@ -272,6 +272,11 @@ test_check(void **state)
 	    "id = $1", 1, NULL, v, NULL, NULL, 0);
 	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
 	PQclear(res);
+	/* no key can hash to anything but 32 bytes */
+	res = PQexecParams(pgl_conn(p), "UPDATE keys SET hash = '\\x00' WHERE "
+	    "id = $1", 1, NULL, v, NULL, NULL, 0);
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	PQclear(res);
 	pgl_close(p);
 }
 
@@ -573,6 +578,8 @@ print_sql(const char *name)
 	static const struct { const char *name; enum pgl_stmt s; } t[] = {
 		{ "reserve", PGL_RESERVE }, { "settle", PGL_SETTLE },
 		{ "release", PGL_RELEASE }, { "reap", PGL_REAP },
+		{ "applied_lock", PGL_APPLIED_LOCK },
+		{ "applied_set", PGL_APPLIED_SET },
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)

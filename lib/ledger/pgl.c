@@ -37,10 +37,15 @@ const char *const pgl_schema_sql[] = {
 	" id text PRIMARY KEY,"
 	" epoch bigint NOT NULL,"
 	" instance_pubkey bytea,"
-	" bundle bytea,"
-	" bundle_sha256 bytea UNIQUE,"
 	" lease_until timestamptz NOT NULL,"
 	" applied bigint NOT NULL DEFAULT 0 CHECK (applied >= 0))",
+	/* Every start-up bundle a replica published, kept after it
+	 * restarts: old receipts name them. */
+	"CREATE TABLE evidence ("
+	" sha256 bytea PRIMARY KEY CHECK (octet_length(sha256) = 32),"
+	" replica_id text NOT NULL REFERENCES replicas,"
+	" bundle bytea NOT NULL,"
+	" published timestamptz NOT NULL DEFAULT now())",
 	"CREATE TABLE holds ("
 	" req_id text PRIMARY KEY,"
 	" key_id text NOT NULL REFERENCES keys,"
@@ -109,10 +114,9 @@ static const char *const stmt_sql[PGL_STMT_COUNT] = {
 	[PGL_RENEW] = "UPDATE replicas SET lease_until = now() + $3 * "
 	    "interval '1 millisecond' WHERE id = $1 AND epoch = $2 "
 	    "RETURNING epoch",
-	[PGL_BUNDLE_PUT] = "UPDATE replicas SET bundle = $2, bundle_sha256 = "
-	    "$3 WHERE id = $1",
-	[PGL_BUNDLE_GET] = "SELECT bundle FROM replicas WHERE "
-	    "bundle_sha256 = $1",
+	[PGL_BUNDLE_PUT] = "INSERT INTO evidence (sha256, replica_id, bundle) "
+	    "VALUES ($3, $1, $2) ON CONFLICT (sha256) DO NOTHING",
+	[PGL_BUNDLE_GET] = "SELECT bundle FROM evidence WHERE sha256 = $1",
 	/* Holds of replicas whose lease ended, taken row by row so that
 	 * two reapers never wait on each other; the keys they held
 	 * released per key (one UPDATE row per key). */

@@ -117,7 +117,8 @@ int	pgl_register(struct pgl *p, const uint8_t *pubkey, size_t pubkeylen,
  * under this replica's id since (its epoch moved on): stop admitting. */
 int	pgl_renew(struct pgl *p, int64_t epoch, int64_t lease_ms);
 /* Publish the replica's evidence bundle (its SHA-256 is the receipts'
- * kid) so that any replica can serve it. */
+ * kid) so that any replica can serve it, now and after this one
+ * restarts with another. */
 int	pgl_publish_bundle(struct pgl *p, const uint8_t *bundle, size_t len,
 	    const uint8_t sha256[32]);
 /* The bundle whose SHA-256 is sha256, from any replica; *out malloc'd. */

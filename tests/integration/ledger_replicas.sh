@@ -12,8 +12,11 @@
 #   - cloister proxy in front of a round-robin balancer over the three
 #     verifies each replica it meets and every receipt against its own
 #   - kill -9 of a replica mid-stream: its hold stays until it restarts
-#     on the same state (released, journal applied); a replica that
-#     never comes back has its holds reaped after its lease
+#     on the same state (released, journal applied; its old evidence still
+#     served); a replica that never comes back has its holds reaped after
+#     its lease
+#   - a hold PostgreSQL confirms after its client left gets exactly one
+#     settlement and leaves nothing held
 #   - a replica whose network to PostgreSQL black-holes (a stalling TCP
 #     proxy): /healthz keeps answering at once, the waiting hold gets 503
 #     within seconds, and holds work again when the network does
@@ -176,6 +179,7 @@ curl -sN "$url1/v1/chat/completions" -H "Authorization: Bearer $KK" \
 sleep 0.5
 h=$(psqlq "SELECT held FROM keys WHERE id = '$KKID'")
 [ "$h" -gt 0 ] 2>/dev/null && ok || bad "no hold while streaming: $h"
+old1=$(curl -s "$url1/v1/attestation" | sha256sum | cut -d' ' -f1)
 kill -9 "$pid1"
 wait "$pid1" 2>/dev/null
 [ "$(psqlq "SELECT held FROM keys WHERE id = '$KKID'")" = "$h" ] && ok ||
@@ -185,6 +189,32 @@ start_replica 1 || exit 1
 	bad "restarted replica did not release its earlier run's hold"
 [ "$(psqlq "SELECT credits FROM keys WHERE id = '$KKID'")" = 1000000 ] && ok ||
 	bad "an unanswered request was charged"
+# receipts of its earlier run still name evidence any replica serves
+expect_http 200 "$url2/v1/attestation/$old1"
+
+# --- a hold PostgreSQL confirms after its client left: settled once ---------
+# The key's row locked from outside: the hold waits on it while the
+# client gives up; once the lock goes, the hold is taken and the request
+# (answered into a closed connection) settles like any other.
+n0=$(psqlq "SELECT count(*) FROM requests WHERE key_id = '$KKID'")
+psql -X -q -d "$pg_dsn" -c "BEGIN; SELECT 1 FROM keys WHERE id = '$KKID'
+    FOR UPDATE; SELECT pg_sleep(2); COMMIT" >/dev/null 2>&1 &
+locker=$!
+sleep 0.3
+c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 0.5 \
+    "$url2/v1/chat/completions" -H "Authorization: Bearer $KK" \
+    -H 'Content-Type: application/json' \
+    -d '{"model":"mock-exact-slow","messages":[{"role":"user","content":"x"}]}')
+[ "$c" = 000 ] && ok || bad "the client did not give up while the hold waited: $c"
+wait $locker
+for _ in $(seq 40); do
+	st=$(psqlq "SELECT (SELECT count(*) FROM requests WHERE key_id = '$KKID')
+	    || ' ' || held FROM keys WHERE id = '$KKID'")
+	[ "$st" = "$((n0 + 1)) 0" ] && break
+	sleep 0.25
+done
+[ "$st" = "$((n0 + 1)) 0" ] && ok ||
+	bad "a hold confirmed after its client left (requests held): $st, want $((n0 + 1)) 0"
 
 # --- a replica that never comes back: reaped after its lease ------------------
 curl -sN "$url3/v1/chat/completions" -H "Authorization: Bearer $KK" \

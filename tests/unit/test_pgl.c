@@ -424,6 +424,8 @@ test_bundle(void **state)
 	assert_int_equal(len, sizeof(bundle));
 	assert_memory_equal(got, bundle, sizeof(bundle));
 	free(got);
+	/* published again (a retry): nothing changes */
+	assert_int_equal(pgl_publish_bundle(p, bundle, sizeof(bundle), h), 0);
 	h[1] ^= 1;
 	assert_int_equal(pgl_bundle_get(q, h, &got, &len),
 	    CLOISTER_ERR_NOT_FOUND);

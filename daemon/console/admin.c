@@ -311,14 +311,16 @@ static void
 credits_add(struct gw *gw, struct evhttp_request *req,
     const struct console_caller *who)
 {
-	const char *id;
+	const char *id, *ext;
 	json_int_t amount;
 	json_t *o;
-	int rc;
+	int rc, applied = 0;
 
 	if ((o = body_json(req)) == NULL)
 		return;
 	id = json_string_value(json_object_get(o, "key_id"));
+	/* optional: a payment's id, applied once (PostgreSQL ledger) */
+	ext = json_string_value(json_object_get(o, "external_id"));
 	amount = json_integer_value(json_object_get(o, "amount"));
 	if (id == NULL || !json_is_integer(json_object_get(o, "amount")) ||
 	    amount <= 0) {
@@ -327,17 +329,19 @@ credits_add(struct gw *gw, struct evhttp_request *req,
 		    "\"amount\" > 0}");
 		return;
 	}
-	rc = ledger_credits_add(gw->ledger, id, (int64_t)amount,
-	    (int64_t)time(NULL));
-	if (rc == 0)
+	rc = ledger_credits_add_once(gw->ledger, id, (int64_t)amount,
+	    (int64_t)time(NULL), ext, &applied);
+	if (rc == 0 && applied)
 		fprintf(stderr, "cloister: console: %s added %lld credits to "
 		    "%s\n", who->key_id, (long long)amount, id);
 	json_decref(o);
 	if (rc != 0)
 		admin_error(req, rc == CLOISTER_ERR_NOT_FOUND ? 404 : 400,
-		    "invalid", "no such active key, or the amount is too large");
+		    "invalid", ext != NULL && rc == CLOISTER_ERR_INVALID_ARG ?
+		    "external_id needs the PostgreSQL ledger" :
+		    "no such active key, or the amount is too large");
 	else
-		admin_json(req, 200, json_pack("{s:b}", "added", 1));
+		admin_json(req, 200, json_pack("{s:b}", "added", applied));
 }
 
 static void

@@ -127,6 +127,15 @@ expect_http 200 -X POST "$url3/admin/api/credits" -H "$AH" \
     -H 'Content-Type: application/json' -d "{\"key_id\":\"$KTID\",\"amount\":3}"
 [ "$(psqlq "SELECT credits FROM keys WHERE id = '$KTID'")" = 10 ] && ok ||
 	bad "console top-up did not reach the shared ledger"
+# the same payment through two replicas' consoles: once
+for u in "$url1" "$url2"; do
+	expect_http 200 -X POST "$u/admin/api/credits" -H "$AH" \
+	    -H 'Content-Type: application/json' \
+	    -d "{\"key_id\":\"$KTID\",\"amount\":5,\"external_id\":\"pay-2\"}"
+done
+jq -e '.added == false' "$tmp/body" >/dev/null && ok || bad "repeat top-up said added"
+[ "$(psqlq "SELECT credits FROM keys WHERE id = '$KTID'")" = 15 ] && ok ||
+	bad "console top-up with an external id applied twice"
 
 # --- any replica serves any replica's evidence (a receipt's kid) -------------
 curl -s "$url2/v1/attestation" -o "$tmp/ev2.json"

@@ -108,7 +108,7 @@ pg(const char *dsn, long n, long nkeys, long window)
 	struct event *t;
 	struct timeval tv = { 0, 10000 };
 	char why[256], key[LEDGER_KEY_MAX], dir[] = "/tmp/bench-ledger-XXXXXX";
-	char prefix[64];
+	char prefix[64], path[80];
 	double t0, t1;
 	long i;
 
@@ -155,9 +155,10 @@ pg(const char *dsn, long n, long nkeys, long window)
 	t1 = stats_now_us();
 	event_base_free(b.base);
 	free(b.keys);
-	unlink(strcat(prefix, ".journal.0"));
-	prefix[strlen(prefix) - 1] = '1';
-	unlink(prefix);
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s.journal.%ld", prefix, i);
+		unlink(path);
+	}
 	rmdir(dir);
 	if (b.failed > 0) {
 		fprintf(stderr, "bench_ledger: %ld of %ld failed\n", b.failed, n);

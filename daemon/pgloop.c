@@ -58,9 +58,9 @@ struct pgloop {
 	struct pgl	*p;		/* holds the connection */
 	PGconn		*conn;
 	enum state	 state;
-	struct event	*io;
-	evutil_socket_t	 io_fd;
-	short		 io_what;
+	struct event	*io;		/* connecting: one wait at a time */
+	struct event	*rd, *wr;	/* connected: readable (always),
+					 * writable (while output waits) */
 	struct event	*retry, *tick;
 	unsigned	 retry_ms;
 	struct op	*head, *tail;
@@ -93,26 +93,30 @@ lease_renewed(struct pgloop *pl, uint64_t t)
 	    (uint64_t)pl->lease_ms / 5;
 }
 
-/* Wait on the connection's socket for what.  While connecting, always
- * anew: libpq may close its socket and open another under the same
- * number (falling back from GSS or SSL), which epoll forgot. */
+/* While connecting, wait on the socket for what -- always anew: libpq
+ * may close its socket and open another under the same number (falling
+ * back from GSS or SSL), which epoll forgot. */
 static void
 set_io(struct pgloop *pl, short what)
 {
 	evutil_socket_t fd = PQsocket(pl->conn);
 
-	if (pl->io != NULL && pl->io_fd == fd && pl->io_what == what &&
-	    pl->state == READY)
-		return;
 	if (pl->io != NULL)
 		event_free(pl->io);
 	pl->io = NULL;
 	if (fd < 0)
 		return;
-	pl->io_fd = fd;
-	pl->io_what = what;
 	if ((pl->io = event_new(pl->base, fd, what, on_io, pl)) == NULL ||
 	    event_add(pl->io, NULL) != 0)
+		broken(pl, "out of memory");
+}
+
+/* Output waits: write it when the socket takes it, from the loop --
+ * never from inside a caller's pgloop_hold. */
+static void
+want_write(struct pgloop *pl)
+{
+	if (pl->wr != NULL && event_add(pl->wr, NULL) != 0)
 		broken(pl, "out of memory");
 }
 
@@ -134,8 +138,8 @@ flush(struct pgloop *pl)
 
 	if (r < 0)
 		broken(pl, PQerrorMessage(pl->conn));
-	else
-		set_io(pl, EV_READ | EV_PERSIST | (r == 1 ? EV_WRITE : 0));
+	else if (r == 1)
+		want_write(pl);
 }
 
 static void
@@ -261,6 +265,17 @@ connected(struct pgloop *pl)
 	    pgl_send(pl->p, PGL_KEY_CACHE, 0, NULL) != 0 ||
 	    PQpipelineSync(pl->conn) != 1 || (op = new_op(OP_SETUP)) == NULL) {
 		broken(pl, PQerrorMessage(pl->conn));
+		return;
+	}
+	if (pl->io != NULL)
+		event_free(pl->io);
+	pl->io = NULL;
+	if ((pl->rd = event_new(pl->base, PQsocket(pl->conn), EV_READ |
+	    EV_PERSIST, on_io, pl)) == NULL || (pl->wr = event_new(pl->base,
+	    PQsocket(pl->conn), EV_WRITE, on_io, pl)) == NULL ||
+	    event_add(pl->rd, NULL) != 0) {
+		free(op);
+		broken(pl, "out of memory");
 		return;
 	}
 	pl->state = READY;
@@ -441,7 +456,11 @@ broken(struct pgloop *pl, const char *msg)
 	pl->keys_inflight = 0;
 	if (pl->io != NULL)
 		event_free(pl->io);
-	pl->io = NULL;
+	if (pl->rd != NULL)
+		event_free(pl->rd);
+	if (pl->wr != NULL)
+		event_free(pl->wr);
+	pl->io = pl->rd = pl->wr = NULL;
 	pgl_adopt(pl->p, NULL);		/* PQfinish */
 	pl->conn = NULL;
 	pl->state = DOWN;
@@ -604,9 +623,7 @@ pgloop_hold(struct pgloop *pl, const char *req_id, const char *key_id,
 		return CLOISTER_ERR_DB;
 	}
 	push(pl, op);
-	/* written when the socket can take it: never a callback from
-	 * inside this call */
-	set_io(pl, EV_READ | EV_PERSIST | EV_WRITE);
+	want_write(pl);
 	return 0;
 }
 
@@ -619,5 +636,5 @@ pgloop_release(struct pgloop *pl, const char *req_id)
 	}
 	send_release(pl, req_id);
 	if (pl->state == READY)
-		set_io(pl, EV_READ | EV_PERSIST | EV_WRITE);
+		want_write(pl);
 }

@@ -209,18 +209,12 @@ sqlite(const char *dir, long n)
 static int
 sql(const char *name)
 {
-	static const struct { const char *name; enum pgl_stmt s; } t[] = {
-		{ "reserve", PGL_RESERVE }, { "settle", PGL_SETTLE },
-		{ "applied_lock", PGL_APPLIED_LOCK },
-		{ "applied_set", PGL_APPLIED_SET },
-	};
+	const char *q = pgl_sql_named(name);
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(name, t[i].name) == 0) {
-			printf("%s\n", pgl_sql(t[i].s));
-			return 0;
-		}
-	return 2;
+	if (q == NULL)
+		return 2;
+	printf("%s\n", q);
+	return 0;
 }
 
 int

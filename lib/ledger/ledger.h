@@ -60,6 +60,10 @@ void	ledger_close(struct ledger *l);
 int	ledger_key_create(struct ledger *l, const char *name, const char *scope,
 	    int64_t now, char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX]);
 int	ledger_key_revoke(struct ledger *l, const char *id, int64_t now);
+/* A new key, its id and its SHA-256 (what a database stores), for every
+ * backend; the key is wiped on failure. */
+int	ledger_key_mint(char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX],
+	    uint8_t hash[32]);
 /* Keys in creation order; *n set to how many (at most max). */
 int	ledger_key_list(struct ledger *l, struct ledger_key *out, size_t max,
 	    size_t *n);

@@ -54,11 +54,35 @@ one_key(sqlite3_stmt *p, struct ledger_key *k)
 }
 
 int
+ledger_key_mint(char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX],
+    uint8_t hash[CRYPTO_SHA256_LEN])
+{
+	uint8_t secret[32];
+	char hex[2 * 8 + 1];
+	int r;
+
+	key[0] = id[0] = '\0';
+	if ((r = crypto_random(secret, sizeof(secret))) != 0)
+		return r;
+	memcpy(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1);
+	util_base64url_encode(secret, sizeof(secret),
+	    key + sizeof(LEDGER_KEY_PREFIX) - 1);
+	util_wipe(secret, sizeof(secret));
+	if ((r = crypto_sha256(key, strlen(key), hash)) != 0) {
+		util_wipe(key, LEDGER_KEY_MAX);
+		return r;
+	}
+	/* The id names the key in logs and receipts; it is not secret. */
+	util_hex_encode(hash + 24, 8, hex);
+	snprintf(id, LEDGER_ID_MAX, "key_%s", hex);
+	return 0;
+}
+
+int
 ledger_key_create(struct ledger *l, const char *name, const char *scope,
     int64_t now, char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX])
 {
-	uint8_t secret[32], hash[CRYPTO_SHA256_LEN];
-	char hex[2 * 8 + 1];
+	uint8_t hash[CRYPTO_SHA256_LEN];
 	sqlite3_stmt *p;
 	int r;
 
@@ -67,26 +91,15 @@ ledger_key_create(struct ledger *l, const char *name, const char *scope,
 	key[0] = id[0] = '\0';
 	if (name == NULL || strlen(name) >= LEDGER_NAME_MAX)
 		return CLOISTER_ERR_INVALID_ARG;
-	if ((r = crypto_random(secret, sizeof(secret))) != 0)
+	if ((r = ledger_key_mint(key, id, hash)) != 0)
 		return r;
-	memcpy(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1);
-	util_base64url_encode(secret, sizeof(secret),
-	    key + sizeof(LEDGER_KEY_PREFIX) - 1);
-	util_wipe(secret, sizeof(secret));
-	if ((r = crypto_sha256(key, strlen(key), hash)) != 0)
-		goto out;
-	/* The id names the key in logs and receipts; it is not secret. */
-	util_hex_encode(hash + 24, 8, hex);
-	snprintf(id, LEDGER_ID_MAX, "key_%s", hex);
 	p = ledger_stmt(l, S_KEY_INSERT);
 	sqlite3_bind_text(p, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(p, 2, hash, sizeof(hash), SQLITE_TRANSIENT);
 	sqlite3_bind_text(p, 3, name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(p, 4, scope, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(p, 5, now);
-	r = ledger_step_done(p);
- out:
-	if (r != 0) {
+	if ((r = ledger_step_done(p)) != 0) {
 		util_wipe(key, LEDGER_KEY_MAX);
 		id[0] = '\0';
 	}

@@ -218,33 +218,26 @@ query(struct ledger *l, const char *sql, int n, const char *const *v,
 }
 
 static void
-col(const PGresult *res, int row, int c, char *out, size_t cap)
-{
-	snprintf(out, cap, "%s", PQgetisnull(res, row, c) ? "" :
-	    PQgetvalue(res, row, c));
-}
-
-static void
 read_request(const PGresult *res, int i, struct ledger_request *r)
 {
 	memset(r, 0, sizeof(*r));
-	col(res, i, 0, r->id, sizeof(r->id));
-	col(res, i, 1, r->key_id, sizeof(r->key_id));
-	col(res, i, 2, r->model, sizeof(r->model));
-	col(res, i, 3, r->backend, sizeof(r->backend));
+	pgl_col(res, i, 0, r->id, sizeof(r->id));
+	pgl_col(res, i, 1, r->key_id, sizeof(r->key_id));
+	pgl_col(res, i, 2, r->model, sizeof(r->model));
+	pgl_col(res, i, 3, r->backend, sizeof(r->backend));
 	r->confidential = (int)pgl_int(res, i, 4);
 	r->reserved = pgl_int(res, i, 5);
 	r->usage.prompt_tokens = pgl_int(res, i, 6);
 	r->usage.completion_tokens = pgl_int(res, i, 7);
 	r->usage.cached_tokens = pgl_int(res, i, 8);
 	r->cost = pgl_int(res, i, 9);
-	col(res, i, 10, r->status, sizeof(r->status));
+	pgl_col(res, i, 10, r->status, sizeof(r->status));
 	r->started = pgl_int(res, i, 11);
 	r->finished = pgl_int(res, i, 12);
 	if (PQgetlength(res, i, 13) == 64)
-		col(res, i, 13, r->receipt_sha256, sizeof(r->receipt_sha256));
+		pgl_col(res, i, 13, r->receipt_sha256, sizeof(r->receipt_sha256));
 	r->usage.latency_us = pgl_int(res, i, 14);
-	col(res, i, 15, r->api, sizeof(r->api));
+	pgl_col(res, i, 15, r->api, sizeof(r->api));
 }
 
 static const char *
@@ -332,8 +325,8 @@ pg_spend(struct ledger *l, int64_t since, struct ledger_spend *out,
 
 		memset(sp, 0, sizeof(*sp));
 		sp->day = pgl_int(res, i, 0);
-		col(res, i, 1, sp->key_id, sizeof(sp->key_id));
-		col(res, i, 2, sp->model, sizeof(sp->model));
+		pgl_col(res, i, 1, sp->key_id, sizeof(sp->key_id));
+		pgl_col(res, i, 2, sp->model, sizeof(sp->model));
 		sp->requests = pgl_int(res, i, 3);
 		sp->cost = pgl_int(res, i, 4);
 		sp->prompt_tokens = pgl_int(res, i, 5);
@@ -359,7 +352,7 @@ pg_topups(struct ledger *l, struct ledger_topup *out, size_t max,
 	if ((r = query(l, sql, 1, v, &res)) != 0)
 		return r;
 	for (i = 0; i < PQntuples(res) && *n < max; i++) {
-		col(res, i, 0, out[*n].key_id, sizeof(out[*n].key_id));
+		pgl_col(res, i, 0, out[*n].key_id, sizeof(out[*n].key_id));
 		out[*n].amount = pgl_int(res, i, 1);
 		out[*n].time = pgl_int(res, i, 2);
 		(*n)++;

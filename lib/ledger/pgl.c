@@ -210,6 +210,15 @@ pgl_stmt_name(enum pgl_stmt s)
 	return (unsigned)s < PGL_STMT_COUNT ? stmt_names[s] : NULL;
 }
 
+const char *
+pgl_sql_named(const char *name)
+{
+	for (int i = 0; i < PGL_STMT_COUNT; i++)
+		if (strcmp(stmt_names[i], name) == 0)
+			return stmt_sql[i];
+	return NULL;
+}
+
 struct pg_conn *
 pgl_conn(struct pgl *p)
 {
@@ -521,8 +530,8 @@ pgl_close(struct pgl *p)
 
 /* ---- keys ------------------------------------------------------------ */
 
-static void
-copy_col(const PGresult *res, int row, int col, char *out, size_t cap)
+void
+pgl_col(const struct pg_result *res, int row, int col, char *out, size_t cap)
 {
 	snprintf(out, cap, "%s", PQgetisnull(res, row, col) ? "" :
 	    PQgetvalue(res, row, col));
@@ -539,9 +548,9 @@ static void
 read_key(const PGresult *res, int row, struct ledger_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	copy_col(res, row, 0, k->id, sizeof(k->id));
-	copy_col(res, row, 1, k->name, sizeof(k->name));
-	copy_col(res, row, 2, k->scope, sizeof(k->scope));
+	pgl_col(res, row, 0, k->id, sizeof(k->id));
+	pgl_col(res, row, 1, k->name, sizeof(k->name));
+	pgl_col(res, row, 2, k->scope, sizeof(k->scope));
 	k->created = pgl_int(res, row, 3);
 	k->revoked = pgl_int(res, row, 4);
 	k->credits = pgl_int(res, row, 5);
@@ -552,8 +561,8 @@ int
 pgl_key_create(struct pgl *p, const char *name, const char *scope,
     int64_t now, char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX])
 {
-	uint8_t secret[32], hash[CRYPTO_SHA256_LEN];
-	char hex[2 * 8 + 1], created[24];
+	uint8_t hash[CRYPTO_SHA256_LEN];
+	char created[24];
 	const char *v[5];
 	int len[5] = { 0, sizeof(hash), 0, 0, 0 }, fmt[5] = { 0, 1, 0, 0, 0 };
 	PGresult *res = NULL;
@@ -562,17 +571,8 @@ pgl_key_create(struct pgl *p, const char *name, const char *scope,
 	key[0] = id[0] = '\0';
 	if (name == NULL || strlen(name) >= LEDGER_NAME_MAX || scope == NULL)
 		return CLOISTER_ERR_INVALID_ARG;
-	if ((r = crypto_random(secret, sizeof(secret))) != 0)
+	if ((r = ledger_key_mint(key, id, hash)) != 0)
 		return r;
-	memcpy(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1);
-	util_base64url_encode(secret, sizeof(secret),
-	    key + sizeof(LEDGER_KEY_PREFIX) - 1);
-	util_wipe(secret, sizeof(secret));
-	if ((r = crypto_sha256(key, strlen(key), hash)) != 0)
-		goto out;
-	/* As the SQLite ledger: the id names the key, it is not secret. */
-	util_hex_encode(hash + 24, 8, hex);
-	snprintf(id, LEDGER_ID_MAX, "key_%s", hex);
 	snprintf(created, sizeof(created), "%lld", (long long)now);
 	v[0] = id;
 	v[1] = (const char *)hash;
@@ -580,7 +580,6 @@ pgl_key_create(struct pgl *p, const char *name, const char *scope,
 	v[3] = scope;
 	v[4] = created;
 	r = pgl_exec(p, PGL_KEY_INSERT, 5, v, len, fmt, &res);
- out:
 	PQclear(res);
 	if (r != 0) {
 		util_wipe(key, LEDGER_KEY_MAX);

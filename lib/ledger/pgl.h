@@ -198,8 +198,10 @@ int	pgl_new(const char *replica, struct pgl **out);
 
 /* ---- for tests and the stress harness --------------------------------- */
 
-/* The SQL of a statement, $n parameters and all. */
+/* The SQL of a statement, $n parameters and all; by its name on the
+ * connection ("reserve", "settle", "applied_lock", ...), NULL if none. */
 const char *pgl_sql(enum pgl_stmt s);
+const char *pgl_sql_named(const char *name);
 /* The statements that make the schema, in order (NULL-terminated). */
 extern const char *const pgl_schema_sql[];
 

@@ -32,6 +32,9 @@ int	pgl_exec_as(struct pgl *p, enum pgl_stmt s, int n,
 const char *pgl_stmt_name(enum pgl_stmt s);
 /* A failed result as one of the codes above. */
 int	pgl_classify(const struct pg_result *res);
+/* Column col of row as text into out (truncated; "" for NULL). */
+void	pgl_col(const struct pg_result *res, int row, int col, char *out,
+	    size_t cap);
 /* Column col of row as an integer (0 for NULL). */
 int64_t	pgl_int(const struct pg_result *res, int row, int col);
 /* Prepare every statement on p's connection. */

@@ -146,8 +146,8 @@ expect_http 404 "$url1/v1/attestation/$(echo "$id2" | tr 0-9a-f 1-9a-f0)"
 expect_http 400 "$url1/v1/attestation/nothex"
 
 # --- cloister proxy in front of a load balancer over the three ---------------
-spawn_port lbport lb python3 "$(dirname "$0")/../tools/rr_balancer.py" \
-    "${url1##*:}" "${url2##*:}" "${url3##*:}" || exit 1
+spawn_port lbport lb python3 "$(dirname "$0")/../tools/tcp_relay.py" \
+    --idle 0.3 "${url1##*:}" "${url2##*:}" "${url3##*:}" || exit 1
 pxport=$(freeport)
 spawn proxy "$bin" proxy --upstream "http://127.0.0.1:$lbport" \
     --listen "127.0.0.1:$pxport" --allow-simulated --any-td
@@ -243,8 +243,8 @@ done
 	bad "the dead replica's hold was never reaped"
 
 # --- a black-holed network between a replica and PostgreSQL -----------------
-spawn_port pport stallproxy python3 "$(dirname "$0")/../tools/stall_proxy.py" \
-    "$pg_sock/.s.PGSQL.5432" "$tmp/stall" || exit 1
+spawn_port pport stallproxy python3 "$(dirname "$0")/../tools/tcp_relay.py" \
+    --stall "$tmp/stall" "$pg_sock/.s.PGSQL.5432" || exit 1
 conf 4 "$(freeport)" "host=127.0.0.1 port=$pport dbname=cloister user=postgres"
 start_replica 4 || exit 1
 chat() {	# chat URL: the HTTP status of one small request with $KK

@@ -577,20 +577,14 @@ test_open_errors(void **state)
 static int
 print_sql(const char *name)
 {
-	static const struct { const char *name; enum pgl_stmt s; } t[] = {
-		{ "reserve", PGL_RESERVE }, { "settle", PGL_SETTLE },
-		{ "release", PGL_RELEASE }, { "reap", PGL_REAP },
-		{ "applied_lock", PGL_APPLIED_LOCK },
-		{ "applied_set", PGL_APPLIED_SET },
-	};
+	const char *q = pgl_sql_named(name);
 
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(name, t[i].name) == 0) {
-			printf("%s\n", pgl_sql(t[i].s));
-			return 0;
-		}
-	fprintf(stderr, "test_pgl: no statement %s\n", name);
-	return 2;
+	if (q == NULL) {
+		fprintf(stderr, "test_pgl: no statement %s\n", name);
+		return 2;
+	}
+	printf("%s\n", q);
+	return 0;
 }
 
 int

@@ -1,20 +1,29 @@
 #!/usr/bin/env python3
-"""A round-robin TCP load balancer on loopback, for tests.
+"""A TCP relay on loopback, for tests: a load balancer, or a network that
+can black-hole.
 
-    rr_balancer.py PORT...
+    tcp_relay.py [--stall FILE] [--idle SECONDS] TARGET...
 
-Prints the port it listens on (127.0.0.1, chosen by the kernel); each
-connection it accepts goes to the next of the loopback PORTs in turn.  A
-connection idle for IDLE seconds (0.3) is closed, so that a client that
-keeps connections alive still meets every backend.  Stops at SIGTERM.
+Prints the port it listens on (127.0.0.1, chosen by the kernel).  Each
+connection it accepts goes to the next TARGET in turn: a loopback TCP
+port, or the path of a Unix socket.  --idle closes a connection idle that
+long, so that a client keeping connections alive still meets every
+target.  While the --stall FILE exists, nothing is forwarded either way
+and nothing accepted, every connection kept open: a black-holed network.
+Stops at SIGTERM.
 """
+import argparse
+import os
 import selectors
 import socket
-import sys
 import time
 
-IDLE = 0.3
-ports = [int(p) for p in sys.argv[1:]]
+ap = argparse.ArgumentParser()
+ap.add_argument("--stall")
+ap.add_argument("--idle", type=float)
+ap.add_argument("targets", nargs="+")
+a = ap.parse_args()
+
 lst = socket.socket()
 lst.bind(("127.0.0.1", 0))
 lst.listen(64)
@@ -24,6 +33,15 @@ sel = selectors.DefaultSelector()
 sel.register(lst, selectors.EVENT_READ, None)
 peer, seen = {}, {}
 turn = 0
+
+
+def dial(t):
+    if t.isdigit():
+        return socket.create_connection(("127.0.0.1", int(t)))
+    u = socket.socket(socket.AF_UNIX)
+    u.connect(t)
+    return u
+
 
 def close(s):
     for x in (s, peer.pop(s, None)):
@@ -37,10 +55,15 @@ def close(s):
             pass
         x.close()
 
+
 while True:
+    if a.stall and os.path.exists(a.stall):
+        time.sleep(0.05)
+        continue
     now = time.monotonic()
-    for s in [s for s, t in seen.items() if now - t > IDLE]:
-        close(s)
+    if a.idle:
+        for s in [s for s, t in seen.items() if now - t > a.idle]:
+            close(s)
     for key, _ in sel.select(0.05):
         s = key.fileobj
         if s is lst:
@@ -48,10 +71,10 @@ while True:
                 c, _ = lst.accept()
             except BlockingIOError:
                 continue
-            port = ports[turn % len(ports)]
+            t = a.targets[turn % len(a.targets)]
             turn += 1
             try:
-                u = socket.create_connection(("127.0.0.1", port))
+                u = dial(t)
             except OSError:
                 c.close()
                 continue

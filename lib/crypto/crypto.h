@@ -90,6 +90,33 @@ size_t	crypto_p256_presigned(const struct ec_privkey *k);
 int	crypto_secure_heap(size_t size);
 size_t	crypto_secure_heap_used(void);
 
+/*
+ * Sealing to a public key (crypto_seal.c): what a JWE with ECDH-ES+A256KW
+ * and A256GCM is made of.  ECDH with a fresh key (its public point into
+ * epk_xy) or with k; a peer point off the curve is CLOISTER_ERR_BAD_KEY.
+ * AES-256 key wrap (RFC 3394): n a multiple of 8, at least 16; out n + 8
+ * bytes wrapping, n - 8 unwrapping; a failed integrity check is
+ * CLOISTER_ERR_SIGNATURE.  AES-256-GCM with a 12-byte IV and a 16-byte
+ * tag; a wrong tag is CLOISTER_ERR_SIGNATURE and pt is wiped.
+ */
+#define CRYPTO_P256_ECDH_LEN	32
+int	crypto_p256_ecdh_ephemeral(const uint8_t peer_xy[CRYPTO_P256_RAW_PUB_LEN],
+	    uint8_t epk_xy[CRYPTO_P256_RAW_PUB_LEN],
+	    uint8_t z[CRYPTO_P256_ECDH_LEN]);
+int	crypto_p256_ecdh(const struct ec_privkey *k,
+	    const uint8_t peer_xy[CRYPTO_P256_RAW_PUB_LEN],
+	    uint8_t z[CRYPTO_P256_ECDH_LEN]);
+int	crypto_aes256_kw_wrap(const uint8_t kek[32], const uint8_t *key,
+	    size_t n, uint8_t *out);
+int	crypto_aes256_kw_unwrap(const uint8_t kek[32], const uint8_t *wrapped,
+	    size_t n, uint8_t *out);
+int	crypto_aes256_gcm_seal(const uint8_t key[32], const uint8_t iv[12],
+	    const uint8_t *aad, size_t aadlen, const uint8_t *pt, size_t n,
+	    uint8_t *ct, uint8_t tag[16]);
+int	crypto_aes256_gcm_open(const uint8_t key[32], const uint8_t iv[12],
+	    const uint8_t *aad, size_t aadlen, const uint8_t *ct, size_t n,
+	    const uint8_t tag[16], uint8_t *pt);
+
 /* SHA-256 of the SubjectPublicKeyInfo (DER) of the first certificate in
  * a PEM text: what an attested TLS key is bound by. */
 int	crypto_spki_sha256_pem(const char *pem, size_t len, uint8_t out[32]);

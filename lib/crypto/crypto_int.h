@@ -1,6 +1,7 @@
 /*
  * The definitions behind struct ec_pubkey and struct ec_privkey, shared by
- * crypto.c, crypto_presign.c and x509.c only (the files that see OpenSSL).
+ * crypto.c, crypto_presign.c, crypto_seal.c and x509.c only (the files
+ * that see OpenSSL).
  */
 #ifndef CLOISTER_CRYPTO_INT_H
 #define CLOISTER_CRYPTO_INT_H

@@ -185,7 +185,7 @@ int
 kbs_jwe_open(const struct ec_privkey *k, const char *json, size_t len,
     uint8_t **pt, size_t *n, char *why, size_t whylen)
 {
-	json_t *o;
+	json_t *o = NULL;
 	const char *ph;
 	uint8_t *h = NULL, *ek = NULL, *iv = NULL, *tag = NULL, *ct = NULL;
 	uint8_t *out = NULL, epk[64], z[CRYPTO_P256_ECDH_LEN], kek[32];
@@ -196,9 +196,11 @@ kbs_jwe_open(const struct ec_privkey *k, const char *json, size_t len,
 	*pt = NULL;
 	*n = 0;
 	if (len > KBS_JWE_MAX * 2 || (o = jp_parse(json, len,
-	    JSON_REJECT_DUPLICATES, NULL, 0)) == NULL || !json_is_object(o))
+	    JSON_REJECT_DUPLICATES, NULL, 0)) == NULL || !json_is_object(o)) {
+		json_decref(o);
 		return util_fail(CLOISTER_ERR_BAD_JSON, why, whylen, "the "
 		    "answer is not a flattened JWE (a JSON object)");
+	}
 	if ((ph = json_string_value(json_object_get(o, "protected"))) == NULL) {
 		util_fail(r, why, whylen, "the JWE has no protected header");
 		goto out;

@@ -162,7 +162,6 @@ static int
 send_op(struct pgloop *pl, struct op *op, enum pgl_stmt s, int n,
     const char *const *v)
 {
-	op->sent_ms = now_ms();
 	if (pgl_send(pl->p, s, n, v) != 0 || PQpipelineSync(pl->conn) != 1) {
 		free(op);
 		broken(pl, PQerrorMessage(pl->conn));
@@ -229,13 +228,13 @@ schedule_retry(struct pgloop *pl)
 static void
 connect_start(struct pgloop *pl)
 {
-	if ((pl->conn = pgl_connect_start(pl->dsn)) == NULL ||
-	    PQstatus(pl->conn) == CONNECTION_BAD) {
+	/* p owns it from here: broken() finishes it */
+	pgl_adopt(pl->p, pl->conn = pgl_connect_start(pl->dsn));
+	if (pl->conn == NULL || PQstatus(pl->conn) == CONNECTION_BAD) {
 		broken(pl, pl->conn != NULL ? PQerrorMessage(pl->conn) :
 		    "out of memory");
 		return;
 	}
-	pgl_adopt(pl->p, pl->conn);
 	pl->state = CONNECTING;
 	pl->connect_ms = now_ms();
 	set_io(pl, EV_WRITE);
@@ -255,7 +254,7 @@ static void
 connected(struct pgloop *pl)
 {
 	struct op *op;
-	size_t i;
+	size_t i, n;
 
 	if (PQsetnonblocking(pl->conn, 1) != 0 ||
 	    PQenterPipelineMode(pl->conn) != 1 ||
@@ -281,9 +280,19 @@ connected(struct pgloop *pl)
 	pl->state = READY;
 	push(pl, op);
 	pl->keys_inflight = 1;
-	for (i = 0; i < pl->nunc && pl->state == READY; i++)
-		send_release(pl, pl->uncertain[i]);
+	/* Taken off the list as they are queued; should the connection
+	 * break meanwhile, broken() lists the queued ones again and those
+	 * not sent yet move up behind them (never ahead: fewer were
+	 * queued than taken). */
+	n = pl->nunc;
 	pl->nunc = 0;
+	for (i = 0; i < n && pl->state == READY; i++)
+		send_release(pl, pl->uncertain[i]);
+	if (i < n) {
+		memmove(pl->uncertain + pl->nunc, pl->uncertain + i,
+		    (n - i) * sizeof(*pl->uncertain));
+		pl->nunc += n - i;
+	}
 	if (pl->state == READY)
 		flush(pl);
 	if (pl->state == READY && pl->told_down) {

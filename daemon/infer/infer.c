@@ -505,8 +505,10 @@ admit(struct gw_req *r, json_t **out, long *words)
 	if (r->gw->pg != NULL) {
 		/* PostgreSQL decides, later: on_held goes on. */
 		r->reserved = worst_case(r);
-		if ((rc = pgloop_hold(r->gw->pg, r->id, r->key.id, r->reserved,
-		    on_held, r)) != 0) {
+		/* settlements that cannot be applied pile up: hold nothing */
+		if ((rc = ledger_admitting(r->gw->ledger) ? pgloop_hold(
+		    r->gw->pg, r->id, r->key.id, r->reserved, on_held, r) :
+		    CLOISTER_ERR_DB) != 0) {
 			status = refuse_hold(r, rc);
 			goto out;
 		}

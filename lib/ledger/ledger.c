@@ -251,13 +251,7 @@ local_held(const struct ledger *l, const char *key_id)
 	return held;
 }
 
-/*
- * Holding credits for a request in flight is a check against the balance
- * minus what other requests hold, in memory: the gateway is one thread,
- * so two requests cannot both pass it, and a crash loses only holds --
- * requests that were never answered and owe nothing.  Only settling
- * writes, once per request.
- */
+/* A hold in memory, whoever decided it: what settling will record. */
 int
 ledger_hold_add(struct ledger *l, const char *req_id,
     const struct ledger_key *key, const char *model, const char *backend,

@@ -14,6 +14,7 @@
 
 #include "gateway.h"
 #include "metrics.h"
+#include "pgloop.h"
 #include "util.h"
 
 #define LATENCY_BUCKETS	12
@@ -101,6 +102,20 @@ print_totals(struct evbuffer *b, const struct gw *gw)
 	    (unsigned long long)m->accept_paused,
 	    (long long)((int64_t)time(NULL) - gw->evidence_time),
 	    gw->simulated, gw->memory_locked);
+	if (gw->pg == NULL)
+		return;
+	/* the shared ledger: whether this replica may hold now, holds the
+	 * database could not take, answers whose hold had been reaped */
+	evbuffer_add_printf(b,
+	    "# TYPE cloister_ledger_admitting gauge\n"
+	    "cloister_ledger_admitting %d\n"
+	    "# TYPE cloister_ledger_hold_failures_total counter\n"
+	    "cloister_ledger_hold_failures_total %llu\n"
+	    "# TYPE cloister_unbilled_total counter\n"
+	    "cloister_unbilled_total %llu\n",
+	    pgloop_admitting(gw->pg),
+	    (unsigned long long)pgloop_failures(gw->pg),
+	    (unsigned long long)ledger_pg_unbilled(gw->ledger));
 }
 
 void

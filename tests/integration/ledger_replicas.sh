@@ -120,6 +120,9 @@ jq -e "[.keys[].id] | index(\"$KXID\") != null" "$tmp/body" >/dev/null && ok ||
 expect_http 200 "$url3/admin/api/requests?key=$KXID" -H "$AH"
 [ "$(jq '[.requests[] | select(.status == "ok")] | length' "$tmp/body")" -ge 20 ] &&
 	ok || bad "console requests: $(head -c 300 "$tmp/body")"
+expect_http 200 "$url2/metrics" -H "$AH"
+grep -q '^cloister_ledger_admitting 1$' "$tmp/body" && ok ||
+	bad "metrics: $(grep cloister_ledger "$tmp/body")"
 expect_http 200 "$url1/admin/api/usage" -H "$AH"
 jq -e '.spend | length > 0' "$tmp/body" >/dev/null && ok ||
 	bad "console usage: $(head -c 300 "$tmp/body")"

@@ -278,6 +278,7 @@ connected(struct pgloop *pl)
 		return;
 	}
 	pl->state = READY;
+	ledger_pg_reachable(pl->l, 1);
 	push(pl, op);
 	pl->keys_inflight = 1;
 	/* Taken off the list as they are queued; should the connection
@@ -473,6 +474,7 @@ broken(struct pgloop *pl, const char *msg)
 	pgl_adopt(pl->p, NULL);		/* PQfinish */
 	pl->conn = NULL;
 	pl->state = DOWN;
+	ledger_pg_reachable(pl->l, 0);
 	if (pl->retry != NULL)
 		schedule_retry(pl);
 	while ((op = ops) != NULL) {
@@ -590,6 +592,9 @@ pgloop_free(struct pgloop *pl)
 	pl->told_down = 1;		/* nor says anything */
 	if (pl->state != DOWN || pl->head != NULL)
 		broken(pl, "the gateway is stopping");
+	/* what stops after the loop (workspaces revoking their keys) may
+	 * wait for the database */
+	ledger_pg_reachable(pl->l, 1);
 	if (pl->tick != NULL)
 		event_free(pl->tick);
 	pgl_close(pl->p);

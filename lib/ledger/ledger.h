@@ -196,6 +196,10 @@ struct pgl *ledger_pg_tool(struct ledger *l);
 struct pg_result;
 int	ledger_pg_keys_set(struct ledger *l, struct pg_result *res);
 int	ledger_pg_keys_load(struct ledger *l);
+/* The loop's connection is up (1) or down (0): while down, the console's
+ * reads and the keys' changes fail at once instead of waiting on a
+ * database that may be stalled. */
+void	ledger_pg_reachable(struct ledger *l, int up);
 /* Answered requests whose hold was gone when they settled (reaped
  * while this replica could not renew its lease): charged nothing. */
 uint64_t ledger_pg_unbilled(const struct ledger *l);

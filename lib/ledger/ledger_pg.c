@@ -35,18 +35,33 @@ struct ledger_pg {
 	struct pgl	*applier;	/* the journal's (it closes it) */
 	int64_t		 epoch;		/* this run's, 0: not a server */
 	int		 server;
+	int		 down;		/* the loop's connection is down */
 	struct cached_key *keys;	/* by hash */
 	size_t		 nkeys;
 };
 
+/*
+ * The blocking connection, or NULL while the loop's connection is down:
+ * then PostgreSQL is unreachable or stalled, and a console page asking
+ * now would hold the whole loop until the network gives up.  A broken
+ * connection is tried again once per call.
+ */
 static struct pgl *
 tool(struct ledger *l)
 {
 	char why[128];
 
-	/* a broken connection is tried again once per call */
+	if (l->pg->down)
+		return NULL;
 	(void)pgl_ensure(l->pg->tool, why, sizeof(why));
 	return l->pg->tool;
+}
+
+void
+ledger_pg_reachable(struct ledger *l, int up)
+{
+	if (l->pg != NULL)
+		l->pg->down = !up;
 }
 
 static int
@@ -97,13 +112,15 @@ ledger_pg_keys_set(struct ledger *l, struct pg_result *res)
 int
 ledger_pg_keys_load(struct ledger *l)
 {
+	struct pgl *p;
 	PGresult *res;
 	int r;
 
 	if (l->pg == NULL)
 		return CLOISTER_ERR_INVALID_ARG;
-	if ((r = pgl_exec(tool(l), PGL_KEY_CACHE, 0, NULL, NULL, NULL,
-	    &res)) != 0)
+	if ((p = tool(l)) == NULL)
+		return CLOISTER_ERR_DB;
+	if ((r = pgl_exec(p, PGL_KEY_CACHE, 0, NULL, NULL, NULL, &res)) != 0)
 		return r;
 	r = ledger_pg_keys_set(l, res);
 	PQclear(res);
@@ -116,25 +133,35 @@ static int
 pg_key_create(struct ledger *l, const char *name, const char *scope,
     int64_t now, char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX])
 {
-	return pgl_key_create(tool(l), name, scope, now, key, id);
+	struct pgl *p = tool(l);
+
+	return p != NULL ? pgl_key_create(p, name, scope, now, key, id) :
+	    CLOISTER_ERR_DB;
 }
 
 static int
 pg_key_revoke(struct ledger *l, const char *id, int64_t now)
 {
-	return pgl_key_revoke(tool(l), id, now);
+	struct pgl *p = tool(l);
+
+	return p != NULL ? pgl_key_revoke(p, id, now) : CLOISTER_ERR_DB;
 }
 
 static int
 pg_key_list(struct ledger *l, struct ledger_key *out, size_t max, size_t *n)
 {
-	return pgl_key_list(tool(l), out, max, n);
+	struct pgl *p = tool(l);
+
+	*n = 0;
+	return p != NULL ? pgl_key_list(p, out, max, n) : CLOISTER_ERR_DB;
 }
 
 static int
 pg_key_get(struct ledger *l, const char *id, struct ledger_key *out)
 {
-	return pgl_key_get(tool(l), id, out);
+	struct pgl *p = tool(l);
+
+	return p != NULL ? pgl_key_get(p, id, out) : CLOISTER_ERR_DB;
 }
 
 static int
@@ -143,11 +170,13 @@ pg_key_auth(struct ledger *l, const char *key, size_t len,
 {
 	uint8_t hash[CRYPTO_SHA256_LEN];
 	const struct cached_key *c;
+	struct pgl *p;
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (!l->pg->server)
-		return pgl_key_auth(tool(l), key, len, out);
+		return (p = tool(l)) != NULL ? pgl_key_auth(p, key, len, out) :
+		    CLOISTER_ERR_DB;
 	if (len < sizeof(LEDGER_KEY_PREFIX) || len >= LEDGER_KEY_MAX ||
 	    memcmp(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1) != 0)
 		return CLOISTER_ERR_AUTH;
@@ -164,21 +193,32 @@ static int
 pg_credits_add(struct ledger *l, const char *id, int64_t amount,
     int64_t now, const char *external, int *applied)
 {
-	return pgl_topup(tool(l), id, amount, now, external, applied);
+	struct pgl *p = tool(l);
+
+	*applied = 0;
+	return p != NULL ? pgl_topup(p, id, amount, now, external, applied) :
+	    CLOISTER_ERR_DB;
 }
 
 static int
 pg_receipt_get(struct ledger *l, const char *req_id, const char *key_id,
     char **jws)
 {
+	struct pgl *p;
+
+	*jws = NULL;
 	journal_flush(l->journal);
-	return pgl_receipt_get(tool(l), req_id, key_id, jws);
+	return (p = tool(l)) != NULL ? pgl_receipt_get(p, req_id, key_id, jws) :
+	    CLOISTER_ERR_DB;
 }
 
 static int
 pg_held(struct ledger *l, const char *key_id, int64_t *held)
 {
-	return pgl_held(tool(l), key_id, held);
+	struct pgl *p = tool(l);
+
+	*held = 0;
+	return p != NULL ? pgl_held(p, key_id, held) : CLOISTER_ERR_DB;
 }
 
 static void
@@ -204,10 +244,14 @@ static int
 query(struct ledger *l, const char *sql, int n, const char *const *v,
     PGresult **out)
 {
+	struct pgl *p;
 	PGresult *res;
 
+	*out = NULL;
 	journal_flush(l->journal);
-	res = PQexecParams(tool(l)->conn, sql, n, NULL, v, NULL, NULL, 0);
+	if ((p = tool(l)) == NULL)
+		return CLOISTER_ERR_DB;
+	res = PQexecParams(p->conn, sql, n, NULL, v, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		PQclear(res);
 		*out = NULL;

@@ -33,6 +33,9 @@ int	gw_config_num(struct walk *w, const yaml_node_t *n, const char *key,
 int	gw_config_each(struct walk *w, yaml_node_t *map, const char *what,
 	    field_fn fn, void *arg);
 
+/* config_ledger.c: one key of the ledger: section. */
+int	gw_config_ledger_field(struct walk *w, const char *k, yaml_node_t *v,
+	    void *arg);
 /* config_mcp.c: one key of the mcp: section. */
 int	gw_config_mcp_field(struct walk *w, const char *k, yaml_node_t *v,
 	    void *arg);

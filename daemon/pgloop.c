@@ -322,7 +322,7 @@ op_result(struct pgloop *pl, struct op *op, PGresult *res)
 			op->failed = 1;
 		break;
 	case OP_HOLD:
-		op->rc = pgl_reserve_result(pl->p, res, NULL);
+		op->rc = pgl_reserve_result(res);
 		break;
 	case OP_RENEW:
 		if (st != PGRES_TUPLES_OK)
@@ -628,7 +628,6 @@ pgloop_hold(struct pgloop *pl, const char *req_id, const char *key_id,
 	op->fn = fn;
 	op->arg = arg;
 	op->rc = CLOISTER_ERR_DB;
-	op->sent_ms = now_ms();
 	snprintf(op->req_id, sizeof(op->req_id), "%s", req_id);
 	if (pgl_reserve_send(pl->p, req_id, key_id, amount, pl->epoch) != 0 ||
 	    PQpipelineSync(pl->conn) != 1) {

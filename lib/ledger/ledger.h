@@ -64,6 +64,9 @@ int	ledger_key_revoke(struct ledger *l, const char *id, int64_t now);
  * backend; the key is wiped on failure. */
 int	ledger_key_mint(char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX],
 	    uint8_t hash[32]);
+/* The SHA-256 a database stores of a key a client presented;
+ * CLOISTER_ERR_AUTH when it cannot be a key at all. */
+int	ledger_key_hash(const char *key, size_t len, uint8_t hash[32]);
 /* Keys in creation order; *n set to how many (at most max). */
 int	ledger_key_list(struct ledger *l, struct ledger_key *out, size_t max,
 	    size_t *n);

@@ -79,6 +79,15 @@ ledger_key_mint(char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX],
 }
 
 int
+ledger_key_hash(const char *key, size_t len, uint8_t hash[CRYPTO_SHA256_LEN])
+{
+	if (len < sizeof(LEDGER_KEY_PREFIX) || len >= LEDGER_KEY_MAX ||
+	    memcmp(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1) != 0)
+		return CLOISTER_ERR_AUTH;
+	return crypto_sha256(key, len, hash);
+}
+
+int
 ledger_key_create(struct ledger *l, const char *name, const char *scope,
     int64_t now, char key[LEDGER_KEY_MAX], char id[LEDGER_ID_MAX])
 {
@@ -179,10 +188,7 @@ ledger_key_auth(struct ledger *l, const char *key, size_t len,
 
 	if (l->be != NULL)
 		return l->be->key_auth(l, key, len, out);
-	if (len < sizeof(LEDGER_KEY_PREFIX) || len >= LEDGER_KEY_MAX ||
-	    memcmp(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1) != 0)
-		return CLOISTER_ERR_AUTH;
-	if ((r = crypto_sha256(key, len, hash)) != 0)
+	if ((r = ledger_key_hash(key, len, hash)) != 0)
 		return r;
 	if (l->journal != NULL)
 		prune(l, journal_applied(l->journal));

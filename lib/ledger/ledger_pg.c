@@ -90,15 +90,7 @@ ledger_pg_keys_set(struct ledger *l, struct pg_result *res)
 		    sizeof(c->hash)) != 0)
 			continue;
 		k++;
-		snprintf(c->k.id, sizeof(c->k.id), "%s", PQgetvalue(res, i, 1));
-		snprintf(c->k.name, sizeof(c->k.name), "%s",
-		    PQgetvalue(res, i, 2));
-		snprintf(c->k.scope, sizeof(c->k.scope), "%s",
-		    PQgetvalue(res, i, 3));
-		c->k.created = pgl_int(res, i, 4);
-		c->k.revoked = pgl_int(res, i, 5);
-		c->k.credits = pgl_int(res, i, 6);
-		c->k.reserved = pgl_int(res, i, 7);
+		pgl_read_key(res, i, 1, &c->k);
 	}
 	if (k > 1)
 		qsort(keys, (size_t)k, sizeof(*keys), cmp_hash);
@@ -177,10 +169,7 @@ pg_key_auth(struct ledger *l, const char *key, size_t len,
 	if (!l->pg->server)
 		return (p = tool(l)) != NULL ? pgl_key_auth(p, key, len, out) :
 		    CLOISTER_ERR_DB;
-	if (len < sizeof(LEDGER_KEY_PREFIX) || len >= LEDGER_KEY_MAX ||
-	    memcmp(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1) != 0)
-		return CLOISTER_ERR_AUTH;
-	if ((r = crypto_sha256(key, len, hash)) != 0)
+	if ((r = ledger_key_hash(key, len, hash)) != 0)
 		return r;
 	if (l->pg->nkeys == 0 || (c = bsearch(hash, l->pg->keys,
 	    l->pg->nkeys, sizeof(*c), cmp_hash)) == NULL)

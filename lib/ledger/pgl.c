@@ -241,8 +241,8 @@ fail_pg(struct pgl *p, int code, char *why, size_t whylen, const char *what)
 	return util_fail(code, why, whylen, "%s: %.*s", what, (int)n, m);
 }
 
-static int
-exec_ok(struct pgl *p, const char *sql)
+int
+pgl_exec_sql(struct pgl *p, const char *sql)
 {
 	PGresult *res = PQexec(p->conn, sql);
 	int ok = res != NULL && (PQresultStatus(res) == PGRES_COMMAND_OK ||
@@ -322,7 +322,7 @@ migrate(struct pgl *p, char *why, size_t whylen)
 {
 	int version, r, i;
 
-	if (exec_ok(p, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")") != 0)
+	if (pgl_exec_sql(p, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")") != 0)
 		return fail_pg(p, CLOISTER_ERR_DB, why, whylen,
 		    "cannot take the migration lock");
 	if ((r = schema_version(p, &version)) != 0) {
@@ -337,20 +337,20 @@ migrate(struct pgl *p, char *why, size_t whylen)
 	}
 	if (version == PGL_SCHEMA_VERSION)
 		goto out;
-	r = exec_ok(p, "BEGIN");
+	r = pgl_exec_sql(p, "BEGIN");
 	for (i = 0; r == 0 && pgl_schema_sql[i] != NULL; i++)
-		r = exec_ok(p, pgl_schema_sql[i]);
+		r = pgl_exec_sql(p, pgl_schema_sql[i]);
 	if (r == 0)
-		r = exec_ok(p, "CREATE TABLE pgl_schema (version integer NOT "
+		r = pgl_exec_sql(p, "CREATE TABLE pgl_schema (version integer NOT "
 		    "NULL); INSERT INTO pgl_schema VALUES (1)");
 	if (r == 0)
-		r = exec_ok(p, "COMMIT");
+		r = pgl_exec_sql(p, "COMMIT");
 	if (r != 0) {
 		fail_pg(p, r, why, whylen, "cannot create the ledger schema");
-		exec_ok(p, "ROLLBACK");
+		pgl_exec_sql(p, "ROLLBACK");
 	}
  out:
-	exec_ok(p, "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")");
+	pgl_exec_sql(p, "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")");
 	return r;
 }
 
@@ -505,7 +505,7 @@ pgl_open(const char *dsn, const char *replica, struct pgl **out, char *why,
 		    "cannot connect to PostgreSQL");
 		goto fail;
 	}
-	if ((r = exec_ok(p, "SET application_name = 'cloister'")) != 0 ||
+	if ((r = pgl_exec_sql(p, "SET application_name = 'cloister'")) != 0 ||
 	    (r = migrate(p, why, whylen)) != 0)
 		goto fail;
 	if ((r = pgl_prepare(p)) != 0) {
@@ -544,17 +544,18 @@ pgl_int(const struct pg_result *res, int row, int col)
 	    strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-static void
-read_key(const PGresult *res, int row, struct ledger_key *k)
+void
+pgl_read_key(const struct pg_result *res, int row, int col,
+    struct ledger_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	pgl_col(res, row, 0, k->id, sizeof(k->id));
-	pgl_col(res, row, 1, k->name, sizeof(k->name));
-	pgl_col(res, row, 2, k->scope, sizeof(k->scope));
-	k->created = pgl_int(res, row, 3);
-	k->revoked = pgl_int(res, row, 4);
-	k->credits = pgl_int(res, row, 5);
-	k->reserved = pgl_int(res, row, 6);
+	pgl_col(res, row, col, k->id, sizeof(k->id));
+	pgl_col(res, row, col + 1, k->name, sizeof(k->name));
+	pgl_col(res, row, col + 2, k->scope, sizeof(k->scope));
+	k->created = pgl_int(res, row, col + 3);
+	k->revoked = pgl_int(res, row, col + 4);
+	k->credits = pgl_int(res, row, col + 5);
+	k->reserved = pgl_int(res, row, col + 6);
 }
 
 int
@@ -614,7 +615,7 @@ pgl_key_list(struct pgl *p, struct ledger_key *out, size_t max, size_t *n)
 	if ((r = pgl_exec(p, PGL_KEY_LIST, 0, NULL, NULL, NULL, &res)) != 0)
 		return r;
 	for (i = 0; i < PQntuples(res) && *n < max; i++)
-		read_key(res, i, &out[(*n)++]);
+		pgl_read_key(res, i, 0, &out[(*n)++]);
 	PQclear(res);
 	return 0;
 }
@@ -629,7 +630,7 @@ pgl_key_get(struct pgl *p, const char *id, struct ledger_key *out)
 	if ((r = pgl_exec(p, PGL_KEY_GET, 1, &id, NULL, NULL, &res)) != 0)
 		return r;
 	if (PQntuples(res) == 1)
-		read_key(res, 0, out);
+		pgl_read_key(res, 0, 0, out);
 	else
 		r = CLOISTER_ERR_NOT_FOUND;
 	PQclear(res);
@@ -647,15 +648,12 @@ pgl_key_auth(struct pgl *p, const char *key, size_t len,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (len < sizeof(LEDGER_KEY_PREFIX) - 1 || len >= LEDGER_KEY_MAX ||
-	    memcmp(key, LEDGER_KEY_PREFIX, sizeof(LEDGER_KEY_PREFIX) - 1) != 0)
-		return CLOISTER_ERR_AUTH;
-	if ((r = crypto_sha256(key, len, hash)) != 0)
+	if ((r = ledger_key_hash(key, len, hash)) != 0)
 		return r;
 	if ((r = pgl_exec(p, PGL_KEY_AUTH, 1, v, hl, fmt, &res)) != 0)
 		return r;
 	if (PQntuples(res) == 1)
-		read_key(res, 0, out);
+		pgl_read_key(res, 0, 0, out);
 	else
 		r = CLOISTER_ERR_AUTH;
 	PQclear(res);

@@ -147,8 +147,7 @@ int	pgl_reserve(struct pgl *p, const char *req_id, const char *key_id,
 int	pgl_reserve_send(struct pgl *p, const char *req_id,
 	    const char *key_id, int64_t amount, int64_t epoch);
 struct pg_result;
-int	pgl_reserve_result(struct pgl *p, struct pg_result *res,
-	    const char *key_id);
+int	pgl_reserve_result(const struct pg_result *res);
 #define PGL_RESERVE_PARAMS	5
 
 /*

@@ -27,16 +27,6 @@ itoa64(char out[INT_TEXT], int64_t v)
 	snprintf(out, INT_TEXT, "%lld", (long long)v);
 }
 
-static int
-exec_simple(struct pgl *p, const char *sql)
-{
-	PGresult *res = PQexec(p->conn, sql);
-	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-
-	PQclear(res);
-	return ok ? 0 : CLOISTER_ERR_DB;
-}
-
 /* The sum of the first column of every row (RETURNING s.n). */
 static int64_t
 sum_rows(const PGresult *res)
@@ -201,10 +191,8 @@ reserve_args(struct pgl *p, struct reserve_args *a, const char *req_id,
 }
 
 int
-pgl_reserve_result(struct pgl *p, struct pg_result *res, const char *key_id)
+pgl_reserve_result(const struct pg_result *res)
 {
-	(void)p;
-	(void)key_id;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
 		return CLOISTER_ERR_DB;	/* a duplicate req_id included */
 	if (pgl_int(res, 0, 0) == 1)
@@ -226,7 +214,7 @@ pgl_reserve(struct pgl *p, const char *req_id, const char *key_id,
 		return r;
 	res = PQexecPrepared(p->conn, pgl_stmt_name(PGL_RESERVE), 5, a.v,
 	    NULL, NULL, 0);
-	r = pgl_reserve_result(p, res, key_id);
+	r = pgl_reserve_result(res);
 	PQclear(res);
 	return r;
 }
@@ -320,7 +308,7 @@ pgl_settle(struct pgl *p, const struct jrec *recs, size_t n,
 	*mark = 0;
 	if (p->replica[0] == '\0')
 		return CLOISTER_ERR_INVALID_ARG;
-	if (exec_simple(p, "BEGIN") != 0)
+	if (pgl_exec_sql(p, "BEGIN") != 0)
 		return CLOISTER_ERR_DB;
 	/* The replica's row, locked: a second applier of the same replica
 	 * (a restart racing the old process) waits, then skips what this
@@ -355,7 +343,7 @@ pgl_settle(struct pgl *p, const struct jrec *recs, size_t n,
 		PQclear(res);
 		res = NULL;
 	}
-	if (exec_simple(p, "COMMIT") != 0) {
+	if (pgl_exec_sql(p, "COMMIT") != 0) {
 		r = CLOISTER_ERR_DB;
 		goto fail;
 	}
@@ -367,7 +355,7 @@ pgl_settle(struct pgl *p, const struct jrec *recs, size_t n,
 	snprintf(p->failed, sizeof(p->failed), "%.*s",
 	    (int)strcspn(PQerrorMessage(p->conn), "\n"),
 	    PQerrorMessage(p->conn));
-	exec_simple(p, "ROLLBACK");
+	pgl_exec_sql(p, "ROLLBACK");
 	*charged = *unbilled = 0;
 	return r;
 }

@@ -35,8 +35,14 @@ int	pgl_classify(const struct pg_result *res);
 /* Column col of row as text into out (truncated; "" for NULL). */
 void	pgl_col(const struct pg_result *res, int row, int col, char *out,
 	    size_t cap);
+/* A key's columns (KEY_COLS in pgl.c) from column col on. */
+void	pgl_read_key(const struct pg_result *res, int row, int col,
+	    struct ledger_key *k);
 /* Column col of row as an integer (0 for NULL). */
 int64_t	pgl_int(const struct pg_result *res, int row, int col);
+/* One unprepared statement whose result is not wanted (BEGIN, the
+ * schema): 0 or CLOISTER_ERR_DB. */
+int	pgl_exec_sql(struct pgl *p, const char *sql);
 /* Prepare every statement on p's connection. */
 int	pgl_prepare(struct pgl *p);
 

@@ -466,7 +466,7 @@ test_pipeline(void **state)
 	for (i = 0; i < 4; i++) {
 		res = PQgetResult(c);
 		assert_non_null(res);
-		assert_int_equal(pgl_reserve_result(p, res, kid), want[i]);
+		assert_int_equal(pgl_reserve_result(res), want[i]);
 		PQclear(res);
 		assert_null(PQgetResult(c));		/* end of the query */
 		res = PQgetResult(c);			/* its sync */
@@ -527,7 +527,7 @@ interleave(int commit)
 	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
 	PQclear(res);
 	res = PQgetResult(pgl_conn(b));
-	assert_int_equal(pgl_reserve_result(b, res, kid), commit ?
+	assert_int_equal(pgl_reserve_result(res), commit ?
 	    CLOISTER_ERR_CREDITS : 0);
 	PQclear(res);
 	assert_null(PQgetResult(pgl_conn(b)));

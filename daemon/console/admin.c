@@ -242,7 +242,7 @@ keys(struct gw *gw, struct evhttp_request *req)
 		    k[i].scope, "created", jx_time(k[i].created), "revoked",
 		    k[i].revoked ? jx_time(k[i].revoked) : json_null(),
 		    "credits", (json_int_t)k[i].credits, "held",
-		    (json_int_t)ledger_held(gw->ledger, k[i].id)));
+		    (json_int_t)k[i].reserved));
 	free(k);
 	admin_json(req, 200, json_pack("{s:o}", "keys", a));
 }

@@ -239,18 +239,6 @@ ledger_open(const char *path, unsigned flags, int64_t now,
 
 /* ---- requests ------------------------------------------------------- */
 
-/* What this process's requests in flight hold of key_id. */
-static int64_t
-local_held(const struct ledger *l, const char *key_id)
-{
-	int64_t held = 0;
-
-	for (size_t i = 0; i < l->nholds; i++)
-		if (strcmp(l->holds[i].key_id, key_id) == 0)
-			held += l->holds[i].amount;
-	return held;
-}
-
 /* A hold in memory, whoever decided it: what settling will record. */
 int
 ledger_hold_add(struct ledger *l, const char *req_id,
@@ -301,7 +289,7 @@ ledger_reserve(struct ledger *l, const char *req_id,
 	/* key->credits was read when the request authenticated, on this
 	 * thread, with nothing settled since: only top-ups could have
 	 * raised it. */
-	if (key->credits - local_held(l, key->id) < amount)
+	if (key->credits - ledger_held(l, key->id) < amount)
 		return CLOISTER_ERR_CREDITS;
 	/* The database has been failing long enough: settlements of new
 	 * requests would have nowhere bounded to wait. */
@@ -312,13 +300,14 @@ ledger_reserve(struct ledger *l, const char *req_id,
 }
 
 int64_t
-ledger_held(struct ledger *l, const char *key_id)
+ledger_held(const struct ledger *l, const char *key_id)
 {
-	int64_t held;
+	int64_t held = 0;
 
-	if (l->be != NULL)
-		return l->be->held(l, key_id, &held) == 0 ? held : 0;
-	return local_held(l, key_id);
+	for (size_t i = 0; i < l->nholds; i++)
+		if (strcmp(l->holds[i].key_id, key_id) == 0)
+			held += l->holds[i].amount;
+	return held;
 }
 
 /* A settled hold as the requests row will hold it. */

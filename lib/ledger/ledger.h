@@ -107,9 +107,10 @@ int	ledger_settle(struct ledger *l, const char *req_id,
  * settled, so that the hold does not stay in memory for ever.
  * CLOISTER_ERR_NOT_FOUND when it holds nothing. */
 int	ledger_release(struct ledger *l, const char *req_id);
-/* Credits of key_id held by requests in flight (with PostgreSQL: by
- * every replica, as the database has them now). */
-int64_t	ledger_held(struct ledger *l, const char *key_id);
+/* Credits of key_id held by this process's requests in flight.  (Key
+ * listings say what every request holds: with PostgreSQL, every
+ * replica's.) */
+int64_t	ledger_held(const struct ledger *l, const char *key_id);
 /* Record a hold the database already took (PostgreSQL: the gateway's
  * loop sent it): in memory only, for ledger_settle. */
 int	ledger_hold_add(struct ledger *l, const char *req_id,

@@ -64,7 +64,6 @@ struct ledger_backend {
 		    const char *, int *);
 	int	(*receipt_get)(struct ledger *, const char *, const char *,
 		    char **);
-	int	(*held)(struct ledger *, const char *, int64_t *);
 	int	(*requests)(struct ledger *, const struct ledger_filter *,
 		    struct ledger_request *, size_t, size_t *);
 	int	(*request_get)(struct ledger *, const char *,

@@ -143,8 +143,12 @@ ledger_key_list(struct ledger *l, struct ledger_key *out, size_t max,
 	journal_flush(l->journal);
 	p = ledger_stmt(l, S_KEY_LIST);
 	*n = 0;
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW && *n < max)
-		read_key(p, &out[(*n)++]);
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW && *n < max) {
+		read_key(p, &out[*n]);
+		/* holds live in memory here, not in the row */
+		out[*n].reserved = ledger_held(l, out[*n].id);
+		(*n)++;
+	}
 	sqlite3_reset(p);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : CLOISTER_ERR_DB;
 }

@@ -201,15 +201,6 @@ pg_receipt_get(struct ledger *l, const char *req_id, const char *key_id,
 	    CLOISTER_ERR_DB;
 }
 
-static int
-pg_held(struct ledger *l, const char *key_id, int64_t *held)
-{
-	struct pgl *p = tool(l);
-
-	*held = 0;
-	return p != NULL ? pgl_held(p, key_id, held) : CLOISTER_ERR_DB;
-}
-
 static void
 pg_close(struct ledger *l)
 {
@@ -402,7 +393,6 @@ static const struct ledger_backend pg_backend = {
 	.key_auth = pg_key_auth,
 	.credits_add = pg_credits_add,
 	.receipt_get = pg_receipt_get,
-	.held = pg_held,
 	.requests = pg_requests,
 	.request_get = pg_request_get,
 	.spend = pg_spend,

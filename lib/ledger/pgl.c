@@ -175,7 +175,6 @@ static const char *const stmt_sql[PGL_STMT_COUNT] = {
 	    "RETURNING key_id, amount) "
 	    "UPDATE keys SET held = keys.held - h.amount FROM h "
 	    "WHERE keys.id = h.key_id RETURNING keys.id",
-	[PGL_HELD] = "SELECT held FROM keys WHERE id = $1",
 	/* What a server authenticates against, in memory. */
 	[PGL_KEY_CACHE] = "SELECT encode(hash, 'hex'), " KEY_COLS " FROM keys "
 	    "WHERE revoked = 0",
@@ -200,7 +199,7 @@ static const char *const stmt_names[PGL_STMT_COUNT] = {
 	[PGL_RESERVE] = "reserve", [PGL_KEY_STATE] = "key_state",
 	[PGL_SETTLE] = "settle", [PGL_APPLIED_LOCK] = "applied_lock",
 	[PGL_APPLIED_SET] = "applied_set", [PGL_RELEASE] = "release",
-	[PGL_HELD] = "held", [PGL_KEY_CACHE] = "key_cache",
+	[PGL_KEY_CACHE] = "key_cache",
 	[PGL_RECEIPT_GET] = "receipt_get",
 };
 

@@ -58,7 +58,6 @@ enum pgl_stmt {
 	PGL_APPLIED_LOCK,
 	PGL_APPLIED_SET,
 	PGL_RELEASE,
-	PGL_HELD,
 	PGL_KEY_CACHE,
 	PGL_RECEIPT_GET,
 	PGL_STMT_COUNT
@@ -164,8 +163,6 @@ int	pgl_settle(struct pgl *p, const struct jrec *recs, size_t n,
 /* Let go of a hold with nothing charged or recorded (a request that was
  * never sent).  CLOISTER_ERR_NOT_FOUND when there was none. */
 int	pgl_release(struct pgl *p, const char *req_id);
-/* Credits of key_id held now, by every replica. */
-int	pgl_held(struct pgl *p, const char *key_id, int64_t *held);
 
 /* ---- the server ------------------------------------------------------- */
 

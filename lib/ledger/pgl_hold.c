@@ -374,23 +374,6 @@ pgl_release(struct pgl *p, const char *req_id)
 }
 
 int
-pgl_held(struct pgl *p, const char *key_id, int64_t *held)
-{
-	PGresult *res;
-	int r;
-
-	*held = 0;
-	if ((r = pgl_exec(p, PGL_HELD, 1, &key_id, NULL, NULL, &res)) != 0)
-		return r;
-	if (PQntuples(res) == 1)
-		*held = pgl_int(res, 0, 0);
-	else
-		r = CLOISTER_ERR_NOT_FOUND;
-	PQclear(res);
-	return r;
-}
-
-int
 pgl_journal_apply(void *arg, const struct jrec *q, size_t n,
     uint64_t *applied, char *why, size_t whylen)
 {

@@ -192,6 +192,10 @@ curl -sN "$url1/v1/chat/completions" -H "Authorization: Bearer $KK" \
 sleep 0.5
 h=$(psqlq "SELECT held FROM keys WHERE id = '$KKID'")
 [ "$h" -gt 0 ] 2>/dev/null && ok || bad "no hold while streaming: $h"
+# another replica's console shows the hold replica 1 took
+curl -s "$url2/admin/api/keys" -H "$AH" >"$tmp/keys.json"
+[ "$(jq -r ".keys[] | select(.id == \"$KKID\") | .held" "$tmp/keys.json")" = "$h" ] &&
+	ok || bad "console on replica 2 does not show replica 1's hold of $h"
 old1=$(curl -s "$url1/v1/attestation" | sha256sum | cut -d' ' -f1)
 kill -9 "$pid1"
 wait "$pid1" 2>/dev/null
